@@ -1,0 +1,485 @@
+//! Where things go: the screen's regions, and the content of the current screen laid out as
+//! lines with the position of every focusable item. Pure: `update` uses it to keep the focused
+//! item in view, the view uses it to draw.
+
+use std::ops::Range;
+
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use super::model::{Choice, Focusable, Model, Screen};
+use crate::artifacts::{self, ArtifactBody};
+use crate::guide::{self, FieldId, SetupPath};
+
+/// The smallest terminal the wizard draws in.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+/// The width of the step list on the left.
+pub const STEP_LIST_WIDTH: u16 = 20;
+/// Where a field's editor starts within the content.
+pub const EDITOR_INDENT: u16 = 4;
+
+/// The parts of the screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Regions {
+    pub header: Rect,
+    pub steps: Rect,
+    pub content: Rect,
+    pub status: Rect,
+    pub footer: Rect,
+}
+
+pub fn regions(area: Rect) -> Regions {
+    let body_height = area.height.saturating_sub(3);
+    let steps_width = STEP_LIST_WIDTH.min(area.width);
+    let content_x = area.x + steps_width + 1;
+    Regions {
+        header: Rect::new(area.x, area.y, area.width, 1.min(area.height)),
+        steps: Rect::new(area.x, area.y + 1, steps_width, body_height),
+        content: Rect::new(
+            content_x,
+            area.y + 1,
+            area.width.saturating_sub(steps_width + 2),
+            body_height,
+        ),
+        status: Rect::new(area.x, area.y + 1 + body_height, area.width, 1),
+        footer: Rect::new(area.x, area.y + 2 + body_height, area.width, 1),
+    }
+}
+
+/// Whether the terminal is big enough to draw the wizard.
+pub fn fits(width: u16, height: u16) -> bool {
+    width >= MIN_WIDTH && height >= MIN_HEIGHT
+}
+
+/// The content area for the model's terminal size.
+pub fn content_area(model: &Model) -> Rect {
+    regions(Rect::new(0, 0, model.width, model.height)).content
+}
+
+/// Where a focusable item sits in the content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub item: Focusable,
+    pub lines: Range<usize>,
+    /// For a field: the line its editor is drawn on.
+    pub editor_line: Option<usize>,
+}
+
+/// The current screen's content, ready to scroll.
+#[derive(Debug, Clone, Default)]
+pub struct Content {
+    pub lines: Vec<Line<'static>>,
+    pub anchors: Vec<Anchor>,
+}
+
+impl Content {
+    fn push(&mut self, line: Line<'static>) {
+        self.lines.push(line);
+    }
+
+    fn blank(&mut self) {
+        self.lines.push(Line::default());
+    }
+
+    fn text(&mut self, text: &str, width: usize, indent: usize, style: Style) {
+        let pad = " ".repeat(indent);
+        for line in wrap(text, width.saturating_sub(indent).max(1)) {
+            self.push(Line::styled(format!("{pad}{line}"), style));
+        }
+    }
+
+    /// The anchor of an item, if it is on screen.
+    pub fn anchor(&self, item: Focusable) -> Option<&Anchor> {
+        self.anchors.iter().find(|a| a.item == item)
+    }
+}
+
+/// Wraps text at word boundaries to `width` columns, splitting words longer than a line.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        let mut line_width = 0;
+        for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
+            let word_width = word.width();
+            if line_width > 0 && line_width + 1 + word_width > width {
+                out.push(std::mem::take(&mut line));
+                line_width = 0;
+            }
+            if word_width > width {
+                for piece in hard_wrap(word, width) {
+                    if line_width > 0 {
+                        out.push(std::mem::take(&mut line));
+                    }
+                    line_width = piece.width();
+                    line = piece;
+                }
+                continue;
+            }
+            if line_width > 0 {
+                line.push(' ');
+                line_width += 1;
+            }
+            line.push_str(word);
+            line_width += word_width;
+        }
+        out.push(line);
+    }
+    out
+}
+
+/// Cuts text into pieces of at most `width` columns, keeping every character (for code).
+pub fn hard_wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    let mut piece = String::new();
+    let mut piece_width = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if piece_width + w > width && !piece.is_empty() {
+            out.push(std::mem::take(&mut piece));
+            piece_width = 0;
+        }
+        piece.push(c);
+        piece_width += w;
+    }
+    out.push(piece);
+    out
+}
+
+/// Lays out the current screen's content for a content area `width` columns wide.
+pub fn content(model: &Model, width: u16) -> Content {
+    let width = usize::from(width.max(10));
+    let mut content = Content::default();
+    match model.screen {
+        Screen::ResumeOffer => resume_content(model, width, &mut content),
+        Screen::Start => start_content(model, width, &mut content),
+        Screen::Step(_) => step_content(model, width, &mut content),
+    }
+    content
+}
+
+fn resume_content(model: &Model, width: usize, out: &mut Content) {
+    let theme = model.theme;
+    out.push(Line::styled("Saved progress found", theme.title()));
+    out.blank();
+    if let Some(session) = &model.resume {
+        let steps = session.cloud.guide().map(|g| g.steps.len()).unwrap_or(0);
+        let place = if session.step == 0 {
+            "the start screen".to_string()
+        } else {
+            format!("step {} of {steps}", session.step)
+        };
+        let org = session.inputs.raw(FieldId::OrgId);
+        let org = if org.is_empty() {
+            "no organization yet"
+        } else {
+            org
+        };
+        out.text(
+            &format!(
+                "{} · {} · {place} · {org}",
+                session.cloud.display_name(),
+                session.path.display_name()
+            ),
+            width,
+            0,
+            Style::default(),
+        );
+    }
+    out.blank();
+    out.text(
+        "Enter   resume where you left off",
+        width,
+        0,
+        Style::default(),
+    );
+    out.text(
+        "n       start over (the saved progress is replaced at the next save)",
+        width,
+        0,
+        Style::default(),
+    );
+}
+
+fn marker(model: &Model, item: Focusable) -> (&'static str, Style) {
+    if model.focused() == Some(item) {
+        ("▸ ", model.theme.focus())
+    } else {
+        ("  ", model.theme.title())
+    }
+}
+
+fn start_content(model: &Model, width: usize, out: &mut Content) {
+    let theme = model.theme;
+    let text = guide::start_text();
+    out.push(Line::styled(text.title.clone(), theme.title()));
+    out.blank();
+    out.text(text.intro.trim(), width, 0, Style::default());
+    out.blank();
+
+    let choice = |out: &mut Content,
+                  item: Focusable,
+                  label: &str,
+                  value: &str,
+                  hint: &str,
+                  warn: Option<&str>| {
+        let start = out.lines.len();
+        let (mark, style) = marker(model, item);
+        out.push(Line::from(vec![
+            Span::styled(format!("{mark}{label:<18}"), style),
+            Span::styled(format!("◀ {value} ▶"), theme.focus().patch(theme.input())),
+        ]));
+        match warn {
+            Some(warning) => out.text(warning, width, 4, theme.warning()),
+            None => out.text(hint, width, 4, theme.dim()),
+        }
+        out.anchors.push(Anchor {
+            item,
+            lines: start..out.lines.len(),
+            editor_line: None,
+        });
+        out.blank();
+    };
+    let unavailable = model
+        .guide()
+        .is_none()
+        .then_some("Not in this version yet: only AWS KMS can be walked.");
+    choice(
+        out,
+        Focusable::Choice(Choice::Cloud),
+        "Cloud",
+        model.cloud.display_name(),
+        &text.cloud_hint,
+        unavailable,
+    );
+    choice(
+        out,
+        Focusable::Choice(Choice::Path),
+        "Path",
+        model.path.display_name(),
+        &text.path_hint,
+        None,
+    );
+    field_lines(
+        model,
+        FieldId::OrgId,
+        &text.org_id.label,
+        &text.org_id.hint,
+        width,
+        out,
+    );
+    if model.path == SetupPath::Api {
+        field_lines(
+            model,
+            FieldId::ExternalId,
+            &text.external_id.label,
+            &text.external_id.hint,
+            width,
+            out,
+        );
+    }
+    let start = out.lines.len();
+    let steps = model.guide().map(|g| g.steps.len()).unwrap_or(0);
+    let label = format!("[ Begin: step 1 of {steps} ]");
+    let style = if model.focused() == Some(Focusable::Begin) {
+        theme.focus().patch(theme.cursor())
+    } else {
+        theme.title()
+    };
+    let (mark, _) = marker(model, Focusable::Begin);
+    out.push(Line::from(vec![
+        Span::raw(mark),
+        Span::styled(label, style),
+    ]));
+    out.anchors.push(Anchor {
+        item: Focusable::Begin,
+        lines: start..out.lines.len(),
+        editor_line: None,
+    });
+}
+
+/// Label, editor line, then the error or the hint.
+fn field_lines(
+    model: &Model,
+    field: FieldId,
+    label: &str,
+    hint: &str,
+    width: usize,
+    out: &mut Content,
+) {
+    let theme = model.theme;
+    let start = out.lines.len();
+    let (mark, style) = marker(model, Focusable::Field(field));
+    out.push(Line::styled(format!("{mark}{label}"), style));
+    let editor_line = out.lines.len();
+    out.push(Line::raw(""));
+    let inputs = model.inputs();
+    let raw = inputs.raw(field);
+    match inputs.validated(field) {
+        Err(err) if !raw.trim().is_empty() || model.show_empty_errors => {
+            out.text(
+                &format!("✗ {}; expected {}", err.problem, err.expected),
+                width,
+                4,
+                theme.error(),
+            );
+        }
+        _ => {
+            let default = raw
+                .trim()
+                .is_empty()
+                .then(|| field.default_value(&inputs))
+                .flatten()
+                .filter(|d| !d.is_empty());
+            let hint = match default {
+                Some(default) => format!("{hint} Used: {default}"),
+                None => hint.to_string(),
+            };
+            out.text(&hint, width, 4, theme.dim());
+        }
+    }
+    out.anchors.push(Anchor {
+        item: Focusable::Field(field),
+        lines: start..out.lines.len(),
+        editor_line: Some(editor_line),
+    });
+    out.blank();
+}
+
+/// Where the admin records a field: for "needs …" messages.
+fn field_home(model: &Model, field: FieldId) -> String {
+    if matches!(field, FieldId::OrgId | FieldId::ExternalId) {
+        return "start screen".into();
+    }
+    model
+        .guide()
+        .and_then(|g| {
+            g.steps
+                .iter()
+                .position(|s| s.fields.iter().any(|f| f.id == field))
+        })
+        .map(|i| format!("step {}", i + 1))
+        .unwrap_or_else(|| "start screen".into())
+}
+
+fn step_content(model: &Model, width: usize, out: &mut Content) {
+    let theme = model.theme;
+    let (Some(guide), Some((index, step))) = (model.guide(), model.current_step()) else {
+        return;
+    };
+    out.push(Line::styled(
+        format!("{}. {}", index + 1, step.title),
+        theme.title(),
+    ));
+    out.blank();
+    for paragraph in step.paragraphs_for(model.path) {
+        out.text(paragraph, width, 0, Style::default());
+        out.blank();
+    }
+    let inputs = model.inputs();
+    for field in step.fields_for(model.path, &inputs) {
+        let text = guide.field_text(field);
+        field_lines(model, field, &text.label, &text.hint, width, out);
+    }
+    for note in artifacts::aws::step_notes(&step.id, &inputs) {
+        out.text(&format!("Note: {note}"), width, 0, theme.warning());
+        out.blank();
+    }
+    if !step.advice.is_empty() {
+        for advice in &step.advice {
+            let lines = wrap(advice, width.saturating_sub(2));
+            for (i, line) in lines.into_iter().enumerate() {
+                let bullet = if i == 0 { "• " } else { "  " };
+                out.push(Line::raw(format!("{bullet}{line}")));
+            }
+        }
+        out.blank();
+    }
+    for artifact in step
+        .artifacts_for(model.path)
+        .into_iter()
+        .filter(|a| artifacts::aws::artifact_is_relevant(*a, &inputs))
+    {
+        let item = Focusable::Block(artifact);
+        let focused = model.focused() == Some(item);
+        let border = if focused { theme.focus() } else { theme.dim() };
+        let text = guide.artifact_text(artifact);
+        let start = out.lines.len();
+        let keys = if focused { " c copy · w file " } else { "" };
+        let title = format!("┌ {} ", text.title);
+        let fill = width.saturating_sub(title.width() + keys.width());
+        out.push(Line::from(vec![
+            Span::styled(title, border.patch(theme.title())),
+            Span::styled("─".repeat(fill), border),
+            Span::styled(keys, theme.focus()),
+        ]));
+        let gutter = if focused { "┃ " } else { "│ " };
+        match artifacts::generate(model.cloud, artifact, &inputs, model.path) {
+            Ok(body) => {
+                let style = match body {
+                    ArtifactBody::Json(_) => theme.code(),
+                    ArtifactBody::Text(_) => Style::default(),
+                };
+                for line in body.to_text().lines() {
+                    for piece in hard_wrap(line, width.saturating_sub(2)) {
+                        out.push(Line::from(vec![
+                            Span::styled(gutter, border),
+                            Span::styled(piece, style),
+                        ]));
+                    }
+                }
+            }
+            Err(missing) => {
+                for err in missing {
+                    let message = format!(
+                        "Needs {} ({}): {}",
+                        err.field.key(),
+                        field_home(model, err.field),
+                        err.problem
+                    );
+                    for piece in wrap(&message, width.saturating_sub(2)) {
+                        out.push(Line::from(vec![
+                            Span::styled(gutter, border),
+                            Span::styled(piece, theme.warning()),
+                        ]));
+                    }
+                }
+            }
+        }
+        let foot = format!("└ {} ", text.hint);
+        let foot = hard_wrap(&foot, width)
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let fill = width.saturating_sub(foot.width());
+        out.push(Line::from(vec![
+            Span::styled(foot, border),
+            Span::styled("─".repeat(fill), border),
+        ]));
+        out.anchors.push(Anchor {
+            item,
+            lines: start..out.lines.len(),
+            editor_line: None,
+        });
+        out.blank();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_keeps_words_and_splits_long_ones() {
+        assert_eq!(wrap("one two three", 7), ["one two", "three"]);
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("a\nb", 10), ["a", "b"]);
+        assert_eq!(hard_wrap("abcdef", 4), ["abcd", "ef"]);
+        assert_eq!(hard_wrap("", 4), [""]);
+    }
+}

@@ -1,0 +1,21 @@
+//! The terminal wizard: a model, the messages that change it, a pure `update` that returns
+//! effects, the views that draw it, and the runtime that connects them to a real terminal.
+//!
+//! Flow: key -> `keymap` -> `Msg` -> `update(&mut Model, Msg) -> Vec<Effect>` -> the runtime
+//! performs each effect and feeds its result back as a `Msg` -> one draw per batch of events.
+
+pub mod effect;
+pub mod keymap;
+pub mod layout;
+pub mod model;
+pub mod msg;
+pub mod runtime;
+pub mod terminal;
+pub mod theme;
+pub mod update;
+pub mod view;
+
+pub use effect::Effect;
+pub use model::Model;
+pub use msg::Msg;
+pub use update::update;

@@ -1,0 +1,385 @@
+//! The wizard's state: which screen, which cloud and path, the text of every field, focus,
+//! scroll and the status line. Everything else (validity, generated blocks, step states) is
+//! derived from it when needed.
+
+use std::collections::BTreeMap;
+
+use ratatui::style::Style;
+use ratatui_textarea::TextArea;
+
+use super::theme::Theme;
+use crate::artifacts;
+use crate::cli::StartArgs;
+use crate::guide::{self, ArtifactId, Cloud, FieldId, Guide, Inputs, SetupPath, Step};
+use crate::session::{Loaded, SESSION_FORMAT, Session};
+
+/// The screen on show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    /// Saved progress was found: offer to resume it.
+    ResumeOffer,
+    /// Cloud, path and organization.
+    Start,
+    /// A step of the cloud's guide (0-based index).
+    Step(usize),
+}
+
+/// A choice on the start screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    Cloud,
+    Path,
+}
+
+/// Something that can hold focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focusable {
+    Choice(Choice),
+    Field(FieldId),
+    /// The start screen's "Begin" button.
+    Begin,
+    Block(ArtifactId),
+}
+
+/// How a step stands, for the step list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepState {
+    /// Every field valid and the step reached.
+    Done,
+    /// A field holds a value that is refused.
+    Invalid,
+    /// Not reached, or fields still empty.
+    Pending,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusKind {
+    Info,
+    Success,
+    Error,
+}
+
+/// The one-line message under the content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub kind: StatusKind,
+    pub text: String,
+}
+
+/// Whether progress can be saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Saving {
+    Enabled,
+    /// Progress is not saved, for this reason (shown to the admin).
+    Disabled(String),
+}
+
+/// Everything the wizard starts from.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    pub args: StartArgs,
+    /// Saved progress, when `--fresh` was not given.
+    pub loaded: Option<Loaded>,
+    /// Why progress cannot be saved, if it cannot.
+    pub saving_disabled: Option<String>,
+    pub width: u16,
+    pub height: u16,
+    pub theme: Theme,
+}
+
+pub struct Model {
+    pub screen: Screen,
+    pub cloud: Cloud,
+    pub path: SetupPath,
+    /// One single-line editor for every field; the text typed is the source of truth.
+    pub editors: BTreeMap<FieldId, TextArea<'static>>,
+    /// Index into `focusables()`.
+    pub focus: usize,
+    /// First content line on screen.
+    pub scroll: usize,
+    /// The furthest step reached (0-based).
+    pub reached: usize,
+    /// Show "is empty" errors too: set when leaving a step was refused.
+    pub show_empty_errors: bool,
+    pub help_open: bool,
+    pub status: Option<Status>,
+    pub saving: Saving,
+    /// Saved progress offered on the resume screen.
+    pub resume: Option<Session>,
+    pub width: u16,
+    pub height: u16,
+    pub theme: Theme,
+    pub quitting: bool,
+}
+
+impl Model {
+    pub fn new(options: StartOptions) -> Model {
+        let mut model = Model {
+            screen: Screen::Start,
+            cloud: Cloud::Aws,
+            path: SetupPath::Api,
+            editors: FieldId::ALL
+                .into_iter()
+                .map(|f| (f, new_editor(f, "")))
+                .collect(),
+            focus: 0,
+            scroll: 0,
+            reached: 0,
+            show_empty_errors: false,
+            help_open: false,
+            status: None,
+            saving: match options.saving_disabled {
+                Some(reason) => Saving::Disabled(reason),
+                None => Saving::Enabled,
+            },
+            resume: None,
+            width: options.width,
+            height: options.height,
+            theme: options.theme,
+            quitting: false,
+        };
+        let args = options.args;
+        let flags_given = args.cloud.is_some() || args.org_id.is_some();
+        match options.loaded {
+            Some(Loaded::Session(session)) if !flags_given => {
+                model.resume = Some(session);
+                model.screen = Screen::ResumeOffer;
+            }
+            Some(Loaded::Session(session)) if args.cloud.is_none_or(|c| c == session.cloud) => {
+                // Flags start a fresh walk but keep what was recorded for the same cloud.
+                model.load_inputs(&session.inputs);
+                model.path = session.path;
+            }
+            Some(Loaded::SetAside { reason, moved_to }) => {
+                let kept = moved_to
+                    .map(|p| format!(" It was kept as {}.", p.display()))
+                    .unwrap_or_default();
+                model.status = Some(Status {
+                    kind: StatusKind::Error,
+                    text: format!("Starting fresh: {reason}.{kept}"),
+                });
+            }
+            _ => {}
+        }
+        if let Some(cloud) = args.cloud {
+            model.cloud = cloud;
+        }
+        if let Some(path) = args.path {
+            model.path = path;
+        }
+        if let Some(org) = &args.org_id {
+            model.set_field(FieldId::OrgId, org);
+        }
+        if let Some(external) = &args.external_id {
+            model.set_field(FieldId::ExternalId, external);
+        }
+        if args.cloud.is_some() && args.org_id.is_some() {
+            let start_problem = model.start_problem();
+            match start_problem {
+                None => model.screen = Screen::Step(0),
+                Some(problem) => {
+                    model.status = Some(Status {
+                        kind: StatusKind::Error,
+                        text: problem,
+                    });
+                    model.show_empty_errors = true;
+                }
+            }
+        }
+        model.refresh_editor_styles();
+        model
+    }
+
+    /// The guide of the chosen cloud, if this version has one.
+    pub fn guide(&self) -> Option<&'static Guide> {
+        self.cloud.guide()
+    }
+
+    /// The step on screen, if a step is on screen.
+    pub fn current_step(&self) -> Option<(usize, &'static Step)> {
+        match self.screen {
+            Screen::Step(index) => self.guide()?.steps.get(index).map(|s| (index, s)),
+            _ => None,
+        }
+    }
+
+    /// The text typed into a field.
+    pub fn field_text(&self, field: FieldId) -> &str {
+        self.editors
+            .get(&field)
+            .and_then(|e| e.lines().first())
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
+    /// Replaces a field's text, keeping its editor's settings.
+    pub fn set_field(&mut self, field: FieldId, text: &str) {
+        self.editors.insert(field, new_editor(field, text));
+    }
+
+    pub fn load_inputs(&mut self, inputs: &Inputs) {
+        for field in FieldId::ALL {
+            self.set_field(field, inputs.raw(field));
+        }
+    }
+
+    /// All the text typed, as inputs for validation and generation.
+    pub fn inputs(&self) -> Inputs {
+        Inputs(
+            self.editors
+                .iter()
+                .filter_map(|(field, editor)| {
+                    let text = editor.lines().first()?;
+                    (!text.is_empty()).then(|| (*field, text.clone()))
+                })
+                .collect(),
+        )
+    }
+
+    /// What can hold focus on the current screen, in Tab order.
+    pub fn focusables(&self) -> Vec<Focusable> {
+        match self.screen {
+            Screen::ResumeOffer => Vec::new(),
+            Screen::Start => {
+                let mut items = vec![
+                    Focusable::Choice(Choice::Cloud),
+                    Focusable::Choice(Choice::Path),
+                    Focusable::Field(FieldId::OrgId),
+                ];
+                if self.path == SetupPath::Api {
+                    items.push(Focusable::Field(FieldId::ExternalId));
+                }
+                items.push(Focusable::Begin);
+                items
+            }
+            Screen::Step(_) => {
+                let Some((_, step)) = self.current_step() else {
+                    return Vec::new();
+                };
+                let inputs = self.inputs();
+                let fields = step
+                    .fields_for(self.path, &inputs)
+                    .into_iter()
+                    .map(Focusable::Field);
+                let blocks = step
+                    .artifacts_for(self.path)
+                    .into_iter()
+                    .filter(|a| artifacts::aws::artifact_is_relevant(*a, &inputs))
+                    .map(Focusable::Block);
+                fields.chain(blocks).collect()
+            }
+        }
+    }
+
+    pub fn focused(&self) -> Option<Focusable> {
+        self.focusables().get(self.focus).copied()
+    }
+
+    /// The field with focus, if a text field has it.
+    pub fn focused_field(&self) -> Option<FieldId> {
+        match self.focused() {
+            Some(Focusable::Field(field)) => Some(field),
+            _ => None,
+        }
+    }
+
+    /// Why the start screen cannot be left yet, if it cannot.
+    pub fn start_problem(&self) -> Option<String> {
+        if self.guide().is_none() {
+            return Some(format!(
+                "The {} path is not in this version of ekm-wizard yet; choose AWS KMS.",
+                self.cloud.display_name()
+            ));
+        }
+        let inputs = self.inputs();
+        let mut fields = vec![FieldId::OrgId];
+        if self.path == SetupPath::Api {
+            fields.push(FieldId::ExternalId);
+        }
+        fields
+            .into_iter()
+            .find_map(|f| inputs.validated(f).err())
+            .map(|e| e.to_string())
+    }
+
+    /// The first refused field of a step, if any.
+    pub fn step_problem(&self, index: usize) -> Option<guide::FieldError> {
+        let step = self.guide()?.steps.get(index)?;
+        let inputs = self.inputs();
+        step.fields_for(self.path, &inputs)
+            .into_iter()
+            .find_map(|f| inputs.validated(f).err())
+    }
+
+    /// How a step stands, for the step list.
+    pub fn step_state(&self, index: usize) -> StepState {
+        let Some(step) = self.guide().and_then(|g| g.steps.get(index)) else {
+            return StepState::Pending;
+        };
+        let inputs = self.inputs();
+        let fields = step.fields_for(self.path, &inputs);
+        let typed_and_refused = fields
+            .iter()
+            .any(|f| !inputs.raw(*f).trim().is_empty() && inputs.validated(*f).is_err());
+        if typed_and_refused {
+            return StepState::Invalid;
+        }
+        let all_valid = fields.iter().all(|f| inputs.validated(*f).is_ok());
+        // A step without fields counts as done once passed; one with fields once reached.
+        let seen = if fields.is_empty() {
+            index < self.reached
+        } else {
+            index <= self.reached
+        };
+        if all_valid && seen {
+            StepState::Done
+        } else {
+            StepState::Pending
+        }
+    }
+
+    /// The progress to save: the screen, path, furthest step and the non-secret inputs.
+    pub fn session(&self) -> Session {
+        Session {
+            format: SESSION_FORMAT,
+            cloud: self.cloud,
+            path: self.path,
+            step: match self.screen {
+                Screen::Step(index) => index + 1,
+                _ => 0,
+            },
+            reached: self.reached,
+            inputs: self.inputs(),
+        }
+    }
+
+    /// Shows the cursor only in the focused field.
+    pub fn refresh_editor_styles(&mut self) {
+        let focused = self.focused_field();
+        let cursor = self.theme.cursor();
+        for (field, editor) in self.editors.iter_mut() {
+            editor.set_cursor_style(if Some(*field) == focused {
+                cursor
+            } else {
+                Style::default()
+            });
+            editor.set_cursor_line_style(Style::default());
+        }
+    }
+}
+
+/// A single-line editor holding `text`.
+fn new_editor(field: FieldId, text: &str) -> TextArea<'static> {
+    let mut editor = TextArea::new(vec![text.to_string()]);
+    editor.move_cursor(ratatui_textarea::CursorMove::End);
+    editor.set_placeholder_text(placeholder(field));
+    editor
+}
+
+fn placeholder(field: FieldId) -> String {
+    match field {
+        FieldId::OrgId => guide::start_text().org_id.placeholder.clone(),
+        FieldId::ExternalId => guide::start_text().external_id.placeholder.clone(),
+        _ => guide::aws::guide().field_text(field).placeholder.clone(),
+    }
+}

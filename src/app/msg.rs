@@ -1,0 +1,60 @@
+//! Messages: everything that can happen to the wizard, named for what the user wants or for
+//! the result that came back, never for the key that triggered it.
+
+use std::path::PathBuf;
+
+use ratatui_textarea::Input;
+
+use crate::clipboard::CopyRoute;
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// Go to the next step (or begin, from the start screen), if this one is complete.
+    NextStep,
+    /// Go back one step; always allowed, whatever the state of this one.
+    PreviousStep,
+    /// Move focus to the next field or block, wrapping around.
+    FocusNext,
+    /// Move focus to the previous field or block, wrapping around.
+    FocusPrevious,
+    /// Enter: next field, begin from the start screen's button, or copy a focused block.
+    Confirm,
+    /// A keystroke for the focused text field.
+    EditField(Input),
+    /// Text pasted by the terminal (bracketed paste) into the focused field.
+    PasteIntoField(String),
+    /// Change the focused choice (cloud, path) to the previous option.
+    ChoosePrevious,
+    /// Change the focused choice to the next option.
+    ChooseNext,
+    /// Scroll the step's content by this many lines (negative: up).
+    ScrollContent(i32),
+    /// Copy the focused generated block.
+    CopyFocusedBlock,
+    /// Write the focused generated block to a file and show where.
+    WriteFocusedBlockToFile,
+    /// Open or close the help screen.
+    ToggleHelp,
+    /// Close the help screen or any other overlay.
+    CloseOverlay,
+    /// Continue from the saved progress offered at start.
+    ResumeSavedProgress,
+    /// Ignore the saved progress offered at start and begin again.
+    StartOver,
+    /// The terminal changed size.
+    TerminalResized { width: u16, height: u16 },
+    /// A copy finished, one way or another.
+    CopyFinished {
+        what: String,
+        outcome: Result<CopyRoute, String>,
+    },
+    /// Writing a block to a file finished.
+    FileWritten {
+        what: String,
+        outcome: Result<PathBuf, String>,
+    },
+    /// Saving progress finished.
+    ProgressSaved(Result<(), String>),
+    /// Save progress and leave.
+    Quit,
+}

@@ -1,0 +1,195 @@
+//! The runtime: owns the terminal, turns terminal events and signals into messages, runs
+//! `update`, performs the effects it returns and draws once per batch. With nothing happening
+//! it sleeps: no timer, no redraw loop.
+
+use std::collections::VecDeque;
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+
+use crossterm::event::Event;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+use super::effect::Effect;
+use super::keymap::message_for_key;
+use super::model::{Model, StartOptions};
+use super::msg::Msg;
+use super::theme::Theme;
+use super::{terminal, update, view};
+use crate::cli::{EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, StartArgs};
+use crate::clipboard::{self, Clipboard, ClipboardEnv};
+use crate::session::SessionStore;
+
+/// Starts the wizard in this terminal and returns the exit code.
+pub fn start(args: StartArgs) -> u8 {
+    if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
+        eprintln!(
+            "error: the wizard needs a terminal; for scripts use `ekm-wizard render aws …` (see --help)"
+        );
+        return EXIT_BAD_INPUT;
+    }
+    let store = SessionStore::default_location();
+    let fresh = args.fresh;
+    let loaded = match (&store, fresh) {
+        (Some(store), false) => Some(store.load()),
+        _ => None,
+    };
+    let saving_disabled = store
+        .is_none()
+        .then(|| "no home or state directory was found".to_string());
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start: {err}");
+            return EXIT_REFUSED;
+        }
+    };
+    let mut terminal = match terminal::enter() {
+        Ok(terminal) => terminal,
+        Err(err) => {
+            terminal::leave();
+            eprintln!("error: cannot take over the terminal: {err}");
+            return EXIT_REFUSED;
+        }
+    };
+    let (width, height) = terminal
+        .size()
+        .map(|s| (s.width, s.height))
+        .unwrap_or((80, 24));
+    let model = Model::new(StartOptions {
+        args,
+        loaded,
+        saving_disabled,
+        width,
+        height,
+        theme: Theme::from_env(),
+    });
+    let files_dir = store
+        .as_ref()
+        .map(|s| s.dir().join("exports"))
+        .unwrap_or_else(|| std::env::temp_dir().join("ekm-wizard"));
+    let result = runtime.block_on(run(&mut terminal, model, store, files_dir));
+    terminal::leave();
+    match result {
+        Ok(()) => EXIT_OK,
+        Err(err) => {
+            eprintln!("error: {err}");
+            EXIT_REFUSED
+        }
+    }
+}
+
+/// Something that arrived while the wizard waited.
+enum Incoming {
+    Terminal(Event),
+    Message(Msg),
+}
+
+/// Performs effects; each result is another message.
+struct Effects {
+    store: Option<SessionStore>,
+    clipboard: Clipboard,
+    files_dir: PathBuf,
+}
+
+impl Effects {
+    /// Performs one effect; `None` for `Exit`, else the messages it produced.
+    fn perform(&mut self, effect: Effect) -> Option<Vec<Msg>> {
+        Some(match effect {
+            Effect::Exit => return None,
+            Effect::CopyToClipboard {
+                what,
+                text,
+                file_name,
+            } => {
+                let outcome = self.clipboard.copy(&text, &file_name, &mut io::stdout());
+                vec![Msg::CopyFinished { what, outcome }]
+            }
+            Effect::WriteToFile {
+                what,
+                text,
+                file_name,
+            } => vec![Msg::FileWritten {
+                what,
+                outcome: clipboard::write_file(&self.files_dir, &file_name, &text),
+            }],
+            Effect::SaveProgress(session) => match &self.store {
+                Some(store) => vec![Msg::ProgressSaved(store.save(&session))],
+                None => Vec::new(),
+            },
+        })
+    }
+}
+
+async fn run(
+    terminal: &mut ratatui::DefaultTerminal,
+    mut model: Model,
+    store: Option<SessionStore>,
+    files_dir: PathBuf,
+) -> io::Result<()> {
+    let mut events = spawn_terminal_reader();
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut effects = Effects {
+        store,
+        clipboard: Clipboard::new(ClipboardEnv::from_env(), files_dir.clone()),
+        files_dir,
+    };
+    let mut batch: VecDeque<Incoming> = VecDeque::new();
+    loop {
+        terminal.draw(|frame| view::draw(frame, &model))?;
+        let first = tokio::select! {
+            event = events.recv() => match event {
+                Some(Ok(event)) => Incoming::Terminal(event),
+                Some(Err(err)) => return Err(err),
+                None => Incoming::Message(Msg::Quit),
+            },
+            _ = terminate.recv() => Incoming::Message(Msg::Quit),
+            _ = hangup.recv() => Incoming::Message(Msg::Quit),
+            _ = interrupt.recv() => Incoming::Message(Msg::Quit),
+        };
+        batch.push_back(first);
+        // Take the whole backlog before drawing again.
+        while let Ok(event) = events.try_recv() {
+            batch.push_back(Incoming::Terminal(event?));
+        }
+        while let Some(incoming) = batch.pop_front() {
+            let msg = match incoming {
+                Incoming::Message(msg) => Some(msg),
+                Incoming::Terminal(Event::Key(key)) => message_for_key(&model, key),
+                Incoming::Terminal(Event::Paste(text)) => Some(Msg::PasteIntoField(text)),
+                Incoming::Terminal(Event::Resize(width, height)) => {
+                    Some(Msg::TerminalResized { width, height })
+                }
+                Incoming::Terminal(_) => None,
+            };
+            let Some(msg) = msg else { continue };
+            for effect in update(&mut model, msg) {
+                match effects.perform(effect) {
+                    Some(results) => batch.extend(results.into_iter().map(Incoming::Message)),
+                    None => return Ok(()),
+                }
+            }
+        }
+    }
+}
+
+/// Reads terminal events on a thread of its own, blocked in the kernel until input arrives,
+/// and hands them to the event loop. The thread ends with the process.
+fn spawn_terminal_reader() -> mpsc::UnboundedReceiver<io::Result<Event>> {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        loop {
+            let event = crossterm::event::read();
+            let failed = event.is_err();
+            if sender.send(event).is_err() || failed {
+                break;
+            }
+        }
+    });
+    receiver
+}

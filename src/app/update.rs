@@ -1,0 +1,390 @@
+//! The pure heart of the wizard: `update` applies a message to the model and returns the
+//! effects to perform. No I/O happens here, so every transition is tested without a terminal.
+
+use ratatui_textarea::{Input, Key};
+
+use super::effect::Effect;
+use super::layout;
+use super::model::{Choice, Focusable, Model, Saving, Screen, Status, StatusKind};
+use super::msg::Msg;
+use crate::artifacts::{self, ArtifactBody};
+use crate::clipboard::CopyRoute;
+use crate::guide::{Cloud, FieldId, SetupPath};
+
+/// Applies one message; returns what the runtime should do next.
+pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
+    let effects = match msg {
+        Msg::NextStep => next_step(model),
+        Msg::PreviousStep => previous_step(model),
+        Msg::FocusNext => move_focus(model, 1),
+        Msg::FocusPrevious => move_focus(model, -1),
+        Msg::Confirm => confirm(model),
+        Msg::EditField(input) => edit_field(model, input),
+        Msg::PasteIntoField(text) => paste(model, &text),
+        Msg::ChoosePrevious => choose(model, -1),
+        Msg::ChooseNext => choose(model, 1),
+        Msg::ScrollContent(lines) => {
+            scroll_by(model, lines);
+            Vec::new()
+        }
+        Msg::CopyFocusedBlock => block_effect(model, false),
+        Msg::WriteFocusedBlockToFile => block_effect(model, true),
+        Msg::ToggleHelp => {
+            model.help_open = !model.help_open;
+            Vec::new()
+        }
+        Msg::CloseOverlay => {
+            model.help_open = false;
+            Vec::new()
+        }
+        Msg::ResumeSavedProgress => resume(model),
+        Msg::StartOver => {
+            model.resume = None;
+            go_to(model, Screen::Start);
+            Vec::new()
+        }
+        Msg::TerminalResized { width, height } => {
+            model.width = width;
+            model.height = height;
+            keep_focus_in_view(model);
+            Vec::new()
+        }
+        Msg::CopyFinished { what, outcome } => {
+            model.status = Some(match outcome {
+                Ok(route @ CopyRoute::File(_)) => {
+                    status(StatusKind::Info, format!("Wrote {what} {route}"))
+                }
+                Ok(route) => status(StatusKind::Success, format!("Copied {what} {route}")),
+                Err(err) => status(StatusKind::Error, format!("Could not copy {what}: {err}")),
+            });
+            Vec::new()
+        }
+        Msg::FileWritten { what, outcome } => {
+            model.status = Some(match outcome {
+                Ok(path) => status(
+                    StatusKind::Success,
+                    format!("Wrote {what} to {}", path.display()),
+                ),
+                Err(err) => status(StatusKind::Error, format!("Could not write {what}: {err}")),
+            });
+            Vec::new()
+        }
+        Msg::ProgressSaved(result) => {
+            match result {
+                Ok(()) => {}
+                Err(err) => {
+                    if model.saving == Saving::Enabled {
+                        model.status = Some(status(
+                            StatusKind::Error,
+                            format!("Progress will not be saved: {err}"),
+                        ));
+                    }
+                    model.saving = Saving::Disabled(err);
+                }
+            }
+            Vec::new()
+        }
+        Msg::Quit => {
+            model.quitting = true;
+            let mut effects = save(model);
+            effects.push(Effect::Exit);
+            effects
+        }
+    };
+    model.focus = model.focus.min(model.focusables().len().saturating_sub(1));
+    model.refresh_editor_styles();
+    effects
+}
+
+fn status(kind: StatusKind, text: String) -> Status {
+    Status { kind, text }
+}
+
+/// Saves progress, except on the resume offer, where nothing new exists to overwrite it with.
+fn save(model: &Model) -> Vec<Effect> {
+    if model.screen == Screen::ResumeOffer {
+        return Vec::new();
+    }
+    vec![Effect::SaveProgress(model.session())]
+}
+
+fn go_to(model: &mut Model, screen: Screen) {
+    model.screen = screen;
+    model.focus = 0;
+    model.scroll = 0;
+    model.show_empty_errors = false;
+    if let Screen::Step(index) = screen {
+        model.reached = model.reached.max(index);
+    }
+}
+
+fn next_step(model: &mut Model) -> Vec<Effect> {
+    match model.screen {
+        Screen::ResumeOffer => Vec::new(),
+        Screen::Start => {
+            if let Some(problem) = model.start_problem() {
+                return refuse(model, problem, first_invalid_start_field(model));
+            }
+            model.status = None;
+            go_to(model, Screen::Step(0));
+            save(model)
+        }
+        Screen::Step(index) => {
+            let steps = model.guide().map(|g| g.steps.len()).unwrap_or(0);
+            if let Some(err) = model.step_problem(index) {
+                let field = err.field;
+                return refuse(model, format!("Before moving on: {err}"), Some(field));
+            }
+            if index + 1 >= steps {
+                model.reached = steps;
+                model.status = Some(status(
+                    StatusKind::Info,
+                    "This is the last step: copy what you need, or Ctrl-Q to save and quit.".into(),
+                ));
+                return save(model);
+            }
+            model.status = None;
+            go_to(model, Screen::Step(index + 1));
+            save(model)
+        }
+    }
+}
+
+fn first_invalid_start_field(model: &Model) -> Option<FieldId> {
+    let inputs = model.inputs();
+    [FieldId::OrgId, FieldId::ExternalId]
+        .into_iter()
+        .filter(|f| *f == FieldId::OrgId || model.path == SetupPath::Api)
+        .find(|f| inputs.validated(*f).is_err())
+}
+
+/// Refuses to move on: says why, shows empty-field errors and focuses the field to fix.
+fn refuse(model: &mut Model, problem: String, field: Option<FieldId>) -> Vec<Effect> {
+    model.status = Some(status(StatusKind::Error, problem));
+    model.show_empty_errors = true;
+    if let Some(field) = field {
+        focus_item(model, Focusable::Field(field));
+    }
+    Vec::new()
+}
+
+fn previous_step(model: &mut Model) -> Vec<Effect> {
+    let target = match model.screen {
+        Screen::ResumeOffer | Screen::Start => return Vec::new(),
+        Screen::Step(0) => Screen::Start,
+        Screen::Step(index) => Screen::Step(index - 1),
+    };
+    model.status = None;
+    go_to(model, target);
+    save(model)
+}
+
+fn focus_item(model: &mut Model, item: Focusable) {
+    if let Some(position) = model.focusables().iter().position(|i| *i == item) {
+        model.focus = position;
+        keep_focus_in_view(model);
+    }
+}
+
+fn move_focus(model: &mut Model, delta: isize) -> Vec<Effect> {
+    let count = model.focusables().len();
+    if count == 0 {
+        return Vec::new();
+    }
+    let current = model.focus.min(count - 1) as isize;
+    model.focus = (current + delta).rem_euclid(count as isize) as usize;
+    keep_focus_in_view(model);
+    Vec::new()
+}
+
+fn confirm(model: &mut Model) -> Vec<Effect> {
+    match model.focused() {
+        Some(Focusable::Begin) => next_step(model),
+        Some(Focusable::Block(_)) => block_effect(model, false),
+        Some(_) => {
+            // The last item of a step moves on; any other moves to the next item.
+            let last = model.focus + 1 >= model.focusables().len();
+            if last && matches!(model.screen, Screen::Step(_)) {
+                next_step(model)
+            } else {
+                move_focus(model, 1)
+            }
+        }
+        None => match model.screen {
+            Screen::ResumeOffer => resume(model),
+            _ => next_step(model),
+        },
+    }
+}
+
+/// Keeps a field to one line: Enter never reaches it, and a stray newline is folded away.
+fn edit_field(model: &mut Model, input: Input) -> Vec<Effect> {
+    let Some(field) = model.focused_field() else {
+        return Vec::new();
+    };
+    if matches!(input.key, Key::Enter) || (input.ctrl && matches!(input.key, Key::Char('m' | 'j')))
+    {
+        return Vec::new();
+    }
+    if let Some(editor) = model.editors.get_mut(&field) {
+        editor.input(input);
+        if editor.lines().len() > 1 {
+            let joined = editor.lines().join(" ");
+            model.set_field(field, &joined);
+        }
+    }
+    model.status = None;
+    Vec::new()
+}
+
+fn paste(model: &mut Model, text: &str) -> Vec<Effect> {
+    let Some(field) = model.focused_field() else {
+        model.status = Some(status(
+            StatusKind::Info,
+            "Paste goes into a text field: Tab to one first.".into(),
+        ));
+        return Vec::new();
+    };
+    let single_line: String = text
+        .trim()
+        .chars()
+        .map(|c| {
+            if c == '\n' || c == '\r' || c == '\t' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    if let Some(editor) = model.editors.get_mut(&field) {
+        editor.insert_str(single_line);
+    }
+    model.status = None;
+    Vec::new()
+}
+
+fn cycle<T: Copy + PartialEq>(options: &[T], current: T, delta: isize) -> T {
+    let position = options.iter().position(|o| *o == current).unwrap_or(0) as isize;
+    options[(position + delta).rem_euclid(options.len() as isize) as usize]
+}
+
+fn choose(model: &mut Model, delta: isize) -> Vec<Effect> {
+    match model.focused() {
+        Some(Focusable::Choice(Choice::Cloud)) => {
+            model.cloud = cycle(&Cloud::ALL, model.cloud, delta);
+        }
+        Some(Focusable::Choice(Choice::Path)) => {
+            model.path = cycle(&SetupPath::ALL, model.path, delta);
+        }
+        _ => {}
+    }
+    model.status = None;
+    Vec::new()
+}
+
+fn viewport_height(model: &Model) -> usize {
+    usize::from(layout::content_area(model).height)
+}
+
+fn max_scroll(model: &Model) -> usize {
+    let area = layout::content_area(model);
+    let lines = layout::content(model, area.width).lines.len();
+    lines.saturating_sub(usize::from(area.height))
+}
+
+fn scroll_by(model: &mut Model, lines: i32) {
+    let target = model.scroll as i64 + i64::from(lines);
+    model.scroll = (target.max(0) as usize).min(max_scroll(model));
+}
+
+/// Scrolls so the focused item is on screen (its top first when it is taller than the view).
+fn keep_focus_in_view(model: &mut Model) {
+    let area = layout::content_area(model);
+    let content = layout::content(model, area.width);
+    let height = viewport_height(model).max(1);
+    let max = content.lines.len().saturating_sub(height);
+    if let Some(anchor) = model
+        .focused()
+        .and_then(|item| content.anchor(item).cloned())
+    {
+        if anchor.lines.end > model.scroll + height {
+            model.scroll = anchor.lines.end.saturating_sub(height);
+        }
+        if anchor.lines.start < model.scroll || anchor.lines.len() > height {
+            model.scroll = anchor.lines.start;
+        }
+    }
+    model.scroll = model.scroll.min(max);
+}
+
+fn block_effect(model: &mut Model, to_file: bool) -> Vec<Effect> {
+    let Some(Focusable::Block(artifact)) = model.focused() else {
+        model.status = Some(status(
+            StatusKind::Info,
+            "Nothing to copy here: Tab to a generated block first.".into(),
+        ));
+        return Vec::new();
+    };
+    let Some(guide) = model.guide() else {
+        return Vec::new();
+    };
+    let what = guide.artifact_text(artifact).title.clone();
+    match artifacts::generate(model.cloud, artifact, &model.inputs(), model.path) {
+        Ok(body) => {
+            let file_name = file_name_for(model.cloud, artifact, &body);
+            let text = body.to_text();
+            if to_file {
+                vec![Effect::WriteToFile {
+                    what,
+                    text,
+                    file_name,
+                }]
+            } else {
+                vec![Effect::CopyToClipboard {
+                    what,
+                    text,
+                    file_name,
+                }]
+            }
+        }
+        Err(missing) => {
+            let first = missing.first().map(|e| e.to_string()).unwrap_or_default();
+            model.status = Some(status(
+                StatusKind::Error,
+                format!("{what} is not ready: {first}"),
+            ));
+            Vec::new()
+        }
+    }
+}
+
+/// `aws-iam-policy.json`: the cloud, then the block's id in kebab-case.
+fn file_name_for(cloud: Cloud, artifact: crate::guide::ArtifactId, body: &ArtifactBody) -> String {
+    let id = serde_json::to_value(artifact)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| s.replace('_', "-")))
+        .unwrap_or_else(|| "block".into());
+    format!("{}-{}.{}", cloud.key(), id, body.extension())
+}
+
+fn resume(model: &mut Model) -> Vec<Effect> {
+    let Some(session) = model.resume.take() else {
+        return Vec::new();
+    };
+    model.cloud = session.cloud;
+    model.path = session.path;
+    model.load_inputs(&session.inputs);
+    let steps = model.guide().map(|g| g.steps.len()).unwrap_or(0);
+    model.reached = session.reached.min(steps);
+    let screen = match session.step {
+        0 => Screen::Start,
+        n if n <= steps && model.guide().is_some() => Screen::Step(n - 1),
+        _ => Screen::Start,
+    };
+    go_to(model, screen);
+    model.status = Some(status(
+        StatusKind::Info,
+        "Resumed your saved progress.".into(),
+    ));
+    Vec::new()
+}

@@ -1,0 +1,242 @@
+//! Drawing: borrows the model and paints one frame. Never changes the model.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, Borders, Clear, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState, Wrap,
+};
+
+use super::keymap::footer_keys;
+use super::layout::{self, EDITOR_INDENT};
+use super::model::{Model, Saving, Screen, StatusKind, StepState};
+use crate::guide;
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, model: &Model) {
+    let area = frame.area();
+    if !layout::fits(area.width, area.height) {
+        draw_too_small(frame, model, area);
+        return;
+    }
+    let regions = layout::regions(area);
+    draw_header(frame, model, regions.header);
+    draw_step_list(frame, model, regions.steps);
+    draw_content(frame, model, regions.content);
+    draw_status(frame, model, regions.status);
+    draw_footer(frame, model, regions.footer);
+    if model.help_open {
+        draw_help(frame, model, area);
+    }
+}
+
+fn draw_too_small(frame: &mut Frame, model: &Model, area: Rect) {
+    let text = format!(
+        "ekm-wizard needs a terminal of at least {}×{}; this one is {}×{}. Enlarge the window, or press Ctrl-Q to quit (progress is saved).",
+        layout::MIN_WIDTH,
+        layout::MIN_HEIGHT,
+        area.width,
+        area.height
+    );
+    frame.render_widget(
+        Paragraph::new(text)
+            .style(model.theme.warning())
+            .wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
+fn step_of(model: &Model) -> String {
+    let steps = model.guide().map(|g| g.steps.len()).unwrap_or(0);
+    match model.screen {
+        Screen::ResumeOffer => "Resume?".into(),
+        Screen::Start => "Start".into(),
+        Screen::Step(index) => format!("Step {} of {steps}", index + 1),
+    }
+}
+
+fn draw_header(frame: &mut Frame, model: &Model, area: Rect) {
+    let theme = model.theme;
+    let left = Line::from(vec![
+        Span::styled(" ekm-wizard ", theme.bar().patch(theme.title())),
+        Span::styled(
+            format!(
+                "│ {} · {}",
+                model.cloud.display_name(),
+                model.path.display_name()
+            ),
+            theme.bar(),
+        ),
+    ]);
+    frame.render_widget(Paragraph::new(left).style(theme.bar()), area);
+    frame.render_widget(
+        Paragraph::new(format!("{} ", step_of(model)))
+            .style(theme.bar().patch(theme.title()))
+            .alignment(Alignment::Right),
+        area,
+    );
+}
+
+fn draw_step_list(frame: &mut Frame, model: &Model, area: Rect) {
+    let theme = model.theme;
+    let mut lines = vec![Line::styled(" Steps", theme.title()), Line::default()];
+    let start_mark = match model.screen {
+        Screen::Start => ("▸", theme.focus()),
+        _ if model.start_problem().is_none() => ("✓", theme.success()),
+        _ => (" ", Style::default()),
+    };
+    lines.push(Line::from(vec![
+        Span::styled(format!(" {} ", start_mark.0), start_mark.1),
+        Span::styled(
+            "Start",
+            if model.screen == Screen::Start {
+                theme.focus()
+            } else {
+                Style::default()
+            },
+        ),
+    ]));
+    if let Some(guide) = model.guide() {
+        for (index, step) in guide.steps.iter().enumerate() {
+            let current = model.screen == Screen::Step(index);
+            let (mark, style) = match (current, model.step_state(index)) {
+                (true, _) => ("▸", theme.focus()),
+                (false, StepState::Done) => ("✓", theme.success()),
+                (false, StepState::Invalid) => ("!", theme.error()),
+                (false, StepState::Pending) => ("·", theme.dim()),
+            };
+            let label_style = if current {
+                theme.focus()
+            } else {
+                Style::default()
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!(" {mark} "), style),
+                Span::styled(format!("{} {}", index + 1, step.short), label_style),
+            ]));
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::RIGHT)
+                .border_style(theme.dim()),
+        ),
+        area,
+    );
+}
+
+fn draw_content(frame: &mut Frame, model: &Model, area: Rect) {
+    let content = layout::content(model, area.width);
+    let height = usize::from(area.height);
+    let max_scroll = content.lines.len().saturating_sub(height);
+    let scroll = model.scroll.min(max_scroll);
+    let visible: Vec<Line> = content
+        .lines
+        .iter()
+        .skip(scroll)
+        .take(height)
+        .cloned()
+        .collect();
+    frame.render_widget(Paragraph::new(visible), area);
+    for anchor in &content.anchors {
+        let (Some(line), super::model::Focusable::Field(field)) = (anchor.editor_line, anchor.item)
+        else {
+            continue;
+        };
+        if line < scroll || line >= scroll + height {
+            continue;
+        }
+        let Some(editor) = model.editors.get(&field) else {
+            continue;
+        };
+        let rect = Rect::new(
+            area.x + EDITOR_INDENT,
+            area.y + (line - scroll) as u16,
+            area.width.saturating_sub(EDITOR_INDENT),
+            1,
+        );
+        frame.render_widget(editor, rect);
+    }
+    if max_scroll > 0 {
+        let mut state = ScrollbarState::new(max_scroll).position(scroll);
+        let bar_area = Rect::new(area.x + area.width, area.y, 1, area.height);
+        frame.render_stateful_widget(
+            Scrollbar::new(ScrollbarOrientation::VerticalRight)
+                .begin_symbol(Some("↑"))
+                .end_symbol(Some("↓"))
+                .style(model.theme.dim()),
+            bar_area,
+            &mut state,
+        );
+    }
+}
+
+fn draw_status(frame: &mut Frame, model: &Model, area: Rect) {
+    let theme = model.theme;
+    let (text, style) = match (&model.status, &model.saving) {
+        (Some(status), _) => {
+            let style = match status.kind {
+                StatusKind::Info => Style::default(),
+                StatusKind::Success => theme.success(),
+                StatusKind::Error => theme.error(),
+            };
+            let mark = match status.kind {
+                StatusKind::Info => "",
+                StatusKind::Success => "✓ ",
+                StatusKind::Error => "✗ ",
+            };
+            (format!(" {mark}{}", status.text), style)
+        }
+        (None, Saving::Disabled(reason)) => (
+            format!(" Progress will not be saved: {reason}"),
+            theme.warning(),
+        ),
+        (None, Saving::Enabled) => (
+            " Progress is saved as you go; secrets never are.".to_string(),
+            theme.dim(),
+        ),
+    };
+    frame.render_widget(Paragraph::new(text).style(style), area);
+}
+
+fn draw_footer(frame: &mut Frame, model: &Model, area: Rect) {
+    let theme = model.theme;
+    let mut spans = vec![Span::styled(" ", theme.bar())];
+    for (key, does) in footer_keys(model) {
+        spans.push(Span::styled(key, theme.key()));
+        spans.push(Span::styled(format!(" {does}  "), theme.bar()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.bar()), area);
+}
+
+fn draw_help(frame: &mut Frame, model: &Model, area: Rect) {
+    let theme = model.theme;
+    let help = &guide::start_text().help;
+    let width = 72.min(area.width.saturating_sub(4));
+    let height = (help.len() as u16 + 4).min(area.height.saturating_sub(2));
+    let popup = Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    );
+    let mut lines = vec![Line::default()];
+    for line in help {
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {:<17}", line.keys), theme.focus()),
+            Span::raw(line.does.clone()),
+        ]));
+    }
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Keys · Esc closes ")
+                .border_style(theme.focus()),
+        ),
+        popup,
+    );
+}

@@ -1,0 +1,495 @@
+//! The integration guides as data: clouds, paths, steps, the fields an admin records and the
+//! artifacts each step generates. Wording lives in `assets/guides/*.toml`; this module gives it
+//! types, and knows which validator and which default belong to each field.
+
+pub mod aws;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+pub use validate::FieldError;
+
+/// The cloud whose KMS holds the customer's key.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Cloud {
+    Aws,
+    Gcp,
+    Azure,
+}
+
+impl Cloud {
+    pub const ALL: [Cloud; 3] = [Cloud::Aws, Cloud::Gcp, Cloud::Azure];
+
+    /// The short name used in commands and files: `aws`, `gcp`, `azure`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Cloud::Aws => "aws",
+            Cloud::Gcp => "gcp",
+            Cloud::Azure => "azure",
+        }
+    }
+
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Cloud::Aws => "AWS KMS",
+            Cloud::Gcp => "Google Cloud KMS",
+            Cloud::Azure => "Azure Key Vault",
+        }
+    }
+
+    /// The guide for this cloud, when this version of the wizard has one.
+    pub fn guide(self) -> Option<&'static Guide> {
+        match self {
+            Cloud::Aws => Some(aws::guide()),
+            Cloud::Gcp | Cloud::Azure => None,
+        }
+    }
+}
+
+/// How the key reaches OpenAI once the cloud side is ready.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum SetupPath {
+    /// The admin registers the key through OpenAI's Management API.
+    #[default]
+    Api,
+    /// A ChatGPT Enterprise customer sends the details to their OpenAI contact.
+    #[serde(rename = "chatgpt")]
+    #[value(name = "chatgpt")]
+    ChatGpt,
+}
+
+impl SetupPath {
+    pub const ALL: [SetupPath; 2] = [SetupPath::Api, SetupPath::ChatGpt];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            SetupPath::Api => "api",
+            SetupPath::ChatGpt => "chatgpt",
+        }
+    }
+
+    pub fn display_name(self) -> &'static str {
+        match self {
+            SetupPath::Api => "API registration",
+            SetupPath::ChatGpt => "ChatGPT Enterprise hand-over",
+        }
+    }
+}
+
+/// Every value an admin can record. The serde name is the registration body's field name
+/// (or `org_id`, `key_arn`, `policy_name` for the values that only shape the artifacts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldId {
+    OrgId,
+    ExternalId,
+    KmsArn,
+    KeyArn,
+    PolicyName,
+    RoleArn,
+    Name,
+}
+
+impl FieldId {
+    pub const ALL: [FieldId; 7] = [
+        FieldId::OrgId,
+        FieldId::ExternalId,
+        FieldId::KmsArn,
+        FieldId::KeyArn,
+        FieldId::PolicyName,
+        FieldId::RoleArn,
+        FieldId::Name,
+    ];
+
+    /// The name in config files, session files and error messages: `kms_arn`.
+    pub fn key(self) -> &'static str {
+        match self {
+            FieldId::OrgId => "org_id",
+            FieldId::ExternalId => "external_id",
+            FieldId::KmsArn => "kms_arn",
+            FieldId::KeyArn => "key_arn",
+            FieldId::PolicyName => "policy_name",
+            FieldId::RoleArn => "role_arn",
+            FieldId::Name => "name",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<FieldId> {
+        FieldId::ALL.into_iter().find(|f| f.key() == key)
+    }
+
+    /// The form the field expects, with an example, for error messages.
+    pub fn expected_form(self) -> &'static str {
+        match self {
+            FieldId::OrgId => "`org-` then letters, digits and hyphens, e.g. org-2fGxYz8kLm",
+            FieldId::ExternalId => {
+                "the organization id (org-…) or an API project id (proj_ then letters and digits)"
+            }
+            FieldId::KmsArn => {
+                "arn:aws:kms:<region>:<12-digit account>:key/<uuid>, …:key/mrk-<32 hex> or …:alias/<name>"
+            }
+            FieldId::KeyArn => {
+                "arn:aws:kms:<region>:<12-digit account>:key/<uuid> or …:key/mrk-<32 hex>"
+            }
+            FieldId::PolicyName => "1 to 128 letters, digits or +=,.@_-",
+            FieldId::RoleArn => "arn:aws:iam::<12-digit account>:role/<name>",
+            FieldId::Name => "1 to 100 printable characters, e.g. AWS EKM key",
+        }
+    }
+
+    /// The value used when the admin leaves the field empty, if the field has one.
+    pub fn default_value(self, inputs: &Inputs) -> Option<String> {
+        match self {
+            FieldId::ExternalId => Some(inputs.raw(FieldId::OrgId).trim().to_string()),
+            FieldId::PolicyName => Some("openai-ekm-kms-access".to_string()),
+            FieldId::Name => Some("AWS EKM key".to_string()),
+            _ => None,
+        }
+    }
+
+    /// Checks a raw value, returning the cleaned value on success.
+    pub fn validate(self, raw: &str) -> Result<String, FieldError> {
+        match self {
+            FieldId::OrgId => validate::org_id(raw),
+            FieldId::ExternalId => validate::external_id(raw),
+            FieldId::KmsArn => validate::kms_arn(raw).map(|a| a.arn()),
+            FieldId::KeyArn => validate::key_arn(raw).map(|a| a.arn()),
+            FieldId::PolicyName => validate::policy_name(raw),
+            FieldId::RoleArn => validate::role_arn(raw).map(|a| a.arn()),
+            FieldId::Name => validate::key_display_name(raw),
+        }
+    }
+}
+
+/// The raw text of every field, as the admin typed it. Cleaned, defaulted values are derived
+/// from it on demand, never stored beside it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Inputs(pub BTreeMap<FieldId, String>);
+
+impl Inputs {
+    pub fn raw(&self, field: FieldId) -> &str {
+        self.0.get(&field).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn set(&mut self, field: FieldId, value: impl Into<String>) {
+        self.0.insert(field, value.into());
+    }
+
+    /// The value to validate: what was typed, or the field's default when nothing was.
+    pub fn effective(&self, field: FieldId) -> String {
+        let raw = self.raw(field);
+        if raw.trim().is_empty() {
+            if let Some(default) = field.default_value(self) {
+                return default;
+            }
+        }
+        raw.to_string()
+    }
+
+    /// The cleaned value, or why it is refused.
+    pub fn validated(&self, field: FieldId) -> Result<String, FieldError> {
+        field.validate(&self.effective(field))
+    }
+}
+
+/// Where an item of a step applies: both paths, or only one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Applies {
+    #[default]
+    Both,
+    Api,
+    #[serde(rename = "chatgpt")]
+    ChatGpt,
+}
+
+impl Applies {
+    pub fn includes(self, path: SetupPath) -> bool {
+        match self {
+            Applies::Both => true,
+            Applies::Api => path == SetupPath::Api,
+            Applies::ChatGpt => path == SetupPath::ChatGpt,
+        }
+    }
+}
+
+/// Every block the wizard can generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArtifactId {
+    CreateKeyCommands,
+    AliasTargetCommand,
+    IamPolicy,
+    CreatePolicyCommands,
+    TrustPolicy,
+    CreateRoleCommands,
+    KeyPolicyStatement,
+    KeyRestrictionCommands,
+    EnterpriseDetails,
+    EnterpriseMessage,
+    RegistrationBody,
+    RegistrationCommands,
+}
+
+/// A field as a step shows it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepField {
+    pub id: FieldId,
+    #[serde(default)]
+    pub only: Applies,
+}
+
+/// A generated block as a step shows it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepArtifact {
+    pub id: ArtifactId,
+    #[serde(default)]
+    pub only: Applies,
+}
+
+/// A paragraph of a step's instructions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Paragraph {
+    pub text: String,
+    #[serde(default)]
+    pub only: Applies,
+}
+
+/// One step of a guide, mirroring one numbered section of OpenAI's instructions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub id: String,
+    pub title: String,
+    /// The name in the step list, at most 16 characters.
+    pub short: String,
+    #[serde(default)]
+    pub paragraphs: Vec<Paragraph>,
+    #[serde(default)]
+    pub fields: Vec<StepField>,
+    #[serde(default)]
+    pub artifacts: Vec<StepArtifact>,
+    /// Advice shown as a bulleted list.
+    #[serde(default)]
+    pub advice: Vec<String>,
+}
+
+impl Step {
+    pub fn paragraphs_for(&self, path: SetupPath) -> impl Iterator<Item = &str> {
+        self.paragraphs
+            .iter()
+            .filter(move |p| p.only.includes(path))
+            .map(|p| p.text.trim())
+    }
+
+    /// The fields shown on this path, given what has been typed so far.
+    pub fn fields_for(&self, path: SetupPath, inputs: &Inputs) -> Vec<FieldId> {
+        self.fields
+            .iter()
+            .filter(|f| f.only.includes(path) && field_is_relevant(f.id, inputs))
+            .map(|f| f.id)
+            .collect()
+    }
+
+    pub fn artifacts_for(&self, path: SetupPath) -> Vec<ArtifactId> {
+        self.artifacts
+            .iter()
+            .filter(|a| a.only.includes(path))
+            .map(|a| a.id)
+            .collect()
+    }
+}
+
+/// Whether a field matters given the others: the key behind an alias only for an alias ARN.
+pub fn field_is_relevant(field: FieldId, inputs: &Inputs) -> bool {
+    match field {
+        FieldId::KeyArn => {
+            validate::kms_arn(inputs.raw(FieldId::KmsArn)).is_ok_and(|a| a.is_alias())
+        }
+        _ => true,
+    }
+}
+
+/// Labels and hints for a field.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldText {
+    pub label: String,
+    pub hint: String,
+    #[serde(default)]
+    pub placeholder: String,
+}
+
+/// Title and where-to-paste hint for a generated block.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArtifactText {
+    pub title: String,
+    pub hint: String,
+}
+
+/// A whole guide for one cloud.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guide {
+    pub cloud: Cloud,
+    pub title: String,
+    pub steps: Vec<Step>,
+    pub fields: BTreeMap<FieldId, FieldText>,
+    pub artifacts: BTreeMap<ArtifactId, ArtifactText>,
+}
+
+impl Guide {
+    pub fn field_text(&self, field: FieldId) -> &FieldText {
+        static FALLBACK: OnceLock<FieldText> = OnceLock::new();
+        self.fields.get(&field).unwrap_or_else(|| {
+            FALLBACK.get_or_init(|| FieldText {
+                label: String::new(),
+                hint: String::new(),
+                placeholder: String::new(),
+            })
+        })
+    }
+
+    pub fn artifact_text(&self, artifact: ArtifactId) -> &ArtifactText {
+        static FALLBACK: OnceLock<ArtifactText> = OnceLock::new();
+        self.artifacts.get(&artifact).unwrap_or_else(|| {
+            FALLBACK.get_or_init(|| ArtifactText {
+                title: String::new(),
+                hint: String::new(),
+            })
+        })
+    }
+
+    /// Every field the guide records, in the order its steps ask for them.
+    pub fn step_fields(&self) -> impl Iterator<Item = FieldId> + '_ {
+        self.steps
+            .iter()
+            .flat_map(|s| s.fields.iter().map(|f| f.id))
+    }
+}
+
+/// Parses a guide shipped in `assets/`. The assets are part of the binary and tested, so a
+/// failure here is a build defect, reported with the parser's own message.
+pub(crate) fn parse_guide(source: &str, name: &str) -> Guide {
+    match toml::from_str(source) {
+        Ok(guide) => guide,
+        Err(err) => panic!("the built-in guide {name} is malformed: {err}"),
+    }
+}
+
+/// The start screen's own text.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartText {
+    pub title: String,
+    pub intro: String,
+    pub cloud_hint: String,
+    pub path_hint: String,
+    pub org_id: FieldText,
+    pub external_id: FieldText,
+    pub help: Vec<HelpLine>,
+}
+
+/// A key and what it does, for the help screen.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelpLine {
+    pub keys: String,
+    pub does: String,
+}
+
+/// The wizard's shared text: start screen and help.
+pub fn start_text() -> &'static StartText {
+    static TEXT: OnceLock<StartText> = OnceLock::new();
+    TEXT.get_or_init(
+        || match toml::from_str(include_str!("../../assets/start.toml")) {
+            Ok(text) => text,
+            Err(err) => panic!("the built-in start.toml is malformed: {err}"),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_text_parses_and_names_every_item() {
+        let guide = aws::guide();
+        assert_eq!(guide.cloud, Cloud::Aws);
+        for step in &guide.steps {
+            assert!(step.short.chars().count() <= 16, "{}", step.short);
+            for field in &step.fields {
+                assert!(
+                    guide.fields.contains_key(&field.id),
+                    "{:?} has no text",
+                    field.id
+                );
+            }
+            for artifact in &step.artifacts {
+                assert!(
+                    guide.artifacts.contains_key(&artifact.id),
+                    "{:?} has no text",
+                    artifact.id
+                );
+            }
+        }
+        let start = start_text();
+        assert!(!start.help.is_empty());
+    }
+
+    #[test]
+    fn external_id_defaults_to_the_org_id() {
+        let mut inputs = Inputs::default();
+        inputs.set(FieldId::OrgId, "org-abc");
+        assert_eq!(inputs.validated(FieldId::ExternalId).unwrap(), "org-abc");
+        inputs.set(FieldId::ExternalId, "proj_123");
+        assert_eq!(inputs.validated(FieldId::ExternalId).unwrap(), "proj_123");
+    }
+
+    #[test]
+    fn the_key_behind_an_alias_is_asked_only_for_an_alias() {
+        let step = &aws::guide().steps[0];
+        let mut inputs = Inputs::default();
+        inputs.set(
+            FieldId::KmsArn,
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        );
+        assert_eq!(
+            step.fields_for(SetupPath::Api, &inputs),
+            vec![FieldId::KmsArn]
+        );
+        inputs.set(
+            FieldId::KmsArn,
+            "arn:aws:kms:us-east-1:123456789012:alias/ekm",
+        );
+        assert_eq!(
+            step.fields_for(SetupPath::Api, &inputs),
+            vec![FieldId::KmsArn, FieldId::KeyArn]
+        );
+    }
+}

@@ -1,0 +1,547 @@
+//! Validators for every value the admin records: each names the field, what is wrong, and the
+//! form it expects, so the message can be shown inline as the admin types and on stderr headless.
+
+use std::fmt;
+
+use super::FieldId;
+
+/// Why a recorded value was refused, in words a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: FieldId,
+    /// What is wrong with the value as typed.
+    pub problem: String,
+    /// The form the field expects, with an example.
+    pub expected: &'static str,
+}
+
+impl FieldError {
+    fn new(field: FieldId, problem: impl Into<String>) -> Self {
+        FieldError {
+            field,
+            problem: problem.into(),
+            expected: field.expected_form(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}; expected {}",
+            self.field.key(),
+            self.problem,
+            self.expected
+        )
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+/// A KMS key ARN taken apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KmsArn {
+    pub region: String,
+    pub account: String,
+    pub resource: KmsResource,
+}
+
+/// What a KMS ARN points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KmsResource {
+    /// `key/<uuid>`
+    Key(String),
+    /// `key/mrk-<32 hex>`: a multi-Region key.
+    MultiRegionKey(String),
+    /// `alias/<name>` (the name without the `alias/` prefix).
+    Alias(String),
+}
+
+impl KmsArn {
+    /// The ARN as AWS writes it.
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:kms:{}:{}:{}",
+            self.region,
+            self.account,
+            self.resource_part()
+        )
+    }
+
+    /// The part after the account: `key/…` or `alias/…`.
+    pub fn resource_part(&self) -> String {
+        match &self.resource {
+            KmsResource::Key(id) | KmsResource::MultiRegionKey(id) => format!("key/{id}"),
+            KmsResource::Alias(name) => format!("alias/{name}"),
+        }
+    }
+
+    pub fn is_alias(&self) -> bool {
+        matches!(self.resource, KmsResource::Alias(_))
+    }
+}
+
+/// An IAM role ARN taken apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleArn {
+    pub account: String,
+    /// The IAM path, `/` when the role has none, else `/a/b/`.
+    pub path: String,
+    pub name: String,
+}
+
+impl RoleArn {
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:iam::{}:role{}{}",
+            self.account, self.path, self.name
+        )
+    }
+}
+
+/// Trims the surrounding whitespace a paste often brings, and refuses an empty value.
+fn non_empty(field: FieldId, raw: &str) -> Result<&str, FieldError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(FieldError::new(field, "is empty"));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        return Err(FieldError::new(
+            field,
+            format!("contains the control character {:?}", c),
+        ));
+    }
+    Ok(value)
+}
+
+fn first_bad_char(value: &str, allowed: impl Fn(char) -> bool) -> Option<char> {
+    value.chars().find(|c| !allowed(*c))
+}
+
+fn is_alnum_hyphen(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-'
+}
+
+/// `org-` then letters, digits and hyphens.
+pub fn org_id(raw: &str) -> Result<String, FieldError> {
+    let field = FieldId::OrgId;
+    let value = non_empty(field, raw)?;
+    let Some(rest) = value.strip_prefix("org-") else {
+        return Err(FieldError::new(
+            field,
+            format!("`{value}` does not start with `org-`"),
+        ));
+    };
+    if rest.is_empty() {
+        return Err(FieldError::new(field, "has nothing after `org-`"));
+    }
+    if let Some(c) = first_bad_char(rest, is_alnum_hyphen) {
+        return Err(FieldError::new(
+            field,
+            format!("contains {c:?}, which is not a letter, digit or hyphen"),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// The id OpenAI presents: the organization id, or an API project id (`proj_` then letters and digits).
+pub fn external_id(raw: &str) -> Result<String, FieldError> {
+    let field = FieldId::ExternalId;
+    let value = non_empty(field, raw)?;
+    if let Some(rest) = value.strip_prefix("proj_") {
+        if rest.is_empty() {
+            return Err(FieldError::new(field, "has nothing after `proj_`"));
+        }
+        if let Some(c) = first_bad_char(rest, |c| c.is_ascii_alphanumeric()) {
+            return Err(FieldError::new(
+                field,
+                format!("contains {c:?}; a project id has only letters and digits after `proj_`"),
+            ));
+        }
+        return Ok(value.to_string());
+    }
+    if value.starts_with("org-") {
+        return org_id(value).map_err(|e| FieldError::new(field, e.problem));
+    }
+    Err(FieldError::new(
+        field,
+        format!("`{value}` is neither an organization id nor a project id"),
+    ))
+}
+
+fn is_region(value: &str) -> bool {
+    // e.g. us-east-1, eu-central-2, us-gov-west-1, ap-southeast-4, il-central-1
+    let parts: Vec<&str> = value.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].chars().all(|c| c.is_ascii_lowercase())
+        && parts[1..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|n| (1..=2).contains(&n.len()) && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+fn is_account(value: &str) -> bool {
+    value.len() == 12 && value.chars().all(|c| c.is_ascii_digit())
+}
+
+fn is_lower_hex(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+}
+
+fn is_uuid(value: &str) -> bool {
+    let groups: Vec<&str> = value.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, len)| g.len() == len && is_lower_hex(g))
+}
+
+/// Splits an ARN into its six parts, naming what is missing.
+fn arn_parts(field: FieldId, value: &str) -> Result<[String; 6], FieldError> {
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    if parts.len() != 6 || parts[0] != "arn" {
+        return Err(FieldError::new(field, format!("`{value}` is not an ARN")));
+    }
+    if parts[1] != "aws" {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "the partition is `{}`; OpenAI EKM supports only `aws`",
+                parts[1]
+            ),
+        ));
+    }
+    Ok(std::array::from_fn(|i| parts[i].to_string()))
+}
+
+/// A KMS key ARN in any of the three forms OpenAI accepts.
+pub fn kms_arn(raw: &str) -> Result<KmsArn, FieldError> {
+    parse_kms_arn(FieldId::KmsArn, raw)
+}
+
+/// The key ARN behind an alias: a `key/…` form only.
+pub fn key_arn(raw: &str) -> Result<KmsArn, FieldError> {
+    let field = FieldId::KeyArn;
+    let parsed = parse_kms_arn(field, raw)?;
+    if parsed.is_alias() {
+        return Err(FieldError::new(
+            field,
+            "is an alias ARN; give the ARN of the key the alias points to",
+        ));
+    }
+    Ok(parsed)
+}
+
+fn parse_kms_arn(field: FieldId, raw: &str) -> Result<KmsArn, FieldError> {
+    let value = non_empty(field, raw)?;
+    let [_, _, service, region, account, resource] = arn_parts(field, value)?;
+    if service != "kms" {
+        return Err(FieldError::new(
+            field,
+            format!("is an ARN of the `{service}` service, not of a KMS key"),
+        ));
+    }
+    if !is_region(&region) {
+        return Err(FieldError::new(
+            field,
+            format!("`{region}` is not an AWS region such as us-east-1"),
+        ));
+    }
+    if !is_account(&account) {
+        return Err(FieldError::new(
+            field,
+            format!("the account `{account}` is not 12 digits"),
+        ));
+    }
+    let resource = if let Some(id) = resource.strip_prefix("key/mrk-") {
+        if id.len() != 32 || !is_lower_hex(id) {
+            return Err(FieldError::new(
+                field,
+                "a multi-Region key id is `mrk-` then 32 lowercase hex digits",
+            ));
+        }
+        KmsResource::MultiRegionKey(format!("mrk-{id}"))
+    } else if let Some(id) = resource.strip_prefix("key/") {
+        if !is_uuid(id) {
+            return Err(FieldError::new(
+                field,
+                format!("the key id `{id}` is not a UUID (8-4-4-4-12 lowercase hex)"),
+            ));
+        }
+        KmsResource::Key(id.to_string())
+    } else if let Some(name) = resource.strip_prefix("alias/") {
+        if name.is_empty() || name.len() > 250 {
+            return Err(FieldError::new(
+                field,
+                "an alias name has 1 to 250 characters",
+            ));
+        }
+        if name.starts_with("aws/") {
+            return Err(FieldError::new(
+                field,
+                "`alias/aws/…` names a key AWS manages; OpenAI needs a customer managed key",
+            ));
+        }
+        if let Some(c) = first_bad_char(name, |c| {
+            c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-')
+        }) {
+            return Err(FieldError::new(
+                field,
+                format!("the alias contains {c:?}; aliases use letters, digits, / _ and -"),
+            ));
+        }
+        KmsResource::Alias(name.to_string())
+    } else {
+        return Err(FieldError::new(
+            field,
+            format!("`{resource}` is neither `key/…` nor `alias/…`"),
+        ));
+    };
+    Ok(KmsArn {
+        region,
+        account,
+        resource,
+    })
+}
+
+fn is_iam_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '+' | '=' | ',' | '.' | '@' | '_' | '-')
+}
+
+/// `arn:aws:iam::<12 digits>:role/<optional path/><name>`.
+pub fn role_arn(raw: &str) -> Result<RoleArn, FieldError> {
+    let field = FieldId::RoleArn;
+    let value = non_empty(field, raw)?;
+    let [_, _, service, region, account, resource] = arn_parts(field, value)?;
+    if service != "iam" {
+        return Err(FieldError::new(
+            field,
+            format!("is an ARN of the `{service}` service, not an IAM role"),
+        ));
+    }
+    if !region.is_empty() {
+        return Err(FieldError::new(
+            field,
+            "IAM ARNs have no region: the part between `iam:` and the account is empty",
+        ));
+    }
+    if !is_account(&account) {
+        return Err(FieldError::new(
+            field,
+            format!("the account `{account}` is not 12 digits"),
+        ));
+    }
+    let Some(path_and_name) = resource.strip_prefix("role/") else {
+        return Err(FieldError::new(
+            field,
+            format!("`{resource}` is not `role/<name>`"),
+        ));
+    };
+    let (path, name) = match path_and_name.rsplit_once('/') {
+        Some((path, name)) => (format!("/{path}/"), name),
+        None => ("/".to_string(), path_and_name),
+    };
+    if name.is_empty() || name.len() > 64 {
+        return Err(FieldError::new(field, "a role name has 1 to 64 characters"));
+    }
+    if let Some(c) = first_bad_char(name, is_iam_name_char) {
+        return Err(FieldError::new(
+            field,
+            format!("the role name contains {c:?}; role names use letters, digits and +=,.@_-"),
+        ));
+    }
+    if path.contains("//") || first_bad_char(&path, |c| c == '/' || is_iam_name_char(c)).is_some() {
+        return Err(FieldError::new(
+            field,
+            format!("the role path `{path}` is not valid"),
+        ));
+    }
+    Ok(RoleArn {
+        account,
+        path,
+        name: name.to_string(),
+    })
+}
+
+/// An IAM policy name: 1 to 128 of letters, digits and `+=,.@_-`.
+pub fn policy_name(raw: &str) -> Result<String, FieldError> {
+    let field = FieldId::PolicyName;
+    let value = non_empty(field, raw)?;
+    if value.len() > 128 {
+        return Err(FieldError::new(field, "is longer than 128 characters"));
+    }
+    if let Some(c) = first_bad_char(value, is_iam_name_char) {
+        return Err(FieldError::new(field, format!("contains {c:?}")));
+    }
+    Ok(value.to_string())
+}
+
+/// The display name of the registered key: 1 to 100 printable characters.
+pub fn key_display_name(raw: &str) -> Result<String, FieldError> {
+    let field = FieldId::Name;
+    let value = non_empty(field, raw)?;
+    if value.chars().count() > 100 {
+        return Err(FieldError::new(field, "is longer than 100 characters"));
+    }
+    Ok(value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn org_ids() {
+        assert_eq!(org_id(" org-AbC123-x ").unwrap(), "org-AbC123-x");
+        for bad in ["", "org-", "AbC", "org_abc", "org-ab c", "org-a.b"] {
+            let err = org_id(bad).unwrap_err();
+            assert_eq!(err.field, FieldId::OrgId, "{bad}");
+        }
+        assert!(
+            org_id("org_abc")
+                .unwrap_err()
+                .to_string()
+                .starts_with("org_id: ")
+        );
+    }
+
+    #[test]
+    fn external_ids_accept_org_and_project_ids() {
+        assert_eq!(external_id("org-abc").unwrap(), "org-abc");
+        assert_eq!(external_id("proj_Abc123").unwrap(), "proj_Abc123");
+        for bad in ["proj_", "proj_a-b", "project", "", "org-a b"] {
+            assert_eq!(
+                external_id(bad).unwrap_err().field,
+                FieldId::ExternalId,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn kms_arns_in_the_three_forms() {
+        let key =
+            kms_arn("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+                .unwrap();
+        assert_eq!(key.region, "us-east-1");
+        assert_eq!(key.account, "123456789012");
+        assert_eq!(
+            key.resource,
+            KmsResource::Key("1234abcd-12ab-34cd-56ef-1234567890ab".into())
+        );
+        let mrk =
+            kms_arn("arn:aws:kms:eu-west-2:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab")
+                .unwrap();
+        assert!(matches!(mrk.resource, KmsResource::MultiRegionKey(_)));
+        let alias = kms_arn("arn:aws:kms:us-gov-west-1:123456789012:alias/openai/ekm").unwrap();
+        assert_eq!(alias.resource, KmsResource::Alias("openai/ekm".into()));
+        assert!(alias.is_alias());
+        assert_eq!(
+            alias.arn(),
+            "arn:aws:kms:us-gov-west-1:123456789012:alias/openai/ekm"
+        );
+    }
+
+    #[test]
+    fn kms_arns_refused_with_the_reason() {
+        let cases = [
+            ("", "is empty"),
+            ("key/1234", "not an ARN"),
+            (
+                "arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                "partition",
+            ),
+            (
+                "arn:aws:s3:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                "`s3`",
+            ),
+            (
+                "arn:aws:kms:useast1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                "region",
+            ),
+            (
+                "arn:aws:kms:us-east-1:12345678901:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                "12 digits",
+            ),
+            ("arn:aws:kms:us-east-1:123456789012:key/not-a-uuid", "UUID"),
+            (
+                "arn:aws:kms:us-east-1:123456789012:key/1234ABCD-12ab-34cd-56ef-1234567890ab",
+                "UUID",
+            ),
+            ("arn:aws:kms:us-east-1:123456789012:key/mrk-12", "mrk-"),
+            (
+                "arn:aws:kms:us-east-1:123456789012:alias/aws/s3",
+                "AWS manages",
+            ),
+            ("arn:aws:kms:us-east-1:123456789012:alias/", "1 to 250"),
+            (
+                "arn:aws:kms:us-east-1:123456789012:alias/a b",
+                "alias contains",
+            ),
+            ("arn:aws:kms:us-east-1:123456789012:grant/x", "neither"),
+        ];
+        for (input, fragment) in cases {
+            let err = kms_arn(input).unwrap_err();
+            assert_eq!(err.field, FieldId::KmsArn);
+            assert!(err.to_string().contains(fragment), "{input}: {err}");
+            assert!(err.to_string().contains("expected arn:aws:kms:"), "{err}");
+        }
+    }
+
+    #[test]
+    fn key_arn_refuses_an_alias() {
+        assert!(key_arn("arn:aws:kms:us-east-1:123456789012:alias/x").is_err());
+        assert!(
+            key_arn("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn role_arns() {
+        let role = role_arn("arn:aws:iam::123456789012:role/openai-ekm").unwrap();
+        assert_eq!(
+            (
+                role.account.as_str(),
+                role.path.as_str(),
+                role.name.as_str()
+            ),
+            ("123456789012", "/", "openai-ekm")
+        );
+        let nested = role_arn("arn:aws:iam::123456789012:role/service/ekm/openai+ekm").unwrap();
+        assert_eq!(nested.path, "/service/ekm/");
+        assert_eq!(nested.name, "openai+ekm");
+        assert_eq!(
+            nested.arn(),
+            "arn:aws:iam::123456789012:role/service/ekm/openai+ekm"
+        );
+        for (bad, fragment) in [
+            ("arn:aws:iam::123456789012:user/bob", "role/<name>"),
+            ("arn:aws:iam:us-east-1:123456789012:role/x", "no region"),
+            ("arn:aws:iam::1234:role/x", "12 digits"),
+            ("arn:aws:iam::123456789012:role/", "1 to 64"),
+            ("arn:aws:iam::123456789012:role/a b", "role name contains"),
+            ("arn:aws:sts::123456789012:assumed-role/x/y", "`sts`"),
+        ] {
+            let err = role_arn(bad).unwrap_err();
+            assert!(err.to_string().contains(fragment), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn policy_and_display_names() {
+        assert!(policy_name("openai-ekm-kms-access").is_ok());
+        assert!(policy_name("bad name").is_err());
+        assert!(policy_name(&"a".repeat(129)).is_err());
+        assert_eq!(key_display_name("  AWS EKM key ").unwrap(), "AWS EKM key");
+        assert!(key_display_name("   ").is_err());
+        assert!(key_display_name(&"x".repeat(101)).is_err());
+    }
+}

@@ -1,0 +1,11 @@
+//! ekm-wizard: a terminal wizard that sets up OpenAI Enterprise Key Management (EKM) in the
+//! customer's own cloud KMS, step by step, and the headless commands behind it.
+
+pub mod app;
+pub mod artifacts;
+pub mod cli;
+pub mod clipboard;
+pub mod guide;
+pub mod identities;
+pub mod render;
+pub mod session;

@@ -1,0 +1,250 @@
+//! Saved progress: the cloud, path, step reached and the non-secret inputs, kept in
+//! `session.json` under the platform's state directory and replaced atomically on every save.
+//! No field the wizard saves is a secret: the admin API key and cloud tokens never reach here.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::guide::{Cloud, Inputs, SetupPath};
+
+/// The format this version writes; a file with a higher number came from a newer wizard.
+pub const SESSION_FORMAT: u64 = 1;
+
+/// Overrides where progress is kept (used by tests and by admins who want it elsewhere).
+pub const STATE_DIR_ENV: &str = "EKM_WIZARD_STATE_DIR";
+
+/// What is saved between runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Session {
+    pub format: u64,
+    pub cloud: Cloud,
+    pub path: SetupPath,
+    /// The step on screen when saved: 0 is the start screen, n is the guide's step n.
+    pub step: usize,
+    /// The furthest step reached.
+    #[serde(default)]
+    pub reached: usize,
+    pub inputs: Inputs,
+}
+
+/// The outcome of looking for saved progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Loaded {
+    /// Nothing saved yet.
+    Nothing,
+    /// A session to offer for resuming.
+    Session(Session),
+    /// The file could not be used; it was moved aside (where given) and the wizard starts fresh.
+    SetAside {
+        reason: String,
+        moved_to: Option<PathBuf>,
+    },
+}
+
+/// Where saved progress lives.
+#[derive(Debug, Clone)]
+pub struct SessionStore {
+    dir: PathBuf,
+}
+
+impl SessionStore {
+    pub fn in_dir(dir: impl Into<PathBuf>) -> Self {
+        SessionStore { dir: dir.into() }
+    }
+
+    /// `$EKM_WIZARD_STATE_DIR`, else the platform's state directory (the config directory
+    /// where the platform has none), in a folder named `ekm-wizard`.
+    pub fn default_location() -> Option<Self> {
+        if let Some(dir) = std::env::var_os(STATE_DIR_ENV).filter(|d| !d.is_empty()) {
+            return Some(Self::in_dir(dir));
+        }
+        let dirs = directories::ProjectDirs::from("", "", "ekm-wizard")?;
+        let dir = dirs
+            .state_dir()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| dirs.config_dir().to_path_buf());
+        Some(Self::in_dir(dir))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn file(&self) -> PathBuf {
+        self.dir.join("session.json")
+    }
+
+    /// Reads saved progress. An unreadable file, or one from a newer version, is renamed aside
+    /// so that nothing is lost and the next save does not overwrite it.
+    pub fn load(&self) -> Loaded {
+        let file = self.file();
+        let text = match fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Loaded::Nothing,
+            Err(err) => {
+                return Loaded::SetAside {
+                    reason: format!("{} could not be read: {err}", file.display()),
+                    moved_to: None,
+                };
+            }
+        };
+        let reason = match parse(&text) {
+            Ok(session) => return Loaded::Session(session),
+            Err(reason) => reason,
+        };
+        let aside = self
+            .dir
+            .join(format!("session.json.unusable-{}", unix_seconds()));
+        let moved_to = fs::rename(&file, &aside).ok().map(|()| aside);
+        Loaded::SetAside { reason, moved_to }
+    }
+
+    /// Writes the session atomically: a new file beside the old one, flushed, then renamed
+    /// over it. A failure leaves the previous file as it was.
+    pub fn save(&self, session: &Session) -> Result<(), String> {
+        let text = serde_json::to_string_pretty(session).map_err(|e| e.to_string())?;
+        fs::create_dir_all(&self.dir)
+            .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
+        let temp = self.dir.join(format!(
+            ".session.json.{}.{}.tmp",
+            std::process::id(),
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default()
+        ));
+        let written = (|| -> std::io::Result<()> {
+            let mut file = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp)?;
+            file.write_all(text.as_bytes())?;
+            file.write_all(b"\n")?;
+            file.sync_all()?;
+            fs::rename(&temp, self.file())
+        })();
+        if let Err(err) = written {
+            let _ = fs::remove_file(&temp);
+            return Err(format!("cannot write {}: {err}", self.file().display()));
+        }
+        Ok(())
+    }
+}
+
+fn unix_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// Parses a session file, telling a newer format apart from a damaged file.
+pub fn parse(text: &str) -> Result<Session, String> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| format!("the saved progress is damaged ({e})"))?;
+    match value.get("format").and_then(Value::as_u64) {
+        Some(format) if format > SESSION_FORMAT => {
+            return Err(format!(
+                "the saved progress was written by a newer ekm-wizard (format {format}; this one reads {SESSION_FORMAT})"
+            ));
+        }
+        _ => {}
+    }
+    serde_json::from_value(value).map_err(|e| format!("the saved progress is damaged ({e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::guide::FieldId;
+
+    fn sample() -> Session {
+        let mut inputs = Inputs::default();
+        inputs.set(FieldId::OrgId, "org-abc");
+        inputs.set(
+            FieldId::KmsArn,
+            "arn:aws:kms:us-east-1:111122223333:alias/x",
+        );
+        Session {
+            format: SESSION_FORMAT,
+            cloud: Cloud::Aws,
+            path: SetupPath::ChatGpt,
+            step: 2,
+            reached: 3,
+            inputs,
+        }
+    }
+
+    #[test]
+    fn saves_and_loads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::in_dir(dir.path().join("nested"));
+        assert_eq!(store.load(), Loaded::Nothing);
+        store.save(&sample()).unwrap();
+        assert_eq!(store.load(), Loaded::Session(sample()));
+        // No temporary file is left behind.
+        let names: Vec<_> = fs::read_dir(store.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["session.json"]);
+        let text = fs::read_to_string(store.file()).unwrap();
+        assert!(text.contains("\"kms_arn\""), "{text}");
+    }
+
+    #[test]
+    fn a_failed_save_keeps_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::in_dir(dir.path());
+        store.save(&sample()).unwrap();
+        // A directory where the temporary file would go makes the write fail part-way.
+        let blocked = SessionStore::in_dir(dir.path().join("session.json"));
+        assert!(blocked.save(&sample()).is_err());
+        assert_eq!(store.load(), Loaded::Session(sample()));
+    }
+
+    #[test]
+    fn a_corrupt_file_is_set_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::in_dir(dir.path());
+        fs::write(store.file(), "{ not json").unwrap();
+        match store.load() {
+            Loaded::SetAside { reason, moved_to } => {
+                assert!(reason.contains("damaged"), "{reason}");
+                let moved = moved_to.unwrap();
+                assert_eq!(fs::read_to_string(moved).unwrap(), "{ not json");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!store.file().exists());
+        assert_eq!(store.load(), Loaded::Nothing);
+    }
+
+    #[test]
+    fn a_newer_format_is_set_aside_with_its_own_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::in_dir(dir.path());
+        fs::write(store.file(), r#"{"format": 99, "whatever": true}"#).unwrap();
+        match store.load() {
+            Loaded::SetAside { reason, moved_to } => {
+                assert!(reason.contains("newer ekm-wizard"), "{reason}");
+                assert!(moved_to.is_some());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_damage_not_silently_dropped() {
+        assert!(
+            parse(r#"{"format":1,"cloud":"aws","path":"api","step":1,"inputs":{"admin_key":"x"}}"#)
+                .is_err()
+        );
+    }
+}
