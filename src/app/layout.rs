@@ -337,7 +337,7 @@ fn field_lines(
                 .flatten()
                 .filter(|d| !d.is_empty());
             let hint = match default {
-                Some(default) => format!("{hint} Used: {default}"),
+                Some(default) => format!("{hint} Empty: uses {default}."),
                 None => hint.to_string(),
             };
             out.text(&hint, width, 4, theme.dim());

@@ -299,7 +299,7 @@ impl Model {
         fields
             .into_iter()
             .find_map(|f| inputs.validated(f).err())
-            .map(|e| e.to_string())
+            .map(|e| format!("Before you begin, fix {}: {}", e.field.key(), e.problem))
     }
 
     /// The first refused field of a step, if any.

@@ -133,7 +133,8 @@ fn next_step(model: &mut Model) -> Vec<Effect> {
             let steps = model.guide().map(|g| g.steps.len()).unwrap_or(0);
             if let Some(err) = model.step_problem(index) {
                 let field = err.field;
-                return refuse(model, format!("Before moving on: {err}"), Some(field));
+                let problem = format!("Before moving on, fix {}: {}", field.key(), err.problem);
+                return refuse(model, problem, Some(field));
             }
             if index + 1 >= steps {
                 model.reached = steps;
@@ -312,6 +313,10 @@ fn keep_focus_in_view(model: &mut Model) {
         }
         if anchor.lines.start < model.scroll || anchor.lines.len() > height {
             model.scroll = anchor.lines.start;
+        }
+        // The first item brings back the step's instructions when they fit with it.
+        if model.focus == 0 && anchor.lines.end <= height {
+            model.scroll = 0;
         }
     }
     model.scroll = model.scroll.min(max);

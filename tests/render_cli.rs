@@ -1,0 +1,274 @@
+//! `ekm-wizard render`: the real binary, its outputs and its exit codes.
+
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const ROLE: &str = "arn:aws:iam::111122223333:role/openai-ekm";
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn json_output_has_every_artifact_worked_out_from_the_guide() {
+    let output = run(&[
+        "render",
+        "aws",
+        "--org-id",
+        "org-abc123",
+        "--kms-arn",
+        KEY,
+        "--role-arn",
+        ROLE,
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let document: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        document["iam_policy"],
+        json!({"Version": "2012-10-17", "Statement": [{"Sid": "OpenAIEKMEncryptDecrypt",
+            "Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": KEY}]})
+    );
+    assert_eq!(
+        document["trust_policy"],
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::790389265272:role/EnterpriseKeyManagement"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": ["org-abc123"]}}}]})
+    );
+    assert_eq!(
+        document["registration"],
+        json!({"type": "aws", "name": "AWS EKM key", "role_arn": ROLE, "kms_arn": KEY,
+            "external_id": "org-abc123"})
+    );
+    assert_eq!(
+        document["enterprise_details"],
+        json!({"role_arn": ROLE, "kms_arn": KEY})
+    );
+    let commands = document["commands"].as_object().unwrap();
+    for key in [
+        "create_key",
+        "create_policy",
+        "create_role",
+        "key_restrictions",
+        "register",
+    ] {
+        assert!(
+            commands[key].as_str().is_some_and(|c| !c.is_empty()),
+            "{key}"
+        );
+    }
+    assert!(!commands.contains_key("find_alias_target"));
+}
+
+#[test]
+fn flags_override_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ekm.json");
+    std::fs::write(
+        &config,
+        json!({"type": "aws", "name": "From file", "org_id": "org-file", "kms_arn": KEY,
+            "role_arn": ROLE, "external_id": "proj_file1"})
+        .to_string(),
+    )
+    .unwrap();
+    let output = run(&[
+        "render",
+        "aws",
+        "--config",
+        config.to_str().unwrap(),
+        "--name",
+        "From flag",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let document: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(document["registration"]["name"], "From flag");
+    assert_eq!(document["registration"]["external_id"], "proj_file1");
+    // The ChatGPT hand-over always presents the organization id; the API path uses the project id.
+    assert_eq!(
+        document["trust_policy"]["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"][0],
+        "proj_file1"
+    );
+}
+
+#[test]
+fn text_output_has_headings_for_people() {
+    let output = run(&[
+        "render",
+        "aws",
+        "--org-id",
+        "org-abc123",
+        "--kms-arn",
+        KEY,
+        "--role-arn",
+        ROLE,
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    for heading in [
+        "== Step 1: Create a symmetric KMS key ==",
+        "-- IAM policy (JSON)",
+        "-- Trust policy (JSON)",
+        "-- Registration request body (JSON)",
+    ] {
+        assert!(text.contains(heading), "{heading} missing from:\n{text}");
+    }
+    assert!(!text.contains("Details for your OpenAI contact"));
+    let chatgpt = stdout(&run(&[
+        "render",
+        "aws",
+        "--org-id",
+        "org-abc123",
+        "--kms-arn",
+        KEY,
+        "--role-arn",
+        ROLE,
+        "--path",
+        "chatgpt",
+    ]));
+    assert!(chatgpt.contains("Details for your OpenAI contact (JSON)"));
+    assert!(!chatgpt.contains("Registration request body"));
+}
+
+#[test]
+fn an_alias_needs_the_key_arn_and_then_renders_the_look_up_command() {
+    let alias = "arn:aws:kms:us-east-1:111122223333:alias/openai-ekm";
+    let refused = run(&[
+        "render",
+        "aws",
+        "--org-id",
+        "org-abc",
+        "--kms-arn",
+        alias,
+        "--role-arn",
+        ROLE,
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("key_arn"), "{}", stderr(&refused));
+    assert!(stdout(&refused).is_empty());
+    let output = run(&[
+        "render",
+        "aws",
+        "--org-id",
+        "org-abc",
+        "--kms-arn",
+        alias,
+        "--key-arn",
+        KEY,
+        "--role-arn",
+        ROLE,
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let document: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(document["iam_policy"]["Statement"][0]["Resource"], KEY);
+    assert_eq!(document["registration"]["kms_arn"], alias);
+    assert!(
+        document["commands"]["find_alias_target"]
+            .as_str()
+            .unwrap()
+            .contains("describe-key")
+    );
+}
+
+#[test]
+fn bad_values_exit_2_naming_every_field_and_printing_nothing() {
+    let output = run(&[
+        "render",
+        "aws",
+        "--org-id",
+        "acme",
+        "--kms-arn",
+        "arn:aws:kms:us-east-1:1:key/x",
+        "--role-arn",
+        "role/x",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stdout(&output).is_empty());
+    let errors = stderr(&output);
+    for field in ["org_id:", "kms_arn:", "role_arn:"] {
+        assert!(errors.contains(field), "{field} missing from:\n{errors}");
+    }
+    assert!(errors.contains("expected"), "{errors}");
+}
+
+#[test]
+fn missing_values_exit_2() {
+    let output = run(&["render", "aws", "--org-id", "org-abc"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("kms_arn: is empty"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn an_unknown_config_key_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ekm.json");
+    std::fs::write(
+        &config,
+        r#"{"org_id": "org-a", "kms_arn": "x", "role": "y"}"#,
+    )
+    .unwrap();
+    let output = run(&["render", "aws", "--config", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("unknown key `role`"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn an_unreadable_or_malformed_config_is_named() {
+    let output = run(&["render", "aws", "--config", "/nonexistent/ekm.json"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("/nonexistent/ekm.json"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ekm.json");
+    std::fs::write(&config, "{").unwrap();
+    let output = run(&["render", "aws", "--config", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("not valid JSON"));
+    std::fs::write(&config, r#"{"type": "gcp"}"#).unwrap();
+    let output = run(&["render", "aws", "--config", config.to_str().unwrap()]);
+    assert!(stderr(&output).contains("`type` is `gcp`"));
+}
+
+#[test]
+fn unknown_flags_and_clouds_exit_2() {
+    assert_eq!(run(&["render", "aws", "--kms"]).status.code(), Some(2));
+    assert_eq!(run(&["render", "oracle"]).status.code(), Some(2));
+    let gcp = run(&["render", "gcp", "--org-id", "org-a"]);
+    assert_eq!(gcp.status.code(), Some(2));
+    assert!(stderr(&gcp).contains("not in this version"));
+}
+
+#[test]
+fn the_wizard_without_a_terminal_says_what_to_use_instead() {
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("render"));
+}

@@ -1,0 +1,205 @@
+//! Every AWS screen at 80×24, drawn through ratatui's `TestBackend` and compared with insta.
+
+use ekm_wizard::app::model::{Focusable, Model, Screen, StartOptions};
+use ekm_wizard::app::theme::Theme;
+use ekm_wizard::app::{Msg, update, view};
+use ekm_wizard::guide::{ArtifactId, FieldId, Inputs, SetupPath};
+use ekm_wizard::session::{Loaded, SESSION_FORMAT, Session};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const ROLE: &str = "arn:aws:iam::111122223333:role/openai-ekm";
+
+fn draw(model: &Model, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| view::draw(frame, model)).unwrap();
+    terminal
+}
+
+fn screen(model: &Model) -> String {
+    draw(model, 80, 24).backend().to_string()
+}
+
+fn model_at(screen: Screen, path: SetupPath, inputs: &[(FieldId, &str)]) -> Model {
+    let mut model = Model::new(StartOptions {
+        width: 80,
+        height: 24,
+        theme: Theme::default(),
+        ..Default::default()
+    });
+    for (field, value) in inputs {
+        model.set_field(*field, value);
+    }
+    model.path = path;
+    if let Screen::Step(index) = screen {
+        model.reached = index;
+    }
+    model.screen = screen;
+    model.refresh_editor_styles();
+    model
+}
+
+fn complete() -> Vec<(FieldId, &'static str)> {
+    vec![
+        (FieldId::OrgId, "org-abc123"),
+        (FieldId::KmsArn, KEY),
+        (FieldId::RoleArn, ROLE),
+    ]
+}
+
+#[test]
+fn start_screen() {
+    insta::assert_snapshot!(screen(&model_at(Screen::Start, SetupPath::Api, &[])));
+}
+
+#[test]
+fn start_screen_with_a_bad_org_id() {
+    let mut model = model_at(Screen::Start, SetupPath::Api, &[(FieldId::OrgId, "acme")]);
+    update(&mut model, Msg::NextStep);
+    insta::assert_snapshot!(screen(&model));
+}
+
+#[test]
+fn step_1_create_key() {
+    insta::assert_snapshot!(screen(&model_at(
+        Screen::Step(0),
+        SetupPath::Api,
+        &[(FieldId::OrgId, "org-abc123")]
+    )));
+}
+
+#[test]
+fn step_1_with_an_alias() {
+    let mut model = model_at(
+        Screen::Step(0),
+        SetupPath::Api,
+        &[
+            (FieldId::OrgId, "org-abc123"),
+            (
+                FieldId::KmsArn,
+                "arn:aws:kms:us-east-1:111122223333:alias/ekm",
+            ),
+        ],
+    );
+    update(&mut model, Msg::ScrollContent(8));
+    insta::assert_snapshot!(screen(&model));
+}
+
+#[test]
+fn step_2_iam_policy() {
+    let mut model = model_at(Screen::Step(1), SetupPath::Api, &complete());
+    update(&mut model, Msg::FocusNext);
+    insta::assert_snapshot!(screen(&model));
+}
+
+#[test]
+fn step_3_role_and_trust_policy() {
+    let mut model = model_at(Screen::Step(2), SetupPath::Api, &complete());
+    update(&mut model, Msg::FocusNext);
+    insta::assert_snapshot!(screen(&model));
+}
+
+#[test]
+fn step_4_additional_restrictions() {
+    insta::assert_snapshot!(screen(&model_at(
+        Screen::Step(3),
+        SetupPath::Api,
+        &complete()
+    )));
+}
+
+#[test]
+fn step_5_registration_preview() {
+    let mut model = model_at(Screen::Step(4), SetupPath::Api, &complete());
+    update(&mut model, Msg::FocusNext);
+    insta::assert_snapshot!(screen(&model));
+}
+
+#[test]
+fn step_5_chatgpt_enterprise_details() {
+    let model = model_at(Screen::Step(4), SetupPath::ChatGpt, &complete());
+    assert_eq!(
+        model.focused(),
+        Some(Focusable::Block(ArtifactId::EnterpriseDetails))
+    );
+    insta::assert_snapshot!(screen(&model));
+}
+
+#[test]
+fn help_screen() {
+    let mut model = model_at(
+        Screen::Step(0),
+        SetupPath::Api,
+        &[(FieldId::OrgId, "org-abc123")],
+    );
+    update(&mut model, Msg::ToggleHelp);
+    insta::assert_snapshot!(screen(&model));
+}
+
+#[test]
+fn resume_offer() {
+    let mut inputs = Inputs::default();
+    inputs.set(FieldId::OrgId, "org-abc123");
+    let model = Model::new(StartOptions {
+        loaded: Some(Loaded::Session(Session {
+            format: SESSION_FORMAT,
+            cloud: ekm_wizard::guide::Cloud::Aws,
+            path: SetupPath::Api,
+            step: 3,
+            reached: 3,
+            inputs,
+        })),
+        width: 80,
+        height: 24,
+        ..Default::default()
+    });
+    insta::assert_snapshot!(screen(&model));
+}
+
+#[test]
+fn a_terminal_below_80_by_24_gets_a_message() {
+    let model = model_at(Screen::Step(0), SetupPath::Api, &[]);
+    let text = draw(&model, 60, 20).backend().to_string();
+    assert!(text.contains("at least 80×24"), "{text}");
+    assert!(text.contains("60×20"), "{text}");
+    // Even a tiny terminal draws without a panic.
+    draw(&model, 20, 5);
+    draw(&model, 1, 1);
+}
+
+#[test]
+fn a_large_terminal_draws_too() {
+    let model = model_at(Screen::Step(2), SetupPath::Api, &complete());
+    let text = draw(&model, 200, 60).backend().to_string();
+    assert!(text.contains("EnterpriseKeyManagement"));
+}
+
+/// Finds the colour of the first cell showing `symbol` in the step list.
+fn step_mark_color(model: &Model, symbol: &str) -> Option<Color> {
+    let terminal = draw(model, 80, 24);
+    let buffer = terminal.backend().buffer();
+    (0..24u16).find_map(|y| {
+        let cell = &buffer[(1, y)];
+        (cell.symbol() == symbol).then_some(cell.fg)
+    })
+}
+
+#[test]
+fn done_steps_are_green_and_refused_ones_red_unless_no_color() {
+    let mut model = model_at(
+        Screen::Step(2),
+        SetupPath::Api,
+        &[
+            (FieldId::OrgId, "org-abc123"),
+            (FieldId::KmsArn, "arn:aws:kms:bad"),
+        ],
+    );
+    model.reached = 2;
+    assert_eq!(step_mark_color(&model, "!"), Some(Color::Red));
+    model.set_field(FieldId::KmsArn, KEY);
+    assert_eq!(step_mark_color(&model, "✓"), Some(Color::Green));
+    model.theme = Theme { color: false };
+    assert_eq!(step_mark_color(&model, "✓"), Some(Color::Reset));
+}

@@ -1,0 +1,269 @@
+//! The real binary in a pseudo-terminal, driven with keystrokes as a person would, and the
+//! terminal's mode checked after every way of leaving.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+
+const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const ROLE: &str = "arn:aws:iam::111122223333:role/openai-ekm";
+const TAB: &str = "\t";
+const PAGE_DOWN: &str = "\x1b[6~";
+const CTRL_Q: &str = "\x11";
+const CTRL_C: &str = "\x03";
+
+struct Wizard {
+    child: Box<dyn Child + Send + Sync>,
+    master: Box<dyn MasterPty + Send>,
+    writer: Box<dyn Write + Send>,
+    parser: Arc<Mutex<vt100::Parser>>,
+}
+
+impl Wizard {
+    fn start(state_dir: &Path, args: &[&str]) -> Wizard {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_ekm-wizard"));
+        command.args(args);
+        command.env("EKM_WIZARD_STATE_DIR", state_dir);
+        command.env("EKM_WIZARD_CLIPBOARD", "file");
+        command.env("TERM", "xterm-256color");
+        let child = pair.slave.spawn_command(command).unwrap();
+        drop(pair.slave);
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let sink = Arc::clone(&parser);
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().process(&buffer[..n]);
+            }
+        });
+        let writer = pair.master.take_writer().unwrap();
+        Wizard {
+            child,
+            master: pair.master,
+            writer,
+            parser,
+        }
+    }
+
+    fn contents(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.contents().contains(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "`{text}` never appeared; the screen shows:\n{}",
+            self.contents()
+        );
+    }
+
+    fn send(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// Sends keys and lets the wizard take them in before the next ones.
+    fn press(&mut self, keys: &str) {
+        self.send(keys);
+        std::thread::sleep(Duration::from_millis(80));
+    }
+
+    fn exit_code(&mut self) -> u32 {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.exit_code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        panic!(
+            "the wizard did not exit; the screen shows:\n{}",
+            self.contents()
+        );
+    }
+
+    fn local_modes(&self) -> libc::tcflag_t {
+        let fd = self.master.as_raw_fd().expect("a unix pty");
+        let mut termios = unsafe { std::mem::zeroed::<libc::termios>() };
+        assert_eq!(unsafe { libc::tcgetattr(fd, &mut termios) }, 0);
+        termios.c_lflag
+    }
+
+    fn in_raw_mode(&self) -> bool {
+        self.local_modes() & (libc::ICANON | libc::ECHO) == 0
+    }
+
+    fn signal(&self, signal: libc::c_int) {
+        let pid = self.child.process_id().expect("a pid") as libc::pid_t;
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    }
+
+    /// The terminal is back as it was: line mode and echo on, main screen, cursor shown.
+    fn assert_restored(&self) {
+        let modes = self.local_modes();
+        assert_ne!(modes & libc::ICANON, 0, "still in raw mode (no ICANON)");
+        assert_ne!(modes & libc::ECHO, 0, "echo still off");
+        let parser = self.parser.lock().unwrap();
+        assert!(
+            !parser.screen().alternate_screen(),
+            "still on the alternate screen"
+        );
+        assert!(!parser.screen().hide_cursor(), "cursor still hidden");
+        assert!(
+            !parser.screen().bracketed_paste(),
+            "bracketed paste still on"
+        );
+    }
+}
+
+#[test]
+fn walking_the_aws_path_to_the_trust_policy_then_quitting() {
+    let state = tempfile::tempdir().unwrap();
+    let mut wizard = Wizard::start(state.path(), &[]);
+    wizard.wait_for("Set up OpenAI Enterprise Key Management");
+    assert!(wizard.in_raw_mode());
+    wizard.press(TAB);
+    wizard.press(TAB);
+    wizard.press("org-abc123");
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("1. Create a symmetric KMS key");
+    wizard.press(KEY);
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("2. Create an IAM policy limited to this key");
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("3. Create the role OpenAI assumes");
+    wizard.press(ROLE);
+    wizard.press(TAB);
+    wizard.wait_for("Trust policy (JSON)");
+    wizard.wait_for("\"sts:ExternalId\": [");
+    wizard.wait_for("\"org-abc123\"");
+    // Copy the trust policy; with the clipboard forced to a file, the status names it.
+    wizard.press("c");
+    wizard.wait_for("aws-trust-policy.json");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+    wizard.assert_restored();
+    let copied =
+        std::fs::read_to_string(state.path().join("exports/aws-trust-policy.json")).unwrap();
+    let policy: serde_json::Value = serde_json::from_str(&copied).unwrap();
+    assert_eq!(
+        policy["Statement"][0]["Principal"]["AWS"],
+        "arn:aws:iam::790389265272:role/EnterpriseKeyManagement"
+    );
+    let saved = std::fs::read_to_string(state.path().join("session.json")).unwrap();
+    assert!(saved.contains(ROLE), "{saved}");
+}
+
+#[test]
+fn flags_start_at_step_one_and_saved_progress_is_offered_next_time() {
+    let state = tempfile::tempdir().unwrap();
+    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    wizard.wait_for("1. Create a symmetric KMS key");
+    wizard.press(KEY);
+    wizard.send(CTRL_C);
+    assert_eq!(wizard.exit_code(), 0);
+    wizard.assert_restored();
+
+    let mut again = Wizard::start(state.path(), &[]);
+    again.wait_for("Saved progress found");
+    again.press("\r");
+    again.wait_for("1. Create a symmetric KMS key");
+    again.wait_for("1234abcd-12ab-34cd-56ef-1234567890ab");
+    again.send(CTRL_Q);
+    assert_eq!(again.exit_code(), 0);
+
+    let mut fresh = Wizard::start(state.path(), &["--fresh"]);
+    fresh.wait_for("Set up OpenAI Enterprise Key Management");
+    fresh.send(CTRL_Q);
+    assert_eq!(fresh.exit_code(), 0);
+}
+
+fn restored_after_signal(signal: libc::c_int) {
+    let state = tempfile::tempdir().unwrap();
+    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    wizard.wait_for("1. Create a symmetric KMS key");
+    assert!(wizard.in_raw_mode());
+    wizard.signal(signal);
+    wizard.exit_code();
+    wizard.assert_restored();
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    restored_after_signal(libc::SIGTERM);
+}
+
+#[test]
+fn sighup_restores_the_terminal() {
+    restored_after_signal(libc::SIGHUP);
+}
+
+#[test]
+fn a_corrupt_session_file_is_set_aside_and_the_wizard_starts_fresh() {
+    let state = tempfile::tempdir().unwrap();
+    std::fs::write(state.path().join("session.json"), "{ not json").unwrap();
+    let mut wizard = Wizard::start(state.path(), &[]);
+    wizard.wait_for("Starting fresh");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+    let kept: Vec<String> = std::fs::read_dir(state.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("session.json.unusable-"))
+        .collect();
+    assert_eq!(kept.len(), 1);
+}
+
+#[test]
+fn a_small_terminal_gets_a_message_and_a_resize_redraws() {
+    let state = tempfile::tempdir().unwrap();
+    let wizard = Wizard::start(state.path(), &[]);
+    wizard.wait_for("Set up OpenAI");
+    wizard
+        .master
+        .resize(PtySize {
+            rows: 20,
+            cols: 60,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    wizard.parser.lock().unwrap().screen_mut().set_size(20, 60);
+    wizard.wait_for("at least 80×24");
+    let mut wizard = wizard;
+    wizard
+        .master
+        .resize(PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    wizard.parser.lock().unwrap().screen_mut().set_size(24, 80);
+    wizard.wait_for("Set up OpenAI");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+}

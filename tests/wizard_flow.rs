@@ -1,0 +1,403 @@
+//! The wizard's state machine, driven message by message with no terminal and no I/O.
+
+use ekm_wizard::app::model::{
+    Focusable, Model, Saving, Screen, StartOptions, StatusKind, StepState,
+};
+use ekm_wizard::app::{Effect, Msg, update};
+use ekm_wizard::cli::StartArgs;
+use ekm_wizard::clipboard::CopyRoute;
+use ekm_wizard::guide::{ArtifactId, Cloud, FieldId, Inputs, SetupPath};
+use ekm_wizard::session::{Loaded, SESSION_FORMAT, Session};
+use ratatui_textarea::{Input, Key};
+
+const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const ROLE: &str = "arn:aws:iam::111122223333:role/openai-ekm";
+
+fn wizard() -> Model {
+    Model::new(StartOptions {
+        width: 80,
+        height: 24,
+        ..Default::default()
+    })
+}
+
+fn type_text(model: &mut Model, text: &str) {
+    for c in text.chars() {
+        update(
+            model,
+            Msg::EditField(Input {
+                key: Key::Char(c),
+                ..Default::default()
+            }),
+        );
+    }
+}
+
+fn focus(model: &mut Model, item: Focusable) {
+    for _ in 0..20 {
+        if model.focused() == Some(item) {
+            return;
+        }
+        update(model, Msg::FocusNext);
+    }
+    panic!("{item:?} never took focus");
+}
+
+/// From the start screen to step 1 with an organization id typed.
+fn begun() -> Model {
+    let mut model = wizard();
+    focus(&mut model, Focusable::Field(FieldId::OrgId));
+    type_text(&mut model, "org-abc123");
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Step(0));
+    model
+}
+
+#[test]
+fn the_start_screen_refuses_a_missing_org_id_and_focuses_it() {
+    let mut model = wizard();
+    assert_eq!(model.screen, Screen::Start);
+    assert_eq!(
+        model.focused(),
+        Some(Focusable::Choice(ekm_wizard::app::model::Choice::Cloud))
+    );
+    let effects = update(&mut model, Msg::NextStep);
+    assert!(effects.is_empty());
+    assert_eq!(model.screen, Screen::Start);
+    let status = model.status.clone().unwrap();
+    assert_eq!(status.kind, StatusKind::Error);
+    assert!(status.text.contains("org_id"), "{}", status.text);
+    assert_eq!(model.focused(), Some(Focusable::Field(FieldId::OrgId)));
+}
+
+#[test]
+fn typing_a_valid_org_id_then_next_reaches_step_one_and_saves() {
+    let mut model = wizard();
+    focus(&mut model, Focusable::Field(FieldId::OrgId));
+    type_text(&mut model, "org-abc123");
+    let effects = update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Step(0));
+    assert!(matches!(&effects[..], [Effect::SaveProgress(s)] if s.step == 1));
+}
+
+#[test]
+fn gcp_and_azure_are_not_walkable_yet() {
+    let mut model = wizard();
+    update(&mut model, Msg::ChooseNext);
+    assert_eq!(model.cloud, Cloud::Gcp);
+    focus(&mut model, Focusable::Field(FieldId::OrgId));
+    type_text(&mut model, "org-abc123");
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Start);
+    assert!(model.status.unwrap().text.contains("not in this version"));
+}
+
+#[test]
+fn the_chatgpt_path_does_not_ask_for_an_external_id() {
+    let mut model = wizard();
+    update(&mut model, Msg::FocusNext);
+    update(&mut model, Msg::ChooseNext);
+    assert_eq!(model.path, SetupPath::ChatGpt);
+    assert!(
+        !model
+            .focusables()
+            .contains(&Focusable::Field(FieldId::ExternalId))
+    );
+}
+
+#[test]
+fn a_step_with_an_invalid_field_refuses_next_but_always_allows_back() {
+    let mut model = begun();
+    type_text(&mut model, "arn:aws:kms:us-east-1:1111:key/x");
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Step(0));
+    assert!(model.status.as_ref().unwrap().text.contains("kms_arn"));
+    assert_eq!(model.step_state(0), StepState::Invalid);
+    update(&mut model, Msg::PreviousStep);
+    assert_eq!(model.screen, Screen::Start);
+    // What was typed is still there.
+    update(&mut model, Msg::NextStep);
+    assert_eq!(
+        model.field_text(FieldId::KmsArn),
+        "arn:aws:kms:us-east-1:1111:key/x"
+    );
+}
+
+#[test]
+fn walking_every_aws_step_in_order() {
+    let mut model = begun();
+    type_text(&mut model, KEY);
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Step(1));
+    assert_eq!(model.step_state(0), StepState::Done);
+    // The policy name has a default: the step can be left as is.
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Step(2));
+    type_text(&mut model, ROLE);
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Step(3));
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Step(4));
+    assert!(
+        model
+            .focusables()
+            .contains(&Focusable::Block(ArtifactId::RegistrationBody))
+    );
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Step(4), "the last step stays");
+    assert_eq!(model.step_state(3), StepState::Done);
+}
+
+#[test]
+fn an_alias_arn_adds_the_key_behind_it() {
+    let mut model = begun();
+    type_text(
+        &mut model,
+        "arn:aws:kms:us-east-1:111122223333:alias/openai",
+    );
+    assert!(
+        model
+            .focusables()
+            .contains(&Focusable::Field(FieldId::KeyArn))
+    );
+    assert!(
+        model
+            .focusables()
+            .contains(&Focusable::Block(ArtifactId::AliasTargetCommand))
+    );
+    update(&mut model, Msg::NextStep);
+    assert_eq!(
+        model.screen,
+        Screen::Step(0),
+        "the key behind the alias is required"
+    );
+    assert_eq!(model.focused(), Some(Focusable::Field(FieldId::KeyArn)));
+    type_text(&mut model, KEY);
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Step(1));
+}
+
+#[test]
+fn copying_a_block_asks_the_runtime_for_the_exact_text() {
+    let mut model = begun();
+    type_text(&mut model, KEY);
+    update(&mut model, Msg::NextStep);
+    focus(&mut model, Focusable::Block(ArtifactId::IamPolicy));
+    let effects = update(&mut model, Msg::CopyFocusedBlock);
+    let [
+        Effect::CopyToClipboard {
+            what,
+            text,
+            file_name,
+        },
+    ] = &effects[..]
+    else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(what, "IAM policy (JSON)");
+    assert_eq!(file_name, "aws-iam-policy.json");
+    let policy: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(policy["Statement"][0]["Resource"], KEY);
+    update(
+        &mut model,
+        Msg::CopyFinished {
+            what: what.clone(),
+            outcome: Ok(CopyRoute::Terminal),
+        },
+    );
+    assert!(model.status.unwrap().text.contains("OSC 52"));
+}
+
+#[test]
+fn copying_a_block_that_is_not_ready_says_what_it_needs() {
+    let mut model = begun();
+    focus(&mut model, Focusable::Block(ArtifactId::CreateKeyCommands));
+    assert_eq!(
+        update(&mut model, Msg::CopyFocusedBlock).len(),
+        1,
+        "needs nothing"
+    );
+    update(&mut model, Msg::NextStep); // refused: no ARN
+    update(&mut model, Msg::PreviousStep);
+    // Jump to step 3 through a session with only the org id: its block needs the role.
+    let mut model = begun();
+    type_text(&mut model, KEY);
+    update(&mut model, Msg::NextStep);
+    update(&mut model, Msg::NextStep);
+    focus(&mut model, Focusable::Block(ArtifactId::CreateRoleCommands));
+    assert!(update(&mut model, Msg::CopyFocusedBlock).is_empty());
+    let status = model.status.unwrap();
+    assert_eq!(status.kind, StatusKind::Error);
+    assert!(status.text.contains("role_arn"), "{}", status.text);
+}
+
+#[test]
+fn enter_in_a_field_never_makes_a_second_line_and_paste_is_one_line() {
+    let mut model = begun();
+    update(
+        &mut model,
+        Msg::EditField(Input {
+            key: Key::Enter,
+            ..Default::default()
+        }),
+    );
+    update(&mut model, Msg::PasteIntoField(format!("  {KEY}\r\n")));
+    assert_eq!(model.field_text(FieldId::KmsArn), KEY);
+    assert_eq!(model.editors[&FieldId::KmsArn].lines().len(), 1);
+}
+
+#[test]
+fn quitting_saves_progress_then_exits() {
+    let mut model = begun();
+    type_text(&mut model, KEY);
+    let effects = update(&mut model, Msg::Quit);
+    match &effects[..] {
+        [Effect::SaveProgress(session), Effect::Exit] => {
+            assert_eq!(session.step, 1);
+            assert_eq!(session.inputs.raw(FieldId::KmsArn), KEY);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+fn saved() -> Session {
+    let mut inputs = Inputs::default();
+    inputs.set(FieldId::OrgId, "org-saved");
+    inputs.set(FieldId::KmsArn, KEY);
+    Session {
+        format: SESSION_FORMAT,
+        cloud: Cloud::Aws,
+        path: SetupPath::ChatGpt,
+        step: 3,
+        reached: 2,
+        inputs,
+    }
+}
+
+#[test]
+fn saved_progress_is_offered_and_resumed_where_it_was() {
+    let mut model = Model::new(StartOptions {
+        loaded: Some(Loaded::Session(saved())),
+        width: 80,
+        height: 24,
+        ..Default::default()
+    });
+    assert_eq!(model.screen, Screen::ResumeOffer);
+    // Quitting from the offer must not overwrite the saved progress.
+    let mut untouched = Model::new(StartOptions {
+        loaded: Some(Loaded::Session(saved())),
+        ..Default::default()
+    });
+    assert_eq!(update(&mut untouched, Msg::Quit), [Effect::Exit]);
+    update(&mut model, Msg::ResumeSavedProgress);
+    assert_eq!(model.screen, Screen::Step(2));
+    assert_eq!(model.path, SetupPath::ChatGpt);
+    assert_eq!(model.field_text(FieldId::OrgId), "org-saved");
+}
+
+#[test]
+fn starting_over_from_the_offer_begins_blank() {
+    let mut model = Model::new(StartOptions {
+        loaded: Some(Loaded::Session(saved())),
+        ..Default::default()
+    });
+    update(&mut model, Msg::StartOver);
+    assert_eq!(model.screen, Screen::Start);
+    assert_eq!(model.field_text(FieldId::OrgId), "");
+}
+
+#[test]
+fn flags_start_straight_at_the_first_step() {
+    let model = Model::new(StartOptions {
+        args: StartArgs {
+            cloud: Some(Cloud::Aws),
+            org_id: Some("org-flag".into()),
+            path: Some(SetupPath::ChatGpt),
+            ..Default::default()
+        },
+        loaded: Some(Loaded::Session(saved())),
+        ..Default::default()
+    });
+    assert_eq!(model.screen, Screen::Step(0));
+    assert_eq!(model.path, SetupPath::ChatGpt);
+    assert_eq!(model.field_text(FieldId::OrgId), "org-flag");
+    // Values recorded earlier for the same cloud are kept.
+    assert_eq!(model.field_text(FieldId::KmsArn), KEY);
+}
+
+#[test]
+fn a_bad_org_id_flag_stays_on_the_start_screen_with_the_reason() {
+    let model = Model::new(StartOptions {
+        args: StartArgs {
+            cloud: Some(Cloud::Aws),
+            org_id: Some("acme".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    assert_eq!(model.screen, Screen::Start);
+    assert_eq!(model.field_text(FieldId::OrgId), "acme");
+    assert!(model.status.unwrap().text.contains("org-"));
+}
+
+#[test]
+fn a_set_aside_session_is_reported() {
+    let model = Model::new(StartOptions {
+        loaded: Some(Loaded::SetAside {
+            reason: "the saved progress is damaged (EOF)".into(),
+            moved_to: Some("/tmp/x/session.json.unusable-1".into()),
+        }),
+        ..Default::default()
+    });
+    let text = model.status.unwrap().text;
+    assert!(
+        text.contains("damaged") && text.contains("session.json.unusable-1"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_failed_save_is_said_once_and_saving_stops_being_promised() {
+    let mut model = begun();
+    update(
+        &mut model,
+        Msg::ProgressSaved(Err("read-only file system".into())),
+    );
+    assert!(
+        model
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("will not be saved")
+    );
+    assert!(matches!(model.saving, Saving::Disabled(_)));
+}
+
+#[test]
+fn focus_keeps_the_focused_block_in_view() {
+    let mut model = begun();
+    type_text(&mut model, KEY);
+    update(&mut model, Msg::NextStep);
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.scroll, 0);
+    focus(&mut model, Focusable::Block(ArtifactId::CreateRoleCommands));
+    assert!(model.scroll > 0, "scrolled down to the block");
+    update(&mut model, Msg::FocusNext); // wraps to the first field
+    assert_eq!(model.scroll, 0);
+    update(&mut model, Msg::ScrollContent(-5));
+    assert_eq!(model.scroll, 0, "never above the top");
+    update(&mut model, Msg::ScrollContent(10_000));
+    let at_bottom = model.scroll;
+    update(&mut model, Msg::ScrollContent(1));
+    assert_eq!(model.scroll, at_bottom, "never past the bottom");
+}
+
+#[test]
+fn help_opens_and_closes() {
+    let mut model = wizard();
+    update(&mut model, Msg::ToggleHelp);
+    assert!(model.help_open);
+    update(&mut model, Msg::CloseOverlay);
+    assert!(!model.help_open);
+}
