@@ -24,6 +24,10 @@ struct Wizard {
 
 impl Wizard {
     fn start(state_dir: &Path, args: &[&str]) -> Wizard {
+        Self::start_program(Path::new(env!("CARGO_BIN_EXE_ekm-wizard")), state_dir, args)
+    }
+
+    fn start_program(program: &Path, state_dir: &Path, args: &[&str]) -> Wizard {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: 24,
@@ -32,7 +36,7 @@ impl Wizard {
                 pixel_height: 0,
             })
             .unwrap();
-        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_ekm-wizard"));
+        let mut command = CommandBuilder::new(program);
         command.args(args);
         command.env("EKM_WIZARD_STATE_DIR", state_dir);
         command.env("EKM_WIZARD_CLIPBOARD", "file");
@@ -266,4 +270,31 @@ fn a_small_terminal_gets_a_message_and_a_resize_redraws() {
     wizard.wait_for("Set up OpenAI");
     wizard.send(CTRL_Q);
     assert_eq!(wizard.exit_code(), 0);
+}
+
+#[test]
+fn a_panic_restores_the_terminal() {
+    // Examples are built by `cargo test`, next to this test's own binary.
+    let examples = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .join("examples/crash_in_terminal");
+    if !examples.exists() {
+        // Run alone (`cargo test --test terminal`), cargo does not build examples: build it.
+        let built = std::process::Command::new(env!("CARGO"))
+            .args(["build", "--example", "crash_in_terminal"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(built.success());
+    }
+    let state = tempfile::tempdir().unwrap();
+    let mut crashing = Wizard::start_program(&examples, state.path(), &[]);
+    crashing.wait_for("about to fail");
+    assert!(crashing.in_raw_mode());
+    assert_eq!(crashing.exit_code(), 101);
+    crashing.assert_restored();
+    crashing.wait_for("a deliberate failure");
 }
