@@ -1,18 +1,18 @@
-//! `ekm-wizard render`: the generated artifacts for scripts and support, from flags or a
-//! config file. Bad input exits 2 with every problem on stderr and nothing on stdout.
+//! `ekm-wizard render <cloud>`: the generated artifacts for scripts and support, from flags or
+//! a config file. Bad input exits 2 with every problem on stderr and nothing on stdout.
 
 use std::io::Write;
 use std::path::Path;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use crate::artifacts::{self, ArtifactBody};
-use crate::cli::{EXIT_BAD_INPUT, EXIT_OK, RenderArgs};
+use crate::artifacts::{self, ArtifactBody, Missing};
+use crate::cli::{CloudValues, EXIT_BAD_INPUT, EXIT_OK};
 use crate::guide::{ArtifactId, Cloud, FieldId, Inputs, SetupPath};
 
 /// Runs `render` and returns the exit code.
-pub fn run(args: &RenderArgs) -> u8 {
-    match render(args) {
+pub fn run(values: &CloudValues) -> u8 {
+    match render(values) {
         Ok(text) => {
             let mut stdout = std::io::stdout().lock();
             if stdout.write_all(text.as_bytes()).is_err() {
@@ -31,42 +31,39 @@ pub fn run(args: &RenderArgs) -> u8 {
 }
 
 /// The whole output of `render`, or every problem with the input.
-pub fn render(args: &RenderArgs) -> Result<String, Vec<String>> {
-    if args.cloud != Cloud::Aws {
-        return Err(vec![format!(
-            "render {}: the {} path is not in this version of ekm-wizard; `render aws` is",
-            args.cloud.key(),
-            args.cloud.display_name()
-        )]);
-    }
-    let inputs = inputs_from(args)?;
-    if args.json {
-        let value = aws_document(&inputs).map_err(to_messages)?;
-        let mut text = serde_json::to_string_pretty(&value).map_err(|e| vec![e.to_string()])?;
+pub fn render(values: &CloudValues) -> Result<String, Vec<String>> {
+    let cloud = values.cloud();
+    let inputs = inputs_from(values)?;
+    // Validate everything first, so text output is all or nothing, like JSON.
+    let document = document(cloud, &inputs).map_err(to_messages)?;
+    if values.common().json {
+        let mut text = serde_json::to_string_pretty(&document).map_err(|e| vec![e.to_string()])?;
         text.push('\n');
         Ok(text)
     } else {
-        // Validate everything first, so text output is all or nothing like JSON.
-        aws_document(&inputs).map_err(to_messages)?;
-        aws_text(&inputs, args.path).map_err(to_messages)
+        text(cloud, &inputs, values.common().path).map_err(to_messages)
     }
 }
 
-fn to_messages(missing: artifacts::Missing) -> Vec<String> {
+fn to_messages(missing: Missing) -> Vec<String> {
     missing.into_iter().map(|e| e.to_string()).collect()
 }
 
-/// The config file's keys: the registration body's plus `org_id` and the two that shape artifacts.
-const CONFIG_KEYS: [&str; 8] = [
-    "type",
-    "name",
-    "role_arn",
-    "kms_arn",
-    "external_id",
-    "org_id",
-    "key_arn",
-    "policy_name",
-];
+/// The keys a config file may hold for a cloud: `type` plus every recorded field.
+pub fn config_keys(cloud: Cloud) -> Vec<&'static str> {
+    let mut keys = vec!["type"];
+    keys.extend(
+        cloud
+            .guide()
+            .recorded_fields()
+            .into_iter()
+            .map(FieldId::key),
+    );
+    if !keys.contains(&"name") {
+        keys.push("name");
+    }
+    keys
+}
 
 /// Reads a config file into inputs: a JSON object of strings, no unknown keys.
 pub fn read_config(path: &Path, cloud: Cloud) -> Result<Inputs, Vec<String>> {
@@ -75,7 +72,7 @@ pub fn read_config(path: &Path, cloud: Cloud) -> Result<Inputs, Vec<String>> {
         .map_err(|e| vec![format!("config {shown}: cannot read it: {e}")])?;
     let value: Value = serde_json::from_str(&text).map_err(|e| {
         vec![format!(
-            "config {shown}: not valid JSON ({e}); expected an object such as {{\"org_id\": \"org-…\", \"kms_arn\": \"…\", \"role_arn\": \"…\"}}"
+            "config {shown}: not valid JSON ({e}); expected an object such as {{\"org_id\": \"org-…\", …}}"
         )]
     })?;
     let Value::Object(map) = value else {
@@ -83,13 +80,14 @@ pub fn read_config(path: &Path, cloud: Cloud) -> Result<Inputs, Vec<String>> {
             "config {shown}: expected a JSON object of field names to strings"
         )]);
     };
+    let allowed = config_keys(cloud);
     let mut problems = Vec::new();
-    let mut inputs = Inputs::default();
+    let mut inputs = Inputs::new(cloud);
     for (key, value) in map {
-        if !CONFIG_KEYS.contains(&key.as_str()) {
+        if !allowed.contains(&key.as_str()) {
             problems.push(format!(
                 "config {shown}: unknown key `{key}`; expected one of {}",
-                CONFIG_KEYS.join(", ")
+                allowed.join(", ")
             ));
             continue;
         }
@@ -118,122 +116,162 @@ pub fn read_config(path: &Path, cloud: Cloud) -> Result<Inputs, Vec<String>> {
 }
 
 /// The config file's values, overridden by any flag given.
-pub fn inputs_from(args: &RenderArgs) -> Result<Inputs, Vec<String>> {
-    let mut inputs = match &args.config {
-        Some(path) => read_config(path, args.cloud)?,
-        None => Inputs::default(),
+pub fn inputs_from(values: &CloudValues) -> Result<Inputs, Vec<String>> {
+    let cloud = values.cloud();
+    let mut inputs = match &values.common().config {
+        Some(path) => read_config(path, cloud)?,
+        None => Inputs::new(cloud),
     };
-    let flags = [
-        (FieldId::OrgId, &args.org_id),
-        (FieldId::KmsArn, &args.kms_arn),
-        (FieldId::KeyArn, &args.key_arn),
-        (FieldId::RoleArn, &args.role_arn),
-        (FieldId::ExternalId, &args.external_id),
-        (FieldId::Name, &args.name),
-        (FieldId::PolicyName, &args.policy_name),
-    ];
-    for (field, value) in flags {
+    for (field, value) in values.flags() {
         if let Some(value) = value {
-            inputs.set(field, value.clone());
+            inputs.set(field, value);
         }
     }
     Ok(inputs)
 }
 
-fn generate(
+/// Where a piece of the JSON document comes from.
+struct Entry {
+    key: &'static str,
     artifact: ArtifactId,
-    inputs: &Inputs,
     path: SetupPath,
-) -> Result<Value, artifacts::Missing> {
-    Ok(
-        match artifacts::generate(Cloud::Aws, artifact, inputs, path)? {
-            ArtifactBody::Json(value) => value,
-            ArtifactBody::Text(text) => Value::String(text),
-        },
-    )
 }
 
-/// Everything `render aws --json` prints.
-pub fn aws_document(inputs: &Inputs) -> Result<Value, artifacts::Missing> {
+const fn api(key: &'static str, artifact: ArtifactId) -> Entry {
+    Entry {
+        key,
+        artifact,
+        path: SetupPath::Api,
+    }
+}
+
+const fn chatgpt(key: &'static str, artifact: ArtifactId) -> Entry {
+    Entry {
+        key,
+        artifact,
+        path: SetupPath::ChatGpt,
+    }
+}
+
+/// The documents of `render <cloud> --json`, then its `commands`.
+fn layout(cloud: Cloud) -> (Vec<Entry>, Vec<Entry>) {
+    use ArtifactId as A;
+    let handover = [
+        api("registration", A::RegistrationBody),
+        chatgpt("enterprise_details", A::EnterpriseDetails),
+    ];
+    let register = api("register", A::RegistrationCommands);
+    let (mut documents, mut commands) = match cloud {
+        Cloud::Aws => (
+            vec![
+                api("iam_policy", A::IamPolicy),
+                api("trust_policy", A::TrustPolicy),
+                api("key_policy_statement", A::KeyPolicyStatement),
+            ],
+            vec![
+                api("create_key", A::CreateKeyCommands),
+                api("find_alias_target", A::AliasTargetCommand),
+                api("create_policy", A::CreatePolicyCommands),
+                api("create_role", A::CreateRoleCommands),
+                api("key_restrictions", A::KeyRestrictionCommands),
+            ],
+        ),
+        Cloud::Gcp => (
+            vec![
+                api("provider", A::ProviderSettings),
+                api("custom_role", A::GcpCustomRole),
+                api("principal", A::Principal),
+                api("sts_audience", A::StsAudience),
+            ],
+            vec![
+                api("workload_identity", A::WorkloadIdentityCommands),
+                api("enable_kms", A::EnableKmsCommands),
+                api("create_key", A::CreateKeyRingCommands),
+                api("create_role", A::CreateCustomRoleCommands),
+                api("grant", A::GrantCommands),
+                api("rotation", A::RotationCommands),
+            ],
+        ),
+        Cloud::Azure => (
+            vec![
+                api("service_principal_request", A::ServicePrincipalRequest),
+                api("custom_role", A::AzureCustomRole),
+                api("role_assignment_scope", A::RoleAssignmentScope),
+            ],
+            vec![
+                api("service_principal", A::ServicePrincipalCommands),
+                api("create_role", A::RoleDefinitionCommands),
+                api("create_key", A::CreateVaultKeyCommands),
+                api("assign_role", A::RoleAssignmentCommands),
+                api("harden_vault", A::VaultHardeningCommands),
+            ],
+        ),
+    };
+    documents.extend(handover);
+    commands.push(register);
+    (documents, commands)
+}
+
+/// Everything `render <cloud> --json` prints: every problem, or one object.
+pub fn document(cloud: Cloud, inputs: &Inputs) -> Result<Value, Missing> {
     let mut problems = Vec::new();
     // The org id is needed whatever the path; check it first so it is reported first.
-    if let Err(err) = inputs.validated(FieldId::OrgId) {
-        problems.push(err);
-    }
-    let mut take = |artifact: ArtifactId, path: SetupPath| match generate(artifact, inputs, path) {
-        Ok(value) => value,
-        Err(missing) => {
-            problems.extend(missing);
-            Value::Null
+    problems.extend(inputs.validated(FieldId::OrgId).err());
+    let mut take = |entry: &Entry| {
+        if !artifacts::artifact_is_relevant(cloud, entry.artifact, inputs) {
+            return None;
+        }
+        match artifacts::generate(cloud, entry.artifact, inputs, entry.path) {
+            Ok(ArtifactBody::Json(value)) => Some(value),
+            Ok(ArtifactBody::Text(text)) => Some(Value::String(text)),
+            Err(missing) => {
+                problems.extend(missing);
+                None
+            }
         }
     };
-    let api = SetupPath::Api;
-    let iam_policy = take(ArtifactId::IamPolicy, api);
-    let trust_policy = take(ArtifactId::TrustPolicy, api);
-    let key_policy_statement = take(ArtifactId::KeyPolicyStatement, api);
-    let registration = take(ArtifactId::RegistrationBody, api);
-    let enterprise_details = take(ArtifactId::EnterpriseDetails, SetupPath::ChatGpt);
-    let mut commands = Map::new();
-    commands.insert(
-        "create_key".into(),
-        take(ArtifactId::CreateKeyCommands, api),
-    );
-    if artifacts::aws::artifact_is_relevant(ArtifactId::AliasTargetCommand, inputs) {
-        commands.insert(
-            "find_alias_target".into(),
-            take(ArtifactId::AliasTargetCommand, api),
-        );
+    let (documents, commands) = layout(cloud);
+    let mut out = Map::new();
+    for entry in &documents {
+        if let Some(value) = take(entry) {
+            out.insert(entry.key.into(), value);
+        }
     }
-    commands.insert(
-        "create_policy".into(),
-        take(ArtifactId::CreatePolicyCommands, api),
-    );
-    commands.insert(
-        "create_role".into(),
-        take(ArtifactId::CreateRoleCommands, api),
-    );
-    commands.insert(
-        "key_restrictions".into(),
-        take(ArtifactId::KeyRestrictionCommands, api),
-    );
-    commands.insert(
-        "register".into(),
-        take(ArtifactId::RegistrationCommands, api),
-    );
+    let mut command_map = Map::new();
+    for entry in &commands {
+        if let Some(value) = take(entry) {
+            command_map.insert(entry.key.into(), value);
+        }
+    }
+    out.insert("commands".into(), Value::Object(command_map));
     let problems = artifacts::dedup(problems);
-    if !problems.is_empty() {
-        return Err(problems);
+    if problems.is_empty() {
+        Ok(Value::Object(out))
+    } else {
+        Err(problems)
     }
-    Ok(json!({
-        "iam_policy": iam_policy,
-        "trust_policy": trust_policy,
-        "key_policy_statement": key_policy_statement,
-        "registration": registration,
-        "enterprise_details": enterprise_details,
-        "commands": Value::Object(commands),
-    }))
 }
 
 /// The same blocks for people: each under a heading, in the guide's order, for one path.
-pub fn aws_text(inputs: &Inputs, path: SetupPath) -> Result<String, artifacts::Missing> {
-    let guide = crate::guide::aws::guide();
+pub fn text(cloud: Cloud, inputs: &Inputs, path: SetupPath) -> Result<String, Missing> {
+    let guide = cloud.guide();
     let mut out = String::new();
     for (number, step) in guide.steps.iter().enumerate() {
         let blocks: Vec<ArtifactId> = step
             .artifacts_for(path)
             .into_iter()
-            .filter(|a| artifacts::aws::artifact_is_relevant(*a, inputs))
+            .filter(|a| artifacts::artifact_is_relevant(cloud, *a, inputs))
             .collect();
         if blocks.is_empty() {
             continue;
         }
         out.push_str(&format!("== Step {}: {} ==\n\n", number + 1, step.title));
-        for note in artifacts::aws::step_notes(&step.id, inputs) {
+        for note in artifacts::step_notes(cloud, &step.id, inputs) {
             out.push_str(&format!("Note: {note}\n\n"));
         }
         for artifact in blocks {
             let text = guide.artifact_text(artifact);
-            let body = artifacts::generate(Cloud::Aws, artifact, inputs, path)?;
+            let body = artifacts::generate(cloud, artifact, inputs, path)?;
             out.push_str(&format!("-- {} ({})\n", text.title, text.hint));
             out.push_str(&body.to_text());
             out.push('\n');

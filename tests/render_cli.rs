@@ -258,9 +258,19 @@ fn an_unreadable_or_malformed_config_is_named() {
 fn unknown_flags_and_clouds_exit_2() {
     assert_eq!(run(&["render", "aws", "--kms"]).status.code(), Some(2));
     assert_eq!(run(&["render", "oracle"]).status.code(), Some(2));
+    // A flag of another cloud is refused by the cloud's own subcommand.
+    assert_eq!(
+        run(&["render", "gcp", "--kms-arn", KEY]).status.code(),
+        Some(2)
+    );
     let gcp = run(&["render", "gcp", "--org-id", "org-a"]);
     assert_eq!(gcp.status.code(), Some(2));
-    assert!(stderr(&gcp).contains("not in this version"));
+    assert!(
+        stderr(&gcp).contains("workload_identity_project_number: is empty"),
+        "{}",
+        stderr(&gcp)
+    );
+    assert!(stdout(&gcp).is_empty());
 }
 
 #[test]
@@ -271,4 +281,192 @@ fn the_wizard_without_a_terminal_says_what_to_use_instead() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("render"));
+}
+
+const GCP_FLAGS: [&str; 16] = [
+    "--org-id",
+    "org-abc123",
+    "--workload-identity-project-number",
+    "123456789012",
+    "--workload-identity-pool-id",
+    "openai-ekm",
+    "--workload-identity-provider-id",
+    "openai-ekm-service-role",
+    "--kms-project-id",
+    "adjective-noun-12345",
+    "--kms-key-ring-name",
+    "openai-kms-key-ring",
+    "--kms-key-name",
+    "openai-kms-key",
+    "--kms-key-location",
+    "us-east1",
+];
+
+#[test]
+fn gcp_json_has_the_provider_role_principal_and_bodies() {
+    let mut args = vec!["render", "gcp"];
+    args.extend(GCP_FLAGS);
+    args.extend(["--audience", "proj_Abc123", "--json"]);
+    let output = run(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let document: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        document["provider"],
+        json!({"issuer_uri": "https://accounts.google.com", "allowed_audiences": ["proj_Abc123"],
+            "attribute_mapping": {"google.subject": "assertion.sub"},
+            "attribute_condition": "assertion.sub == \"105900137572174660365\""})
+    );
+    assert_eq!(
+        document["custom_role"]["role"]["includedPermissions"],
+        json!([
+            "cloudkms.cryptoKeyVersions.useToEncrypt",
+            "cloudkms.cryptoKeyVersions.useToDecrypt"
+        ])
+    );
+    assert_eq!(
+        document["principal"],
+        "principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/openai-ekm/subject/105900137572174660365"
+    );
+    assert_eq!(
+        document["sts_audience"],
+        "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/openai-ekm/providers/openai-ekm-service-role"
+    );
+    assert_eq!(
+        document["registration"],
+        json!({"type": "gcp", "name": "GCP EKM key", "workload_identity_project_number": "123456789012",
+            "workload_identity_pool_id": "openai-ekm", "workload_identity_provider_id": "openai-ekm-service-role",
+            "audience": "proj_Abc123", "kms_project_id": "adjective-noun-12345",
+            "kms_key_ring_name": "openai-kms-key-ring", "kms_key_name": "openai-kms-key",
+            "kms_key_location": "us-east1"})
+    );
+    assert_eq!(document["enterprise_details"].as_object().unwrap().len(), 7);
+    for key in [
+        "workload_identity",
+        "enable_kms",
+        "create_key",
+        "create_role",
+        "grant",
+        "rotation",
+        "register",
+    ] {
+        assert!(document["commands"][key].as_str().is_some(), "{key}");
+    }
+}
+
+#[test]
+fn gcp_refuses_a_pool_id_google_reserves() {
+    let mut args = vec!["render", "gcp"];
+    args.extend(GCP_FLAGS);
+    args[7] = "gcp-pool";
+    let output = run(&args);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("workload_identity_pool_id: starts with `gcp-`"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stdout(&output).is_empty());
+}
+
+const AZURE_FLAGS: [&str; 12] = [
+    "--org-id",
+    "org-abc123",
+    "--tenant-id",
+    "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    "--vault-uri",
+    "contoso-ekm.vault.azure.net",
+    "--key-name",
+    "org-abc123--openai-ekm",
+    "--subscription-id",
+    "0b1f6471-1bf0-4dda-aec3-cb9272f09590",
+    "--resource-group",
+    "rg-ekm",
+];
+
+#[test]
+fn azure_json_has_the_request_role_scope_and_bodies() {
+    let mut args = vec!["render", "azure"];
+    args.extend(AZURE_FLAGS);
+    args.push("--json");
+    let output = run(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let document: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        document["service_principal_request"],
+        json!({"appId": "20a14814-5ab7-4612-a671-1382b412bf93"})
+    );
+    assert_eq!(
+        document["custom_role"]["properties"]["permissions"][0]["dataActions"],
+        json!([
+            "Microsoft.KeyVault/vaults/keys/encrypt/action",
+            "Microsoft.KeyVault/vaults/keys/decrypt/action",
+            "Microsoft.KeyVault/vaults/keys/read"
+        ])
+    );
+    assert_eq!(
+        document["custom_role"]["properties"]["assignableScopes"],
+        json!(["/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590"])
+    );
+    assert_eq!(
+        document["role_assignment_scope"],
+        "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-ekm/providers/Microsoft.KeyVault/vaults/contoso-ekm/keys/org-abc123--openai-ekm"
+    );
+    assert_eq!(
+        document["registration"],
+        json!({"type": "azure", "name": "Azure EKM key", "tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "vault_uri": "https://contoso-ekm.vault.azure.net/", "key_name": "org-abc123--openai-ekm"})
+    );
+    assert_eq!(
+        document["enterprise_details"],
+        json!({"tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "vault_uri": "https://contoso-ekm.vault.azure.net/", "key_name": "org-abc123--openai-ekm"})
+    );
+    assert!(!stdout(&output).contains('–'), "no en dash anywhere");
+}
+
+#[test]
+fn azure_refuses_a_key_name_without_the_org_prefix() {
+    let mut args = vec!["render", "azure"];
+    args.extend(AZURE_FLAGS);
+    args[9] = "org-other--openai-ekm";
+    let output = run(&args);
+    assert_eq!(output.status.code(), Some(2));
+    let errors = stderr(&output);
+    assert!(
+        errors.contains(
+            "key_name: starts with `org-other`, not with your organization id `org-abc123`"
+        ),
+        "{errors}"
+    );
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn azure_config_accepts_its_own_keys_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ekm.json");
+    std::fs::write(
+        &config,
+        json!({"type": "azure", "org_id": "org-abc123", "tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "vault_uri": "https://contoso-ekm.vault.azure.net/", "key_name": "org-abc123--k",
+            "subscription_id": "0b1f6471-1bf0-4dda-aec3-cb9272f09590", "resource_group": "rg"})
+        .to_string(),
+    )
+    .unwrap();
+    let output = run(&[
+        "render",
+        "azure",
+        "--config",
+        config.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    std::fs::write(
+        &config,
+        json!({"org_id": "org-abc123", "kms_arn": KEY}).to_string(),
+    )
+    .unwrap();
+    let output = run(&["render", "azure", "--config", config.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("unknown key `kms_arn`"));
 }

@@ -3,7 +3,7 @@
 use ekm_wizard::app::model::{Focusable, Model, Screen, StartOptions};
 use ekm_wizard::app::theme::Theme;
 use ekm_wizard::app::{Msg, update, view};
-use ekm_wizard::guide::{ArtifactId, FieldId, Inputs, SetupPath};
+use ekm_wizard::guide::{ArtifactId, Cloud, FieldId, Inputs, SetupPath};
 use ekm_wizard::session::{Loaded, SESSION_FORMAT, Session};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -23,6 +23,10 @@ fn screen(model: &Model) -> String {
 }
 
 fn model_at(screen: Screen, path: SetupPath, inputs: &[(FieldId, &str)]) -> Model {
+    model_for(Cloud::Aws, screen, path, inputs)
+}
+
+fn model_for(cloud: Cloud, screen: Screen, path: SetupPath, inputs: &[(FieldId, &str)]) -> Model {
     let mut model = Model::new(StartOptions {
         width: 80,
         height: 24,
@@ -33,6 +37,7 @@ fn model_at(screen: Screen, path: SetupPath, inputs: &[(FieldId, &str)]) -> Mode
         model.set_field(*field, value);
     }
     model.path = path;
+    model.cloud = cloud;
     if let Screen::Step(index) = screen {
         model.reached = index;
     }
@@ -202,4 +207,81 @@ fn done_steps_are_green_and_refused_ones_red_unless_no_color() {
     assert_eq!(step_mark_color(&model, "✓"), Some(Color::Green));
     model.theme = Theme { color: false };
     assert_eq!(step_mark_color(&model, "✓"), Some(Color::Reset));
+}
+
+const GCP_VALUES: [(FieldId, &str); 8] = [
+    (FieldId::OrgId, "org-abc123"),
+    (FieldId::WorkloadIdentityProjectNumber, "123456789012"),
+    (FieldId::WorkloadIdentityPoolId, "openai-ekm"),
+    (FieldId::WorkloadIdentityProviderId, "openai-ekm-provider"),
+    (FieldId::KmsProjectId, "adjective-noun-12345"),
+    (FieldId::KmsKeyLocation, "us-east1"),
+    (FieldId::KmsKeyRingName, "openai-kms-key-ring"),
+    (FieldId::KmsKeyName, "openai-kms-key"),
+];
+
+const AZURE_VALUES: [(FieldId, &str); 6] = [
+    (FieldId::OrgId, "org-abc123"),
+    (FieldId::TenantId, "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+    (
+        FieldId::SubscriptionId,
+        "0b1f6471-1bf0-4dda-aec3-cb9272f09590",
+    ),
+    (FieldId::VaultUri, "contoso-ekm"),
+    (FieldId::ResourceGroup, "rg-ekm"),
+    (FieldId::KeyName, "org-abc123--openai-ekm"),
+];
+
+/// Every step of a cloud's guide, first as it opens, then with the first generated block in focus.
+fn snapshot_every_step(cloud: Cloud, values: &[(FieldId, &str)]) {
+    let steps = cloud.guide().steps.len();
+    for index in 0..steps {
+        let model = model_for(cloud, Screen::Step(index), SetupPath::Api, values);
+        insta::assert_snapshot!(
+            format!("{}_step_{}", cloud.key(), index + 1),
+            screen(&model)
+        );
+        let mut focused = model_for(cloud, Screen::Step(index), SetupPath::Api, values);
+        let blocks = focused
+            .focusables()
+            .iter()
+            .position(|f| matches!(f, Focusable::Block(_)));
+        if let Some(position) = blocks {
+            for _ in 0..position {
+                update(&mut focused, Msg::FocusNext);
+            }
+            insta::assert_snapshot!(
+                format!("{}_step_{}_block", cloud.key(), index + 1),
+                screen(&focused)
+            );
+        }
+    }
+    let chatgpt = model_for(cloud, Screen::Step(steps - 1), SetupPath::ChatGpt, values);
+    insta::assert_snapshot!(format!("{}_after_chatgpt", cloud.key()), screen(&chatgpt));
+    let start = model_for(cloud, Screen::Start, SetupPath::Api, values);
+    insta::assert_snapshot!(format!("{}_start", cloud.key()), screen(&start));
+}
+
+#[test]
+fn every_gcp_screen() {
+    snapshot_every_step(Cloud::Gcp, &GCP_VALUES);
+}
+
+#[test]
+fn every_azure_screen() {
+    snapshot_every_step(Cloud::Azure, &AZURE_VALUES);
+}
+
+#[test]
+fn an_azure_key_name_for_another_org_shows_the_error_inline() {
+    let mut values = AZURE_VALUES.to_vec();
+    values[5] = (FieldId::KeyName, "org-xyz--openai-ekm");
+    let model = model_for(Cloud::Azure, Screen::Step(2), SetupPath::Api, &values);
+    let mut text = String::new();
+    let mut scrolled = model;
+    for _ in 0..3 {
+        text.push_str(&screen(&scrolled));
+        update(&mut scrolled, Msg::ScrollContent(10));
+    }
+    assert!(text.contains("not with your organization id"), "{text}");
 }

@@ -298,3 +298,83 @@ fn a_panic_restores_the_terminal() {
     crashing.assert_restored();
     crashing.wait_for("a deliberate failure");
 }
+
+const RIGHT: &str = "\x1b[C";
+
+#[test]
+fn walking_the_gcp_path_to_the_federated_principal() {
+    let state = tempfile::tempdir().unwrap();
+    let mut wizard = Wizard::start(state.path(), &[]);
+    wizard.wait_for("Set up OpenAI Enterprise Key Management");
+    wizard.press(RIGHT);
+    wizard.wait_for("Google Cloud KMS");
+    wizard.press(TAB);
+    wizard.press(TAB);
+    wizard.press("org-abc123");
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("1. Trust OpenAI's identity token");
+    for value in ["123456789012", "openai-ekm", "openai-ekm-provider"] {
+        wizard.press(value);
+        wizard.press(TAB);
+    }
+    wizard.wait_for("\"sub\": \"105900137572174660365\"");
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("2. Make sure Cloud KMS is enabled");
+    wizard.press("adjective-noun-12345");
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("3. Create a key ring and a symmetric key");
+    for value in ["us-east1", "openai-kms-key-ring", "openai-kms-key"] {
+        wizard.press(value);
+        wizard.press(TAB);
+    }
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("4. Create a role limited to encrypt and decrypt");
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("5. Grant OpenAI's identity the role on the key");
+    wizard.wait_for("principal://iam.googleapis.com/projects/123456789012/loc");
+    wizard.press("c");
+    wizard.wait_for("gcp-principal.txt");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+    wizard.assert_restored();
+    let copied = std::fs::read_to_string(state.path().join("exports/gcp-principal.txt")).unwrap();
+    assert_eq!(
+        copied.trim(),
+        "principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/openai-ekm/subject/105900137572174660365"
+    );
+}
+
+#[test]
+fn walking_the_azure_path_catches_a_wrong_key_name_prefix_as_it_is_typed() {
+    let state = tempfile::tempdir().unwrap();
+    let mut wizard = Wizard::start(
+        state.path(),
+        &["--cloud", "azure", "--org-id", "org-abc123"],
+    );
+    wizard.wait_for("1. Create a service principal for OpenAI");
+    wizard.press("72f988bf-86f1-41af-91ab-2d7cd011db47");
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("2. Create a custom role limited to the key");
+    wizard.press("0b1f6471-1bf0-4dda-aec3-cb9272f09590");
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("3. Create a Key Vault and an RSA key");
+    wizard.press("contoso-ekm");
+    wizard.press(TAB);
+    wizard.press("rg-ekm");
+    wizard.press(TAB);
+    wizard.press("org-xyz--openai-ekm");
+    wizard.wait_for("not with your");
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("Before moving on, fix key_name");
+    // Fix it in place: erase the wrong prefix and type the right one.
+    for _ in 0.."org-xyz--openai-ekm".len() {
+        wizard.send("\x7f");
+    }
+    wizard.press("org-abc123--openai-ekm");
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("4. Assign the role to OpenAI on the key");
+    wizard.wait_for("Scope of the role assignment (the key)");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+    wizard.assert_restored();
+}

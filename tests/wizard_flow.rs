@@ -81,15 +81,97 @@ fn typing_a_valid_org_id_then_next_reaches_step_one_and_saves() {
 }
 
 #[test]
-fn gcp_and_azure_are_not_walkable_yet() {
+fn choosing_gcp_asks_for_the_audience_and_azure_for_nothing_more() {
     let mut model = wizard();
     update(&mut model, Msg::ChooseNext);
     assert_eq!(model.cloud, Cloud::Gcp);
+    assert!(
+        model
+            .focusables()
+            .contains(&Focusable::Field(FieldId::Audience))
+    );
+    update(&mut model, Msg::ChooseNext);
+    assert_eq!(model.cloud, Cloud::Azure);
+    assert!(
+        !model
+            .focusables()
+            .contains(&Focusable::Field(FieldId::Audience))
+    );
+    assert!(
+        !model
+            .focusables()
+            .contains(&Focusable::Field(FieldId::ExternalId))
+    );
     focus(&mut model, Focusable::Field(FieldId::OrgId));
     type_text(&mut model, "org-abc123");
     update(&mut model, Msg::NextStep);
-    assert_eq!(model.screen, Screen::Start);
-    assert!(model.status.unwrap().text.contains("not in this version"));
+    assert_eq!(model.screen, Screen::Step(0));
+    assert_eq!(model.focused(), Some(Focusable::Field(FieldId::TenantId)));
+}
+
+#[test]
+fn walking_every_gcp_step_in_order() {
+    let mut model = wizard();
+    update(&mut model, Msg::ChooseNext);
+    focus(&mut model, Focusable::Field(FieldId::OrgId));
+    type_text(&mut model, "org-abc123");
+    update(&mut model, Msg::NextStep);
+    let steps: [&[&str]; 5] = [
+        &["123456789012", "openai-ekm", "openai-ekm-provider"],
+        &["adjective-noun-12345"],
+        &["us-east1", "openai-kms-key-ring", "openai-kms-key"],
+        &[],
+        &[],
+    ];
+    for (index, values) in steps.iter().enumerate() {
+        assert_eq!(model.screen, Screen::Step(index));
+        for value in *values {
+            type_text(&mut model, value);
+            update(&mut model, Msg::FocusNext);
+        }
+        update(&mut model, Msg::NextStep);
+    }
+    assert_eq!(model.screen, Screen::Step(5));
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Step(6));
+    focus(&mut model, Focusable::Block(ArtifactId::RegistrationBody));
+    let effects = update(&mut model, Msg::CopyFocusedBlock);
+    let [
+        Effect::CopyToClipboard {
+            text, file_name, ..
+        },
+    ] = &effects[..]
+    else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(file_name, "gcp-registration-body.json");
+    let body: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(body["kms_key_location"], "us-east1");
+    assert_eq!(body["audience"], "org-abc123");
+}
+
+#[test]
+fn an_azure_key_name_with_another_orgs_prefix_is_caught_as_typed() {
+    let mut model = wizard();
+    update(&mut model, Msg::ChoosePrevious);
+    assert_eq!(model.cloud, Cloud::Azure);
+    focus(&mut model, Focusable::Field(FieldId::OrgId));
+    type_text(&mut model, "org-abc123");
+    update(&mut model, Msg::NextStep);
+    type_text(&mut model, "72f988bf-86f1-41af-91ab-2d7cd011db47");
+    update(&mut model, Msg::NextStep);
+    type_text(&mut model, "0b1f6471-1bf0-4dda-aec3-cb9272f09590");
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Step(2));
+    type_text(&mut model, "contoso-ekm");
+    update(&mut model, Msg::FocusNext);
+    type_text(&mut model, "rg-ekm");
+    update(&mut model, Msg::FocusNext);
+    type_text(&mut model, "org-xyz--openai");
+    assert_eq!(model.step_state(2), StepState::Invalid);
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Step(2));
+    assert!(model.status.as_ref().unwrap().text.contains("key_name"));
 }
 
 #[test]

@@ -11,7 +11,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::model::{Choice, Focusable, Model, Screen};
 use crate::artifacts::{self, ArtifactBody};
-use crate::guide::{self, FieldId, SetupPath};
+use crate::guide::{self, FieldId};
 
 /// The smallest terminal the wizard draws in.
 pub const MIN_WIDTH: u16 = 80;
@@ -168,7 +168,7 @@ fn resume_content(model: &Model, width: usize, out: &mut Content) {
     out.push(Line::styled("Saved progress found", theme.title()));
     out.blank();
     if let Some(session) = &model.resume {
-        let steps = session.cloud.guide().map(|g| g.steps.len()).unwrap_or(0);
+        let steps = session.cloud.guide().steps.len();
         let place = if session.step == 0 {
             "the start screen".to_string()
         } else {
@@ -245,17 +245,13 @@ fn start_content(model: &Model, width: usize, out: &mut Content) {
         });
         out.blank();
     };
-    let unavailable = model
-        .guide()
-        .is_none()
-        .then_some("Not in this version yet: only AWS KMS can be walked.");
     choice(
         out,
         Focusable::Choice(Choice::Cloud),
         "Cloud",
         model.cloud.display_name(),
         &text.cloud_hint,
-        unavailable,
+        None,
     );
     choice(
         out,
@@ -273,18 +269,15 @@ fn start_content(model: &Model, width: usize, out: &mut Content) {
         width,
         out,
     );
-    if model.path == SetupPath::Api {
-        field_lines(
-            model,
-            FieldId::ExternalId,
-            &text.external_id.label,
-            &text.external_id.hint,
-            width,
-            out,
-        );
+    if let Some(field) = model.presented_id_field() {
+        let hint = match field {
+            FieldId::Audience => &text.audience_hint,
+            _ => &text.external_id.hint,
+        };
+        field_lines(model, field, &text.external_id.label, hint, width, out);
     }
     let start = out.lines.len();
-    let steps = model.guide().map(|g| g.steps.len()).unwrap_or(0);
+    let steps = model.guide().steps.len();
     let label = format!("[ Begin: step 1 of {steps} ]");
     let style = if model.focused() == Some(Focusable::Begin) {
         theme.focus().patch(theme.cursor())
@@ -329,6 +322,14 @@ fn field_lines(
                 theme.error(),
             );
         }
+        Ok(cleaned) if !raw.trim().is_empty() && cleaned != raw.trim() => {
+            out.text(
+                &format!("{hint} Recorded as {cleaned}"),
+                width,
+                4,
+                theme.dim(),
+            );
+        }
         _ => {
             let default = raw
                 .trim()
@@ -353,23 +354,22 @@ fn field_lines(
 
 /// Where the admin records a field: for "needs …" messages.
 fn field_home(model: &Model, field: FieldId) -> String {
-    if matches!(field, FieldId::OrgId | FieldId::ExternalId) {
+    if field == FieldId::OrgId || model.cloud.presented_id_field() == Some(field) {
         return "start screen".into();
     }
     model
         .guide()
-        .and_then(|g| {
-            g.steps
-                .iter()
-                .position(|s| s.fields.iter().any(|f| f.id == field))
-        })
+        .steps
+        .iter()
+        .position(|s| s.fields.iter().any(|f| f.id == field))
         .map(|i| format!("step {}", i + 1))
         .unwrap_or_else(|| "start screen".into())
 }
 
 fn step_content(model: &Model, width: usize, out: &mut Content) {
     let theme = model.theme;
-    let (Some(guide), Some((index, step))) = (model.guide(), model.current_step()) else {
+    let guide = model.guide();
+    let Some((index, step)) = model.current_step() else {
         return;
     };
     out.push(Line::styled(
@@ -386,7 +386,7 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
         let text = guide.field_text(field);
         field_lines(model, field, &text.label, &text.hint, width, out);
     }
-    for note in artifacts::aws::step_notes(&step.id, &inputs) {
+    for note in artifacts::step_notes(model.cloud, &step.id, &inputs) {
         out.text(&format!("Note: {note}"), width, 0, theme.warning());
         out.blank();
     }
@@ -403,7 +403,7 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
     for artifact in step
         .artifacts_for(model.path)
         .into_iter()
-        .filter(|a| artifacts::aws::artifact_is_relevant(*a, &inputs))
+        .filter(|a| artifacts::artifact_is_relevant(model.cloud, *a, &inputs))
     {
         let item = Focusable::Block(artifact);
         let focused = model.focused() == Some(item);

@@ -190,16 +190,24 @@ impl Model {
         model
     }
 
-    /// The guide of the chosen cloud, if this version has one.
-    pub fn guide(&self) -> Option<&'static Guide> {
+    /// The guide of the chosen cloud.
+    pub fn guide(&self) -> &'static Guide {
         self.cloud.guide()
     }
 
     /// The step on screen, if a step is on screen.
     pub fn current_step(&self) -> Option<(usize, &'static Step)> {
         match self.screen {
-            Screen::Step(index) => self.guide()?.steps.get(index).map(|s| (index, s)),
+            Screen::Step(index) => self.guide().steps.get(index).map(|s| (index, s)),
             _ => None,
+        }
+    }
+
+    /// The field for the id OpenAI presents, when the start screen asks for it.
+    pub fn presented_id_field(&self) -> Option<FieldId> {
+        match self.path {
+            SetupPath::Api => self.cloud.presented_id_field(),
+            SetupPath::ChatGpt => None,
         }
     }
 
@@ -225,15 +233,13 @@ impl Model {
 
     /// All the text typed, as inputs for validation and generation.
     pub fn inputs(&self) -> Inputs {
-        Inputs(
-            self.editors
-                .iter()
-                .filter_map(|(field, editor)| {
-                    let text = editor.lines().first()?;
-                    (!text.is_empty()).then(|| (*field, text.clone()))
-                })
-                .collect(),
-        )
+        let mut inputs = Inputs::new(self.cloud);
+        for (field, editor) in &self.editors {
+            if let Some(text) = editor.lines().first().filter(|t| !t.is_empty()) {
+                inputs.set(*field, text.clone());
+            }
+        }
+        inputs
     }
 
     /// What can hold focus on the current screen, in Tab order.
@@ -246,8 +252,8 @@ impl Model {
                     Focusable::Choice(Choice::Path),
                     Focusable::Field(FieldId::OrgId),
                 ];
-                if self.path == SetupPath::Api {
-                    items.push(Focusable::Field(FieldId::ExternalId));
+                if let Some(field) = self.presented_id_field() {
+                    items.push(Focusable::Field(field));
                 }
                 items.push(Focusable::Begin);
                 items
@@ -264,7 +270,7 @@ impl Model {
                 let blocks = step
                     .artifacts_for(self.path)
                     .into_iter()
-                    .filter(|a| artifacts::aws::artifact_is_relevant(*a, &inputs))
+                    .filter(|a| artifacts::artifact_is_relevant(self.cloud, *a, &inputs))
                     .map(Focusable::Block);
                 fields.chain(blocks).collect()
             }
@@ -285,26 +291,21 @@ impl Model {
 
     /// Why the start screen cannot be left yet, if it cannot.
     pub fn start_problem(&self) -> Option<String> {
-        if self.guide().is_none() {
-            return Some(format!(
-                "The {} path is not in this version of ekm-wizard yet; choose AWS KMS.",
-                self.cloud.display_name()
-            ));
-        }
-        let inputs = self.inputs();
-        let mut fields = vec![FieldId::OrgId];
-        if self.path == SetupPath::Api {
-            fields.push(FieldId::ExternalId);
-        }
-        fields
-            .into_iter()
-            .find_map(|f| inputs.validated(f).err())
+        self.start_error()
             .map(|e| format!("Before you begin, fix {}: {}", e.field.key(), e.problem))
+    }
+
+    /// The first refused field of the start screen.
+    pub fn start_error(&self) -> Option<guide::FieldError> {
+        let inputs = self.inputs();
+        std::iter::once(FieldId::OrgId)
+            .chain(self.presented_id_field())
+            .find_map(|f| inputs.validated(f).err())
     }
 
     /// The first refused field of a step, if any.
     pub fn step_problem(&self, index: usize) -> Option<guide::FieldError> {
-        let step = self.guide()?.steps.get(index)?;
+        let step = self.guide().steps.get(index)?;
         let inputs = self.inputs();
         step.fields_for(self.path, &inputs)
             .into_iter()
@@ -313,7 +314,7 @@ impl Model {
 
     /// How a step stands, for the step list.
     pub fn step_state(&self, index: usize) -> StepState {
-        let Some(step) = self.guide().and_then(|g| g.steps.get(index)) else {
+        let Some(step) = self.guide().steps.get(index) else {
             return StepState::Pending;
         };
         let inputs = self.inputs();
@@ -380,6 +381,10 @@ fn placeholder(field: FieldId) -> String {
     match field {
         FieldId::OrgId => guide::start_text().org_id.placeholder.clone(),
         FieldId::ExternalId => guide::start_text().external_id.placeholder.clone(),
-        _ => guide::aws::guide().field_text(field).placeholder.clone(),
+        _ => Cloud::ALL
+            .into_iter()
+            .map(|c| c.guide().field_text(field).placeholder.clone())
+            .find(|p| !p.is_empty())
+            .unwrap_or_default(),
     }
 }

@@ -7,7 +7,7 @@ use super::effect::Effect;
 use super::layout;
 use super::model::{Choice, Focusable, Model, Saving, Screen, Status, StatusKind};
 use super::msg::Msg;
-use crate::artifacts::{self, ArtifactBody};
+use crate::artifacts;
 use crate::clipboard::CopyRoute;
 use crate::guide::{Cloud, FieldId, SetupPath};
 
@@ -122,15 +122,16 @@ fn next_step(model: &mut Model) -> Vec<Effect> {
     match model.screen {
         Screen::ResumeOffer => Vec::new(),
         Screen::Start => {
-            if let Some(problem) = model.start_problem() {
-                return refuse(model, problem, first_invalid_start_field(model));
+            if let Some(err) = model.start_error() {
+                let problem = format!("Before you begin, fix {}: {}", err.field.key(), err.problem);
+                return refuse(model, problem, Some(err.field));
             }
             model.status = None;
             go_to(model, Screen::Step(0));
             save(model)
         }
         Screen::Step(index) => {
-            let steps = model.guide().map(|g| g.steps.len()).unwrap_or(0);
+            let steps = model.guide().steps.len();
             if let Some(err) = model.step_problem(index) {
                 let field = err.field;
                 let problem = format!("Before moving on, fix {}: {}", field.key(), err.problem);
@@ -149,14 +150,6 @@ fn next_step(model: &mut Model) -> Vec<Effect> {
             save(model)
         }
     }
-}
-
-fn first_invalid_start_field(model: &Model) -> Option<FieldId> {
-    let inputs = model.inputs();
-    [FieldId::OrgId, FieldId::ExternalId]
-        .into_iter()
-        .filter(|f| *f == FieldId::OrgId || model.path == SetupPath::Api)
-        .find(|f| inputs.validated(*f).is_err())
 }
 
 /// Refuses to move on: says why, shows empty-field errors and focuses the field to fix.
@@ -330,13 +323,15 @@ fn block_effect(model: &mut Model, to_file: bool) -> Vec<Effect> {
         ));
         return Vec::new();
     };
-    let Some(guide) = model.guide() else {
-        return Vec::new();
-    };
-    let what = guide.artifact_text(artifact).title.clone();
+    let what = model.guide().artifact_text(artifact).title.clone();
     match artifacts::generate(model.cloud, artifact, &model.inputs(), model.path) {
         Ok(body) => {
-            let file_name = file_name_for(model.cloud, artifact, &body);
+            let file_name = format!(
+                "{}-{}.{}",
+                model.cloud.key(),
+                artifact.file_stem(),
+                body.extension()
+            );
             let text = body.to_text();
             if to_file {
                 vec![Effect::WriteToFile {
@@ -363,15 +358,6 @@ fn block_effect(model: &mut Model, to_file: bool) -> Vec<Effect> {
     }
 }
 
-/// `aws-iam-policy.json`: the cloud, then the block's id in kebab-case.
-fn file_name_for(cloud: Cloud, artifact: crate::guide::ArtifactId, body: &ArtifactBody) -> String {
-    let id = serde_json::to_value(artifact)
-        .ok()
-        .and_then(|v| v.as_str().map(|s| s.replace('_', "-")))
-        .unwrap_or_else(|| "block".into());
-    format!("{}-{}.{}", cloud.key(), id, body.extension())
-}
-
 fn resume(model: &mut Model) -> Vec<Effect> {
     let Some(session) = model.resume.take() else {
         return Vec::new();
@@ -379,11 +365,10 @@ fn resume(model: &mut Model) -> Vec<Effect> {
     model.cloud = session.cloud;
     model.path = session.path;
     model.load_inputs(&session.inputs);
-    let steps = model.guide().map(|g| g.steps.len()).unwrap_or(0);
+    let steps = model.guide().steps.len();
     model.reached = session.reached.min(steps);
     let screen = match session.step {
-        0 => Screen::Start,
-        n if n <= steps && model.guide().is_some() => Screen::Step(n - 1),
+        n if (1..=steps).contains(&n) => Screen::Step(n - 1),
         _ => Screen::Start,
     };
     go_to(model, screen);

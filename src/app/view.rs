@@ -48,7 +48,7 @@ fn draw_too_small(frame: &mut Frame, model: &Model, area: Rect) {
 }
 
 fn step_of(model: &Model) -> String {
-    let steps = model.guide().map(|g| g.steps.len()).unwrap_or(0);
+    let steps = model.guide().steps.len();
     match model.screen {
         Screen::ResumeOffer => "Resume?".into(),
         Screen::Start => "Start".into(),
@@ -97,8 +97,8 @@ fn draw_step_list(frame: &mut Frame, model: &Model, area: Rect) {
             },
         ),
     ]));
-    if let Some(guide) = model.guide() {
-        for (index, step) in guide.steps.iter().enumerate() {
+    {
+        for (index, step) in model.guide().steps.iter().enumerate() {
             let current = model.screen == Screen::Step(index);
             let (mark, style) = match (current, model.step_state(index)) {
                 (true, _) => ("▸", theme.focus()),

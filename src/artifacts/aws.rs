@@ -4,10 +4,13 @@
 use serde_json::{Value, json};
 
 use super::shell::{continued, quote};
-use super::{ArtifactBody, Missing, both, dedup, three};
+use super::{
+    ArtifactBody, Missing, both, dedup, enterprise_message, not_in_this_guide, presented_id,
+    registration_commands, three,
+};
 use crate::guide::validate::{self, FieldError, KmsArn, RoleArn};
-use crate::guide::{ArtifactId, FieldId, Inputs, SetupPath};
-use crate::identities::{AWS_KMS_ACTIONS, AWS_PRINCIPAL_ARN, OPENAI_API_BASE};
+use crate::guide::{ArtifactId, Cloud, FieldId, Inputs, SetupPath};
+use crate::identities::{AWS_KMS_ACTIONS, AWS_PRINCIPAL_ARN};
 
 const POLICY_VERSION: &str = "2012-10-17";
 
@@ -42,10 +45,7 @@ fn role(inputs: &Inputs) -> Result<RoleArn, FieldError> {
 
 /// The ExternalId OpenAI passes: on the ChatGPT path always the organization id.
 fn external_id(inputs: &Inputs, path: SetupPath) -> Result<String, FieldError> {
-    match path {
-        SetupPath::Api => inputs.validated(FieldId::ExternalId),
-        SetupPath::ChatGpt => inputs.validated(FieldId::OrgId),
-    }
+    presented_id(inputs, FieldId::ExternalId, path)
 }
 
 /// The identity policy that lets the role encrypt and decrypt with the key, and nothing else.
@@ -183,33 +183,6 @@ fn key_restriction_commands(key: &KmsArn) -> String {
     )
 }
 
-fn curl_post(url: &str, body: &Value) -> String {
-    continued(&[
-        format!("curl {}", quote(url)),
-        "-H \"Authorization: Bearer $OPENAI_ADMIN_KEY\"".into(),
-        "-H \"Content-Type: application/json\"".into(),
-        format!("-d {}", quote(&compact(body))),
-    ])
-}
-
-fn registration_commands(body: &Value) -> String {
-    let project = json!({
-        "name": "EKM project",
-        "external_key_id": "<extkey_… from the first answer>",
-    });
-    format!(
-        "{}\n\n# Then, with the id (extkey_…) the first call answered:\n{}",
-        curl_post(
-            &format!("{OPENAI_API_BASE}/organization/external_keys"),
-            body
-        ),
-        curl_post(
-            &format!("{OPENAI_API_BASE}/organization/projects"),
-            &project
-        ),
-    )
-}
-
 /// The fields every registration needs, validated together so every problem is reported.
 struct Registration {
     name: String,
@@ -278,12 +251,10 @@ pub fn generate(
         ArtifactId::EnterpriseMessage => {
             let r = registration(inputs, path)?;
             let org = inputs.validated(FieldId::OrgId).map_err(one)?;
-            Text(format!(
-                "Details to turn on Enterprise Key Management for OpenAI organization {org} (AWS):\n\
-                 role_arn: {}\n\
-                 kms_arn: {}",
-                r.role.arn(),
-                r.key.arn()
+            Text(enterprise_message(
+                &org,
+                Cloud::Aws,
+                &enterprise_details(&r.role, &r.key),
             ))
         }
         ArtifactId::RegistrationBody => {
@@ -299,6 +270,7 @@ pub fn generate(
                 &r.external_id,
             )))
         }
+        other => not_in_this_guide(Cloud::Aws, other),
     })
 }
 

@@ -2,9 +2,14 @@
 //! `serde_json::Value`s (never by filling string templates) from validated inputs.
 
 pub mod aws;
+pub mod azure;
+pub mod gcp;
 pub mod shell;
 
-use serde_json::Value;
+use serde_json::{Value, json};
+
+use crate::identities::OPENAI_API_BASE;
+use shell::{continued, quote};
 
 use crate::guide::{ArtifactId, Cloud, FieldError, Inputs, SetupPath};
 
@@ -55,11 +60,93 @@ pub fn generate(
 ) -> Result<ArtifactBody, Missing> {
     match cloud {
         Cloud::Aws => aws::generate(artifact, inputs, path),
-        Cloud::Gcp | Cloud::Azure => Ok(ArtifactBody::Text(format!(
-            "The {} path is not available in this version.",
-            cloud.display_name()
-        ))),
+        Cloud::Gcp => gcp::generate(artifact, inputs, path),
+        Cloud::Azure => azure::generate(artifact, inputs, path),
     }
+}
+
+/// Whether a block matters given what was recorded (the AWS alias look-up only for an alias).
+pub fn artifact_is_relevant(cloud: Cloud, artifact: ArtifactId, inputs: &Inputs) -> bool {
+    match cloud {
+        Cloud::Aws => aws::artifact_is_relevant(artifact, inputs),
+        Cloud::Gcp | Cloud::Azure => true,
+    }
+}
+
+/// Remarks a step shows about what was recorded: valid, but worth a second look.
+pub fn step_notes(cloud: Cloud, step_id: &str, inputs: &Inputs) -> Vec<String> {
+    match cloud {
+        Cloud::Aws => aws::step_notes(step_id, inputs),
+        Cloud::Gcp | Cloud::Azure => Vec::new(),
+    }
+}
+
+/// The id OpenAI presents: on the ChatGPT path always the organization id, on the API path
+/// the recorded field (ExternalId, audience), which defaults to it.
+pub(crate) fn presented_id(
+    inputs: &Inputs,
+    field: crate::guide::FieldId,
+    path: SetupPath,
+) -> Result<String, FieldError> {
+    match path {
+        SetupPath::Api => inputs.validated(field),
+        SetupPath::ChatGpt => inputs.validated(crate::guide::FieldId::OrgId),
+    }
+}
+
+fn curl_post(url: &str, body: &Value) -> String {
+    continued(&[
+        format!("curl {}", quote(url)),
+        "-H \"Authorization: Bearer $OPENAI_ADMIN_KEY\"".into(),
+        "-H \"Content-Type: application/json\"".into(),
+        format!("-d {}", quote(&body.to_string())),
+    ])
+}
+
+/// The two calls of the API path: register the key, then create a project that uses it.
+/// The admin key is read from `$OPENAI_ADMIN_KEY` by the shell, never written here.
+pub(crate) fn registration_commands(body: &Value) -> String {
+    let project = json!({
+        "name": "EKM project",
+        "external_key_id": "<extkey_… from the first answer>",
+    });
+    format!(
+        "{}\n\n# Then, with the id (extkey_…) the first call answered:\n{}",
+        curl_post(
+            &format!("{OPENAI_API_BASE}/organization/external_keys"),
+            body
+        ),
+        curl_post(
+            &format!("{OPENAI_API_BASE}/organization/projects"),
+            &project
+        ),
+    )
+}
+
+/// The text version of the hand-over details, ready for an e-mail.
+pub(crate) fn enterprise_message(org: &str, cloud: Cloud, details: &Value) -> String {
+    let mut text = format!(
+        "Details to turn on Enterprise Key Management for OpenAI organization {org} ({}):",
+        cloud.display_name()
+    );
+    if let Some(map) = details.as_object() {
+        for (key, value) in map {
+            let value = value
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| value.to_string());
+            text.push_str(&format!("\n{key}: {value}"));
+        }
+    }
+    text
+}
+
+/// A block that belongs to another cloud's guide: never listed, so never shown.
+pub(crate) fn not_in_this_guide(cloud: Cloud, artifact: ArtifactId) -> ArtifactBody {
+    ArtifactBody::Text(format!(
+        "{artifact:?} is not part of the {} guide.",
+        cloud.display_name()
+    ))
 }
 
 /// Combines two field look-ups, keeping both errors when both fail.

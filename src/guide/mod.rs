@@ -2,7 +2,6 @@
 //! artifacts each step generates. Wording lives in `assets/guides/*.toml`; this module gives it
 //! types, and knows which validator and which default belong to each field.
 
-pub mod aws;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -25,9 +24,11 @@ pub use validate::FieldError;
     Serialize,
     Deserialize,
     clap::ValueEnum,
+    Default,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Cloud {
+    #[default]
     Aws,
     Gcp,
     Azure,
@@ -53,11 +54,30 @@ impl Cloud {
         }
     }
 
-    /// The guide for this cloud, when this version of the wizard has one.
-    pub fn guide(self) -> Option<&'static Guide> {
+    /// The guide for this cloud, parsed once from `assets/guides/<cloud>.toml`.
+    pub fn guide(self) -> &'static Guide {
+        static AWS: OnceLock<Guide> = OnceLock::new();
+        static GCP: OnceLock<Guide> = OnceLock::new();
+        static AZURE: OnceLock<Guide> = OnceLock::new();
         match self {
-            Cloud::Aws => Some(aws::guide()),
-            Cloud::Gcp | Cloud::Azure => None,
+            Cloud::Aws => AWS.get_or_init(|| {
+                parse_guide(include_str!("../../assets/guides/aws.toml"), "aws.toml")
+            }),
+            Cloud::Gcp => GCP.get_or_init(|| {
+                parse_guide(include_str!("../../assets/guides/gcp.toml"), "gcp.toml")
+            }),
+            Cloud::Azure => AZURE.get_or_init(|| {
+                parse_guide(include_str!("../../assets/guides/azure.toml"), "azure.toml")
+            }),
+        }
+    }
+
+    /// The field holding the id OpenAI presents (AWS ExternalId, GCP audience), if the cloud has one.
+    pub fn presented_id_field(self) -> Option<FieldId> {
+        match self {
+            Cloud::Aws => Some(FieldId::ExternalId),
+            Cloud::Gcp => Some(FieldId::Audience),
+            Cloud::Azure => None,
         }
     }
 }
@@ -96,7 +116,8 @@ impl SetupPath {
 }
 
 /// Every value an admin can record. The serde name is the registration body's field name
-/// (or `org_id`, `key_arn`, `policy_name` for the values that only shape the artifacts).
+/// (or `org_id`, `key_arn`, `policy_name`, `role_id`, `subscription_id`, `resource_group`,
+/// `role_name` for the values that only shape the artifacts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldId {
@@ -107,10 +128,25 @@ pub enum FieldId {
     PolicyName,
     RoleArn,
     Name,
+    WorkloadIdentityProjectNumber,
+    WorkloadIdentityPoolId,
+    WorkloadIdentityProviderId,
+    Audience,
+    KmsProjectId,
+    KmsKeyLocation,
+    KmsKeyRingName,
+    KmsKeyName,
+    RoleId,
+    TenantId,
+    SubscriptionId,
+    RoleName,
+    ResourceGroup,
+    VaultUri,
+    KeyName,
 }
 
 impl FieldId {
-    pub const ALL: [FieldId; 7] = [
+    pub const ALL: [FieldId; 22] = [
         FieldId::OrgId,
         FieldId::ExternalId,
         FieldId::KmsArn,
@@ -118,6 +154,21 @@ impl FieldId {
         FieldId::PolicyName,
         FieldId::RoleArn,
         FieldId::Name,
+        FieldId::WorkloadIdentityProjectNumber,
+        FieldId::WorkloadIdentityPoolId,
+        FieldId::WorkloadIdentityProviderId,
+        FieldId::Audience,
+        FieldId::KmsProjectId,
+        FieldId::KmsKeyLocation,
+        FieldId::KmsKeyRingName,
+        FieldId::KmsKeyName,
+        FieldId::RoleId,
+        FieldId::TenantId,
+        FieldId::SubscriptionId,
+        FieldId::RoleName,
+        FieldId::ResourceGroup,
+        FieldId::VaultUri,
+        FieldId::KeyName,
     ];
 
     /// The name in config files, session files and error messages: `kms_arn`.
@@ -130,6 +181,21 @@ impl FieldId {
             FieldId::PolicyName => "policy_name",
             FieldId::RoleArn => "role_arn",
             FieldId::Name => "name",
+            FieldId::WorkloadIdentityProjectNumber => "workload_identity_project_number",
+            FieldId::WorkloadIdentityPoolId => "workload_identity_pool_id",
+            FieldId::WorkloadIdentityProviderId => "workload_identity_provider_id",
+            FieldId::Audience => "audience",
+            FieldId::KmsProjectId => "kms_project_id",
+            FieldId::KmsKeyLocation => "kms_key_location",
+            FieldId::KmsKeyRingName => "kms_key_ring_name",
+            FieldId::KmsKeyName => "kms_key_name",
+            FieldId::RoleId => "role_id",
+            FieldId::TenantId => "tenant_id",
+            FieldId::SubscriptionId => "subscription_id",
+            FieldId::RoleName => "role_name",
+            FieldId::ResourceGroup => "resource_group",
+            FieldId::VaultUri => "vault_uri",
+            FieldId::KeyName => "key_name",
         }
     }
 
@@ -137,11 +203,16 @@ impl FieldId {
         FieldId::ALL.into_iter().find(|f| f.key() == key)
     }
 
+    /// The command-line flag for the field: `--kms-arn`.
+    pub fn flag(self) -> String {
+        format!("--{}", self.key().replace('_', "-"))
+    }
+
     /// The form the field expects, with an example, for error messages.
     pub fn expected_form(self) -> &'static str {
         match self {
             FieldId::OrgId => "`org-` then letters, digits and hyphens, e.g. org-2fGxYz8kLm",
-            FieldId::ExternalId => {
+            FieldId::ExternalId | FieldId::Audience => {
                 "the organization id (org-…) or an API project id (proj_ then letters and digits)"
             }
             FieldId::KmsArn => {
@@ -152,47 +223,120 @@ impl FieldId {
             }
             FieldId::PolicyName => "1 to 128 letters, digits or +=,.@_-",
             FieldId::RoleArn => "arn:aws:iam::<12-digit account>:role/<name>",
-            FieldId::Name => "1 to 100 printable characters, e.g. AWS EKM key",
+            FieldId::Name => "1 to 100 printable characters, e.g. EKM key",
+            FieldId::WorkloadIdentityProjectNumber => {
+                "the project number, digits only, e.g. 123456789012"
+            }
+            FieldId::WorkloadIdentityPoolId => {
+                "4 to 32 lowercase letters, digits or hyphens, not starting with gcp-, e.g. openai-ekm"
+            }
+            FieldId::WorkloadIdentityProviderId => {
+                "4 to 32 lowercase letters, digits or hyphens, e.g. openai-ekm-provider"
+            }
+            FieldId::KmsProjectId => {
+                "a project id: 6 to 30 lowercase letters, digits or hyphens, e.g. adjective-noun-12345"
+            }
+            FieldId::KmsKeyLocation => {
+                "a Cloud KMS location such as us-east1, europe-west4 or global"
+            }
+            FieldId::KmsKeyRingName | FieldId::KmsKeyName => {
+                "1 to 63 letters, digits, _ or -, e.g. openai-ekm"
+            }
+            FieldId::RoleId => "3 to 64 letters, digits, _ or ., e.g. openaiEkmEncryptDecrypt",
+            FieldId::TenantId | FieldId::SubscriptionId => {
+                "a UUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47"
+            }
+            FieldId::RoleName => "1 to 100 printable characters",
+            FieldId::ResourceGroup => "1 to 90 letters, digits or _-.(), not ending with a period",
+            FieldId::VaultUri => "https://<vault name>.vault.azure.net/ (or just the vault name)",
+            FieldId::KeyName => {
+                "<your org id>--<name>, letters, digits and hyphens, e.g. org-2fGxYz8kLm--openai-ekm"
+            }
         }
     }
 
     /// The value used when the admin leaves the field empty, if the field has one.
     pub fn default_value(self, inputs: &Inputs) -> Option<String> {
         match self {
-            FieldId::ExternalId => Some(inputs.raw(FieldId::OrgId).trim().to_string()),
+            FieldId::ExternalId | FieldId::Audience => {
+                Some(inputs.raw(FieldId::OrgId).trim().to_string())
+            }
             FieldId::PolicyName => Some("openai-ekm-kms-access".to_string()),
-            FieldId::Name => Some("AWS EKM key".to_string()),
+            FieldId::Name => Some(match inputs.cloud {
+                Cloud::Aws => "AWS EKM key".to_string(),
+                Cloud::Gcp => "GCP EKM key".to_string(),
+                Cloud::Azure => "Azure EKM key".to_string(),
+            }),
+            FieldId::RoleId => Some("openaiEkmEncryptDecrypt".to_string()),
+            FieldId::RoleName => Some("OpenAI EKM key user".to_string()),
             _ => None,
         }
     }
 
-    /// Checks a raw value, returning the cleaned value on success.
-    pub fn validate(self, raw: &str) -> Result<String, FieldError> {
+    /// Checks a raw value, returning the cleaned value on success. Some fields are checked
+    /// against others (a Key Vault key name against the organization id).
+    pub fn validate(self, raw: &str, inputs: &Inputs) -> Result<String, FieldError> {
         match self {
             FieldId::OrgId => validate::org_id(raw),
             FieldId::ExternalId => validate::external_id(raw),
+            FieldId::Audience => validate::external_id(raw).map_err(|e| FieldError {
+                field: FieldId::Audience,
+                ..e
+            }),
             FieldId::KmsArn => validate::kms_arn(raw).map(|a| a.arn()),
             FieldId::KeyArn => validate::key_arn(raw).map(|a| a.arn()),
             FieldId::PolicyName => validate::policy_name(raw),
             FieldId::RoleArn => validate::role_arn(raw).map(|a| a.arn()),
             FieldId::Name => validate::key_display_name(raw),
+            FieldId::WorkloadIdentityProjectNumber => validate::project_number(raw),
+            FieldId::WorkloadIdentityPoolId | FieldId::WorkloadIdentityProviderId => {
+                validate::workload_identity_id(self, raw)
+            }
+            FieldId::KmsProjectId => validate::gcp_project_id(raw),
+            FieldId::KmsKeyLocation => validate::kms_location(raw),
+            FieldId::KmsKeyRingName | FieldId::KmsKeyName => validate::kms_resource_name(self, raw),
+            FieldId::RoleId => validate::gcp_role_id(raw),
+            FieldId::TenantId | FieldId::SubscriptionId => validate::azure_uuid(self, raw),
+            FieldId::RoleName => validate::azure_role_name(raw),
+            FieldId::ResourceGroup => validate::resource_group(raw),
+            FieldId::VaultUri => validate::vault_uri(raw),
+            FieldId::KeyName => {
+                let org = validate::org_id(inputs.raw(FieldId::OrgId)).ok();
+                validate::azure_key_name(raw, org.as_deref())
+            }
         }
     }
 }
 
-/// The raw text of every field, as the admin typed it. Cleaned, defaulted values are derived
-/// from it on demand, never stored beside it.
+/// What the admin typed for one cloud, as typed. Cleaned, defaulted values are derived from
+/// it on demand, never stored beside it. Only the values are saved; the cloud is saved beside.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Inputs(pub BTreeMap<FieldId, String>);
+pub struct Inputs {
+    #[serde(skip)]
+    pub cloud: Cloud,
+    #[serde(flatten)]
+    values: BTreeMap<FieldId, String>,
+}
 
 impl Inputs {
+    pub fn new(cloud: Cloud) -> Self {
+        Inputs {
+            cloud,
+            values: BTreeMap::new(),
+        }
+    }
+
     pub fn raw(&self, field: FieldId) -> &str {
-        self.0.get(&field).map(String::as_str).unwrap_or("")
+        self.values.get(&field).map(String::as_str).unwrap_or("")
     }
 
     pub fn set(&mut self, field: FieldId, value: impl Into<String>) {
-        self.0.insert(field, value.into());
+        self.values.insert(field, value.into());
+    }
+
+    /// The fields that hold something.
+    pub fn iter(&self) -> impl Iterator<Item = (FieldId, &str)> {
+        self.values.iter().map(|(f, v)| (*f, v.as_str()))
     }
 
     /// The value to validate: what was typed, or the field's default when nothing was.
@@ -208,7 +352,7 @@ impl Inputs {
 
     /// The cleaned value, or why it is refused.
     pub fn validated(&self, field: FieldId) -> Result<String, FieldError> {
-        field.validate(&self.effective(field))
+        field.validate(&self.effective(field), self)
     }
 }
 
@@ -233,10 +377,12 @@ impl Applies {
     }
 }
 
-/// Every block the wizard can generate.
+/// Every block the wizard can generate, across the three clouds. The four hand-over blocks
+/// (`enterprise_*`, `registration_*`) exist for every cloud; the others belong to one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ArtifactId {
+    // AWS
     CreateKeyCommands,
     AliasTargetCommand,
     IamPolicy,
@@ -245,10 +391,42 @@ pub enum ArtifactId {
     CreateRoleCommands,
     KeyPolicyStatement,
     KeyRestrictionCommands,
+    // Google Cloud
+    TokenClaims,
+    ProviderSettings,
+    WorkloadIdentityCommands,
+    StsAudience,
+    EnableKmsCommands,
+    CreateKeyRingCommands,
+    GcpCustomRole,
+    CreateCustomRoleCommands,
+    Principal,
+    GrantCommands,
+    RotationCommands,
+    // Azure
+    ServicePrincipalRequest,
+    ServicePrincipalCommands,
+    AzureCustomRole,
+    RoleDefinitionCommands,
+    CreateVaultKeyCommands,
+    RoleAssignmentScope,
+    RoleAssignmentCommands,
+    VaultHardeningCommands,
+    // Every cloud
     EnterpriseDetails,
     EnterpriseMessage,
     RegistrationBody,
     RegistrationCommands,
+}
+
+impl ArtifactId {
+    /// The id in kebab-case, for file names: `iam-policy`.
+    pub fn file_stem(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(|s| s.replace('_', "-")))
+            .unwrap_or_else(|| "block".into())
+    }
 }
 
 /// A field as a step shows it.
@@ -384,11 +562,21 @@ impl Guide {
         })
     }
 
-    /// Every field the guide records, in the order its steps ask for them.
-    pub fn step_fields(&self) -> impl Iterator<Item = FieldId> + '_ {
-        self.steps
+    /// Every field recorded for this cloud: the organization id, the id OpenAI presents (if
+    /// any), then the steps' fields in the order they ask for them.
+    pub fn recorded_fields(&self) -> Vec<FieldId> {
+        let mut fields = vec![FieldId::OrgId];
+        fields.extend(self.cloud.presented_id_field());
+        for field in self
+            .steps
             .iter()
             .flat_map(|s| s.fields.iter().map(|f| f.id))
+        {
+            if !fields.contains(&field) {
+                fields.push(field);
+            }
+        }
+        fields
     }
 }
 
@@ -411,6 +599,8 @@ pub struct StartText {
     pub path_hint: String,
     pub org_id: FieldText,
     pub external_id: FieldText,
+    /// The hint for the same field on the Google Cloud path, where it is the audience.
+    pub audience_hint: String,
     pub help: Vec<HelpLine>,
 }
 
@@ -439,23 +629,25 @@ mod tests {
 
     #[test]
     fn every_shipped_text_parses_and_names_every_item() {
-        let guide = aws::guide();
-        assert_eq!(guide.cloud, Cloud::Aws);
-        for step in &guide.steps {
-            assert!(step.short.chars().count() <= 16, "{}", step.short);
-            for field in &step.fields {
-                assert!(
-                    guide.fields.contains_key(&field.id),
-                    "{:?} has no text",
-                    field.id
-                );
-            }
-            for artifact in &step.artifacts {
-                assert!(
-                    guide.artifacts.contains_key(&artifact.id),
-                    "{:?} has no text",
-                    artifact.id
-                );
+        for cloud in Cloud::ALL {
+            let guide = cloud.guide();
+            assert_eq!(guide.cloud, cloud);
+            for step in &guide.steps {
+                assert!(step.short.chars().count() <= 16, "{}", step.short);
+                for field in &step.fields {
+                    assert!(
+                        guide.fields.contains_key(&field.id),
+                        "{:?} has no text",
+                        field.id
+                    );
+                }
+                for artifact in &step.artifacts {
+                    assert!(
+                        guide.artifacts.contains_key(&artifact.id),
+                        "{:?} has no text",
+                        artifact.id
+                    );
+                }
             }
         }
         let start = start_text();
@@ -473,7 +665,7 @@ mod tests {
 
     #[test]
     fn the_key_behind_an_alias_is_asked_only_for_an_alias() {
-        let step = &aws::guide().steps[0];
+        let step = &Cloud::Aws.guide().steps[0];
         let mut inputs = Inputs::default();
         inputs.set(
             FieldId::KmsArn,

@@ -393,6 +393,299 @@ pub fn key_display_name(raw: &str) -> Result<String, FieldError> {
     Ok(value.to_string())
 }
 
+/// A Google Cloud project number: digits only (OpenAI accepts 1 to 19; most have 12).
+pub fn project_number(raw: &str) -> Result<String, FieldError> {
+    let field = FieldId::WorkloadIdentityProjectNumber;
+    let value = non_empty(field, raw)?;
+    if let Some(c) = first_bad_char(value, |c| c.is_ascii_digit()) {
+        let hint = if value.chars().any(|c| c.is_ascii_lowercase()) {
+            " (that looks like a project id; the number is on the project's dashboard)"
+        } else {
+            ""
+        };
+        return Err(FieldError::new(
+            field,
+            format!("contains {c:?}; a project number is digits only{hint}"),
+        ));
+    }
+    if value.len() > 19 {
+        return Err(FieldError::new(field, "has more than 19 digits"));
+    }
+    Ok(value.to_string())
+}
+
+/// A workload identity pool or provider id: 4 to 32 lowercase letters, digits and hyphens;
+/// a pool id may not start with `gcp-`, which Google reserves.
+pub fn workload_identity_id(field: FieldId, raw: &str) -> Result<String, FieldError> {
+    let value = non_empty(field, raw)?;
+    let length = value.chars().count();
+    if !(4..=32).contains(&length) {
+        return Err(FieldError::new(
+            field,
+            format!("has {length} characters; ids have 4 to 32"),
+        ));
+    }
+    if let Some(c) = first_bad_char(value, |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
+    }) {
+        return Err(FieldError::new(
+            field,
+            format!("contains {c:?}; ids use lowercase letters, digits and hyphens"),
+        ));
+    }
+    if field == FieldId::WorkloadIdentityPoolId && value.starts_with("gcp-") {
+        return Err(FieldError::new(
+            field,
+            "starts with `gcp-`, which Google reserves",
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// A Google Cloud project id: 6 to 30 lowercase letters, digits and hyphens, starting with a
+/// letter and not ending with a hyphen.
+pub fn gcp_project_id(raw: &str) -> Result<String, FieldError> {
+    let field = FieldId::KmsProjectId;
+    let value = non_empty(field, raw)?;
+    let length = value.chars().count();
+    if !(6..=30).contains(&length) {
+        return Err(FieldError::new(
+            field,
+            format!("has {length} characters; project ids have 6 to 30"),
+        ));
+    }
+    if let Some(c) = first_bad_char(value, |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
+    }) {
+        return Err(FieldError::new(
+            field,
+            format!("contains {c:?}; project ids use lowercase letters, digits and hyphens"),
+        ));
+    }
+    if !value.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err(FieldError::new(field, "does not start with a letter"));
+    }
+    if value.ends_with('-') {
+        return Err(FieldError::new(field, "ends with a hyphen"));
+    }
+    Ok(value.to_string())
+}
+
+/// A Cloud KMS location: `global`, a region such as `us-east1`, or a multi-region such as `us`.
+pub fn kms_location(raw: &str) -> Result<String, FieldError> {
+    let field = FieldId::KmsKeyLocation;
+    let value = non_empty(field, raw)?;
+    if value.len() > 40 {
+        return Err(FieldError::new(field, "is too long for a location"));
+    }
+    if let Some(c) = first_bad_char(value, |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
+    }) {
+        return Err(FieldError::new(
+            field,
+            format!("contains {c:?}; locations are lowercase, like us-east1"),
+        ));
+    }
+    if !value.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err(FieldError::new(field, "does not start with a letter"));
+    }
+    Ok(value.to_string())
+}
+
+/// A key ring or key name in Cloud KMS: 1 to 63 letters, digits, `_` and `-`.
+pub fn kms_resource_name(field: FieldId, raw: &str) -> Result<String, FieldError> {
+    let value = non_empty(field, raw)?;
+    if value.len() > 63 {
+        return Err(FieldError::new(field, "is longer than 63 characters"));
+    }
+    if let Some(c) = first_bad_char(value, |c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(FieldError::new(
+            field,
+            format!("contains {c:?}; names use letters, digits, _ and -"),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// A custom role id in Google Cloud IAM: 3 to 64 letters, digits, `_` and `.`.
+pub fn gcp_role_id(raw: &str) -> Result<String, FieldError> {
+    let field = FieldId::RoleId;
+    let value = non_empty(field, raw)?;
+    let length = value.chars().count();
+    if !(3..=64).contains(&length) {
+        return Err(FieldError::new(
+            field,
+            format!("has {length} characters; role ids have 3 to 64"),
+        ));
+    }
+    if let Some(c) = first_bad_char(value, |c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+        return Err(FieldError::new(
+            field,
+            format!("contains {c:?}; role ids use letters, digits, _ and ."),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// A UUID as Azure writes ids: 8-4-4-4-12 hex digits, either case.
+pub fn azure_uuid(field: FieldId, raw: &str) -> Result<String, FieldError> {
+    let value = non_empty(field, raw)?;
+    let groups: Vec<&str> = value.split('-').collect();
+    let well_formed = groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, len)| g.len() == len && g.chars().all(|c| c.is_ascii_hexdigit()));
+    if !well_formed {
+        return Err(FieldError::new(
+            field,
+            format!("`{value}` is not a UUID (8-4-4-4-12 hex digits)"),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// An Azure resource group name: 1 to 90 letters, digits, `_ - . ( )`, not ending with `.`.
+pub fn resource_group(raw: &str) -> Result<String, FieldError> {
+    let field = FieldId::ResourceGroup;
+    let value = non_empty(field, raw)?;
+    if value.chars().count() > 90 {
+        return Err(FieldError::new(field, "is longer than 90 characters"));
+    }
+    if let Some(c) = first_bad_char(value, |c| {
+        c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '(' | ')')
+    }) {
+        return Err(FieldError::new(
+            field,
+            format!("contains {c:?}; resource groups use letters, digits and _-.()"),
+        ));
+    }
+    if value.ends_with('.') {
+        return Err(FieldError::new(field, "ends with a period"));
+    }
+    Ok(value.to_string())
+}
+
+/// The vault's name from its URI or the bare name: 3 to 24 letters, digits and hyphens,
+/// starting with a letter, ending with a letter or digit, no two hyphens in a row.
+pub fn vault_name(raw: &str) -> Result<String, FieldError> {
+    let field = FieldId::VaultUri;
+    let value = non_empty(field, raw)?;
+    let without_scheme = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .unwrap_or(value);
+    if value.starts_with("http://") {
+        return Err(FieldError::new(
+            field,
+            "uses http://; Key Vault is reached over https",
+        ));
+    }
+    let host = without_scheme.trim_end_matches('/');
+    if host.contains('/') {
+        return Err(FieldError::new(
+            field,
+            "has a path; give the vault's address only, without /keys/…",
+        ));
+    }
+    let name = match host.split_once('.') {
+        Some((name, domain)) => {
+            if !domain.eq_ignore_ascii_case("vault.azure.net") {
+                return Err(FieldError::new(
+                    field,
+                    format!("is on `{domain}`; OpenAI EKM uses vaults on vault.azure.net"),
+                ));
+            }
+            name
+        }
+        None => host,
+    };
+    let length = name.chars().count();
+    if !(3..=24).contains(&length) {
+        return Err(FieldError::new(
+            field,
+            format!("the vault name `{name}` has {length} characters; vault names have 3 to 24"),
+        ));
+    }
+    if let Some(c) = first_bad_char(name, is_alnum_hyphen) {
+        return Err(FieldError::new(
+            field,
+            format!("the vault name contains {c:?}; vault names use letters, digits and hyphens"),
+        ));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Err(FieldError::new(
+            field,
+            "the vault name does not start with a letter",
+        ));
+    }
+    if name.ends_with('-') || name.contains("--") {
+        return Err(FieldError::new(
+            field,
+            "the vault name ends with a hyphen or has two in a row",
+        ));
+    }
+    Ok(name.to_ascii_lowercase())
+}
+
+/// The vault URI in the form OpenAI expects: `https://<vault>.vault.azure.net/`.
+pub fn vault_uri(raw: &str) -> Result<String, FieldError> {
+    vault_name(raw).map(|name| format!("https://{name}.vault.azure.net/"))
+}
+
+/// The Key Vault key name OpenAI accepts: `<org id>--<name>`, matching
+/// `^org-[0-9a-zA-Z-]*--[0-9a-zA-Z-]*$`, with the prefix equal to the organization id.
+pub fn azure_key_name(raw: &str, org_id: Option<&str>) -> Result<String, FieldError> {
+    let field = FieldId::KeyName;
+    let value = non_empty(field, raw)?;
+    if value.len() > 127 {
+        return Err(FieldError::new(field, "is longer than 127 characters"));
+    }
+    if let Some(c) = first_bad_char(value, is_alnum_hyphen) {
+        return Err(FieldError::new(
+            field,
+            format!("contains {c:?}; Key Vault names use letters, digits and hyphens"),
+        ));
+    }
+    if !value.starts_with("org-") {
+        return Err(FieldError::new(
+            field,
+            "does not start with your organization id (org-…)",
+        ));
+    }
+    let Some((prefix, name)) = value[4..]
+        .split_once("--")
+        .map(|(p, n)| (&value[..4 + p.len()], n))
+    else {
+        return Err(FieldError::new(
+            field,
+            "has no `--` between the organization id and the name",
+        ));
+    };
+    if name.is_empty() {
+        return Err(FieldError::new(field, "has nothing after `--`"));
+    }
+    if let Some(org) = org_id {
+        if !value.starts_with(&format!("{org}--")) {
+            return Err(FieldError::new(
+                field,
+                format!("starts with `{prefix}`, not with your organization id `{org}`"),
+            ));
+        }
+    }
+    Ok(value.to_string())
+}
+
+/// A custom role's display name in Azure: 1 to 100 printable characters.
+pub fn azure_role_name(raw: &str) -> Result<String, FieldError> {
+    let field = FieldId::RoleName;
+    let value = non_empty(field, raw)?;
+    if value.chars().count() > 100 {
+        return Err(FieldError::new(field, "is longer than 100 characters"));
+    }
+    Ok(value.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -543,5 +836,124 @@ mod tests {
         assert_eq!(key_display_name("  AWS EKM key ").unwrap(), "AWS EKM key");
         assert!(key_display_name("   ").is_err());
         assert!(key_display_name(&"x".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn gcp_project_numbers() {
+        assert_eq!(project_number(" 123456789012 ").unwrap(), "123456789012");
+        assert!(
+            project_number("my-project")
+                .unwrap_err()
+                .problem
+                .contains("project id")
+        );
+        assert!(project_number(&"1".repeat(20)).is_err());
+        assert!(project_number("").is_err());
+    }
+
+    #[test]
+    fn workload_identity_ids() {
+        let pool = FieldId::WorkloadIdentityPoolId;
+        let provider = FieldId::WorkloadIdentityProviderId;
+        assert!(workload_identity_id(pool, "openai-ekm").is_ok());
+        assert!(
+            workload_identity_id(provider, "gcp-provider").is_ok(),
+            "only pools are barred"
+        );
+        for (bad, fragment) in [
+            ("abc", "4 to 32"),
+            (&"a".repeat(33)[..], "4 to 32"),
+            ("OpenAI", "lowercase"),
+            ("open_ai", "lowercase"),
+            ("gcp-pool", "gcp-"),
+        ] {
+            let err = workload_identity_id(pool, bad).unwrap_err();
+            assert!(err.to_string().contains(fragment), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn gcp_project_ids_locations_and_names() {
+        assert!(gcp_project_id("adjective-noun-12345").is_ok());
+        for bad in ["short", "1project", "Project-id", "project-", "a_b_c_d_e"] {
+            assert!(gcp_project_id(bad).is_err(), "{bad}");
+        }
+        for good in ["us-east1", "global", "us", "nam-eur-asia1"] {
+            assert!(kms_location(good).is_ok(), "{good}");
+        }
+        for bad in ["US-EAST1", "us east1", "1us"] {
+            assert!(kms_location(bad).is_err(), "{bad}");
+        }
+        assert!(kms_resource_name(FieldId::KmsKeyName, "openai-kms-key").is_ok());
+        assert!(kms_resource_name(FieldId::KmsKeyRingName, "ring/1").is_err());
+        assert!(kms_resource_name(FieldId::KmsKeyName, &"k".repeat(64)).is_err());
+        assert!(gcp_role_id("openaiEkm.encryptDecrypt_1").is_ok());
+        assert!(gcp_role_id("ab").is_err());
+        assert!(gcp_role_id("openai-ekm").is_err());
+    }
+
+    #[test]
+    fn azure_ids() {
+        let tenant = FieldId::TenantId;
+        assert!(azure_uuid(tenant, "72F988BF-86f1-41af-91ab-2d7cd011db47").is_ok());
+        assert!(azure_uuid(tenant, "72f988bf-86f1-41af-91ab").is_err());
+        assert!(
+            azure_uuid(tenant, "contoso.onmicrosoft.com")
+                .unwrap_err()
+                .problem
+                .contains("UUID")
+        );
+        assert!(resource_group("rg-ekm_prod(1)").is_ok());
+        assert!(resource_group("rg.").is_err());
+        assert!(resource_group("rg/x").is_err());
+    }
+
+    #[test]
+    fn vault_uris_are_normalised() {
+        for input in [
+            "https://contoso-ekm.vault.azure.net/",
+            "https://contoso-ekm.vault.azure.net",
+            "contoso-ekm.vault.azure.net",
+            "contoso-ekm",
+            "https://Contoso-EKM.vault.azure.net/",
+        ] {
+            assert_eq!(
+                vault_uri(input).unwrap(),
+                "https://contoso-ekm.vault.azure.net/",
+                "{input}"
+            );
+        }
+        for (bad, fragment) in [
+            ("http://contoso.vault.azure.net/", "https"),
+            ("https://contoso.vault.azure.cn/", "vault.azure.cn"),
+            ("https://contoso.vault.azure.net/keys/k", "path"),
+            ("ab", "3 to 24"),
+            ("1vault", "start with a letter"),
+            ("vault--x", "two in a row"),
+            ("va_ult", "contains '_'"),
+        ] {
+            let err = vault_uri(bad).unwrap_err();
+            assert!(err.to_string().contains(fragment), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn azure_key_names_follow_the_org_prefix_rule() {
+        assert_eq!(
+            azure_key_name("org-abc--ekm-key", Some("org-abc")).unwrap(),
+            "org-abc--ekm-key"
+        );
+        assert!(azure_key_name("org-a-b-c--k1", Some("org-a-b-c")).is_ok());
+        assert!(azure_key_name("org-abc--ekm", None).is_ok());
+        for (bad, fragment) in [
+            ("ekm-key", "organization id"),
+            ("org-abc-ekm", "no `--`"),
+            ("org-abc--", "nothing after"),
+            ("org-abc--ekm_key", "contains '_'"),
+            ("org-xyz--ekm", "not with your organization id `org-abc`"),
+        ] {
+            let err = azure_key_name(bad, Some("org-abc")).unwrap_err();
+            assert!(err.to_string().contains(fragment), "{bad}: {err}");
+        }
     }
 }

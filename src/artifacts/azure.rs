@@ -1,0 +1,438 @@
+//! Azure artifacts: the Graph request that creates OpenAI's service principal, the custom
+//! role for the portal's JSON tab, the key-scope role assignment, the registration body, the
+//! ChatGPT Enterprise details, and the `az` equivalents.
+
+use serde_json::{Value, json};
+
+use super::shell::{continued, quote};
+use super::{
+    ArtifactBody, Missing, both, dedup, enterprise_message, not_in_this_guide,
+    registration_commands, three,
+};
+use crate::guide::validate;
+use crate::guide::{ArtifactId, Cloud, FieldError, FieldId, Inputs, SetupPath};
+use crate::identities::AZURE_APP_ID;
+
+/// The three data actions OpenAI needs on the key.
+pub const AZURE_DATA_ACTIONS: [&str; 3] = [
+    "Microsoft.KeyVault/vaults/keys/encrypt/action",
+    "Microsoft.KeyVault/vaults/keys/decrypt/action",
+    "Microsoft.KeyVault/vaults/keys/read",
+];
+
+const ROLE_DESCRIPTION: &str =
+    "Lets the OpenAI EKM service read one Key Vault key and encrypt and decrypt with it.";
+
+/// The body of `POST https://graph.microsoft.com/v1.0/servicePrincipals`.
+pub fn service_principal_request() -> Value {
+    json!({ "appId": AZURE_APP_ID })
+}
+
+/// The custom role as the portal's JSON tab shows it.
+pub fn custom_role(role_name: &str, subscription: &str) -> Value {
+    json!({
+        "properties": {
+            "roleName": role_name,
+            "description": ROLE_DESCRIPTION,
+            "assignableScopes": [format!("/subscriptions/{subscription}")],
+            "permissions": [{
+                "actions": [],
+                "notActions": [],
+                "dataActions": AZURE_DATA_ACTIONS,
+                "notDataActions": [],
+            }]
+        }
+    })
+}
+
+/// The same role in the form `az role definition create` reads.
+fn cli_role_definition(role_name: &str, subscription: &str) -> Value {
+    json!({
+        "Name": role_name,
+        "IsCustom": true,
+        "Description": ROLE_DESCRIPTION,
+        "Actions": [],
+        "NotActions": [],
+        "DataActions": AZURE_DATA_ACTIONS,
+        "NotDataActions": [],
+        "AssignableScopes": [format!("/subscriptions/{subscription}")],
+    })
+}
+
+/// Where the key lives, as recorded.
+pub struct KeyPlace {
+    pub subscription: String,
+    pub resource_group: String,
+    pub vault: String,
+    pub key: String,
+}
+
+impl KeyPlace {
+    /// The vault's resource id.
+    pub fn vault_scope(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.KeyVault/vaults/{}",
+            self.subscription, self.resource_group, self.vault
+        )
+    }
+
+    /// The key's resource id: the scope of the role assignment (the key, not the vault).
+    pub fn key_scope(&self) -> String {
+        format!("{}/keys/{}", self.vault_scope(), self.key)
+    }
+}
+
+fn vault_and_key(inputs: &Inputs) -> Result<(String, String), Missing> {
+    let vault = inputs
+        .validated(FieldId::VaultUri)
+        .and_then(|uri| validate::vault_name(&uri));
+    both(vault, inputs.validated(FieldId::KeyName))
+}
+
+fn key_place(inputs: &Inputs) -> Result<KeyPlace, Missing> {
+    let ((subscription, resource_group), vault_and_key) = match (
+        both(
+            inputs.validated(FieldId::SubscriptionId),
+            inputs.validated(FieldId::ResourceGroup),
+        ),
+        vault_and_key(inputs),
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (a, b) => {
+            let mut errors = a.err().unwrap_or_default();
+            errors.extend(b.err().unwrap_or_default());
+            return Err(dedup(errors));
+        }
+    };
+    Ok(KeyPlace {
+        subscription,
+        resource_group,
+        vault: vault_and_key.0,
+        key: vault_and_key.1,
+    })
+}
+
+/// The body of `POST /v1/organization/external_keys` for an Azure key.
+pub fn registration_body(name: &str, tenant: &str, vault_uri: &str, key_name: &str) -> Value {
+    json!({
+        "type": "azure",
+        "name": name,
+        "tenant_id": tenant,
+        "vault_uri": vault_uri,
+        "key_name": key_name,
+    })
+}
+
+/// What a ChatGPT Enterprise customer sends to their OpenAI contact.
+pub fn enterprise_details(tenant: &str, vault_uri: &str, key_name: &str) -> Value {
+    json!({ "tenant_id": tenant, "vault_uri": vault_uri, "key_name": key_name })
+}
+
+fn service_principal_commands(tenant: &str) -> String {
+    let token = format!(
+        "TOKEN=$(az account get-access-token --resource https://graph.microsoft.com --tenant {} --query accessToken --output tsv)",
+        quote(tenant)
+    );
+    let create = continued(&[
+        "curl -X POST https://graph.microsoft.com/v1.0/servicePrincipals".into(),
+        "-H \"Authorization: Bearer $TOKEN\"".into(),
+        "-H \"Content-Type: application/json\"".into(),
+        format!("-d {}", quote(&service_principal_request().to_string())),
+    ]);
+    format!(
+        "{token}\n\n{create}\n\n# Or the same in one step with the Azure CLI:\naz ad sp create --id {AZURE_APP_ID}"
+    )
+}
+
+fn role_definition_commands(role_name: &str, subscription: &str) -> String {
+    continued(&[
+        "az role definition create".into(),
+        format!(
+            "--role-definition {}",
+            quote(&cli_role_definition(role_name, subscription).to_string())
+        ),
+    ])
+}
+
+fn create_vault_key_commands(place: &KeyPlace) -> String {
+    let vault = continued(&[
+        format!("az keyvault create --name {}", quote(&place.vault)),
+        format!("--resource-group {}", quote(&place.resource_group)),
+        format!("--subscription {}", quote(&place.subscription)),
+        "--enable-rbac-authorization true --enable-purge-protection true".into(),
+    ]);
+    let key = continued(&[
+        format!(
+            "az keyvault key create --vault-name {}",
+            quote(&place.vault)
+        ),
+        format!("--name {}", quote(&place.key)),
+        "--kty RSA --size 3072".into(),
+    ]);
+    format!("# Only when you need a new vault:\n{vault}\n\n{key}")
+}
+
+fn role_assignment_commands(role_name: &str, place: &KeyPlace) -> String {
+    continued(&[
+        "az role assignment create".into(),
+        format!("--role {}", quote(role_name)),
+        format!("--assignee {AZURE_APP_ID}"),
+        format!("--scope {}", quote(&place.key_scope())),
+    ])
+}
+
+/// A rotation policy: a new key version every 90 days.
+fn rotation_policy() -> Value {
+    json!({
+        "lifetimeActions": [{
+            "trigger": { "timeAfterCreate": "P90D" },
+            "action": { "type": "Rotate" }
+        }]
+    })
+}
+
+fn vault_hardening_commands(place: &KeyPlace) -> String {
+    let vault = format!(
+        "--name {} --resource-group {}",
+        quote(&place.vault),
+        quote(&place.resource_group)
+    );
+    let rbac = format!("az keyvault update {vault} --enable-rbac-authorization true");
+    let purge = format!("az keyvault update {vault} --enable-purge-protection true");
+    let rotation = continued(&[
+        format!(
+            "az keyvault key rotation-policy update --vault-name {}",
+            quote(&place.vault)
+        ),
+        format!("--name {}", quote(&place.key)),
+        format!("--value {}", quote(&rotation_policy().to_string())),
+    ]);
+    let show = format!(
+        "az keyvault show {vault} --query '{{rbac: properties.enableRbacAuthorization, softDelete: properties.enableSoftDelete, purgeProtection: properties.enablePurgeProtection, network: properties.networkAcls.defaultAction}}'"
+    );
+    format!(
+        "# Check the vault's settings:\n{show}\n\n# Azure RBAC permission model (role assignments are ignored without it):\n{rbac}\n\n# Purge protection (soft delete is on for every new vault):\n{purge}\n\n# A new key version every 90 days:\n{rotation}"
+    )
+}
+
+struct Registration {
+    name: String,
+    tenant: String,
+    vault_uri: String,
+    key_name: String,
+}
+
+fn registration(inputs: &Inputs) -> Result<Registration, Missing> {
+    let (name, tenant, vault_uri) = match three(
+        inputs.validated(FieldId::Name),
+        inputs.validated(FieldId::TenantId),
+        inputs.validated(FieldId::VaultUri),
+    ) {
+        Ok(values) => values,
+        Err(mut errors) => {
+            errors.extend(inputs.validated(FieldId::KeyName).err());
+            return Err(dedup(errors));
+        }
+    };
+    let key_name = inputs.validated(FieldId::KeyName).map_err(|e| vec![e])?;
+    Ok(Registration {
+        name,
+        tenant,
+        vault_uri,
+        key_name,
+    })
+}
+
+/// Generates one Azure block. Azure has no id to present: the path changes only the hand-over.
+pub fn generate(
+    artifact: ArtifactId,
+    inputs: &Inputs,
+    _path: SetupPath,
+) -> Result<ArtifactBody, Missing> {
+    use ArtifactBody::{Json, Text};
+    let one = |err: FieldError| vec![err];
+    Ok(match artifact {
+        ArtifactId::ServicePrincipalRequest => Json(service_principal_request()),
+        ArtifactId::ServicePrincipalCommands => Text(service_principal_commands(
+            &inputs.validated(FieldId::TenantId).map_err(one)?,
+        )),
+        ArtifactId::AzureCustomRole | ArtifactId::RoleDefinitionCommands => {
+            let (role_name, subscription) = both(
+                inputs.validated(FieldId::RoleName),
+                inputs.validated(FieldId::SubscriptionId),
+            )?;
+            if artifact == ArtifactId::AzureCustomRole {
+                Json(custom_role(&role_name, &subscription))
+            } else {
+                Text(role_definition_commands(&role_name, &subscription))
+            }
+        }
+        ArtifactId::CreateVaultKeyCommands => Text(create_vault_key_commands(&key_place(inputs)?)),
+        ArtifactId::RoleAssignmentScope => Text(key_place(inputs)?.key_scope()),
+        ArtifactId::RoleAssignmentCommands => {
+            let place = key_place(inputs);
+            let role_name = inputs.validated(FieldId::RoleName);
+            match (place, role_name) {
+                (Ok(place), Ok(role_name)) => Text(role_assignment_commands(&role_name, &place)),
+                (place, role_name) => {
+                    let mut errors = place.err().unwrap_or_default();
+                    errors.extend(role_name.err());
+                    return Err(errors);
+                }
+            }
+        }
+        ArtifactId::VaultHardeningCommands => Text(vault_hardening_commands(&key_place(inputs)?)),
+        ArtifactId::EnterpriseDetails => {
+            let r = registration(inputs)?;
+            Json(enterprise_details(&r.tenant, &r.vault_uri, &r.key_name))
+        }
+        ArtifactId::EnterpriseMessage => {
+            let r = registration(inputs)?;
+            let org = inputs.validated(FieldId::OrgId).map_err(one)?;
+            Text(enterprise_message(
+                &org,
+                Cloud::Azure,
+                &enterprise_details(&r.tenant, &r.vault_uri, &r.key_name),
+            ))
+        }
+        ArtifactId::RegistrationBody => {
+            let r = registration(inputs)?;
+            Json(registration_body(
+                &r.name,
+                &r.tenant,
+                &r.vault_uri,
+                &r.key_name,
+            ))
+        }
+        ArtifactId::RegistrationCommands => {
+            let r = registration(inputs)?;
+            Text(registration_commands(&registration_body(
+                &r.name,
+                &r.tenant,
+                &r.vault_uri,
+                &r.key_name,
+            )))
+        }
+        other => not_in_this_guide(Cloud::Azure, other),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+
+    fn inputs() -> Inputs {
+        let mut inputs = Inputs::new(Cloud::Azure);
+        for (field, value) in [
+            (FieldId::OrgId, "org-abc123"),
+            (FieldId::TenantId, TENANT),
+            (FieldId::SubscriptionId, SUBSCRIPTION),
+            (FieldId::ResourceGroup, "rg-ekm"),
+            (FieldId::VaultUri, "contoso-ekm"),
+            (FieldId::KeyName, "org-abc123--openai-ekm"),
+        ] {
+            inputs.set(field, value);
+        }
+        inputs
+    }
+
+    fn json_of(artifact: ArtifactId, inputs: &Inputs) -> Value {
+        match generate(artifact, inputs, SetupPath::Api).unwrap() {
+            ArtifactBody::Json(v) => v,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn text_of(artifact: ArtifactId, inputs: &Inputs) -> String {
+        match generate(artifact, inputs, SetupPath::Api).unwrap() {
+            ArtifactBody::Text(t) => t,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_service_principal_request_names_openais_app_with_an_ascii_dash() {
+        assert_eq!(
+            json_of(ArtifactId::ServicePrincipalRequest, &inputs()),
+            json!({"appId": "20a14814-5ab7-4612-a671-1382b412bf93"})
+        );
+        let commands = text_of(ArtifactId::ServicePrincipalCommands, &inputs());
+        assert!(commands.contains(&format!("--tenant {TENANT}")));
+        assert!(
+            commands.contains(r#"-d '{"appId":"20a14814-5ab7-4612-a671-1382b412bf93"}'"#),
+            "{commands}"
+        );
+        assert!(!commands.contains('–'), "no en dash");
+        assert!(commands.contains("az ad sp create --id 20a14814-5ab7-4612-a671-1382b412bf93"));
+    }
+
+    #[test]
+    fn the_custom_role_is_the_portal_json() {
+        let expected: Value = serde_json::from_str(&format!(
+            r#"{{"properties":{{"roleName":"OpenAI EKM key user","description":"{ROLE_DESCRIPTION}",
+            "assignableScopes":["/subscriptions/{SUBSCRIPTION}"],
+            "permissions":[{{"actions":[],"notActions":[],"dataActions":[
+                "Microsoft.KeyVault/vaults/keys/encrypt/action",
+                "Microsoft.KeyVault/vaults/keys/decrypt/action",
+                "Microsoft.KeyVault/vaults/keys/read"],"notDataActions":[]}}]}}}}"#
+        ))
+        .unwrap();
+        assert_eq!(json_of(ArtifactId::AzureCustomRole, &inputs()), expected);
+        let command = text_of(ArtifactId::RoleDefinitionCommands, &inputs());
+        let json_part = command
+            .split("--role-definition '")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches('\'');
+        let definition: Value = serde_json::from_str(json_part).unwrap();
+        assert_eq!(definition["DataActions"], json!(AZURE_DATA_ACTIONS));
+    }
+
+    #[test]
+    fn the_role_is_assigned_at_the_key_not_the_vault() {
+        let scope = text_of(ArtifactId::RoleAssignmentScope, &inputs());
+        assert_eq!(
+            scope,
+            format!(
+                "/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-ekm/providers/Microsoft.KeyVault/vaults/contoso-ekm/keys/org-abc123--openai-ekm"
+            )
+        );
+        let command = text_of(ArtifactId::RoleAssignmentCommands, &inputs());
+        assert!(command.contains(&format!("--scope {scope}")), "{command}");
+        assert!(command.contains("--assignee 20a14814-5ab7-4612-a671-1382b412bf93"));
+        assert!(command.contains("--role 'OpenAI EKM key user'"));
+    }
+
+    #[test]
+    fn registration_normalises_the_vault_uri() {
+        assert_eq!(
+            json_of(ArtifactId::RegistrationBody, &inputs()),
+            json!({"type":"azure","name":"Azure EKM key","tenant_id":TENANT,
+                "vault_uri":"https://contoso-ekm.vault.azure.net/","key_name":"org-abc123--openai-ekm"})
+        );
+        assert_eq!(
+            json_of(ArtifactId::EnterpriseDetails, &inputs()),
+            json!({"tenant_id":TENANT,"vault_uri":"https://contoso-ekm.vault.azure.net/","key_name":"org-abc123--openai-ekm"})
+        );
+    }
+
+    #[test]
+    fn a_key_name_for_another_org_blocks_the_registration() {
+        let mut inputs = inputs();
+        inputs.set(FieldId::KeyName, "org-other--openai-ekm");
+        let missing = generate(ArtifactId::RegistrationBody, &inputs, SetupPath::Api).unwrap_err();
+        assert_eq!(missing[0].field, FieldId::KeyName);
+        assert!(missing[0].problem.contains("org-abc123"));
+    }
+
+    #[test]
+    fn hardening_turns_on_rbac_purge_protection_and_rotation() {
+        let text = text_of(ArtifactId::VaultHardeningCommands, &inputs());
+        assert!(text.contains("--enable-rbac-authorization true"));
+        assert!(text.contains("--enable-purge-protection true"));
+        assert!(text.contains(r#""timeAfterCreate":"P90D""#));
+    }
+}
