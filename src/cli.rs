@@ -54,7 +54,22 @@ pub enum Command {
     /// Print the generated policies, request bodies and commands for a cloud.
     Render {
         #[command(subcommand)]
-        values: CloudValues,
+        values: Box<CloudValues>,
+    },
+    /// Explain an EKM error: what it means, what to do, and the step to revisit.
+    Explain {
+        /// The error text; read from standard input when absent.
+        text: Option<String>,
+        /// Print {"matched", "entry", "extracted"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a support bundle (Markdown) of the saved progress: inputs, generated blocks,
+    /// recent errors explained. It never contains a secret.
+    Export {
+        /// Where to write it; `-` for standard output. Default: ./ekm-wizard-support.md
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
 }
 
@@ -248,6 +263,12 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Render { values }) => ExitCode::from(crate::render::run(&values)),
+        Some(Command::Explain { text, json }) => {
+            ExitCode::from(crate::headless::explain(text.as_deref(), json))
+        }
+        Some(Command::Export { output }) => {
+            ExitCode::from(crate::headless::export(output.as_deref()))
+        }
         None => ExitCode::from(crate::app::runtime::start(cli.start)),
     }
 }

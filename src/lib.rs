@@ -3,9 +3,12 @@
 
 pub mod app;
 pub mod artifacts;
+pub mod bundle;
 pub mod cli;
 pub mod clipboard;
+pub mod explain;
 pub mod guide;
+pub mod headless;
 pub mod identities;
 pub mod render;
 pub mod session;

@@ -285,3 +285,23 @@ fn an_azure_key_name_for_another_org_shows_the_error_inline() {
     }
     assert!(text.contains("not with your organization id"), "{text}");
 }
+
+#[test]
+fn explain_screen_with_an_aws_error() {
+    let mut model = model_at(Screen::Step(2), SetupPath::Api, &complete());
+    update(&mut model, Msg::OpenExplainScreen);
+    update(
+        &mut model,
+        Msg::PasteIntoField(
+            "User: arn:aws:sts::790389265272:assumed-role/EnterpriseKeyManagement/OpenAI-EKM-Service is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111122223333:role/openai-ekn".into(),
+        ),
+    );
+    insta::assert_snapshot!(screen(&model));
+    update(&mut model, Msg::ScrollContent(30));
+    let scrolled = screen(&model);
+    assert!(
+        scrolled.contains("role_arn: the error names") && scrolled.contains("but you recorded"),
+        "{scrolled}"
+    );
+    assert!(scrolled.contains("Ctrl-G: go to step 3"), "{scrolled}");
+}

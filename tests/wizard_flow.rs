@@ -483,3 +483,84 @@ fn help_opens_and_closes() {
     update(&mut model, Msg::CloseOverlay);
     assert!(!model.help_open);
 }
+
+const ASSUME_ROLE_ERROR: &str = "User: arn:aws:sts::790389265272:assumed-role/EnterpriseKeyManagement/OpenAI-EKM-Service is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111122223333:role/openai-ekm";
+
+#[test]
+fn an_explained_error_leads_to_the_step_to_fix() {
+    let mut model = begun();
+    update(&mut model, Msg::OpenExplainScreen);
+    assert!(model.explain.is_some());
+    update(
+        &mut model,
+        Msg::PasteIntoField(format!(
+            "{ASSUME_ROLE_ERROR}\r\nAuthorization: Bearer sk-admin-canary0123456789abcdef"
+        )),
+    );
+    let pasted = model.explain.as_ref().unwrap().text();
+    assert!(
+        !pasted.contains("canary"),
+        "secrets never reach the screen: {pasted}"
+    );
+    let effects = update(&mut model, Msg::GoToExplainedStep);
+    assert_eq!(model.screen, Screen::Step(2), "the trust policy step");
+    assert!(model.explain.is_none());
+    assert!(matches!(&effects[..], [Effect::SaveProgress(_)]));
+    assert_eq!(model.recent_errors.len(), 1, "kept for the support bundle");
+    assert!(model.recent_errors[0].contains("sts:AssumeRole"));
+}
+
+#[test]
+fn an_error_of_another_cloud_says_so_instead_of_jumping() {
+    let mut model = begun();
+    update(&mut model, Msg::OpenExplainScreen);
+    update(
+        &mut model,
+        Msg::PasteIntoField("The given credential is rejected by the attribute condition.".into()),
+    );
+    update(&mut model, Msg::GoToExplainedStep);
+    assert!(model.explain.is_some());
+    assert!(model.status.unwrap().text.contains("Google Cloud KMS"));
+}
+
+#[test]
+fn typing_in_the_explain_screen_keeps_line_breaks_and_esc_leaves_it() {
+    let mut model = begun();
+    update(&mut model, Msg::OpenExplainScreen);
+    type_text(&mut model, "first");
+    update(
+        &mut model,
+        Msg::EditField(Input {
+            key: Key::Enter,
+            ..Default::default()
+        }),
+    );
+    type_text(&mut model, "second");
+    assert_eq!(model.explain.as_ref().unwrap().text(), "first\nsecond");
+    assert_eq!(
+        model.field_text(FieldId::KmsArn),
+        "",
+        "fields are untouched"
+    );
+    update(&mut model, Msg::CloseOverlay);
+    assert!(model.explain.is_none());
+    assert_eq!(model.screen, Screen::Step(0));
+}
+
+#[test]
+fn exporting_hands_the_runtime_the_progress_and_recent_errors() {
+    let mut model = begun();
+    model.remember_error(ASSUME_ROLE_ERROR);
+    let effects = update(&mut model, Msg::ExportSupportBundle);
+    let [
+        Effect::ExportSupportBundle {
+            session,
+            recent_errors,
+        },
+    ] = &effects[..]
+    else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(session.inputs.raw(FieldId::OrgId), "org-abc123");
+    assert_eq!(recent_errors, &[ASSUME_ROLE_ERROR.to_string()]);
+}

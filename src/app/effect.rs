@@ -16,6 +16,11 @@ pub enum Effect {
         text: String,
         file_name: String,
     },
+    /// Write the support bundle for this progress and these errors to the exports folder.
+    ExportSupportBundle {
+        session: Session,
+        recent_errors: Vec<String>,
+    },
     /// Save progress (never a secret).
     SaveProgress(Session),
     /// Restore the terminal and exit.

@@ -23,6 +23,16 @@ pub fn message_for_key(model: &Model, key: KeyEvent) -> Option<Msg> {
             _ => None,
         };
     }
+    if model.explain.is_some() {
+        return match key.code {
+            KeyCode::Esc => Some(Msg::CloseOverlay),
+            KeyCode::F(1) => Some(Msg::ToggleHelp),
+            KeyCode::Char('g') if ctrl => Some(Msg::GoToExplainedStep),
+            KeyCode::PageDown => Some(Msg::ScrollContent(5)),
+            KeyCode::PageUp => Some(Msg::ScrollContent(-5)),
+            _ => Some(Msg::EditField(key.into())),
+        };
+    }
     if model.screen == Screen::ResumeOffer {
         return match key.code {
             KeyCode::Enter | KeyCode::Char('y' | 'r') => Some(Msg::ResumeSavedProgress),
@@ -34,6 +44,7 @@ pub fn message_for_key(model: &Model, key: KeyEvent) -> Option<Msg> {
     let in_field = model.focused_field().is_some();
     match key.code {
         KeyCode::F(1) => Some(Msg::ToggleHelp),
+        KeyCode::F(2) => Some(Msg::OpenExplainScreen),
         KeyCode::PageDown => Some(Msg::NextStep),
         KeyCode::PageUp => Some(Msg::PreviousStep),
         KeyCode::Tab => Some(Msg::FocusNext),
@@ -48,6 +59,8 @@ pub fn message_for_key(model: &Model, key: KeyEvent) -> Option<Msg> {
         KeyCode::Char('?') => Some(Msg::ToggleHelp),
         KeyCode::Char('c') | KeyCode::Char('y') if !ctrl => Some(Msg::CopyFocusedBlock),
         KeyCode::Char('w') if !ctrl => Some(Msg::WriteFocusedBlockToFile),
+        KeyCode::Char('x') if !ctrl => Some(Msg::OpenExplainScreen),
+        KeyCode::Char('e') if !ctrl => Some(Msg::ExportSupportBundle),
         KeyCode::Home => Some(Msg::ScrollContent(i32::MIN / 2)),
         KeyCode::End => Some(Msg::ScrollContent(i32::MAX / 2)),
         _ => None,
@@ -58,6 +71,15 @@ pub fn message_for_key(model: &Model, key: KeyEvent) -> Option<Msg> {
 pub fn footer_keys(model: &Model) -> Vec<(&'static str, &'static str)> {
     if model.help_open {
         return vec![("Esc", "close help"), ("Ctrl-Q", "quit")];
+    }
+    if model.explain.is_some() {
+        return vec![
+            ("Esc", "back"),
+            ("^G", "go to the step"),
+            ("PgDn/PgUp", "scroll"),
+            ("F1", "help"),
+            ("^Q", "quit"),
+        ];
     }
     match (model.screen, model.focused()) {
         (Screen::ResumeOffer, _) => {

@@ -87,6 +87,36 @@ pub struct StartOptions {
     pub theme: Theme,
 }
 
+/// The "explain an error" screen: a text area where any error text can be pasted.
+pub struct ExplainPane {
+    pub editor: TextArea<'static>,
+    /// First line of the explanation on screen.
+    pub scroll: u16,
+}
+
+impl ExplainPane {
+    pub fn new() -> Self {
+        let mut editor = TextArea::default();
+        editor.set_placeholder_text("Paste an error here (Ctrl-Shift-V or your terminal's paste)");
+        editor.set_cursor_line_style(Style::default());
+        editor.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+        ExplainPane { editor, scroll: 0 }
+    }
+
+    pub fn text(&self) -> String {
+        self.editor.lines().join("\n")
+    }
+}
+
+impl Default for ExplainPane {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// How many errors of this run the support bundle keeps.
+pub const RECENT_ERRORS_KEPT: usize = 10;
+
 pub struct Model {
     pub screen: Screen,
     pub cloud: Cloud,
@@ -110,6 +140,10 @@ pub struct Model {
     pub height: u16,
     pub theme: Theme,
     pub quitting: bool,
+    /// The explain screen, while open (over whatever screen was on show).
+    pub explain: Option<ExplainPane>,
+    /// Errors met in this run, newest last, for the support bundle (already redacted).
+    pub recent_errors: Vec<String>,
 }
 
 impl Model {
@@ -137,6 +171,8 @@ impl Model {
             height: options.height,
             theme: options.theme,
             quitting: false,
+            explain: None,
+            recent_errors: Vec::new(),
         };
         let args = options.args;
         let flags_given = args.cloud.is_some() || args.org_id.is_some();
@@ -279,6 +315,18 @@ impl Model {
 
     pub fn focused(&self) -> Option<Focusable> {
         self.focusables().get(self.focus).copied()
+    }
+
+    /// Remembers an error for the support bundle, without any secret in it.
+    pub fn remember_error(&mut self, text: &str) {
+        let text = crate::explain::redact(text.trim());
+        if text.is_empty() || self.recent_errors.last() == Some(&text) {
+            return;
+        }
+        self.recent_errors.push(text);
+        if self.recent_errors.len() > RECENT_ERRORS_KEPT {
+            self.recent_errors.remove(0);
+        }
     }
 
     /// The field with focus, if a text field has it.

@@ -19,7 +19,7 @@ pub enum Msg {
     FocusPrevious,
     /// Enter: next field, begin from the start screen's button, or copy a focused block.
     Confirm,
-    /// A keystroke for the focused text field.
+    /// A keystroke for the focused text field (or the explain screen's text).
     EditField(Input),
     /// Text pasted by the terminal (bracketed paste) into the focused field.
     PasteIntoField(String),
@@ -55,6 +55,12 @@ pub enum Msg {
     },
     /// Saving progress finished.
     ProgressSaved(Result<(), String>),
+    /// Open the screen where any error text can be pasted and explained.
+    OpenExplainScreen,
+    /// Leave the explain screen for the step its error points to.
+    GoToExplainedStep,
+    /// Write the support bundle (Markdown, no secrets) and show where.
+    ExportSupportBundle,
     /// Save progress and leave.
     Quit,
 }

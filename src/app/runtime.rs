@@ -116,6 +116,17 @@ impl Effects {
                 what,
                 outcome: clipboard::write_file(&self.files_dir, &file_name, &text),
             }],
+            Effect::ExportSupportBundle {
+                session,
+                recent_errors,
+            } => vec![Msg::FileWritten {
+                what: "the support bundle".into(),
+                outcome: clipboard::write_file(
+                    &self.files_dir,
+                    &format!("support-bundle-{}.md", session.cloud.key()),
+                    &crate::bundle::support_bundle(&session, &recent_errors),
+                ),
+            }],
             Effect::SaveProgress(session) => match &self.store {
                 Some(store) => vec![Msg::ProgressSaved(store.save(&session))],
                 None => Vec::new(),

@@ -5,7 +5,7 @@ use ratatui_textarea::{Input, Key};
 
 use super::effect::Effect;
 use super::layout;
-use super::model::{Choice, Focusable, Model, Saving, Screen, Status, StatusKind};
+use super::model::{Choice, ExplainPane, Focusable, Model, Saving, Screen, Status, StatusKind};
 use super::msg::Msg;
 use crate::artifacts;
 use crate::clipboard::CopyRoute;
@@ -24,7 +24,12 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::ChoosePrevious => choose(model, -1),
         Msg::ChooseNext => choose(model, 1),
         Msg::ScrollContent(lines) => {
-            scroll_by(model, lines);
+            match model.explain.as_mut() {
+                Some(pane) => {
+                    pane.scroll = (i64::from(pane.scroll) + i64::from(lines)).clamp(0, 500) as u16;
+                }
+                None => scroll_by(model, lines),
+            }
             Vec::new()
         }
         Msg::CopyFocusedBlock => block_effect(model, false),
@@ -34,7 +39,11 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::CloseOverlay => {
-            model.help_open = false;
+            if model.help_open {
+                model.help_open = false;
+            } else {
+                close_explain(model);
+            }
             Vec::new()
         }
         Msg::ResumeSavedProgress => resume(model),
@@ -57,6 +66,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 Ok(route) => status(StatusKind::Success, format!("Copied {what} {route}")),
                 Err(err) => status(StatusKind::Error, format!("Could not copy {what}: {err}")),
             });
+            remember_status_error(model);
             Vec::new()
         }
         Msg::FileWritten { what, outcome } => {
@@ -67,6 +77,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 ),
                 Err(err) => status(StatusKind::Error, format!("Could not write {what}: {err}")),
             });
+            remember_status_error(model);
             Vec::new()
         }
         Msg::ProgressSaved(result) => {
@@ -84,6 +95,18 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::OpenExplainScreen => {
+            if model.screen != Screen::ResumeOffer {
+                model.explain = Some(ExplainPane::new());
+                model.help_open = false;
+            }
+            Vec::new()
+        }
+        Msg::GoToExplainedStep => go_to_explained_step(model),
+        Msg::ExportSupportBundle => vec![Effect::ExportSupportBundle {
+            session: model.session(),
+            recent_errors: model.recent_errors.clone(),
+        }],
         Msg::Quit => {
             model.quitting = true;
             let mut effects = save(model);
@@ -213,6 +236,10 @@ fn confirm(model: &mut Model) -> Vec<Effect> {
 
 /// Keeps a field to one line: Enter never reaches it, and a stray newline is folded away.
 fn edit_field(model: &mut Model, input: Input) -> Vec<Effect> {
+    if let Some(pane) = model.explain.as_mut() {
+        pane.editor.input(input);
+        return Vec::new();
+    }
     let Some(field) = model.focused_field() else {
         return Vec::new();
     };
@@ -232,6 +259,12 @@ fn edit_field(model: &mut Model, input: Input) -> Vec<Effect> {
 }
 
 fn paste(model: &mut Model, text: &str) -> Vec<Effect> {
+    if let Some(pane) = model.explain.as_mut() {
+        // What is pasted here may carry tokens: they never reach the screen.
+        let clean = crate::explain::redact(&text.replace("\r\n", "\n").replace('\r', "\n"));
+        pane.editor.insert_str(clean);
+        return Vec::new();
+    }
     let Some(field) = model.focused_field() else {
         model.status = Some(status(
             StatusKind::Info,
@@ -377,4 +410,57 @@ fn resume(model: &mut Model) -> Vec<Effect> {
         "Resumed your saved progress.".into(),
     ));
     Vec::new()
+}
+
+fn remember_status_error(model: &mut Model) {
+    if let Some(Status {
+        kind: StatusKind::Error,
+        text,
+    }) = model.status.clone()
+    {
+        model.remember_error(&text);
+    }
+}
+
+/// Closes the explain screen, keeping what was pasted for the support bundle.
+fn close_explain(model: &mut Model) {
+    if let Some(pane) = model.explain.take() {
+        model.remember_error(&pane.text());
+    }
+}
+
+fn go_to_explained_step(model: &mut Model) -> Vec<Effect> {
+    let Some(pane) = model.explain.as_ref() else {
+        return Vec::new();
+    };
+    let Some(explanation) = crate::explain::explain(&pane.text()) else {
+        model.status = Some(status(
+            StatusKind::Info,
+            "No known error matched, so there is no step to go to.".into(),
+        ));
+        return Vec::new();
+    };
+    let entry = explanation.entry;
+    if entry.cloud != model.cloud {
+        model.status = Some(status(
+            StatusKind::Info,
+            format!(
+                "This error is about {}; the wizard is on {}. Choose {} on the start screen to fix it there.",
+                entry.cloud.display_name(),
+                model.cloud.display_name(),
+                entry.cloud.display_name()
+            ),
+        ));
+        return Vec::new();
+    }
+    let Some((index, title)) = entry.step_position() else {
+        return Vec::new();
+    };
+    close_explain(model);
+    go_to(model, Screen::Step(index));
+    model.status = Some(status(
+        StatusKind::Info,
+        format!("Step {}: {title}. {}", index + 1, entry.title),
+    ));
+    save(model)
 }

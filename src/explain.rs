@@ -1,0 +1,339 @@
+//! Troubleshooting: an error text (a registration refusal, a cloud error, anything a customer
+//! pastes) becomes what it means, what to do, and the step to revisit. The knowledge lives in
+//! `assets/troubleshooting.toml`; this module folds the text's variations and matches it.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use regex::{Regex, RegexBuilder};
+use serde::{Deserialize, Serialize};
+
+use crate::guide::{Cloud, FieldId, Inputs};
+
+/// One known error.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub id: String,
+    pub cloud: Cloud,
+    pub title: String,
+    pub meaning: String,
+    /// What to do, in order.
+    pub fixes: Vec<String>,
+    /// The id of the step to revisit in the cloud's guide.
+    pub step: String,
+    /// Whether the error can come from a change that has not propagated yet.
+    pub may_be_propagation: bool,
+    #[serde(skip_serializing)]
+    pub patterns: Vec<String>,
+}
+
+impl Entry {
+    /// The step to revisit: its position (0-based) and title in the cloud's guide.
+    pub fn step_position(&self) -> Option<(usize, &'static str)> {
+        let guide = self.cloud.guide();
+        guide
+            .steps
+            .iter()
+            .position(|s| s.id == self.step)
+            .map(|i| (i, guide.steps[i].title.as_str()))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Extractor {
+    cloud: Cloud,
+    pattern: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KnowledgeFile {
+    extractors: Vec<Extractor>,
+    entries: Vec<Entry>,
+}
+
+/// The troubleshooting knowledge, compiled.
+pub struct Knowledge {
+    entries: Vec<(Entry, Vec<Regex>)>,
+    extractors: Vec<(Cloud, Regex)>,
+}
+
+fn compile(pattern: &str, owner: &str) -> Regex {
+    match RegexBuilder::new(pattern).case_insensitive(true).build() {
+        Ok(regex) => regex,
+        Err(err) => panic!("the built-in troubleshooting pattern of {owner} is malformed: {err}"),
+    }
+}
+
+/// The knowledge shipped in `assets/troubleshooting.toml`, parsed and compiled once.
+pub fn knowledge() -> &'static Knowledge {
+    static KNOWLEDGE: OnceLock<Knowledge> = OnceLock::new();
+    KNOWLEDGE.get_or_init(|| {
+        let file: KnowledgeFile =
+            match toml::from_str(include_str!("../assets/troubleshooting.toml")) {
+                Ok(file) => file,
+                Err(err) => panic!("the built-in troubleshooting.toml is malformed: {err}"),
+            };
+        Knowledge {
+            entries: file
+                .entries
+                .into_iter()
+                .map(|entry| {
+                    let regexes = entry
+                        .patterns
+                        .iter()
+                        .map(|p| compile(p, &entry.id))
+                        .collect();
+                    (entry, regexes)
+                })
+                .collect(),
+            extractors: file
+                .extractors
+                .into_iter()
+                .map(|e| (e.cloud, compile(&e.pattern, "an extractor")))
+                .collect(),
+        }
+    })
+}
+
+impl Knowledge {
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().map(|(entry, _)| entry)
+    }
+
+    pub fn entry(&self, id: &str) -> Option<&Entry> {
+        self.entries().find(|e| e.id == id)
+    }
+}
+
+/// A matched error: the entry, and the variable parts found in the text.
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    pub entry: &'static Entry,
+    pub extracted: BTreeMap<String, String>,
+}
+
+/// Folds the ways an error reaches the admin into one form: escaped quotes and escaped line
+/// breaks (JSON, Python reprs, logs) become plain, and every run of white space one space.
+pub fn normalize(text: &str) -> String {
+    let unescaped = text
+        .replace("\\r\\n", " ")
+        .replace("\\n", " ")
+        .replace("\\r", " ")
+        .replace("\\t", " ")
+        .replace("\\\\\"", "\"")
+        .replace("\\\"", "\"")
+        .replace("\\'", "'");
+    unescaped.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Explains a text, if a known error is in it.
+pub fn explain(text: &str) -> Option<Explanation> {
+    let folded = normalize(text);
+    let knowledge = knowledge();
+    let (entry, regexes) = knowledge
+        .entries
+        .iter()
+        .find(|(_, regexes)| regexes.iter().any(|r| r.is_match(&folded)))?;
+    let mut extracted = BTreeMap::new();
+    let extractors = knowledge
+        .extractors
+        .iter()
+        .filter(|(cloud, _)| *cloud == entry.cloud)
+        .map(|(_, regex)| regex);
+    for regex in regexes.iter().chain(extractors) {
+        if let Some(captures) = regex.captures(&folded) {
+            for name in regex.capture_names().flatten() {
+                if let Some(value) = captures.name(name) {
+                    extracted
+                        .entry(name.to_string())
+                        .or_insert_with(|| value.as_str().to_string());
+                }
+            }
+        }
+    }
+    Some(Explanation { entry, extracted })
+}
+
+/// The explanation for people: title, meaning, numbered fixes, the step, propagation advice,
+/// and what was found in the text.
+pub fn describe(explanation: &Explanation) -> String {
+    let entry = explanation.entry;
+    let mut out = format!(
+        "{} · {}\n\nWhat it means: {}\n\nWhat to do:\n",
+        entry.cloud.display_name(),
+        entry.title,
+        entry.meaning.trim()
+    );
+    for (number, fix) in entry.fixes.iter().enumerate() {
+        out.push_str(&format!("  {}. {fix}\n", number + 1));
+    }
+    if let Some((index, title)) = entry.step_position() {
+        out.push_str(&format!(
+            "\nStep to revisit: {}, step {}: {title}\n",
+            entry.cloud.display_name(),
+            index + 1
+        ));
+    }
+    if entry.may_be_propagation {
+        out.push_str(
+            "This can also be a change that has not propagated yet: if you changed the setup in \
+             the last few minutes, wait a few minutes and retry before changing anything.\n",
+        );
+    }
+    if !explanation.extracted.is_empty() {
+        out.push_str("\nFound in the error:\n");
+        for (part, value) in &explanation.extracted {
+            out.push_str(&format!("  {part}: {value}\n"));
+        }
+    }
+    out.push_str(&format!("\n(entry {})\n", entry.id));
+    out
+}
+
+/// The recorded field an extracted part corresponds to.
+fn recorded_field(part: &str) -> Option<FieldId> {
+    Some(match part {
+        "role_arn" => FieldId::RoleArn,
+        "kms_arn" => FieldId::KmsArn,
+        "project_number" => FieldId::WorkloadIdentityProjectNumber,
+        "pool" => FieldId::WorkloadIdentityPoolId,
+        "provider" => FieldId::WorkloadIdentityProviderId,
+        "token_audience" => FieldId::Audience,
+        "key_name" => FieldId::KeyName,
+        "tenant_id" => FieldId::TenantId,
+        "vault_uri" => FieldId::VaultUri,
+        _ => return None,
+    })
+}
+
+/// One extracted part beside what the wizard recorded for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    pub part: String,
+    pub found: String,
+    /// What the wizard recorded, cleaned, when it recorded that field.
+    pub recorded: Option<String>,
+}
+
+impl Comparison {
+    /// Whether the error names something else than what was recorded.
+    pub fn differs(&self) -> bool {
+        let folded = |s: &str| s.trim_end_matches('/').to_ascii_lowercase();
+        self.recorded
+            .as_ref()
+            .is_some_and(|r| folded(r) != folded(&self.found))
+    }
+}
+
+/// Every extracted part next to the recorded value of the same field, when the cloud matches.
+pub fn compare(explanation: &Explanation, inputs: &Inputs) -> Vec<Comparison> {
+    explanation
+        .extracted
+        .iter()
+        .map(|(part, found)| {
+            let recorded = (inputs.cloud == explanation.entry.cloud)
+                .then(|| recorded_field(part))
+                .flatten()
+                .and_then(|field| inputs.validated(field).ok());
+            Comparison {
+                part: part.clone(),
+                found: found.clone(),
+                recorded,
+            }
+        })
+        .collect()
+}
+
+/// Secrets that may ride along in pasted text: OpenAI keys, bearer tokens, JWTs, Google
+/// access tokens, AWS keys, and `secret = value` pairs.
+fn secret_patterns() -> &'static [Regex] {
+    static PATTERNS: OnceLock<Vec<Regex>> = OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        [
+            r"sk-[A-Za-z0-9_-]{16,}",
+            r"(?i)bearer\s+[A-Za-z0-9._~+/=-]{8,}",
+            r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
+            r"ya29\.[A-Za-z0-9._-]{10,}",
+            r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
+            r#"(?i)\b(?:aws_secret_access_key|aws_session_token|secretaccesskey|sessiontoken|client_secret|password|api_key|apikey|access_token|refresh_token|id_token|x-amz-security-token)\b["']?\s*[:=]\s*["']?[^\s"',}]+"#,
+        ]
+        .iter()
+        .map(|p| compile(p, "the secret filter"))
+        .collect()
+    })
+}
+
+/// The environment variables whose values are secrets wherever they appear.
+pub const SECRET_ENV_VARS: [&str; 5] = [
+    "OPENAI_ADMIN_KEY",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AZURE_CLIENT_SECRET",
+    "GOOGLE_OAUTH_ACCESS_TOKEN",
+];
+
+/// Replaces anything that looks like a secret, and the values of the secret environment
+/// variables, with `[redacted]`. Used on every text shown or written that the admin supplied.
+pub fn redact(text: &str) -> String {
+    let mut out = text.to_string();
+    for name in SECRET_ENV_VARS {
+        if let Ok(value) = std::env::var(name) {
+            if value.len() >= 8 {
+                out = out.replace(&value, "[redacted]");
+            }
+        }
+    }
+    for pattern in secret_patterns() {
+        out = pattern.replace_all(&out, "[redacted]").into_owned();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_entry_names_a_real_step_and_compiles() {
+        for entry in knowledge().entries() {
+            assert!(
+                entry.step_position().is_some(),
+                "{} names step {}",
+                entry.id,
+                entry.step
+            );
+            assert!(!entry.fixes.is_empty(), "{}", entry.id);
+            assert!(!entry.patterns.is_empty(), "{}", entry.id);
+        }
+    }
+
+    #[test]
+    fn normalising_folds_escapes_and_spaces() {
+        assert_eq!(normalize("a\\\"b\\\" \\r\\n c\r\n\td"), "a\"b\" c d");
+        assert_eq!(normalize("it\\'s"), "it's");
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let text = "Authorization: Bearer abcdefghijklmnop key sk-admin-0123456789abcdefXYZ \
+                    token eyJhbGciOi.eyJzdWIiOiIx.sig ya29.a0AfH6SMBxyz1234 AKIAIOSFODNN7EXAMPLE \
+                    aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        let clean = redact(text);
+        for secret in [
+            "abcdefghijklmnop",
+            "sk-admin",
+            "eyJhbGciOi",
+            "ya29.",
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI",
+        ] {
+            assert!(!clean.contains(secret), "{secret} left in {clean}");
+        }
+        assert!(clean.contains("[redacted]"));
+        let plain = "User: arn:aws:sts::111122223333:assumed-role/EnterpriseKeyManagement/OpenAI-EKM-Service";
+        assert_eq!(redact(plain), plain, "ARNs are not secrets");
+    }
+}

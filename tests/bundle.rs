@@ -1,0 +1,94 @@
+//! The support bundle: everything support needs, and never a secret (proved with canaries).
+
+use std::process::Command;
+
+use ekm_wizard::bundle::support_bundle;
+use ekm_wizard::guide::{Cloud, FieldId, Inputs, SetupPath};
+use ekm_wizard::session::{SESSION_FORMAT, Session, SessionStore};
+
+const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const ROLE: &str = "arn:aws:iam::111122223333:role/openai-ekm";
+const CANARY_KEY: &str = "sk-admin-CANARYcanary0123456789abcdef";
+const CANARY_SECRET: &str = "CANARYwJalrXUtnFEMIK7MDENGbPxRfiCYzzzz";
+
+fn session() -> Session {
+    let mut inputs = Inputs::new(Cloud::Aws);
+    inputs.set(FieldId::OrgId, "org-abc123");
+    inputs.set(FieldId::KmsArn, KEY);
+    inputs.set(FieldId::RoleArn, ROLE);
+    // An admin who pasted a key into the wrong field must not see it exported.
+    inputs.set(FieldId::Name, CANARY_KEY);
+    Session {
+        format: SESSION_FORMAT,
+        cloud: Cloud::Aws,
+        path: SetupPath::Api,
+        step: 3,
+        reached: 2,
+        inputs,
+    }
+}
+
+#[test]
+fn the_bundle_has_versions_inputs_blocks_and_explained_errors() {
+    let error = format!(
+        "User: arn:aws:sts::790389265272:assumed-role/EnterpriseKeyManagement/OpenAI-EKM-Service is not authorized to perform: sts:AssumeRole on resource: {ROLE} (sent with Authorization: Bearer {CANARY_KEY})"
+    );
+    let bundle = support_bundle(&session(), &[error, "something unknown".into()]);
+    for expected in [
+        "# ekm-wizard support bundle",
+        env!("CARGO_PKG_VERSION"),
+        "cloud: AWS KMS",
+        "path: API registration",
+        "| `kms_arn` |",
+        ROLE,
+        "#### Trust policy (JSON)",
+        "\"sts:ExternalId\"",
+        "#### Registration request body (JSON)",
+        "OpenAI cannot assume your IAM role",
+        "No known EKM error matched it.",
+    ] {
+        assert!(
+            bundle.contains(expected),
+            "{expected} missing from:\n{bundle}"
+        );
+    }
+    assert!(!bundle.contains("CANARY"), "a secret leaked:\n{bundle}");
+}
+
+#[test]
+fn export_writes_the_bundle_without_any_secret_of_the_environment() {
+    let state = tempfile::tempdir().unwrap();
+    SessionStore::in_dir(state.path()).save(&session()).unwrap();
+    let out = state.path().join("bundle.md");
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["export", "--output", out.to_str().unwrap()])
+        .env("EKM_WIZARD_STATE_DIR", state.path())
+        .env("OPENAI_ADMIN_KEY", CANARY_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", CANARY_SECRET)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let bundle = std::fs::read_to_string(&out).unwrap();
+    assert!(bundle.contains("org-abc123"));
+    assert!(!bundle.contains("CANARY"), "a secret leaked:\n{bundle}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("bundle.md") && !stdout.contains("CANARY"));
+}
+
+#[test]
+fn export_without_saved_progress_exits_2_and_says_why() {
+    let state = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["export", "--output", "-"])
+        .env("EKM_WIZARD_STATE_DIR", state.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no saved progress"));
+    assert!(output.stdout.is_empty());
+}
