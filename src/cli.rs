@@ -56,6 +56,30 @@ pub enum Command {
         #[command(subcommand)]
         values: Box<CloudValues>,
     },
+    /// Register the key with OpenAI's Management API (API path), create the EKM project and
+    /// validate. The admin key comes from OPENAI_ADMIN_KEY or a masked prompt.
+    Register {
+        #[command(subcommand)]
+        values: Box<CloudValues>,
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The name of the project to create with the key.
+        #[arg(long, global = true)]
+        project_name: Option<String>,
+        /// Register without asking (needed when standard input is not a terminal).
+        #[arg(long, global = true)]
+        yes: bool,
+    },
+    /// Ask OpenAI to use a registered key now: success, or the cloud's error explained.
+    Validate {
+        /// The external key id (extkey_…).
+        id: String,
+        #[command(flatten)]
+        api: ApiArgs,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Explain an EKM error: what it means, what to do, and the step to revisit.
     Explain {
         /// The error text; read from standard input when absent.
@@ -71,6 +95,18 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+}
+
+/// Where and how to reach OpenAI's Management API.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ApiArgs {
+    /// The API base (default: OPENAI_BASE_URL, else https://api.openai.com/v1); https only,
+    /// except to this machine.
+    #[arg(long, global = true, value_name = "URL")]
+    pub api_base: Option<String>,
+    /// Seconds to wait for each answer.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
 }
 
 /// What every cloud's headless commands share.
@@ -263,6 +299,20 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Render { values }) => ExitCode::from(crate::render::run(&values)),
+        Some(Command::Register {
+            values,
+            api,
+            project_name,
+            yes,
+        }) => ExitCode::from(crate::headless::register(
+            &values,
+            &api,
+            project_name.as_deref(),
+            yes,
+        )),
+        Some(Command::Validate { id, api, json }) => {
+            ExitCode::from(crate::headless::validate(&id, &api, json))
+        }
         Some(Command::Explain { text, json }) => {
             ExitCode::from(crate::headless::explain(text.as_deref(), json))
         }

@@ -1,13 +1,20 @@
-//! The headless commands other than `render`: `explain` and `export`.
+//! The headless commands other than `render`: `register`, `validate`, `explain` and `export`.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::json;
+use zeroize::Zeroizing;
 
+use crate::artifacts::{self, ArtifactBody};
 use crate::bundle;
-use crate::cli::{EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED};
+use crate::cli::{ApiArgs, CloudValues, EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED};
 use crate::explain::{self, describe};
+use crate::guide::{ArtifactId, FieldId, SetupPath};
+use crate::openai::client::ADMIN_KEY_ENV;
+use crate::openai::{AdminKey, ApiBase, ApiError, Client, register};
+use crate::render;
 use crate::session::{Loaded, SessionStore};
 
 /// `ekm-wizard explain [TEXT] [--json]`: exit 0 when a known error matched, 1 when not.
@@ -97,4 +104,290 @@ pub fn export(output: Option<&Path>) -> u8 {
         }
     }
     EXIT_OK
+}
+
+/// The admin key: `OPENAI_ADMIN_KEY`, else typed at a masked prompt when there is a terminal.
+fn admin_key() -> Result<(AdminKey, &'static str), String> {
+    if let Some(key) = AdminKey::from_env() {
+        return Ok((key, "OPENAI_ADMIN_KEY"));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(format!(
+            "no admin key: set {ADMIN_KEY_ENV} (standard input is not a terminal to type it in)"
+        ));
+    }
+    let typed = prompt_secret("OpenAI admin key (typing is hidden): ")
+        .ok_or_else(|| "no admin key was typed".to_string())?;
+    AdminKey::new(typed.as_str()).map(|key| (key, "the prompt"))
+}
+
+/// Reads a line without echo, in raw mode, restoring the terminal whatever happens.
+fn prompt_secret(prompt: &str) -> Option<Zeroizing<String>> {
+    use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers, read};
+    eprint!("{prompt}");
+    let _ = std::io::stderr().flush();
+    crossterm::terminal::enable_raw_mode().ok()?;
+    let mut value = Zeroizing::new(String::new());
+    let outcome = loop {
+        match read() {
+            Ok(Event::Key(key)) if key.kind != KeyEventKind::Release => match key.code {
+                KeyCode::Enter => break true,
+                KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => break false,
+                KeyCode::Char(c) => value.push(c),
+                KeyCode::Backspace => {
+                    value.pop();
+                }
+                KeyCode::Esc => break false,
+                _ => {}
+            },
+            Ok(Event::Paste(text)) => value.push_str(text.trim()),
+            Ok(_) => {}
+            Err(_) => break false,
+        }
+    };
+    let _ = crossterm::terminal::disable_raw_mode();
+    eprintln!();
+    (outcome && !value.is_empty()).then_some(value)
+}
+
+fn ask_yes(question: &str) -> bool {
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    if std::io::stdin().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => Some(runtime),
+        Err(err) => {
+            eprintln!("error: cannot start: {err}");
+            None
+        }
+    }
+}
+
+fn client_for(api: &ApiArgs, key: AdminKey) -> Result<Client, String> {
+    let base = ApiBase::resolve(api.api_base.as_deref())?;
+    Client::new(base, key, Duration::from_secs(api.timeout.max(1))).map_err(|e| e.to_string())
+}
+
+/// An API refusal for people, with the troubleshooting entry when its message matches one.
+fn explain_failure(error: &str) -> String {
+    match explain::explain(error) {
+        Some(found) => format!("{error}\n\n{}", describe(&found)),
+        None => error.to_string(),
+    }
+}
+
+fn validation_json(validation: &Result<(), ApiError>) -> serde_json::Value {
+    match validation {
+        Ok(()) => json!({"status": "success"}),
+        Err(err) => {
+            let entry = err
+                .message()
+                .and_then(explain::explain)
+                .map(|found| found.entry.id.clone());
+            json!({"status": "failed", "error": err.to_string(), "explanation": entry})
+        }
+    }
+}
+
+/// `ekm-wizard register <cloud> … --project-name NAME [--yes] [--json]`.
+pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>, yes: bool) -> u8 {
+    let cloud = values.cloud();
+    let as_json = values.common().json;
+    let inputs = match render::inputs_from(values) {
+        Ok(inputs) => inputs,
+        Err(problems) => return bad_input(&problems),
+    };
+    let body =
+        match artifacts::generate(cloud, ArtifactId::RegistrationBody, &inputs, SetupPath::Api) {
+            Ok(ArtifactBody::Json(body)) => body,
+            Ok(ArtifactBody::Text(_)) => {
+                return bad_input(&["no registration body for this cloud".into()]);
+            }
+            Err(missing) => {
+                let mut problems: Vec<String> = inputs
+                    .validated(FieldId::OrgId)
+                    .err()
+                    .map(|e| e.to_string())
+                    .into_iter()
+                    .collect();
+                problems.extend(missing.iter().map(|e| e.to_string()));
+                return bad_input(&problems);
+            }
+        };
+    let project_name = match project_name.map(str::trim) {
+        Some(name) if !name.is_empty() && name.chars().count() <= 100 => name.to_string(),
+        Some(_) => return bad_input(&["project_name: expected 1 to 100 characters".into()]),
+        None => return bad_input(&[
+            "project_name: missing; pass --project-name NAME for the project that will use the key"
+                .into(),
+        ]),
+    };
+    if !yes && !std::io::stdin().is_terminal() {
+        return bad_input(&["standard input is not a terminal, so registering needs --yes".into()]);
+    }
+    if let Err(err) = ApiBase::resolve(api.api_base.as_deref()) {
+        return bad_input(&[err]);
+    }
+    let (key, source) = match admin_key() {
+        Ok(found) => found,
+        Err(err) => return bad_input(&[err]),
+    };
+    let client = match client_for(api, key) {
+        Ok(client) => client,
+        Err(err) => return bad_input(&[err]),
+    };
+    let Some(runtime) = runtime() else {
+        return EXIT_REFUSED;
+    };
+    eprintln!("Admin key from {source}; API at {}.", client.base());
+    let plan = match runtime.block_on(register::plan(&client, &body)) {
+        Ok(plan) => plan,
+        Err(err) => return refused(&err.to_string(), as_json),
+    };
+    if !as_json {
+        println!("Registration request body:\n{:#}\n", body);
+    }
+    match plan.ekm_enabled {
+        Some(false) => eprintln!(
+            "Note: no project of this organization shows external_key_id; EKM may not be enabled for it yet (ask your OpenAI contact)."
+        ),
+        Some(true) => eprintln!("EKM is enabled for this organization."),
+        None => {}
+    }
+    let existing_id = plan
+        .existing
+        .as_ref()
+        .and_then(|k| k["id"].as_str())
+        .map(str::to_string);
+    let question = match &existing_id {
+        Some(id) => format!(
+            "A key with these settings is already registered ({id}). Use it for project \"{project_name}\"?"
+        ),
+        None => format!("Register this key with OpenAI and create project \"{project_name}\"?"),
+    };
+    if let Some(id) = &existing_id {
+        eprintln!(
+            "Found {id} with the same settings: it will be used rather than registering a duplicate."
+        );
+    }
+    if !yes && !ask_yes(&question) {
+        eprintln!("Nothing was registered.");
+        return EXIT_REFUSED;
+    }
+    let outcome = runtime.block_on(register::register(
+        &client,
+        &body,
+        plan.existing,
+        Some(&project_name),
+    ));
+    let registration = match outcome {
+        Ok(registration) => registration,
+        Err(err) => return refused(&err.to_string(), as_json),
+    };
+    if as_json {
+        let document = json!({
+            "registration_body": body,
+            "ekm_enabled": plan.ekm_enabled,
+            "external_key": registration.key,
+            "reused_key": registration.key_reused,
+            "project": registration.project,
+            "project_reused": registration.project_reused,
+            "validation": validation_json(&registration.validation),
+        });
+        println!("{document:#}");
+    } else {
+        let verb = if registration.key_reused {
+            "Using existing key"
+        } else {
+            "Registered key"
+        };
+        println!("{verb}: {}", registration.key_id().unwrap_or("(no id)"));
+        let verb = if registration.project_reused {
+            "Using existing project"
+        } else {
+            "Created project"
+        };
+        println!(
+            "{verb} \"{project_name}\": {}",
+            registration.project_id().unwrap_or("(no id in the answer)")
+        );
+        match &registration.validation {
+            Ok(()) => println!("Validation: success: OpenAI can use the key."),
+            Err(err) => println!("Validation failed: {}", explain_failure(&err.to_string())),
+        }
+    }
+    if registration.validation.is_ok() {
+        EXIT_OK
+    } else {
+        EXIT_REFUSED
+    }
+}
+
+fn bad_input(problems: &[String]) -> u8 {
+    for problem in problems {
+        eprintln!("error: {problem}");
+    }
+    EXIT_BAD_INPUT
+}
+
+fn refused(error: &str, as_json: bool) -> u8 {
+    let explained = explain::explain(error).map(|found| found.entry.id.clone());
+    if as_json {
+        println!("{:#}", json!({"error": error, "explanation": explained}));
+    }
+    eprintln!("error: {}", explain_failure(error));
+    EXIT_REFUSED
+}
+
+/// `ekm-wizard validate extkey_… [--json]`.
+pub fn validate(id: &str, api: &ApiArgs, as_json: bool) -> u8 {
+    let valid_id = id.strip_prefix("extkey_").is_some_and(|rest| {
+        !rest.is_empty()
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    });
+    if !valid_id {
+        return bad_input(&[format!(
+            "id: `{id}` is not an external key id; expected extkey_ then letters and digits"
+        )]);
+    }
+    if let Err(err) = ApiBase::resolve(api.api_base.as_deref()) {
+        return bad_input(&[err]);
+    }
+    let (key, _) = match admin_key() {
+        Ok(found) => found,
+        Err(err) => return bad_input(&[err]),
+    };
+    let client = match client_for(api, key) {
+        Ok(client) => client,
+        Err(err) => return bad_input(&[err]),
+    };
+    let Some(runtime) = runtime() else {
+        return EXIT_REFUSED;
+    };
+    let validation = runtime.block_on(register::validate(&client, id));
+    if as_json {
+        println!("{:#}", validation_json(&validation));
+    } else {
+        match &validation {
+            Ok(()) => println!("{id}: success: OpenAI can use the key."),
+            Err(err) => println!("{id}: {}", explain_failure(&err.to_string())),
+        }
+    }
+    if validation.is_ok() {
+        EXIT_OK
+    } else {
+        EXIT_REFUSED
+    }
 }

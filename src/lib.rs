@@ -10,5 +10,6 @@ pub mod explain;
 pub mod guide;
 pub mod headless;
 pub mod identities;
+pub mod openai;
 pub mod render;
 pub mod session;
