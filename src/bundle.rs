@@ -100,10 +100,19 @@ pub fn support_bundle(session: &Session, recent_errors: &[String]) -> String {
         out,
         "## Live checks\n\nNo live check has been run in this version.\n"
     );
-    let _ = writeln!(
-        out,
-        "## Registration\n\nNo key has been registered through the wizard.\n"
-    );
+    let _ = writeln!(out, "## Registration\n");
+    match (&session.external_key_id, &session.project_id) {
+        (Some(key), project) => {
+            let project = project
+                .as_deref()
+                .map(|p| format!("`{p}`"))
+                .unwrap_or_else(|| "none created".into());
+            let _ = writeln!(out, "- external key: `{key}`\n- project: {project}\n");
+        }
+        (None, _) => {
+            let _ = writeln!(out, "No key has been registered through the wizard.\n");
+        }
+    }
 
     let _ = writeln!(out, "## Recent errors\n");
     if recent_errors.is_empty() {

@@ -47,6 +47,10 @@ pub struct StartArgs {
     /// Ignore saved progress and start over (the saved file is left as it is until the next save).
     #[arg(long)]
     pub fresh: bool,
+    /// The Management API base for registering (default: OPENAI_BASE_URL, else
+    /// https://api.openai.com/v1); https only, except to this machine.
+    #[arg(long, value_name = "URL")]
+    pub api_base: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -224,6 +224,9 @@ pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>,
                 return bad_input(&problems);
             }
         };
+    let from_config = inputs.raw(FieldId::ProjectName).to_string();
+    let project_name =
+        project_name.or((!from_config.trim().is_empty()).then_some(from_config.as_str()));
     let project_name = match project_name.map(str::trim) {
         Some(name) if !name.is_empty() && name.chars().count() <= 100 => name.to_string(),
         Some(_) => return bad_input(&["project_name: expected 1 to 100 characters".into()]),

@@ -31,6 +31,12 @@ pub struct Session {
     #[serde(default)]
     pub reached: usize,
     pub inputs: Inputs,
+    /// The external key registered through the wizard (`extkey_…`; not a secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_key_id: Option<String>,
+    /// The project created with it (`proj_…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
 }
 
 /// The outcome of looking for saved progress.
@@ -156,7 +162,10 @@ pub fn parse(text: &str) -> Result<Session, String> {
         }
         _ => {}
     }
-    serde_json::from_value(value).map_err(|e| format!("the saved progress is damaged ({e})"))
+    let mut session: Session = serde_json::from_value(value)
+        .map_err(|e| format!("the saved progress is damaged ({e})"))?;
+    session.inputs.cloud = session.cloud;
+    Ok(session)
 }
 
 #[cfg(test)]
@@ -178,6 +187,8 @@ mod tests {
             step: 2,
             reached: 3,
             inputs,
+            external_key_id: Some("extkey_123".into()),
+            project_id: None,
         }
     }
 

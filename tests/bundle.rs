@@ -25,6 +25,8 @@ fn session() -> Session {
         step: 3,
         reached: 2,
         inputs,
+        external_key_id: Some("extkey_abc".into()),
+        project_id: Some("proj_def".into()),
     }
 }
 
@@ -46,6 +48,8 @@ fn the_bundle_has_versions_inputs_blocks_and_explained_errors() {
         "#### Registration request body (JSON)",
         "OpenAI cannot assume your IAM role",
         "No known EKM error matched it.",
+        "- external key: `extkey_abc`",
+        "- project: `proj_def`",
     ] {
         assert!(
             bundle.contains(expected),

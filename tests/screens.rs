@@ -155,6 +155,8 @@ fn resume_offer() {
             step: 3,
             reached: 3,
             inputs,
+            external_key_id: None,
+            project_id: None,
         })),
         width: 80,
         height: 24,

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 
+mod support;
+
 const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const ROLE: &str = "arn:aws:iam::111122223333:role/openai-ekm";
 const TAB: &str = "\t";
@@ -20,6 +22,8 @@ struct Wizard {
     master: Box<dyn MasterPty + Send>,
     writer: Box<dyn Write + Send>,
     parser: Arc<Mutex<vt100::Parser>>,
+    /// Everything the program wrote to the terminal.
+    raw: Arc<Mutex<Vec<u8>>>,
 }
 
 impl Wizard {
@@ -28,6 +32,10 @@ impl Wizard {
     }
 
     fn start_program(program: &Path, state_dir: &Path, args: &[&str]) -> Wizard {
+        Self::start_with(program, state_dir, args, &[])
+    }
+
+    fn start_with(program: &Path, state_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Wizard {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: 24,
@@ -41,17 +49,25 @@ impl Wizard {
         command.env("EKM_WIZARD_STATE_DIR", state_dir);
         command.env("EKM_WIZARD_CLIPBOARD", "file");
         command.env("TERM", "xterm-256color");
+        command.env_remove("OPENAI_ADMIN_KEY");
+        command.env_remove("OPENAI_BASE_URL");
+        for (name, value) in env {
+            command.env(name, value);
+        }
         let child = pair.slave.spawn_command(command).unwrap();
         drop(pair.slave);
         let parser = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
         let mut reader = pair.master.try_clone_reader().unwrap();
         let sink = Arc::clone(&parser);
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let raw_sink = Arc::clone(&raw);
         std::thread::spawn(move || {
             let mut buffer = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buffer) {
                 if n == 0 {
                     break;
                 }
+                raw_sink.lock().unwrap().extend_from_slice(&buffer[..n]);
                 sink.lock().unwrap().process(&buffer[..n]);
             }
         });
@@ -61,6 +77,7 @@ impl Wizard {
             master: pair.master,
             writer,
             parser,
+            raw,
         }
     }
 
@@ -377,4 +394,54 @@ fn walking_the_azure_path_catches_a_wrong_key_name_prefix_as_it_is_typed() {
     wizard.send(CTRL_Q);
     assert_eq!(wizard.exit_code(), 0);
     wizard.assert_restored();
+}
+
+#[test]
+fn registering_from_the_last_step_with_a_typed_key_that_never_shows() {
+    const CANARY: &str = "sk-admin-CANARYtyped0123456789abcdef";
+    let fake = support::fake_openai::FakeOpenAi::start(CANARY);
+    let state = tempfile::tempdir().unwrap();
+    let base = fake.base();
+    let mut wizard = Wizard::start_with(
+        Path::new(env!("CARGO_BIN_EXE_ekm-wizard")),
+        state.path(),
+        &["--cloud", "aws", "--org-id", "org-abc123"],
+        &[("OPENAI_BASE_URL", base.as_str())],
+    );
+    wizard.wait_for("1. Create a symmetric KMS key");
+    wizard.press(KEY);
+    wizard.press(PAGE_DOWN);
+    wizard.press(PAGE_DOWN);
+    wizard.press(ROLE);
+    wizard.press(PAGE_DOWN);
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("5. Hand the key to OpenAI");
+    // Shift-Tab wraps to the last items: the register button, then the admin key.
+    wizard.press("\x1b[Z");
+    wizard.press("\x1b[Z");
+    wizard.wait_for("paste your admin key");
+    wizard.press(&format!("\x1b[200~{CANARY}\x1b[201~"));
+    wizard.wait_for("typed, hidden");
+    wizard.press(TAB);
+    wizard.press("\r");
+    wizard.wait_for("No key with these settings yet");
+    wizard.press("\r");
+    wizard.wait_for("is valid: OpenAI can use your key");
+    wizard.wait_for("Registered key: extkey_1000");
+    wizard.wait_for("Project: proj_500");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+    wizard.assert_restored();
+    let everything = String::from_utf8_lossy(&wizard.raw.lock().unwrap()).into_owned();
+    assert!(
+        !everything.contains("CANARY"),
+        "the key reached the terminal"
+    );
+    let saved = std::fs::read_to_string(state.path().join("session.json")).unwrap();
+    assert!(
+        saved.contains("extkey_1000") && saved.contains("proj_500"),
+        "{saved}"
+    );
+    assert!(!saved.contains("CANARY"));
+    assert_eq!(fake.count("POST", "/v1/organization/external_keys"), 1);
 }

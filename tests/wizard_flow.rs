@@ -353,6 +353,8 @@ fn saved() -> Session {
         step: 3,
         reached: 2,
         inputs,
+        external_key_id: None,
+        project_id: None,
     }
 }
 
@@ -563,4 +565,128 @@ fn exporting_hands_the_runtime_the_progress_and_recent_errors() {
     };
     assert_eq!(session.inputs.raw(FieldId::OrgId), "org-abc123");
     assert_eq!(recent_errors, &[ASSUME_ROLE_ERROR.to_string()]);
+}
+
+fn at_the_last_step() -> Model {
+    let mut model = begun();
+    type_text(&mut model, KEY);
+    update(&mut model, Msg::NextStep);
+    update(&mut model, Msg::NextStep);
+    type_text(&mut model, ROLE);
+    update(&mut model, Msg::NextStep);
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Step(4));
+    model
+}
+
+#[test]
+fn registering_asks_for_a_key_then_looks_then_registers_on_confirmation() {
+    use ekm_wizard::app::effect::KeyRef;
+    use ekm_wizard::app::msg::Registered;
+    use ekm_wizard::app::registration::Phase;
+    let mut model = at_the_last_step();
+    focus(&mut model, Focusable::Register);
+    assert!(update(&mut model, Msg::Confirm).is_empty(), "no key yet");
+    assert_eq!(model.focused(), Some(Focusable::AdminKey));
+    update(
+        &mut model,
+        Msg::PasteIntoField("sk-admin-test0123456789".into()),
+    );
+    focus(&mut model, Focusable::Register);
+    let effects = update(&mut model, Msg::Confirm);
+    let [
+        Effect::PlanRegistration {
+            generation,
+            key,
+            body,
+            ..
+        },
+    ] = &effects[..]
+    else {
+        panic!("{effects:?}")
+    };
+    assert!(matches!(key, KeyRef::Typed(_)));
+    assert_eq!(body["type"], "aws");
+    assert!(
+        !format!("{effects:?}").contains("sk-admin-test"),
+        "effects never print the key"
+    );
+    let generation = *generation;
+    update(
+        &mut model,
+        Msg::RegistrationPlanned {
+            generation,
+            outcome: Ok(ekm_wizard::openai::register::Plan {
+                existing: None,
+                ekm_enabled: Some(true),
+            }),
+        },
+    );
+    assert!(matches!(model.registration.phase, Phase::Ready { .. }));
+    let effects = update(&mut model, Msg::Confirm);
+    let [
+        Effect::Register {
+            generation,
+            project_name,
+            existing: None,
+            ..
+        },
+    ] = &effects[..]
+    else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(project_name, "EKM project");
+    // An answer to an older request is dropped.
+    update(
+        &mut model,
+        Msg::RegistrationFinished {
+            generation: generation - 1,
+            outcome: Err("stale".into()),
+        },
+    );
+    assert_eq!(model.registration.phase, Phase::Registering);
+    let effects = update(
+        &mut model,
+        Msg::RegistrationFinished {
+            generation: *generation,
+            outcome: Ok(Registered {
+                key_id: "extkey_1".into(),
+                key_reused: false,
+                project_id: Some("proj_1".into()),
+                project_reused: false,
+                validation: Ok(()),
+            }),
+        },
+    );
+    assert!(
+        matches!(&effects[..], [Effect::SaveProgress(s)] if s.external_key_id.as_deref() == Some("extkey_1"))
+    );
+    assert!(
+        model.registration.typed_key.is_empty(),
+        "the typed key is wiped"
+    );
+    assert_eq!(model.focused(), Some(Focusable::Validate));
+}
+
+#[test]
+fn a_failed_registration_is_explained_and_remembered() {
+    use ekm_wizard::app::registration::Phase;
+    let mut model = at_the_last_step();
+    model.registration.key_from_env = true;
+    focus(&mut model, Focusable::Register);
+    let effects = update(&mut model, Msg::Confirm);
+    let [Effect::PlanRegistration { generation, .. }] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    let err =
+        "OpenAI refused the request (400): Invalid 'key_name': string does not match pattern.";
+    update(
+        &mut model,
+        Msg::RegistrationPlanned {
+            generation: *generation,
+            outcome: Err(err.into()),
+        },
+    );
+    assert_eq!(model.registration.phase, Phase::Failed(err.into()));
+    assert_eq!(model.recent_errors, [err.to_string()]);
 }

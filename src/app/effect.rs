@@ -1,6 +1,16 @@
 //! Effects: the work `update` asks the runtime to do. Each result returns as a `Msg`.
 
+use serde_json::Value;
+
+use crate::openai::{AdminKey, ApiBase};
 use crate::session::Session;
+
+/// Which admin key a request uses. The environment's is read only when the request is made.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyRef {
+    Environment,
+    Typed(AdminKey),
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
@@ -20,6 +30,29 @@ pub enum Effect {
     ExportSupportBundle {
         session: Session,
         recent_errors: Vec<String>,
+    },
+    /// List keys and projects before registering.
+    PlanRegistration {
+        generation: u64,
+        base: ApiBase,
+        key: KeyRef,
+        body: Value,
+    },
+    /// Register (or reuse) the key, create the project, validate.
+    Register {
+        generation: u64,
+        base: ApiBase,
+        key: KeyRef,
+        body: Value,
+        existing: Option<Value>,
+        project_name: String,
+    },
+    /// Validate a registered key.
+    Validate {
+        generation: u64,
+        base: ApiBase,
+        key: KeyRef,
+        key_id: String,
     },
     /// Save progress (never a secret).
     SaveProgress(Session),

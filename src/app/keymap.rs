@@ -41,7 +41,7 @@ pub fn message_for_key(model: &Model, key: KeyEvent) -> Option<Msg> {
             _ => None,
         };
     }
-    let in_field = model.focused_field().is_some();
+    let in_field = model.in_text_input();
     match key.code {
         KeyCode::F(1) => Some(Msg::ToggleHelp),
         KeyCode::F(2) => Some(Msg::OpenExplainScreen),
@@ -90,6 +90,13 @@ pub fn footer_keys(model: &Model) -> Vec<(&'static str, &'static str)> {
             ("w", "to file"),
             ("Tab", "next"),
             ("PgDn/PgUp", "step"),
+            ("?", "help"),
+            ("^Q", "quit"),
+        ],
+        (_, Some(Focusable::Register | Focusable::Validate)) => vec![
+            ("Enter", "run"),
+            ("Tab", "next"),
+            ("PgUp", "back"),
             ("?", "help"),
             ("^Q", "quit"),
         ],

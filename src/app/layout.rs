@@ -366,6 +366,164 @@ fn field_home(model: &Model, field: FieldId) -> String {
         .unwrap_or_else(|| "start screen".into())
 }
 
+fn button(model: &Model, item: Focusable, label: &str, out: &mut Content) {
+    let theme = model.theme;
+    let start = out.lines.len();
+    let (mark, _) = marker(model, item);
+    let style = if model.focused() == Some(item) {
+        theme.focus().patch(theme.cursor())
+    } else {
+        theme.title()
+    };
+    out.push(Line::from(vec![
+        Span::raw(mark),
+        Span::styled(format!("[ {label} ]"), style),
+    ]));
+    out.anchors.push(Anchor {
+        item,
+        lines: start..out.lines.len(),
+        editor_line: None,
+    });
+}
+
+/// The registration section of the last step on the API path.
+fn registration_lines(model: &Model, width: usize, out: &mut Content) {
+    use super::registration::Phase;
+    let theme = model.theme;
+    let pane = &model.registration;
+    let title = "── Register with OpenAI ";
+    out.push(Line::styled(
+        format!(
+            "{title}{}",
+            "─".repeat(width.saturating_sub(title.chars().count()))
+        ),
+        theme.title(),
+    ));
+    out.text(
+        &format!(
+            "Sends the body above to {}, creates the project, then asks OpenAI to validate the key. An existing key with the same settings is reused, never duplicated.",
+            pane.base_text()
+        ),
+        width,
+        0,
+        theme.dim(),
+    );
+    out.blank();
+    if pane.key_from_env {
+        out.push(Line::from(vec![
+            Span::styled("  Admin key  ", theme.title()),
+            Span::styled("from OPENAI_ADMIN_KEY", theme.success()),
+        ]));
+    } else {
+        let start = out.lines.len();
+        let (mark, style) = marker(model, Focusable::AdminKey);
+        out.push(Line::styled(format!("{mark}Admin key"), style));
+        let focused = model.focused() == Some(Focusable::AdminKey);
+        let shown = if pane.typed_key.is_empty() {
+            Span::styled("paste your admin key (sk-admin-…)", theme.dim())
+        } else {
+            Span::styled("•••••••• typed, hidden", theme.input())
+        };
+        let cursor = if focused { "▏" } else { " " };
+        out.push(Line::from(vec![
+            Span::raw("    "),
+            shown,
+            Span::styled(cursor, theme.focus()),
+        ]));
+        out.text(
+            "Never saved, shown or exported; wiped once the key is registered. Ctrl-U clears it.",
+            width,
+            4,
+            theme.dim(),
+        );
+        out.anchors.push(Anchor {
+            item: Focusable::AdminKey,
+            lines: start..out.lines.len(),
+            editor_line: None,
+        });
+    }
+    out.blank();
+    let spinner = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"][model.spinner % 10];
+    let label = match &pane.phase {
+        Phase::Idle | Phase::Failed(_) if model.external_key_id.is_some() => {
+            "Check and register again".to_string()
+        }
+        Phase::Idle | Phase::Failed(_) => "Check and register".to_string(),
+        Phase::Checking => format!("{spinner} Looking for existing keys…"),
+        Phase::Ready {
+            existing: Some(key),
+            ..
+        } => format!(
+            "Use {} and create the project",
+            key["id"].as_str().unwrap_or("the existing key")
+        ),
+        Phase::Ready { existing: None, .. } => {
+            "Confirm: register this key and create the project".into()
+        }
+        Phase::Registering => format!("{spinner} Registering…"),
+        Phase::Validating => format!("{spinner} Validating…"),
+    };
+    button(model, Focusable::Register, &label, out);
+    if let Phase::Failed(err) = &pane.phase {
+        out.text(&format!("✗ {err}"), width, 4, theme.error());
+        if let Some(found) = crate::explain::explain(err) {
+            out.text(
+                &format!(
+                    "{} (x explains it; the step: {})",
+                    found.entry.title, found.entry.step
+                ),
+                width,
+                4,
+                theme.warning(),
+            );
+        }
+    }
+    if let Some(id) = &model.external_key_id {
+        out.blank();
+        let reused = if pane.reused_key {
+            " (already registered, reused)"
+        } else {
+            ""
+        };
+        out.text(
+            &format!("Registered key: {id}{reused}"),
+            width,
+            2,
+            theme.success(),
+        );
+        if let Some(project) = &model.project_id {
+            out.text(&format!("Project: {project}"), width, 2, theme.success());
+        }
+        match &pane.validation {
+            Some(Ok(())) => out.text(
+                "Validation: success, OpenAI can use your key.",
+                width,
+                2,
+                theme.success(),
+            ),
+            Some(Err(err)) => {
+                out.text(
+                    &format!("Validation failed: {err}"),
+                    width,
+                    2,
+                    theme.error(),
+                );
+                if let Some(found) = crate::explain::explain(err) {
+                    out.text(
+                        &format!("{}: {}", found.entry.title, found.entry.fixes[0]),
+                        width,
+                        4,
+                        theme.warning(),
+                    );
+                }
+            }
+            None => {}
+        }
+        button(model, Focusable::Validate, "Validate again", out);
+    }
+    out.blank();
+}
+
 fn step_content(model: &Model, width: usize, out: &mut Content) {
     let theme = model.theme;
     let guide = model.guide();
@@ -467,6 +625,9 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
             editor_line: None,
         });
         out.blank();
+    }
+    if model.registers_here() {
+        registration_lines(model, width, out);
     }
 }
 

@@ -9,6 +9,7 @@ pub mod keymap;
 pub mod layout;
 pub mod model;
 pub mod msg;
+pub mod registration;
 pub mod runtime;
 pub mod terminal;
 pub mod theme;

@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use ratatui::style::Style;
 use ratatui_textarea::TextArea;
 
+use super::registration::RegistrationPane;
 use super::theme::Theme;
 use crate::artifacts;
 use crate::cli::StartArgs;
 use crate::guide::{self, ArtifactId, Cloud, FieldId, Guide, Inputs, SetupPath, Step};
+use crate::openai::ApiBase;
 use crate::session::{Loaded, SESSION_FORMAT, Session};
 
 /// The screen on show.
@@ -39,6 +41,12 @@ pub enum Focusable {
     /// The start screen's "Begin" button.
     Begin,
     Block(ArtifactId),
+    /// The masked admin key input (API path, last step).
+    AdminKey,
+    /// "Check and register" (API path, last step).
+    Register,
+    /// "Validate" the registered key (API path, last step).
+    Validate,
 }
 
 /// How a step stands, for the step list.
@@ -85,6 +93,10 @@ pub struct StartOptions {
     pub width: u16,
     pub height: u16,
     pub theme: Theme,
+    /// The Management API base (or why the configured one is refused).
+    pub api_base: Option<Result<ApiBase, String>>,
+    /// `OPENAI_ADMIN_KEY` is set.
+    pub key_from_env: bool,
 }
 
 /// The "explain an error" screen: a text area where any error text can be pasted.
@@ -144,6 +156,13 @@ pub struct Model {
     pub explain: Option<ExplainPane>,
     /// Errors met in this run, newest last, for the support bundle (already redacted).
     pub recent_errors: Vec<String>,
+    /// Registration on the API path.
+    pub registration: RegistrationPane,
+    /// The key registered through the wizard, kept in the saved progress.
+    pub external_key_id: Option<String>,
+    pub project_id: Option<String>,
+    /// Turns while something runs.
+    pub spinner: usize,
 }
 
 impl Model {
@@ -173,6 +192,14 @@ impl Model {
             quitting: false,
             explain: None,
             recent_errors: Vec::new(),
+            registration: RegistrationPane {
+                key_from_env: options.key_from_env,
+                api_base: options.api_base,
+                ..Default::default()
+            },
+            external_key_id: None,
+            project_id: None,
+            spinner: 0,
         };
         let args = options.args;
         let flags_given = args.cloud.is_some() || args.org_id.is_some();
@@ -185,6 +212,8 @@ impl Model {
                 // Flags start a fresh walk but keep what was recorded for the same cloud.
                 model.load_inputs(&session.inputs);
                 model.path = session.path;
+                model.external_key_id = session.external_key_id;
+                model.project_id = session.project_id;
             }
             Some(Loaded::SetAside { reason, moved_to }) => {
                 let kept = moved_to
@@ -308,7 +337,17 @@ impl Model {
                     .into_iter()
                     .filter(|a| artifacts::artifact_is_relevant(self.cloud, *a, &inputs))
                     .map(Focusable::Block);
-                fields.chain(blocks).collect()
+                let mut items: Vec<Focusable> = fields.chain(blocks).collect();
+                if self.registers_here() {
+                    if !self.registration.key_from_env {
+                        items.push(Focusable::AdminKey);
+                    }
+                    items.push(Focusable::Register);
+                    if self.external_key_id.is_some() {
+                        items.push(Focusable::Validate);
+                    }
+                }
+                items
             }
         }
     }
@@ -327,6 +366,22 @@ impl Model {
         if self.recent_errors.len() > RECENT_ERRORS_KEPT {
             self.recent_errors.remove(0);
         }
+    }
+
+    /// Whether the screen on show is where the key is registered: the last step, API path.
+    pub fn registers_here(&self) -> bool {
+        self.path == SetupPath::Api
+            && matches!(self.screen, Screen::Step(index) if index + 1 == self.guide().steps.len())
+    }
+
+    /// Whether typed keys go into a text input (a field, or the admin key).
+    pub fn in_text_input(&self) -> bool {
+        self.focused_field().is_some() || self.focused() == Some(Focusable::AdminKey)
+    }
+
+    /// Whether something is running (the spinner turns only then).
+    pub fn busy(&self) -> bool {
+        self.registration.phase.busy()
     }
 
     /// The field with focus, if a text field has it.
@@ -399,6 +454,8 @@ impl Model {
             },
             reached: self.reached,
             inputs: self.inputs(),
+            external_key_id: self.external_key_id.clone(),
+            project_id: self.project_id.clone(),
         }
     }
 

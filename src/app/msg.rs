@@ -61,6 +61,38 @@ pub enum Msg {
     GoToExplainedStep,
     /// Write the support bundle (Markdown, no secrets) and show where.
     ExportSupportBundle,
+    /// Register with OpenAI: first look for a key with the same settings, then (confirmed)
+    /// register, create the project and validate.
+    StartRegistration,
+    /// Ask OpenAI to validate the registered key again.
+    ValidateRegisteredKey,
+    /// The look before registering finished.
+    RegistrationPlanned {
+        generation: u64,
+        outcome: Result<crate::openai::register::Plan, String>,
+    },
+    /// Registering, creating the project and validating finished.
+    RegistrationFinished {
+        generation: u64,
+        outcome: Result<Registered, String>,
+    },
+    /// A validation finished.
+    ValidationFinished {
+        generation: u64,
+        outcome: Result<(), String>,
+    },
+    /// Time for the spinner's next frame (sent only while something runs).
+    SpinnerTick,
     /// Save progress and leave.
     Quit,
+}
+
+/// What a registration produced, for the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Registered {
+    pub key_id: String,
+    pub key_reused: bool,
+    pub project_id: Option<String>,
+    pub project_reused: bool,
+    pub validation: Result<(), String>,
 }

@@ -10,7 +10,14 @@ use crossterm::event::Event;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use super::effect::Effect;
+use std::time::Duration;
+
+use super::effect::{Effect, KeyRef};
+use super::msg::Registered;
+use crate::openai::{AdminKey, ApiBase, Client, register};
+
+/// How often the spinner turns while something runs.
+const SPINNER_FRAME: Duration = Duration::from_millis(120);
 use super::keymap::message_for_key;
 use super::model::{Model, StartOptions};
 use super::msg::Msg;
@@ -59,7 +66,10 @@ pub fn start(args: StartArgs) -> u8 {
         .size()
         .map(|s| (s.width, s.height))
         .unwrap_or((80, 24));
+    let api_base = Some(crate::openai::ApiBase::resolve(args.api_base.as_deref()));
     let model = Model::new(StartOptions {
+        api_base,
+        key_from_env: crate::openai::AdminKey::from_env().is_some(),
         args,
         loaded,
         saving_disabled,
@@ -88,11 +98,104 @@ enum Incoming {
     Message(Msg),
 }
 
-/// Performs effects; each result is another message.
+/// Performs effects; each result is another message. Network work runs as tasks whose
+/// results come back through `results`.
 struct Effects {
     store: Option<SessionStore>,
     clipboard: Clipboard,
     files_dir: PathBuf,
+    results: mpsc::UnboundedSender<Msg>,
+}
+
+/// How long each request to the Management API may take.
+const API_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn resolve_key(key: KeyRef) -> Result<AdminKey, String> {
+    match key {
+        KeyRef::Typed(key) => Ok(key),
+        KeyRef::Environment => {
+            AdminKey::from_env().ok_or_else(|| "OPENAI_ADMIN_KEY is no longer set".to_string())
+        }
+    }
+}
+
+fn client(base: ApiBase, key: KeyRef) -> Result<Client, String> {
+    Client::new(base, resolve_key(key)?, API_TIMEOUT).map_err(|e| e.to_string())
+}
+
+/// Runs the API effects: each in a task of its own, its result sent back as a message.
+fn spawn_api_effect(effect: Effect, results: mpsc::UnboundedSender<Msg>) {
+    tokio::spawn(async move {
+        let msg = match effect {
+            Effect::PlanRegistration {
+                generation,
+                base,
+                key,
+                body,
+            } => {
+                let outcome = match client(base, key) {
+                    Ok(client) => register::plan(&client, &body)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(err) => Err(err),
+                };
+                Msg::RegistrationPlanned {
+                    generation,
+                    outcome,
+                }
+            }
+            Effect::Register {
+                generation,
+                base,
+                key,
+                body,
+                existing,
+                project_name,
+            } => {
+                let outcome = match client(base, key) {
+                    Ok(client) => register::register(&client, &body, existing, Some(&project_name))
+                        .await
+                        .map_err(|e| e.to_string())
+                        .and_then(|r| {
+                            Ok(Registered {
+                                key_id: r
+                                    .key_id()
+                                    .ok_or("the registered key has no id")?
+                                    .to_string(),
+                                key_reused: r.key_reused,
+                                project_id: r.project_id().map(str::to_string),
+                                project_reused: r.project_reused,
+                                validation: r.validation.map_err(|e| e.to_string()),
+                            })
+                        }),
+                    Err(err) => Err(err),
+                };
+                Msg::RegistrationFinished {
+                    generation,
+                    outcome,
+                }
+            }
+            Effect::Validate {
+                generation,
+                base,
+                key,
+                key_id,
+            } => {
+                let outcome = match client(base, key) {
+                    Ok(client) => register::validate(&client, &key_id)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(err) => Err(err),
+                };
+                Msg::ValidationFinished {
+                    generation,
+                    outcome,
+                }
+            }
+            _ => return,
+        };
+        let _ = results.send(msg);
+    });
 }
 
 impl Effects {
@@ -100,6 +203,12 @@ impl Effects {
     fn perform(&mut self, effect: Effect) -> Option<Vec<Msg>> {
         Some(match effect {
             Effect::Exit => return None,
+            api @ (Effect::PlanRegistration { .. }
+            | Effect::Register { .. }
+            | Effect::Validate { .. }) => {
+                spawn_api_effect(api, self.results.clone());
+                Vec::new()
+            }
             Effect::CopyToClipboard {
                 what,
                 text,
@@ -145,10 +254,12 @@ async fn run(
     let mut terminate = signal(SignalKind::terminate())?;
     let mut hangup = signal(SignalKind::hangup())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
+    let (results_sender, mut results) = mpsc::unbounded_channel();
     let mut effects = Effects {
         store,
         clipboard: Clipboard::new(ClipboardEnv::from_env(), files_dir.clone()),
         files_dir,
+        results: results_sender,
     };
     let mut batch: VecDeque<Incoming> = VecDeque::new();
     loop {
@@ -159,6 +270,8 @@ async fn run(
                 Some(Err(err)) => return Err(err),
                 None => Incoming::Message(Msg::Quit),
             },
+            Some(msg) = results.recv() => Incoming::Message(msg),
+            _ = tokio::time::sleep(SPINNER_FRAME), if model.busy() => Incoming::Message(Msg::SpinnerTick),
             _ = terminate.recv() => Incoming::Message(Msg::Quit),
             _ = hangup.recv() => Incoming::Message(Msg::Quit),
             _ = interrupt.recv() => Incoming::Message(Msg::Quit),
@@ -167,6 +280,9 @@ async fn run(
         // Take the whole backlog before drawing again.
         while let Ok(event) = events.try_recv() {
             batch.push_back(Incoming::Terminal(event?));
+        }
+        while let Ok(msg) = results.try_recv() {
+            batch.push_back(Incoming::Message(msg));
         }
         while let Some(incoming) = batch.pop_front() {
             let msg = match incoming {

@@ -4,12 +4,15 @@
 use ratatui_textarea::{Input, Key};
 
 use super::effect::Effect;
+use super::effect::KeyRef;
 use super::layout;
 use super::model::{Choice, ExplainPane, Focusable, Model, Saving, Screen, Status, StatusKind};
-use super::msg::Msg;
+use super::msg::{Msg, Registered};
+use super::registration::Phase;
 use crate::artifacts;
 use crate::clipboard::CopyRoute;
 use crate::guide::{Cloud, FieldId, SetupPath};
+use crate::openai::ApiBase;
 
 /// Applies one message; returns what the runtime should do next.
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
@@ -107,6 +110,39 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             session: model.session(),
             recent_errors: model.recent_errors.clone(),
         }],
+        Msg::StartRegistration => start_registration(model),
+        Msg::ValidateRegisteredKey => validate_registered_key(model),
+        Msg::RegistrationPlanned {
+            generation,
+            outcome,
+        } => {
+            if generation == model.registration.generation {
+                registration_planned(model, outcome);
+            }
+            Vec::new()
+        }
+        Msg::RegistrationFinished {
+            generation,
+            outcome,
+        } => {
+            if generation == model.registration.generation {
+                return registration_finished(model, outcome);
+            }
+            Vec::new()
+        }
+        Msg::ValidationFinished {
+            generation,
+            outcome,
+        } => {
+            if generation == model.registration.generation {
+                validation_finished(model, outcome);
+            }
+            Vec::new()
+        }
+        Msg::SpinnerTick => {
+            model.spinner = model.spinner.wrapping_add(1);
+            Vec::new()
+        }
         Msg::Quit => {
             model.quitting = true;
             let mut effects = save(model);
@@ -218,6 +254,8 @@ fn confirm(model: &mut Model) -> Vec<Effect> {
     match model.focused() {
         Some(Focusable::Begin) => next_step(model),
         Some(Focusable::Block(_)) => block_effect(model, false),
+        Some(Focusable::Register) => start_registration(model),
+        Some(Focusable::Validate) => validate_registered_key(model),
         Some(_) => {
             // The last item of a step moves on; any other moves to the next item.
             let last = model.focus + 1 >= model.focusables().len();
@@ -238,6 +276,16 @@ fn confirm(model: &mut Model) -> Vec<Effect> {
 fn edit_field(model: &mut Model, input: Input) -> Vec<Effect> {
     if let Some(pane) = model.explain.as_mut() {
         pane.editor.input(input);
+        return Vec::new();
+    }
+    if model.focused() == Some(Focusable::AdminKey) {
+        let secret = &mut model.registration.typed_key;
+        match input.key {
+            Key::Char('u') if input.ctrl => secret.clear(),
+            Key::Char(c) if !input.ctrl && !input.alt => secret.push(c),
+            Key::Backspace => secret.pop(),
+            _ => {}
+        }
         return Vec::new();
     }
     let Some(field) = model.focused_field() else {
@@ -263,6 +311,10 @@ fn paste(model: &mut Model, text: &str) -> Vec<Effect> {
         // What is pasted here may carry tokens: they never reach the screen.
         let clean = crate::explain::redact(&text.replace("\r\n", "\n").replace('\r', "\n"));
         pane.editor.insert_str(clean);
+        return Vec::new();
+    }
+    if model.focused() == Some(Focusable::AdminKey) {
+        model.registration.typed_key.set(text);
         return Vec::new();
     }
     let Some(field) = model.focused_field() else {
@@ -398,6 +450,8 @@ fn resume(model: &mut Model) -> Vec<Effect> {
     model.cloud = session.cloud;
     model.path = session.path;
     model.load_inputs(&session.inputs);
+    model.external_key_id = session.external_key_id.clone();
+    model.project_id = session.project_id.clone();
     let steps = model.guide().steps.len();
     model.reached = session.reached.min(steps);
     let screen = match session.step {
@@ -463,4 +517,202 @@ fn go_to_explained_step(model: &mut Model) -> Vec<Effect> {
         format!("Step {}: {title}. {}", index + 1, entry.title),
     ));
     save(model)
+}
+
+/// The key and base a request needs, or why it cannot be sent (said on the status line).
+fn request_means(model: &mut Model) -> Option<(ApiBase, KeyRef)> {
+    let base = match model.registration.api_base.clone() {
+        Some(Ok(base)) => base,
+        Some(Err(err)) => {
+            model.status = Some(status(StatusKind::Error, err));
+            return None;
+        }
+        None => match ApiBase::parse(crate::identities::OPENAI_API_BASE) {
+            Ok(base) => base,
+            Err(err) => {
+                model.status = Some(status(StatusKind::Error, err));
+                return None;
+            }
+        },
+    };
+    let key = if model.registration.key_from_env {
+        KeyRef::Environment
+    } else {
+        match model.registration.typed_key.key() {
+            Some(key) => KeyRef::Typed(key),
+            None => {
+                model.status = Some(status(
+                    StatusKind::Error,
+                    "Type or paste your admin key first (or start the wizard with OPENAI_ADMIN_KEY set).".into(),
+                ));
+                focus_item(model, Focusable::AdminKey);
+                return None;
+            }
+        }
+    };
+    Some((base, key))
+}
+
+fn start_registration(model: &mut Model) -> Vec<Effect> {
+    if model.busy() {
+        model.status = Some(status(
+            StatusKind::Info,
+            "Still working on the last request…".into(),
+        ));
+        return Vec::new();
+    }
+    let body = match artifacts::generate(
+        model.cloud,
+        crate::guide::ArtifactId::RegistrationBody,
+        &model.inputs(),
+        SetupPath::Api,
+    ) {
+        Ok(artifacts::ArtifactBody::Json(body)) => body,
+        Ok(_) => return Vec::new(),
+        Err(missing) => {
+            let first = missing.first().map(|e| e.to_string()).unwrap_or_default();
+            model.status = Some(status(
+                StatusKind::Error,
+                format!("The registration body is not ready: {first}"),
+            ));
+            return Vec::new();
+        }
+    };
+    let Some((base, key)) = request_means(model) else {
+        return Vec::new();
+    };
+    let phase = std::mem::take(&mut model.registration.phase);
+    model.registration.generation += 1;
+    let generation = model.registration.generation;
+    match phase {
+        Phase::Ready { existing, .. } => {
+            let project_name = model
+                .inputs()
+                .validated(FieldId::ProjectName)
+                .unwrap_or_else(|_| "EKM project".into());
+            model.registration.phase = Phase::Registering;
+            model.status = Some(status(
+                StatusKind::Info,
+                match &existing {
+                    Some(_) => {
+                        "Using the registered key; creating the project and validating…".into()
+                    }
+                    None => "Registering the key, creating the project and validating…".into(),
+                },
+            ));
+            vec![Effect::Register {
+                generation,
+                base,
+                key,
+                body,
+                existing,
+                project_name,
+            }]
+        }
+        _ => {
+            model.registration.phase = Phase::Checking;
+            model.status = Some(status(
+                StatusKind::Info,
+                "Looking for a key with the same settings…".into(),
+            ));
+            vec![Effect::PlanRegistration {
+                generation,
+                base,
+                key,
+                body,
+            }]
+        }
+    }
+}
+
+fn registration_planned(model: &mut Model, outcome: Result<crate::openai::register::Plan, String>) {
+    match outcome {
+        Ok(plan) => {
+            let mut text = match plan.existing.as_ref().and_then(|k| k["id"].as_str()) {
+                Some(id) => format!(
+                    "{id} is already registered with these settings: Enter uses it (no duplicate)."
+                ),
+                None => {
+                    "No key with these settings yet: Enter registers the body above.".to_string()
+                }
+            };
+            if plan.ekm_enabled == Some(false) {
+                text.push_str(" Note: no project shows external_key_id, so EKM may not be enabled for this organization yet.");
+            }
+            model.status = Some(status(StatusKind::Info, text));
+            model.registration.phase = Phase::Ready {
+                existing: plan.existing,
+                ekm_enabled: plan.ekm_enabled,
+            };
+        }
+        Err(err) => failed(model, err),
+    }
+}
+
+fn failed(model: &mut Model, err: String) {
+    model.status = Some(status(StatusKind::Error, err.clone()));
+    model.remember_error(&err);
+    model.registration.phase = Phase::Failed(err);
+}
+
+fn registration_finished(model: &mut Model, outcome: Result<Registered, String>) -> Vec<Effect> {
+    match outcome {
+        Ok(registered) => {
+            // The typed key is no longer needed: wipe it.
+            model.registration.typed_key.clear();
+            model.registration.reused_key = registered.key_reused;
+            model.external_key_id = Some(registered.key_id.clone());
+            model.project_id = registered.project_id.clone();
+            model.registration.phase = Phase::Idle;
+            validation_finished(model, registered.validation);
+            focus_item(model, Focusable::Validate);
+            save(model)
+        }
+        Err(err) => {
+            failed(model, err);
+            Vec::new()
+        }
+    }
+}
+
+fn validate_registered_key(model: &mut Model) -> Vec<Effect> {
+    let Some(key_id) = model.external_key_id.clone() else {
+        return Vec::new();
+    };
+    if model.busy() {
+        return Vec::new();
+    }
+    let Some((base, key)) = request_means(model) else {
+        return Vec::new();
+    };
+    model.registration.generation += 1;
+    model.registration.phase = Phase::Validating;
+    model.status = Some(status(StatusKind::Info, format!("Validating {key_id}…")));
+    vec![Effect::Validate {
+        generation: model.registration.generation,
+        base,
+        key,
+        key_id,
+    }]
+}
+
+fn validation_finished(model: &mut Model, outcome: Result<(), String>) {
+    model.registration.phase = Phase::Idle;
+    let id = model.external_key_id.clone().unwrap_or_default();
+    match &outcome {
+        Ok(()) => {
+            model.status = Some(status(
+                StatusKind::Success,
+                format!("{id} is valid: OpenAI can use your key."),
+            ));
+        }
+        Err(err) => {
+            model.status = Some(status(
+                StatusKind::Error,
+                format!("Validation of {id} failed: {err}"),
+            ));
+            model.remember_error(err);
+        }
+    }
+    model.registration.validation = Some(outcome);
 }

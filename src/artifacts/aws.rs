@@ -263,12 +263,10 @@ pub fn generate(
         }
         ArtifactId::RegistrationCommands => {
             let r = registration(inputs, path)?;
-            Text(registration_commands(&registration_body(
-                &r.name,
-                &r.role,
-                &r.key,
-                &r.external_id,
-            )))
+            Text(registration_commands(
+                &registration_body(&r.name, &r.role, &r.key, &r.external_id),
+                inputs,
+            ))
         }
         other => not_in_this_guide(Cloud::Aws, other),
     })

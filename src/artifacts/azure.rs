@@ -306,12 +306,10 @@ pub fn generate(
         }
         ArtifactId::RegistrationCommands => {
             let r = registration(inputs)?;
-            Text(registration_commands(&registration_body(
-                &r.name,
-                &r.tenant,
-                &r.vault_uri,
-                &r.key_name,
-            )))
+            Text(registration_commands(
+                &registration_body(&r.name, &r.tenant, &r.vault_uri, &r.key_name),
+                inputs,
+            ))
         }
         other => not_in_this_guide(Cloud::Azure, other),
     })

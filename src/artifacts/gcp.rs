@@ -376,12 +376,10 @@ pub fn generate(
         }
         ArtifactId::RegistrationCommands => {
             let r = registration(inputs, path)?;
-            Text(registration_commands(&registration_body(
-                &r.name,
-                &r.federation,
-                &r.audience,
-                &r.key,
-            )))
+            Text(registration_commands(
+                &registration_body(&r.name, &r.federation, &r.audience, &r.key),
+                inputs,
+            ))
         }
         other => not_in_this_guide(Cloud::Gcp, other),
     })

@@ -105,9 +105,12 @@ fn curl_post(url: &str, body: &Value) -> String {
 
 /// The two calls of the API path: register the key, then create a project that uses it.
 /// The admin key is read from `$OPENAI_ADMIN_KEY` by the shell, never written here.
-pub(crate) fn registration_commands(body: &Value) -> String {
+pub(crate) fn registration_commands(body: &Value, inputs: &Inputs) -> String {
+    let project_name = inputs
+        .validated(crate::guide::FieldId::ProjectName)
+        .unwrap_or_else(|_| "EKM project".into());
     let project = json!({
-        "name": "EKM project",
+        "name": project_name,
         "external_key_id": "<extkey_… from the first answer>",
     });
     format!(

@@ -143,10 +143,11 @@ pub enum FieldId {
     ResourceGroup,
     VaultUri,
     KeyName,
+    ProjectName,
 }
 
 impl FieldId {
-    pub const ALL: [FieldId; 22] = [
+    pub const ALL: [FieldId; 23] = [
         FieldId::OrgId,
         FieldId::ExternalId,
         FieldId::KmsArn,
@@ -169,6 +170,7 @@ impl FieldId {
         FieldId::ResourceGroup,
         FieldId::VaultUri,
         FieldId::KeyName,
+        FieldId::ProjectName,
     ];
 
     /// The name in config files, session files and error messages: `kms_arn`.
@@ -196,6 +198,7 @@ impl FieldId {
             FieldId::ResourceGroup => "resource_group",
             FieldId::VaultUri => "vault_uri",
             FieldId::KeyName => "key_name",
+            FieldId::ProjectName => "project_name",
         }
     }
 
@@ -224,6 +227,7 @@ impl FieldId {
             FieldId::PolicyName => "1 to 128 letters, digits or +=,.@_-",
             FieldId::RoleArn => "arn:aws:iam::<12-digit account>:role/<name>",
             FieldId::Name => "1 to 100 printable characters, e.g. EKM key",
+            FieldId::ProjectName => "1 to 100 printable characters, e.g. EKM project",
             FieldId::WorkloadIdentityProjectNumber => {
                 "the project number, digits only, e.g. 123456789012"
             }
@@ -268,6 +272,7 @@ impl FieldId {
                 Cloud::Azure => "Azure EKM key".to_string(),
             }),
             FieldId::RoleId => Some("openaiEkmEncryptDecrypt".to_string()),
+            FieldId::ProjectName => Some("EKM project".to_string()),
             FieldId::RoleName => Some("OpenAI EKM key user".to_string()),
             _ => None,
         }
@@ -288,6 +293,10 @@ impl FieldId {
             FieldId::PolicyName => validate::policy_name(raw),
             FieldId::RoleArn => validate::role_arn(raw).map(|a| a.arn()),
             FieldId::Name => validate::key_display_name(raw),
+            FieldId::ProjectName => validate::key_display_name(raw).map_err(|e| FieldError {
+                field: FieldId::ProjectName,
+                ..e
+            }),
             FieldId::WorkloadIdentityProjectNumber => validate::project_number(raw),
             FieldId::WorkloadIdentityPoolId | FieldId::WorkloadIdentityProviderId => {
                 validate::workload_identity_id(self, raw)
