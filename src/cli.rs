@@ -60,6 +60,18 @@ pub enum Command {
         #[command(subcommand)]
         values: Box<CloudValues>,
     },
+    /// Check the setup live with your own cloud credentials: exit 0 when nothing failed
+    /// (warnings allowed), 1 when a check failed, 2 for bad input.
+    Check {
+        #[command(subcommand)]
+        values: Box<CloudValues>,
+        /// Seconds each check may take.
+        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
+        timeout: u64,
+        /// The AWS profile to use (otherwise AWS_PROFILE or the default chain).
+        #[arg(long, global = true)]
+        profile: Option<String>,
+    },
     /// Register the key with OpenAI's Management API (API path), create the EKM project and
     /// validate. The admin key comes from OPENAI_ADMIN_KEY or a masked prompt.
     Register {
@@ -303,6 +315,11 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Render { values }) => ExitCode::from(crate::render::run(&values)),
+        Some(Command::Check {
+            values,
+            timeout,
+            profile,
+        }) => ExitCode::from(crate::headless::check(&values, timeout, profile)),
         Some(Command::Register {
             values,
             api,

@@ -394,3 +394,76 @@ pub fn validate(id: &str, api: &ApiArgs, as_json: bool) -> u8 {
         EXIT_REFUSED
     }
 }
+
+/// `ekm-wizard check <cloud> … [--json] [--timeout S] [--profile P]`.
+pub fn check(values: &CloudValues, timeout: u64, profile: Option<String>) -> u8 {
+    use crate::checks::aws::{AwsOptions, AwsTarget};
+    use crate::checks::{CheckResult, CheckStatus};
+    let cloud = values.cloud();
+    let as_json = values.common().json;
+    if cloud != crate::guide::Cloud::Aws {
+        return bad_input(&[format!(
+            "check {}: live checks for {} are not in this version; `check aws` is",
+            cloud.key(),
+            cloud.display_name()
+        )]);
+    }
+    let inputs = match render::inputs_from(values) {
+        Ok(inputs) => inputs,
+        Err(problems) => return bad_input(&problems),
+    };
+    let target = match AwsTarget::from_inputs(&inputs, values.common().path) {
+        Ok(target) => target,
+        Err(errors) => return bad_input(&errors.iter().map(|e| e.to_string()).collect::<Vec<_>>()),
+    };
+    let options = AwsOptions {
+        profile,
+        timeout: Duration::from_secs(timeout.max(1)),
+    };
+    let Some(runtime) = runtime() else {
+        return EXIT_REFUSED;
+    };
+    let results: Vec<CheckResult> =
+        match runtime.block_on(crate::checks::aws::run(&target, &options)) {
+            Ok(results) => results,
+            Err(cannot) => {
+                if as_json {
+                    println!(
+                        "{:#}",
+                        json!({"ok": false, "error": cannot.0, "checks": []})
+                    );
+                }
+                eprintln!("error: {cannot}");
+                return EXIT_REFUSED;
+            }
+        };
+    let ok = results.iter().all(|r| r.status != CheckStatus::Fail);
+    if as_json {
+        println!("{:#}", json!({"ok": ok, "checks": results}));
+    } else {
+        let guide = cloud.guide();
+        for result in &results {
+            let step = guide
+                .steps
+                .iter()
+                .position(|s| s.id == result.step)
+                .map(|i| format!(" (step {})", i + 1))
+                .unwrap_or_default();
+            println!(
+                "{} {}{step}: {}",
+                result.status.mark(),
+                result.title,
+                result.detail
+            );
+        }
+        println!(
+            "\n{}",
+            if ok {
+                "Nothing failed: OpenAI should be able to use the key."
+            } else {
+                "Some checks failed: fix them at the step shown, then check again."
+            }
+        );
+    }
+    if ok { EXIT_OK } else { EXIT_REFUSED }
+}

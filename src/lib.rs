@@ -4,6 +4,7 @@
 pub mod app;
 pub mod artifacts;
 pub mod bundle;
+pub mod checks;
 pub mod cli;
 pub mod clipboard;
 pub mod explain;

@@ -1,0 +1,877 @@
+//! The AWS checks: who the admin is, the key, its key policy, the role and its trust policy,
+//! the role's permissions (evaluated locally), an encrypt/decrypt round trip, and rotation.
+//! Credentials come from the standard AWS chain (environment, profiles, SSO, instance role).
+
+use std::future::Future;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_config::BehaviorVersion;
+use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_kms::primitives::Blob;
+use aws_sdk_kms::types::{KeySpec, KeyState, KeyUsageType};
+
+use super::policy::{self, Decision, KeyPolicyVerdict, Policy, TrustVerdict};
+use super::{CannotCheck, CheckResult, CheckStatus};
+use crate::guide::validate::{KmsArn, RoleArn};
+use crate::guide::{FieldError, FieldId, Inputs, SetupPath, validate};
+use crate::identities::AWS_PRINCIPAL_ARN;
+
+/// How the checks reach AWS.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    /// A named profile (`--profile`); otherwise `AWS_PROFILE` or the default chain.
+    pub profile: Option<String>,
+    pub timeout: Duration,
+}
+
+/// What the checks need from the recorded inputs.
+#[derive(Debug, Clone)]
+pub struct AwsTarget {
+    pub key: KmsArn,
+    /// The key ARN behind an alias, as recorded.
+    pub key_behind_alias: Option<KmsArn>,
+    pub role: RoleArn,
+    pub external_id: String,
+}
+
+impl AwsTarget {
+    /// Reads the recorded values; every refused field is returned.
+    pub fn from_inputs(inputs: &Inputs, path: SetupPath) -> Result<AwsTarget, Vec<FieldError>> {
+        let key = validate::kms_arn(&inputs.effective(FieldId::KmsArn));
+        let role = validate::role_arn(&inputs.effective(FieldId::RoleArn));
+        let external_id = match path {
+            SetupPath::Api => inputs.validated(FieldId::ExternalId),
+            SetupPath::ChatGpt => inputs.validated(FieldId::OrgId),
+        };
+        let org = inputs.validated(FieldId::OrgId);
+        let behind = match &key {
+            Ok(k) if k.is_alias() && !inputs.raw(FieldId::KeyArn).trim().is_empty() => {
+                Some(validate::key_arn(inputs.raw(FieldId::KeyArn)))
+            }
+            _ => None,
+        };
+        let mut errors = Vec::new();
+        errors.extend(org.err());
+        errors.extend(key.as_ref().err().cloned());
+        errors.extend(role.as_ref().err().cloned());
+        errors.extend(external_id.as_ref().err().cloned());
+        if let Some(Err(err)) = &behind {
+            errors.push(err.clone());
+        }
+        if !errors.is_empty() {
+            return Err(crate::artifacts::dedup(errors));
+        }
+        Ok(AwsTarget {
+            key: key.map_err(|e| vec![e])?,
+            key_behind_alias: behind.and_then(Result::ok),
+            role: role.map_err(|e| vec![e])?,
+            external_id: external_id.map_err(|e| vec![e])?,
+        })
+    }
+}
+
+/// Describes an AWS error by its code and message, and an access denial as the permission
+/// the admin lacks.
+fn describe_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    err: &E,
+    permission: &str,
+) -> (CheckStatus, String) {
+    match err.code() {
+        Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => (
+            CheckStatus::Skip,
+            format!("could not look: your credentials lack {permission}"),
+        ),
+        Some(code) => (
+            CheckStatus::Fail,
+            format!("{code}: {}", err.message().unwrap_or("no message")),
+        ),
+        None => (
+            CheckStatus::Fail,
+            format!("AWS could not be reached: {}", DisplayErrorContext(err)),
+        ),
+    }
+}
+
+async fn within<T>(timeout: Duration, work: impl Future<Output = T>) -> Option<T> {
+    tokio::time::timeout(timeout, work).await.ok()
+}
+
+fn timed_out(
+    id: &'static str,
+    title: &'static str,
+    step: &'static str,
+    timeout: Duration,
+) -> CheckResult {
+    CheckResult::new(
+        id,
+        title,
+        step,
+        CheckStatus::Fail,
+        format!(
+            "no answer within {} s (network, or a slow endpoint: retry, or raise --timeout)",
+            timeout.as_secs()
+        ),
+    )
+}
+
+/// A value that is different every run: the plaintext of the round trip.
+fn probe_bytes() -> Vec<u8> {
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default()
+        ^ u128::from(std::process::id());
+    let mut state = seed as u64 | 1;
+    (0..32)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+/// What the key check learned, for the checks that depend on it.
+struct KeyFacts {
+    arn: String,
+    account: String,
+}
+
+/// Runs every AWS check. Fails as a whole only when there are no credentials at all.
+pub async fn run(
+    target: &AwsTarget,
+    options: &AwsOptions,
+) -> Result<Vec<CheckResult>, CannotCheck> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    let config = loader.load().await;
+    let Some(provider) = config.credentials_provider() else {
+        return Err(no_credentials("no credentials provider is configured"));
+    };
+    use aws_credential_types::provider::ProvideCredentials;
+    match within(options.timeout, provider.provide_credentials()).await {
+        Some(Ok(_)) => {}
+        Some(Err(err)) => return Err(no_credentials(&DisplayErrorContext(&err).to_string())),
+        None => return Err(no_credentials("looking for credentials took too long")),
+    }
+    let kms_config = aws_sdk_kms::config::Builder::from(&config)
+        .region(aws_sdk_kms::config::Region::new(target.key.region.clone()))
+        .build();
+    let kms = aws_sdk_kms::Client::from_conf(kms_config);
+    let iam = aws_sdk_iam::Client::new(&config);
+    let sts_config = aws_sdk_sts::config::Builder::from(&config)
+        .region(
+            config
+                .region()
+                .cloned()
+                .unwrap_or_else(|| aws_sdk_sts::config::Region::new(target.key.region.clone())),
+        )
+        .build();
+    let sts = aws_sdk_sts::Client::from_conf(sts_config);
+    let timeout = options.timeout;
+
+    let (identity, (key_result, key_facts), role_result) = tokio::join!(
+        check_identity(&sts, target, timeout),
+        check_key(&kms, target, timeout),
+        check_role(&iam, target, timeout),
+    );
+    let (role_found, trust_result) = match role_result {
+        Ok(trust) => (true, trust),
+        Err(result) => (false, result),
+    };
+    let key_policy = async {
+        match &key_facts {
+            Some(facts) => check_key_policy(&kms, target, facts, timeout).await,
+            None => skip(
+                "key-policy",
+                "Key policy",
+                "restrictions",
+                "needs the key, which could not be checked",
+            ),
+        }
+    };
+    let permissions = async {
+        match (&key_facts, role_found) {
+            (Some(facts), true) => check_permissions(&iam, &kms, target, facts, timeout).await,
+            (None, _) => skip(
+                "permissions",
+                "Role permissions",
+                "iam-policy",
+                "needs the key, which could not be checked",
+            ),
+            (_, false) => skip(
+                "permissions",
+                "Role permissions",
+                "iam-policy",
+                "needs the role, which could not be checked",
+            ),
+        }
+    };
+    let round_trip = async {
+        match &key_facts {
+            Some(facts) => check_round_trip(&kms, facts, timeout).await,
+            None => skip(
+                "round-trip",
+                "Encrypt and decrypt",
+                "create-key",
+                "needs the key, which could not be checked",
+            ),
+        }
+    };
+    let rotation = async {
+        match &key_facts {
+            Some(facts) => check_rotation(&kms, facts, timeout).await,
+            None => skip(
+                "rotation",
+                "Key rotation",
+                "restrictions",
+                "needs the key, which could not be checked",
+            ),
+        }
+    };
+    let (key_policy, permissions, round_trip, rotation) =
+        tokio::join!(key_policy, permissions, round_trip, rotation);
+    let role_exists = if role_found {
+        CheckResult::new(
+            "role",
+            "Role exists",
+            "role",
+            CheckStatus::Pass,
+            format!("{} exists", target.role.arn()),
+        )
+    } else {
+        trust_result.clone()
+    };
+    let mut results = vec![identity, key_result, key_policy, role_exists];
+    if role_found {
+        results.push(trust_result);
+    } else {
+        results.push(skip(
+            "trust-policy",
+            "Trust policy",
+            "role",
+            "needs the role, which could not be found",
+        ));
+    }
+    results.extend([permissions, round_trip, rotation]);
+    Ok(results)
+}
+
+fn no_credentials(reason: &str) -> CannotCheck {
+    CannotCheck(format!(
+        "No AWS credentials were found ({reason}). Sign in first: `aws sso login --profile NAME` then AWS_PROFILE=NAME, or `aws configure`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; --profile picks a named profile."
+    ))
+}
+
+fn skip(id: &'static str, title: &'static str, step: &'static str, why: &str) -> CheckResult {
+    CheckResult::new(id, title, step, CheckStatus::Skip, why)
+}
+
+async fn check_identity(
+    sts: &aws_sdk_sts::Client,
+    target: &AwsTarget,
+    timeout: Duration,
+) -> CheckResult {
+    let (id, title, step) = ("identity", "Who you are", "create-key");
+    let Some(answer) = within(timeout, sts.get_caller_identity().send()).await else {
+        return timed_out(id, title, step, timeout);
+    };
+    match answer {
+        Ok(me) => {
+            let account = me.account().unwrap_or("?");
+            let arn = me.arn().unwrap_or("?");
+            let mut others = Vec::new();
+            if target.key.account != account {
+                others.push(format!("the key is in {}", target.key.account));
+            }
+            if target.role.account != account {
+                others.push(format!("the role is in {}", target.role.account));
+            }
+            if others.is_empty() {
+                CheckResult::new(
+                    id,
+                    title,
+                    step,
+                    CheckStatus::Pass,
+                    format!("{arn} in account {account}"),
+                )
+            } else {
+                CheckResult::new(
+                    id,
+                    title,
+                    step,
+                    CheckStatus::Warn,
+                    format!(
+                        "you are {arn} in account {account}, but {}: checks of another account may be refused",
+                        others.join(" and ")
+                    ),
+                )
+            }
+        }
+        Err(err) => {
+            let (status, detail) = describe_error(&err, "sts:GetCallerIdentity");
+            CheckResult::new(id, title, step, status, detail)
+        }
+    }
+}
+
+async fn check_key(
+    kms: &aws_sdk_kms::Client,
+    target: &AwsTarget,
+    timeout: Duration,
+) -> (CheckResult, Option<KeyFacts>) {
+    let (id, title, step) = ("key", "KMS key", "create-key");
+    let Some(answer) = within(timeout, kms.describe_key().key_id(target.key.arn()).send()).await
+    else {
+        return (timed_out(id, title, step, timeout), None);
+    };
+    let described = match answer {
+        Ok(described) => described,
+        Err(err) => {
+            let detail = match err.code() {
+                Some("NotFoundException") => format!(
+                    "no key {} in account {}, region {}: check the ARN, or create the key",
+                    target.key.resource_part(),
+                    target.key.account,
+                    target.key.region
+                ),
+                _ => describe_error(&err, "kms:DescribeKey").1,
+            };
+            let status = if matches!(err.code(), Some("AccessDeniedException")) {
+                CheckStatus::Skip
+            } else {
+                CheckStatus::Fail
+            };
+            return (CheckResult::new(id, title, step, status, detail), None);
+        }
+    };
+    let Some(meta) = described.key_metadata() else {
+        return (
+            CheckResult::new(id, title, step, CheckStatus::Fail, "AWS described no key"),
+            None,
+        );
+    };
+    let arn = meta.arn().unwrap_or_default().to_string();
+    let facts = KeyFacts {
+        account: meta
+            .aws_account_id()
+            .unwrap_or(&target.key.account)
+            .to_string(),
+        arn: arn.clone(),
+    };
+    let mut problems = Vec::new();
+    match meta.key_state() {
+        Some(KeyState::Enabled) => {}
+        Some(state) => problems.push(format!(
+            "the key is {} (it must be Enabled)",
+            state.as_str()
+        )),
+        None => {}
+    }
+    if meta
+        .key_spec()
+        .is_some_and(|s| *s != KeySpec::SymmetricDefault)
+    {
+        problems.push(format!(
+            "the key is {}, not a symmetric key (SYMMETRIC_DEFAULT): create a symmetric key",
+            meta.key_spec().map(KeySpec::as_str).unwrap_or("?")
+        ));
+    }
+    if meta
+        .key_usage()
+        .is_some_and(|u| *u != KeyUsageType::EncryptDecrypt)
+    {
+        problems.push(format!(
+            "its usage is {}, not ENCRYPT_DECRYPT",
+            meta.key_usage().map(KeyUsageType::as_str).unwrap_or("?")
+        ));
+    }
+    if let Some(behind) = &target.key_behind_alias {
+        if behind.arn() != arn {
+            problems.push(format!(
+                "the alias points to {arn}, but the key recorded behind it is {}",
+                behind.arn()
+            ));
+        }
+    }
+    let alias_note = if target.key.is_alias() {
+        format!(" ({} points to it)", target.key.resource_part())
+    } else {
+        String::new()
+    };
+    let result = if problems.is_empty() {
+        CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Pass,
+            format!("{arn}{alias_note}: enabled, symmetric, encrypt and decrypt"),
+        )
+    } else {
+        CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Fail,
+            format!("{arn}: {}", problems.join("; ")),
+        )
+    };
+    (result, Some(facts))
+}
+
+async fn check_key_policy(
+    kms: &aws_sdk_kms::Client,
+    target: &AwsTarget,
+    facts: &KeyFacts,
+    timeout: Duration,
+) -> CheckResult {
+    let (id, title, step) = ("key-policy", "Key policy", "restrictions");
+    let Some(answer) = within(
+        timeout,
+        kms.get_key_policy()
+            .key_id(&facts.arn)
+            .policy_name("default")
+            .send(),
+    )
+    .await
+    else {
+        return timed_out(id, title, step, timeout);
+    };
+    let text = match answer {
+        Ok(out) => out.policy().unwrap_or_default().to_string(),
+        Err(err) => {
+            let (status, detail) = describe_error(&err, "kms:GetKeyPolicy");
+            return CheckResult::new(id, title, step, status, detail);
+        }
+    };
+    let policy = match Policy::parse(&text) {
+        Ok(policy) => policy,
+        Err(err) => {
+            return CheckResult::new(
+                id,
+                title,
+                step,
+                CheckStatus::Warn,
+                format!("the key policy could not be read: {err}"),
+            );
+        }
+    };
+    match policy::judge_key_policy(&policy, &facts.account, &target.role.arn()) {
+        KeyPolicyVerdict::DelegatesToIam => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Pass,
+            format!(
+                "it grants arn:aws:iam::{}:root, so IAM policies decide",
+                facts.account
+            ),
+        ),
+        KeyPolicyVerdict::GrantsRole => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Pass,
+            "it grants the role kms:Encrypt and kms:Decrypt itself",
+        ),
+        KeyPolicyVerdict::Neither => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Fail,
+            format!(
+                "it neither grants the account root (arn:aws:iam::{}:root) nor the role: the IAM policy alone has no effect. Add the statement of step 4",
+                facts.account
+            ),
+        ),
+        KeyPolicyVerdict::Denied(which) => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Fail,
+            format!("{which} denies the role kms:Encrypt or kms:Decrypt"),
+        ),
+    }
+}
+
+/// Finds the role; on success returns the trust policy check, else the failed role check.
+async fn check_role(
+    iam: &aws_sdk_iam::Client,
+    target: &AwsTarget,
+    timeout: Duration,
+) -> Result<CheckResult, CheckResult> {
+    let (id, title, step) = ("trust-policy", "Trust policy", "role");
+    let Some(answer) = within(timeout, iam.get_role().role_name(&target.role.name).send()).await
+    else {
+        return Err(timed_out("role", "Role exists", "role", timeout));
+    };
+    let role = match answer {
+        Ok(out) => out.role().cloned(),
+        Err(err) => {
+            let detail = match err.code() {
+                Some("NoSuchEntity") => format!(
+                    "no role named {} in account {}: check the role ARN, or create the role (step 3)",
+                    target.role.name, target.role.account
+                ),
+                _ => describe_error(&err, "iam:GetRole").1,
+            };
+            let status = if matches!(err.code(), Some("AccessDenied")) {
+                CheckStatus::Skip
+            } else {
+                CheckStatus::Fail
+            };
+            return Err(CheckResult::new(
+                "role",
+                "Role exists",
+                "role",
+                status,
+                detail,
+            ));
+        }
+    };
+    let Some(role) = role else {
+        return Err(CheckResult::new(
+            "role",
+            "Role exists",
+            "role",
+            CheckStatus::Fail,
+            "AWS returned no role",
+        ));
+    };
+    let document = role.assume_role_policy_document().unwrap_or_default();
+    let policy = match Policy::parse(document) {
+        Ok(policy) => policy,
+        Err(err) => {
+            return Ok(CheckResult::new(
+                id,
+                title,
+                step,
+                CheckStatus::Fail,
+                format!("the trust policy could not be read: {err}"),
+            ));
+        }
+    };
+    let expected = &target.external_id;
+    Ok(match policy::judge_trust(&policy, expected) {
+        TrustVerdict::Admits => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Pass,
+            format!("{AWS_PRINCIPAL_ARN} may assume the role with sts:ExternalId {expected}"),
+        ),
+        TrustVerdict::Wildcard => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Fail,
+            "it lets any AWS principal (\"*\") assume the role: trust only OpenAI's principal, with the ExternalId condition",
+        ),
+        TrustVerdict::OtherPrincipals(others) => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Fail,
+            format!(
+                "it trusts {} but not OpenAI's principal {AWS_PRINCIPAL_ARN}",
+                if others.is_empty() {
+                    "no one".to_string()
+                } else {
+                    others.join(", ")
+                }
+            ),
+        ),
+        TrustVerdict::NoExternalId => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Fail,
+            format!(
+                "OpenAI's principal is trusted without a StringEquals sts:ExternalId condition: add it with {expected}"
+            ),
+        ),
+        TrustVerdict::WrongExternalId(found) => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Fail,
+            format!(
+                "sts:ExternalId is {} but OpenAI will present {expected}",
+                found.join(", ")
+            ),
+        ),
+        TrustVerdict::OtherOperator(operator) => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Fail,
+            format!("sts:ExternalId is checked with {operator}; use StringEquals with {expected}"),
+        ),
+        TrustVerdict::Denied(which) => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Fail,
+            format!("{which} denies OpenAI's principal sts:AssumeRole"),
+        ),
+    })
+}
+
+async fn role_policies(
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+) -> Result<Vec<(String, Policy)>, (CheckStatus, String)> {
+    let mut policies = Vec::new();
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .map_err(|e| describe_error(&e, "iam:ListAttachedRolePolicies"))?;
+    for managed in attached.attached_policies() {
+        let Some(arn) = managed.policy_arn() else {
+            continue;
+        };
+        let policy = iam
+            .get_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|e| describe_error(&e, "iam:GetPolicy"))?;
+        let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
+            continue;
+        };
+        let document = iam
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(|e| describe_error(&e, "iam:GetPolicyVersion"))?;
+        if let Some(text) = document.policy_version().and_then(|v| v.document()) {
+            let name = managed.policy_name().unwrap_or(arn).to_string();
+            policies.push((
+                name,
+                Policy::parse(text).map_err(|e| (CheckStatus::Fail, e))?,
+            ));
+        }
+    }
+    let inline = iam
+        .list_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .map_err(|e| describe_error(&e, "iam:ListRolePolicies"))?;
+    for name in inline.policy_names() {
+        let document = iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(name)
+            .send()
+            .await
+            .map_err(|e| describe_error(&e, "iam:GetRolePolicy"))?;
+        policies.push((
+            format!("{name} (inline)"),
+            Policy::parse(document.policy_document()).map_err(|e| (CheckStatus::Fail, e))?,
+        ));
+    }
+    Ok(policies)
+}
+
+async fn check_permissions(
+    iam: &aws_sdk_iam::Client,
+    kms: &aws_sdk_kms::Client,
+    target: &AwsTarget,
+    facts: &KeyFacts,
+    timeout: Duration,
+) -> CheckResult {
+    let (id, title, step) = ("permissions", "Role permissions", "iam-policy");
+    let Some(found) = within(timeout, role_policies(iam, &target.role.name)).await else {
+        return timed_out(id, title, step, timeout);
+    };
+    let named = match found {
+        Ok(named) => named,
+        Err((status, detail)) => return CheckResult::new(id, title, step, status, detail),
+    };
+    let policies: Vec<Policy> = named.iter().map(|(_, p)| p.clone()).collect();
+    let mut missing = Vec::new();
+    let mut conditional = Vec::new();
+    for action in ["kms:Encrypt", "kms:Decrypt"] {
+        match policy::evaluate(&policies, action, &facts.arn) {
+            Decision::Allowed => {}
+            Decision::AllowedUnderCondition(which) => {
+                conditional.push(format!("{action} only under the condition of {which}"))
+            }
+            Decision::Denied(which) => {
+                missing.push(format!("{action} is explicitly denied by {which}"))
+            }
+            Decision::NotAllowed => missing.push(format!("{action} is not allowed")),
+        }
+    }
+    if missing.is_empty() && conditional.is_empty() {
+        let names: Vec<&str> = named.iter().map(|(n, _)| n.as_str()).collect();
+        return CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Pass,
+            format!(
+                "{} allow kms:Encrypt and kms:Decrypt on {}",
+                names.join(", "),
+                facts.arn
+            ),
+        );
+    }
+    if missing.is_empty() {
+        return CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Warn,
+            format!(
+                "allowed, but {}: make sure OpenAI's requests meet it",
+                conditional.join("; ")
+            ),
+        );
+    }
+    // The key policy may grant the role directly, which is enough in the key's own account.
+    let key_policy = within(
+        timeout,
+        kms.get_key_policy()
+            .key_id(&facts.arn)
+            .policy_name("default")
+            .send(),
+    )
+    .await;
+    let grants_role = match key_policy {
+        Some(Ok(out)) => out
+            .policy()
+            .and_then(|text| Policy::parse(text).ok())
+            .is_some_and(|p| {
+                policy::judge_key_policy(&p, &facts.account, &target.role.arn())
+                    == KeyPolicyVerdict::GrantsRole
+            }),
+        _ => false,
+    };
+    if grants_role && !missing.iter().any(|m| m.contains("denied")) {
+        return CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Pass,
+            "the key policy grants the role kms:Encrypt and kms:Decrypt directly",
+        );
+    }
+    let alias_named = target.key.is_alias()
+        && policies
+            .iter()
+            .flat_map(|p| p.statements.iter())
+            .flat_map(|s| s.resources.iter().flatten())
+            .any(|r| *r == target.key.arn());
+    let mut detail = format!("{} on {}", missing.join("; "), facts.arn);
+    if named.is_empty() {
+        detail.push_str(": the role has no policy attached; attach the policy of step 2");
+    } else if alias_named {
+        detail.push_str(&format!(
+            ": the policy names the alias {}, but IAM checks the key's own ARN; name {} instead",
+            target.key.resource_part(),
+            facts.arn
+        ));
+    }
+    CheckResult::new(id, title, step, CheckStatus::Fail, detail)
+}
+
+async fn check_round_trip(
+    kms: &aws_sdk_kms::Client,
+    facts: &KeyFacts,
+    timeout: Duration,
+) -> CheckResult {
+    let (id, title, step) = ("round-trip", "Encrypt and decrypt", "create-key");
+    let plaintext = probe_bytes();
+    let work = async {
+        let encrypted = kms
+            .encrypt()
+            .key_id(&facts.arn)
+            .plaintext(Blob::new(plaintext.clone()))
+            .send()
+            .await
+            .map_err(|e| describe_error(&e, "kms:Encrypt"))?;
+        let blob = encrypted
+            .ciphertext_blob()
+            .cloned()
+            .ok_or((CheckStatus::Fail, "no ciphertext came back".to_string()))?;
+        let decrypted = kms
+            .decrypt()
+            .ciphertext_blob(blob)
+            .key_id(&facts.arn)
+            .send()
+            .await
+            .map_err(|e| describe_error(&e, "kms:Decrypt"))?;
+        Ok::<_, (CheckStatus, String)>(decrypted.plaintext().map(|p| p.as_ref().to_vec()))
+    };
+    match within(timeout, work).await {
+        None => timed_out(id, title, step, timeout),
+        Some(Ok(Some(back))) if back == plaintext => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Pass,
+            "a random value encrypted and decrypted back unchanged (with your credentials)",
+        ),
+        Some(Ok(_)) => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Fail,
+            "the value decrypted differs from the one encrypted",
+        ),
+        Some(Err((status, detail))) => CheckResult::new(id, title, step, status, detail),
+    }
+}
+
+async fn check_rotation(
+    kms: &aws_sdk_kms::Client,
+    facts: &KeyFacts,
+    timeout: Duration,
+) -> CheckResult {
+    let (id, title, step) = ("rotation", "Key rotation", "restrictions");
+    match within(
+        timeout,
+        kms.get_key_rotation_status().key_id(&facts.arn).send(),
+    )
+    .await
+    {
+        None => timed_out(id, title, step, timeout),
+        Some(Ok(out)) if out.key_rotation_enabled() => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Pass,
+            "automatic rotation is on",
+        ),
+        Some(Ok(_)) => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Warn,
+            "automatic rotation is off: turning it on is advised (step 4), and does not interrupt OpenAI",
+        ),
+        Some(Err(err)) => {
+            let (status, detail) = describe_error(&err, "kms:GetKeyRotationStatus");
+            CheckResult::new(
+                id,
+                title,
+                step,
+                if status == CheckStatus::Fail {
+                    CheckStatus::Warn
+                } else {
+                    status
+                },
+                detail,
+            )
+        }
+    }
+}

@@ -1,0 +1,483 @@
+//! `ekm-wizard check aws` against moto: a good setup passes, and each way of breaking it is
+//! named by the specific check that fails, with its wording.
+
+mod support;
+
+use std::process::Command;
+
+use aws_config::BehaviorVersion;
+use aws_credential_types::Credentials;
+use aws_sdk_kms::types::{KeySpec, KeyUsageType};
+use ekm_wizard::artifacts::aws::{iam_policy, trust_policy};
+use ekm_wizard::guide::validate::kms_arn;
+use serde_json::{Value, json};
+use support::moto::Moto;
+
+const ORG: &str = "org-abc123";
+const ACCOUNT: &str = "123456789012";
+
+struct Aws {
+    kms: aws_sdk_kms::Client,
+    iam: aws_sdk_iam::Client,
+}
+
+async fn admin(moto: &Moto) -> Aws {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(moto.endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .load()
+        .await;
+    Aws {
+        kms: aws_sdk_kms::Client::new(&config),
+        iam: aws_sdk_iam::Client::new(&config),
+    }
+}
+
+impl Aws {
+    async fn key(&self, spec: KeySpec, policy: Option<&str>) -> String {
+        let usage = match spec {
+            KeySpec::SymmetricDefault => KeyUsageType::EncryptDecrypt,
+            _ => KeyUsageType::SignVerify,
+        };
+        let mut request = self.kms.create_key().key_spec(spec).key_usage(usage);
+        if let Some(policy) = policy {
+            request = request.policy(policy);
+        }
+        let created = request.send().await.unwrap();
+        created.key_metadata().unwrap().arn().unwrap().to_string()
+    }
+
+    async fn symmetric_key(&self) -> String {
+        self.key(KeySpec::SymmetricDefault, None).await
+    }
+
+    async fn role(&self, name: &str, trust: &Value) -> String {
+        let created = self
+            .iam
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(trust.to_string())
+            .send()
+            .await
+            .unwrap();
+        created.role().unwrap().arn().to_string()
+    }
+
+    async fn attach(&self, role: &str, document: &Value) {
+        let policy = self
+            .iam
+            .create_policy()
+            .policy_name(format!("{role}-kms"))
+            .policy_document(document.to_string())
+            .send()
+            .await
+            .unwrap();
+        self.iam
+            .attach_role_policy()
+            .role_name(role)
+            .policy_arn(policy.policy().unwrap().arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn inline(&self, role: &str, document: &Value) {
+        self.iam
+            .put_role_policy()
+            .role_name(role)
+            .policy_name("kms-inline")
+            .policy_document(document.to_string())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// The guide's setup: a symmetric key, the role with the trust policy, the policy attached.
+    async fn good_setup(&self) -> (String, String) {
+        let key = self.symmetric_key().await;
+        let role = self.role("openai-ekm", &trust_policy(ORG)).await;
+        self.attach("openai-ekm", &iam_policy(&kms_arn(&key).unwrap()))
+            .await;
+        self.kms
+            .enable_key_rotation()
+            .key_id(&key)
+            .send()
+            .await
+            .unwrap();
+        (key, role)
+    }
+}
+
+fn check(moto: &Moto, args: &[&str]) -> (Option<i32>, Value, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["check", "aws", "--org-id", ORG, "--json", "--timeout", "20"])
+        .args(args)
+        .envs(moto.env())
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let document = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&output.stdout)));
+    (output.status.code(), document, stderr)
+}
+
+fn result<'a>(document: &'a Value, id: &str) -> &'a Value {
+    document["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id} in {document:#}"))
+}
+
+fn assert_check(document: &Value, id: &str, status: &str, fragment: &str) {
+    let check = result(document, id);
+    assert_eq!(check["status"], status, "{id}: {check:#}");
+    let detail = check["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(fragment),
+        "{id}: `{fragment}` not in `{detail}`"
+    );
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn the_guides_setup_passes_every_check() {
+    let moto = Moto::start();
+    let (key, role) = runtime().block_on(async { admin(&moto).await.good_setup().await });
+    let (code, document, stderr) = check(&moto, &["--kms-arn", &key, "--role-arn", &role]);
+    assert_eq!(code, Some(0), "{document:#}\n{stderr}");
+    assert_eq!(document["ok"], true);
+    for id in [
+        "identity",
+        "key",
+        "key-policy",
+        "role",
+        "trust-policy",
+        "permissions",
+        "round-trip",
+        "rotation",
+    ] {
+        assert_eq!(
+            result(&document, id)["status"],
+            "pass",
+            "{id}: {document:#}"
+        );
+    }
+    assert_eq!(result(&document, "trust-policy")["step"], "role");
+    assert_eq!(result(&document, "permissions")["step"], "iam-policy");
+}
+
+#[test]
+fn an_inline_policy_counts_like_a_managed_one() {
+    let moto = Moto::start();
+    let (key, role) = runtime().block_on(async {
+        let aws = admin(&moto).await;
+        let key = aws.symmetric_key().await;
+        let role = aws.role("openai-ekm", &trust_policy(ORG)).await;
+        aws.inline("openai-ekm", &iam_policy(&kms_arn(&key).unwrap()))
+            .await;
+        (key, role)
+    });
+    let (code, document, _) = check(&moto, &["--kms-arn", &key, "--role-arn", &role]);
+    assert_eq!(code, Some(0), "{document:#}");
+    assert_check(&document, "permissions", "pass", "kms-inline (inline)");
+    assert_check(&document, "rotation", "warn", "rotation is off");
+}
+
+#[test]
+fn an_alias_resolves_to_its_key_but_a_policy_naming_the_alias_fails() {
+    let moto = Moto::start();
+    let (key, role, alias) = runtime().block_on(async {
+        let aws = admin(&moto).await;
+        let key = aws.symmetric_key().await;
+        aws.kms
+            .create_alias()
+            .alias_name("alias/openai-ekm")
+            .target_key_id(&key)
+            .send()
+            .await
+            .unwrap();
+        let alias = format!("arn:aws:kms:us-east-1:{ACCOUNT}:alias/openai-ekm");
+        let role = aws.role("openai-ekm", &trust_policy(ORG)).await;
+        aws.attach("openai-ekm", &iam_policy(&kms_arn(&alias).unwrap()))
+            .await;
+        (key, role, alias)
+    });
+    let (code, document, _) = check(
+        &moto,
+        &["--kms-arn", &alias, "--key-arn", &key, "--role-arn", &role],
+    );
+    assert_eq!(code, Some(1));
+    assert_check(&document, "key", "pass", "alias/openai-ekm points to it");
+    assert_check(
+        &document,
+        "permissions",
+        "fail",
+        "the policy names the alias alias/openai-ekm",
+    );
+}
+
+#[test]
+fn a_wrong_external_id_is_named() {
+    let moto = Moto::start();
+    let (key, role) = runtime().block_on(async {
+        let aws = admin(&moto).await;
+        let key = aws.symmetric_key().await;
+        let role = aws
+            .role("openai-ekm", &trust_policy("org-someoneelse"))
+            .await;
+        aws.attach("openai-ekm", &iam_policy(&kms_arn(&key).unwrap()))
+            .await;
+        (key, role)
+    });
+    let (code, document, _) = check(&moto, &["--kms-arn", &key, "--role-arn", &role]);
+    assert_eq!(code, Some(1));
+    assert_check(
+        &document,
+        "trust-policy",
+        "fail",
+        "sts:ExternalId is org-someoneelse but OpenAI will present org-abc123",
+    );
+}
+
+#[test]
+fn a_trust_policy_without_external_id_fails() {
+    let moto = Moto::start();
+    let (key, role) = runtime().block_on(async {
+        let aws = admin(&moto).await;
+        let key = aws.symmetric_key().await;
+        let mut trust = trust_policy(ORG);
+        trust["Statement"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("Condition");
+        let role = aws.role("openai-ekm", &trust).await;
+        aws.attach("openai-ekm", &iam_policy(&kms_arn(&key).unwrap()))
+            .await;
+        (key, role)
+    });
+    let (_, document, _) = check(&moto, &["--kms-arn", &key, "--role-arn", &role]);
+    assert_check(
+        &document,
+        "trust-policy",
+        "fail",
+        "without a StringEquals sts:ExternalId condition",
+    );
+}
+
+#[test]
+fn a_trust_policy_for_another_principal_fails() {
+    let moto = Moto::start();
+    let (key, role) = runtime().block_on(async {
+        let aws = admin(&moto).await;
+        let key = aws.symmetric_key().await;
+        let mut trust = trust_policy(ORG);
+        trust["Statement"][0]["Principal"]["AWS"] = json!("arn:aws:iam::444455556666:root");
+        let role = aws.role("openai-ekm", &trust).await;
+        aws.attach("openai-ekm", &iam_policy(&kms_arn(&key).unwrap()))
+            .await;
+        (key, role)
+    });
+    let (_, document, _) = check(&moto, &["--kms-arn", &key, "--role-arn", &role]);
+    assert_check(
+        &document,
+        "trust-policy",
+        "fail",
+        "trusts arn:aws:iam::444455556666:root but not OpenAI's principal",
+    );
+}
+
+#[test]
+fn permissions_missing_decrypt_on_another_key_or_denied_are_named() {
+    let moto = Moto::start();
+    let cases = runtime().block_on(async {
+        let aws = admin(&moto).await;
+        let key = aws.symmetric_key().await;
+        let other = aws.symmetric_key().await;
+        let mut only_encrypt = iam_policy(&kms_arn(&key).unwrap());
+        only_encrypt["Statement"][0]["Action"] = json!(["kms:Encrypt"]);
+        let on_other = iam_policy(&kms_arn(&other).unwrap());
+        let mut denied = iam_policy(&kms_arn(&key).unwrap());
+        denied["Statement"].as_array_mut().unwrap().push(
+            json!({"Sid": "NoDecrypt", "Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"}),
+        );
+        let mut roles = Vec::new();
+        for (name, document) in [
+            ("only-encrypt", only_encrypt),
+            ("other-key", on_other),
+            ("denied", denied),
+        ] {
+            let role = aws.role(name, &trust_policy(ORG)).await;
+            aws.attach(name, &document).await;
+            roles.push(role);
+        }
+        (key, roles)
+    });
+    let (key, roles) = cases;
+    let (_, document, _) = check(&moto, &["--kms-arn", &key, "--role-arn", &roles[0]]);
+    assert_check(
+        &document,
+        "permissions",
+        "fail",
+        "kms:Decrypt is not allowed",
+    );
+    let (_, document, _) = check(&moto, &["--kms-arn", &key, "--role-arn", &roles[1]]);
+    assert_check(
+        &document,
+        "permissions",
+        "fail",
+        "kms:Encrypt is not allowed; kms:Decrypt is not allowed",
+    );
+    let (_, document, _) = check(&moto, &["--kms-arn", &key, "--role-arn", &roles[2]]);
+    assert_check(
+        &document,
+        "permissions",
+        "fail",
+        "kms:Decrypt is explicitly denied by statement NoDecrypt",
+    );
+}
+
+#[test]
+fn a_disabled_or_asymmetric_key_fails_naming_why() {
+    let moto = Moto::start();
+    let (disabled, asymmetric, role) = runtime().block_on(async {
+        let aws = admin(&moto).await;
+        let disabled = aws.symmetric_key().await;
+        // moto's DisableKey takes the key id, not the ARN.
+        let key_id = disabled.rsplit('/').next().unwrap();
+        aws.kms.disable_key().key_id(key_id).send().await.unwrap();
+        let asymmetric = aws.key(KeySpec::EccNistP256, None).await;
+        let role = aws.role("openai-ekm", &trust_policy(ORG)).await;
+        (disabled, asymmetric, role)
+    });
+    let (code, document, _) = check(&moto, &["--kms-arn", &disabled, "--role-arn", &role]);
+    assert_eq!(code, Some(1));
+    assert_check(
+        &document,
+        "key",
+        "fail",
+        "the key is Disabled (it must be Enabled)",
+    );
+    let (_, document, _) = check(&moto, &["--kms-arn", &asymmetric, "--role-arn", &role]);
+    assert_check(
+        &document,
+        "key",
+        "fail",
+        "the key is ECC_NIST_P256, not a symmetric key",
+    );
+}
+
+#[test]
+fn a_missing_role_or_key_is_named_and_what_depends_on_it_is_skipped() {
+    let moto = Moto::start();
+    let key = runtime().block_on(async { admin(&moto).await.symmetric_key().await });
+    let missing_role = format!("arn:aws:iam::{ACCOUNT}:role/nobody-here");
+    let (code, document, _) = check(&moto, &["--kms-arn", &key, "--role-arn", &missing_role]);
+    assert_eq!(code, Some(1));
+    assert_check(&document, "role", "fail", "no role named nobody-here");
+    assert_check(&document, "trust-policy", "skip", "needs the role");
+    assert_check(&document, "permissions", "skip", "needs the role");
+    let missing_key =
+        format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab");
+    let (_, document, _) = check(
+        &moto,
+        &["--kms-arn", &missing_key, "--role-arn", &missing_role],
+    );
+    assert_check(
+        &document,
+        "key",
+        "fail",
+        "no key key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    );
+    assert_check(&document, "round-trip", "skip", "needs the key");
+    assert_check(&document, "key-policy", "skip", "needs the key");
+}
+
+#[test]
+fn a_key_policy_that_delegates_to_nobody_fails() {
+    let moto = Moto::start();
+    let (key, role) = runtime().block_on(async {
+        let aws = admin(&moto).await;
+        let policy = json!({"Version": "2012-10-17", "Statement": [{"Sid": "AdminOnly", "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/admin")}, "Action": "kms:*", "Resource": "*"}]});
+        let key = aws.key(KeySpec::SymmetricDefault, Some(&policy.to_string())).await;
+        let role = aws.role("openai-ekm", &trust_policy(ORG)).await;
+        aws.attach("openai-ekm", &iam_policy(&kms_arn(&key).unwrap())).await;
+        (key, role)
+    });
+    let (code, document, _) = check(&moto, &["--kms-arn", &key, "--role-arn", &role]);
+    assert_eq!(code, Some(1));
+    assert_check(
+        &document,
+        "key-policy",
+        "fail",
+        "the IAM policy alone has no effect",
+    );
+}
+
+#[test]
+fn no_credentials_gives_one_clear_message() {
+    let moto = Moto::start();
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["check", "aws", "--org-id", ORG, "--timeout", "10"])
+        .args([
+            "--kms-arn",
+            &format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+        ])
+        .args([
+            "--role-arn",
+            &format!("arn:aws:iam::{ACCOUNT}:role/openai-ekm"),
+        ])
+        .envs(moto.env())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("No AWS credentials were found"), "{stderr}");
+    assert!(stderr.contains("aws sso login"), "{stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("error")).count(),
+        1,
+        "one message: {stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn bad_input_exits_2_before_any_request() {
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args([
+            "check",
+            "aws",
+            "--org-id",
+            ORG,
+            "--kms-arn",
+            "nope",
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/x",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("kms_arn"));
+    let gcp = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["check", "gcp", "--org-id", ORG])
+        .output()
+        .unwrap();
+    assert_eq!(gcp.status.code(), Some(2));
+}
