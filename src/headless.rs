@@ -424,7 +424,7 @@ pub fn check(values: &CloudValues, timeout: u64, profile: Option<String>) -> u8 
         return EXIT_REFUSED;
     };
     let results: Vec<CheckResult> =
-        match runtime.block_on(crate::checks::aws::run(&target, &options)) {
+        match runtime.block_on(crate::checks::aws::run(&target, &options, &|_| {})) {
             Ok(results) => results,
             Err(cannot) => {
                 if as_json {

@@ -14,6 +14,7 @@ const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56e
 const ROLE: &str = "arn:aws:iam::111122223333:role/openai-ekm";
 const TAB: &str = "\t";
 const PAGE_DOWN: &str = "\x1b[6~";
+const PAGE_UP: &str = "\x1b[5~";
 const CTRL_Q: &str = "\x11";
 const CTRL_C: &str = "\x03";
 
@@ -444,4 +445,34 @@ fn registering_from_the_last_step_with_a_typed_key_that_never_shows() {
     );
     assert!(!saved.contains("CANARY"));
     assert_eq!(fake.count("POST", "/v1/organization/external_keys"), 1);
+}
+
+#[test]
+fn checks_run_from_a_step_and_report_what_is_missing() {
+    let moto = support::moto::Moto::start();
+    let state = tempfile::tempdir().unwrap();
+    let env: Vec<(&str, String)> = moto.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut wizard = Wizard::start_with(
+        Path::new(env!("CARGO_BIN_EXE_ekm-wizard")),
+        state.path(),
+        &["--cloud", "aws", "--org-id", "org-abc123"],
+        &env,
+    );
+    wizard.wait_for("1. Create a symmetric KMS key");
+    wizard.press("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab");
+    wizard.press(PAGE_DOWN);
+    wizard.press(PAGE_DOWN);
+    wizard.press("arn:aws:iam::123456789012:role/openai-ekm");
+    wizard.press(PAGE_UP);
+    wizard.press(PAGE_UP);
+    wizard.wait_for("1. Create a symmetric KMS key");
+    wizard.press(TAB); // off the text field, so k is a command
+    wizard.press("k");
+    wizard.wait_for("Checks: ");
+    wizard.press("\x1b[F"); // End: scroll to the checks
+    wizard.wait_for("✗ KMS key: no key key/1234abcd");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+    wizard.assert_restored();
 }

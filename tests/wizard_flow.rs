@@ -690,3 +690,78 @@ fn a_failed_registration_is_explained_and_remembered() {
     assert_eq!(model.registration.phase, Phase::Failed(err.into()));
     assert_eq!(model.recent_errors, [err.to_string()]);
 }
+
+#[test]
+fn checks_report_as_they_finish_and_a_new_run_drops_the_old_one() {
+    use ekm_wizard::checks::{CheckResult, CheckStatus};
+    let mut model = at_the_last_step();
+    let effects = update(&mut model, Msg::RunChecks);
+    let [
+        Effect::RunAwsChecks {
+            generation: first,
+            target,
+        },
+    ] = &effects[..]
+    else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(target.external_id, "org-abc123");
+    let first = *first;
+    assert!(model.busy(), "the spinner turns while checks run");
+    let effects = update(&mut model, Msg::RunChecks);
+    let [
+        Effect::RunAwsChecks {
+            generation: second, ..
+        },
+    ] = &effects[..]
+    else {
+        panic!("{effects:?}")
+    };
+    let second = *second;
+    let failed = CheckResult::new(
+        "key",
+        "KMS key",
+        "create-key",
+        CheckStatus::Fail,
+        "the key is Disabled",
+    );
+    update(
+        &mut model,
+        Msg::CheckReported {
+            generation: first,
+            result: failed.clone(),
+        },
+    );
+    assert!(
+        model.checks.results.is_empty(),
+        "a replaced run's result is dropped"
+    );
+    update(
+        &mut model,
+        Msg::CheckReported {
+            generation: second,
+            result: failed,
+        },
+    );
+    update(
+        &mut model,
+        Msg::ChecksFinished {
+            generation: second,
+            outcome: Ok(()),
+        },
+    );
+    assert!(!model.busy());
+    assert_eq!(model.checks.results.len(), 1);
+    assert!(model.status.as_ref().unwrap().text.contains("1 failed"));
+    assert!(
+        model.recent_errors.iter().any(|e| e.contains("Disabled")),
+        "kept for the support bundle"
+    );
+}
+
+#[test]
+fn checks_need_the_recorded_values_and_say_which() {
+    let mut model = begun();
+    assert!(update(&mut model, Msg::RunChecks).is_empty());
+    assert!(model.status.unwrap().text.contains("kms_arn"));
+}

@@ -54,6 +54,11 @@ pub enum Effect {
         key: KeyRef,
         key_id: String,
     },
+    /// Run the AWS checks; each result comes back as soon as it is known.
+    RunAwsChecks {
+        generation: u64,
+        target: crate::checks::aws::AwsTarget,
+    },
     /// Save progress (never a secret).
     SaveProgress(Session),
     /// Restore the terminal and exit.

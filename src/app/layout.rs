@@ -626,9 +626,76 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
         });
         out.blank();
     }
+    if model.cloud == crate::guide::Cloud::Aws {
+        check_lines(model, &step.id, width, out);
+    }
     if model.registers_here() {
         registration_lines(model, width, out);
     }
+}
+
+/// The live checks that prove this step (every check on the last step).
+fn check_lines(model: &Model, step_id: &str, width: usize, out: &mut Content) {
+    use crate::checks::CheckStatus;
+    let theme = model.theme;
+    let last = model.current_step().map(|(i, _)| i + 1) == Some(model.guide().steps.len());
+    let title = if last {
+        "── Live checks of the whole setup "
+    } else {
+        "── Live checks of this step "
+    };
+    out.push(Line::styled(
+        format!(
+            "{title}{}",
+            "─".repeat(width.saturating_sub(title.chars().count()))
+        ),
+        theme.title(),
+    ));
+    let checks = &model.checks;
+    let shown: Vec<_> = checks
+        .results
+        .iter()
+        .filter(|r| last || r.step == step_id)
+        .collect();
+    if let Some(err) = &checks.error {
+        out.text(&format!("✗ {err}"), width, 0, theme.error());
+    } else if shown.is_empty() && !checks.running {
+        out.text("k checks this with your own AWS credentials (read-only, plus one encrypt and decrypt).", width, 0, theme.dim());
+    }
+    for result in shown {
+        let style = match result.status {
+            CheckStatus::Pass => theme.success(),
+            CheckStatus::Fail => theme.error(),
+            CheckStatus::Warn => theme.warning(),
+            CheckStatus::Skip => theme.dim(),
+        };
+        out.text(
+            &format!(
+                "{} {}: {}",
+                result.status.mark(),
+                result.title,
+                result.detail
+            ),
+            width,
+            0,
+            style,
+        );
+        if last && result.status == CheckStatus::Fail {
+            if let Some(position) = model.guide().steps.iter().position(|s| s.id == result.step) {
+                out.text(
+                    &format!("fix at step {}", position + 1),
+                    width,
+                    2,
+                    theme.dim(),
+                );
+            }
+        }
+    }
+    if checks.running {
+        let spinner = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"][model.spinner % 10];
+        out.text(&format!("{spinner} checking…"), width, 0, theme.dim());
+    }
+    out.blank();
 }
 
 #[cfg(test)]

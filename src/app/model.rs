@@ -126,6 +126,18 @@ impl Default for ExplainPane {
     }
 }
 
+/// The live checks of this run.
+#[derive(Debug, Default)]
+pub struct ChecksState {
+    /// Tags a run so results of a replaced run are dropped.
+    pub generation: u64,
+    pub running: bool,
+    /// Results so far, in the order they arrived.
+    pub results: Vec<crate::checks::CheckResult>,
+    /// Why the checks could not run at all.
+    pub error: Option<String>,
+}
+
 /// How many errors of this run the support bundle keeps.
 pub const RECENT_ERRORS_KEPT: usize = 10;
 
@@ -163,6 +175,7 @@ pub struct Model {
     pub project_id: Option<String>,
     /// Turns while something runs.
     pub spinner: usize,
+    pub checks: ChecksState,
 }
 
 impl Model {
@@ -200,6 +213,7 @@ impl Model {
             external_key_id: None,
             project_id: None,
             spinner: 0,
+            checks: ChecksState::default(),
         };
         let args = options.args;
         let flags_given = args.cloud.is_some() || args.org_id.is_some();
@@ -381,7 +395,7 @@ impl Model {
 
     /// Whether something is running (the spinner turns only then).
     pub fn busy(&self) -> bool {
-        self.registration.phase.busy()
+        self.registration.phase.busy() || self.checks.running
     }
 
     /// The field with focus, if a text field has it.

@@ -81,6 +81,18 @@ pub enum Msg {
         generation: u64,
         outcome: Result<(), String>,
     },
+    /// Run the live checks of the setup with the admin's own credentials.
+    RunChecks,
+    /// One check finished.
+    CheckReported {
+        generation: u64,
+        result: crate::checks::CheckResult,
+    },
+    /// Every check finished, or none could run (the reason).
+    ChecksFinished {
+        generation: u64,
+        outcome: Result<(), String>,
+    },
     /// Time for the spinner's next frame (sent only while something runs).
     SpinnerTick,
     /// Save progress and leave.

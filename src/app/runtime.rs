@@ -105,7 +105,12 @@ struct Effects {
     clipboard: Clipboard,
     files_dir: PathBuf,
     results: mpsc::UnboundedSender<Msg>,
+    /// The checks run under way, stopped when a new one starts.
+    checks: Option<tokio::task::JoinHandle<()>>,
 }
+
+/// How long each live check may take.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long each request to the Management API may take.
 const API_TIMEOUT: Duration = Duration::from_secs(30);
@@ -203,6 +208,33 @@ impl Effects {
     fn perform(&mut self, effect: Effect) -> Option<Vec<Msg>> {
         Some(match effect {
             Effect::Exit => return None,
+            Effect::RunAwsChecks { generation, target } => {
+                if let Some(previous) = self.checks.take() {
+                    previous.abort();
+                }
+                let results = self.results.clone();
+                self.checks = Some(tokio::spawn(async move {
+                    let options = crate::checks::aws::AwsOptions {
+                        profile: None,
+                        timeout: CHECK_TIMEOUT,
+                    };
+                    let report = |result: &crate::checks::CheckResult| {
+                        let _ = results.send(Msg::CheckReported {
+                            generation,
+                            result: result.clone(),
+                        });
+                    };
+                    let outcome = crate::checks::aws::run(&target, &options, &report)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string());
+                    let _ = results.send(Msg::ChecksFinished {
+                        generation,
+                        outcome,
+                    });
+                }));
+                Vec::new()
+            }
             api @ (Effect::PlanRegistration { .. }
             | Effect::Register { .. }
             | Effect::Validate { .. }) => {
@@ -260,6 +292,7 @@ async fn run(
         clipboard: Clipboard::new(ClipboardEnv::from_env(), files_dir.clone()),
         files_dir,
         results: results_sender,
+        checks: None,
     };
     let mut batch: VecDeque<Incoming> = VecDeque::new();
     loop {

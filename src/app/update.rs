@@ -139,6 +139,26 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::RunChecks => run_checks(model),
+        Msg::CheckReported { generation, result } => {
+            if generation == model.checks.generation {
+                let results = &mut model.checks.results;
+                match results.iter_mut().find(|r| r.id == result.id) {
+                    Some(slot) => *slot = result,
+                    None => results.push(result),
+                }
+            }
+            Vec::new()
+        }
+        Msg::ChecksFinished {
+            generation,
+            outcome,
+        } => {
+            if generation == model.checks.generation {
+                checks_finished(model, outcome);
+            }
+            Vec::new()
+        }
         Msg::SpinnerTick => {
             model.spinner = model.spinner.wrapping_add(1);
             Vec::new()
@@ -715,4 +735,91 @@ fn validation_finished(model: &mut Model, outcome: Result<(), String>) {
         }
     }
     model.registration.validation = Some(outcome);
+}
+
+fn run_checks(model: &mut Model) -> Vec<Effect> {
+    if model.cloud != Cloud::Aws {
+        model.status = Some(status(
+            StatusKind::Info,
+            format!(
+                "Live checks for {} are not in this version yet; the AWS path has them.",
+                model.cloud.display_name()
+            ),
+        ));
+        return Vec::new();
+    }
+    let target = match crate::checks::aws::AwsTarget::from_inputs(&model.inputs(), model.path) {
+        Ok(target) => target,
+        Err(errors) => {
+            let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
+            model.status = Some(status(
+                StatusKind::Error,
+                format!("The checks need every value recorded first: {first}"),
+            ));
+            return Vec::new();
+        }
+    };
+    // A new run replaces any run still going: its late answers are dropped.
+    model.checks.generation += 1;
+    model.checks.running = true;
+    model.checks.results.clear();
+    model.checks.error = None;
+    model.status = Some(status(
+        StatusKind::Info,
+        "Checking your AWS setup with your credentials…".into(),
+    ));
+    vec![Effect::RunAwsChecks {
+        generation: model.checks.generation,
+        target,
+    }]
+}
+
+fn checks_finished(model: &mut Model, outcome: Result<(), String>) {
+    use crate::checks::CheckStatus;
+    model.checks.running = false;
+    match outcome {
+        Ok(()) => {
+            let count = |s: CheckStatus| {
+                model
+                    .checks
+                    .results
+                    .iter()
+                    .filter(|r| r.status == s)
+                    .count()
+            };
+            let (failed, warned, passed) = (
+                count(CheckStatus::Fail),
+                count(CheckStatus::Warn),
+                count(CheckStatus::Pass),
+            );
+            model.status = Some(if failed == 0 {
+                status(
+                    StatusKind::Success,
+                    format!("Checks: {passed} passed, {warned} to look at, none failed."),
+                )
+            } else {
+                status(
+                    StatusKind::Error,
+                    format!(
+                        "Checks: {failed} failed, {passed} passed: the failed ones name the step to fix."
+                    ),
+                )
+            });
+            for failed in model
+                .checks
+                .results
+                .iter()
+                .filter(|r| r.status == CheckStatus::Fail)
+            {
+                let text = format!("{}: {}", failed.title, failed.detail);
+                if !model.recent_errors.contains(&text) {
+                    model.recent_errors.push(text);
+                }
+            }
+        }
+        Err(err) => {
+            model.status = Some(status(StatusKind::Error, err.clone()));
+            model.checks.error = Some(err);
+        }
+    }
 }

@@ -25,7 +25,7 @@ pub struct AwsOptions {
 }
 
 /// What the checks need from the recorded inputs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AwsTarget {
     pub key: KmsArn,
     /// The key ARN behind an alias, as recorded.
@@ -139,10 +139,17 @@ struct KeyFacts {
 }
 
 /// Runs every AWS check. Fails as a whole only when there are no credentials at all.
+/// Every result is also handed to `report` as soon as it is known, so a screen can show each
+/// check as it finishes.
 pub async fn run(
     target: &AwsTarget,
     options: &AwsOptions,
+    report: &(dyn Fn(&CheckResult) + Sync),
 ) -> Result<Vec<CheckResult>, CannotCheck> {
+    let reported = |result: CheckResult| {
+        report(&result);
+        result
+    };
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(profile) = &options.profile {
         loader = loader.profile_name(profile);
@@ -173,10 +180,32 @@ pub async fn run(
     let sts = aws_sdk_sts::Client::from_conf(sts_config);
     let timeout = options.timeout;
 
+    let role_exists = || {
+        CheckResult::new(
+            "role",
+            "Role exists",
+            "role",
+            CheckStatus::Pass,
+            format!("{} exists", target.role.arn()),
+        )
+    };
     let (identity, (key_result, key_facts), role_result) = tokio::join!(
-        check_identity(&sts, target, timeout),
-        check_key(&kms, target, timeout),
-        check_role(&iam, target, timeout),
+        async { reported(check_identity(&sts, target, timeout).await) },
+        async {
+            let (result, facts) = check_key(&kms, target, timeout).await;
+            (reported(result), facts)
+        },
+        async {
+            let result = check_role(&iam, target, timeout).await;
+            match &result {
+                Ok(trust) => {
+                    report(&role_exists());
+                    report(trust);
+                }
+                Err(missing) => report(missing),
+            }
+            result
+        },
     );
     let (role_found, trust_result) = match role_result {
         Ok(trust) => (true, trust),
@@ -232,16 +261,14 @@ pub async fn run(
             ),
         }
     };
-    let (key_policy, permissions, round_trip, rotation) =
-        tokio::join!(key_policy, permissions, round_trip, rotation);
+    let (key_policy, permissions, round_trip, rotation) = tokio::join!(
+        async { reported(key_policy.await) },
+        async { reported(permissions.await) },
+        async { reported(round_trip.await) },
+        async { reported(rotation.await) },
+    );
     let role_exists = if role_found {
-        CheckResult::new(
-            "role",
-            "Role exists",
-            "role",
-            CheckStatus::Pass,
-            format!("{} exists", target.role.arn()),
-        )
+        role_exists()
     } else {
         trust_result.clone()
     };
@@ -249,12 +276,12 @@ pub async fn run(
     if role_found {
         results.push(trust_result);
     } else {
-        results.push(skip(
+        results.push(reported(skip(
             "trust-policy",
             "Trust policy",
             "role",
             "needs the role, which could not be found",
-        ));
+        )));
     }
     results.extend([permissions, round_trip, rotation]);
     Ok(results)
