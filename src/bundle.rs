@@ -6,6 +6,7 @@ use std::fmt::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::artifacts::{self, ArtifactBody};
+use crate::checks::CheckResult;
 use crate::explain::{self, describe, redact};
 use crate::session::Session;
 
@@ -15,7 +16,11 @@ fn fence(text: &str, language: &str) -> String {
 }
 
 /// Writes the bundle for saved progress and the errors met in this run (newest last).
-pub fn support_bundle(session: &Session, recent_errors: &[String]) -> String {
+pub fn support_bundle(
+    session: &Session,
+    recent_errors: &[String],
+    checks: &[CheckResult],
+) -> String {
     let cloud = session.cloud;
     let guide = cloud.guide();
     let mut inputs = session.inputs.clone();
@@ -96,10 +101,33 @@ pub fn support_bundle(session: &Session, recent_errors: &[String]) -> String {
         }
     }
 
-    let _ = writeln!(
-        out,
-        "## Live checks\n\nNo live check has been run in this version.\n"
-    );
+    let _ = writeln!(out, "## Live checks\n");
+    if checks.is_empty() {
+        let _ = writeln!(out, "No live check was run in this session.\n");
+    }
+    for check in checks {
+        let _ = writeln!(
+            out,
+            "- {} **{}** ({:?}, step `{}`): {}",
+            check.status.mark(),
+            check.title,
+            check.status,
+            check.step,
+            check.detail
+        );
+        if check.status == crate::checks::CheckStatus::Fail {
+            if let Some(found) = explain::explain(&format!("{}: {}", check.title, check.detail)) {
+                let _ = writeln!(
+                    out,
+                    "  - {}: {}",
+                    found.entry.title,
+                    found.entry.fixes.join(" ")
+                );
+            }
+        }
+    }
+    out.push('\n');
+
     let _ = writeln!(out, "## Registration\n");
     match (&session.external_key_id, &session.project_id) {
         (Some(key), project) => {

@@ -87,7 +87,7 @@ pub fn export(output: Option<&Path>) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let text = bundle::support_bundle(&session, &[]);
+    let text = bundle::support_bundle(&session, &[], &[]);
     match output {
         Some(path) if path == Path::new("-") => {
             if std::io::stdout().lock().write_all(text.as_bytes()).is_err() {

@@ -35,7 +35,14 @@ fn the_bundle_has_versions_inputs_blocks_and_explained_errors() {
     let error = format!(
         "User: arn:aws:sts::790389265272:assumed-role/EnterpriseKeyManagement/OpenAI-EKM-Service is not authorized to perform: sts:AssumeRole on resource: {ROLE} (sent with Authorization: Bearer {CANARY_KEY})"
     );
-    let bundle = support_bundle(&session(), &[error, "something unknown".into()]);
+    let checks = [ekm_wizard::checks::CheckResult::new(
+        "trust-policy",
+        "Trust policy",
+        "role",
+        ekm_wizard::checks::CheckStatus::Fail,
+        "sts:ExternalId is org-other but OpenAI will present org-abc123",
+    )];
+    let bundle = support_bundle(&session(), &[error, "something unknown".into()], &checks);
     for expected in [
         "# ekm-wizard support bundle",
         env!("CARGO_PKG_VERSION"),
@@ -50,6 +57,8 @@ fn the_bundle_has_versions_inputs_blocks_and_explained_errors() {
         "No known EKM error matched it.",
         "- external key: `extkey_abc`",
         "- project: `proj_def`",
+        "**Trust policy** (Fail, step `role`)",
+        "The trust policy expects another ExternalId, or none",
     ] {
         assert!(
             bundle.contains(expected),

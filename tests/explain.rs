@@ -302,3 +302,51 @@ fn explain_says_so_when_nothing_matches_and_exits_1() {
         serde_json::json!({"matched": false, "entry": null, "extracted": {}})
     );
 }
+
+#[test]
+fn the_wizards_own_check_failures_are_explained() {
+    for (detail, id) in [
+        (
+            "Trust policy: sts:ExternalId is org-other but OpenAI will present org-abc",
+            "aws-check-trust-external-id",
+        ),
+        (
+            "Trust policy: OpenAI's principal is trusted without a StringEquals sts:ExternalId condition: add it with org-abc",
+            "aws-check-trust-external-id",
+        ),
+        (
+            "Trust policy: it trusts arn:aws:iam::444455556666:root but not OpenAI's principal arn:aws:iam::790389265272:role/EnterpriseKeyManagement",
+            "aws-check-trust-principal",
+        ),
+        (
+            "Role exists: no role named openai-ekm in account 123456789012: check the role ARN",
+            "aws-check-role-missing",
+        ),
+        (
+            "Role permissions: kms:Decrypt is not allowed on arn:aws:kms:us-east-1:1:key/x",
+            "aws-check-permissions",
+        ),
+        (
+            "Role permissions: kms:Decrypt is explicitly denied by statement NoDecrypt",
+            "aws-check-permissions",
+        ),
+        (
+            "Key policy: it neither grants the account root nor the role: the IAM policy alone has no effect.",
+            "aws-check-key-policy",
+        ),
+        (
+            "KMS key: arn:aws:kms:us-east-1:1:key/x: the key is Disabled (it must be Enabled)",
+            "aws-check-key-state",
+        ),
+        (
+            "KMS key: arn: the key is ECC_NIST_P256, not a symmetric key (SYMMETRIC_DEFAULT)",
+            "aws-check-key-state",
+        ),
+        (
+            "KMS key: no key key/abc in account 123456789012, region us-east-1: check the ARN",
+            "aws-check-key-missing",
+        ),
+    ] {
+        assert_eq!(id_of(detail).as_deref(), Some(id), "{detail}");
+    }
+}

@@ -558,6 +558,7 @@ fn exporting_hands_the_runtime_the_progress_and_recent_errors() {
         Effect::ExportSupportBundle {
             session,
             recent_errors,
+            ..
         },
     ] = &effects[..]
     else {
@@ -764,4 +765,45 @@ fn checks_need_the_recorded_values_and_say_which() {
     let mut model = begun();
     assert!(update(&mut model, Msg::RunChecks).is_empty());
     assert!(model.status.unwrap().text.contains("kms_arn"));
+}
+
+#[test]
+fn f_goes_to_the_step_of_the_first_failed_check() {
+    use ekm_wizard::checks::{CheckResult, CheckStatus};
+    let mut model = at_the_last_step();
+    update(&mut model, Msg::GoToStepToFix);
+    assert_eq!(model.screen, Screen::Step(4), "nothing failed yet");
+    let effects = update(&mut model, Msg::RunChecks);
+    let [Effect::RunAwsChecks { generation, .. }] = &effects[..] else {
+        panic!()
+    };
+    let generation = *generation;
+    for result in [
+        CheckResult::new("key", "KMS key", "create-key", CheckStatus::Pass, "fine"),
+        CheckResult::new(
+            "permissions",
+            "Role permissions",
+            "iam-policy",
+            CheckStatus::Fail,
+            "kms:Decrypt is not allowed on x",
+        ),
+    ] {
+        update(&mut model, Msg::CheckReported { generation, result });
+    }
+    update(
+        &mut model,
+        Msg::ChecksFinished {
+            generation,
+            outcome: Ok(()),
+        },
+    );
+    update(&mut model, Msg::GoToStepToFix);
+    assert_eq!(model.screen, Screen::Step(1), "the IAM policy step");
+    assert!(
+        model
+            .status
+            .unwrap()
+            .text
+            .contains("kms:Decrypt is not allowed")
+    );
 }

@@ -30,6 +30,7 @@ pub enum Effect {
     ExportSupportBundle {
         session: Session,
         recent_errors: Vec<String>,
+        checks: Vec<crate::checks::CheckResult>,
     },
     /// List keys and projects before registering.
     PlanRegistration {

@@ -62,6 +62,7 @@ pub fn message_for_key(model: &Model, key: KeyEvent) -> Option<Msg> {
         KeyCode::Char('x') if !ctrl => Some(Msg::OpenExplainScreen),
         KeyCode::Char('e') if !ctrl => Some(Msg::ExportSupportBundle),
         KeyCode::Char('k') if !ctrl => Some(Msg::RunChecks),
+        KeyCode::Char('f') if !ctrl => Some(Msg::GoToStepToFix),
         KeyCode::Home => Some(Msg::ScrollContent(i32::MIN / 2)),
         KeyCode::End => Some(Msg::ScrollContent(i32::MAX / 2)),
         _ => None,

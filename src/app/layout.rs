@@ -680,10 +680,20 @@ fn check_lines(model: &Model, step_id: &str, width: usize, out: &mut Content) {
             0,
             style,
         );
-        if last && result.status == CheckStatus::Fail {
+        if result.status == CheckStatus::Fail {
+            let explained =
+                crate::explain::explain(&format!("{}: {}", result.title, result.detail));
+            if let Some(found) = explained {
+                out.text(
+                    &format!("→ {}: {}", found.entry.title, found.entry.fixes[0]),
+                    width,
+                    2,
+                    theme.warning(),
+                );
+            }
             if let Some(position) = model.guide().steps.iter().position(|s| s.id == result.step) {
                 out.text(
-                    &format!("fix at step {}", position + 1),
+                    &format!("fix at step {} (f goes there)", position + 1),
                     width,
                     2,
                     theme.dim(),

@@ -81,6 +81,8 @@ pub enum Msg {
         generation: u64,
         outcome: Result<(), String>,
     },
+    /// Go to the step that fixes the first failed check (or the failed registration).
+    GoToStepToFix,
     /// Run the live checks of the setup with the admin's own credentials.
     RunChecks,
     /// One check finished.

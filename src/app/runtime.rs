@@ -260,12 +260,13 @@ impl Effects {
             Effect::ExportSupportBundle {
                 session,
                 recent_errors,
+                checks,
             } => vec![Msg::FileWritten {
                 what: "the support bundle".into(),
                 outcome: clipboard::write_file(
                     &self.files_dir,
                     &format!("support-bundle-{}.md", session.cloud.key()),
-                    &crate::bundle::support_bundle(&session, &recent_errors),
+                    &crate::bundle::support_bundle(&session, &recent_errors, &checks),
                 ),
             }],
             Effect::SaveProgress(session) => match &self.store {

@@ -109,6 +109,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::ExportSupportBundle => vec![Effect::ExportSupportBundle {
             session: model.session(),
             recent_errors: model.recent_errors.clone(),
+            checks: model.checks.results.clone(),
         }],
         Msg::StartRegistration => start_registration(model),
         Msg::ValidateRegisteredKey => validate_registered_key(model),
@@ -140,6 +141,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::RunChecks => run_checks(model),
+        Msg::GoToStepToFix => go_to_step_to_fix(model),
         Msg::CheckReported { generation, result } => {
             if generation == model.checks.generation {
                 let results = &mut model.checks.results;
@@ -822,4 +824,38 @@ fn checks_finished(model: &mut Model, outcome: Result<(), String>) {
             model.checks.error = Some(err);
         }
     }
+}
+
+/// The step of the first failed check, else of the failed registration's explanation.
+fn go_to_step_to_fix(model: &mut Model) -> Vec<Effect> {
+    use crate::checks::CheckStatus;
+    let from_checks = model
+        .checks
+        .results
+        .iter()
+        .find(|r| r.status == CheckStatus::Fail)
+        .map(|r| (r.step.to_string(), format!("{}: {}", r.title, r.detail)));
+    let from_registration = match &model.registration.phase {
+        Phase::Failed(err) => crate::explain::explain(err)
+            .filter(|found| found.entry.cloud == model.cloud)
+            .map(|found| (found.entry.step.clone(), found.entry.title.clone())),
+        _ => None,
+    };
+    let Some((step_id, why)) = from_checks.or(from_registration) else {
+        model.status = Some(status(
+            StatusKind::Info,
+            "Nothing has failed: no step to go to.".into(),
+        ));
+        return Vec::new();
+    };
+    let Some(index) = model.guide().steps.iter().position(|s| s.id == step_id) else {
+        return Vec::new();
+    };
+    go_to(model, Screen::Step(index));
+    let title = &model.guide().steps[index].title;
+    model.status = Some(status(
+        StatusKind::Info,
+        format!("Step {}: {title}. To fix: {why}", index + 1),
+    ));
+    save(model)
 }
