@@ -1,0 +1,143 @@
+//! Property tests: no validator, generator, reader or matcher panics on any input; generated
+//! documents always parse; a value a validator accepts reaches the artifact unchanged.
+
+use ekm_wizard::app::model::{Model, Screen, StartOptions};
+use ekm_wizard::app::{Msg, update, view};
+use ekm_wizard::artifacts::{self, ArtifactBody};
+use ekm_wizard::guide::{Cloud, FieldId, Inputs, SetupPath};
+use proptest::prelude::*;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn any_cloud() -> impl Strategy<Value = Cloud> {
+    prop_oneof![Just(Cloud::Aws), Just(Cloud::Gcp), Just(Cloud::Azure)]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn validators_never_panic(text in ".{0,300}") {
+        let inputs = Inputs::default();
+        for field in FieldId::ALL {
+            let _ = field.validate(&text, &inputs);
+        }
+    }
+
+    #[test]
+    fn generated_documents_always_parse(
+        cloud in any_cloud(),
+        values in proptest::collection::vec(".{0,80}", FieldId::ALL.len()),
+    ) {
+        let mut inputs = Inputs::new(cloud);
+        for (field, value) in FieldId::ALL.into_iter().zip(values) {
+            inputs.set(field, value);
+        }
+        for path in SetupPath::ALL {
+            for step in &cloud.guide().steps {
+                for artifact in step.artifacts_for(path) {
+                    if let Ok(body) = artifacts::generate(cloud, artifact, &inputs, path) {
+                        if let ArtifactBody::Json(_) = body {
+                            let text = body.to_text();
+                            prop_assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn accepted_aws_values_reach_the_registration_unchanged(
+        org in "org-[A-Za-z0-9-]{1,24}",
+        region in "(us|eu|ap)-(east|west|central|south)-[1-3]",
+        account in "[0-9]{12}",
+        key in "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        role in "[A-Za-z0-9+=,.@_-]{1,64}",
+        name in "[A-Za-z0-9 ]{0,40}[A-Za-z0-9]",
+    ) {
+        let kms = format!("arn:aws:kms:{region}:{account}:key/{key}");
+        let role_arn = format!("arn:aws:iam::{account}:role/{role}");
+        let mut inputs = Inputs::new(Cloud::Aws);
+        inputs.set(FieldId::OrgId, org.clone());
+        inputs.set(FieldId::KmsArn, kms.clone());
+        inputs.set(FieldId::RoleArn, role_arn.clone());
+        inputs.set(FieldId::Name, name.clone());
+        let body = match artifacts::generate(Cloud::Aws, ekm_wizard::guide::ArtifactId::RegistrationBody, &inputs, SetupPath::Api) {
+            Ok(ArtifactBody::Json(body)) => body,
+            other => return Err(TestCaseError::fail(format!("{other:?}"))),
+        };
+        prop_assert_eq!(&body["kms_arn"], &serde_json::Value::String(kms));
+        prop_assert_eq!(&body["role_arn"], &serde_json::Value::String(role_arn));
+        prop_assert_eq!(&body["external_id"], &serde_json::Value::String(org));
+        prop_assert_eq!(&body["name"], &serde_json::Value::String(name.trim().to_string()));
+    }
+
+    #[test]
+    fn accepted_azure_key_names_reach_the_registration_unchanged(
+        org in "org-[A-Za-z0-9]{1,16}",
+        rest in "[A-Za-z0-9-]{1,30}",
+        tenant in "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    ) {
+        let key = format!("{org}--{rest}");
+        let mut inputs = Inputs::new(Cloud::Azure);
+        inputs.set(FieldId::OrgId, org);
+        inputs.set(FieldId::TenantId, tenant.clone());
+        inputs.set(FieldId::VaultUri, "contoso-ekm");
+        inputs.set(FieldId::KeyName, key.clone());
+        let body = match artifacts::generate(Cloud::Azure, ekm_wizard::guide::ArtifactId::RegistrationBody, &inputs, SetupPath::Api) {
+            Ok(ArtifactBody::Json(body)) => body,
+            other => return Err(TestCaseError::fail(format!("{other:?}"))),
+        };
+        prop_assert_eq!(&body["key_name"], &serde_json::Value::String(key));
+        prop_assert_eq!(&body["tenant_id"], &serde_json::Value::String(tenant));
+    }
+
+    #[test]
+    fn readers_and_matchers_never_panic(text in ".{0,2000}") {
+        let _ = ekm_wizard::session::parse(&text);
+        let _ = ekm_wizard::explain::explain(&text);
+        let _ = ekm_wizard::explain::redact(&text);
+        let _ = ekm_wizard::checks::policy::Policy::parse(&text);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.json");
+        std::fs::write(&file, &text).unwrap();
+        let _ = ekm_wizard::render::read_config(&file, Cloud::Aws);
+    }
+
+    #[test]
+    fn any_typed_text_draws_at_any_size(
+        text in ".{0,400}",
+        width in 1u16..220,
+        height in 1u16..70,
+    ) {
+        let mut model = Model::new(StartOptions { width, height, ..Default::default() });
+        model.set_field(FieldId::OrgId, "org-abc");
+        model.screen = Screen::Step(0);
+        update(&mut model, Msg::PasteIntoField(text));
+        update(&mut model, Msg::TerminalResized { width, height });
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal.draw(|frame| view::draw(frame, &model)).unwrap();
+    }
+}
+
+#[test]
+fn a_100_kb_paste_into_a_field_and_into_the_explain_screen_is_handled() {
+    let big = "arn:aws:kms:".repeat(100_000 / 12);
+    let mut model = Model::new(StartOptions {
+        width: 80,
+        height: 24,
+        ..Default::default()
+    });
+    model.set_field(FieldId::OrgId, "org-abc");
+    model.screen = Screen::Step(0);
+    update(&mut model, Msg::PasteIntoField(big.clone()));
+    assert_eq!(model.field_text(FieldId::KmsArn).len(), big.len());
+    update(&mut model, Msg::OpenExplainScreen);
+    update(&mut model, Msg::PasteIntoField(big));
+    for (width, height) in [(80, 24), (20, 5), (200, 60)] {
+        update(&mut model, Msg::TerminalResized { width, height });
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal.draw(|frame| view::draw(frame, &model)).unwrap();
+    }
+}
