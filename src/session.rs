@@ -117,8 +117,10 @@ impl SessionStore {
         let text = serde_json::to_string_pretty(session).map_err(|e| e.to_string())?;
         fs::create_dir_all(&self.dir)
             .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
+        static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let serial = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let temp = self.dir.join(format!(
-            ".session.json.{}.{}.tmp",
+            ".session.json.{}.{serial}.{}.tmp",
             std::process::id(),
             SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -257,5 +259,36 @@ mod tests {
             parse(r#"{"format":1,"cloud":"aws","path":"api","step":1,"inputs":{"admin_key":"x"}}"#)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn concurrent_saves_never_interleave() {
+        let dir = tempfile::tempdir().unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|n| {
+                let store = SessionStore::in_dir(dir.path());
+                std::thread::spawn(move || {
+                    let mut session = sample();
+                    session
+                        .inputs
+                        .set(FieldId::Name, "x".repeat(1000 * (n + 1)));
+                    for _ in 0..50 {
+                        store.save(&session).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        match SessionStore::in_dir(dir.path()).load() {
+            Loaded::Session(session) => {
+                let name = session.inputs.raw(FieldId::Name);
+                assert!(name.len() % 1000 == 0 && name.chars().all(|c| c == 'x'));
+            }
+            other => panic!("{other:?}"),
+        }
+        let leftovers = fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(leftovers, 1, "no temporary file is left");
     }
 }

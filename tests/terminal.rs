@@ -476,3 +476,22 @@ fn checks_run_from_a_step_and_report_what_is_missing() {
     assert_eq!(wizard.exit_code(), 0);
     wizard.assert_restored();
 }
+
+#[test]
+fn a_state_directory_that_cannot_be_written_lets_the_wizard_run_on_and_say_so() {
+    let state = tempfile::tempdir().unwrap();
+    let blocker = state.path().join("not-a-directory");
+    std::fs::write(&blocker, "a file where the state directory should be").unwrap();
+    let unwritable = blocker.join("ekm-wizard");
+    let mut wizard = Wizard::start(&unwritable, &[]);
+    wizard.wait_for("Set up OpenAI Enterprise Key Management");
+    wizard.press(TAB);
+    wizard.press(TAB);
+    wizard.press("org-abc123");
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("Progress will not be saved");
+    wizard.wait_for("1. Create a symmetric KMS key");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+    wizard.assert_restored();
+}
