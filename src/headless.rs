@@ -178,6 +178,16 @@ fn client_for(api: &ApiArgs, key: AdminKey) -> Result<Client, String> {
     Client::new(base, key, Duration::from_secs(api.timeout.max(1))).map_err(|e| e.to_string())
 }
 
+/// The client, where its key came from, and a runtime for a Management API command; or the
+/// exit code (2) of why not, said on stderr. Checked before any connection is made.
+fn api_session(api: &ApiArgs) -> Result<(Client, &'static str, tokio::runtime::Runtime), u8> {
+    ApiBase::resolve(api.api_base.as_deref()).map_err(|err| bad_input(&[err]))?;
+    let (key, source) = admin_key().map_err(|err| bad_input(&[err]))?;
+    let client = client_for(api, key).map_err(|err| bad_input(&[err]))?;
+    let runtime = runtime().ok_or(EXIT_REFUSED)?;
+    Ok((client, source, runtime))
+}
+
 /// An API refusal for people, with the troubleshooting entry when its message matches one.
 fn explain_failure(error: &str) -> String {
     match explain::explain(error) {
@@ -238,19 +248,9 @@ pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>,
     if !yes && !std::io::stdin().is_terminal() {
         return bad_input(&["standard input is not a terminal, so registering needs --yes".into()]);
     }
-    if let Err(err) = ApiBase::resolve(api.api_base.as_deref()) {
-        return bad_input(&[err]);
-    }
-    let (key, source) = match admin_key() {
-        Ok(found) => found,
-        Err(err) => return bad_input(&[err]),
-    };
-    let client = match client_for(api, key) {
-        Ok(client) => client,
-        Err(err) => return bad_input(&[err]),
-    };
-    let Some(runtime) = runtime() else {
-        return EXIT_REFUSED;
+    let (client, source, runtime) = match api_session(api) {
+        Ok(session) => session,
+        Err(code) => return code,
     };
     eprintln!("Admin key from {source}; API at {}.", client.base());
     let plan = match runtime.block_on(register::plan(&client, &body)) {
@@ -365,19 +365,9 @@ pub fn validate(id: &str, api: &ApiArgs, as_json: bool) -> u8 {
             "id: `{id}` is not an external key id; expected extkey_ then letters and digits"
         )]);
     }
-    if let Err(err) = ApiBase::resolve(api.api_base.as_deref()) {
-        return bad_input(&[err]);
-    }
-    let (key, _) = match admin_key() {
-        Ok(found) => found,
-        Err(err) => return bad_input(&[err]),
-    };
-    let client = match client_for(api, key) {
-        Ok(client) => client,
-        Err(err) => return bad_input(&[err]),
-    };
-    let Some(runtime) = runtime() else {
-        return EXIT_REFUSED;
+    let (client, _, runtime) = match api_session(api) {
+        Ok(session) => session,
+        Err(code) => return code,
     };
     let validation = runtime.block_on(register::validate(&client, id));
     if as_json {
