@@ -157,6 +157,81 @@ fn peak_memory_kb(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// Checks against an endpoint that accepts connections and never answers: the checks stay
+/// under way (spinner turning) for their whole timeout, which is what is measured.
+fn cpu_while_checks_run() -> Row {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let state = tempfile::tempdir().unwrap();
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_ekm-wizard"));
+    command.args(["--cloud", "aws", "--org-id", "org-abc123"]);
+    command.env("EKM_WIZARD_STATE_DIR", state.path());
+    command.env("TERM", "xterm-256color");
+    command.env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"));
+    command.env("AWS_ACCESS_KEY_ID", "bench");
+    command.env("AWS_SECRET_ACCESS_KEY", "bench");
+    command.env("AWS_REGION", "us-east-1");
+    command.env("AWS_EC2_METADATA_DISABLED", "true");
+    let child = pair.slave.spawn_command(command).unwrap();
+    drop(pair.slave);
+    let parser = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let sink = Arc::clone(&parser);
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().process(&buffer[..n]);
+        }
+    });
+    let mut pty = Pty {
+        child,
+        writer: pair.master.take_writer().unwrap(),
+        parser,
+        _master: pair.master,
+    };
+    pty.wait_for("1. Create a symmetric KMS key");
+    pty.send(KEY);
+    pty.send("\x1b[6~");
+    pty.send("\x1b[6~");
+    pty.wait_for("3. Create the role");
+    pty.send(ROLE);
+    pty.send("\t");
+    std::thread::sleep(Duration::from_millis(200));
+    pty.send("k");
+    pty.wait_for("checking");
+    let pid = pty.pid();
+    let window = Duration::from_secs(5);
+    let before = cpu_time(pid);
+    std::thread::sleep(window);
+    let used = cpu_time(pid) - before;
+    pty.send("\x11");
+    let _ = pty.child.wait();
+    let share = used.as_secs_f64() / window.as_secs_f64() * 100.0;
+    Row {
+        what: "CPU while checks run (spinner only), 5 s",
+        budget: "< 2%",
+        measured: format!("{share:.2}% ({} ms)", used.as_millis()),
+        holds: share < 2.0,
+    }
+}
+
 fn main() {
     let mut rows = Vec::new();
 
@@ -247,6 +322,8 @@ fn main() {
     pty.send("\x11");
     let _ = pty.child.wait();
 
+    rows.push(cpu_while_checks_run());
+
     println!("\n| what | budget | measured | holds |\n| --- | --- | --- | --- |");
     for row in &rows {
         println!(
@@ -258,6 +335,6 @@ fn main() {
         );
     }
     println!(
-        "\nNot measured here yet: CPU while checks run, and the all-checks fan-out against 200 ms fakes (issue 8)."
+        "\nNot measured here yet: the all-checks fan-out against fakes answering in 200 ms (issue 8)."
     );
 }
