@@ -215,7 +215,7 @@ fn cpu_while_checks_run() -> Row {
     pty.send("\t");
     std::thread::sleep(Duration::from_millis(200));
     pty.send("k");
-    pty.wait_for("checking");
+    pty.wait_for("Checking your AWS setup");
     let pid = pty.pid();
     let window = Duration::from_secs(5);
     let before = cpu_time(pid);
