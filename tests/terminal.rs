@@ -25,6 +25,8 @@ struct Wizard {
     parser: Arc<Mutex<vt100::Parser>>,
     /// Everything the program wrote to the terminal.
     raw: Arc<Mutex<Vec<u8>>>,
+    /// Set when the reader has seen the end of the program's output.
+    drained: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Wizard {
@@ -62,6 +64,8 @@ impl Wizard {
         let sink = Arc::clone(&parser);
         let raw = Arc::new(Mutex::new(Vec::new()));
         let raw_sink = Arc::clone(&raw);
+        let drained = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let done = Arc::clone(&drained);
         std::thread::spawn(move || {
             let mut buffer = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buffer) {
@@ -71,6 +75,7 @@ impl Wizard {
                 raw_sink.lock().unwrap().extend_from_slice(&buffer[..n]);
                 sink.lock().unwrap().process(&buffer[..n]);
             }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
         });
         let writer = pair.master.take_writer().unwrap();
         Wizard {
@@ -79,6 +84,7 @@ impl Wizard {
             writer,
             parser,
             raw,
+            drained,
         }
     }
 
@@ -115,6 +121,13 @@ impl Wizard {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the reader take in the last bytes (the restoring sequences) first.
+                let drain_deadline = Instant::now() + Duration::from_secs(5);
+                while !self.drained.load(std::sync::atomic::Ordering::SeqCst)
+                    && Instant::now() < drain_deadline
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
                 return status.exit_code();
             }
             std::thread::sleep(Duration::from_millis(20));
