@@ -51,6 +51,9 @@ pub struct StartArgs {
     /// https://api.openai.com/v1); https only, except to this machine.
     #[arg(long, value_name = "URL")]
     pub api_base: Option<String>,
+    /// The AWS profile the live checks use (otherwise AWS_PROFILE or the default chain).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -67,6 +67,7 @@ pub fn start(args: StartArgs) -> u8 {
         .map(|s| (s.width, s.height))
         .unwrap_or((80, 24));
     let api_base = Some(crate::openai::ApiBase::resolve(args.api_base.as_deref()));
+    let aws_profile = args.profile.clone();
     let model = Model::new(StartOptions {
         api_base,
         key_from_env: crate::openai::AdminKey::from_env().is_some(),
@@ -81,7 +82,7 @@ pub fn start(args: StartArgs) -> u8 {
         .as_ref()
         .map(|s| s.dir().join("exports"))
         .unwrap_or_else(|| std::env::temp_dir().join("ekm-wizard"));
-    let result = runtime.block_on(run(&mut terminal, model, store, files_dir));
+    let result = runtime.block_on(run(&mut terminal, model, store, files_dir, aws_profile));
     terminal::leave();
     match result {
         Ok(()) => EXIT_OK,
@@ -107,6 +108,8 @@ struct Effects {
     results: mpsc::UnboundedSender<Msg>,
     /// The checks run under way, stopped when a new one starts.
     checks: Option<tokio::task::JoinHandle<()>>,
+    /// `--profile`, for the AWS checks.
+    aws_profile: Option<String>,
 }
 
 /// How long each live check may take.
@@ -213,9 +216,10 @@ impl Effects {
                     previous.abort();
                 }
                 let results = self.results.clone();
+                let profile = self.aws_profile.clone();
                 self.checks = Some(tokio::spawn(async move {
                     let options = crate::checks::aws::AwsOptions {
-                        profile: None,
+                        profile,
                         timeout: CHECK_TIMEOUT,
                     };
                     let report = |result: &crate::checks::CheckResult| {
@@ -282,6 +286,7 @@ async fn run(
     mut model: Model,
     store: Option<SessionStore>,
     files_dir: PathBuf,
+    aws_profile: Option<String>,
 ) -> io::Result<()> {
     let mut events = spawn_terminal_reader();
     let mut terminate = signal(SignalKind::terminate())?;
@@ -294,6 +299,7 @@ async fn run(
         files_dir,
         results: results_sender,
         checks: None,
+        aws_profile,
     };
     let mut batch: VecDeque<Incoming> = VecDeque::new();
     loop {
