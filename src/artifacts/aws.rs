@@ -4,10 +4,7 @@
 use serde_json::{Value, json};
 
 use super::shell::{continued, quote};
-use super::{
-    ArtifactBody, Missing, both, dedup, enterprise_message, not_in_this_guide, presented_id,
-    registration_commands, three,
-};
+use super::{ArtifactBody, Handover, Missing, both, dedup, not_in_this_guide, presented_id, three};
 use crate::guide::validate::{self, FieldError, KmsArn, RoleArn};
 use crate::guide::{ArtifactId, Cloud, FieldId, Inputs, SetupPath};
 use crate::identities::{AWS_KMS_ACTIONS, AWS_PRINCIPAL_ARN};
@@ -213,6 +210,15 @@ fn registration(inputs: &Inputs, path: SetupPath) -> Result<Registration, Missin
     })
 }
 
+/// The hand-over documents: what a ChatGPT Enterprise customer sends, and the registration body.
+pub fn handover(inputs: &Inputs, path: SetupPath) -> Result<Handover, Missing> {
+    let r = registration(inputs, path)?;
+    Ok(Handover {
+        details: enterprise_details(&r.role, &r.key),
+        body: registration_body(&r.name, &r.role, &r.key, &r.external_id),
+    })
+}
+
 /// Generates one AWS block.
 pub fn generate(
     artifact: ArtifactId,
@@ -243,30 +249,6 @@ pub fn generate(
         ArtifactId::KeyPolicyStatement => Json(key_policy_statement(&role(inputs).map_err(one)?)),
         ArtifactId::KeyRestrictionCommands => {
             Text(key_restriction_commands(&policy_key(inputs).map_err(one)?))
-        }
-        ArtifactId::EnterpriseDetails => {
-            let r = registration(inputs, path)?;
-            Json(enterprise_details(&r.role, &r.key))
-        }
-        ArtifactId::EnterpriseMessage => {
-            let r = registration(inputs, path)?;
-            let org = inputs.validated(FieldId::OrgId).map_err(one)?;
-            Text(enterprise_message(
-                &org,
-                Cloud::Aws,
-                &enterprise_details(&r.role, &r.key),
-            ))
-        }
-        ArtifactId::RegistrationBody => {
-            let r = registration(inputs, path)?;
-            Json(registration_body(&r.name, &r.role, &r.key, &r.external_id))
-        }
-        ArtifactId::RegistrationCommands => {
-            let r = registration(inputs, path)?;
-            Text(registration_commands(
-                &registration_body(&r.name, &r.role, &r.key, &r.external_id),
-                inputs,
-            ))
         }
         other => not_in_this_guide(Cloud::Aws, other),
     })
@@ -311,6 +293,15 @@ pub fn step_notes(step_id: &str, inputs: &Inputs) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every block as the wizard generates it, hand-over blocks included.
+    fn generate(
+        artifact: ArtifactId,
+        inputs: &Inputs,
+        path: SetupPath,
+    ) -> Result<ArtifactBody, Missing> {
+        crate::artifacts::generate(Cloud::Aws, artifact, inputs, path)
+    }
 
     const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
     const ROLE: &str = "arn:aws:iam::111122223333:role/openai-ekm";

@@ -5,10 +5,7 @@
 use serde_json::{Value, json};
 
 use super::shell::{continued, quote};
-use super::{
-    ArtifactBody, Missing, both, dedup, enterprise_message, not_in_this_guide,
-    registration_commands, three,
-};
+use super::{ArtifactBody, Handover, Missing, both, dedup, not_in_this_guide, three};
 use crate::guide::validate;
 use crate::guide::{ArtifactId, Cloud, FieldError, FieldId, Inputs, SetupPath};
 use crate::identities::AZURE_APP_ID;
@@ -243,6 +240,15 @@ fn registration(inputs: &Inputs) -> Result<Registration, Missing> {
     })
 }
 
+/// The hand-over documents: what a ChatGPT Enterprise customer sends, and the registration body.
+pub fn handover(inputs: &Inputs, _path: SetupPath) -> Result<Handover, Missing> {
+    let r = registration(inputs)?;
+    Ok(Handover {
+        details: enterprise_details(&r.tenant, &r.vault_uri, &r.key_name),
+        body: registration_body(&r.name, &r.tenant, &r.vault_uri, &r.key_name),
+    })
+}
+
 /// Generates one Azure block. Azure has no id to present: the path changes only the hand-over.
 pub fn generate(
     artifact: ArtifactId,
@@ -282,35 +288,6 @@ pub fn generate(
             }
         }
         ArtifactId::VaultHardeningCommands => Text(vault_hardening_commands(&key_place(inputs)?)),
-        ArtifactId::EnterpriseDetails => {
-            let r = registration(inputs)?;
-            Json(enterprise_details(&r.tenant, &r.vault_uri, &r.key_name))
-        }
-        ArtifactId::EnterpriseMessage => {
-            let r = registration(inputs)?;
-            let org = inputs.validated(FieldId::OrgId).map_err(one)?;
-            Text(enterprise_message(
-                &org,
-                Cloud::Azure,
-                &enterprise_details(&r.tenant, &r.vault_uri, &r.key_name),
-            ))
-        }
-        ArtifactId::RegistrationBody => {
-            let r = registration(inputs)?;
-            Json(registration_body(
-                &r.name,
-                &r.tenant,
-                &r.vault_uri,
-                &r.key_name,
-            ))
-        }
-        ArtifactId::RegistrationCommands => {
-            let r = registration(inputs)?;
-            Text(registration_commands(
-                &registration_body(&r.name, &r.tenant, &r.vault_uri, &r.key_name),
-                inputs,
-            ))
-        }
         other => not_in_this_guide(Cloud::Azure, other),
     })
 }
@@ -318,6 +295,15 @@ pub fn generate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every block as the wizard generates it, hand-over blocks included.
+    fn generate(
+        artifact: ArtifactId,
+        inputs: &Inputs,
+        path: SetupPath,
+    ) -> Result<ArtifactBody, Missing> {
+        crate::artifacts::generate(Cloud::Azure, artifact, inputs, path)
+    }
 
     const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
     const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";

@@ -5,10 +5,7 @@
 use serde_json::{Value, json};
 
 use super::shell::{continued, quote};
-use super::{
-    ArtifactBody, Missing, both, dedup, enterprise_message, not_in_this_guide, presented_id,
-    registration_commands, three,
-};
+use super::{ArtifactBody, Handover, Missing, both, dedup, not_in_this_guide, presented_id, three};
 use crate::guide::{ArtifactId, Cloud, FieldError, FieldId, Inputs, SetupPath};
 use crate::identities::{GCP_SUBJECT_ID, GCP_TOKEN_ISSUER};
 
@@ -295,6 +292,15 @@ fn registration(inputs: &Inputs, path: SetupPath) -> Result<Registration, Missin
     }
 }
 
+/// The hand-over documents: what a ChatGPT Enterprise customer sends, and the registration body.
+pub fn handover(inputs: &Inputs, path: SetupPath) -> Result<Handover, Missing> {
+    let r = registration(inputs, path)?;
+    Ok(Handover {
+        details: enterprise_details(&r.federation, &r.key),
+        body: registration_body(&r.name, &r.federation, &r.audience, &r.key),
+    })
+}
+
 /// Generates one Google Cloud block.
 pub fn generate(
     artifact: ArtifactId,
@@ -352,35 +358,6 @@ pub fn generate(
             Text(grant_commands(&key, &principal(&federation), &role_id))
         }
         ArtifactId::RotationCommands => Text(rotation_commands(&key_location(inputs)?)),
-        ArtifactId::EnterpriseDetails => {
-            let r = registration(inputs, path)?;
-            Json(enterprise_details(&r.federation, &r.key))
-        }
-        ArtifactId::EnterpriseMessage => {
-            let r = registration(inputs, path)?;
-            let org = inputs.validated(FieldId::OrgId).map_err(one)?;
-            Text(enterprise_message(
-                &org,
-                Cloud::Gcp,
-                &enterprise_details(&r.federation, &r.key),
-            ))
-        }
-        ArtifactId::RegistrationBody => {
-            let r = registration(inputs, path)?;
-            Json(registration_body(
-                &r.name,
-                &r.federation,
-                &r.audience,
-                &r.key,
-            ))
-        }
-        ArtifactId::RegistrationCommands => {
-            let r = registration(inputs, path)?;
-            Text(registration_commands(
-                &registration_body(&r.name, &r.federation, &r.audience, &r.key),
-                inputs,
-            ))
-        }
         other => not_in_this_guide(Cloud::Gcp, other),
     })
 }
@@ -388,6 +365,15 @@ pub fn generate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every block as the wizard generates it, hand-over blocks included.
+    fn generate(
+        artifact: ArtifactId,
+        inputs: &Inputs,
+        path: SetupPath,
+    ) -> Result<ArtifactBody, Missing> {
+        crate::artifacts::generate(Cloud::Gcp, artifact, inputs, path)
+    }
 
     fn inputs() -> Inputs {
         let mut inputs = Inputs::new(Cloud::Gcp);

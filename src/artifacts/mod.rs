@@ -58,11 +58,43 @@ pub fn generate(
     inputs: &Inputs,
     path: SetupPath,
 ) -> Result<ArtifactBody, Missing> {
+    use ArtifactId::{
+        EnterpriseDetails, EnterpriseMessage, RegistrationBody, RegistrationCommands,
+    };
+    if matches!(
+        artifact,
+        EnterpriseDetails | EnterpriseMessage | RegistrationBody | RegistrationCommands
+    ) {
+        let handover = match cloud {
+            Cloud::Aws => aws::handover(inputs, path),
+            Cloud::Gcp => gcp::handover(inputs, path),
+            Cloud::Azure => azure::handover(inputs, path),
+        }?;
+        return Ok(match artifact {
+            EnterpriseDetails => ArtifactBody::Json(handover.details),
+            RegistrationBody => ArtifactBody::Json(handover.body),
+            RegistrationCommands => {
+                ArtifactBody::Text(registration_commands(&handover.body, inputs))
+            }
+            _ => {
+                let org = inputs
+                    .validated(crate::guide::FieldId::OrgId)
+                    .map_err(|e| vec![e])?;
+                ArtifactBody::Text(enterprise_message(&org, cloud, &handover.details))
+            }
+        });
+    }
     match cloud {
         Cloud::Aws => aws::generate(artifact, inputs, path),
         Cloud::Gcp => gcp::generate(artifact, inputs, path),
         Cloud::Azure => azure::generate(artifact, inputs, path),
     }
+}
+
+/// What every cloud hands over: the details for the OpenAI contact and the registration body.
+pub struct Handover {
+    pub details: Value,
+    pub body: Value,
 }
 
 /// Whether a block matters given what was recorded (the AWS alias look-up only for an alias).
