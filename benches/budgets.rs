@@ -72,6 +72,10 @@ struct Pty {
 
 impl Pty {
     fn start(state: &Path) -> (Pty, Instant) {
+        Self::start_with(state, &[], &[])
+    }
+
+    fn start_with(state: &Path, args: &[&str], env: &[(&str, String)]) -> (Pty, Instant) {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: 24,
@@ -84,6 +88,10 @@ impl Pty {
         command.env("EKM_WIZARD_STATE_DIR", state);
         command.env("TERM", "xterm-256color");
         command.env("EKM_WIZARD_CLIPBOARD", "file");
+        command.args(args);
+        for (name, value) in env {
+            command.env(name, value);
+        }
         let started = Instant::now();
         let child = pair.slave.spawn_command(command).unwrap();
         drop(pair.slave);
@@ -169,43 +177,18 @@ fn cpu_while_checks_run() -> Row {
         }
     });
     let state = tempfile::tempdir().unwrap();
-    let pair = native_pty_system()
-        .openpty(PtySize {
-            rows: 24,
-            cols: 80,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_ekm-wizard"));
-    command.args(["--cloud", "aws", "--org-id", "org-abc123"]);
-    command.env("EKM_WIZARD_STATE_DIR", state.path());
-    command.env("TERM", "xterm-256color");
-    command.env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"));
-    command.env("AWS_ACCESS_KEY_ID", "bench");
-    command.env("AWS_SECRET_ACCESS_KEY", "bench");
-    command.env("AWS_REGION", "us-east-1");
-    command.env("AWS_EC2_METADATA_DISABLED", "true");
-    let child = pair.slave.spawn_command(command).unwrap();
-    drop(pair.slave);
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let sink = Arc::clone(&parser);
-    std::thread::spawn(move || {
-        let mut buffer = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buffer) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().process(&buffer[..n]);
-        }
-    });
-    let mut pty = Pty {
-        child,
-        writer: pair.master.take_writer().unwrap(),
-        parser,
-        _master: pair.master,
-    };
+    let env = [
+        ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}")),
+        ("AWS_ACCESS_KEY_ID", "bench".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "bench".to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+    ];
+    let (mut pty, _) = Pty::start_with(
+        state.path(),
+        &["--cloud", "aws", "--org-id", "org-abc123"],
+        &env,
+    );
     pty.wait_for("1. Create a symmetric KMS key");
     pty.send(KEY);
     pty.send("\x1b[6~");
