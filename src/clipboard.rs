@@ -127,10 +127,6 @@ impl Clipboard {
         }
     }
 
-    pub fn files_dir(&self) -> &Path {
-        &self.files_dir
-    }
-
     /// Copies `text`, trying each way in turn; `terminal` receives the OSC 52 sequence and
     /// `file_name` names the file written when nothing else works.
     pub fn copy(

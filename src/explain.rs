@@ -102,10 +102,6 @@ impl Knowledge {
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
         self.entries.iter().map(|(entry, _)| entry)
     }
-
-    pub fn entry(&self, id: &str) -> Option<&Entry> {
-        self.entries().find(|e| e.id == id)
-    }
 }
 
 /// A matched error: the entry, and the variable parts found in the text.

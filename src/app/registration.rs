@@ -92,17 +92,6 @@ pub struct RegistrationPane {
 }
 
 impl RegistrationPane {
-    /// Where the key comes from, for the screen (never the key itself).
-    pub fn key_source(&self) -> Option<&'static str> {
-        if self.key_from_env {
-            Some("from OPENAI_ADMIN_KEY")
-        } else if !self.typed_key.is_empty() {
-            Some("typed (hidden)")
-        } else {
-            None
-        }
-    }
-
     pub fn base_text(&self) -> String {
         match &self.api_base {
             Some(Ok(base)) => base.to_string(),

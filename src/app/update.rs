@@ -807,16 +807,15 @@ fn checks_finished(model: &mut Model, outcome: Result<(), String>) {
                     ),
                 )
             });
-            for failed in model
+            let failures: Vec<String> = model
                 .checks
                 .results
                 .iter()
                 .filter(|r| r.status == CheckStatus::Fail)
-            {
-                let text = format!("{}: {}", failed.title, failed.detail);
-                if !model.recent_errors.contains(&text) {
-                    model.recent_errors.push(text);
-                }
+                .map(|r| format!("{}: {}", r.title, r.detail))
+                .collect();
+            for failure in failures {
+                model.remember_error(&failure);
             }
         }
         Err(err) => {

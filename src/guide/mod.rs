@@ -206,11 +206,6 @@ impl FieldId {
         FieldId::ALL.into_iter().find(|f| f.key() == key)
     }
 
-    /// The command-line flag for the field: `--kms-arn`.
-    pub fn flag(self) -> String {
-        format!("--{}", self.key().replace('_', "-"))
-    }
-
     /// The form the field expects, with an example, for error messages.
     pub fn expected_form(self) -> &'static str {
         match self {
@@ -341,11 +336,6 @@ impl Inputs {
 
     pub fn set(&mut self, field: FieldId, value: impl Into<String>) {
         self.values.insert(field, value.into());
-    }
-
-    /// The fields that hold something.
-    pub fn iter(&self) -> impl Iterator<Item = (FieldId, &str)> {
-        self.values.iter().map(|(f, v)| (*f, v.as_str()))
     }
 
     /// The value to validate: what was typed, or the field's default when nothing was.

@@ -248,12 +248,6 @@ impl Client {
         })
     }
 
-    /// Shortens the pause between retries (tests).
-    pub fn with_backoff(mut self, backoff: Duration) -> Self {
-        self.backoff = backoff;
-        self
-    }
-
     pub fn base(&self) -> &ApiBase {
         &self.base
     }
