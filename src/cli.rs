@@ -74,6 +74,10 @@ pub enum Command {
         /// The AWS profile to use (otherwise AWS_PROFILE or the default chain).
         #[arg(long, global = true)]
         profile: Option<String>,
+        /// Azure: create OpenAI's service principal in the tenant first, when it is missing
+        /// (the guide's step 1). Giving the flag is the confirmation.
+        #[arg(long, global = true)]
+        create_service_principal: bool,
     },
     /// Register the key with OpenAI's Management API (API path), create the EKM project and
     /// validate. The admin key comes from OPENAI_ADMIN_KEY or a masked prompt.
@@ -322,7 +326,15 @@ pub fn main() -> ExitCode {
             values,
             timeout,
             profile,
-        }) => ExitCode::from(crate::headless::check(&values, timeout, profile)),
+            create_service_principal,
+        }) => ExitCode::from(crate::headless::check(
+            &values,
+            &crate::headless::CheckRequest {
+                timeout,
+                profile,
+                create_service_principal,
+            },
+        )),
         Some(Command::Register {
             values,
             api,

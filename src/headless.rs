@@ -385,36 +385,88 @@ pub fn validate(id: &str, api: &ApiArgs, as_json: bool) -> u8 {
     }
 }
 
-/// `ekm-wizard check <cloud> … [--json] [--timeout S] [--profile P]`.
-pub fn check(values: &CloudValues, timeout: u64, profile: Option<String>) -> u8 {
-    use crate::checks::aws::{AwsOptions, AwsTarget};
-    use crate::checks::{CheckResult, CheckStatus};
+/// What `check` was asked for beyond the recorded values.
+#[derive(Debug, Clone, Default)]
+pub struct CheckRequest {
+    /// Seconds each check may take.
+    pub timeout: u64,
+    pub profile: Option<String>,
+    /// Azure: create OpenAI's service principal first.
+    pub create_service_principal: bool,
+}
+
+/// `ekm-wizard check <cloud> … [--json] [--timeout S] [--profile P] [--create-service-principal]`.
+pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
+    use crate::checks::{CheckOptions, CheckResult, CheckStatus, Target};
     let cloud = values.cloud();
     let as_json = values.common().json;
-    if cloud != crate::guide::Cloud::Aws {
+    if request.create_service_principal && cloud != crate::guide::Cloud::Azure {
         return bad_input(&[format!(
-            "check {}: live checks for {} are not in this version; `check aws` is",
-            cloud.key(),
-            cloud.display_name()
+            "--create-service-principal: only `check azure` creates a service principal, not `check {}`",
+            cloud.key()
         )]);
     }
     let inputs = match render::inputs_from(values) {
         Ok(inputs) => inputs,
         Err(problems) => return bad_input(&problems),
     };
-    let target = match AwsTarget::from_inputs(&inputs, values.common().path) {
+    let target = match Target::from_inputs(cloud, &inputs, values.common().path) {
         Ok(target) => target,
         Err(errors) => return bad_input(&errors.iter().map(|e| e.to_string()).collect::<Vec<_>>()),
     };
-    let options = AwsOptions {
-        profile,
-        timeout: Duration::from_secs(timeout.max(1)),
+    let options = CheckOptions {
+        aws_profile: request.profile.clone(),
+        timeout: Duration::from_secs(request.timeout.max(1)),
     };
     let Some(runtime) = runtime() else {
         return EXIT_REFUSED;
     };
+    let mut created = None;
+    if let (true, Target::Azure(azure)) = (request.create_service_principal, &target) {
+        use crate::checks::azure::{
+            AzureOptions, ServicePrincipalCreation, create_service_principal,
+        };
+        let azure_options = AzureOptions {
+            timeout: options.timeout,
+        };
+        match runtime.block_on(create_service_principal(azure, &azure_options)) {
+            Ok(outcome) => {
+                if !as_json {
+                    eprintln!("{outcome}");
+                }
+                let refused = matches!(outcome, ServicePrincipalCreation::Refused(_));
+                created = Some(json!({
+                    "outcome": match &outcome {
+                        ServicePrincipalCreation::Created { .. } => "created",
+                        ServicePrincipalCreation::AlreadyThere => "already-there",
+                        ServicePrincipalCreation::Refused(_) => "refused",
+                    },
+                    "message": outcome.to_string(),
+                }));
+                if refused && as_json {
+                    println!(
+                        "{:#}",
+                        json!({"ok": false, "service_principal": created, "checks": []})
+                    );
+                }
+                if refused {
+                    return EXIT_REFUSED;
+                }
+            }
+            Err(cannot) => {
+                if as_json {
+                    println!(
+                        "{:#}",
+                        json!({"ok": false, "error": cannot.0, "checks": []})
+                    );
+                }
+                eprintln!("error: {cannot}");
+                return EXIT_REFUSED;
+            }
+        }
+    }
     let results: Vec<CheckResult> =
-        match runtime.block_on(crate::checks::aws::run(&target, &options, &|_| {})) {
+        match runtime.block_on(crate::checks::run(&target, &options, &|_| {})) {
             Ok(results) => results,
             Err(cannot) => {
                 if as_json {
@@ -429,7 +481,11 @@ pub fn check(values: &CloudValues, timeout: u64, profile: Option<String>) -> u8 
         };
     let ok = results.iter().all(|r| r.status != CheckStatus::Fail);
     if as_json {
-        println!("{:#}", json!({"ok": ok, "checks": results}));
+        let mut report = json!({"ok": ok, "checks": results});
+        if let Some(created) = created {
+            report["service_principal"] = created;
+        }
+        println!("{report:#}");
     } else {
         let guide = cloud.guide();
         for result in &results {

@@ -698,7 +698,7 @@ fn checks_report_as_they_finish_and_a_new_run_drops_the_old_one() {
     let mut model = at_the_last_step();
     let effects = update(&mut model, Msg::RunChecks);
     let [
-        Effect::RunAwsChecks {
+        Effect::RunChecks {
             generation: first,
             target,
         },
@@ -706,12 +706,15 @@ fn checks_report_as_they_finish_and_a_new_run_drops_the_old_one() {
     else {
         panic!("{effects:?}")
     };
+    let ekm_wizard::checks::Target::Aws(target) = target else {
+        panic!("{target:?}")
+    };
     assert_eq!(target.external_id, "org-abc123");
     let first = *first;
     assert!(model.busy(), "the spinner turns while checks run");
     let effects = update(&mut model, Msg::RunChecks);
     let [
-        Effect::RunAwsChecks {
+        Effect::RunChecks {
             generation: second, ..
         },
     ] = &effects[..]
@@ -774,7 +777,7 @@ fn f_goes_to_the_step_of_the_first_failed_check() {
     update(&mut model, Msg::GoToStepToFix);
     assert_eq!(model.screen, Screen::Step(4), "nothing failed yet");
     let effects = update(&mut model, Msg::RunChecks);
-    let [Effect::RunAwsChecks { generation, .. }] = &effects[..] else {
+    let [Effect::RunChecks { generation, .. }] = &effects[..] else {
         panic!()
     };
     let generation = *generation;

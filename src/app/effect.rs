@@ -55,10 +55,14 @@ pub enum Effect {
         key: KeyRef,
         key_id: String,
     },
-    /// Run the AWS checks; each result comes back as soon as it is known.
-    RunAwsChecks {
+    /// Run the cloud's live checks; each result comes back as soon as it is known.
+    RunChecks {
         generation: u64,
-        target: crate::checks::aws::AwsTarget,
+        target: crate::checks::Target,
+    },
+    /// Create OpenAI's service principal in the Azure tenant (after the admin confirmed).
+    CreateServicePrincipal {
+        target: crate::checks::azure::AzureTarget,
     },
     /// Save progress (never a secret).
     SaveProgress(Session),

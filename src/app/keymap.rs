@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::model::{Focusable, Model, Screen};
+use super::model::{Focusable, Model, Screen, ServicePrincipalOffer};
 use super::msg::Msg;
 
 /// The message a key stands for here, if any.
@@ -32,6 +32,12 @@ pub fn message_for_key(model: &Model, key: KeyEvent) -> Option<Msg> {
             KeyCode::PageUp => Some(Msg::ScrollContent(-5)),
             _ => Some(Msg::EditField(key.into())),
         };
+    }
+    if model.service_principal == ServicePrincipalOffer::Asking {
+        return Some(match key.code {
+            KeyCode::Char('y') if !ctrl => Msg::CreateServicePrincipal,
+            _ => Msg::DeclineServicePrincipal,
+        });
     }
     if model.screen == Screen::ResumeOffer {
         return match key.code {
@@ -63,6 +69,7 @@ pub fn message_for_key(model: &Model, key: KeyEvent) -> Option<Msg> {
         KeyCode::Char('e') if !ctrl => Some(Msg::ExportSupportBundle),
         KeyCode::Char('k') if !ctrl => Some(Msg::RunChecks),
         KeyCode::Char('f') if !ctrl => Some(Msg::GoToStepToFix),
+        KeyCode::Char('s') if !ctrl => Some(Msg::OfferServicePrincipal),
         KeyCode::Home => Some(Msg::ScrollContent(i32::MIN / 2)),
         KeyCode::End => Some(Msg::ScrollContent(i32::MAX / 2)),
         _ => None,

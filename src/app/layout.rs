@@ -626,9 +626,7 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
         });
         out.blank();
     }
-    if model.cloud == crate::guide::Cloud::Aws {
-        check_lines(model, &step.id, width, out);
-    }
+    check_lines(model, &step.id, width, out);
     if model.registers_here() {
         registration_lines(model, width, out);
     }
@@ -636,6 +634,7 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
 
 /// The live checks that prove this step (every check on the last step).
 fn check_lines(model: &Model, step_id: &str, width: usize, out: &mut Content) {
+    use super::model::ServicePrincipalOffer;
     use crate::checks::CheckStatus;
     let theme = model.theme;
     let last = model.current_step().map(|(i, _)| i + 1) == Some(model.guide().steps.len());
@@ -660,7 +659,15 @@ fn check_lines(model: &Model, step_id: &str, width: usize, out: &mut Content) {
     if let Some(err) = &checks.error {
         out.text(&format!("✗ {err}"), width, 0, theme.error());
     } else if shown.is_empty() && !checks.running {
-        out.text("k checks this with your own AWS credentials (read-only, plus one encrypt and decrypt).", width, 0, theme.dim());
+        out.text(
+            &format!(
+                "k checks this with your own {} credentials (read-only, plus one encrypt and decrypt).",
+                model.cloud.display_name()
+            ),
+            width,
+            0,
+            theme.dim(),
+        );
     }
     for result in shown {
         let style = match result.status {
@@ -700,6 +707,30 @@ fn check_lines(model: &Model, step_id: &str, width: usize, out: &mut Content) {
                 );
             }
         }
+    }
+    let principal_missing = checks
+        .results
+        .iter()
+        .any(|r| r.id == "service-principal" && r.status == CheckStatus::Fail);
+    match model.service_principal {
+        ServicePrincipalOffer::Asking => out.text(
+            "Create OpenAI's service principal in your tenant now? y creates it, any other key cancels.",
+            width,
+            0,
+            theme.warning(),
+        ),
+        ServicePrincipalOffer::Creating => {
+            out.text("Creating OpenAI's service principal…", width, 0, theme.dim())
+        }
+        ServicePrincipalOffer::Idle if principal_missing && (last || step_id == "service-principal") => {
+            out.text(
+                "s creates OpenAI's service principal for you (asks first).",
+                width,
+                0,
+                theme.dim(),
+            )
+        }
+        ServicePrincipalOffer::Idle => {}
     }
     if checks.running {
         let spinner = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"][model.spinner % 10];

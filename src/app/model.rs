@@ -138,6 +138,17 @@ pub struct ChecksState {
     pub error: Option<String>,
 }
 
+/// Where the offer to create OpenAI's Azure service principal stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ServicePrincipalOffer {
+    #[default]
+    Idle,
+    /// Waiting for the admin's yes.
+    Asking,
+    /// Graph was asked; waiting for its answer.
+    Creating,
+}
+
 /// How many errors of this run the support bundle keeps.
 pub const RECENT_ERRORS_KEPT: usize = 10;
 
@@ -176,6 +187,7 @@ pub struct Model {
     /// Turns while something runs.
     pub spinner: usize,
     pub checks: ChecksState,
+    pub service_principal: ServicePrincipalOffer,
 }
 
 impl Model {
@@ -214,6 +226,7 @@ impl Model {
             project_id: None,
             spinner: 0,
             checks: ChecksState::default(),
+            service_principal: ServicePrincipalOffer::Idle,
         };
         let args = options.args;
         let flags_given = args.cloud.is_some() || args.org_id.is_some();
@@ -395,7 +408,9 @@ impl Model {
 
     /// Whether something is running (the spinner turns only then).
     pub fn busy(&self) -> bool {
-        self.registration.phase.busy() || self.checks.running
+        self.registration.phase.busy()
+            || self.checks.running
+            || self.service_principal == ServicePrincipalOffer::Creating
     }
 
     /// The field with focus, if a text field has it.

@@ -95,6 +95,14 @@ pub enum Msg {
         generation: u64,
         outcome: Result<(), String>,
     },
+    /// Offer to create OpenAI's Azure service principal (asks before doing anything).
+    OfferServicePrincipal,
+    /// The admin said yes: create it.
+    CreateServicePrincipal,
+    /// The admin said no.
+    DeclineServicePrincipal,
+    /// Graph answered the creation (what it said), or it could not be asked (why).
+    ServicePrincipalFinished(Result<String, String>),
     /// Time for the spinner's next frame (sent only while something runs).
     SpinnerTick,
     /// Save progress and leave.

@@ -211,15 +211,15 @@ impl Effects {
     fn perform(&mut self, effect: Effect) -> Option<Vec<Msg>> {
         Some(match effect {
             Effect::Exit => return None,
-            Effect::RunAwsChecks { generation, target } => {
+            Effect::RunChecks { generation, target } => {
                 if let Some(previous) = self.checks.take() {
                     previous.abort();
                 }
                 let results = self.results.clone();
                 let profile = self.aws_profile.clone();
                 self.checks = Some(tokio::spawn(async move {
-                    let options = crate::checks::aws::AwsOptions {
-                        profile,
+                    let options = crate::checks::CheckOptions {
+                        aws_profile: profile,
                         timeout: CHECK_TIMEOUT,
                     };
                     let report = |result: &crate::checks::CheckResult| {
@@ -228,7 +228,7 @@ impl Effects {
                             result: result.clone(),
                         });
                     };
-                    let outcome = crate::checks::aws::run(&target, &options, &report)
+                    let outcome = crate::checks::run(&target, &options, &report)
                         .await
                         .map(|_| ())
                         .map_err(|e| e.to_string());
@@ -237,6 +237,25 @@ impl Effects {
                         outcome,
                     });
                 }));
+                Vec::new()
+            }
+            Effect::CreateServicePrincipal { target } => {
+                let results = self.results.clone();
+                tokio::spawn(async move {
+                    let options = crate::checks::azure::AzureOptions {
+                        timeout: CHECK_TIMEOUT,
+                    };
+                    let outcome =
+                        crate::checks::azure::create_service_principal(&target, &options).await;
+                    let msg = Msg::ServicePrincipalFinished(match outcome {
+                        Ok(crate::checks::azure::ServicePrincipalCreation::Refused(why)) => {
+                            Err(why)
+                        }
+                        Ok(done) => Ok(done.to_string()),
+                        Err(cannot) => Err(cannot.0),
+                    });
+                    let _ = results.send(msg);
+                });
                 Vec::new()
             }
             api @ (Effect::PlanRegistration { .. }

@@ -6,7 +6,10 @@ use ratatui_textarea::{Input, Key};
 use super::effect::Effect;
 use super::effect::KeyRef;
 use super::layout;
-use super::model::{Choice, ExplainPane, Focusable, Model, Saving, Screen, Status, StatusKind};
+use super::model::{
+    Choice, ExplainPane, Focusable, Model, Saving, Screen, ServicePrincipalOffer, Status,
+    StatusKind,
+};
 use super::msg::{Msg, Registered};
 use super::registration::Phase;
 use crate::artifacts;
@@ -141,6 +144,27 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::RunChecks => run_checks(model),
+        Msg::OfferServicePrincipal => offer_service_principal(model),
+        Msg::CreateServicePrincipal => create_service_principal(model),
+        Msg::DeclineServicePrincipal => {
+            model.service_principal = ServicePrincipalOffer::Idle;
+            model.status = Some(status(StatusKind::Info, "Nothing was created.".into()));
+            Vec::new()
+        }
+        Msg::ServicePrincipalFinished(outcome) => {
+            model.service_principal = ServicePrincipalOffer::Idle;
+            model.status = Some(match outcome {
+                Ok(said) => status(
+                    StatusKind::Success,
+                    format!("{said} Press k to check again."),
+                ),
+                Err(why) => {
+                    model.remember_error(&why);
+                    status(StatusKind::Error, why)
+                }
+            });
+            Vec::new()
+        }
         Msg::GoToStepToFix => go_to_step_to_fix(model),
         Msg::CheckReported { generation, result } => {
             if generation == model.checks.generation {
@@ -740,17 +764,8 @@ fn validation_finished(model: &mut Model, outcome: Result<(), String>) {
 }
 
 fn run_checks(model: &mut Model) -> Vec<Effect> {
-    if model.cloud != Cloud::Aws {
-        model.status = Some(status(
-            StatusKind::Info,
-            format!(
-                "Live checks for {} are not in this version yet; the AWS path has them.",
-                model.cloud.display_name()
-            ),
-        ));
-        return Vec::new();
-    }
-    let target = match crate::checks::aws::AwsTarget::from_inputs(&model.inputs(), model.path) {
+    let target = match crate::checks::Target::from_inputs(model.cloud, &model.inputs(), model.path)
+    {
         Ok(target) => target,
         Err(errors) => {
             let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
@@ -768,12 +783,62 @@ fn run_checks(model: &mut Model) -> Vec<Effect> {
     model.checks.error = None;
     model.status = Some(status(
         StatusKind::Info,
-        "Checking your AWS setup with your credentials…".into(),
+        format!(
+            "Checking your {} setup with your credentials…",
+            model.cloud.display_name()
+        ),
     ));
-    vec![Effect::RunAwsChecks {
+    vec![Effect::RunChecks {
         generation: model.checks.generation,
         target,
     }]
+}
+
+/// `s`: on Azure, ask before creating OpenAI's service principal (the guide's first step).
+fn offer_service_principal(model: &mut Model) -> Vec<Effect> {
+    if model.cloud != Cloud::Azure {
+        model.status = Some(status(
+            StatusKind::Info,
+            "s creates OpenAI's service principal: it is an Azure step.".into(),
+        ));
+        return Vec::new();
+    }
+    if model.service_principal != ServicePrincipalOffer::Idle {
+        return Vec::new();
+    }
+    if let Err(errors) = crate::checks::azure::AzureTarget::from_inputs(&model.inputs(), model.path)
+    {
+        let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
+        model.status = Some(status(
+            StatusKind::Error,
+            format!("Creating the service principal needs every value recorded first: {first}"),
+        ));
+        return Vec::new();
+    }
+    model.service_principal = ServicePrincipalOffer::Asking;
+    model.status = Some(status(
+        StatusKind::Info,
+        format!(
+            "Create OpenAI's service principal (app {}) in tenant {}? y creates it, any other key cancels.",
+            crate::identities::AZURE_APP_ID,
+            model.inputs().effective(FieldId::TenantId)
+        ),
+    ));
+    Vec::new()
+}
+
+fn create_service_principal(model: &mut Model) -> Vec<Effect> {
+    let Ok(target) = crate::checks::azure::AzureTarget::from_inputs(&model.inputs(), model.path)
+    else {
+        model.service_principal = ServicePrincipalOffer::Idle;
+        return Vec::new();
+    };
+    model.service_principal = ServicePrincipalOffer::Creating;
+    model.status = Some(status(
+        StatusKind::Info,
+        "Asking Microsoft Graph to create OpenAI's service principal…".into(),
+    ));
+    vec![Effect::CreateServicePrincipal { target }]
 }
 
 fn checks_finished(model: &mut Model, outcome: Result<(), String>) {

@@ -57,6 +57,7 @@ fn cli_role_definition(role_name: &str, subscription: &str) -> Value {
 }
 
 /// Where the key lives, as recorded.
+#[derive(Debug, Clone, PartialEq)]
 pub struct KeyPlace {
     pub subscription: String,
     pub resource_group: String,
@@ -86,7 +87,7 @@ fn vault_and_key(inputs: &Inputs) -> Result<(String, String), Missing> {
     both(vault, inputs.validated(FieldId::KeyName))
 }
 
-fn key_place(inputs: &Inputs) -> Result<KeyPlace, Missing> {
+pub(crate) fn key_place(inputs: &Inputs) -> Result<KeyPlace, Missing> {
     let ((subscription, resource_group), vault_and_key) = match (
         both(
             inputs.validated(FieldId::SubscriptionId),

@@ -20,6 +20,7 @@ const ROLE_DESCRIPTION: &str =
     "Lets the OpenAI EKM service encrypt and decrypt with a Cloud KMS key.";
 
 /// Where the federated identity lives: the pool's project number, pool and provider.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Federation {
     pub project_number: String,
     pub pool: String,
@@ -27,6 +28,7 @@ pub struct Federation {
 }
 
 /// Where the key lives.
+#[derive(Debug, Clone, PartialEq)]
 pub struct KeyLocation {
     pub project: String,
     pub location: String,
@@ -34,7 +36,7 @@ pub struct KeyLocation {
     pub key: String,
 }
 
-fn federation(inputs: &Inputs) -> Result<Federation, Missing> {
+pub(crate) fn federation(inputs: &Inputs) -> Result<Federation, Missing> {
     let (project_number, pool, provider) = three(
         inputs.validated(FieldId::WorkloadIdentityProjectNumber),
         inputs.validated(FieldId::WorkloadIdentityPoolId),
@@ -47,7 +49,7 @@ fn federation(inputs: &Inputs) -> Result<Federation, Missing> {
     })
 }
 
-fn key_location(inputs: &Inputs) -> Result<KeyLocation, Missing> {
+pub(crate) fn key_location(inputs: &Inputs) -> Result<KeyLocation, Missing> {
     let errors: Vec<FieldError> = [
         FieldId::KmsProjectId,
         FieldId::KmsKeyLocation,
@@ -69,7 +71,7 @@ fn key_location(inputs: &Inputs) -> Result<KeyLocation, Missing> {
     })
 }
 
-fn audience(inputs: &Inputs, path: SetupPath) -> Result<String, FieldError> {
+pub(crate) fn audience(inputs: &Inputs, path: SetupPath) -> Result<String, FieldError> {
     presented_id(inputs, FieldId::Audience, path)
 }
 

@@ -2,8 +2,7 @@
 //! the role's permissions (evaluated locally), an encrypt/decrypt round trip, and rotation.
 //! Credentials come from the standard AWS chain (environment, profiles, SSO, instance role).
 
-use std::future::Future;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata};
@@ -11,7 +10,7 @@ use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{KeySpec, KeyState, KeyUsageType};
 
 use super::policy::{self, Decision, KeyPolicyVerdict, Policy, TrustVerdict};
-use super::{CannotCheck, CheckResult, CheckStatus};
+use super::{CannotCheck, CheckResult, CheckStatus, probe_bytes, skip, timed_out, within};
 use crate::guide::validate::{KmsArn, RoleArn};
 use crate::guide::{FieldError, FieldId, Inputs, SetupPath, validate};
 use crate::identities::AWS_PRINCIPAL_ARN;
@@ -90,46 +89,6 @@ fn describe_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
             format!("AWS could not be reached: {}", DisplayErrorContext(err)),
         ),
     }
-}
-
-async fn within<T>(timeout: Duration, work: impl Future<Output = T>) -> Option<T> {
-    tokio::time::timeout(timeout, work).await.ok()
-}
-
-fn timed_out(
-    id: &'static str,
-    title: &'static str,
-    step: &'static str,
-    timeout: Duration,
-) -> CheckResult {
-    CheckResult::new(
-        id,
-        title,
-        step,
-        CheckStatus::Fail,
-        format!(
-            "no answer within {} s (network, or a slow endpoint: retry, or raise --timeout)",
-            timeout.as_secs()
-        ),
-    )
-}
-
-/// A value that is different every run: the plaintext of the round trip.
-fn probe_bytes() -> Vec<u8> {
-    let seed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default()
-        ^ u128::from(std::process::id());
-    let mut state = seed as u64 | 1;
-    (0..32)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect()
 }
 
 /// What the key check learned, for the checks that depend on it.
@@ -291,10 +250,6 @@ fn no_credentials(reason: &str) -> CannotCheck {
     CannotCheck(format!(
         "No AWS credentials were found ({reason}). Sign in first: `aws sso login --profile NAME` then AWS_PROFILE=NAME, or `aws configure`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; --profile picks a named profile."
     ))
-}
-
-fn skip(id: &'static str, title: &'static str, step: &'static str, why: &str) -> CheckResult {
-    CheckResult::new(id, title, step, CheckStatus::Skip, why)
 }
 
 async fn check_identity(

@@ -2,7 +2,14 @@
 //! is registered. Checks return plain results (no screen types); the TUI and `check` show them.
 
 pub mod aws;
+pub mod azure;
+pub mod condition;
+pub mod gcp;
 pub mod policy;
+pub mod rest;
+
+use std::future::Future;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
@@ -64,5 +71,116 @@ pub struct CannotCheck(pub String);
 impl std::fmt::Display for CannotCheck {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+pub(crate) async fn within<T>(timeout: Duration, work: impl Future<Output = T>) -> Option<T> {
+    tokio::time::timeout(timeout, work).await.ok()
+}
+
+pub(crate) fn timed_out(
+    id: &'static str,
+    title: &'static str,
+    step: &'static str,
+    timeout: Duration,
+) -> CheckResult {
+    CheckResult::new(
+        id,
+        title,
+        step,
+        CheckStatus::Fail,
+        format!(
+            "no answer within {} s (network, or a slow endpoint: retry, or raise --timeout)",
+            timeout.as_secs()
+        ),
+    )
+}
+
+/// A value that is different every run: the plaintext of the round trip.
+pub(crate) fn probe_bytes() -> Vec<u8> {
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default()
+        ^ u128::from(std::process::id());
+    let mut state = seed as u64 | 1;
+    (0..32)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+/// A check that did not run, and why.
+pub(crate) fn skip(
+    id: &'static str,
+    title: &'static str,
+    step: &'static str,
+    why: &str,
+) -> CheckResult {
+    CheckResult::new(id, title, step, CheckStatus::Skip, why)
+}
+
+/// What the checks of one cloud need, read from the recorded inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    Aws(aws::AwsTarget),
+    Gcp(gcp::GcpTarget),
+    Azure(azure::AzureTarget),
+}
+
+impl Target {
+    /// Reads the recorded values of `cloud`; every refused field is returned.
+    pub fn from_inputs(
+        cloud: crate::guide::Cloud,
+        inputs: &crate::guide::Inputs,
+        path: crate::guide::SetupPath,
+    ) -> Result<Target, Vec<crate::guide::FieldError>> {
+        use crate::guide::Cloud;
+        Ok(match cloud {
+            Cloud::Aws => Target::Aws(aws::AwsTarget::from_inputs(inputs, path)?),
+            Cloud::Gcp => Target::Gcp(gcp::GcpTarget::from_inputs(inputs, path)?),
+            Cloud::Azure => Target::Azure(azure::AzureTarget::from_inputs(inputs, path)?),
+        })
+    }
+}
+
+/// How the checks run: the time each request may take, and the AWS profile when one is named.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    pub timeout: Duration,
+    pub aws_profile: Option<String>,
+}
+
+/// Runs every check of the target's cloud, handing each result to `report` as it is known.
+/// Fails as a whole only when no credentials could be found.
+pub async fn run(
+    target: &Target,
+    options: &CheckOptions,
+    report: &(dyn Fn(&CheckResult) + Sync),
+) -> Result<Vec<CheckResult>, CannotCheck> {
+    match target {
+        Target::Aws(target) => {
+            let options = aws::AwsOptions {
+                profile: options.aws_profile.clone(),
+                timeout: options.timeout,
+            };
+            aws::run(target, &options, report).await
+        }
+        Target::Gcp(target) => {
+            let options = gcp::GcpOptions {
+                timeout: options.timeout,
+            };
+            gcp::run(target, &options, report).await
+        }
+        Target::Azure(target) => {
+            let options = azure::AzureOptions {
+                timeout: options.timeout,
+            };
+            azure::run(target, &options, report).await
+        }
     }
 }

@@ -1,0 +1,1116 @@
+//! The Azure checks: who the admin is and in which tenant, OpenAI's service principal, the
+//! vault (permission model, soft delete, purge protection), the key, OpenAI's role assignment
+//! (role definitions resolved, wildcards honoured, `notDataActions` subtracted), and an
+//! RSA-OAEP-256 round trip. Also creates OpenAI's service principal, when asked to.
+//! Credentials come from azure_identity (client secret in the environment, Azure CLI / azd,
+//! managed identity) or from `EKM_AZURE_ACCESS_TOKEN`.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
+use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport};
+use azure_security_keyvault_keys::models::{EncryptionAlgorithm, KeyOperationParameters, KeyType};
+use azure_security_keyvault_keys::{KeyClient, KeyClientOptions, ResourceExt as _};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::Method;
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use super::rest::{CloudError, Redirect, Rest, encode_segment};
+use super::{CannotCheck, CheckResult, CheckStatus, probe_bytes, skip, timed_out, within};
+use crate::artifacts::azure::{AZURE_DATA_ACTIONS, KeyPlace};
+use crate::guide::{FieldError, FieldId, Inputs, SetupPath};
+use crate::identities::{AZURE_APP_DISPLAY_NAME, AZURE_APP_ID};
+
+/// The bearer token used instead of discovering credentials (sent to every Azure host).
+pub const TOKEN_VAR: &str = "EKM_AZURE_ACCESS_TOKEN";
+/// Sends every request for an Azure host (management, Graph, Key Vault) to `<value>/<host><path>`.
+pub const API_URL_VAR: &str = "EKM_AZURE_API_URL";
+
+const MANAGEMENT: &str = "https://management.azure.com";
+const GRAPH: &str = "https://graph.microsoft.com";
+const MANAGEMENT_SCOPE: &str = "https://management.azure.com/.default";
+const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+/// The asset tag Azure's VMs carry; only there is the instance metadata service asked.
+const AZURE_ASSET_TAG: &str = "7783-7084-3265-9085-8269-3286-77";
+
+/// What the checks need from the recorded inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AzureTarget {
+    pub tenant: String,
+    pub vault_uri: String,
+    pub place: KeyPlace,
+}
+
+impl AzureTarget {
+    /// Reads the recorded values; every refused field is returned.
+    pub fn from_inputs(inputs: &Inputs, _path: SetupPath) -> Result<AzureTarget, Vec<FieldError>> {
+        let tenant = inputs.validated(FieldId::TenantId);
+        let vault_uri = inputs.validated(FieldId::VaultUri);
+        let place = crate::artifacts::azure::key_place(inputs);
+        let mut errors = Vec::new();
+        errors.extend(tenant.as_ref().err().cloned());
+        errors.extend(vault_uri.as_ref().err().cloned());
+        errors.extend(place.as_ref().err().cloned().unwrap_or_default());
+        match (tenant, vault_uri, place) {
+            (Ok(tenant), Ok(vault_uri), Ok(place)) => Ok(AzureTarget {
+                tenant,
+                vault_uri,
+                place,
+            }),
+            _ => Err(crate::artifacts::dedup(errors)),
+        }
+    }
+}
+
+/// How the checks reach Azure.
+#[derive(Debug, Clone)]
+pub struct AzureOptions {
+    pub timeout: Duration,
+}
+
+/// A credential that hands out the token from `EKM_AZURE_ACCESS_TOKEN` for every scope.
+struct GivenToken(Secret);
+
+impl std::fmt::Debug for GivenToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GivenToken(hidden)")
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenCredential for GivenToken {
+    async fn get_token(
+        &self,
+        _scopes: &[&str],
+        _options: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        Ok(AccessToken::new(
+            self.0.clone(),
+            azure_core::time::OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1),
+        ))
+    }
+}
+
+/// The admin's credential, and in words where it came from (never the token).
+struct Credentials {
+    credential: Arc<dyn TokenCredential>,
+    source: String,
+    /// A token for Azure Resource Manager, proven to work.
+    management: Zeroizing<String>,
+}
+
+/// Finds a credential the way the Azure CLI user expects: a token given in the environment,
+/// a service principal's secret in the environment, the Azure CLI (then azd), and the managed
+/// identity only where one can exist (App Service, or an Azure VM), so that a machine without
+/// credentials says so at once.
+async fn discover(tenant: &str, timeout: Duration) -> Result<Credentials, CannotCheck> {
+    let mut candidates: Vec<(Arc<dyn TokenCredential>, String)> = Vec::new();
+    if let Ok(token) = std::env::var(TOKEN_VAR) {
+        if !token.trim().is_empty() {
+            candidates.push((
+                Arc::new(GivenToken(Secret::new(token.trim().to_string()))),
+                format!("the token in {TOKEN_VAR}"),
+            ));
+        }
+    }
+    if candidates.is_empty() {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        if let (Some(secret), Some(client), Some(secret_tenant)) = (
+            env("AZURE_CLIENT_SECRET"),
+            env("AZURE_CLIENT_ID"),
+            env("AZURE_TENANT_ID"),
+        ) {
+            if let Ok(credential) = azure_identity::ClientSecretCredential::new(
+                &secret_tenant,
+                client.clone(),
+                Secret::new(secret),
+                None,
+            ) {
+                candidates.push((
+                    credential,
+                    format!("the service principal {client} (AZURE_CLIENT_SECRET)"),
+                ));
+            }
+        }
+        if let Ok(cli) = azure_identity::AzureCliCredential::new(Some(
+            azure_identity::AzureCliCredentialOptions {
+                tenant_id: Some(tenant.to_string()),
+                ..Default::default()
+            },
+        )) {
+            candidates.push((cli, "the Azure CLI (az login)".to_string()));
+        }
+        if let Ok(tools) = azure_identity::DeveloperToolsCredential::new(None) {
+            candidates.push((tools, "the Azure developer tools (azd)".to_string()));
+        }
+        if managed_identity_possible() {
+            if let Ok(managed) = azure_identity::ManagedIdentityCredential::new(None) {
+                candidates.push((managed, "this machine's managed identity".to_string()));
+            }
+        }
+    }
+    let mut tried = Vec::new();
+    for (credential, source) in candidates {
+        match within(timeout, credential.get_token(&[MANAGEMENT_SCOPE], None)).await {
+            Some(Ok(token)) => {
+                return Ok(Credentials {
+                    management: Zeroizing::new(token.token.secret().to_string()),
+                    credential,
+                    source,
+                });
+            }
+            Some(Err(_)) => tried.push(format!("{source} gave no token")),
+            None => tried.push(format!("{source} did not answer in time")),
+        }
+    }
+    if tried.is_empty() {
+        tried.push("no credential source is available".to_string());
+    }
+    Err(CannotCheck(format!(
+        "No Azure credentials were found ({}). Sign in first: `az login --tenant {tenant}`, or export AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or put a token from `az account get-access-token` in {TOKEN_VAR}.",
+        tried.join("; ")
+    )))
+}
+
+/// True on App Service / Functions / Arc (they name an endpoint) and on Azure VMs (DMI tag).
+fn managed_identity_possible() -> bool {
+    std::env::var_os("IDENTITY_ENDPOINT").is_some()
+        || std::env::var_os("MSI_ENDPOINT").is_some()
+        || std::fs::read_to_string("/sys/class/dmi/id/chassis_asset_tag")
+            .is_ok_and(|tag| tag.trim() == AZURE_ASSET_TAG)
+}
+
+/// The claims an Azure token says about its holder: tenant and a name. Read, not verified:
+/// only to tell the admin who they are signed in as.
+pub fn token_claims(token: &str) -> Option<(String, String)> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    let tenant = claims["tid"].as_str()?.to_string();
+    let name = [
+        "upn",
+        "unique_name",
+        "email",
+        "app_displayname",
+        "appid",
+        "oid",
+    ]
+    .iter()
+    .find_map(|k| claims[*k].as_str())
+    .unwrap_or("an unnamed identity")
+    .to_string();
+    Some((tenant, name))
+}
+
+/// Sends the Key Vault client's requests through the same override as the REST calls, keeping
+/// the vault's https URL (and so its authentication) as it is.
+#[derive(Debug)]
+struct Forwarding {
+    http: reqwest::Client,
+    redirect: Redirect,
+}
+
+#[async_trait::async_trait]
+impl azure_core::http::HttpClient for Forwarding {
+    async fn execute_request(
+        &self,
+        request: &azure_core::http::Request,
+    ) -> azure_core::Result<azure_core::http::AsyncRawResponse> {
+        let mut forwarded = request.clone();
+        let target = self.redirect.apply(request.url());
+        *forwarded.url_mut() = target;
+        azure_core::http::HttpClient::execute_request(&self.http, &forwarded).await
+    }
+}
+
+fn key_client(
+    target: &AzureTarget,
+    credential: Arc<dyn TokenCredential>,
+    rest: &Rest,
+    timeout: Duration,
+) -> Result<KeyClient, CannotCheck> {
+    let mut client_options = ClientOptions {
+        retry: RetryOptions::exponential(ExponentialRetryOptions {
+            initial_delay: azure_core::time::Duration::milliseconds(rest.backoff.as_millis() as i64),
+            max_retries: super::rest::ATTEMPTS - 1,
+            max_total_elapsed: azure_core::time::Duration::seconds(timeout.as_secs() as i64),
+            max_delay: azure_core::time::Duration::seconds(3),
+        }),
+        ..Default::default()
+    };
+    if rest.redirect().is_active() {
+        client_options.transport = Some(Transport::new(Arc::new(Forwarding {
+            http: rest.http().clone(),
+            redirect: rest.redirect().clone(),
+        })));
+    }
+    KeyClient::new(
+        &target.vault_uri,
+        credential,
+        Some(KeyClientOptions {
+            client_options,
+            ..Default::default()
+        }),
+    )
+    .map_err(|e| CannotCheck(format!("the Key Vault client could not start: {e}")))
+}
+
+/// One run's connection to Azure.
+struct AzureSession<'a> {
+    rest: Rest,
+    management: Zeroizing<String>,
+    graph: Result<Zeroizing<String>, String>,
+    keys: KeyClient,
+    target: &'a AzureTarget,
+    timeout: Duration,
+}
+
+impl AzureSession<'_> {
+    async fn arm(&self, path: &str) -> Option<Result<Value, CloudError>> {
+        within(
+            self.timeout,
+            self.rest.call(
+                Method::GET,
+                &format!("{MANAGEMENT}{path}"),
+                &self.management,
+                None,
+            ),
+        )
+        .await
+    }
+}
+
+/// Reads a Key Vault SDK error into the common form.
+fn vault_error(err: &azure_core::Error) -> CloudError {
+    let status = err.http_status().map(u16::from);
+    let body = match err.kind() {
+        azure_core::error::ErrorKind::HttpResponse { raw_response, .. } => raw_response
+            .as_ref()
+            .and_then(|raw| serde_json::from_slice::<Value>(raw.body().as_ref()).ok()),
+        _ => None,
+    };
+    match (status, body) {
+        (Some(status), Some(body)) => CloudError::from_answer(status, &body),
+        (Some(status), None) => CloudError::from_answer(status, &Value::Null),
+        (None, _) => CloudError {
+            status: None,
+            code: String::new(),
+            message: "the vault could not be reached (network, proxy or firewall)".into(),
+            reasons: Vec::new(),
+        },
+    }
+}
+
+/// What an error on a read means: a refusal of the admin is "could not look", not "broken".
+fn read_failure(err: &CloudError, what: &str, permission: &str) -> (CheckStatus, String) {
+    if err.has_reason("ForbiddenByFirewall") {
+        return (
+            CheckStatus::Fail,
+            format!(
+                "the vault's firewall refused this machine ({}): allow it, or check from an allowed network; OpenAI must be allowed too",
+                err.message
+            ),
+        );
+    }
+    match err.status {
+        None => (
+            CheckStatus::Fail,
+            format!("Azure could not be reached: {}", err.message),
+        ),
+        Some(401) => (
+            CheckStatus::Fail,
+            "your credentials were refused (401): sign in again (`az login`)".into(),
+        ),
+        Some(403) => (
+            CheckStatus::Skip,
+            format!("could not look at {what}: your credentials lack {permission}"),
+        ),
+        Some(404) => (CheckStatus::Fail, format!("{what} was not found")),
+        Some(429) => (
+            CheckStatus::Fail,
+            format!(
+                "Azure kept throttling after {} tries: wait a minute and check again",
+                super::rest::ATTEMPTS
+            ),
+        ),
+        Some(_) => (CheckStatus::Fail, err.to_string()),
+    }
+}
+
+/// Runs every Azure check. Fails as a whole only when there are no credentials at all.
+/// Every result is handed to `report` as soon as it is known.
+pub async fn run(
+    target: &AzureTarget,
+    options: &AzureOptions,
+    report: &(dyn Fn(&CheckResult) + Sync),
+) -> Result<Vec<CheckResult>, CannotCheck> {
+    let redirect = Redirect::from_env(API_URL_VAR)?;
+    let rest = Rest::new(redirect, options.timeout)?;
+    let credentials = discover(&target.tenant, options.timeout).await?;
+    let graph = match within(
+        options.timeout,
+        credentials.credential.get_token(&[GRAPH_SCOPE], None),
+    )
+    .await
+    {
+        Some(Ok(token)) => Ok(Zeroizing::new(token.token.secret().to_string())),
+        Some(Err(_)) => Err(format!(
+            "{} gave no token for Microsoft Graph",
+            credentials.source
+        )),
+        None => Err("no Microsoft Graph token in time".to_string()),
+    };
+    let keys = key_client(
+        target,
+        credentials.credential.clone(),
+        &rest,
+        options.timeout,
+    )?;
+    let session = AzureSession {
+        rest,
+        management: credentials.management,
+        graph,
+        keys,
+        target,
+        timeout: options.timeout,
+    };
+    let reported = |result: CheckResult| {
+        report(&result);
+        result
+    };
+    let (identity, (principal, assignment), (vault, hardening), (key, round_trip)) = tokio::join!(
+        async { reported(check_identity(&session, &credentials.source)) },
+        async {
+            let (principal, object_id) = check_service_principal(&session).await;
+            let principal = reported(principal);
+            let assignment = match object_id {
+                Some(object_id) => check_assignment(&session, &object_id).await,
+                None => skip(
+                    "role-assignment",
+                    "Role assignment",
+                    "role-assignment",
+                    "needs OpenAI's service principal, which could not be found",
+                ),
+            };
+            (principal, reported(assignment))
+        },
+        async {
+            let (vault, hardening) = check_vault(&session).await;
+            (reported(vault), reported(hardening))
+        },
+        async {
+            let (key, trip) = tokio::join!(check_key(&session), check_round_trip(&session));
+            let key = reported(key);
+            let trip = if key.status == CheckStatus::Pass {
+                trip
+            } else {
+                skip(
+                    "round-trip",
+                    "Encrypt and decrypt",
+                    "create-key",
+                    "needs the key, which could not be checked",
+                )
+            };
+            (key, reported(trip))
+        },
+    );
+    Ok(vec![
+        identity, principal, vault, key, assignment, round_trip, hardening,
+    ])
+}
+
+fn check_identity(session: &AzureSession<'_>, source: &str) -> CheckResult {
+    let (id, title, step) = ("identity", "Who you are", "service-principal");
+    let wanted = &session.target.tenant;
+    match token_claims(&session.management) {
+        Some((tenant, name)) if tenant.eq_ignore_ascii_case(wanted) => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Pass,
+            format!("{name} through {source}, in tenant {tenant}"),
+        ),
+        Some((tenant, name)) => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Fail,
+            format!(
+                "{name} through {source} is signed in to tenant {tenant}, not the recorded {wanted}: `az login --tenant {wanted}`, or correct the tenant id"
+            ),
+        ),
+        None => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Warn,
+            format!(
+                "signed in through {source}; the token does not say its tenant, so it could not be compared with {wanted}"
+            ),
+        ),
+    }
+}
+
+fn service_principal_filter() -> String {
+    format!(
+        "{GRAPH}/v1.0/servicePrincipals?$filter={}",
+        encode_segment(&format!("appId eq '{AZURE_APP_ID}'"))
+    )
+}
+
+async fn check_service_principal(session: &AzureSession<'_>) -> (CheckResult, Option<String>) {
+    let (id, title, step) = (
+        "service-principal",
+        "OpenAI's service principal",
+        "service-principal",
+    );
+    let token = match &session.graph {
+        Ok(token) => token,
+        Err(why) => {
+            return (
+                CheckResult::new(
+                    id,
+                    title,
+                    step,
+                    CheckStatus::Skip,
+                    format!("could not look: {why}"),
+                ),
+                None,
+            );
+        }
+    };
+    let Some(answer) = within(
+        session.timeout,
+        session
+            .rest
+            .call(Method::GET, &service_principal_filter(), token, None),
+    )
+    .await
+    else {
+        return (timed_out(id, title, step, session.timeout), None);
+    };
+    match answer {
+        Ok(found) => match found["value"].as_array().and_then(|v| v.first()) {
+            Some(principal) => {
+                let object_id = principal["id"].as_str().unwrap_or_default().to_string();
+                let name = principal["displayName"]
+                    .as_str()
+                    .unwrap_or(AZURE_APP_DISPLAY_NAME);
+                (
+                    CheckResult::new(
+                        id,
+                        title,
+                        step,
+                        CheckStatus::Pass,
+                        format!(
+                            "\"{name}\" (object id {object_id}) is in tenant {}",
+                            session.target.tenant
+                        ),
+                    ),
+                    (!object_id.is_empty()).then_some(object_id),
+                )
+            }
+            None => (
+                CheckResult::new(
+                    id,
+                    title,
+                    step,
+                    CheckStatus::Fail,
+                    format!(
+                        "OpenAI's application ({AZURE_APP_ID}) has no service principal in tenant {}: create it (step 1; the wizard can, with s)",
+                        session.target.tenant
+                    ),
+                ),
+                None,
+            ),
+        },
+        Err(err) => {
+            let (status, detail) = read_failure(
+                &err,
+                "service principals",
+                "Application.Read.All in Microsoft Graph",
+            );
+            (CheckResult::new(id, title, step, status, detail), None)
+        }
+    }
+}
+
+/// What asking Graph to create OpenAI's service principal came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServicePrincipalCreation {
+    Created {
+        object_id: String,
+    },
+    AlreadyThere,
+    /// Graph refused; the words say why and what to do.
+    Refused(String),
+}
+
+impl std::fmt::Display for ServicePrincipalCreation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServicePrincipalCreation::Created { object_id } => write!(
+                f,
+                "Created OpenAI's service principal (object id {object_id}). Check again in a minute."
+            ),
+            ServicePrincipalCreation::AlreadyThere => {
+                f.write_str("OpenAI's service principal is already in the tenant.")
+            }
+            ServicePrincipalCreation::Refused(why) => f.write_str(why),
+        }
+    }
+}
+
+/// Creates OpenAI's service principal in the tenant (the guide's first step). Call only after
+/// the admin confirmed.
+pub async fn create_service_principal(
+    target: &AzureTarget,
+    options: &AzureOptions,
+) -> Result<ServicePrincipalCreation, CannotCheck> {
+    let rest = Rest::new(Redirect::from_env(API_URL_VAR)?, options.timeout)?;
+    let credentials = discover(&target.tenant, options.timeout).await?;
+    let token = match within(
+        options.timeout,
+        credentials.credential.get_token(&[GRAPH_SCOPE], None),
+    )
+    .await
+    {
+        Some(Ok(token)) => Zeroizing::new(token.token.secret().to_string()),
+        _ => {
+            return Ok(ServicePrincipalCreation::Refused(format!(
+                "{} gave no token for Microsoft Graph: `az login --tenant {}` and try again",
+                credentials.source, target.tenant
+            )));
+        }
+    };
+    let body = json!({ "appId": AZURE_APP_ID });
+    let answer = within(
+        options.timeout,
+        rest.call(
+            Method::POST,
+            &format!("{GRAPH}/v1.0/servicePrincipals"),
+            &token,
+            Some(&body),
+        ),
+    )
+    .await;
+    Ok(match answer {
+        None => ServicePrincipalCreation::Refused("Microsoft Graph did not answer in time".into()),
+        Some(Ok(created)) => ServicePrincipalCreation::Created {
+            object_id: created["id"].as_str().unwrap_or("?").to_string(),
+        },
+        Some(Err(err))
+            if err.is_status(409) || err.has_reason("Request_MultipleObjectsWithSameKeyValue") =>
+        {
+            ServicePrincipalCreation::AlreadyThere
+        }
+        Some(Err(err)) if err.is_status(403) => ServicePrincipalCreation::Refused(format!(
+            "Graph refused ({}): creating a service principal needs the Application Administrator or Cloud Application Administrator role; ask one to run step 1",
+            err.message
+        )),
+        Some(Err(err)) => ServicePrincipalCreation::Refused(format!("Graph answered {err}")),
+    })
+}
+
+async fn check_vault(session: &AzureSession<'_>) -> (CheckResult, CheckResult) {
+    let (id, title, step) = ("vault", "Key vault", "create-key");
+    let hardening_skipped =
+        |why: &str| skip("vault-hardening", "Vault protection", "restrictions", why);
+    let place = &session.target.place;
+    let path = format!("{}?api-version=2023-07-01", place.vault_scope());
+    let Some(answer) = session.arm(&path).await else {
+        return (
+            timed_out(id, title, step, session.timeout),
+            hardening_skipped("needs the vault, which could not be checked"),
+        );
+    };
+    let vault = match answer {
+        Ok(vault) => vault,
+        Err(err) => {
+            let what = format!(
+                "vault `{}` in resource group `{}` of subscription {}",
+                place.vault, place.resource_group, place.subscription
+            );
+            let (status, detail) = read_failure(&err, &what, "Microsoft.KeyVault/vaults/read");
+            return (
+                CheckResult::new(id, title, step, status, detail),
+                hardening_skipped("needs the vault, which could not be checked"),
+            );
+        }
+    };
+    let (vault_result, hardening) = judge_vault(&vault, &session.target.vault_uri);
+    (
+        CheckResult::new(id, title, step, vault_result.0, vault_result.1),
+        CheckResult::new(
+            "vault-hardening",
+            "Vault protection",
+            "restrictions",
+            hardening.0,
+            hardening.1,
+        ),
+    )
+}
+
+/// Judges a vault's properties: the permission model (and address), then its protection.
+pub fn judge_vault(
+    vault: &Value,
+    vault_uri: &str,
+) -> ((CheckStatus, String), (CheckStatus, String)) {
+    let properties = &vault["properties"];
+    let mut problems = Vec::new();
+    if properties["enableRbacAuthorization"].as_bool() != Some(true) {
+        problems.push(
+            "it uses access policies, so role assignments on it are ignored: switch its permission model to Azure role-based access control"
+                .to_string(),
+        );
+    }
+    if let Some(uri) = properties["vaultUri"].as_str() {
+        if !uri
+            .trim_end_matches('/')
+            .eq_ignore_ascii_case(vault_uri.trim_end_matches('/'))
+        {
+            problems.push(format!(
+                "its address is {uri}, not the recorded {vault_uri}"
+            ));
+        }
+    }
+    let vault_result = if problems.is_empty() {
+        (
+            CheckStatus::Pass,
+            "found, and it uses Azure role-based access control".to_string(),
+        )
+    } else {
+        (CheckStatus::Fail, problems.join("; "))
+    };
+    let mut advice = Vec::new();
+    if properties["enableSoftDelete"].as_bool() == Some(false) {
+        advice.push("soft delete is off");
+    }
+    if properties["enablePurgeProtection"].as_bool() != Some(true) {
+        advice.push("purge protection is off (a deleted key could be purged, and every record under it lost)");
+    }
+    if properties["networkAcls"]["defaultAction"].as_str() == Some("Deny") {
+        advice.push("the firewall denies by default: make sure OpenAI's requests are allowed");
+    }
+    let hardening = if advice.is_empty() {
+        (
+            CheckStatus::Pass,
+            "soft delete and purge protection are on".to_string(),
+        )
+    } else {
+        (CheckStatus::Warn, advice.join("; "))
+    };
+    (vault_result, hardening)
+}
+
+async fn check_key(session: &AzureSession<'_>) -> CheckResult {
+    let (id, title, step) = ("key", "Key", "create-key");
+    let name = &session.target.place.key;
+    let Some(answer) = within(session.timeout, session.keys.get_key(name, None)).await else {
+        return timed_out(id, title, step, session.timeout);
+    };
+    let key = match answer.and_then(|r| r.into_model()) {
+        Ok(key) => key,
+        Err(err) => {
+            let err = vault_error(&err);
+            let (status, detail) = if err.is_status(404) || err.has_reason("KeyNotFound") {
+                (
+                    CheckStatus::Fail,
+                    format!(
+                        "no key `{name}` in {}: create it, or correct the key name",
+                        session.target.vault_uri
+                    ),
+                )
+            } else {
+                read_failure(
+                    &err,
+                    &format!("key `{name}`"),
+                    "Microsoft.KeyVault/vaults/keys/read (for example the Key Vault Reader role)",
+                )
+            };
+            return CheckResult::new(id, title, step, status, detail);
+        }
+    };
+    let mut problems = Vec::new();
+    let web_key = key.key.as_ref();
+    match web_key.and_then(|k| k.kty.as_ref()) {
+        Some(KeyType::Rsa | KeyType::RsaHsm) => {}
+        Some(other) => problems.push(format!("it is a {other:?} key; OpenAI needs an RSA key")),
+        None => problems.push("its type is not given; OpenAI needs an RSA key".to_string()),
+    }
+    if let Some(ops) = web_key.and_then(|k| k.key_ops.as_ref()) {
+        let missing: Vec<&str> = ["encrypt", "decrypt"]
+            .into_iter()
+            .filter(|op| !ops.iter().any(|o| o == op))
+            .collect();
+        if !missing.is_empty() {
+            problems.push(format!(
+                "its permitted operations lack {}",
+                missing.join(" and ")
+            ));
+        }
+    }
+    let attributes = key.attributes.as_ref();
+    if attributes.and_then(|a| a.enabled) == Some(false) {
+        problems.push("it is disabled".to_string());
+    }
+    if let Some(expires) = attributes.and_then(|a| a.expires) {
+        if expires < azure_core::time::OffsetDateTime::now_utc() {
+            problems.push("it has expired".to_string());
+        }
+    }
+    if problems.is_empty() {
+        CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Pass,
+            format!("`{name}`: RSA, enabled, may encrypt and decrypt; its name carries the org id"),
+        )
+    } else {
+        CheckResult::new(id, title, step, CheckStatus::Fail, problems.join("; "))
+    }
+}
+
+/// True when an action pattern (with `*` wildcards, any case) covers `action`.
+pub fn action_matches(pattern: &str, action: &str) -> bool {
+    let pattern = pattern.to_ascii_lowercase();
+    let action = action.to_ascii_lowercase();
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == action;
+    }
+    let mut rest = action.as_str();
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(after) = rest.strip_prefix(part) else {
+                return false;
+            };
+            rest = after;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            let Some(at) = rest.find(part) else {
+                return false;
+            };
+            rest = &rest[at + part.len()..];
+        }
+    }
+    true
+}
+
+/// The data actions of `wanted` that a role definition grants (each permission block's
+/// `dataActions` minus its `notDataActions`).
+pub fn granted_data_actions(definition: &Value, wanted: &[&str]) -> BTreeSet<String> {
+    let list = |block: &Value, key: &str| -> Vec<String> {
+        block[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut granted = BTreeSet::new();
+    for block in definition["properties"]["permissions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let allowed = list(block, "dataActions");
+        let denied = list(block, "notDataActions");
+        for action in wanted {
+            if allowed.iter().any(|p| action_matches(p, action))
+                && !denied.iter().any(|p| action_matches(p, action))
+            {
+                granted.insert(action.to_string());
+            }
+        }
+    }
+    granted
+}
+
+/// True when `scope` is the key's scope or one above it (any case).
+fn covers(scope: &str, key_scope: &str) -> bool {
+    let scope = scope.trim_end_matches('/').to_ascii_lowercase();
+    let key_scope = key_scope.to_ascii_lowercase();
+    scope.is_empty() || key_scope == scope || key_scope.starts_with(&format!("{scope}/"))
+}
+
+async fn check_assignment(session: &AzureSession<'_>, object_id: &str) -> CheckResult {
+    let (id, title, step) = ("role-assignment", "Role assignment", "role-assignment");
+    let key_scope = session.target.place.key_scope();
+    let path = format!(
+        "{key_scope}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter={}",
+        encode_segment(&format!("principalId eq '{object_id}'"))
+    );
+    let Some(answer) = session.arm(&path).await else {
+        return timed_out(id, title, step, session.timeout);
+    };
+    let assignments = match answer {
+        Ok(list) => list["value"].as_array().cloned().unwrap_or_default(),
+        Err(err) => {
+            let (status, detail) = read_failure(
+                &err,
+                "role assignments on the key",
+                "Microsoft.Authorization/roleAssignments/read",
+            );
+            return CheckResult::new(id, title, step, status, detail);
+        }
+    };
+    let relevant: Vec<(String, String)> = assignments
+        .iter()
+        .filter(|a| {
+            a["properties"]["principalId"]
+                .as_str()
+                .is_none_or(|p| p.eq_ignore_ascii_case(object_id))
+        })
+        .filter_map(|a| {
+            let scope = a["properties"]["scope"].as_str()?;
+            let role = a["properties"]["roleDefinitionId"].as_str()?;
+            covers(scope, &key_scope).then(|| (scope.to_string(), role.to_string()))
+        })
+        .collect();
+    if relevant.is_empty() {
+        return CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Fail,
+            format!(
+                "OpenAI's service principal has no role on key `{}` or above it: assign the custom role at the key's scope",
+                session.target.place.key
+            ),
+        );
+    }
+    let lookups = relevant.iter().map(|(_, role)| async move {
+        (
+            role.clone(),
+            session.arm(&format!("{role}?api-version=2022-04-01")).await,
+        )
+    });
+    let mut granted = BTreeSet::new();
+    let mut names = Vec::new();
+    let mut notes = Vec::new();
+    for (role, answer) in futures::future::join_all(lookups).await {
+        match answer {
+            Some(Ok(definition)) => {
+                names.push(
+                    definition["properties"]["roleName"]
+                        .as_str()
+                        .unwrap_or(&role)
+                        .to_string(),
+                );
+                granted.extend(granted_data_actions(&definition, &AZURE_DATA_ACTIONS));
+            }
+            Some(Err(err)) if err.is_status(404) => {
+                notes.push(format!("role definition {role} no longer exists"))
+            }
+            Some(Err(err)) => {
+                notes.push(format!("role definition {role} could not be read ({err})"))
+            }
+            None => notes.push(format!("role definition {role} could not be read in time")),
+        }
+    }
+    let missing: Vec<&str> = AZURE_DATA_ACTIONS
+        .iter()
+        .copied()
+        .filter(|a| !granted.contains(*a))
+        .collect();
+    let at_key = relevant
+        .iter()
+        .any(|(scope, _)| scope.eq_ignore_ascii_case(&key_scope));
+    let names = names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !missing.is_empty() {
+        let mut detail = if names.is_empty() {
+            "the assigned roles could not be read".to_string()
+        } else {
+            format!(
+                "OpenAI's service principal holds {names}, which lack {}",
+                missing.join(", ")
+            )
+        };
+        for note in &notes {
+            detail.push_str("; ");
+            detail.push_str(note);
+        }
+        return CheckResult::new(id, title, "custom-role", CheckStatus::Fail, detail);
+    }
+    let mut detail =
+        format!("OpenAI's service principal holds {names}, granting encrypt, decrypt and read");
+    if !at_key {
+        detail.push_str(
+            ", assigned above the key (the guide assigns at the key, which limits it to this key)",
+        );
+    }
+    CheckResult::new(id, title, step, CheckStatus::Pass, detail)
+}
+
+async fn check_round_trip(session: &AzureSession<'_>) -> CheckResult {
+    let (id, title, step) = ("round-trip", "Encrypt and decrypt", "create-key");
+    let name = &session.target.place.key;
+    let plaintext = probe_bytes();
+    let parameters = KeyOperationParameters {
+        algorithm: Some(EncryptionAlgorithm::RsaOaep256),
+        value: Some(plaintext.clone()),
+        ..Default::default()
+    };
+    let encrypted = async {
+        let content = parameters.clone().try_into()?;
+        session
+            .keys
+            .encrypt(name, content, None)
+            .await?
+            .into_model()
+    };
+    let Some(encrypted) = within(session.timeout, encrypted).await else {
+        return timed_out(id, title, step, session.timeout);
+    };
+    let encrypted = match encrypted {
+        Ok(result) => result,
+        Err(err) => return round_trip_failure(&vault_error(&err), "encrypt"),
+    };
+    let version = encrypted
+        .resource_id()
+        .ok()
+        .and_then(|r| r.version)
+        .unwrap_or_default();
+    let back = KeyOperationParameters {
+        algorithm: Some(EncryptionAlgorithm::RsaOaep256),
+        value: encrypted.result.clone(),
+        ..Default::default()
+    };
+    let decrypted = async {
+        let content = back.try_into()?;
+        session
+            .keys
+            .decrypt(name, &version, content, None)
+            .await?
+            .into_model()
+    };
+    let Some(decrypted) = within(session.timeout, decrypted).await else {
+        return timed_out(id, title, step, session.timeout);
+    };
+    match decrypted {
+        Ok(result) if result.result.as_deref() == Some(plaintext.as_slice()) => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Pass,
+            "the key encrypted and decrypted 32 bytes (RSA-OAEP-256) with your credentials",
+        ),
+        Ok(_) => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Fail,
+            "decrypting gave back different bytes",
+        ),
+        Err(err) => round_trip_failure(&vault_error(&err), "decrypt"),
+    }
+}
+
+fn round_trip_failure(err: &CloudError, operation: &str) -> CheckResult {
+    let (id, title, step) = ("round-trip", "Encrypt and decrypt", "create-key");
+    if err.is_status(403) && !err.has_reason("ForbiddenByFirewall") {
+        return CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Skip,
+            format!(
+                "not tried: your credentials may not {operation} with the key (this proves the key works, not OpenAI's access)"
+            ),
+        );
+    }
+    let (status, detail) = read_failure(err, "the key", operation);
+    CheckResult::new(id, title, step, status, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_cover_actions_in_any_case() {
+        let encrypt = "Microsoft.KeyVault/vaults/keys/encrypt/action";
+        assert!(action_matches("Microsoft.KeyVault/vaults/keys/*", encrypt));
+        assert!(action_matches(
+            "microsoft.keyvault/vaults/keys/encrypt/action",
+            encrypt
+        ));
+        assert!(action_matches("*", encrypt));
+        assert!(action_matches("Microsoft.KeyVault/*/action", encrypt));
+        assert!(!action_matches(
+            "Microsoft.KeyVault/vaults/secrets/*",
+            encrypt
+        ));
+        assert!(!action_matches(
+            "Microsoft.KeyVault/vaults/keys/read",
+            encrypt
+        ));
+    }
+
+    #[test]
+    fn not_data_actions_are_subtracted() {
+        let crypto_user = json!({"properties": {"permissions": [{
+            "dataActions": ["Microsoft.KeyVault/vaults/keys/*"],
+            "notDataActions": ["Microsoft.KeyVault/vaults/keys/decrypt/action"]
+        }]}});
+        let granted = granted_data_actions(&crypto_user, &AZURE_DATA_ACTIONS);
+        assert_eq!(granted.len(), 2, "{granted:?}");
+        assert!(!granted.contains("Microsoft.KeyVault/vaults/keys/decrypt/action"));
+        let exact = json!({"properties": {"permissions": [{"dataActions": AZURE_DATA_ACTIONS}]}});
+        assert_eq!(granted_data_actions(&exact, &AZURE_DATA_ACTIONS).len(), 3);
+        assert!(granted_data_actions(&json!({}), &AZURE_DATA_ACTIONS).is_empty());
+    }
+
+    #[test]
+    fn scopes_above_the_key_cover_it() {
+        let key = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/v/keys/k";
+        assert!(covers(key, key));
+        assert!(covers("/subscriptions/s/resourceGroups/RG", key));
+        assert!(covers("/", key));
+        assert!(!covers("/subscriptions/s/resourceGroups/rg2", key));
+        assert!(!covers(&format!("{key}2"), key));
+    }
+
+    #[test]
+    fn vault_permission_model_and_protection_are_judged() {
+        let uri = "https://v.vault.azure.net/";
+        let good = json!({"properties": {"enableRbacAuthorization": true, "enableSoftDelete": true,
+            "enablePurgeProtection": true, "vaultUri": uri}});
+        let (vault, hardening) = judge_vault(&good, uri);
+        assert_eq!(
+            (vault.0, hardening.0),
+            (CheckStatus::Pass, CheckStatus::Pass)
+        );
+        let policies = json!({"properties": {"enableRbacAuthorization": false, "vaultUri": uri}});
+        let (vault, hardening) = judge_vault(&policies, uri);
+        assert_eq!(vault.0, CheckStatus::Fail);
+        assert!(vault.1.contains("access policies"), "{}", vault.1);
+        assert_eq!(hardening.0, CheckStatus::Warn);
+        assert!(hardening.1.contains("purge protection"), "{}", hardening.1);
+    }
+
+    #[test]
+    fn token_claims_name_tenant_and_holder() {
+        let payload = URL_SAFE_NO_PAD.encode(br#"{"tid":"t-1","upn":"admin@contoso.com"}"#);
+        let token = format!("xx.{payload}.sig");
+        assert_eq!(
+            token_claims(&token),
+            Some(("t-1".to_string(), "admin@contoso.com".to_string()))
+        );
+        assert_eq!(token_claims("opaque"), None);
+    }
+}

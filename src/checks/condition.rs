@@ -1,0 +1,358 @@
+//! A small reader of workload identity attribute conditions (a subset of CEL): enough to tell
+//! whether a provider's condition admits OpenAI's subject, and whether it admits anyone else.
+//! What it cannot read comes out as `Unknown`, never as a guess.
+
+use std::collections::BTreeMap;
+
+/// Three-valued truth: a condition that uses something unknown may be neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Truth {
+    True,
+    False,
+    Unknown,
+}
+
+impl Truth {
+    fn from_bool(value: bool) -> Truth {
+        if value { Truth::True } else { Truth::False }
+    }
+
+    fn and(self, other: Truth) -> Truth {
+        match (self, other) {
+            (Truth::False, _) | (_, Truth::False) => Truth::False,
+            (Truth::True, Truth::True) => Truth::True,
+            _ => Truth::Unknown,
+        }
+    }
+
+    fn or(self, other: Truth) -> Truth {
+        match (self, other) {
+            (Truth::True, _) | (_, Truth::True) => Truth::True,
+            (Truth::False, Truth::False) => Truth::False,
+            _ => Truth::Unknown,
+        }
+    }
+
+    fn not(self) -> Truth {
+        match self {
+            Truth::True => Truth::False,
+            Truth::False => Truth::True,
+            Truth::Unknown => Truth::Unknown,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Text(String),
+    Name(String),
+    Op(&'static str),
+}
+
+fn tokenize(text: &str) -> Option<Vec<Token>> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '"' || c == '\'' {
+            let mut value = String::new();
+            i += 1;
+            loop {
+                match chars.get(i) {
+                    None => return None,
+                    Some('\\') => {
+                        value.push(*chars.get(i + 1)?);
+                        i += 2;
+                    }
+                    Some(&ch) if ch == c => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&ch) => {
+                        value.push(ch);
+                        i += 1;
+                    }
+                }
+            }
+            tokens.push(Token::Text(value));
+        } else if c.is_alphanumeric() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || "_.".contains(chars[i])) {
+                i += 1;
+            }
+            tokens.push(Token::Name(chars[start..i].iter().collect()));
+        } else {
+            let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
+            let op = match two.as_str() {
+                "==" => Some("=="),
+                "!=" => Some("!="),
+                "&&" => Some("&&"),
+                "||" => Some("||"),
+                _ => None,
+            };
+            if let Some(op) = op {
+                tokens.push(Token::Op(op));
+                i += 2;
+                continue;
+            }
+            let op = match c {
+                '!' => "!",
+                '(' => "(",
+                ')' => ")",
+                '[' => "[",
+                ']' => "]",
+                ',' => ",",
+                _ => return None,
+            };
+            tokens.push(Token::Op(op));
+            i += 1;
+        }
+    }
+    Some(tokens)
+}
+
+/// A value during evaluation: a known text, a list of them, or something unknown.
+#[derive(Debug, Clone, PartialEq)]
+enum Operand {
+    Text(String),
+    List(Vec<Operand>),
+    Bool(Truth),
+    Unknown,
+}
+
+struct Reader<'a> {
+    tokens: Vec<Token>,
+    at: usize,
+    facts: &'a BTreeMap<&'a str, String>,
+}
+
+impl Reader<'_> {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.at)
+    }
+
+    fn eat(&mut self, op: &str) -> bool {
+        if matches!(self.peek(), Some(Token::Op(o)) if *o == op) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn or(&mut self) -> Option<Truth> {
+        let mut value = self.and()?;
+        while self.eat("||") {
+            value = value.or(self.and()?);
+        }
+        Some(value)
+    }
+
+    fn and(&mut self) -> Option<Truth> {
+        let mut value = self.unary()?;
+        while self.eat("&&") {
+            value = value.and(self.unary()?);
+        }
+        Some(value)
+    }
+
+    fn unary(&mut self) -> Option<Truth> {
+        if self.eat("!") {
+            return Some(self.unary()?.not());
+        }
+        self.comparison()
+    }
+
+    fn comparison(&mut self) -> Option<Truth> {
+        let left = self.operand()?;
+        if self.eat("==") {
+            let right = self.operand()?;
+            return Some(equal(&left, &right));
+        }
+        if self.eat("!=") {
+            let right = self.operand()?;
+            return Some(equal(&left, &right).not());
+        }
+        if matches!(self.peek(), Some(Token::Name(n)) if n == "in") {
+            self.at += 1;
+            let right = self.operand()?;
+            return Some(match right {
+                Operand::List(items) => items
+                    .iter()
+                    .fold(Truth::False, |found, item| found.or(equal(&left, item))),
+                _ => Truth::Unknown,
+            });
+        }
+        Some(match left {
+            Operand::Bool(truth) => truth,
+            _ => Truth::Unknown,
+        })
+    }
+
+    fn operand(&mut self) -> Option<Operand> {
+        match self.tokens.get(self.at).cloned()? {
+            Token::Text(text) => {
+                self.at += 1;
+                Some(Operand::Text(text))
+            }
+            Token::Op("(") => {
+                self.at += 1;
+                let inner = self.or()?;
+                self.eat(")").then_some(Operand::Bool(inner))
+            }
+            Token::Op("[") => {
+                self.at += 1;
+                let mut items = Vec::new();
+                if !self.eat("]") {
+                    loop {
+                        items.push(self.operand()?);
+                        if self.eat("]") {
+                            break;
+                        }
+                        if !self.eat(",") {
+                            return None;
+                        }
+                    }
+                }
+                Some(Operand::List(items))
+            }
+            Token::Name(name) => {
+                self.at += 1;
+                if self.eat("(") {
+                    // A function or method call: read past its arguments, value unknown.
+                    if !self.eat(")") {
+                        loop {
+                            self.or()?;
+                            if self.eat(")") {
+                                break;
+                            }
+                            if !self.eat(",") {
+                                return None;
+                            }
+                        }
+                    }
+                    return Some(Operand::Unknown);
+                }
+                Some(match name.as_str() {
+                    "true" => Operand::Bool(Truth::True),
+                    "false" => Operand::Bool(Truth::False),
+                    _ => self
+                        .facts
+                        .get(name.as_str())
+                        .map(|v| Operand::Text(v.clone()))
+                        .unwrap_or(Operand::Unknown),
+                })
+            }
+            Token::Op(_) => None,
+        }
+    }
+}
+
+fn equal(left: &Operand, right: &Operand) -> Truth {
+    match (left, right) {
+        (Operand::Text(a), Operand::Text(b)) => Truth::from_bool(a == b),
+        (Operand::Bool(a), Operand::Bool(b)) if *a != Truth::Unknown && *b != Truth::Unknown => {
+            Truth::from_bool(a == b)
+        }
+        _ => Truth::Unknown,
+    }
+}
+
+/// Evaluates `condition` for a token whose claims are `facts` (`assertion.sub`, …).
+/// A condition that cannot be read is `Unknown`.
+pub fn evaluate(condition: &str, facts: &BTreeMap<&str, String>) -> Truth {
+    let Some(tokens) = tokenize(condition) else {
+        return Truth::Unknown;
+    };
+    if tokens.is_empty() {
+        return Truth::True;
+    }
+    let mut reader = Reader {
+        tokens,
+        at: 0,
+        facts,
+    };
+    match reader.or() {
+        Some(truth) if reader.at == reader.tokens.len() => truth,
+        _ => Truth::Unknown,
+    }
+}
+
+/// The claims of a token from `subject`, as the provider's mapping would see them.
+pub fn claims_of(subject: &str, audience: &str) -> BTreeMap<&'static str, String> {
+    BTreeMap::from([
+        ("assertion.sub", subject.to_string()),
+        ("assertion.azp", subject.to_string()),
+        ("google.subject", subject.to_string()),
+        (
+            "assertion.iss",
+            crate::identities::GCP_TOKEN_ISSUER.to_string(),
+        ),
+        ("assertion.aud", audience.to_string()),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identities::GCP_SUBJECT_ID;
+
+    fn openai(condition: &str) -> Truth {
+        evaluate(condition, &claims_of(GCP_SUBJECT_ID, "org-1"))
+    }
+
+    fn stranger(condition: &str) -> Truth {
+        evaluate(condition, &claims_of("999", "org-1"))
+    }
+
+    #[test]
+    fn the_guides_condition_admits_openai_only() {
+        let guide = format!("assertion.sub == \"{GCP_SUBJECT_ID}\"");
+        assert_eq!(openai(&guide), Truth::True);
+        assert_eq!(stranger(&guide), Truth::False);
+        let single = format!("assertion.sub=='{GCP_SUBJECT_ID}'");
+        assert_eq!(openai(&single), Truth::True);
+        let reversed = format!("'{GCP_SUBJECT_ID}' == google.subject");
+        assert_eq!(openai(&reversed), Truth::True);
+    }
+
+    #[test]
+    fn lists_and_logic_are_read() {
+        let list = format!("assertion.sub in ['1', '{GCP_SUBJECT_ID}']");
+        assert_eq!(openai(&list), Truth::True);
+        assert_eq!(stranger(&list), Truth::False);
+        let both = format!(
+            "(assertion.sub == '{GCP_SUBJECT_ID}') && assertion.iss == 'https://accounts.google.com'"
+        );
+        assert_eq!(openai(&both), Truth::True);
+        let either = format!("assertion.sub == '1' || assertion.sub == '{GCP_SUBJECT_ID}'");
+        assert_eq!(openai(&either), Truth::True);
+        assert_eq!(openai("!(assertion.sub == '1')"), Truth::True);
+        assert_eq!(stranger("assertion.sub != '1'"), Truth::True);
+    }
+
+    #[test]
+    fn a_wrong_subject_is_refused_and_an_open_one_admits_everyone() {
+        assert_eq!(
+            openai("assertion.sub == '105900137572174660366'"),
+            Truth::False
+        );
+        assert_eq!(openai("true"), Truth::True);
+        assert_eq!(stranger("true"), Truth::True);
+        assert_eq!(stranger(""), Truth::True);
+    }
+
+    #[test]
+    fn what_cannot_be_read_is_unknown() {
+        assert_eq!(openai("assertion.sub.startsWith('1059')"), Truth::Unknown);
+        assert_eq!(openai("attribute.team == 'x'"), Truth::Unknown);
+        assert_eq!(openai("assertion.sub == "), Truth::Unknown);
+        assert_eq!(openai("assertion.sub == 'x"), Truth::Unknown);
+        assert_eq!(openai("a @ b"), Truth::Unknown);
+        // Unknown && false is false: the condition refuses whatever the unknown part says.
+        assert_eq!(openai("attribute.team == 'x' && false"), Truth::False);
+    }
+}

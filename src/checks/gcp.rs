@@ -1,0 +1,1064 @@
+//! The GCP checks: who the admin is and the pool's project, the workload identity pool and its
+//! OIDC provider, Cloud KMS enabled, the key, OpenAI's grant on the key (custom roles
+//! resolved), an encrypt/decrypt round trip, and rotation. Credentials come from gcp_auth
+//! (service-account file, gcloud application-default login, gcloud, the metadata server on
+//! Google's VMs) or from `EKM_GCP_ACCESS_TOKEN`.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use reqwest::Method;
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use super::condition::{self, Truth};
+use super::rest::{CloudError, Redirect, Rest, encode_segment};
+use super::{CannotCheck, CheckResult, CheckStatus, probe_bytes, skip, timed_out, within};
+use crate::artifacts::gcp::{Federation, GCP_KMS_PERMISSIONS, KeyLocation, principal};
+use crate::guide::{FieldError, Inputs, SetupPath};
+use crate::identities::{GCP_SUBJECT_ID, GCP_TOKEN_ISSUER};
+
+/// The bearer token used instead of discovering credentials.
+pub const TOKEN_VAR: &str = "EKM_GCP_ACCESS_TOKEN";
+/// Sends every request for a Google host to `<value>/<host><path>`.
+pub const API_URL_VAR: &str = "EKM_GCP_API_URL";
+
+const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
+/// The predefined role that holds both permissions.
+const ENCRYPTER_DECRYPTER: &str = "roles/cloudkms.cryptoKeyEncrypterDecrypter";
+
+/// What the checks need from the recorded inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GcpTarget {
+    pub federation: Federation,
+    /// The audience OpenAI presents: the org id, or an API project id.
+    pub audience: String,
+    pub key: KeyLocation,
+}
+
+impl GcpTarget {
+    /// Reads the recorded values; every refused field is returned.
+    pub fn from_inputs(inputs: &Inputs, path: SetupPath) -> Result<GcpTarget, Vec<FieldError>> {
+        use crate::artifacts::gcp;
+        let federation = gcp::federation(inputs);
+        let key = gcp::key_location(inputs);
+        let audience = gcp::audience(inputs, path);
+        let mut errors = Vec::new();
+        errors.extend(federation.as_ref().err().cloned().unwrap_or_default());
+        errors.extend(key.as_ref().err().cloned().unwrap_or_default());
+        errors.extend(audience.as_ref().err().cloned());
+        match (federation, key, audience) {
+            (Ok(federation), Ok(key), Ok(audience)) => Ok(GcpTarget {
+                federation,
+                audience,
+                key,
+            }),
+            _ => Err(crate::artifacts::dedup(errors)),
+        }
+    }
+
+    fn pool_url(&self) -> String {
+        format!(
+            "https://iam.googleapis.com/v1/projects/{}/locations/global/workloadIdentityPools/{}",
+            self.federation.project_number,
+            encode_segment(&self.federation.pool)
+        )
+    }
+
+    fn provider_url(&self) -> String {
+        format!(
+            "{}/providers/{}",
+            self.pool_url(),
+            encode_segment(&self.federation.provider)
+        )
+    }
+
+    fn key_url(&self) -> String {
+        format!(
+            "https://cloudkms.googleapis.com/v1/projects/{}/locations/{}/keyRings/{}/cryptoKeys/{}",
+            encode_segment(&self.key.project),
+            encode_segment(&self.key.location),
+            encode_segment(&self.key.ring),
+            encode_segment(&self.key.key)
+        )
+    }
+
+    fn key_display(&self) -> String {
+        format!(
+            "projects/{}/locations/{}/keyRings/{}/cryptoKeys/{}",
+            self.key.project, self.key.location, self.key.ring, self.key.key
+        )
+    }
+}
+
+/// How the checks reach Google.
+#[derive(Debug, Clone)]
+pub struct GcpOptions {
+    pub timeout: Duration,
+}
+
+/// The admin's credentials, held only for this run.
+struct Credentials {
+    token: Zeroizing<String>,
+    /// Where they came from, in words (never the token).
+    source: String,
+}
+
+/// Finds credentials the way Google's tools do, without waiting on a metadata server that is
+/// not there: the metadata server is asked only on a Google Compute Engine machine.
+async fn discover(timeout: Duration) -> Result<Credentials, CannotCheck> {
+    if let Ok(token) = std::env::var(TOKEN_VAR) {
+        if !token.trim().is_empty() {
+            return Ok(Credentials {
+                token: Zeroizing::new(token.trim().to_string()),
+                source: format!("the token in {TOKEN_VAR}"),
+            });
+        }
+    }
+    let mut tried = Vec::new();
+    let mut found: Option<(Arc<dyn gcp_auth::TokenProvider>, String)> = None;
+    match gcp_auth::CustomServiceAccount::from_env() {
+        Ok(Some(account)) => {
+            let path = std::env::var("GOOGLE_APPLICATION_CREDENTIALS").unwrap_or_default();
+            found = Some((
+                Arc::new(account),
+                format!("the service-account file {path}"),
+            ));
+        }
+        Ok(None) => tried.push("GOOGLE_APPLICATION_CREDENTIALS is not set".to_string()),
+        Err(err) => tried.push(format!("GOOGLE_APPLICATION_CREDENTIALS: {err}")),
+    }
+    if found.is_none() {
+        match within(timeout, gcp_auth::ConfigDefaultCredentials::new()).await {
+            Some(Ok(adc)) => {
+                found = Some((
+                    Arc::new(adc),
+                    "gcloud application-default credentials".to_string(),
+                ))
+            }
+            Some(Err(_)) => tried.push("no application-default credentials".to_string()),
+            None => tried.push("application-default credentials did not answer".to_string()),
+        }
+    }
+    if found.is_none() {
+        match within(timeout, gcp_auth::GCloudAuthorizedUser::new()).await {
+            Some(Ok(user)) => found = Some((Arc::new(user), "the gcloud CLI".to_string())),
+            Some(Err(_)) => tried.push("gcloud is not installed or not signed in".to_string()),
+            None => tried.push("gcloud did not answer".to_string()),
+        }
+    }
+    if found.is_none() && on_google_compute_engine() {
+        match within(
+            timeout.min(Duration::from_secs(3)),
+            gcp_auth::MetadataServiceAccount::new(),
+        )
+        .await
+        {
+            Some(Ok(metadata)) => {
+                found = Some((
+                    Arc::new(metadata),
+                    "this VM's service account (metadata server)".to_string(),
+                ))
+            }
+            _ => tried.push("the metadata server did not give a token".to_string()),
+        }
+    }
+    let Some((provider, source)) = found else {
+        return Err(no_credentials(&tried.join("; ")));
+    };
+    match within(timeout, provider.token(&[SCOPE])).await {
+        Some(Ok(token)) => Ok(Credentials {
+            token: Zeroizing::new(token.as_str().to_string()),
+            source,
+        }),
+        Some(Err(err)) => Err(no_credentials(&format!("{source} gave no token: {err}"))),
+        None => Err(no_credentials(&format!("{source} did not answer in time"))),
+    }
+}
+
+/// Google's own libraries decide the same way: a GCE machine says so in its DMI product name.
+fn on_google_compute_engine() -> bool {
+    std::fs::read_to_string("/sys/class/dmi/id/product_name")
+        .is_ok_and(|name| name.trim_start().starts_with("Google"))
+}
+
+fn no_credentials(reason: &str) -> CannotCheck {
+    CannotCheck(format!(
+        "No Google Cloud credentials were found ({reason}). Sign in first: `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, or put a token from `gcloud auth print-access-token` in {TOKEN_VAR}."
+    ))
+}
+
+/// One run's connection to Google.
+struct Google<'a> {
+    rest: Rest,
+    token: Zeroizing<String>,
+    target: &'a GcpTarget,
+    timeout: Duration,
+}
+
+impl Google<'_> {
+    async fn get(&self, url: &str) -> Option<Result<Value, CloudError>> {
+        within(
+            self.timeout,
+            self.rest.call(Method::GET, url, &self.token, None),
+        )
+        .await
+    }
+
+    async fn post(&self, url: &str, body: &Value) -> Option<Result<Value, CloudError>> {
+        within(
+            self.timeout,
+            self.rest.call(Method::POST, url, &self.token, Some(body)),
+        )
+        .await
+    }
+}
+
+/// What an error on a read means for the check: a refusal is "could not look", not "broken".
+fn read_failure(err: &CloudError, what: &str, permission: &str) -> (CheckStatus, String) {
+    if err.has_reason("SERVICE_DISABLED") {
+        return (
+            CheckStatus::Fail,
+            format!(
+                "an API this needs is not enabled ({}): enable it, then check again",
+                err.message
+            ),
+        );
+    }
+    match err.status {
+        None => (
+            CheckStatus::Fail,
+            format!("Google could not be reached: {}", err.message),
+        ),
+        Some(401) => (
+            CheckStatus::Fail,
+            "your credentials were refused (401): sign in again".to_string(),
+        ),
+        Some(403) => (
+            CheckStatus::Skip,
+            format!(
+                "could not look: your credentials lack {permission} on {what} (Google also answers this way when it does not exist)"
+            ),
+        ),
+        Some(404) => (CheckStatus::Fail, format!("{what} was not found")),
+        Some(429) => (
+            CheckStatus::Fail,
+            format!(
+                "Google kept throttling after {} tries: wait a minute and check again",
+                super::rest::ATTEMPTS
+            ),
+        ),
+        Some(_) => (CheckStatus::Fail, err.to_string()),
+    }
+}
+
+/// Runs every GCP check. Fails as a whole only when there are no credentials at all.
+/// Every result is handed to `report` as soon as it is known.
+pub async fn run(
+    target: &GcpTarget,
+    options: &GcpOptions,
+    report: &(dyn Fn(&CheckResult) + Sync),
+) -> Result<Vec<CheckResult>, CannotCheck> {
+    let redirect = Redirect::from_env(API_URL_VAR)?;
+    let rest = Rest::new(redirect, options.timeout)?;
+    let credentials = discover(options.timeout).await?;
+    let google = Google {
+        rest,
+        token: credentials.token,
+        target,
+        timeout: options.timeout,
+    };
+    let reported = |result: CheckResult| {
+        report(&result);
+        result
+    };
+    let (identity, (pool, provider), enabled, (key, rotation, round_trip), grant) = tokio::join!(
+        async { reported(check_identity(&google, &credentials.source).await) },
+        async {
+            let (pool, provider) = tokio::join!(check_pool(&google), check_provider(&google));
+            let pool = reported(pool);
+            let provider = if pool.status == CheckStatus::Fail {
+                skip(
+                    "provider",
+                    "OIDC provider",
+                    "federated-identity",
+                    "needs the pool, which failed",
+                )
+            } else {
+                provider
+            };
+            (pool, reported(provider))
+        },
+        async { reported(check_kms_enabled(&google).await) },
+        async {
+            let ((key, rotation), round_trip) =
+                tokio::join!(check_key(&google), check_round_trip(&google));
+            let key = reported(key);
+            let rotation = reported(rotation);
+            let round_trip = if key.status == CheckStatus::Pass {
+                round_trip
+            } else {
+                skip(
+                    "round-trip",
+                    "Encrypt and decrypt",
+                    "create-key",
+                    "needs the key, which could not be checked",
+                )
+            };
+            (key, rotation, reported(round_trip))
+        },
+        async { reported(check_grant(&google).await) },
+    );
+    Ok(vec![
+        identity, pool, provider, enabled, key, grant, round_trip, rotation,
+    ])
+}
+
+async fn check_identity(google: &Google<'_>, source: &str) -> CheckResult {
+    let (id, title, step) = ("identity", "Who you are", "federated-identity");
+    let number = &google.target.federation.project_number;
+    let url = format!("https://cloudresourcemanager.googleapis.com/v3/projects/{number}");
+    let Some(answer) = google.get(&url).await else {
+        return timed_out(id, title, step, google.timeout);
+    };
+    match answer {
+        Ok(project) => {
+            let project_id = project["projectId"].as_str().unwrap_or("?");
+            let mut detail =
+                format!("signed in through {source}; project {number} is `{project_id}`");
+            let state = project["state"].as_str().unwrap_or("ACTIVE");
+            if state != "ACTIVE" {
+                detail.push_str(&format!(", but it is {state}"));
+                return CheckResult::new(id, title, step, CheckStatus::Fail, detail);
+            }
+            CheckResult::new(id, title, step, CheckStatus::Pass, detail)
+        }
+        Err(err) if err.is_status(404) => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Fail,
+            format!(
+                "signed in through {source}, but no project has the number {number}: copy the project number (digits) from the console's project dashboard"
+            ),
+        ),
+        Err(err) if err.is_status(403) => CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Warn,
+            format!(
+                "signed in through {source}; could not look up project {number} (your credentials lack resourcemanager.projects.get, or it does not exist)"
+            ),
+        ),
+        Err(err) => {
+            let (status, detail) =
+                read_failure(&err, "the project", "resourcemanager.projects.get");
+            CheckResult::new(id, title, step, status, detail)
+        }
+    }
+}
+
+/// A pool or provider's state: active, or why not.
+fn lifecycle_problem(found: &Value, what: &str) -> Option<String> {
+    let state = found["state"].as_str().unwrap_or("ACTIVE");
+    if state == "DELETED" {
+        return Some(format!(
+            "{what} was deleted (Google keeps it 30 days): undelete it, or create it again"
+        ));
+    }
+    if state != "ACTIVE" {
+        return Some(format!("{what} is {state}, not ACTIVE"));
+    }
+    if found["disabled"].as_bool() == Some(true) {
+        return Some(format!("{what} is disabled: enable it"));
+    }
+    None
+}
+
+async fn check_pool(google: &Google<'_>) -> CheckResult {
+    let (id, title, step) = ("pool", "Workload identity pool", "federated-identity");
+    let fed = &google.target.federation;
+    let Some(answer) = google.get(&google.target.pool_url()).await else {
+        return timed_out(id, title, step, google.timeout);
+    };
+    match answer {
+        Ok(pool) => match lifecycle_problem(&pool, &format!("pool `{}`", fed.pool)) {
+            Some(problem) => CheckResult::new(id, title, step, CheckStatus::Fail, problem),
+            None => CheckResult::new(
+                id,
+                title,
+                step,
+                CheckStatus::Pass,
+                format!(
+                    "pool `{}` is active in project {}",
+                    fed.pool, fed.project_number
+                ),
+            ),
+        },
+        Err(err) => {
+            let (status, detail) = read_failure(
+                &err,
+                &format!("pool `{}` in project {}", fed.pool, fed.project_number),
+                "iam.workloadIdentityPools.get",
+            );
+            CheckResult::new(id, title, step, status, detail)
+        }
+    }
+}
+
+async fn check_provider(google: &Google<'_>) -> CheckResult {
+    let (id, title, step) = ("provider", "OIDC provider", "federated-identity");
+    let target = google.target;
+    let name = &target.federation.provider;
+    let Some(answer) = google.get(&target.provider_url()).await else {
+        return timed_out(id, title, step, google.timeout);
+    };
+    let provider = match answer {
+        Ok(provider) => provider,
+        Err(err) => {
+            let (status, detail) = read_failure(
+                &err,
+                &format!("provider `{name}` in pool `{}`", target.federation.pool),
+                "iam.workloadIdentityPoolProviders.get",
+            );
+            return CheckResult::new(id, title, step, status, detail);
+        }
+    };
+    let (status, detail) = judge_provider(&provider, name, &target.audience);
+    CheckResult::new(id, title, step, status, detail)
+}
+
+/// Compares a provider with what OpenAI's token needs.
+pub fn judge_provider(provider: &Value, name: &str, audience: &str) -> (CheckStatus, String) {
+    if let Some(problem) = lifecycle_problem(provider, &format!("provider `{name}`")) {
+        return (CheckStatus::Fail, problem);
+    }
+    let Some(oidc) = provider.get("oidc") else {
+        return (
+            CheckStatus::Fail,
+            format!("provider `{name}` is not an OIDC provider: create an OIDC provider"),
+        );
+    };
+    let issuer = oidc["issuerUri"].as_str().unwrap_or_default();
+    if issuer.trim_end_matches('/') != GCP_TOKEN_ISSUER {
+        return (
+            CheckStatus::Fail,
+            format!("the issuer is `{issuer}`; it must be {GCP_TOKEN_ISSUER}"),
+        );
+    }
+    let audiences: Vec<&str> = oidc["allowedAudiences"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if !audiences.contains(&audience) {
+        return (
+            CheckStatus::Fail,
+            if audiences.is_empty() {
+                format!("the provider lists no allowed audience; add `{audience}`")
+            } else {
+                format!(
+                    "the allowed audiences are {}; `{audience}` must be one of them",
+                    audiences
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
+        );
+    }
+    let mapping = provider["attributeMapping"]["google.subject"]
+        .as_str()
+        .unwrap_or_default();
+    if mapping.replace(' ', "") != "assertion.sub" {
+        return (
+            CheckStatus::Fail,
+            format!(
+                "google.subject is mapped from `{mapping}`; it must be `assertion.sub` (the principal names the subject)"
+            ),
+        );
+    }
+    let condition_text = provider["attributeCondition"].as_str().unwrap_or_default();
+    let openai = condition::evaluate(
+        condition_text,
+        &condition::claims_of(GCP_SUBJECT_ID, audience),
+    );
+    let stranger = condition::evaluate(
+        condition_text,
+        &condition::claims_of("100000000000000000000", audience),
+    );
+    let wanted = format!("assertion.sub == \"{GCP_SUBJECT_ID}\"");
+    match (openai, stranger) {
+        (Truth::False, _) => (
+            CheckStatus::Fail,
+            format!(
+                "the attribute condition `{condition_text}` refuses OpenAI's subject; use `{wanted}`"
+            ),
+        ),
+        (Truth::True, Truth::False) => (
+            CheckStatus::Pass,
+            format!(
+                "issuer, audience `{audience}`, mapping and condition admit OpenAI's subject only"
+            ),
+        ),
+        (Truth::True, _) if condition_text.trim().is_empty() => (
+            CheckStatus::Warn,
+            format!(
+                "there is no attribute condition: every Google identity is admitted; set `{wanted}`"
+            ),
+        ),
+        (Truth::True, _) => (
+            CheckStatus::Warn,
+            format!(
+                "the attribute condition `{condition_text}` admits other subjects too; `{wanted}` admits OpenAI only"
+            ),
+        ),
+        (Truth::Unknown, _) => (
+            CheckStatus::Warn,
+            format!(
+                "the attribute condition `{condition_text}` could not be evaluated here: make sure it admits subject {GCP_SUBJECT_ID}"
+            ),
+        ),
+    }
+}
+
+async fn check_kms_enabled(google: &Google<'_>) -> CheckResult {
+    let (id, title, step) = ("kms-enabled", "Cloud KMS enabled", "enable-kms");
+    let target = google.target;
+    let mut projects = vec![target.key.project.clone()];
+    if target.federation.project_number != target.key.project {
+        projects.push(target.federation.project_number.clone());
+    }
+    let lookups = projects.iter().map(|project| async move {
+        let url = format!(
+            "https://serviceusage.googleapis.com/v1/projects/{}/services/cloudkms.googleapis.com",
+            encode_segment(project)
+        );
+        (project, google.get(&url).await)
+    });
+    let answers = futures::future::join_all(lookups).await;
+    let mut off = Vec::new();
+    let mut unknown = Vec::new();
+    let mut on = Vec::new();
+    for (project, answer) in answers {
+        let label = if *project == target.key.project {
+            format!("the key's project `{project}`")
+        } else {
+            format!("the pool's project {project}")
+        };
+        match answer {
+            None => return timed_out(id, title, step, google.timeout),
+            Some(Ok(service)) if service["state"].as_str() == Some("ENABLED") => on.push(label),
+            Some(Ok(_)) => off.push((label, project.clone())),
+            Some(Err(err)) if err.is_status(403) || err.is_status(404) => unknown.push(label),
+            Some(Err(err)) => {
+                let (status, detail) = read_failure(&err, &label, "serviceusage.services.get");
+                return CheckResult::new(id, title, step, status, detail);
+            }
+        }
+    }
+    if !off.is_empty() {
+        let commands: Vec<String> = off
+            .iter()
+            .map(|(_, p)| format!("`gcloud services enable cloudkms.googleapis.com --project {p}`"))
+            .collect();
+        return CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Fail,
+            format!(
+                "Cloud KMS is not enabled in {}: {}",
+                off.iter()
+                    .map(|(l, _)| l.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+                commands.join(", ")
+            ),
+        );
+    }
+    if !unknown.is_empty() {
+        return CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Skip,
+            format!(
+                "could not look at {}: your credentials lack serviceusage.services.get",
+                unknown.join(" and ")
+            ),
+        );
+    }
+    CheckResult::new(
+        id,
+        title,
+        step,
+        CheckStatus::Pass,
+        format!("enabled in {}", on.join(" and ")),
+    )
+}
+
+async fn check_key(google: &Google<'_>) -> (CheckResult, CheckResult) {
+    let (id, title, step) = ("key", "KMS key", "create-key");
+    let rotation_skipped = |why: &str| skip("rotation", "Key rotation", "restrictions", why);
+    let target = google.target;
+    let Some(answer) = google.get(&target.key_url()).await else {
+        return (
+            timed_out(id, title, step, google.timeout),
+            rotation_skipped("needs the key, which could not be checked"),
+        );
+    };
+    let key = match answer {
+        Ok(key) => key,
+        Err(err) => {
+            let (status, detail) = read_failure(
+                &err,
+                &format!("key {}", target.key_display()),
+                "cloudkms.cryptoKeys.get",
+            );
+            let detail = if err.is_status(404) {
+                format!(
+                    "no key {}: check the project, location `{}`, key ring and key name",
+                    target.key_display(),
+                    target.key.location
+                )
+            } else {
+                detail
+            };
+            return (
+                CheckResult::new(id, title, step, status, detail),
+                rotation_skipped("needs the key, which could not be checked"),
+            );
+        }
+    };
+    let mut problems = Vec::new();
+    let purpose = key["purpose"].as_str().unwrap_or("?");
+    if purpose != "ENCRYPT_DECRYPT" {
+        problems.push(format!(
+            "its purpose is {purpose}; OpenAI needs a symmetric key (ENCRYPT_DECRYPT)"
+        ));
+    }
+    let primary = &key["primary"];
+    match primary["state"].as_str() {
+        Some("ENABLED") => {}
+        Some(state) => problems.push(format!(
+            "its primary version is {state}; it must be ENABLED"
+        )),
+        None => problems.push("it has no primary version".to_string()),
+    }
+    let result = if problems.is_empty() {
+        let version = primary["name"]
+            .as_str()
+            .and_then(|n| n.rsplit('/').next())
+            .unwrap_or("?");
+        CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Pass,
+            format!(
+                "`{}` in {}: symmetric, primary version {version} enabled",
+                target.key.key, target.key.location
+            ),
+        )
+    } else {
+        CheckResult::new(id, title, step, CheckStatus::Fail, problems.join("; "))
+    };
+    let rotation = match key["rotationPeriod"].as_str().and_then(seconds_of) {
+        Some(seconds) => CheckResult::new(
+            "rotation",
+            "Key rotation",
+            "restrictions",
+            CheckStatus::Pass,
+            format!("a new version every {} days", seconds / 86_400),
+        ),
+        None => CheckResult::new(
+            "rotation",
+            "Key rotation",
+            "restrictions",
+            CheckStatus::Warn,
+            "no automatic rotation: the guide advises a new version every 90 days (rotation does not break OpenAI's access)",
+        ),
+    };
+    (result, rotation)
+}
+
+/// Reads a duration such as `7776000s`.
+fn seconds_of(text: &str) -> Option<u64> {
+    text.strip_suffix('s')?.split('.').next()?.parse().ok()
+}
+
+async fn check_grant(google: &Google<'_>) -> CheckResult {
+    let (id, title, step) = ("grant", "OpenAI's access to the key", "grant");
+    let target = google.target;
+    let url = format!(
+        "{}:getIamPolicy?options.requestedPolicyVersion=3",
+        target.key_url()
+    );
+    let Some(answer) = google.get(&url).await else {
+        return timed_out(id, title, step, google.timeout);
+    };
+    let policy = match answer {
+        Ok(policy) => policy,
+        Err(err) => {
+            let (status, detail) = read_failure(
+                &err,
+                &format!("key {}", target.key_display()),
+                "cloudkms.cryptoKeys.getIamPolicy",
+            );
+            return CheckResult::new(id, title, step, status, detail);
+        }
+    };
+    let member = principal(&target.federation);
+    let bindings = openai_bindings(&policy, &target.federation);
+    if bindings.is_empty() {
+        return CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Fail,
+            format!("no role on the key is granted to OpenAI's principal `{member}`"),
+        );
+    }
+    let lookups = bindings
+        .iter()
+        .map(|binding| async move { (binding, role_permissions(google, &binding.role).await) });
+    let mut granted = BTreeSet::new();
+    let mut notes = Vec::new();
+    for (binding, permissions) in futures::future::join_all(lookups).await {
+        match permissions {
+            Ok(permissions) => granted.extend(permissions),
+            Err(problem) => notes.push(problem),
+        }
+        if let Some(condition) = &binding.condition {
+            notes.push(format!(
+                "the grant of `{}` has a condition ({condition}): make sure it holds for OpenAI's requests",
+                binding.role
+            ));
+        }
+    }
+    let missing: Vec<&str> = GCP_KMS_PERMISSIONS
+        .iter()
+        .copied()
+        .filter(|p| !granted.contains(*p))
+        .collect();
+    let roles = bindings
+        .iter()
+        .map(|b| format!("`{}`", b.role))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !missing.is_empty() {
+        let mut detail = format!(
+            "OpenAI's principal holds {roles} on the key, which lack {}",
+            missing.join(" and ")
+        );
+        for note in &notes {
+            detail.push_str("; ");
+            detail.push_str(note);
+        }
+        return CheckResult::new(id, title, "custom-role", CheckStatus::Fail, detail);
+    }
+    let conditional = bindings.iter().any(|b| b.condition.is_some());
+    let mut detail =
+        format!("OpenAI's principal holds {roles} on the key: encrypt and decrypt are granted");
+    for note in &notes {
+        detail.push_str("; ");
+        detail.push_str(note);
+    }
+    CheckResult::new(
+        id,
+        title,
+        step,
+        if conditional {
+            CheckStatus::Warn
+        } else {
+            CheckStatus::Pass
+        },
+        detail,
+    )
+}
+
+/// A binding of the key's policy that reaches OpenAI's principal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenAiBinding {
+    pub role: String,
+    /// The condition's title or expression, when the grant has one.
+    pub condition: Option<String>,
+}
+
+/// The bindings whose members include OpenAI's principal, directly or through a
+/// `principalSet` of the whole pool.
+pub fn openai_bindings(policy: &Value, federation: &Federation) -> Vec<OpenAiBinding> {
+    let direct = principal(federation);
+    let whole_pool = format!(
+        "principalSet://iam.googleapis.com/projects/{}/locations/global/workloadIdentityPools/{}/*",
+        federation.project_number, federation.pool
+    );
+    let subject_of_pool = format!(
+        "principalSet://iam.googleapis.com/projects/{}/locations/global/workloadIdentityPools/{}/attribute.google.subject/{GCP_SUBJECT_ID}",
+        federation.project_number, federation.pool
+    );
+    policy["bindings"]
+        .as_array()
+        .map(|bindings| {
+            bindings
+                .iter()
+                .filter(|binding| {
+                    binding["members"].as_array().is_some_and(|members| {
+                        members
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .any(|m| m == direct || m == whole_pool || m == subject_of_pool)
+                    })
+                })
+                .map(|binding| OpenAiBinding {
+                    role: binding["role"].as_str().unwrap_or_default().to_string(),
+                    condition: binding.get("condition").map(|c| {
+                        c["title"]
+                            .as_str()
+                            .or_else(|| c["expression"].as_str())
+                            .unwrap_or("a condition")
+                            .to_string()
+                    }),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The permissions a role holds; a deleted or unreadable role says why.
+async fn role_permissions(google: &Google<'_>, role: &str) -> Result<Vec<String>, String> {
+    if role == ENCRYPTER_DECRYPTER {
+        return Ok(GCP_KMS_PERMISSIONS.iter().map(|p| p.to_string()).collect());
+    }
+    let path: String = role
+        .split('/')
+        .map(encode_segment)
+        .collect::<Vec<_>>()
+        .join("/");
+    let url = format!("https://iam.googleapis.com/v1/{path}");
+    match google.get(&url).await {
+        None => Err(format!("the role `{role}` could not be read in time")),
+        Some(Ok(found)) => {
+            if found["deleted"].as_bool() == Some(true) {
+                return Err(format!(
+                    "the role `{role}` was deleted: undelete it or create it again"
+                ));
+            }
+            Ok(found["includedPermissions"]
+                .as_array()
+                .map(|p| {
+                    p.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default())
+        }
+        Some(Err(err)) if err.is_status(404) => Err(format!("the role `{role}` does not exist")),
+        Some(Err(err)) if err.is_status(403) => Err(format!(
+            "the role `{role}` could not be read (your credentials lack iam.roles.get)"
+        )),
+        Some(Err(err)) => Err(format!("the role `{role}` could not be read: {err}")),
+    }
+}
+
+async fn check_round_trip(google: &Google<'_>) -> CheckResult {
+    let (id, title, step) = ("round-trip", "Encrypt and decrypt", "create-key");
+    let url = google.target.key_url();
+    let plaintext = probe_bytes();
+    let Some(encrypted) = google
+        .post(
+            &format!("{url}:encrypt"),
+            &json!({"plaintext": STANDARD.encode(&plaintext)}),
+        )
+        .await
+    else {
+        return timed_out(id, title, step, google.timeout);
+    };
+    let ciphertext = match encrypted {
+        Ok(answer) => answer["ciphertext"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        Err(err) => return round_trip_failure(&err, "cloudkms.cryptoKeyVersions.useToEncrypt"),
+    };
+    let Some(decrypted) = google
+        .post(
+            &format!("{url}:decrypt"),
+            &json!({"ciphertext": ciphertext}),
+        )
+        .await
+    else {
+        return timed_out(id, title, step, google.timeout);
+    };
+    match decrypted {
+        Ok(answer) => {
+            let back = answer["plaintext"]
+                .as_str()
+                .and_then(|p| STANDARD.decode(p).ok());
+            if back.as_deref() == Some(plaintext.as_slice()) {
+                CheckResult::new(
+                    id,
+                    title,
+                    step,
+                    CheckStatus::Pass,
+                    "the key encrypted and decrypted 32 bytes with your credentials",
+                )
+            } else {
+                CheckResult::new(
+                    id,
+                    title,
+                    step,
+                    CheckStatus::Fail,
+                    "decrypting gave back different bytes",
+                )
+            }
+        }
+        Err(err) => round_trip_failure(&err, "cloudkms.cryptoKeyVersions.useToDecrypt"),
+    }
+}
+
+fn round_trip_failure(err: &CloudError, permission: &str) -> CheckResult {
+    let (id, title, step) = ("round-trip", "Encrypt and decrypt", "create-key");
+    if err.is_status(403) && !err.has_reason("SERVICE_DISABLED") {
+        return CheckResult::new(
+            id,
+            title,
+            step,
+            CheckStatus::Skip,
+            format!(
+                "not tried: your credentials lack {permission} (this proves the key works, not OpenAI's access)"
+            ),
+        );
+    }
+    let (status, detail) = read_failure(err, "the key", permission);
+    CheckResult::new(id, title, step, status, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn federation() -> Federation {
+        Federation {
+            project_number: "123456789012".into(),
+            pool: "openai-pool".into(),
+            provider: "openai-provider".into(),
+        }
+    }
+
+    fn good_provider() -> Value {
+        json!({
+            "name": "projects/123456789012/locations/global/workloadIdentityPools/openai-pool/providers/openai-provider",
+            "state": "ACTIVE",
+            "oidc": {"issuerUri": "https://accounts.google.com", "allowedAudiences": ["org-abc"]},
+            "attributeMapping": {"google.subject": "assertion.sub"},
+            "attributeCondition": format!("assertion.sub == \"{GCP_SUBJECT_ID}\""),
+        })
+    }
+
+    #[test]
+    fn the_guides_provider_passes() {
+        let (status, detail) = judge_provider(&good_provider(), "openai-provider", "org-abc");
+        assert_eq!(status, CheckStatus::Pass, "{detail}");
+    }
+
+    #[test]
+    fn each_provider_mistake_is_named() {
+        let cases: Vec<(&str, Value, CheckStatus, &str)> = vec![
+            (
+                "/oidc/issuerUri",
+                json!("https://token.actions.githubusercontent.com"),
+                CheckStatus::Fail,
+                "issuer",
+            ),
+            (
+                "/oidc/allowedAudiences",
+                json!(["org-other"]),
+                CheckStatus::Fail,
+                "`org-abc` must be one of them",
+            ),
+            (
+                "/oidc/allowedAudiences",
+                json!([]),
+                CheckStatus::Fail,
+                "no allowed audience",
+            ),
+            (
+                "/attributeMapping/google.subject",
+                json!("assertion.email"),
+                CheckStatus::Fail,
+                "assertion.sub",
+            ),
+            (
+                "/attributeCondition",
+                json!("assertion.sub == '1'"),
+                CheckStatus::Fail,
+                "refuses OpenAI",
+            ),
+            (
+                "/attributeCondition",
+                json!(""),
+                CheckStatus::Warn,
+                "every Google identity",
+            ),
+            (
+                "/attributeCondition",
+                json!("true"),
+                CheckStatus::Warn,
+                "other subjects",
+            ),
+            (
+                "/attributeCondition",
+                json!("assertion.sub.startsWith('1')"),
+                CheckStatus::Warn,
+                "could not be evaluated",
+            ),
+            ("/state", json!("DELETED"), CheckStatus::Fail, "deleted"),
+            ("/disabled", json!(true), CheckStatus::Fail, "disabled"),
+        ];
+        for (pointer, value, expected, words) in cases {
+            let mut provider = good_provider();
+            *provider
+                .pointer_mut(pointer)
+                .unwrap_or_else(|| panic!("{pointer}")) = value;
+            let (status, detail) = judge_provider(&provider, "openai-provider", "org-abc");
+            assert_eq!(status, expected, "{pointer}: {detail}");
+            assert!(detail.contains(words), "{pointer}: {detail}");
+        }
+        let saml = json!({"state": "ACTIVE", "saml": {}});
+        assert_eq!(judge_provider(&saml, "p", "org-abc").0, CheckStatus::Fail);
+    }
+
+    #[test]
+    fn bindings_reach_openai_directly_or_through_the_pool() {
+        let fed = federation();
+        let policy = json!({"bindings": [
+            {"role": "roles/viewer", "members": ["user:a@example.com"]},
+            {"role": "projects/p/roles/openaiEkm", "members": [principal(&fed)]},
+            {"role": "roles/cloudkms.cryptoKeyEncrypterDecrypter", "members": [
+                "principalSet://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/openai-pool/*"
+            ], "condition": {"title": "office hours", "expression": "request.time < x"}},
+            {"role": "roles/owner", "members": [
+                "principal://iam.googleapis.com/projects/999/locations/global/workloadIdentityPools/openai-pool/subject/105900137572174660365"
+            ]},
+        ]});
+        let found = openai_bindings(&policy, &fed);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].role, "projects/p/roles/openaiEkm");
+        assert_eq!(found[1].condition.as_deref(), Some("office hours"));
+        assert!(openai_bindings(&json!({}), &fed).is_empty());
+    }
+
+    #[test]
+    fn durations_are_read() {
+        assert_eq!(seconds_of("7776000s"), Some(7_776_000));
+        assert_eq!(seconds_of("86400.5s"), Some(86_400));
+        assert_eq!(seconds_of("soon"), None);
+    }
+}

@@ -1,0 +1,350 @@
+//! The plain-REST side of the GCP and Azure checks: one HTTP client, the override that sends
+//! every cloud host to one local server (`EKM_GCP_API_URL`, `EKM_AZURE_API_URL`), bounded
+//! retries on throttling and network errors, and the clouds' error bodies read into one form.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode, Url};
+use serde_json::Value;
+
+use super::CannotCheck;
+
+/// Where requests for a cloud's hosts go: to the hosts themselves, or (override) to
+/// `<base>/<host><path>` on one server.
+#[derive(Debug, Clone, Default)]
+pub struct Redirect(Option<Url>);
+
+impl Redirect {
+    /// No override: every request goes to the host in its URL.
+    pub fn none() -> Redirect {
+        Redirect(None)
+    }
+
+    /// Reads an override from `var`; plain http is accepted only for this machine.
+    pub fn from_env(var: &str) -> Result<Redirect, CannotCheck> {
+        match std::env::var(var) {
+            Ok(text) if !text.trim().is_empty() => Redirect::parse(var, &text),
+            _ => Ok(Redirect(None)),
+        }
+    }
+
+    /// Parses an override base; `name` is what the message calls it.
+    pub fn parse(name: &str, text: &str) -> Result<Redirect, CannotCheck> {
+        let trimmed = text.trim().trim_end_matches('/');
+        let url = Url::parse(trimmed).map_err(|e| {
+            CannotCheck(format!(
+                "{name} `{trimmed}` is not a URL ({e}); expected https://host[:port] or http://127.0.0.1:port"
+            ))
+        })?;
+        match url.scheme() {
+            "https" => {}
+            "http" if crate::openai::client::is_loopback(&url) => {}
+            _ => {
+                return Err(CannotCheck(format!(
+                    "{name} `{trimmed}` must use https (plain http only to this machine)"
+                )));
+            }
+        }
+        Ok(Redirect(Some(url)))
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// The URL a request for `url` is really sent to.
+    pub fn apply(&self, url: &Url) -> Url {
+        let Some(base) = &self.0 else {
+            return url.clone();
+        };
+        let mut target = format!(
+            "{}/{}{}",
+            base.as_str().trim_end_matches('/'),
+            url.host_str().unwrap_or_default(),
+            url.path()
+        );
+        if let Some(query) = url.query() {
+            target.push('?');
+            target.push_str(query);
+        }
+        Url::parse(&target).unwrap_or_else(|_| url.clone())
+    }
+}
+
+/// A refusal or failure, read from whatever shape the cloud answered with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudError {
+    /// The HTTP status; `None` when no answer came (network, timeout).
+    pub status: Option<u16>,
+    /// The cloud's code: Google's `status` (`PERMISSION_DENIED`), Azure's `code`.
+    pub code: String,
+    pub message: String,
+    /// Finer reasons: Google's `details[].reason`, Azure's `innererror.code`.
+    pub reasons: Vec<String>,
+}
+
+impl CloudError {
+    fn network(message: String) -> CloudError {
+        CloudError {
+            status: None,
+            code: String::new(),
+            message,
+            reasons: Vec::new(),
+        }
+    }
+
+    /// Reads the error of an answer with `status` and `body`.
+    pub fn from_answer(status: u16, body: &Value) -> CloudError {
+        let error = &body["error"];
+        let mut reasons = Vec::new();
+        let (code, message) = match error {
+            Value::Object(fields) => {
+                let code = fields
+                    .get("status")
+                    .and_then(Value::as_str)
+                    .or_else(|| fields.get("code").and_then(Value::as_str))
+                    .unwrap_or_default()
+                    .to_string();
+                if let Some(details) = fields.get("details").and_then(Value::as_array) {
+                    reasons.extend(
+                        details
+                            .iter()
+                            .filter_map(|d| d["reason"].as_str().map(str::to_string)),
+                    );
+                }
+                let mut inner = fields.get("innererror");
+                while let Some(found) = inner {
+                    if let Some(code) = found["code"].as_str() {
+                        reasons.push(code.to_string());
+                    }
+                    inner = found.get("innererror");
+                }
+                let message = fields
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                (code, message)
+            }
+            Value::String(code) => (
+                code.clone(),
+                body["error_description"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            _ => (String::new(), String::new()),
+        };
+        CloudError {
+            status: Some(status),
+            code,
+            message: if message.is_empty() {
+                format!("HTTP {status}")
+            } else {
+                message
+            },
+            reasons,
+        }
+    }
+
+    pub fn is_status(&self, status: u16) -> bool {
+        self.status == Some(status)
+    }
+
+    pub fn has_reason(&self, reason: &str) -> bool {
+        self.code == reason || self.reasons.iter().any(|r| r == reason)
+    }
+}
+
+impl fmt::Display for CloudError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.status {
+            None => write!(f, "no answer: {}", self.message),
+            Some(status) if self.code.is_empty() => write!(f, "{status}: {}", self.message),
+            Some(status) => write!(f, "{status} {}: {}", self.code, self.message),
+        }
+    }
+}
+
+/// How many times a request is sent at most, when throttled or cut off.
+pub const ATTEMPTS: u32 = 3;
+
+/// One client for a cloud's REST APIs.
+#[derive(Debug, Clone)]
+pub struct Rest {
+    http: reqwest::Client,
+    redirect: Redirect,
+    /// The wait before the first retry; doubled for each further one.
+    pub backoff: Duration,
+}
+
+impl Rest {
+    pub fn new(redirect: Redirect, timeout: Duration) -> Result<Rest, CannotCheck> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("ekm-wizard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| CannotCheck(format!("the HTTP client could not start: {e}")))?;
+        Ok(Rest {
+            http,
+            redirect,
+            backoff: Duration::from_millis(300),
+        })
+    }
+
+    pub fn redirect(&self) -> &Redirect {
+        &self.redirect
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Sends one request with a bearer token and reads the JSON answer; retries on 429, 5xx
+    /// and network errors, at most `ATTEMPTS` times, honouring a short `Retry-After`.
+    pub async fn call(
+        &self,
+        method: Method,
+        url: &str,
+        bearer: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, CloudError> {
+        let parsed = Url::parse(url).map_err(|e| CloudError::network(format!("bad URL: {e}")))?;
+        let target = self.redirect.apply(&parsed);
+        let mut last = CloudError::network("not sent".into());
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                let wait = retry_wait(&last, self.backoff * 2u32.pow(attempt - 1));
+                tokio::time::sleep(wait).await;
+            }
+            let mut request = self
+                .http
+                .request(method.clone(), target.clone())
+                .bearer_auth(bearer)
+                .header("accept", "application/json");
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            match request.send().await {
+                Ok(answer) => {
+                    let status = answer.status();
+                    let retry_after = answer
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok());
+                    let text = answer.text().await.unwrap_or_default();
+                    let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                    if status.is_success() {
+                        return Ok(value);
+                    }
+                    last = CloudError::from_answer(status.as_u16(), &value);
+                    if let Some(seconds) = retry_after {
+                        last.reasons.push(format!("retry-after:{seconds}"));
+                    }
+                    if !is_retryable(status) {
+                        return Err(last);
+                    }
+                }
+                Err(err) => {
+                    last = CloudError::network(describe_network(&err));
+                }
+            }
+        }
+        Err(last)
+    }
+}
+
+fn is_retryable(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+/// The wait before the next attempt: the cloud's `Retry-After` when short, else `backoff`.
+fn retry_wait(last: &CloudError, backoff: Duration) -> Duration {
+    last.reasons
+        .iter()
+        .find_map(|r| r.strip_prefix("retry-after:"))
+        .and_then(|s| s.parse::<u64>().ok())
+        .map(|s| Duration::from_secs(s.min(3)))
+        .unwrap_or(backoff)
+}
+
+fn describe_network(err: &reqwest::Error) -> String {
+    if err.is_timeout() {
+        "the request timed out".into()
+    } else if err.is_connect() {
+        "could not connect (network, proxy or firewall)".into()
+    } else {
+        "the connection failed".into()
+    }
+}
+
+/// The part of a URL path after the host, percent-encoded where a name could need it.
+pub fn encode_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_override_keeps_host_path_and_query() {
+        let redirect = Redirect::parse("EKM_GCP_API_URL", "http://127.0.0.1:9000/").unwrap();
+        let url = Url::parse("https://iam.googleapis.com/v1/projects/1/x?a=b").unwrap();
+        assert_eq!(
+            redirect.apply(&url).as_str(),
+            "http://127.0.0.1:9000/iam.googleapis.com/v1/projects/1/x?a=b"
+        );
+    }
+
+    #[test]
+    fn an_override_over_plain_http_elsewhere_is_refused() {
+        let err = Redirect::parse("EKM_AZURE_API_URL", "http://example.com").unwrap_err();
+        assert!(err.0.contains("EKM_AZURE_API_URL"), "{err}");
+        assert!(Redirect::parse("X", "https://proxy.example.com").is_ok());
+        assert!(Redirect::parse("X", "not a url").is_err());
+    }
+
+    #[test]
+    fn google_azure_and_oauth_errors_are_read() {
+        let google = CloudError::from_answer(
+            403,
+            &json!({"error": {"code": 403, "message": "Cloud KMS API has not been used", "status": "PERMISSION_DENIED",
+                "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SERVICE_DISABLED"}]}}),
+        );
+        assert_eq!(google.code, "PERMISSION_DENIED");
+        assert!(google.has_reason("SERVICE_DISABLED"));
+        let azure = CloudError::from_answer(
+            403,
+            &json!({"error": {"code": "Forbidden", "message": "Caller is not authorized", "innererror": {"code": "ForbiddenByRbac"}}}),
+        );
+        assert!(azure.has_reason("ForbiddenByRbac"));
+        assert_eq!(azure.to_string(), "403 Forbidden: Caller is not authorized");
+        let oauth = CloudError::from_answer(
+            400,
+            &json!({"error": "invalid_target", "error_description": "The target service is invalid"}),
+        );
+        assert_eq!(oauth.code, "invalid_target");
+        let empty = CloudError::from_answer(502, &Value::Null);
+        assert_eq!(empty.to_string(), "502: HTTP 502");
+    }
+
+    #[test]
+    fn names_are_encoded_for_paths() {
+        assert_eq!(encode_segment("org-A1--key_2"), "org-A1--key_2");
+        assert_eq!(encode_segment("a b/c"), "a%20b%2Fc");
+    }
+}
