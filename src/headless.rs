@@ -414,6 +414,14 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
         Ok(target) => target,
         Err(errors) => return bad_input(&errors.iter().map(|e| e.to_string()).collect::<Vec<_>>()),
     };
+    let override_var = match cloud {
+        crate::guide::Cloud::Aws => None,
+        crate::guide::Cloud::Gcp => Some(crate::checks::gcp::API_URL_VAR),
+        crate::guide::Cloud::Azure => Some(crate::checks::azure::API_URL_VAR),
+    };
+    if let Some(Err(err)) = override_var.map(crate::checks::rest::Redirect::from_env) {
+        return bad_input(&[err.0]);
+    }
     let options = CheckOptions {
         aws_profile: request.profile.clone(),
         timeout: Duration::from_secs(request.timeout.max(1)),

@@ -1,0 +1,725 @@
+//! `ekm-wizard check gcp` against a local fake of Google's REST hosts: the guide's setup
+//! passes, and each way of breaking it is named by the check that fails, with the step to fix.
+
+mod support;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use support::fake_cloud::{FakeCloud, Reply};
+
+const TOKEN: &str = "ya29.CANARY-gcp-token-never-shown";
+const NUMBER: &str = "123456789012";
+const POOL: &str = "/iam.googleapis.com/v1/projects/123456789012/locations/global/workloadIdentityPools/openai-ekm";
+const KMS_PROJECT: &str = "adjective-noun-12345";
+const KEY: &str = "/cloudkms.googleapis.com/v1/projects/adjective-noun-12345/locations/us-east1/keyRings/openai-kms-key-ring/cryptoKeys/openai-kms-key";
+const ROLE: &str = "projects/adjective-noun-12345/roles/openaiEkm";
+const SUBJECT: &str = "105900137572174660365";
+
+const FLAGS: [&str; 18] = [
+    "--org-id",
+    "org-abc123",
+    "--workload-identity-project-number",
+    NUMBER,
+    "--workload-identity-pool-id",
+    "openai-ekm",
+    "--workload-identity-provider-id",
+    "openai-ekm-provider",
+    "--kms-project-id",
+    KMS_PROJECT,
+    "--kms-key-ring-name",
+    "openai-kms-key-ring",
+    "--kms-key-name",
+    "openai-kms-key",
+    "--kms-key-location",
+    "us-east1",
+    "--audience",
+    "org-abc123",
+];
+
+fn provider_path() -> String {
+    format!("{POOL}/providers/openai-ekm-provider")
+}
+
+fn principal() -> String {
+    format!(
+        "principal://iam.googleapis.com/projects/{NUMBER}/locations/global/workloadIdentityPools/openai-ekm/subject/{SUBJECT}"
+    )
+}
+
+fn good_provider() -> Value {
+    json!({
+        "name": format!("projects/{NUMBER}/locations/global/workloadIdentityPools/openai-ekm/providers/openai-ekm-provider"),
+        "state": "ACTIVE",
+        "disabled": false,
+        "oidc": {"issuerUri": "https://accounts.google.com", "allowedAudiences": ["org-abc123"]},
+        "attributeMapping": {"google.subject": "assertion.sub"},
+        "attributeCondition": format!("assertion.sub == \"{SUBJECT}\""),
+    })
+}
+
+fn good_key() -> Value {
+    json!({
+        "name": "projects/adjective-noun-12345/locations/us-east1/keyRings/openai-kms-key-ring/cryptoKeys/openai-kms-key",
+        "purpose": "ENCRYPT_DECRYPT",
+        "primary": {"name": "projects/adjective-noun-12345/locations/us-east1/keyRings/openai-kms-key-ring/cryptoKeys/openai-kms-key/cryptoKeyVersions/1", "state": "ENABLED"},
+        "rotationPeriod": "7776000s",
+    })
+}
+
+/// A fake Google where the guide was followed to the letter.
+fn good_google() -> FakeCloud {
+    let fake = FakeCloud::start();
+    fake.on(
+        "GET",
+        &format!("/cloudresourcemanager.googleapis.com/v3/projects/{NUMBER}"),
+        Reply::ok(json!({"name": format!("projects/{NUMBER}"), "projectId": "pool-project", "state": "ACTIVE"})),
+    );
+    fake.on(
+        "GET",
+        POOL,
+        Reply::ok(json!({"name": "pool", "state": "ACTIVE", "disabled": false})),
+    );
+    fake.on("GET", &provider_path(), Reply::ok(good_provider()));
+    for project in [KMS_PROJECT, NUMBER] {
+        fake.on(
+            "GET",
+            &format!("/serviceusage.googleapis.com/v1/projects/{project}/services/cloudkms.googleapis.com"),
+            Reply::ok(json!({"name": "cloudkms", "state": "ENABLED"})),
+        );
+    }
+    fake.on("GET", KEY, Reply::ok(good_key()));
+    fake.on(
+        "GET",
+        &format!("{KEY}:getIamPolicy"),
+        Reply::ok(json!({"version": 1, "bindings": [{"role": ROLE, "members": [principal()]}]})),
+    );
+    fake.on(
+        "GET",
+        &format!("/iam.googleapis.com/v1/{ROLE}"),
+        Reply::ok(json!({"name": ROLE, "includedPermissions": [
+            "cloudkms.cryptoKeyVersions.useToEncrypt", "cloudkms.cryptoKeyVersions.useToDecrypt"]})),
+    );
+    fake.on_fn("POST", &format!("{KEY}:encrypt"), |seen| {
+        let plain = STANDARD
+            .decode(seen.json()["plaintext"].as_str().unwrap_or_default())
+            .unwrap_or_default();
+        let sealed: Vec<u8> = plain.iter().rev().copied().collect();
+        Reply::ok(json!({"name": "v1", "ciphertext": STANDARD.encode(sealed)}))
+    });
+    fake.on_fn("POST", &format!("{KEY}:decrypt"), |seen| {
+        let sealed = STANDARD
+            .decode(seen.json()["ciphertext"].as_str().unwrap_or_default())
+            .unwrap_or_default();
+        let plain: Vec<u8> = sealed.iter().rev().copied().collect();
+        Reply::ok(json!({"plaintext": STANDARD.encode(plain)}))
+    });
+    fake
+}
+
+struct Outcome {
+    code: Option<i32>,
+    report: Value,
+    stdout: String,
+    stderr: String,
+}
+
+impl Outcome {
+    fn check(&self, id: &str) -> &Value {
+        self.report["checks"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["id"] == id))
+            .unwrap_or_else(|| panic!("no check {id} in {:#}", self.report))
+    }
+
+    fn status(&self, id: &str) -> String {
+        self.check(id)["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn detail(&self, id: &str) -> String {
+        self.check(id)["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+fn check_with(fake: &FakeCloud, extra: &[&str], token: Option<&str>) -> Outcome {
+    let home = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"));
+    command
+        .args(["check", "gcp"])
+        .args(FLAGS)
+        .arg("--json")
+        .args(if extra.contains(&"--timeout") {
+            &[][..]
+        } else {
+            &["--timeout", "5"][..]
+        })
+        .args(extra)
+        .env("EKM_GCP_API_URL", fake.base())
+        .env("HOME", home.path())
+        .env("CLOUDSDK_CONFIG", home.path())
+        .env("PATH", home.path())
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS");
+    match token {
+        Some(token) => command.env("EKM_GCP_ACCESS_TOKEN", token),
+        None => command.env_remove("EKM_GCP_ACCESS_TOKEN"),
+    };
+    let output = command.output().expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        !stdout.contains("CANARY") && !stderr.contains("CANARY"),
+        "the token leaked:\n{stdout}\n{stderr}"
+    );
+    Outcome {
+        code: output.status.code(),
+        report: serde_json::from_str(&stdout).unwrap_or(Value::Null),
+        stdout,
+        stderr,
+    }
+}
+
+fn check(fake: &FakeCloud) -> Outcome {
+    check_with(fake, &[], Some(TOKEN))
+}
+
+#[test]
+fn the_guides_setup_passes_every_check() {
+    let fake = good_google();
+    let outcome = check(&fake);
+    assert_eq!(
+        outcome.code,
+        Some(0),
+        "{:#}\n{}",
+        outcome.report,
+        outcome.stderr
+    );
+    let ids: Vec<&str> = outcome.report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "identity",
+            "pool",
+            "provider",
+            "kms-enabled",
+            "key",
+            "grant",
+            "round-trip",
+            "rotation"
+        ]
+    );
+    for id in ids {
+        assert_eq!(outcome.status(id), "pass", "{id}: {}", outcome.detail(id));
+    }
+    assert!(outcome.detail("identity").contains("EKM_GCP_ACCESS_TOKEN"));
+    assert!(outcome.detail("identity").contains("pool-project"));
+    assert!(outcome.detail("rotation").contains("90 days"));
+    assert!(outcome.detail("kms-enabled").contains("pool's project"));
+    // The admin's token went to Google, and only there.
+    let seen = fake.seen();
+    assert!(
+        seen.iter()
+            .all(|s| s.authorization == format!("Bearer {TOKEN}"))
+    );
+    assert_eq!(fake.count("POST", &format!("{KEY}:decrypt")), 1);
+}
+
+#[test]
+fn the_text_report_names_the_step_to_fix() {
+    let fake = good_google();
+    fake.on(
+        "GET",
+        POOL,
+        Reply::ok(json!({"name": "pool", "state": "DELETED"})),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["check", "gcp"])
+        .args(FLAGS)
+        .env("EKM_GCP_API_URL", fake.base())
+        .env("EKM_GCP_ACCESS_TOKEN", TOKEN)
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("✗ Workload identity pool (step 1): pool `openai-ekm` was deleted"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- OIDC provider (step 1): needs the pool"),
+        "{text}"
+    );
+    assert!(text.contains("fix them at the step shown"), "{text}");
+}
+
+/// Breaks one thing in an otherwise good setup and expects one check to say so.
+struct Case {
+    name: &'static str,
+    breaks: fn(&FakeCloud),
+    check: &'static str,
+    status: &'static str,
+    step: &'static str,
+    words: &'static str,
+}
+
+fn provider_with(pointer: &str, value: Value) -> Value {
+    let mut provider = good_provider();
+    *provider.pointer_mut(pointer).unwrap() = value;
+    provider
+}
+
+#[test]
+fn each_broken_step_is_named_by_its_check() {
+    let cases = [
+        Case {
+            name: "unknown project number",
+            breaks: |f| {
+                f.remove(
+                    "GET",
+                    "/cloudresourcemanager.googleapis.com/v3/projects/123456789012",
+                )
+            },
+            check: "identity",
+            status: "fail",
+            step: "federated-identity",
+            words: "no project has the number 123456789012",
+        },
+        Case {
+            name: "pool missing",
+            breaks: |f| f.remove("GET", POOL),
+            check: "pool",
+            status: "fail",
+            step: "federated-identity",
+            words: "was not found",
+        },
+        Case {
+            name: "pool disabled",
+            breaks: |f| {
+                f.on(
+                    "GET",
+                    POOL,
+                    Reply::ok(json!({"state": "ACTIVE", "disabled": true})),
+                )
+            },
+            check: "pool",
+            status: "fail",
+            step: "federated-identity",
+            words: "is disabled",
+        },
+        Case {
+            name: "wrong issuer",
+            breaks: |f| {
+                f.on(
+                    "GET",
+                    &provider_path(),
+                    Reply::ok(provider_with(
+                        "/oidc/issuerUri",
+                        json!("https://sts.windows.net/x/"),
+                    )),
+                )
+            },
+            check: "provider",
+            status: "fail",
+            step: "federated-identity",
+            words: "it must be https://accounts.google.com",
+        },
+        Case {
+            name: "audience not allowed",
+            breaks: |f| {
+                f.on(
+                    "GET",
+                    &provider_path(),
+                    Reply::ok(provider_with(
+                        "/oidc/allowedAudiences",
+                        json!(["org-other"]),
+                    )),
+                )
+            },
+            check: "provider",
+            status: "fail",
+            step: "federated-identity",
+            words: "`org-abc123` must be one of them",
+        },
+        Case {
+            name: "wrong mapping",
+            breaks: |f| {
+                f.on(
+                    "GET",
+                    &provider_path(),
+                    Reply::ok(provider_with(
+                        "/attributeMapping/google.subject",
+                        json!("assertion.email"),
+                    )),
+                )
+            },
+            check: "provider",
+            status: "fail",
+            step: "federated-identity",
+            words: "must be `assertion.sub`",
+        },
+        Case {
+            name: "condition refuses OpenAI",
+            breaks: |f| {
+                f.on(
+                    "GET",
+                    &provider_path(),
+                    Reply::ok(provider_with(
+                        "/attributeCondition",
+                        json!("assertion.sub == '105900137572174660366'"),
+                    )),
+                )
+            },
+            check: "provider",
+            status: "fail",
+            step: "federated-identity",
+            words: "refuses OpenAI's subject",
+        },
+        Case {
+            name: "condition admits everyone",
+            breaks: |f| {
+                f.on(
+                    "GET",
+                    &provider_path(),
+                    Reply::ok(provider_with("/attributeCondition", json!("true"))),
+                )
+            },
+            check: "provider",
+            status: "warn",
+            step: "federated-identity",
+            words: "admits other subjects",
+        },
+        Case {
+            name: "provider deleted",
+            breaks: |f| {
+                f.on(
+                    "GET",
+                    &provider_path(),
+                    Reply::ok(provider_with("/state", json!("DELETED"))),
+                )
+            },
+            check: "provider",
+            status: "fail",
+            step: "federated-identity",
+            words: "deleted",
+        },
+        Case {
+            name: "Cloud KMS off in the key's project",
+            breaks: |f| {
+                f.on(
+                "GET",
+                "/serviceusage.googleapis.com/v1/projects/adjective-noun-12345/services/cloudkms.googleapis.com",
+                Reply::ok(json!({"state": "DISABLED"})),
+            )
+            },
+            check: "kms-enabled",
+            status: "fail",
+            step: "enable-kms",
+            words: "gcloud services enable cloudkms.googleapis.com --project adjective-noun-12345",
+        },
+        Case {
+            name: "key missing",
+            breaks: |f| f.remove("GET", KEY),
+            check: "key",
+            status: "fail",
+            step: "create-key",
+            words: "no key projects/adjective-noun-12345/locations/us-east1",
+        },
+        Case {
+            name: "asymmetric key",
+            breaks: |f| {
+                let mut key = good_key();
+                key["purpose"] = json!("ASYMMETRIC_DECRYPT");
+                f.on("GET", KEY, Reply::ok(key));
+            },
+            check: "key",
+            status: "fail",
+            step: "create-key",
+            words: "ENCRYPT_DECRYPT",
+        },
+        Case {
+            name: "primary version disabled",
+            breaks: |f| {
+                let mut key = good_key();
+                key["primary"]["state"] = json!("DISABLED");
+                f.on("GET", KEY, Reply::ok(key));
+            },
+            check: "key",
+            status: "fail",
+            step: "create-key",
+            words: "primary version is DISABLED",
+        },
+        Case {
+            name: "Cloud KMS API off answers SERVICE_DISABLED",
+            breaks: |f| {
+                f.on(
+                "GET",
+                KEY,
+                Reply::with(403, json!({"error": {"code": 403, "status": "PERMISSION_DENIED",
+                    "message": "Cloud Key Management Service (KMS) API has not been used in project 1 before or it is disabled.",
+                    "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SERVICE_DISABLED"}]}})),
+            )
+            },
+            check: "key",
+            status: "fail",
+            step: "create-key",
+            words: "not enabled",
+        },
+        Case {
+            name: "no grant to OpenAI",
+            breaks: |f| {
+                f.on(
+                "GET",
+                &format!("{KEY}:getIamPolicy"),
+                Reply::ok(json!({"bindings": [{"role": ROLE, "members": ["user:admin@example.com"]}]})),
+            )
+            },
+            check: "grant",
+            status: "fail",
+            step: "grant",
+            words: "no role on the key is granted to OpenAI's principal",
+        },
+        Case {
+            name: "custom role lacks decrypt",
+            breaks: |f| {
+                f.on(
+                    "GET",
+                    &format!("/iam.googleapis.com/v1/{ROLE}"),
+                    Reply::ok(
+                        json!({"includedPermissions": ["cloudkms.cryptoKeyVersions.useToEncrypt"]}),
+                    ),
+                )
+            },
+            check: "grant",
+            status: "fail",
+            step: "custom-role",
+            words: "lack cloudkms.cryptoKeyVersions.useToDecrypt",
+        },
+        Case {
+            name: "custom role deleted",
+            breaks: |f| {
+                f.on(
+                "GET",
+                &format!("/iam.googleapis.com/v1/{ROLE}"),
+                Reply::ok(json!({"deleted": true, "includedPermissions": [
+                    "cloudkms.cryptoKeyVersions.useToEncrypt", "cloudkms.cryptoKeyVersions.useToDecrypt"]})),
+            )
+            },
+            check: "grant",
+            status: "fail",
+            step: "custom-role",
+            words: "was deleted",
+        },
+        Case {
+            name: "the whole pool holds the predefined role",
+            breaks: |f| {
+                f.on(
+                "GET",
+                &format!("{KEY}:getIamPolicy"),
+                Reply::ok(json!({"bindings": [{"role": "roles/cloudkms.cryptoKeyEncrypterDecrypter", "members": [
+                    format!("principalSet://iam.googleapis.com/projects/{NUMBER}/locations/global/workloadIdentityPools/openai-ekm/*")]}]})),
+            )
+            },
+            check: "grant",
+            status: "pass",
+            step: "grant",
+            words: "encrypt and decrypt are granted",
+        },
+        Case {
+            name: "no rotation",
+            breaks: |f| {
+                let mut key = good_key();
+                key.as_object_mut().unwrap().remove("rotationPeriod");
+                f.on("GET", KEY, Reply::ok(key));
+            },
+            check: "rotation",
+            status: "warn",
+            step: "restrictions",
+            words: "90 days",
+        },
+        Case {
+            name: "the admin may not read the key's policy",
+            breaks: |f| {
+                f.on(
+                "GET",
+                &format!("{KEY}:getIamPolicy"),
+                Reply::google(403, "PERMISSION_DENIED", "Permission 'cloudkms.cryptoKeys.getIamPolicy' denied on resource (or it may not exist)."),
+            )
+            },
+            check: "grant",
+            status: "skip",
+            step: "grant",
+            words: "your credentials lack cloudkms.cryptoKeys.getIamPolicy",
+        },
+    ];
+    for case in cases {
+        let fake = good_google();
+        (case.breaks)(&fake);
+        let outcome = check(&fake);
+        let expected_code = if case.status == "fail" { 1 } else { 0 };
+        assert_eq!(
+            outcome.code,
+            Some(expected_code),
+            "{}: {:#}\n{}",
+            case.name,
+            outcome.report,
+            outcome.stderr
+        );
+        assert_eq!(
+            outcome.status(case.check),
+            case.status,
+            "{}: {:#}",
+            case.name,
+            outcome.report
+        );
+        assert_eq!(
+            outcome.check(case.check)["step"],
+            case.step,
+            "{}",
+            case.name
+        );
+        assert!(
+            outcome.detail(case.check).contains(case.words),
+            "{}: {}",
+            case.name,
+            outcome.detail(case.check)
+        );
+        // Nothing else fails because of this one break, but for the checks that depend on it.
+        for other in outcome.report["checks"].as_array().unwrap() {
+            if other["id"] != case.check && other["status"] == "fail" {
+                panic!(
+                    "{}: {} failed too: {}",
+                    case.name, other["id"], other["detail"]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_missing_key_skips_the_round_trip_and_rotation() {
+    let fake = good_google();
+    fake.remove("GET", KEY);
+    let outcome = check(&fake);
+    assert_eq!(outcome.status("round-trip"), "skip");
+    assert!(outcome.detail("round-trip").contains("needs the key"));
+    assert_eq!(outcome.status("rotation"), "skip");
+}
+
+#[test]
+fn throttling_is_retried_then_passes() {
+    let fake = good_google();
+    fake.queue(
+        "GET",
+        KEY,
+        vec![
+            Reply::google(429, "RESOURCE_EXHAUSTED", "Quota exceeded"),
+            Reply::google(503, "UNAVAILABLE", "try again"),
+        ],
+    );
+    let outcome = check(&fake);
+    assert_eq!(outcome.code, Some(0), "{:#}", outcome.report);
+    assert_eq!(outcome.status("key"), "pass");
+    assert_eq!(fake.count("GET", KEY), 3);
+}
+
+#[test]
+fn throttling_that_never_ends_fails_after_three_tries() {
+    let fake = good_google();
+    fake.queue(
+        "GET",
+        POOL,
+        (0..5)
+            .map(|_| Reply::google(429, "RESOURCE_EXHAUSTED", "Quota exceeded"))
+            .collect(),
+    );
+    let outcome = check(&fake);
+    assert_eq!(outcome.status("pool"), "fail");
+    assert!(
+        outcome.detail("pool").contains("throttling"),
+        "{}",
+        outcome.detail("pool")
+    );
+    assert_eq!(fake.count("GET", POOL), 3);
+}
+
+#[test]
+fn a_slow_answer_times_out_with_the_check_named() {
+    let fake = good_google();
+    fake.on(
+        "GET",
+        KEY,
+        Reply::ok(good_key()).after(Duration::from_secs(4)),
+    );
+    let started = Instant::now();
+    let outcome = check_with(&fake, &["--timeout", "1"], Some(TOKEN));
+    assert_eq!(outcome.code, Some(1), "{:#}", outcome.report);
+    assert_eq!(outcome.status("key"), "fail");
+    assert!(
+        outcome.detail("key").contains("no answer within 1 s"),
+        "{}",
+        outcome.detail("key")
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn without_credentials_it_says_so_at_once() {
+    let fake = good_google();
+    let started = Instant::now();
+    let outcome = check_with(&fake, &[], None);
+    assert_eq!(outcome.code, Some(1), "{}", outcome.stdout);
+    assert!(
+        outcome
+            .stderr
+            .contains("No Google Cloud credentials were found"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(
+        outcome
+            .stderr
+            .contains("gcloud auth application-default login")
+    );
+    assert_eq!(outcome.report["ok"], false);
+    assert!(
+        fake.seen().is_empty(),
+        "nothing is sent without credentials"
+    );
+    // No metadata server is waited on off Google's machines (generous bound for a busy host).
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn an_override_over_plain_http_elsewhere_is_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["check", "gcp"])
+        .args(FLAGS)
+        .env("EKM_GCP_API_URL", "http://example.com")
+        .env("EKM_GCP_ACCESS_TOKEN", TOKEN)
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("EKM_GCP_API_URL"), "{stderr}");
+}
