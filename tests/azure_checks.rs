@@ -1,0 +1,852 @@
+//! `ekm-wizard check azure` against a local fake of Azure's hosts (management, Graph and the
+//! vault, the vault reached by the Key Vault SDK through its transport): the guide's setup
+//! passes, each way of breaking it is named with the step to fix, and the service principal
+//! can be created on request.
+
+mod support;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use support::fake_cloud::{FakeCloud, Reply};
+
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+const KEY_NAME: &str = "org-abc123--openai-ekm";
+const SP_OBJECT: &str = "4f1a6c1e-8d8b-4c31-9a52-0c0e4b1f2a77";
+const APP: &str = "20a14814-5ab7-4612-a671-1382b412bf93";
+
+const FLAGS: [&str; 12] = [
+    "--org-id",
+    "org-abc123",
+    "--tenant-id",
+    TENANT,
+    "--vault-uri",
+    "contoso-ekm.vault.azure.net",
+    "--key-name",
+    KEY_NAME,
+    "--subscription-id",
+    SUBSCRIPTION,
+    "--resource-group",
+    "rg-ekm",
+];
+
+fn vault_scope() -> String {
+    format!(
+        "/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-ekm/providers/Microsoft.KeyVault/vaults/contoso-ekm"
+    )
+}
+
+fn key_scope() -> String {
+    format!("{}/keys/{KEY_NAME}", vault_scope())
+}
+
+const VAULT_HOST: &str = "/contoso-ekm.vault.azure.net";
+const ROLE_DEFINITION: &str = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/providers/Microsoft.Authorization/roleDefinitions/9f2e5b8a-1111-4c4c-8888-0123456789ab";
+
+/// A token shaped like Entra ID's (claims readable), whose signature part is the canary.
+fn token_for(tenant: &str) -> String {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
+    let claims = URL_SAFE_NO_PAD
+        .encode(json!({"tid": tenant, "upn": "admin@contoso.com", "oid": "x"}).to_string());
+    format!("{header}.{claims}.CANARY-azure-signature")
+}
+
+fn good_vault() -> Value {
+    json!({
+        "id": vault_scope(),
+        "name": "contoso-ekm",
+        "properties": {
+            "vaultUri": "https://contoso-ekm.vault.azure.net/",
+            "tenantId": TENANT,
+            "enableRbacAuthorization": true,
+            "enableSoftDelete": true,
+            "enablePurgeProtection": true,
+        }
+    })
+}
+
+fn good_key() -> Value {
+    json!({
+        "key": {
+            "kid": format!("https://contoso-ekm.vault.azure.net/keys/{KEY_NAME}/0123456789abcdef"),
+            "kty": "RSA",
+            "key_ops": ["encrypt", "decrypt", "wrapKey", "unwrapKey"],
+            "n": "AQAB", "e": "AQAB"
+        },
+        "attributes": {"enabled": true, "recoveryLevel": "Recoverable+Purgeable"}
+    })
+}
+
+fn role_definition(data_actions: Value, not_data_actions: Value) -> Value {
+    json!({
+        "id": ROLE_DEFINITION,
+        "properties": {
+            "roleName": "OpenAI EKM key user",
+            "type": "CustomRole",
+            "permissions": [{"actions": [], "notActions": [], "dataActions": data_actions, "notDataActions": not_data_actions}]
+        }
+    })
+}
+
+fn assignment_at(scope: &str) -> Value {
+    json!({"value": [{
+        "id": format!("{scope}/providers/Microsoft.Authorization/roleAssignments/a1"),
+        "properties": {"roleDefinitionId": ROLE_DEFINITION, "principalId": SP_OBJECT, "scope": scope}
+    }]})
+}
+
+/// Key Vault answers a request without a token with a challenge that names its resource.
+fn vault_route(
+    fake: &FakeCloud,
+    method: &str,
+    path: &str,
+    reply: impl Fn(&support::fake_cloud::Seen) -> Reply + Send + Sync + 'static,
+) {
+    fake.on_fn(method, path, move |seen| {
+        if seen.authorization.is_empty() {
+            return Reply::azure(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.", None)
+                .header(
+                    "WWW-Authenticate",
+                    &format!("Bearer authorization=\"https://login.microsoftonline.com/{TENANT}\", resource=\"https://vault.azure.net\""),
+                );
+        }
+        reply(seen)
+    });
+}
+
+fn reversed(value: &str) -> String {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(value.trim_end_matches('='))
+        .unwrap_or_default();
+    URL_SAFE_NO_PAD.encode(bytes.iter().rev().copied().collect::<Vec<u8>>())
+}
+
+/// A fake Azure where the guide was followed to the letter.
+fn good_azure() -> FakeCloud {
+    let fake = FakeCloud::start();
+    fake.on(
+        "GET",
+        "/graph.microsoft.com/v1.0/servicePrincipals",
+        Reply::ok(json!({"value": [{"id": SP_OBJECT, "appId": APP, "displayName": "EKM - OpenAI Azure"}]})),
+    );
+    fake.on(
+        "GET",
+        &format!("/management.azure.com{}", vault_scope()),
+        Reply::ok(good_vault()),
+    );
+    fake.on(
+        "GET",
+        &format!(
+            "/management.azure.com{}/providers/Microsoft.Authorization/roleAssignments",
+            key_scope()
+        ),
+        Reply::ok(assignment_at(&key_scope())),
+    );
+    fake.on(
+        "GET",
+        &format!("/management.azure.com{ROLE_DEFINITION}"),
+        Reply::ok(role_definition(
+            json!([
+                "Microsoft.KeyVault/vaults/keys/encrypt/action",
+                "Microsoft.KeyVault/vaults/keys/decrypt/action",
+                "Microsoft.KeyVault/vaults/keys/read"
+            ]),
+            json!([]),
+        )),
+    );
+    set_key(&fake, good_key());
+    // The SDK leaves the version segment empty when none is named: `/keys/<name>//encrypt`.
+    vault_route(
+        &fake,
+        "POST",
+        &format!("{VAULT_HOST}/keys/{KEY_NAME}//encrypt"),
+        |seen| {
+            let body = seen.json();
+            assert_eq!(body["alg"], "RSA-OAEP-256");
+            Reply::ok(json!({
+                "kid": format!("https://contoso-ekm.vault.azure.net/keys/{KEY_NAME}/0123456789abcdef"),
+                "value": reversed(body["value"].as_str().unwrap_or_default()),
+            }))
+        },
+    );
+    vault_route(
+        &fake,
+        "POST",
+        &format!("{VAULT_HOST}/keys/{KEY_NAME}/0123456789abcdef/decrypt"),
+        |seen| {
+            let body = seen.json();
+            Reply::ok(json!({
+                "kid": format!("https://contoso-ekm.vault.azure.net/keys/{KEY_NAME}/0123456789abcdef"),
+                "value": reversed(body["value"].as_str().unwrap_or_default()),
+            }))
+        },
+    );
+    fake
+}
+
+fn set_key(fake: &FakeCloud, key: Value) {
+    for path in [
+        format!("{VAULT_HOST}/keys/{KEY_NAME}"),
+        format!("{VAULT_HOST}/keys/{KEY_NAME}/"),
+    ] {
+        let key = key.clone();
+        vault_route(fake, "GET", &path, move |_| Reply::ok(key.clone()));
+    }
+}
+
+fn key_refused(fake: &FakeCloud, reply: Reply) {
+    for path in [
+        format!("{VAULT_HOST}/keys/{KEY_NAME}"),
+        format!("{VAULT_HOST}/keys/{KEY_NAME}/"),
+    ] {
+        let reply = reply.clone();
+        vault_route(fake, "GET", &path, move |_| reply.clone());
+    }
+}
+
+struct Outcome {
+    code: Option<i32>,
+    report: Value,
+    stdout: String,
+    stderr: String,
+}
+
+impl Outcome {
+    fn check(&self, id: &str) -> &Value {
+        self.report["checks"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["id"] == id))
+            .unwrap_or_else(|| panic!("no check {id} in {:#}\n{}", self.report, self.stderr))
+    }
+
+    fn status(&self, id: &str) -> String {
+        self.check(id)["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn detail(&self, id: &str) -> String {
+        self.check(id)["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+fn check_with(fake: &FakeCloud, extra: &[&str], token: Option<&str>) -> Outcome {
+    let home = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"));
+    command
+        .args(["check", "azure"])
+        .args(FLAGS)
+        .arg("--json")
+        .args(if extra.contains(&"--timeout") {
+            &[][..]
+        } else {
+            &["--timeout", "5"][..]
+        })
+        .args(extra)
+        .env("EKM_AZURE_API_URL", fake.base())
+        .env("HOME", home.path())
+        .env("AZURE_CONFIG_DIR", home.path())
+        .env("PATH", home.path())
+        .env_remove("AZURE_CLIENT_SECRET")
+        .env_remove("AZURE_CLIENT_ID")
+        .env_remove("IDENTITY_ENDPOINT")
+        .env_remove("MSI_ENDPOINT");
+    match token {
+        Some(token) => command.env("EKM_AZURE_ACCESS_TOKEN", token),
+        None => command.env_remove("EKM_AZURE_ACCESS_TOKEN"),
+    };
+    let output = command.output().expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        !stdout.contains("CANARY") && !stderr.contains("CANARY"),
+        "the token leaked:\n{stdout}\n{stderr}"
+    );
+    Outcome {
+        code: output.status.code(),
+        report: serde_json::from_str(&stdout).unwrap_or(Value::Null),
+        stdout,
+        stderr,
+    }
+}
+
+fn check(fake: &FakeCloud) -> Outcome {
+    check_with(fake, &[], Some(&token_for(TENANT)))
+}
+
+#[test]
+fn the_guides_setup_passes_every_check() {
+    let fake = good_azure();
+    let outcome = check(&fake);
+    assert_eq!(
+        outcome.code,
+        Some(0),
+        "{:#}\n{}\n{:#?}",
+        outcome.report,
+        outcome.stderr,
+        fake.seen()
+            .iter()
+            .map(|s| format!("{} {}", s.method, s.path))
+            .collect::<Vec<_>>()
+    );
+    let ids: Vec<&str> = outcome.report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "identity",
+            "service-principal",
+            "vault",
+            "key",
+            "role-assignment",
+            "round-trip",
+            "vault-hardening"
+        ]
+    );
+    for id in ids {
+        assert_eq!(outcome.status(id), "pass", "{id}: {}", outcome.detail(id));
+    }
+    assert!(outcome.detail("identity").contains("admin@contoso.com"));
+    assert!(outcome.detail("service-principal").contains(SP_OBJECT));
+    // The vault was reached over its own https name, through the SDK's transport.
+    assert!(
+        fake.count(
+            "POST",
+            &format!("{VAULT_HOST}/keys/{KEY_NAME}/0123456789abcdef/decrypt")
+        ) == 1
+    );
+    let graph = fake
+        .seen()
+        .into_iter()
+        .find(|s| s.path == "/graph.microsoft.com/v1.0/servicePrincipals")
+        .unwrap();
+    assert!(
+        graph.query.contains(&format!("appId eq '{APP}'")),
+        "{}",
+        graph.query
+    );
+}
+
+struct Case {
+    name: &'static str,
+    breaks: fn(&FakeCloud),
+    check: &'static str,
+    status: &'static str,
+    step: &'static str,
+    words: &'static str,
+}
+
+fn vault_with(pointer: &str, value: Value) -> Value {
+    let mut vault = good_vault();
+    *vault.pointer_mut(pointer).unwrap() = value;
+    vault
+}
+
+fn key_with(pointer: &str, value: Value) -> Value {
+    let mut key = good_key();
+    *key.pointer_mut(pointer).unwrap() = value;
+    key
+}
+
+fn management(path: &str) -> String {
+    format!("/management.azure.com{path}")
+}
+
+#[test]
+fn each_broken_step_is_named_by_its_check() {
+    let cases = [
+        Case {
+            name: "service principal missing",
+            breaks: |f| {
+                f.on(
+                    "GET",
+                    "/graph.microsoft.com/v1.0/servicePrincipals",
+                    Reply::ok(json!({"value": []})),
+                )
+            },
+            check: "service-principal",
+            status: "fail",
+            step: "service-principal",
+            words: "has no service principal in tenant",
+        },
+        Case {
+            name: "vault on access policies",
+            breaks: |f| {
+                f.on(
+                    "GET",
+                    &management(&vault_scope()),
+                    Reply::ok(vault_with(
+                        "/properties/enableRbacAuthorization",
+                        json!(false),
+                    )),
+                )
+            },
+            check: "vault",
+            status: "fail",
+            step: "create-key",
+            words: "role assignments on it are ignored",
+        },
+        Case {
+            name: "vault missing",
+            breaks: |f| {
+                f.on(
+                    "GET",
+                    &management(&vault_scope()),
+                    Reply::azure(
+                        404,
+                        "ResourceNotFound",
+                        "The Resource 'Microsoft.KeyVault/vaults/contoso-ekm' was not found.",
+                        None,
+                    ),
+                )
+            },
+            check: "vault",
+            status: "fail",
+            step: "create-key",
+            words: "was not found",
+        },
+        Case {
+            name: "purge protection off",
+            breaks: |f| {
+                f.on(
+                    "GET",
+                    &management(&vault_scope()),
+                    Reply::ok(vault_with(
+                        "/properties/enablePurgeProtection",
+                        json!(false),
+                    )),
+                )
+            },
+            check: "vault-hardening",
+            status: "warn",
+            step: "restrictions",
+            words: "purge protection is off",
+        },
+        Case {
+            name: "key missing",
+            breaks: |f| {
+                key_refused(
+                    f,
+                    Reply::azure(
+                        404,
+                        "KeyNotFound",
+                        "A key with (name/id) org-abc123--openai-ekm was not found in this key vault.",
+                        None,
+                    ),
+                )
+            },
+            check: "key",
+            status: "fail",
+            step: "create-key",
+            words: "no key `org-abc123--openai-ekm`",
+        },
+        Case {
+            name: "EC key",
+            breaks: |f| set_key(f, key_with("/key/kty", json!("EC"))),
+            check: "key",
+            status: "fail",
+            step: "create-key",
+            words: "OpenAI needs an RSA key",
+        },
+        Case {
+            name: "key disabled",
+            breaks: |f| set_key(f, key_with("/attributes/enabled", json!(false))),
+            check: "key",
+            status: "fail",
+            step: "create-key",
+            words: "disabled",
+        },
+        Case {
+            name: "key may not decrypt",
+            breaks: |f| set_key(f, key_with("/key/key_ops", json!(["encrypt", "wrapKey"]))),
+            check: "key",
+            status: "fail",
+            step: "create-key",
+            words: "lack decrypt",
+        },
+        Case {
+            name: "the admin may not read the key",
+            breaks: |f| {
+                key_refused(
+                    f,
+                    Reply::azure(
+                        403,
+                        "Forbidden",
+                        "Caller is not authorized to perform action on resource.",
+                        Some("ForbiddenByRbac"),
+                    ),
+                )
+            },
+            check: "key",
+            status: "skip",
+            step: "create-key",
+            words: "your credentials lack Microsoft.KeyVault/vaults/keys/read",
+        },
+        Case {
+            name: "the vault's firewall",
+            breaks: |f| {
+                key_refused(
+                    f,
+                    Reply::azure(
+                        403,
+                        "Forbidden",
+                        "Client address is not authorized and caller is not a trusted service.",
+                        Some("ForbiddenByFirewall"),
+                    ),
+                )
+            },
+            check: "key",
+            status: "fail",
+            step: "create-key",
+            words: "firewall",
+        },
+        Case {
+            name: "no role assignment",
+            breaks: |f| {
+                f.on(
+                    "GET",
+                    &management(&format!(
+                        "{}/providers/Microsoft.Authorization/roleAssignments",
+                        key_scope()
+                    )),
+                    Reply::ok(json!({"value": []})),
+                )
+            },
+            check: "role-assignment",
+            status: "fail",
+            step: "role-assignment",
+            words: "has no role on key",
+        },
+        Case {
+            name: "assignment on another vault's key only",
+            breaks: |f| {
+                f.on(
+                "GET",
+                &management(&format!("{}/providers/Microsoft.Authorization/roleAssignments", key_scope())),
+                Reply::ok(assignment_at(&format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-ekm/providers/Microsoft.KeyVault/vaults/other/keys/{KEY_NAME}"))),
+            )
+            },
+            check: "role-assignment",
+            status: "fail",
+            step: "role-assignment",
+            words: "has no role on key",
+        },
+        Case {
+            name: "assignment at the vault",
+            breaks: |f| {
+                f.on(
+                    "GET",
+                    &management(&format!(
+                        "{}/providers/Microsoft.Authorization/roleAssignments",
+                        key_scope()
+                    )),
+                    Reply::ok(assignment_at(&vault_scope())),
+                )
+            },
+            check: "role-assignment",
+            status: "pass",
+            step: "role-assignment",
+            words: "assigned above the key",
+        },
+        Case {
+            name: "role lacks decrypt",
+            breaks: |f| {
+                f.on(
+                    "GET",
+                    &management(ROLE_DEFINITION),
+                    Reply::ok(role_definition(
+                        json!([
+                            "Microsoft.KeyVault/vaults/keys/encrypt/action",
+                            "Microsoft.KeyVault/vaults/keys/read"
+                        ]),
+                        json!([]),
+                    )),
+                )
+            },
+            check: "role-assignment",
+            status: "fail",
+            step: "custom-role",
+            words: "lack Microsoft.KeyVault/vaults/keys/decrypt/action",
+        },
+        Case {
+            name: "wildcard minus decrypt",
+            breaks: |f| {
+                f.on(
+                    "GET",
+                    &management(ROLE_DEFINITION),
+                    Reply::ok(role_definition(
+                        json!(["Microsoft.KeyVault/vaults/keys/*"]),
+                        json!(["Microsoft.KeyVault/vaults/keys/decrypt/action"]),
+                    )),
+                )
+            },
+            check: "role-assignment",
+            status: "fail",
+            step: "custom-role",
+            words: "decrypt/action",
+        },
+        Case {
+            name: "wildcard role",
+            breaks: |f| {
+                f.on(
+                    "GET",
+                    &management(ROLE_DEFINITION),
+                    Reply::ok(role_definition(
+                        json!(["Microsoft.KeyVault/vaults/keys/*"]),
+                        json!([]),
+                    )),
+                )
+            },
+            check: "role-assignment",
+            status: "pass",
+            step: "role-assignment",
+            words: "granting encrypt, decrypt and read",
+        },
+    ];
+    for case in cases {
+        let fake = good_azure();
+        (case.breaks)(&fake);
+        let outcome = check(&fake);
+        let expected_code = if case.status == "fail" { 1 } else { 0 };
+        assert_eq!(
+            outcome.code,
+            Some(expected_code),
+            "{}: {:#}\n{}",
+            case.name,
+            outcome.report,
+            outcome.stderr
+        );
+        assert_eq!(
+            outcome.status(case.check),
+            case.status,
+            "{}: {:#}",
+            case.name,
+            outcome.report
+        );
+        assert_eq!(
+            outcome.check(case.check)["step"],
+            case.step,
+            "{}",
+            case.name
+        );
+        assert!(
+            outcome.detail(case.check).contains(case.words),
+            "{}: {}",
+            case.name,
+            outcome.detail(case.check)
+        );
+        for other in outcome.report["checks"].as_array().unwrap() {
+            if other["id"] != case.check && other["status"] == "fail" {
+                panic!(
+                    "{}: {} failed too: {}",
+                    case.name, other["id"], other["detail"]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_missing_service_principal_skips_the_assignment_and_a_missing_key_the_round_trip() {
+    let fake = good_azure();
+    fake.on(
+        "GET",
+        "/graph.microsoft.com/v1.0/servicePrincipals",
+        Reply::ok(json!({"value": []})),
+    );
+    key_refused(&fake, Reply::azure(404, "KeyNotFound", "not found", None));
+    let outcome = check(&fake);
+    assert_eq!(outcome.status("role-assignment"), "skip");
+    assert!(
+        outcome
+            .detail("role-assignment")
+            .contains("service principal")
+    );
+    assert_eq!(outcome.status("round-trip"), "skip");
+}
+
+#[test]
+fn a_token_of_another_tenant_is_named() {
+    let fake = good_azure();
+    let outcome = check_with(
+        &fake,
+        &[],
+        Some(&token_for("11111111-2222-3333-4444-555555555555")),
+    );
+    assert_eq!(outcome.code, Some(1));
+    assert_eq!(outcome.status("identity"), "fail");
+    assert!(
+        outcome
+            .detail("identity")
+            .contains(&format!("az login --tenant {TENANT}"))
+    );
+}
+
+#[test]
+fn the_service_principal_is_created_on_request() {
+    let fake = good_azure();
+    fake.on(
+        "GET",
+        "/graph.microsoft.com/v1.0/servicePrincipals",
+        Reply::ok(json!({"value": []})),
+    );
+    fake.on(
+        "POST",
+        "/graph.microsoft.com/v1.0/servicePrincipals",
+        Reply::with(
+            201,
+            json!({"id": SP_OBJECT, "appId": APP, "displayName": "EKM - OpenAI Azure"}),
+        ),
+    );
+    let outcome = check_with(
+        &fake,
+        &["--create-service-principal"],
+        Some(&token_for(TENANT)),
+    );
+    assert_eq!(
+        outcome.report["service_principal"]["outcome"], "created",
+        "{:#}",
+        outcome.report
+    );
+    let posted = fake
+        .seen()
+        .into_iter()
+        .find(|s| s.method == "POST")
+        .expect("Graph was asked");
+    assert_eq!(posted.json(), json!({"appId": APP}));
+    // Without the flag nothing is ever created.
+    let fake = good_azure();
+    check(&fake);
+    assert_eq!(
+        fake.count("POST", "/graph.microsoft.com/v1.0/servicePrincipals"),
+        0
+    );
+}
+
+#[test]
+fn graph_refusing_the_creation_is_explained() {
+    let fake = good_azure();
+    fake.on(
+        "POST",
+        "/graph.microsoft.com/v1.0/servicePrincipals",
+        Reply::azure(
+            403,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+            None,
+        ),
+    );
+    let outcome = check_with(
+        &fake,
+        &["--create-service-principal"],
+        Some(&token_for(TENANT)),
+    );
+    assert_eq!(outcome.code, Some(1));
+    assert_eq!(outcome.report["service_principal"]["outcome"], "refused");
+    assert!(
+        outcome.report["service_principal"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Application Administrator")
+    );
+    let fake = good_azure();
+    fake.on(
+        "POST",
+        "/graph.microsoft.com/v1.0/servicePrincipals",
+        Reply::azure(
+            409,
+            "Request_MultipleObjectsWithSameKeyValue",
+            "Another object with the same value for property servicePrincipalNames already exists.",
+            None,
+        ),
+    );
+    let outcome = check_with(
+        &fake,
+        &["--create-service-principal"],
+        Some(&token_for(TENANT)),
+    );
+    assert_eq!(
+        outcome.report["service_principal"]["outcome"],
+        "already-there"
+    );
+    assert_eq!(outcome.code, Some(0));
+}
+
+#[test]
+fn throttling_is_retried_then_passes() {
+    let fake = good_azure();
+    let vault = management(&vault_scope());
+    fake.queue(
+        "GET",
+        &vault,
+        vec![
+            Reply::azure(429, "TooManyRequests", "slow down", None).header("Retry-After", "0"),
+            Reply::azure(503, "ServiceUnavailable", "try again", None),
+        ],
+    );
+    let outcome = check(&fake);
+    assert_eq!(outcome.code, Some(0), "{:#}", outcome.report);
+    assert_eq!(fake.count("GET", &vault), 3);
+}
+
+#[test]
+fn a_slow_vault_times_out_with_the_check_named() {
+    let fake = good_azure();
+    let slow = good_key();
+    for path in [
+        format!("{VAULT_HOST}/keys/{KEY_NAME}"),
+        format!("{VAULT_HOST}/keys/{KEY_NAME}/"),
+    ] {
+        let slow = slow.clone();
+        vault_route(&fake, "GET", &path, move |_| {
+            Reply::ok(slow.clone()).after(Duration::from_secs(4))
+        });
+    }
+    let outcome = check_with(&fake, &["--timeout", "1"], Some(&token_for(TENANT)));
+    assert_eq!(outcome.code, Some(1), "{:#}", outcome.report);
+    assert_eq!(outcome.status("key"), "fail");
+    assert!(
+        outcome.detail("key").contains("no answer within 1 s"),
+        "{}",
+        outcome.detail("key")
+    );
+}
+
+#[test]
+fn without_credentials_it_says_so_at_once() {
+    let fake = good_azure();
+    let started = Instant::now();
+    let outcome = check_with(&fake, &[], None);
+    assert_eq!(outcome.code, Some(1), "{}", outcome.stdout);
+    assert!(
+        outcome.stderr.contains("No Azure credentials were found"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(
+        outcome
+            .stderr
+            .contains(&format!("az login --tenant {TENANT}"))
+    );
+    assert!(
+        fake.seen().is_empty(),
+        "nothing is sent without credentials"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
