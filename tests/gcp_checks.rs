@@ -476,7 +476,7 @@ fn each_broken_step_is_named_by_its_check() {
             },
             check: "key",
             status: "fail",
-            step: "create-key",
+            step: "enable-kms",
             words: "not enabled",
         },
         Case {
@@ -599,6 +599,26 @@ fn each_broken_step_is_named_by_its_check() {
             outcome.detail(case.check)
         );
         // Nothing else fails because of this one break, but for the checks that depend on it.
+        if case.status == "fail" {
+            let said = format!(
+                "{}: {}",
+                outcome.check(case.check)["title"].as_str().unwrap(),
+                outcome.detail(case.check)
+            );
+            let explained = ekm_wizard::explain::explain(&said)
+                .unwrap_or_else(|| panic!("{}: nothing explains `{said}`", case.name));
+            assert_eq!(
+                explained.entry.cloud,
+                ekm_wizard::guide::Cloud::Gcp,
+                "{}: {said}",
+                case.name
+            );
+            assert_eq!(
+                explained.entry.step, case.step,
+                "{}: {} for `{said}`",
+                case.name, explained.entry.id
+            );
+        }
         for other in outcome.report["checks"].as_array().unwrap() {
             if other["id"] != case.check && other["status"] == "fail" {
                 panic!(

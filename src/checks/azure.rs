@@ -717,6 +717,12 @@ async fn check_key(session: &AzureSession<'_>) -> CheckResult {
         Ok(key) => key,
         Err(err) => {
             let err = vault_error(&err);
+            // A firewall that keeps the admin out is fixed where the guide restricts access.
+            let step = if err.has_reason("ForbiddenByFirewall") {
+                "restrictions"
+            } else {
+                step
+            };
             let (status, detail) = if err.is_status(404) || err.has_reason("KeyNotFound") {
                 (
                     CheckStatus::Fail,

@@ -217,13 +217,24 @@ impl Google<'_> {
     }
 }
 
+/// How a detail starts when Google said an API is off; such a check is fixed in step 2.
+const SERVICE_OFF: &str = "an API this needs is not enabled";
+
+/// Sends a check that met a disabled API to the step that enables it.
+fn steered(mut result: CheckResult) -> CheckResult {
+    if result.detail.starts_with(SERVICE_OFF) {
+        result.step = "enable-kms";
+    }
+    result
+}
+
 /// What an error on a read means for the check: a refusal is "could not look", not "broken".
 fn read_failure(err: &CloudError, what: &str, permission: &str) -> (CheckStatus, String) {
     if err.has_reason("SERVICE_DISABLED") {
         return (
             CheckStatus::Fail,
             format!(
-                "an API this needs is not enabled ({}): enable it, then check again",
+                "{SERVICE_OFF} ({}): enable it, then check again",
                 err.message
             ),
         );
@@ -272,6 +283,7 @@ pub async fn run(
         timeout: options.timeout,
     };
     let reported = |result: CheckResult| {
+        let result = steered(result);
         report(&result);
         result
     };
@@ -956,6 +968,7 @@ mod tests {
         json!({
             "name": "projects/123456789012/locations/global/workloadIdentityPools/openai-pool/providers/openai-provider",
             "state": "ACTIVE",
+            "disabled": false,
             "oidc": {"issuerUri": "https://accounts.google.com", "allowedAudiences": ["org-abc"]},
             "attributeMapping": {"google.subject": "assertion.sub"},
             "attributeCondition": format!("assertion.sub == \"{GCP_SUBJECT_ID}\""),
