@@ -115,15 +115,15 @@ pub fn support_bundle(
             check.step,
             check.detail
         );
-        if check.status == crate::checks::CheckStatus::Fail {
-            if let Some(found) = explain::explain(&format!("{}: {}", check.title, check.detail)) {
-                let _ = writeln!(
-                    out,
-                    "  - {}: {}",
-                    found.entry.title,
-                    found.entry.fixes.join(" ")
-                );
-            }
+        if check.status == crate::checks::CheckStatus::Fail
+            && let Some(found) = explain::explain(&format!("{}: {}", check.title, check.detail))
+        {
+            let _ = writeln!(
+                out,
+                "  - {}: {}",
+                found.entry.title,
+                found.entry.fixes.join(" ")
+            );
         }
     }
     out.push('\n');

@@ -276,10 +276,10 @@ pub const SECRET_ENV_VARS: [&str; 5] = [
 pub fn redact(text: &str) -> String {
     let mut out = text.to_string();
     for name in SECRET_ENV_VARS {
-        if let Ok(value) = std::env::var(name) {
-            if value.len() >= 8 {
-                out = out.replace(&value, "[redacted]");
-            }
+        if let Ok(value) = std::env::var(name)
+            && value.len() >= 8
+        {
+            out = out.replace(&value, "[redacted]");
         }
     }
     for pattern in secret_patterns() {

@@ -36,12 +36,11 @@ proptest! {
         for path in SetupPath::ALL {
             for step in &cloud.guide().steps {
                 for artifact in step.artifacts_for(path) {
-                    if let Ok(body) = artifacts::generate(cloud, artifact, &inputs, path) {
-                        if let ArtifactBody::Json(_) = body {
+                    if let Ok(body) = artifacts::generate(cloud, artifact, &inputs, path)
+                        && let ArtifactBody::Json(_) = body {
                             let text = body.to_text();
                             prop_assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok());
                         }
-                    }
                 }
             }
         }

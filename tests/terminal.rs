@@ -508,3 +508,83 @@ fn a_state_directory_that_cannot_be_written_lets_the_wizard_run_on_and_say_so() 
     assert_eq!(wizard.exit_code(), 0);
     wizard.assert_restored();
 }
+
+#[test]
+fn azure_checks_find_the_missing_service_principal_and_the_wizard_creates_it_when_asked() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use support::fake_cloud::{FakeCloud, Reply};
+    const TOKEN: &str = "eyJhbGciOiJub25lIn0.eyJ0aWQiOiI3MmY5ODhiZi04NmYxLTQxYWYtOTFhYi0yZDdjZDAxMWRiNDciLCJ1cG4iOiJhZG1pbkBjb250b3NvLmNvbSJ9.CANARYsig";
+    let fake = FakeCloud::start();
+    let created = Arc::new(AtomicBool::new(false));
+    let seen_created = Arc::clone(&created);
+    fake.on_fn(
+        "GET",
+        "/graph.microsoft.com/v1.0/servicePrincipals",
+        move |_| {
+            if seen_created.load(Ordering::SeqCst) {
+                Reply::ok(serde_json::json!({"value": [{"id": "sp-1", "displayName": "EKM - OpenAI Azure"}]}))
+            } else {
+                Reply::ok(serde_json::json!({"value": []}))
+            }
+        },
+    );
+    let mark_created = Arc::clone(&created);
+    fake.on_fn(
+        "POST",
+        "/graph.microsoft.com/v1.0/servicePrincipals",
+        move |_| {
+            mark_created.store(true, Ordering::SeqCst);
+            Reply::with(201, serde_json::json!({"id": "sp-1"}))
+        },
+    );
+    let state = tempfile::tempdir().unwrap();
+    let base = fake.base();
+    let mut wizard = Wizard::start_with(
+        Path::new(env!("CARGO_BIN_EXE_ekm-wizard")),
+        state.path(),
+        &["--cloud", "azure", "--org-id", "org-abc123"],
+        &[
+            ("EKM_AZURE_API_URL", &base),
+            ("EKM_AZURE_ACCESS_TOKEN", TOKEN),
+        ],
+    );
+    wizard.wait_for("1. Create a service principal for OpenAI");
+    wizard.press("72f988bf-86f1-41af-91ab-2d7cd011db47");
+    wizard.press(PAGE_DOWN);
+    wizard.press("0b1f6471-1bf0-4dda-aec3-cb9272f09590");
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("3. Create a Key Vault and an RSA key");
+    wizard.press("contoso-ekm");
+    wizard.press(TAB);
+    wizard.press("rg-ekm");
+    wizard.press(TAB);
+    wizard.press("org-abc123--openai-ekm");
+    wizard.press(PAGE_UP);
+    wizard.press(PAGE_UP);
+    wizard.wait_for("1. Create a service principal for OpenAI");
+    wizard.press(TAB); // off the text field, so letters are commands
+    wizard.press("k");
+    wizard.wait_for("Checks: ");
+    wizard.press("\x1b[F"); // End: scroll to the checks
+    wizard.wait_for("✗ OpenAI's service principal");
+    wizard.wait_for("s creates OpenAI's service principal");
+    wizard.press("s");
+    wizard.wait_for("y create OpenAI's service principal");
+    assert_eq!(
+        fake.count("POST", "/graph.microsoft.com/v1.0/servicePrincipals"),
+        0
+    );
+    wizard.press("y");
+    wizard.wait_for("Created OpenAI's service principal");
+    wizard.press("k");
+    wizard.press("\x1b[F");
+    wizard.wait_for("✓ OpenAI's service principal");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+    wizard.assert_restored();
+    let everything = String::from_utf8_lossy(&wizard.raw.lock().unwrap()).into_owned();
+    assert!(
+        !everything.contains("CANARY"),
+        "the token reached the screen"
+    );
+}

@@ -810,3 +810,96 @@ fn f_goes_to_the_step_of_the_first_failed_check() {
             .contains("kms:Decrypt is not allowed")
     );
 }
+
+/// An Azure walk with every value of the first three steps recorded, at step 3.
+fn azure_recorded() -> Model {
+    let mut model = wizard();
+    update(&mut model, Msg::ChoosePrevious);
+    assert_eq!(model.cloud, Cloud::Azure);
+    focus(&mut model, Focusable::Field(FieldId::OrgId));
+    type_text(&mut model, "org-abc123");
+    update(&mut model, Msg::NextStep);
+    type_text(&mut model, "72f988bf-86f1-41af-91ab-2d7cd011db47");
+    update(&mut model, Msg::NextStep);
+    type_text(&mut model, "0b1f6471-1bf0-4dda-aec3-cb9272f09590");
+    update(&mut model, Msg::NextStep);
+    type_text(&mut model, "contoso-ekm");
+    update(&mut model, Msg::FocusNext);
+    type_text(&mut model, "rg-ekm");
+    update(&mut model, Msg::FocusNext);
+    type_text(&mut model, "org-abc123--openai-ekm");
+    model
+}
+
+#[test]
+fn azure_checks_run_with_the_recorded_target() {
+    let mut model = azure_recorded();
+    let effects = update(&mut model, Msg::RunChecks);
+    let [Effect::RunChecks { target, .. }] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    let ekm_wizard::checks::Target::Azure(target) = target else {
+        panic!("{target:?}")
+    };
+    assert_eq!(target.vault_uri, "https://contoso-ekm.vault.azure.net/");
+    assert_eq!(target.place.key, "org-abc123--openai-ekm");
+    assert!(model.status.as_ref().unwrap().text.contains("Azure"));
+}
+
+#[test]
+fn gcp_checks_need_every_value_first_and_name_the_missing_one() {
+    let mut model = wizard();
+    update(&mut model, Msg::ChooseNext);
+    assert_eq!(model.cloud, Cloud::Gcp);
+    focus(&mut model, Focusable::Field(FieldId::OrgId));
+    type_text(&mut model, "org-abc123");
+    update(&mut model, Msg::NextStep);
+    let effects = update(&mut model, Msg::RunChecks);
+    assert!(effects.is_empty(), "{effects:?}");
+    let said = &model.status.as_ref().unwrap().text;
+    assert!(said.contains("workload_identity_project_number"), "{said}");
+}
+
+#[test]
+fn the_service_principal_is_created_only_after_a_yes() {
+    let mut model = azure_recorded();
+    update(&mut model, Msg::FocusNext);
+    assert!(update(&mut model, Msg::OfferServicePrincipal).is_empty());
+    assert!(
+        model
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("20a14814-5ab7-4612-a671-1382b412bf93")
+    );
+    // Anything but yes cancels, and nothing is sent.
+    assert!(update(&mut model, Msg::DeclineServicePrincipal).is_empty());
+    assert_eq!(model.status.as_ref().unwrap().text, "Nothing was created.");
+    update(&mut model, Msg::OfferServicePrincipal);
+    let effects = update(&mut model, Msg::CreateServicePrincipal);
+    assert!(
+        matches!(&effects[..], [Effect::CreateServicePrincipal { .. }]),
+        "{effects:?}"
+    );
+    assert!(model.busy(), "the spinner turns while Graph is asked");
+    update(
+        &mut model,
+        Msg::ServicePrincipalFinished(Err("Graph refused: needs Application Administrator".into())),
+    );
+    assert!(!model.busy());
+    assert_eq!(model.status.as_ref().unwrap().kind, StatusKind::Error);
+    assert!(
+        model
+            .recent_errors
+            .iter()
+            .any(|e| e.contains("Application Administrator"))
+    );
+}
+
+#[test]
+fn offering_a_service_principal_elsewhere_than_azure_does_nothing() {
+    let mut model = begun();
+    assert!(update(&mut model, Msg::OfferServicePrincipal).is_empty());
+    assert!(model.status.as_ref().unwrap().text.contains("Azure step"));
+}

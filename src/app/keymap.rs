@@ -81,6 +81,12 @@ pub fn footer_keys(model: &Model) -> Vec<(&'static str, &'static str)> {
     if model.help_open {
         return vec![("Esc", "close help"), ("Ctrl-Q", "quit")];
     }
+    if model.service_principal == ServicePrincipalOffer::Asking {
+        return vec![
+            ("y", "create OpenAI's service principal"),
+            ("any other key", "cancel"),
+        ];
+    }
     if model.explain.is_some() {
         return vec![
             ("Esc", "back"),

@@ -266,26 +266,25 @@ pub fn artifact_is_relevant(artifact: ArtifactId, inputs: &Inputs) -> bool {
 pub fn step_notes(step_id: &str, inputs: &Inputs) -> Vec<String> {
     let mut notes = Vec::new();
     let key = recorded_key(inputs).ok();
-    if step_id == "create-key" || step_id == "iam-policy" {
-        if let Some(key) = key.as_ref().filter(|k| k.is_alias()) {
-            notes.push(format!(
-                "{} is an alias. IAM policies are checked against the key itself, so they must name \
+    if (step_id == "create-key" || step_id == "iam-policy")
+        && let Some(key) = key.as_ref().filter(|k| k.is_alias())
+    {
+        notes.push(format!(
+            "{} is an alias. IAM policies are checked against the key itself, so they must name \
                  the key ARN the alias points to; registration may use the alias.",
-                key.resource_part()
-            ));
-        }
+            key.resource_part()
+        ));
     }
-    if step_id == "role" {
-        if let (Some(key), Ok(role)) = (key.as_ref(), role(inputs)) {
-            if key.account != role.account {
-                notes.push(format!(
-                    "The role is in account {} but the key is in account {}: the key policy must \
+    if step_id == "role"
+        && let (Some(key), Ok(role)) = (key.as_ref(), role(inputs))
+        && key.account != role.account
+    {
+        notes.push(format!(
+            "The role is in account {} but the key is in account {}: the key policy must \
                      then grant the role (step 4), since an IAM policy alone cannot reach another \
                      account's key.",
-                    role.account, key.account
-                ));
-            }
-        }
+            role.account, key.account
+        ));
     }
     notes
 }

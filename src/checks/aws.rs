@@ -371,13 +371,13 @@ async fn check_key(
             meta.key_usage().map(KeyUsageType::as_str).unwrap_or("?")
         ));
     }
-    if let Some(behind) = &target.key_behind_alias {
-        if behind.arn() != arn {
-            problems.push(format!(
-                "the alias points to {arn}, but the key recorded behind it is {}",
-                behind.arn()
-            ));
-        }
+    if let Some(behind) = &target.key_behind_alias
+        && behind.arn() != arn
+    {
+        problems.push(format!(
+            "the alias points to {arn}, but the key recorded behind it is {}",
+            behind.arn()
+        ));
     }
     let alias_note = if target.key.is_alias() {
         format!(" ({} points to it)", target.key.resource_part())

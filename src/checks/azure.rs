@@ -109,13 +109,13 @@ struct Credentials {
 /// credentials says so at once.
 async fn discover(tenant: &str, timeout: Duration) -> Result<Credentials, CannotCheck> {
     let mut candidates: Vec<(Arc<dyn TokenCredential>, String)> = Vec::new();
-    if let Ok(token) = std::env::var(TOKEN_VAR) {
-        if !token.trim().is_empty() {
-            candidates.push((
-                Arc::new(GivenToken(Secret::new(token.trim().to_string()))),
-                format!("the token in {TOKEN_VAR}"),
-            ));
-        }
+    if let Ok(token) = std::env::var(TOKEN_VAR)
+        && !token.trim().is_empty()
+    {
+        candidates.push((
+            Arc::new(GivenToken(Secret::new(token.trim().to_string()))),
+            format!("the token in {TOKEN_VAR}"),
+        ));
     }
     if candidates.is_empty() {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -123,18 +123,16 @@ async fn discover(tenant: &str, timeout: Duration) -> Result<Credentials, Cannot
             env("AZURE_CLIENT_SECRET"),
             env("AZURE_CLIENT_ID"),
             env("AZURE_TENANT_ID"),
+        ) && let Ok(credential) = azure_identity::ClientSecretCredential::new(
+            &secret_tenant,
+            client.clone(),
+            Secret::new(secret),
+            None,
         ) {
-            if let Ok(credential) = azure_identity::ClientSecretCredential::new(
-                &secret_tenant,
-                client.clone(),
-                Secret::new(secret),
-                None,
-            ) {
-                candidates.push((
-                    credential,
-                    format!("the service principal {client} (AZURE_CLIENT_SECRET)"),
-                ));
-            }
+            candidates.push((
+                credential,
+                format!("the service principal {client} (AZURE_CLIENT_SECRET)"),
+            ));
         }
         if let Ok(cli) = azure_identity::AzureCliCredential::new(Some(
             azure_identity::AzureCliCredentialOptions {
@@ -147,10 +145,10 @@ async fn discover(tenant: &str, timeout: Duration) -> Result<Credentials, Cannot
         if let Ok(tools) = azure_identity::DeveloperToolsCredential::new(None) {
             candidates.push((tools, "the Azure developer tools (azd)".to_string()));
         }
-        if managed_identity_possible() {
-            if let Ok(managed) = azure_identity::ManagedIdentityCredential::new(None) {
-                candidates.push((managed, "this machine's managed identity".to_string()));
-            }
+        if managed_identity_possible()
+            && let Ok(managed) = azure_identity::ManagedIdentityCredential::new(None)
+        {
+            candidates.push((managed, "this machine's managed identity".to_string()));
         }
     }
     let mut tried = Vec::new();
@@ -668,15 +666,14 @@ pub fn judge_vault(
                 .to_string(),
         );
     }
-    if let Some(uri) = properties["vaultUri"].as_str() {
-        if !uri
+    if let Some(uri) = properties["vaultUri"].as_str()
+        && !uri
             .trim_end_matches('/')
             .eq_ignore_ascii_case(vault_uri.trim_end_matches('/'))
-        {
-            problems.push(format!(
-                "its address is {uri}, not the recorded {vault_uri}"
-            ));
-        }
+    {
+        problems.push(format!(
+            "its address is {uri}, not the recorded {vault_uri}"
+        ));
     }
     let vault_result = if problems.is_empty() {
         (
@@ -764,10 +761,10 @@ async fn check_key(session: &AzureSession<'_>) -> CheckResult {
     if attributes.and_then(|a| a.enabled) == Some(false) {
         problems.push("it is disabled".to_string());
     }
-    if let Some(expires) = attributes.and_then(|a| a.expires) {
-        if expires < azure_core::time::OffsetDateTime::now_utc() {
-            problems.push("it has expired".to_string());
-        }
+    if let Some(expires) = attributes.and_then(|a| a.expires)
+        && expires < azure_core::time::OffsetDateTime::now_utc()
+    {
+        problems.push("it has expired".to_string());
     }
     if problems.is_empty() {
         CheckResult::new(

@@ -110,13 +110,13 @@ struct Credentials {
 /// Finds credentials the way Google's tools do, without waiting on a metadata server that is
 /// not there: the metadata server is asked only on a Google Compute Engine machine.
 async fn discover(timeout: Duration) -> Result<Credentials, CannotCheck> {
-    if let Ok(token) = std::env::var(TOKEN_VAR) {
-        if !token.trim().is_empty() {
-            return Ok(Credentials {
-                token: Zeroizing::new(token.trim().to_string()),
-                source: format!("the token in {TOKEN_VAR}"),
-            });
-        }
+    if let Ok(token) = std::env::var(TOKEN_VAR)
+        && !token.trim().is_empty()
+    {
+        return Ok(Credentials {
+            token: Zeroizing::new(token.trim().to_string()),
+            source: format!("the token in {TOKEN_VAR}"),
+        });
     }
     let mut tried = Vec::new();
     let mut found: Option<(Arc<dyn gcp_auth::TokenProvider>, String)> = None;

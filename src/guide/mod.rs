@@ -341,10 +341,10 @@ impl Inputs {
     /// The value to validate: what was typed, or the field's default when nothing was.
     pub fn effective(&self, field: FieldId) -> String {
         let raw = self.raw(field);
-        if raw.trim().is_empty() {
-            if let Some(default) = field.default_value(self) {
-                return default;
-            }
+        if raw.trim().is_empty()
+            && let Some(default) = field.default_value(self)
+        {
+            return default;
         }
         raw.to_string()
     }

@@ -665,13 +665,13 @@ pub fn azure_key_name(raw: &str, org_id: Option<&str>) -> Result<String, FieldEr
     if name.is_empty() {
         return Err(FieldError::new(field, "has nothing after `--`"));
     }
-    if let Some(org) = org_id {
-        if !value.starts_with(&format!("{org}--")) {
-            return Err(FieldError::new(
-                field,
-                format!("starts with `{prefix}`, not with your organization id `{org}`"),
-            ));
-        }
+    if let Some(org) = org_id
+        && !value.starts_with(&format!("{org}--"))
+    {
+        return Err(FieldError::new(
+            field,
+            format!("starts with `{prefix}`, not with your organization id `{org}`"),
+        ));
     }
     Ok(value.to_string())
 }
