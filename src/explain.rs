@@ -263,12 +263,14 @@ fn secret_patterns() -> &'static [Regex] {
 }
 
 /// The environment variables whose values are secrets wherever they appear.
-pub const SECRET_ENV_VARS: [&str; 5] = [
+pub const SECRET_ENV_VARS: [&str; 7] = [
     "OPENAI_ADMIN_KEY",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
     "AZURE_CLIENT_SECRET",
     "GOOGLE_OAUTH_ACCESS_TOKEN",
+    "EKM_GCP_ACCESS_TOKEN",
+    "EKM_AZURE_ACCESS_TOKEN",
 ];
 
 /// Replaces anything that looks like a secret, and the values of the secret environment
