@@ -89,6 +89,7 @@ impl SessionStore {
     /// Reads saved progress. An unreadable file, or one from a newer version, is renamed aside
     /// so that nothing is lost and the next save does not overwrite it.
     pub fn load(&self) -> Loaded {
+        self.remove_abandoned_writes();
         let file = self.file();
         let text = match fs::read_to_string(&file) {
             Ok(text) => text,
@@ -109,6 +110,28 @@ impl SessionStore {
             .join(format!("session.json.unusable-{}", unix_seconds()));
         let moved_to = fs::rename(&file, &aside).ok().map(|()| aside);
         Loaded::SetAside { reason, moved_to }
+    }
+
+    /// Removes temporary files of saves that never finished (a run killed mid-save). A save
+    /// takes milliseconds, so a temporary file an hour old belongs to no running save.
+    fn remove_abandoned_writes(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        let hour_ago = SystemTime::now() - std::time::Duration::from_secs(3600);
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let abandoned = name.starts_with(".session.json.")
+                && name.ends_with(".tmp")
+                && entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|modified| modified < hour_ago);
+            if abandoned {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
     }
 
     /// Writes the session atomically: a new file beside the old one, flushed, then renamed
@@ -209,6 +232,25 @@ mod tests {
         assert_eq!(names, ["session.json"]);
         let text = fs::read_to_string(store.file()).unwrap();
         assert!(text.contains("\"kms_arn\""), "{text}");
+    }
+
+    #[test]
+    fn writes_abandoned_long_ago_are_cleared_and_recent_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join(".session.json.1.0.1.tmp");
+        let recent = dir.path().join(".session.json.2.0.2.tmp");
+        fs::write(&old, "cut").unwrap();
+        fs::write(&recent, "in progress").unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(SystemTime::now() - std::time::Duration::from_secs(7200))
+            .unwrap();
+        let store = SessionStore::in_dir(dir.path());
+        assert_eq!(store.load(), Loaded::Nothing);
+        assert!(!old.exists());
+        assert!(recent.exists(), "a save still running is left alone");
     }
 
     #[test]

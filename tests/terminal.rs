@@ -588,3 +588,97 @@ fn azure_checks_find_the_missing_service_principal_and_the_wizard_creates_it_whe
         "the token reached the screen"
     );
 }
+
+#[test]
+fn a_full_disk_is_said_on_screen_and_the_saved_progress_is_kept() {
+    use ekm_wizard::guide::{Cloud, FieldId, Inputs, SetupPath};
+    use ekm_wizard::session::{SESSION_FORMAT, Session, SessionStore};
+    let state = tempfile::tempdir().unwrap();
+    let mut inputs = Inputs::new(Cloud::Gcp);
+    inputs.set(FieldId::OrgId, "org-earlier");
+    SessionStore::in_dir(state.path())
+        .save(&Session {
+            format: SESSION_FORMAT,
+            cloud: Cloud::Gcp,
+            path: SetupPath::Api,
+            step: 0,
+            reached: 0,
+            inputs,
+            external_key_id: None,
+            project_id: None,
+        })
+        .unwrap();
+    let before = std::fs::read(state.path().join("session.json")).unwrap();
+    // No file may grow past 0 bytes: every save fails part-way, as on a full disk.
+    let mut wizard = Wizard::start_program(
+        Path::new("/bin/sh"),
+        state.path(),
+        &[
+            "-c",
+            "trap '' XFSZ; ulimit -f 0; exec \"$0\" \"$@\"",
+            env!("CARGO_BIN_EXE_ekm-wizard"),
+            "--fresh",
+        ],
+    );
+    wizard.wait_for("Set up OpenAI Enterprise Key Management");
+    wizard.press(TAB);
+    wizard.press(TAB);
+    wizard.press("org-abc123");
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("Progress will not be saved");
+    wizard.wait_for("1. Create a symmetric KMS key");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+    wizard.assert_restored();
+    assert_eq!(
+        std::fs::read(state.path().join("session.json")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn a_storm_of_resizes_down_to_20_by_5_neither_panics_nor_hangs() {
+    let state = tempfile::tempdir().unwrap();
+    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    wizard.wait_for("1. Create a symmetric KMS key");
+    let sizes = [
+        (5u16, 20u16),
+        (60, 200),
+        (24, 80),
+        (7, 33),
+        (50, 120),
+        (5, 20),
+        (30, 100),
+    ];
+    for round in 0..300 {
+        let (rows, cols) = sizes[round % sizes.len()];
+        wizard
+            .master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+    }
+    wizard
+        .master
+        .resize(PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    wizard.parser.lock().unwrap().screen_mut().set_size(24, 80);
+    // Still answering: F1 opens the help. (A person stops resizing before pressing a key; a
+    // key sent within microseconds of the storm's last resize was seen lost about one run in
+    // five here, an open question noted on issue #8.)
+    std::thread::sleep(Duration::from_millis(300));
+    wizard.press("\x1bOP");
+    wizard.wait_for("copy the focused block");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+    wizard.assert_restored();
+}

@@ -349,6 +349,9 @@ async fn run(
                 Incoming::Terminal(Event::Key(key)) => message_for_key(&model, key),
                 Incoming::Terminal(Event::Paste(text)) => Some(Msg::PasteIntoField(text)),
                 Incoming::Terminal(Event::Resize(width, height)) => {
+                    // In a storm of resizes an event can describe a size already gone: ask
+                    // the terminal for the size it has now.
+                    let (width, height) = crossterm::terminal::size().unwrap_or((width, height));
                     Some(Msg::TerminalResized { width, height })
                 }
                 Incoming::Terminal(_) => None,

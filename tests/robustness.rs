@@ -1,0 +1,159 @@
+//! Saved progress under stress, through real processes: killed at random moments of a save,
+//! a disk that fills up mid-write, and many runs saving at once. The file is always a whole
+//! session (the old one or the new one), never a mix.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use ekm_wizard::guide::FieldId;
+use ekm_wizard::session::{Loaded, SessionStore};
+
+/// The helper that saves progress the way the wizard does (built by `cargo test`).
+fn saver() -> PathBuf {
+    let path = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .join("examples/session_saver");
+    if !path.exists() {
+        let built = Command::new(env!("CARGO"))
+            .args(["build", "--example", "session_saver"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(built.success());
+    }
+    path
+}
+
+/// Saver processes, killed when dropped: a failing test never leaves them running.
+struct Savers(Vec<std::process::Child>);
+
+impl Drop for Savers {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The saved key name: which session is in the file, and whether it is whole.
+fn saved_name(dir: &Path) -> String {
+    match SessionStore::in_dir(dir).load() {
+        Loaded::Session(session) => session.inputs.raw(FieldId::Name).to_string(),
+        Loaded::Nothing => panic!("there is no session file"),
+        Loaded::SetAside { reason, .. } => {
+            let reason: String = reason.chars().take(200).collect();
+            panic!("the session file is not whole: {reason}")
+        }
+    }
+}
+
+#[test]
+fn a_kill_at_any_moment_of_a_save_leaves_a_whole_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut judged = 0;
+    for round in 0..25 {
+        let mut savers = Savers(vec![
+            Command::new(saver())
+                .arg(dir.path())
+                .arg("loop")
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        ]);
+        let child = &mut savers.0[0];
+        let mut ready = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut ready)
+            .unwrap();
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_micros(5_000 + seed % 80_000));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if !dir.path().join("session.json").exists() {
+            continue; // killed before the first save ended
+        }
+        judged += 1;
+        let name = saved_name(dir.path());
+        let whole = (name.starts_with('A') && name.len() == 200_001)
+            || (name.starts_with('B') && name.len() == 300_001);
+        assert!(
+            whole,
+            "round {round}: a mixed or cut session ({} bytes)",
+            name.len()
+        );
+    }
+    assert!(judged >= 10, "only {judged} rounds got as far as a save");
+}
+
+#[test]
+fn a_full_disk_keeps_the_old_file_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Command::new(saver())
+        .arg(dir.path())
+        .args(["once", "100"])
+        .output()
+        .unwrap();
+    assert!(first.status.success());
+    let before = std::fs::read(dir.path().join("session.json")).unwrap();
+    // A 64 KiB file-size limit stands in for a full disk: the write fails part-way (with
+    // SIGXFSZ ignored, as the wizard would see ENOSPC: an error from write).
+    let full = Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 128; exec \"$0\" \"$@\"")
+        .arg(saver())
+        .arg(dir.path())
+        .args(["once", "500000"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&full.stderr);
+    assert_eq!(full.status.code(), Some(1), "{said}");
+    assert!(said.contains("cannot write"), "{said}");
+    assert_eq!(
+        std::fs::read(dir.path().join("session.json")).unwrap(),
+        before
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "session.json")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn runs_saving_at_once_never_interleave() {
+    let dir = tempfile::tempdir().unwrap();
+    let _runs = Savers(
+        (0..4)
+            .map(|_| {
+                Command::new(saver())
+                    .arg(dir.path())
+                    .arg("loop")
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect(),
+    );
+    while !dir.path().join("session.json").exists() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(15));
+        let name = saved_name(dir.path());
+        assert!(
+            name.len() == 200_001 || name.len() == 300_001,
+            "{}",
+            name.len()
+        );
+    }
+}
