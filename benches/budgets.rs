@@ -14,6 +14,9 @@ use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const ROLE: &str = "arn:aws:iam::111122223333:role/openai-ekm";
 
@@ -198,7 +201,7 @@ fn cpu_while_checks_run() -> Row {
     pty.send("\t");
     std::thread::sleep(Duration::from_millis(200));
     pty.send("k");
-    pty.wait_for("Checking your AWS setup");
+    pty.wait_for("Checking your");
     let pid = pty.pid();
     let window = Duration::from_secs(5);
     let before = cpu_time(pid);
@@ -212,6 +215,75 @@ fn cpu_while_checks_run() -> Row {
         budget: "< 2%",
         measured: format!("{share:.2}% ({} ms)", used.as_millis()),
         holds: share < 2.0,
+    }
+}
+
+/// Every check of a cloud against a fake whose every answer takes 200 ms: the wall time of
+/// `check`, beside what the same requests would take one after another.
+fn fan_out(cloud: &'static str) -> Row {
+    let (fake, flags, env): (
+        support::fake_cloud::FakeCloud,
+        Vec<&str>,
+        Vec<(&str, String)>,
+    ) = match cloud {
+        "gcp" => (
+            support::google::good_google(),
+            support::google::FLAGS.to_vec(),
+            vec![("EKM_GCP_ACCESS_TOKEN", support::google::TOKEN.to_string())],
+        ),
+        _ => (
+            support::azure::good_azure(),
+            support::azure::FLAGS.to_vec(),
+            vec![(
+                "EKM_AZURE_ACCESS_TOKEN",
+                support::azure::token_for(support::azure::TENANT),
+            )],
+        ),
+    };
+    fake.delay_all(Duration::from_millis(200));
+    let variable = if cloud == "gcp" {
+        "EKM_GCP_API_URL"
+    } else {
+        "EKM_AZURE_API_URL"
+    };
+    let home = tempfile::tempdir().unwrap();
+    let mut best = Duration::MAX;
+    let mut requests = 0;
+    for _ in 0..3 {
+        let before = fake.seen().len();
+        let started = Instant::now();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+            .args(["check", cloud])
+            .args(&flags)
+            .arg("--json")
+            .env(variable, fake.base())
+            .env("HOME", home.path())
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .output()
+            .unwrap();
+        let took = started.elapsed();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        best = best.min(took);
+        requests = fake.seen().len() - before;
+    }
+    let serial = Duration::from_millis(200) * requests as u32;
+    Row {
+        what: if cloud == "gcp" {
+            "all GCP checks, every answer 200 ms"
+        } else {
+            "all Azure checks, every answer 200 ms"
+        },
+        budget: "< 300 ms",
+        measured: format!(
+            "{} ms ({requests} requests: {} ms one after another)",
+            best.as_millis(),
+            serial.as_millis()
+        ),
+        holds: best < Duration::from_millis(300),
     }
 }
 
@@ -306,6 +378,8 @@ fn main() {
     let _ = pty.child.wait();
 
     rows.push(cpu_while_checks_run());
+    rows.push(fan_out("gcp"));
+    rows.push(fan_out("azure"));
 
     println!("\n| what | budget | measured | holds |\n| --- | --- | --- | --- |");
     for row in &rows {
@@ -318,6 +392,6 @@ fn main() {
         );
     }
     println!(
-        "\nNot measured here yet: the all-checks fan-out against fakes answering in 200 ms (issue 8)."
+        "\nThe fan-out rows cannot reach 300 ms by design: a round trip is an encrypt, then a decrypt of its result (two answers, 400 ms), and Key Vault answers a client's first request with an authentication challenge. Every check starts at once, so the wall time is the longest chain of dependent answers, not their sum."
     );
 }

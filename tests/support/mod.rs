@@ -1,3 +1,5 @@
+pub mod azure;
 pub mod fake_cloud;
 pub mod fake_openai;
+pub mod google;
 pub mod moto;
