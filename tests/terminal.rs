@@ -577,6 +577,7 @@ fn azure_checks_find_the_missing_service_principal_and_the_wizard_creates_it_whe
     wizard.press("y");
     wizard.wait_for("Created OpenAI's service principal");
     wizard.press("k");
+    wizard.wait_for("2 passed"); // the second run has finished (identity and the principal)
     wizard.press("\x1b[F");
     wizard.wait_for("✓ OpenAI's service principal");
     wizard.send(CTRL_Q);

@@ -606,48 +606,71 @@ async fn role_policies(
     iam: &aws_sdk_iam::Client,
     role: &str,
 ) -> Result<Vec<(String, Policy)>, (CheckStatus, String)> {
-    let mut policies = Vec::new();
+    // Managed and inline policies are fetched side by side, and each policy's documents at
+    // once: the wall time is the longest chain (list, get, version), not the sum.
+    let (managed, inline) = tokio::join!(managed_policies(iam, role), inline_policies(iam, role));
+    let mut policies = managed?;
+    policies.extend(inline?);
+    Ok(policies)
+}
+
+async fn managed_policies(
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+) -> Result<Vec<(String, Policy)>, (CheckStatus, String)> {
     let attached = iam
         .list_attached_role_policies()
         .role_name(role)
         .send()
         .await
         .map_err(|e| describe_error(&e, "iam:ListAttachedRolePolicies"))?;
-    for managed in attached.attached_policies() {
-        let Some(arn) = managed.policy_arn() else {
-            continue;
-        };
-        let policy = iam
-            .get_policy()
-            .policy_arn(arn)
-            .send()
-            .await
-            .map_err(|e| describe_error(&e, "iam:GetPolicy"))?;
-        let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
-            continue;
-        };
-        let document = iam
-            .get_policy_version()
-            .policy_arn(arn)
-            .version_id(version)
-            .send()
-            .await
-            .map_err(|e| describe_error(&e, "iam:GetPolicyVersion"))?;
-        if let Some(text) = document.policy_version().and_then(|v| v.document()) {
-            let name = managed.policy_name().unwrap_or(arn).to_string();
-            policies.push((
-                name,
-                Policy::parse(text).map_err(|e| (CheckStatus::Fail, e))?,
-            ));
-        }
+    let fetches = attached.attached_policies().iter().filter_map(|managed| {
+        let arn = managed.policy_arn()?.to_string();
+        let name = managed.policy_name().unwrap_or(&arn).to_string();
+        Some(async move {
+            let policy = iam
+                .get_policy()
+                .policy_arn(&arn)
+                .send()
+                .await
+                .map_err(|e| describe_error(&e, "iam:GetPolicy"))?;
+            let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
+                return Ok(None);
+            };
+            let document = iam
+                .get_policy_version()
+                .policy_arn(&arn)
+                .version_id(version)
+                .send()
+                .await
+                .map_err(|e| describe_error(&e, "iam:GetPolicyVersion"))?;
+            match document.policy_version().and_then(|v| v.document()) {
+                Some(text) => Ok(Some((
+                    name,
+                    Policy::parse(text).map_err(|e| (CheckStatus::Fail, e))?,
+                ))),
+                None => Ok(None),
+            }
+        })
+    });
+    let mut policies = Vec::new();
+    for fetched in futures::future::join_all(fetches).await {
+        policies.extend(fetched?);
     }
+    Ok(policies)
+}
+
+async fn inline_policies(
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+) -> Result<Vec<(String, Policy)>, (CheckStatus, String)> {
     let inline = iam
         .list_role_policies()
         .role_name(role)
         .send()
         .await
         .map_err(|e| describe_error(&e, "iam:ListRolePolicies"))?;
-    for name in inline.policy_names() {
+    let fetches = inline.policy_names().iter().map(|name| async move {
         let document = iam
             .get_role_policy()
             .role_name(role)
@@ -655,12 +678,15 @@ async fn role_policies(
             .send()
             .await
             .map_err(|e| describe_error(&e, "iam:GetRolePolicy"))?;
-        policies.push((
+        Ok::<_, (CheckStatus, String)>((
             format!("{name} (inline)"),
             Policy::parse(document.policy_document()).map_err(|e| (CheckStatus::Fail, e))?,
-        ));
-    }
-    Ok(policies)
+        ))
+    });
+    futures::future::join_all(fetches)
+        .await
+        .into_iter()
+        .collect()
 }
 
 async fn check_permissions(

@@ -91,6 +91,8 @@ struct State {
     seen: Vec<Seen>,
     /// A delay added to every answer.
     delay: Duration,
+    /// Where requests no route answers are forwarded (a loopback port), if anywhere.
+    upstream: Option<u16>,
 }
 
 pub struct FakeCloud {
@@ -157,6 +159,12 @@ impl FakeCloud {
             .extend(replies);
     }
 
+    /// Forwards every request no route answers to `127.0.0.1:port` (after the delay), and
+    /// relays its answer: a slow stand-in in front of another local server, such as moto.
+    pub fn proxy_to(&self, port: u16) {
+        self.state.lock().unwrap().upstream = Some(port);
+    }
+
     /// Delays every answer.
     pub fn delay_all(&self, delay: Duration) {
         self.state.lock().unwrap().delay = delay;
@@ -191,11 +199,13 @@ fn serve(stream: TcpStream, state: &Arc<Mutex<State>>) {
         let target = parts.next().unwrap_or("").to_string();
         let mut length = 0;
         let mut authorization = String::new();
+        let mut header_lines = Vec::new();
         loop {
             let mut line = String::new();
             if reader.read_line(&mut line).is_err() || line == "\r\n" || line.is_empty() {
                 break;
             }
+            header_lines.push(line.clone());
             if let Some((name, value)) = line.split_once(':') {
                 match name.trim().to_ascii_lowercase().as_str() {
                     "content-length" => length = value.trim().parse().unwrap_or(0),
@@ -219,13 +229,49 @@ fn serve(stream: TcpStream, state: &Arc<Mutex<State>>) {
             authorization,
             body: String::from_utf8_lossy(&body).into_owned(),
         };
-        let (handler, queued, delay) = {
+        let (handler, queued, delay, upstream) = {
             let mut state = state.lock().unwrap();
             state.seen.push(seen.clone());
             let key = (method.clone(), seen.path.clone());
             let queued = state.queued.get_mut(&key).and_then(VecDeque::pop_front);
-            (state.routes.get(&key).cloned(), queued, state.delay)
+            (
+                state.routes.get(&key).cloned(),
+                queued,
+                state.delay,
+                state.upstream,
+            )
         };
+        if let (None, None, Some(port)) = (&queued, &handler, upstream) {
+            thread::sleep(delay);
+            let mut forwarded = request_line.clone();
+            for line in &header_lines {
+                if !line.to_ascii_lowercase().starts_with("connection:") {
+                    forwarded.push_str(line);
+                }
+            }
+            forwarded.push_str("Connection: close\r\n\r\n");
+            let mut answer = Vec::new();
+            if let Ok(mut upstream) = TcpStream::connect(("127.0.0.1", port)) {
+                let _ = upstream.write_all(forwarded.as_bytes());
+                let _ = upstream.write_all(&body);
+                let _ = upstream.read_to_end(&mut answer);
+            }
+            // Say the connection closes, so the client never sends another request on it.
+            let split = answer
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .unwrap_or(answer.len());
+            let head = String::from_utf8_lossy(&answer[..split]).into_owned();
+            let mut relayed: String = head
+                .split("\r\n")
+                .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+                .map(|l| format!("{l}\r\n"))
+                .collect();
+            relayed.push_str("Connection: close\r\n\r\n");
+            let _ = stream.write_all(relayed.as_bytes());
+            let _ = stream.write_all(&answer[(split + 4).min(answer.len())..]);
+            return; // the relayed answer ends with the connection
+        }
         let reply = match (queued, handler) {
             (Some(reply), _) => reply,
             (None, Some(handler)) => handler(&seen),

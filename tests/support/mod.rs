@@ -1,3 +1,4 @@
+pub mod aws_world;
 pub mod azure;
 pub mod fake_cloud;
 pub mod fake_openai;
