@@ -19,7 +19,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use super::rest::{CloudError, Redirect, Rest, encode_segment};
+use super::rest::{CloudError, CloudWords, Redirect, Refusal, Rest, encode_segment};
 use super::{CannotCheck, CheckResult, CheckStatus, probe_bytes, skip, timed_out, within};
 use crate::artifacts::azure::{AZURE_DATA_ACTIONS, KeyPlace};
 use crate::guide::{FieldError, FieldId, Inputs, SetupPath};
@@ -303,40 +303,30 @@ fn vault_error(err: &azure_core::Error) -> CloudError {
     }
 }
 
-/// What an error on a read means: a refusal of the admin is "could not look", not "broken".
-fn read_failure(err: &CloudError, what: &str, permission: &str) -> (CheckStatus, String) {
+const AZURE: CloudWords = CloudWords {
+    name: "Azure",
+    sign_in: "sign in again (`az login`)",
+};
+
+/// What an error on a read means: a refusal of the admin is "could not look", not "broken";
+/// a vault firewall that keeps this machine out is fixed where the guide restricts access.
+fn read_failure(err: &CloudError, what: &str, permission: &str) -> Refusal {
     if err.has_reason("ForbiddenByFirewall") {
-        return (
-            CheckStatus::Fail,
-            format!(
+        return Refusal {
+            status: CheckStatus::Fail,
+            detail: format!(
                 "the vault's firewall refused this machine ({}): allow it, or check from an allowed network; OpenAI must be allowed too",
                 err.message
             ),
-        );
+            fix_at: Some("restrictions"),
+        };
     }
-    match err.status {
-        None => (
-            CheckStatus::Fail,
-            format!("Azure could not be reached: {}", err.message),
-        ),
-        Some(401) => (
-            CheckStatus::Fail,
-            "your credentials were refused (401): sign in again (`az login`)".into(),
-        ),
-        Some(403) => (
-            CheckStatus::Skip,
-            format!("could not look at {what}: your credentials lack {permission}"),
-        ),
-        Some(404) => (CheckStatus::Fail, format!("{what} was not found")),
-        Some(429) => (
-            CheckStatus::Fail,
-            format!(
-                "Azure kept throttling after {} tries: wait a minute and check again",
-                super::rest::ATTEMPTS
-            ),
-        ),
-        Some(_) => (CheckStatus::Fail, err.to_string()),
-    }
+    Refusal::of(
+        err,
+        &AZURE,
+        what,
+        format!("could not look at {what}: your credentials lack {permission}"),
+    )
 }
 
 /// Runs every Azure check. Fails as a whole only when there are no credentials at all.
@@ -527,12 +517,12 @@ async fn check_service_principal(session: &AzureSession<'_>) -> (CheckResult, Op
             ),
         },
         Err(err) => {
-            let (status, detail) = read_failure(
+            let refusal = read_failure(
                 &err,
                 "service principals",
                 "Application.Read.All in Microsoft Graph",
             );
-            (CheckResult::new(id, title, step, status, detail), None)
+            (refusal.result(id, title, step), None)
         }
     }
 }
@@ -633,9 +623,8 @@ async fn check_vault(session: &AzureSession<'_>) -> (CheckResult, CheckResult) {
                 "vault `{}` in resource group `{}` of subscription {}",
                 place.vault, place.resource_group, place.subscription
             );
-            let (status, detail) = read_failure(&err, &what, "Microsoft.KeyVault/vaults/read");
             return (
-                CheckResult::new(id, title, step, status, detail),
+                read_failure(&err, &what, "Microsoft.KeyVault/vaults/read").result(id, title, step),
                 hardening_skipped("needs the vault, which could not be checked"),
             );
         }
@@ -714,14 +703,8 @@ async fn check_key(session: &AzureSession<'_>) -> CheckResult {
         Ok(key) => key,
         Err(err) => {
             let err = vault_error(&err);
-            // A firewall that keeps the admin out is fixed where the guide restricts access.
-            let step = if err.has_reason("ForbiddenByFirewall") {
-                "restrictions"
-            } else {
-                step
-            };
-            let (status, detail) = if err.is_status(404) || err.has_reason("KeyNotFound") {
-                (
+            let refusal = if err.is_status(404) || err.has_reason("KeyNotFound") {
+                Refusal::new(
                     CheckStatus::Fail,
                     format!(
                         "no key `{name}` in {}: create it, or correct the key name",
@@ -735,7 +718,7 @@ async fn check_key(session: &AzureSession<'_>) -> CheckResult {
                     "Microsoft.KeyVault/vaults/keys/read (for example the Key Vault Reader role)",
                 )
             };
-            return CheckResult::new(id, title, step, status, detail);
+            return refusal.result(id, title, step);
         }
     };
     let mut problems = Vec::new();
@@ -859,12 +842,12 @@ async fn check_assignment(session: &AzureSession<'_>, object_id: &str) -> CheckR
     let assignments = match answer {
         Ok(list) => list["value"].as_array().cloned().unwrap_or_default(),
         Err(err) => {
-            let (status, detail) = read_failure(
+            return read_failure(
                 &err,
                 "role assignments on the key",
                 "Microsoft.Authorization/roleAssignments/read",
-            );
-            return CheckResult::new(id, title, step, status, detail);
+            )
+            .result(id, title, step);
         }
     };
     let relevant: Vec<(String, String)> = assignments
@@ -1024,20 +1007,9 @@ async fn check_round_trip(session: &AzureSession<'_>) -> CheckResult {
 }
 
 fn round_trip_failure(err: &CloudError, operation: &str) -> CheckResult {
-    let (id, title, step) = ("round-trip", "Encrypt and decrypt", "create-key");
-    if err.is_status(403) && !err.has_reason("ForbiddenByFirewall") {
-        return CheckResult::new(
-            id,
-            title,
-            step,
-            CheckStatus::Skip,
-            format!(
-                "not tried: your credentials may not {operation} with the key (this proves the key works, not OpenAI's access)"
-            ),
-        );
-    }
-    let (status, detail) = read_failure(err, "the key", operation);
-    CheckResult::new(id, title, step, status, detail)
+    read_failure(err, "the key", operation).round_trip(&format!(
+        "your credentials may not {operation} with the key"
+    ))
 }
 
 #[cfg(test)]

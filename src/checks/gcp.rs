@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use super::condition::{self, Truth};
-use super::rest::{CloudError, Redirect, Rest, encode_segment};
+use super::rest::{CloudError, CloudWords, Redirect, Refusal, Rest, encode_segment};
 use super::{CannotCheck, CheckResult, CheckStatus, probe_bytes, skip, timed_out, within};
 use crate::artifacts::gcp::{Federation, GCP_KMS_PERMISSIONS, KeyLocation, principal};
 use crate::guide::{FieldError, Inputs, SetupPath};
@@ -217,53 +217,32 @@ impl Google<'_> {
     }
 }
 
-/// How a detail starts when Google said an API is off; such a check is fixed in step 2.
-const SERVICE_OFF: &str = "an API this needs is not enabled";
+const GOOGLE: CloudWords = CloudWords {
+    name: "Google",
+    sign_in: "sign in again",
+};
 
-/// Sends a check that met a disabled API to the step that enables it.
-fn steered(mut result: CheckResult) -> CheckResult {
-    if result.detail.starts_with(SERVICE_OFF) {
-        result.step = "enable-kms";
-    }
-    result
-}
-
-/// What an error on a read means for the check: a refusal is "could not look", not "broken".
-fn read_failure(err: &CloudError, what: &str, permission: &str) -> (CheckStatus, String) {
+/// What an error on a read means for the check: a refusal is "could not look", not "broken";
+/// an API switched off is fixed where Cloud KMS is enabled.
+fn read_failure(err: &CloudError, what: &str, permission: &str) -> Refusal {
     if err.has_reason("SERVICE_DISABLED") {
-        return (
-            CheckStatus::Fail,
-            format!(
-                "{SERVICE_OFF} ({}): enable it, then check again",
+        return Refusal {
+            status: CheckStatus::Fail,
+            detail: format!(
+                "an API this needs is not enabled ({}): enable it, then check again",
                 err.message
             ),
-        );
+            fix_at: Some("enable-kms"),
+        };
     }
-    match err.status {
-        None => (
-            CheckStatus::Fail,
-            format!("Google could not be reached: {}", err.message),
+    Refusal::of(
+        err,
+        &GOOGLE,
+        what,
+        format!(
+            "could not look: your credentials lack {permission} on {what} (Google also answers this way when it does not exist)"
         ),
-        Some(401) => (
-            CheckStatus::Fail,
-            "your credentials were refused (401): sign in again".to_string(),
-        ),
-        Some(403) => (
-            CheckStatus::Skip,
-            format!(
-                "could not look: your credentials lack {permission} on {what} (Google also answers this way when it does not exist)"
-            ),
-        ),
-        Some(404) => (CheckStatus::Fail, format!("{what} was not found")),
-        Some(429) => (
-            CheckStatus::Fail,
-            format!(
-                "Google kept throttling after {} tries: wait a minute and check again",
-                super::rest::ATTEMPTS
-            ),
-        ),
-        Some(_) => (CheckStatus::Fail, err.to_string()),
-    }
+    )
 }
 
 /// Runs every GCP check. Fails as a whole only when there are no credentials at all.
@@ -283,7 +262,6 @@ pub async fn run(
         timeout: options.timeout,
     };
     let reported = |result: CheckResult| {
-        let result = steered(result);
         report(&result);
         result
     };
@@ -366,11 +344,8 @@ async fn check_identity(google: &Google<'_>, source: &str) -> CheckResult {
                 "signed in through {source}; could not look up project {number} (your credentials lack resourcemanager.projects.get, or it does not exist)"
             ),
         ),
-        Err(err) => {
-            let (status, detail) =
-                read_failure(&err, "the project", "resourcemanager.projects.get");
-            CheckResult::new(id, title, step, status, detail)
-        }
+        Err(err) => read_failure(&err, "the project", "resourcemanager.projects.get")
+            .result(id, title, step),
     }
 }
 
@@ -411,14 +386,12 @@ async fn check_pool(google: &Google<'_>) -> CheckResult {
                 ),
             ),
         },
-        Err(err) => {
-            let (status, detail) = read_failure(
-                &err,
-                &format!("pool `{}` in project {}", fed.pool, fed.project_number),
-                "iam.workloadIdentityPools.get",
-            );
-            CheckResult::new(id, title, step, status, detail)
-        }
+        Err(err) => read_failure(
+            &err,
+            &format!("pool `{}` in project {}", fed.pool, fed.project_number),
+            "iam.workloadIdentityPools.get",
+        )
+        .result(id, title, step),
     }
 }
 
@@ -432,12 +405,12 @@ async fn check_provider(google: &Google<'_>) -> CheckResult {
     let provider = match answer {
         Ok(provider) => provider,
         Err(err) => {
-            let (status, detail) = read_failure(
+            return read_failure(
                 &err,
                 &format!("provider `{name}` in pool `{}`", target.federation.pool),
                 "iam.workloadIdentityPoolProviders.get",
-            );
-            return CheckResult::new(id, title, step, status, detail);
+            )
+            .result(id, title, step);
         }
     };
     let (status, detail) = judge_provider(&provider, name, &target.audience);
@@ -568,8 +541,8 @@ async fn check_kms_enabled(google: &Google<'_>) -> CheckResult {
             Some(Ok(_)) => off.push((label, project.clone())),
             Some(Err(err)) if err.is_status(403) || err.is_status(404) => unknown.push(label),
             Some(Err(err)) => {
-                let (status, detail) = read_failure(&err, &label, "serviceusage.services.get");
-                return CheckResult::new(id, title, step, status, detail);
+                return read_failure(&err, &label, "serviceusage.services.get")
+                    .result(id, title, step);
             }
         }
     }
@@ -627,22 +600,20 @@ async fn check_key(google: &Google<'_>) -> (CheckResult, CheckResult) {
     let key = match answer {
         Ok(key) => key,
         Err(err) => {
-            let (status, detail) = read_failure(
+            let mut refusal = read_failure(
                 &err,
                 &format!("key {}", target.key_display()),
                 "cloudkms.cryptoKeys.get",
             );
-            let detail = if err.is_status(404) {
-                format!(
+            if err.is_status(404) {
+                refusal.detail = format!(
                     "no key {}: check the project, location `{}`, key ring and key name",
                     target.key_display(),
                     target.key.location
-                )
-            } else {
-                detail
-            };
+                );
+            }
             return (
-                CheckResult::new(id, title, step, status, detail),
+                refusal.result(id, title, step),
                 rotation_skipped("needs the key, which could not be checked"),
             );
         }
@@ -717,12 +688,12 @@ async fn check_grant(google: &Google<'_>) -> CheckResult {
     let policy = match answer {
         Ok(policy) => policy,
         Err(err) => {
-            let (status, detail) = read_failure(
+            return read_failure(
                 &err,
                 &format!("key {}", target.key_display()),
                 "cloudkms.cryptoKeys.getIamPolicy",
-            );
-            return CheckResult::new(id, title, step, status, detail);
+            )
+            .result(id, title, step);
         }
     };
     let member = principal(&target.federation);
@@ -936,20 +907,8 @@ async fn check_round_trip(google: &Google<'_>) -> CheckResult {
 }
 
 fn round_trip_failure(err: &CloudError, permission: &str) -> CheckResult {
-    let (id, title, step) = ("round-trip", "Encrypt and decrypt", "create-key");
-    if err.is_status(403) && !err.has_reason("SERVICE_DISABLED") {
-        return CheckResult::new(
-            id,
-            title,
-            step,
-            CheckStatus::Skip,
-            format!(
-                "not tried: your credentials lack {permission} (this proves the key works, not OpenAI's access)"
-            ),
-        );
-    }
-    let (status, detail) = read_failure(err, "the key", permission);
-    CheckResult::new(id, title, step, status, detail)
+    read_failure(err, "the key", permission)
+        .round_trip(&format!("your credentials lack {permission}"))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
-use super::CannotCheck;
+use super::{CannotCheck, CheckResult, CheckStatus};
 
 /// Where requests for a cloud's hosts go: to the hosts themselves, or (override) to
 /// `<base>/<host><path>` on one server.
@@ -164,6 +164,88 @@ impl fmt::Display for CloudError {
             Some(status) if self.code.is_empty() => write!(f, "{status}: {}", self.message),
             Some(status) => write!(f, "{status} {}: {}", self.code, self.message),
         }
+    }
+}
+
+/// What a failed request means for a check, read the same way on every cloud: a read the
+/// admin may not do is "could not look" (skip), not a broken setup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: CheckStatus,
+    pub detail: String,
+    /// The step that fixes it, when that is not the check's own (an API switched off, a
+    /// firewall).
+    pub fix_at: Option<&'static str>,
+}
+
+/// How a cloud is named and signed in to, for the words of a refusal.
+pub struct CloudWords {
+    /// "Google", "Azure".
+    pub name: &'static str,
+    /// What to do after a 401.
+    pub sign_in: &'static str,
+}
+
+impl Refusal {
+    pub fn new(status: CheckStatus, detail: String) -> Refusal {
+        Refusal {
+            status,
+            detail,
+            fix_at: None,
+        }
+    }
+
+    /// Reads the HTTP side of `err`; `forbidden` is what a 403 says.
+    pub fn of(err: &CloudError, cloud: &CloudWords, what: &str, forbidden: String) -> Refusal {
+        let (status, detail) = match err.status {
+            None => (
+                CheckStatus::Fail,
+                format!("{} could not be reached: {}", cloud.name, err.message),
+            ),
+            Some(401) => (
+                CheckStatus::Fail,
+                format!("your credentials were refused (401): {}", cloud.sign_in),
+            ),
+            Some(403) => (CheckStatus::Skip, forbidden),
+            Some(404) => (CheckStatus::Fail, format!("{what} was not found")),
+            Some(429) => (
+                CheckStatus::Fail,
+                format!(
+                    "{} kept throttling after {ATTEMPTS} tries: wait a minute and check again",
+                    cloud.name
+                ),
+            ),
+            Some(_) => (CheckStatus::Fail, err.to_string()),
+        };
+        Refusal::new(status, detail)
+    }
+
+    /// The check's result: at the step that fixes it.
+    pub fn result(self, id: &'static str, title: &'static str, step: &'static str) -> CheckResult {
+        CheckResult::new(
+            id,
+            title,
+            self.fix_at.unwrap_or(step),
+            self.status,
+            self.detail,
+        )
+    }
+
+    /// A round trip the admin may not make proves nothing either way: it was not tried.
+    pub fn round_trip(self, not_allowed: &str) -> CheckResult {
+        let (id, title, step) = ("round-trip", "Encrypt and decrypt", "create-key");
+        if self.status == CheckStatus::Skip {
+            return CheckResult::new(
+                id,
+                title,
+                step,
+                CheckStatus::Skip,
+                format!(
+                    "not tried: {not_allowed} (this proves the key works, not OpenAI's access)"
+                ),
+            );
+        }
+        self.result(id, title, step)
     }
 }
 
