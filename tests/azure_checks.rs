@@ -9,38 +9,26 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::check_run::{Case, Outcome};
+use support::check_run::{Case, Outcome, run_check};
 use support::fake_cloud::{FakeCloud, Reply};
 
 use support::azure::*;
 
 fn check_with(fake: &FakeCloud, extra: &[&str], token: Option<&str>) -> Outcome {
     let home = tempfile::tempdir().unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"));
-    command
-        .args(["check", "azure"])
-        .args(FLAGS)
-        .arg("--json")
-        .args(if extra.contains(&"--timeout") {
-            &[][..]
-        } else {
-            &["--timeout", "5"][..]
-        })
-        .args(extra)
-        .env("EKM_AZURE_API_URL", fake.base())
-        .env("HOME", home.path())
-        .env("AZURE_CONFIG_DIR", home.path())
-        .env("PATH", home.path())
-        .env_remove("AZURE_CLIENT_SECRET")
-        .env_remove("AZURE_CLIENT_ID")
-        .env_remove("IDENTITY_ENDPOINT")
-        .env_remove("MSI_ENDPOINT");
-    match token {
-        Some(token) => command.env("EKM_AZURE_ACCESS_TOKEN", token),
-        None => command.env_remove("EKM_AZURE_ACCESS_TOKEN"),
-    };
-    let output = command.output().expect("the binary runs");
-    Outcome::from_output(output)
+    let mut set = vec![
+        ("EKM_AZURE_API_URL", fake.base()),
+        ("AZURE_CONFIG_DIR", home.path().display().to_string()),
+    ];
+    set.extend(token.map(|t| ("EKM_AZURE_ACCESS_TOKEN", t.to_string())));
+    let unset = [
+        "AZURE_CLIENT_SECRET",
+        "AZURE_CLIENT_ID",
+        "IDENTITY_ENDPOINT",
+        "MSI_ENDPOINT",
+        "EKM_AZURE_ACCESS_TOKEN",
+    ];
+    run_check("azure", &FLAGS, extra, &set, &unset)
 }
 
 fn check(fake: &FakeCloud) -> Outcome {

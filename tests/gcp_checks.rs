@@ -7,35 +7,20 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::check_run::{Case, Outcome};
+use support::check_run::{Case, Outcome, run_check};
 use support::fake_cloud::{FakeCloud, Reply};
 
 use support::google::*;
 
 fn check_with(fake: &FakeCloud, extra: &[&str], token: Option<&str>) -> Outcome {
     let home = tempfile::tempdir().unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"));
-    command
-        .args(["check", "gcp"])
-        .args(FLAGS)
-        .arg("--json")
-        .args(if extra.contains(&"--timeout") {
-            &[][..]
-        } else {
-            &["--timeout", "5"][..]
-        })
-        .args(extra)
-        .env("EKM_GCP_API_URL", fake.base())
-        .env("HOME", home.path())
-        .env("CLOUDSDK_CONFIG", home.path())
-        .env("PATH", home.path())
-        .env_remove("GOOGLE_APPLICATION_CREDENTIALS");
-    match token {
-        Some(token) => command.env("EKM_GCP_ACCESS_TOKEN", token),
-        None => command.env_remove("EKM_GCP_ACCESS_TOKEN"),
-    };
-    let output = command.output().expect("the binary runs");
-    Outcome::from_output(output)
+    let mut set = vec![
+        ("EKM_GCP_API_URL", fake.base()),
+        ("CLOUDSDK_CONFIG", home.path().display().to_string()),
+    ];
+    set.extend(token.map(|t| ("EKM_GCP_ACCESS_TOKEN", t.to_string())));
+    let unset = ["GOOGLE_APPLICATION_CREDENTIALS", "EKM_GCP_ACCESS_TOKEN"];
+    run_check("gcp", &FLAGS, extra, &set, &unset)
 }
 
 fn check(fake: &FakeCloud) -> Outcome {

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use std::process::Output;
+use std::process::{Command, Output};
 
 use ekm_wizard::guide::Cloud;
 use serde_json::Value;
@@ -55,6 +55,37 @@ impl Outcome {
             .unwrap_or_default()
             .to_string()
     }
+}
+
+/// Runs `ekm-wizard check <cloud> <flags> --json [--timeout 5] <extra>` with `HOME` and `PATH`
+/// pointed at an empty directory (no cloud CLI, no saved credentials), `set` added and
+/// `unset` removed from the environment.
+pub fn run_check(
+    cloud: &str,
+    flags: &[&str],
+    extra: &[&str],
+    set: &[(&str, String)],
+    unset: &[&str],
+) -> Outcome {
+    let home = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"));
+    command
+        .args(["check", cloud])
+        .args(flags)
+        .arg("--json")
+        .args(if extra.contains(&"--timeout") {
+            &[][..]
+        } else {
+            &["--timeout", "5"][..]
+        })
+        .args(extra)
+        .env("HOME", home.path())
+        .env("PATH", home.path());
+    for name in unset {
+        command.env_remove(name);
+    }
+    command.envs(set.iter().map(|(k, v)| (*k, v.as_str())));
+    Outcome::from_output(command.output().expect("the binary runs"))
 }
 
 /// One thing broken in an otherwise good setup, and what one check must say of it.
