@@ -513,3 +513,17 @@ fn an_override_over_plain_http_elsewhere_is_refused() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr.contains("EKM_GCP_API_URL"), "{stderr}");
 }
+
+#[test]
+fn creating_a_service_principal_is_refused_outside_azure() {
+    let fake = good_google();
+    let outcome = check_with(&fake, &["--create-service-principal"], Some(TOKEN));
+    assert_eq!(outcome.code, Some(2), "{}", outcome.stderr);
+    assert!(
+        outcome.stderr.contains("--create-service-principal")
+            && outcome.stderr.contains("check azure"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(fake.seen().is_empty(), "nothing is sent for bad input");
+}
