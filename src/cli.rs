@@ -14,6 +14,9 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_REFUSED: u8 = 1;
 /// Exit code for bad input (flags, config file, field values).
 pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code when nothing failed but something could not be verified (no permission to read,
+/// no credentials, no answer).
+pub const EXIT_NOT_VERIFIED: u8 = 3;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -63,8 +66,9 @@ pub enum Command {
         #[command(subcommand)]
         values: Box<CloudValues>,
     },
-    /// Check the setup live with your own cloud credentials: exit 0 when nothing failed
-    /// (warnings allowed), 1 when a check failed, 2 for bad input.
+    /// Check the setup live with your own cloud credentials. Exit 0 verified (every check ran
+    /// and passed; warnings allowed), 1 a check failed, 2 bad input, 3 not verified (nothing
+    /// failed, but a check could not run: a missing permission, a sign-in, the network).
     Check {
         #[command(subcommand)]
         values: Box<CloudValues>,

@@ -397,7 +397,7 @@ pub struct CheckRequest {
 
 /// `ekm-wizard check <cloud> … [--json] [--timeout S] [--profile P] [--create-service-principal]`.
 pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
-    use crate::checks::{CheckOptions, CheckResult, CheckStatus, Target};
+    use crate::checks::{CheckOptions, CheckResult, CheckStatus, Target, Verdict};
     let cloud = values.cloud();
     let as_json = values.common().json;
     if request.create_service_principal && cloud != crate::guide::Cloud::Azure {
@@ -454,7 +454,7 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
                 if refused && as_json {
                     println!(
                         "{:#}",
-                        json!({"ok": false, "service_principal": created, "checks": []})
+                        json!({"verdict": Verdict::Failed.key(), "ok": false, "service_principal": created, "checks": []})
                     );
                 }
                 if refused {
@@ -462,14 +462,15 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
                 }
             }
             Err(cannot) => {
+                let message = crate::outside_text::visible(&cannot.0);
                 if as_json {
                     println!(
                         "{:#}",
-                        json!({"ok": false, "error": cannot.0, "checks": []})
+                        json!({"verdict": Verdict::NotVerified.key(), "ok": false, "error": message, "checks": []})
                     );
                 }
-                eprintln!("error: {cannot}");
-                return EXIT_REFUSED;
+                eprintln!("error: {message}");
+                return Verdict::NotVerified.exit_code();
             }
         }
     }
@@ -477,47 +478,91 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
         match runtime.block_on(crate::checks::run(&target, &options, &|_| {})) {
             Ok(results) => results,
             Err(cannot) => {
+                let message = crate::outside_text::visible(&cannot.0);
                 if as_json {
                     println!(
                         "{:#}",
-                        json!({"ok": false, "error": cannot.0, "checks": []})
+                        json!({
+                            "verdict": Verdict::NotVerified.key(),
+                            "ok": false,
+                            "error": message,
+                            "checks": [],
+                        })
                     );
                 }
-                eprintln!("error: {cannot}");
-                return EXIT_REFUSED;
+                eprintln!("error: {message}");
+                return Verdict::NotVerified.exit_code();
             }
         };
-    let ok = results.iter().all(|r| r.status != CheckStatus::Fail);
+    let verdict = Verdict::of(&results);
+    let results: Vec<CheckResult> = results
+        .into_iter()
+        .map(|mut r| {
+            r.detail = crate::outside_text::visible(&r.detail);
+            r
+        })
+        .collect();
     if as_json {
-        let mut report = json!({"ok": ok, "checks": results});
+        let mut report = json!({
+            "verdict": verdict.key(),
+            "ok": verdict == Verdict::Verified,
+            "checks": results,
+        });
         if let Some(created) = created {
             report["service_principal"] = created;
         }
         println!("{report:#}");
     } else {
         let guide = cloud.guide();
-        for result in &results {
-            let step = guide
+        let step_of = |result: &CheckResult| {
+            guide
                 .steps
                 .iter()
                 .position(|s| s.id == result.step)
                 .map(|i| format!(" (step {})", i + 1))
-                .unwrap_or_default();
+                .unwrap_or_default()
+        };
+        for result in &results {
+            // A check that could not run blames no step: the step is where it would prove.
             println!(
-                "{} {}{step}: {}",
+                "{} {}{}: {}",
                 result.status.mark(),
                 result.title,
+                if result.status == CheckStatus::Unverified {
+                    String::new()
+                } else {
+                    step_of(result)
+                },
                 result.detail
             );
         }
-        println!(
-            "\n{}",
-            if ok {
-                "Nothing failed: OpenAI should be able to use the key."
-            } else {
-                "Some checks failed: fix them at the step shown, then check again."
-            }
-        );
+        println!("\n{}", verdict_sentence(verdict, &results));
     }
-    if ok { EXIT_OK } else { EXIT_REFUSED }
+    verdict.exit_code()
+}
+
+/// The last line of `check`: what the run proved, and for "not verified" what could not be
+/// checked and what would let it.
+fn verdict_sentence(verdict: crate::checks::Verdict, results: &[crate::checks::CheckResult]) -> String {
+    use crate::checks::{CheckStatus, Verdict};
+    match verdict {
+        Verdict::Verified => {
+            "Verified: every check ran and passed; OpenAI should be able to use the key.".into()
+        }
+        Verdict::Failed => {
+            "Failed: fix the failed checks at the step shown, then check again.".into()
+        }
+        Verdict::NotVerified => {
+            let unchecked: Vec<&str> = results
+                .iter()
+                .filter(|r| matches!(r.status, CheckStatus::Unverified | CheckStatus::Skip))
+                .map(|r| r.title)
+                .collect();
+            format!(
+                "Not verified: nothing failed, but {} could not be checked ({}). The lines marked ? say what would let them: a permission to add, a sign-in, or the network.",
+                if unchecked.len() == 1 { "one check" } else { "some checks" },
+                unchecked.join(", ")
+            )
+        }
+    }
 }

@@ -12,5 +12,6 @@ pub mod guide;
 pub mod headless;
 pub mod identities;
 pub mod openai;
+pub mod outside_text;
 pub mod render;
 pub mod session;

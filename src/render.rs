@@ -160,7 +160,10 @@ fn layout(cloud: Cloud) -> (Vec<Entry>, Vec<Entry>) {
         api("registration", A::RegistrationBody),
         chatgpt("enterprise_details", A::EnterpriseDetails),
     ];
-    let register = api("register", A::RegistrationCommands);
+    let register = [
+        api("register", A::RegistrationCommands),
+        api("create_project", A::CreateProjectCommand),
+    ];
     let (mut documents, mut commands) = match cloud {
         Cloud::Aws => (
             vec![
@@ -173,7 +176,9 @@ fn layout(cloud: Cloud) -> (Vec<Entry>, Vec<Entry>) {
                 api("find_alias_target", A::AliasTargetCommand),
                 api("create_policy", A::CreatePolicyCommands),
                 api("create_role", A::CreateRoleCommands),
-                api("key_restrictions", A::KeyRestrictionCommands),
+                api("enable_rotation", A::KeyRotationCommand),
+                api("read_key_policy", A::ReadKeyPolicyCommand),
+                api("put_key_policy", A::PutKeyPolicyCommand),
             ],
         ),
         Cloud::Gcp => (
@@ -200,15 +205,20 @@ fn layout(cloud: Cloud) -> (Vec<Entry>, Vec<Entry>) {
             ],
             vec![
                 api("service_principal", A::ServicePrincipalCommands),
+                api("service_principal_az", A::ServicePrincipalAzCommand),
                 api("create_role", A::RoleDefinitionCommands),
+                api("create_vault", A::CreateVaultCommand),
                 api("create_key", A::CreateVaultKeyCommands),
                 api("assign_role", A::RoleAssignmentCommands),
-                api("harden_vault", A::VaultHardeningCommands),
+                api("vault_settings", A::VaultSettingsQuery),
+                api("vault_rbac", A::VaultRbacCommand),
+                api("purge_protection", A::PurgeProtectionCommand),
+                api("key_rotation_policy", A::KeyRotationPolicyCommand),
             ],
         ),
     };
     documents.extend(handover);
-    commands.push(register);
+    commands.extend(register);
     (documents, commands)
 }
 

@@ -63,8 +63,11 @@ fn json_output_has_every_artifact_worked_out_from_the_guide() {
         "create_key",
         "create_policy",
         "create_role",
-        "key_restrictions",
+        "enable_rotation",
+        "read_key_policy",
+        "put_key_policy",
         "register",
+        "create_project",
     ] {
         assert!(
             commands[key].as_str().is_some_and(|c| !c.is_empty()),

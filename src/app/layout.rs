@@ -673,7 +673,7 @@ fn check_lines(model: &Model, step_id: &str, width: usize, out: &mut Content) {
         let style = match result.status {
             CheckStatus::Pass => theme.success(),
             CheckStatus::Fail => theme.error(),
-            CheckStatus::Warn => theme.warning(),
+            CheckStatus::Warn | CheckStatus::Unverified => theme.warning(),
             CheckStatus::Skip => theme.dim(),
         };
         out.text(

@@ -854,23 +854,38 @@ fn checks_finished(model: &mut Model, outcome: Result<(), String>) {
                     .filter(|r| r.status == s)
                     .count()
             };
-            let (failed, warned, passed) = (
+            let (failed, warned, passed, unverified, waiting) = (
                 count(CheckStatus::Fail),
                 count(CheckStatus::Warn),
                 count(CheckStatus::Pass),
+                count(CheckStatus::Unverified),
+                count(CheckStatus::Skip),
             );
-            model.status = Some(if failed == 0 {
-                status(
-                    StatusKind::Success,
-                    format!("Checks: {passed} passed, {warned} to look at, none failed."),
-                )
+            let waiting_note = if waiting > 0 {
+                format!(" {waiting} not run (marked -).")
             } else {
-                status(
+                String::new()
+            };
+            model.status = Some(match crate::checks::Verdict::of(&model.checks.results) {
+                crate::checks::Verdict::Verified => status(
+                    StatusKind::Success,
+                    format!(
+                        "✓ Verified: all {} checks ran and passed ({warned} to look at).",
+                        passed + warned
+                    ),
+                ),
+                crate::checks::Verdict::Failed => status(
                     StatusKind::Error,
                     format!(
                         "Checks: {failed} failed, {passed} passed: the failed ones name the step to fix."
                     ),
-                )
+                ),
+                crate::checks::Verdict::NotVerified => status(
+                    StatusKind::Info,
+                    format!(
+                        "Not verified: {passed} passed, {unverified} could not be checked (marked ?).{waiting_note}"
+                    ),
+                ),
             });
             let failures: Vec<String> = model
                 .checks

@@ -156,28 +156,37 @@ fn create_role_commands(role: &RoleArn, external_id: &str, policy_name: &str) ->
     format!("{}\n\n{}", continued(&create), attach)
 }
 
-fn key_restriction_commands(key: &KmsArn) -> String {
-    let key_id = format!("--key-id {}", quote(&key.arn()));
-    let rotation = continued(&[
+fn key_id_flag(key: &KmsArn) -> String {
+    format!("--key-id {}", quote(&key.arn()))
+}
+
+/// Turns on yearly automatic rotation (a change).
+fn key_rotation_command(key: &KmsArn) -> String {
+    continued(&[
         "aws kms enable-key-rotation".into(),
         region_flag(key),
-        key_id.clone(),
-    ]);
-    let get = continued(&[
+        key_id_flag(key),
+    ])
+}
+
+/// Saves the key policy to `key-policy.json` (a read).
+fn read_key_policy_command(key: &KmsArn) -> String {
+    continued(&[
         "aws kms get-key-policy".into(),
         region_flag(key),
-        key_id.clone(),
+        key_id_flag(key),
         "--policy-name default --query Policy --output text > key-policy.json".into(),
-    ]);
-    let put = continued(&[
+    ])
+}
+
+/// Replaces the key policy with the edited file (a change that can lock the key).
+fn put_key_policy_command(key: &KmsArn) -> String {
+    continued(&[
         "aws kms put-key-policy".into(),
         region_flag(key),
-        key_id,
+        key_id_flag(key),
         "--policy-name default --policy file://key-policy.json".into(),
-    ]);
-    format!(
-        "{rotation}\n\n{get}\n\n# Add the statement above to the \"Statement\" list of key-policy.json, then:\n{put}"
-    )
+    ])
 }
 
 /// The fields every registration needs, validated together so every problem is reported.
@@ -247,8 +256,14 @@ pub fn generate(
             Text(create_role_commands(&role, &external_id, &policy_name))
         }
         ArtifactId::KeyPolicyStatement => Json(key_policy_statement(&role(inputs).map_err(one)?)),
-        ArtifactId::KeyRestrictionCommands => {
-            Text(key_restriction_commands(&policy_key(inputs).map_err(one)?))
+        ArtifactId::KeyRotationCommand => {
+            Text(key_rotation_command(&policy_key(inputs).map_err(one)?))
+        }
+        ArtifactId::ReadKeyPolicyCommand => {
+            Text(read_key_policy_command(&policy_key(inputs).map_err(one)?))
+        }
+        ArtifactId::PutKeyPolicyCommand => {
+            Text(put_key_policy_command(&policy_key(inputs).map_err(one)?))
         }
         other => not_in_this_guide(Cloud::Aws, other),
     })
@@ -430,7 +445,12 @@ mod tests {
         assert_eq!(document, trust_policy("org-abc123"));
         let register =
             generate(ArtifactId::RegistrationCommands, &inputs(), SetupPath::Api).unwrap();
-        assert!(register.to_text().contains("$OPENAI_ADMIN_KEY"));
+        let register = register.to_text();
+        assert!(register.contains("\"$OPENAI_ADMIN_KEY\""), "{register}");
+        assert!(
+            register.contains("-H @-") && !register.contains("Bearer $OPENAI_ADMIN_KEY\""),
+            "the key reaches curl through standard input, not its command line: {register}"
+        );
     }
 
     #[test]

@@ -126,20 +126,25 @@ pub fn enterprise_details(tenant: &str, vault_uri: &str, key_name: &str) -> Valu
     json!({ "tenant_id": tenant, "vault_uri": vault_uri, "key_name": key_name })
 }
 
+/// The guide's way: a Graph token from the Azure CLI, piped into curl as a header read from
+/// standard input, so the token is in no command line, no variable and no shell history.
 fn service_principal_commands(tenant: &str) -> String {
-    let token = format!(
-        "TOKEN=$(az account get-access-token --resource https://graph.microsoft.com --tenant {} --query accessToken --output tsv)",
-        quote(tenant)
-    );
-    let create = continued(&[
-        "curl -X POST https://graph.microsoft.com/v1.0/servicePrincipals".into(),
-        "-H \"Authorization: Bearer $TOKEN\"".into(),
+    continued(&[
+        format!(
+            "az account get-access-token --resource https://graph.microsoft.com --tenant {} --query accessToken --output tsv",
+            quote(tenant)
+        ),
+        "| sed 's/^/Authorization: Bearer /'".into(),
+        "| curl --fail-with-body -X POST https://graph.microsoft.com/v1.0/servicePrincipals".into(),
+        "-H @-".into(),
         "-H \"Content-Type: application/json\"".into(),
         format!("-d {}", quote(&service_principal_request().to_string())),
-    ]);
-    format!(
-        "{token}\n\n{create}\n\n# Or the same in one step with the Azure CLI:\naz ad sp create --id {AZURE_APP_ID}"
-    )
+    ])
+}
+
+/// The same creation in one Azure CLI command.
+fn service_principal_az_command() -> String {
+    format!("az ad sp create --id {AZURE_APP_ID}")
 }
 
 fn role_definition_commands(role_name: &str, subscription: &str) -> String {
@@ -152,22 +157,25 @@ fn role_definition_commands(role_name: &str, subscription: &str) -> String {
     ])
 }
 
-fn create_vault_key_commands(place: &KeyPlace) -> String {
-    let vault = continued(&[
+/// A new vault in the RBAC permission model, with purge protection (which cannot be undone).
+fn create_vault_command(place: &KeyPlace) -> String {
+    continued(&[
         format!("az keyvault create --name {}", quote(&place.vault)),
         format!("--resource-group {}", quote(&place.resource_group)),
         format!("--subscription {}", quote(&place.subscription)),
         "--enable-rbac-authorization true --enable-purge-protection true".into(),
-    ]);
-    let key = continued(&[
+    ])
+}
+
+fn create_vault_key_commands(place: &KeyPlace) -> String {
+    continued(&[
         format!(
             "az keyvault key create --vault-name {}",
             quote(&place.vault)
         ),
         format!("--name {}", quote(&place.key)),
         "--kty RSA --size 3072".into(),
-    ]);
-    format!("# Only when you need a new vault:\n{vault}\n\n{key}")
+    ])
 }
 
 fn role_assignment_commands(role_name: &str, place: &KeyPlace) -> String {
@@ -189,28 +197,49 @@ fn rotation_policy() -> Value {
     })
 }
 
-fn vault_hardening_commands(place: &KeyPlace) -> String {
-    let vault = format!(
-        "--name {} --resource-group {}",
+fn vault_flags(place: &KeyPlace) -> String {
+    format!(
+        "--name {} --resource-group {} --subscription {}",
         quote(&place.vault),
-        quote(&place.resource_group)
-    );
-    let rbac = format!("az keyvault update {vault} --enable-rbac-authorization true");
-    let purge = format!("az keyvault update {vault} --enable-purge-protection true");
-    let rotation = continued(&[
+        quote(&place.resource_group),
+        quote(&place.subscription)
+    )
+}
+
+/// Shows the vault's permission model and protection (a read).
+fn vault_settings_query(place: &KeyPlace) -> String {
+    format!(
+        "az keyvault show {} --query '{{rbac: properties.enableRbacAuthorization, softDelete: properties.enableSoftDelete, purgeProtection: properties.enablePurgeProtection, network: properties.networkAcls.defaultAction}}'",
+        vault_flags(place)
+    )
+}
+
+/// Switches the vault to the Azure RBAC permission model (its access policies stop counting).
+fn vault_rbac_command(place: &KeyPlace) -> String {
+    format!(
+        "az keyvault update {} --enable-rbac-authorization true",
+        vault_flags(place)
+    )
+}
+
+/// Turns on purge protection, which can never be turned off.
+fn purge_protection_command(place: &KeyPlace) -> String {
+    format!(
+        "az keyvault update {} --enable-purge-protection true",
+        vault_flags(place)
+    )
+}
+
+/// A new key version every 90 days.
+fn key_rotation_policy_command(place: &KeyPlace) -> String {
+    continued(&[
         format!(
             "az keyvault key rotation-policy update --vault-name {}",
             quote(&place.vault)
         ),
         format!("--name {}", quote(&place.key)),
         format!("--value {}", quote(&rotation_policy().to_string())),
-    ]);
-    let show = format!(
-        "az keyvault show {vault} --query '{{rbac: properties.enableRbacAuthorization, softDelete: properties.enableSoftDelete, purgeProtection: properties.enablePurgeProtection, network: properties.networkAcls.defaultAction}}'"
-    );
-    format!(
-        "# Check the vault's settings:\n{show}\n\n# Azure RBAC permission model (role assignments are ignored without it):\n{rbac}\n\n# Purge protection (soft delete is on for every new vault):\n{purge}\n\n# A new key version every 90 days:\n{rotation}"
-    )
+    ])
 }
 
 struct Registration {
@@ -263,6 +292,7 @@ pub fn generate(
         ArtifactId::ServicePrincipalCommands => Text(service_principal_commands(
             &inputs.validated(FieldId::TenantId).map_err(one)?,
         )),
+        ArtifactId::ServicePrincipalAzCommand => Text(service_principal_az_command()),
         ArtifactId::AzureCustomRole | ArtifactId::RoleDefinitionCommands => {
             let (role_name, subscription) = both(
                 inputs.validated(FieldId::RoleName),
@@ -274,6 +304,7 @@ pub fn generate(
                 Text(role_definition_commands(&role_name, &subscription))
             }
         }
+        ArtifactId::CreateVaultCommand => Text(create_vault_command(&key_place(inputs)?)),
         ArtifactId::CreateVaultKeyCommands => Text(create_vault_key_commands(&key_place(inputs)?)),
         ArtifactId::RoleAssignmentScope => Text(key_place(inputs)?.key_scope()),
         ArtifactId::RoleAssignmentCommands => {
@@ -288,7 +319,12 @@ pub fn generate(
                 }
             }
         }
-        ArtifactId::VaultHardeningCommands => Text(vault_hardening_commands(&key_place(inputs)?)),
+        ArtifactId::VaultSettingsQuery => Text(vault_settings_query(&key_place(inputs)?)),
+        ArtifactId::VaultRbacCommand => Text(vault_rbac_command(&key_place(inputs)?)),
+        ArtifactId::PurgeProtectionCommand => Text(purge_protection_command(&key_place(inputs)?)),
+        ArtifactId::KeyRotationPolicyCommand => {
+            Text(key_rotation_policy_command(&key_place(inputs)?))
+        }
         other => not_in_this_guide(Cloud::Azure, other),
     })
 }
@@ -351,7 +387,12 @@ mod tests {
             "{commands}"
         );
         assert!(!commands.contains('–'), "no en dash");
-        assert!(commands.contains("az ad sp create --id 20a14814-5ab7-4612-a671-1382b412bf93"));
+        assert!(commands.contains("-H @-"), "the token comes through a pipe");
+        assert!(!commands.contains("$TOKEN"), "no token in a variable or an argument");
+        assert_eq!(
+            text_of(ArtifactId::ServicePrincipalAzCommand, &inputs()),
+            "az ad sp create --id 20a14814-5ab7-4612-a671-1382b412bf93"
+        );
     }
 
     #[test]
@@ -414,10 +455,16 @@ mod tests {
     }
 
     #[test]
-    fn hardening_turns_on_rbac_purge_protection_and_rotation() {
-        let text = text_of(ArtifactId::VaultHardeningCommands, &inputs());
-        assert!(text.contains("--enable-rbac-authorization true"));
-        assert!(text.contains("--enable-purge-protection true"));
-        assert!(text.contains(r#""timeAfterCreate":"P90D""#));
+    fn hardening_turns_on_rbac_purge_protection_and_rotation_each_on_its_own() {
+        let show = text_of(ArtifactId::VaultSettingsQuery, &inputs());
+        assert!(show.starts_with("az keyvault show") && !show.contains("update"));
+        let rbac = text_of(ArtifactId::VaultRbacCommand, &inputs());
+        assert!(rbac.contains("--enable-rbac-authorization true"));
+        assert!(!rbac.contains("purge"));
+        let purge = text_of(ArtifactId::PurgeProtectionCommand, &inputs());
+        assert!(purge.contains("--enable-purge-protection true"));
+        assert!(!purge.contains("rbac"));
+        let rotation = text_of(ArtifactId::KeyRotationPolicyCommand, &inputs());
+        assert!(rotation.contains(r#""timeAfterCreate":"P90D""#));
     }
 }

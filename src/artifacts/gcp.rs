@@ -167,24 +167,32 @@ fn flag(name: &str, value: &str) -> String {
     format!("--{name}={}", quote(value))
 }
 
+/// The pool's full resource name. gcloud's `--project` wants a project id and refuses the
+/// number the guide records, so pools and providers are named in full instead.
+fn pool_resource(federation: &Federation) -> String {
+    format!(
+        "projects/{}/locations/global/workloadIdentityPools/{}",
+        federation.project_number, federation.pool
+    )
+}
+
 fn workload_identity_commands(federation: &Federation, audience: &str) -> String {
     let pool = continued(&[
         format!(
             "gcloud iam workload-identity-pools create {}",
-            quote(&federation.pool)
+            quote(&pool_resource(federation))
         ),
-        flag("project", &federation.project_number),
-        "--location=global".into(),
         flag("display-name", "OpenAI EKM"),
     ]);
     let provider = continued(&[
         format!(
             "gcloud iam workload-identity-pools providers create-oidc {}",
-            quote(&federation.provider)
+            quote(&format!(
+                "{}/providers/{}",
+                pool_resource(federation),
+                federation.provider
+            ))
         ),
-        flag("project", &federation.project_number),
-        "--location=global".into(),
-        flag("workload-identity-pool", &federation.pool),
         flag("issuer-uri", GCP_TOKEN_ISSUER),
         flag("allowed-audiences", audience),
         "--attribute-mapping=google.subject=assertion.sub".into(),
@@ -198,9 +206,12 @@ fn enable_kms_commands(kms_project: &str, pool_project_number: Option<&str>) -> 
         "gcloud services enable cloudkms.googleapis.com {}",
         flag("project", kms_project)
     );
-    if let Some(number) = pool_project_number {
+    // The pool's project too, named by its number (serviceusage takes either).
+    if let Some(number) = pool_project_number
+        && number != kms_project
+    {
         text.push_str(&format!(
-            "\n\n# The pool's project, when it is not the KMS project:\ngcloud services enable cloudkms.googleapis.com {}",
+            "\n\ngcloud services enable cloudkms.googleapis.com {}",
             flag("project", number)
         ));
     }
@@ -256,11 +267,9 @@ fn rotation_commands(key: &KeyLocation) -> String {
     let mut lines = vec![format!("gcloud kms keys update {}", quote(&key.key))];
     lines.extend(key_flags(key));
     lines.push("--rotation-period=90d".into());
-    lines.push("--next-rotation-time=\"$(date -u -d '+90 days' +%Y-%m-%dT%H:%M:%SZ)\"".into());
-    format!(
-        "{}\n\n# On macOS, date takes -v+90d instead of -d '+90 days'.",
-        continued(&lines)
-    )
+    // gcloud reads `+P90D` as 90 days from now, on every platform.
+    lines.push("--next-rotation-time=+P90D".into());
+    continued(&lines)
 }
 
 /// Every value a registration needs, checked together so every problem is named.

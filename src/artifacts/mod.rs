@@ -59,8 +59,12 @@ pub fn generate(
     path: SetupPath,
 ) -> Result<ArtifactBody, Missing> {
     use ArtifactId::{
-        EnterpriseDetails, EnterpriseMessage, RegistrationBody, RegistrationCommands,
+        CreateProjectCommand, EnterpriseDetails, EnterpriseMessage, RegistrationBody,
+        RegistrationCommands,
     };
+    if artifact == CreateProjectCommand {
+        return Ok(ArtifactBody::Text(create_project_command(inputs)));
+    }
     if matches!(
         artifact,
         EnterpriseDetails | EnterpriseMessage | RegistrationBody | RegistrationCommands
@@ -73,9 +77,7 @@ pub fn generate(
         return Ok(match artifact {
             EnterpriseDetails => ArtifactBody::Json(handover.details),
             RegistrationBody => ArtifactBody::Json(handover.body),
-            RegistrationCommands => {
-                ArtifactBody::Text(registration_commands(&handover.body, inputs))
-            }
+            RegistrationCommands => ArtifactBody::Text(registration_commands(&handover.body)),
             _ => {
                 let org = inputs
                     .validated(crate::guide::FieldId::OrgId)
@@ -126,35 +128,42 @@ pub(crate) fn presented_id(
     }
 }
 
+/// The placeholder the admin replaces with the key id the registration answered.
+pub const EXTERNAL_KEY_PLACEHOLDER: &str = "extkey_REPLACE_ME";
+
+/// A POST to OpenAI's Management API. The admin key goes in as a header read from standard
+/// input (`-H @-`, fed by the shell's own `printf`), so it is in no process's command line.
 fn curl_post(url: &str, body: &Value) -> String {
     continued(&[
-        format!("curl {}", quote(url)),
-        "-H \"Authorization: Bearer $OPENAI_ADMIN_KEY\"".into(),
+        "printf 'Authorization: Bearer %s\\n' \"$OPENAI_ADMIN_KEY\"".into(),
+        format!("| curl --fail-with-body {}", quote(url)),
+        "-H @-".into(),
         "-H \"Content-Type: application/json\"".into(),
         format!("-d {}", quote(&body.to_string())),
     ])
 }
 
-/// The two calls of the API path: register the key, then create a project that uses it.
-/// The admin key is read from `$OPENAI_ADMIN_KEY` by the shell, never written here.
-pub(crate) fn registration_commands(body: &Value, inputs: &Inputs) -> String {
+/// The first call of the API path: register the key. The admin key is read from
+/// `$OPENAI_ADMIN_KEY` by the shell, never written here.
+pub(crate) fn registration_commands(body: &Value) -> String {
+    curl_post(
+        &format!("{OPENAI_API_BASE}/organization/external_keys"),
+        body,
+    )
+}
+
+/// The second call: a project that uses the registered key (its id replaces the placeholder).
+pub(crate) fn create_project_command(inputs: &Inputs) -> String {
     let project_name = inputs
         .validated(crate::guide::FieldId::ProjectName)
         .unwrap_or_else(|_| "EKM project".into());
     let project = json!({
         "name": project_name,
-        "external_key_id": "<extkey_… from the first answer>",
+        "external_key_id": EXTERNAL_KEY_PLACEHOLDER,
     });
-    format!(
-        "{}\n\n# Then, with the id (extkey_…) the first call answered:\n{}",
-        curl_post(
-            &format!("{OPENAI_API_BASE}/organization/external_keys"),
-            body
-        ),
-        curl_post(
-            &format!("{OPENAI_API_BASE}/organization/projects"),
-            &project
-        ),
+    curl_post(
+        &format!("{OPENAI_API_BASE}/organization/projects"),
+        &project,
     )
 }
 

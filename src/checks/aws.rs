@@ -5,12 +5,13 @@
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
-use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_kms::config::http::HttpResponse;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{KeySpec, KeyState, KeyUsageType};
 
 use super::policy::{self, Decision, KeyPolicyVerdict, Policy, TrustVerdict};
-use super::{CannotCheck, CheckResult, CheckStatus, probe_bytes, skip, timed_out, within};
+use super::{CannotCheck, CheckResult, CheckStatus, after, probe_bytes, timed_out, within};
 use crate::guide::validate::{KmsArn, RoleArn};
 use crate::guide::{FieldError, FieldId, Inputs, SetupPath, validate};
 use crate::identities::AWS_PRINCIPAL_ARN;
@@ -69,25 +70,123 @@ impl AwsTarget {
     }
 }
 
-/// Describes an AWS error by its code and message, and an access denial as the permission
-/// the admin lacks.
+/// The host an AWS service is reached at: the endpoint override when one is set
+/// (`AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`), else the public one.
+fn aws_host(service: &str, region: &str) -> String {
+    let specific = format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase());
+    for var in [specific.as_str(), "AWS_ENDPOINT_URL"] {
+        if let Ok(url) = std::env::var(var)
+            && let Ok(parsed) = reqwest::Url::parse(url.trim())
+            && let Some(host) = parsed.host_str()
+        {
+            return match parsed.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_string(),
+            };
+        }
+    }
+    match service {
+        "iam" => "iam.amazonaws.com".into(),
+        _ => format!("{service}.{region}.amazonaws.com"),
+    }
+}
+
+/// The host a permission's service is reached at, for the words of a network failure.
+fn host_of(permission: &str, region: &str) -> String {
+    let service = permission.split(':').next().unwrap_or("aws");
+    aws_host(service, region)
+}
+
+/// What an AWS error means for a check, in one plain sentence: a refused read, refused or
+/// expired credentials, no answer, or an answer that could not be read all mean "could not
+/// check" (never a setup fault, never SDK debug text); any other AWS error is the check's
+/// failure, by its code and message.
 fn describe_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
-    err: &E,
+    err: &SdkError<E, HttpResponse>,
     permission: &str,
+    region: &str,
 ) -> (CheckStatus, String) {
+    let host = host_of(permission, region);
+    match err {
+        SdkError::DispatchFailure(failure) => {
+            let why = if failure.is_timeout() {
+                "the connection timed out"
+            } else if failure.is_io() {
+                "the network, a proxy or a firewall stopped the connection"
+            } else {
+                "the request could not be sent"
+            };
+            return (
+                CheckStatus::Unverified,
+                format!("could not check: {host} could not be reached ({why})"),
+            );
+        }
+        SdkError::TimeoutError(_) => {
+            return (
+                CheckStatus::Unverified,
+                format!("could not check: {host} did not answer in time"),
+            );
+        }
+        SdkError::ConstructionFailure(_) => {
+            return (
+                CheckStatus::Unverified,
+                format!(
+                    "could not check: the request to {host} could not be made (is a region set? `aws configure set region REGION`)"
+                ),
+            );
+        }
+        SdkError::ResponseError(response) => {
+            return (
+                CheckStatus::Unverified,
+                format!(
+                    "could not check: {host} answered HTTP {} with something that is not an AWS answer",
+                    response.raw().status().as_u16()
+                ),
+            );
+        }
+        _ => {}
+    }
+    let message = crate::outside_text::one_line(err.message().unwrap_or("no message"), 300);
     match err.code() {
-        Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => (
-            CheckStatus::Skip,
-            format!("could not look: your credentials lack {permission}"),
+        Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => {
+            let explicit = if message.contains("explicit deny") {
+                " (an explicit deny: a service control policy, resource control policy or permissions boundary may be the cause)"
+            } else {
+                ""
+            };
+            (
+                CheckStatus::Unverified,
+                format!("could not check: your credentials lack {permission}{explicit}"),
+            )
+        }
+        Some(
+            code @ ("ExpiredToken"
+            | "ExpiredTokenException"
+            | "InvalidClientTokenId"
+            | "UnrecognizedClientException"
+            | "SignatureDoesNotMatch"
+            | "IncompleteSignature"
+            | "InvalidSignatureException"),
+        ) => (
+            CheckStatus::Unverified,
+            format!(
+                "could not check: AWS refused your credentials ({code}); sign in again: `aws sso login --profile NAME`, or `aws configure`"
+            ),
         ),
-        Some(code) => (
-            CheckStatus::Fail,
-            format!("{code}: {}", err.message().unwrap_or("no message")),
-        ),
-        None => (
-            CheckStatus::Fail,
-            format!("AWS could not be reached: {}", DisplayErrorContext(err)),
-        ),
+        Some(code) => (CheckStatus::Fail, format!("{code}: {message}")),
+        None => match err.raw_response() {
+            Some(raw) => (
+                CheckStatus::Unverified,
+                format!(
+                    "could not check: {host} answered HTTP {} with something that is not an AWS answer",
+                    raw.status().as_u16()
+                ),
+            ),
+            None => (
+                CheckStatus::Unverified,
+                format!("could not check: no answer from {host}"),
+            ),
+        },
     }
 }
 
@@ -95,6 +194,13 @@ fn describe_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
 struct KeyFacts {
     arn: String,
     account: String,
+}
+
+impl KeyFacts {
+    /// The key's region, the fourth part of its ARN.
+    fn region(&self) -> &str {
+        self.arn.split(':').nth(3).unwrap_or_default()
+    }
 }
 
 /// Runs every AWS check. Fails as a whole only when there are no credentials at all.
@@ -114,20 +220,65 @@ pub async fn run(
         loader = loader.profile_name(profile);
     }
     let config = loader.load().await;
+    let profile = options
+        .profile
+        .clone()
+        .or_else(|| std::env::var("AWS_PROFILE").ok())
+        .filter(|p| !p.trim().is_empty());
     let Some(provider) = config.credentials_provider() else {
-        return Err(no_credentials("no credentials provider is configured"));
+        return Err(no_credentials("no credential source is configured", profile.as_deref()));
     };
     use aws_credential_types::provider::ProvideCredentials;
+    use aws_credential_types::provider::error::CredentialsError;
     match within(options.timeout, provider.provide_credentials()).await {
         Some(Ok(_)) => {}
-        Some(Err(err)) => return Err(no_credentials(&DisplayErrorContext(&err).to_string())),
-        None => return Err(no_credentials("looking for credentials took too long")),
+        Some(Err(CredentialsError::CredentialsNotLoaded(_))) => {
+            return Err(no_credentials(
+                "none of the sources had any: environment variables, the shared config and credentials files, SSO, the instance role",
+                profile.as_deref(),
+            ));
+        }
+        Some(Err(err)) => {
+            let text = DisplayErrorContext(&err).to_string().to_ascii_lowercase();
+            let reason = if text.contains("expired") || text.contains("sso") {
+                "the SSO session has expired or was never started"
+            } else if text.contains("timed out") || text.contains("timeout") {
+                "a credential source did not answer in time"
+            } else if text.contains("profile") {
+                "the profile could not be used (missing, or set up incompletely)"
+            } else {
+                "the configured credential source gave none"
+            };
+            return Err(no_credentials(reason, profile.as_deref()));
+        }
+        None => {
+            return Err(no_credentials(
+                "looking for credentials took too long",
+                profile.as_deref(),
+            ));
+        }
     }
+    // The key's ARN names its region: KMS is always asked there, whatever the profile says.
     let kms_config = aws_sdk_kms::config::Builder::from(&config)
         .region(aws_sdk_kms::config::Region::new(target.key.region.clone()))
         .build();
     let kms = aws_sdk_kms::Client::from_conf(kms_config);
-    let iam = aws_sdk_iam::Client::new(&config);
+    // IAM is global; it signs in us-east-1 when no region is set (aws-cn and aws-us-gov
+    // keys name their own partition's region instead).
+    let iam_region = config.region().cloned().unwrap_or_else(|| {
+        let partition_region = if target.key.region.starts_with("cn-") {
+            "cn-north-1"
+        } else if target.key.region.starts_with("us-gov-") {
+            "us-gov-west-1"
+        } else {
+            "us-east-1"
+        };
+        aws_sdk_iam::config::Region::new(partition_region)
+    });
+    let iam_config = aws_sdk_iam::config::Builder::from(&config)
+        .region(iam_region)
+        .build();
+    let iam = aws_sdk_iam::Client::from_conf(iam_config);
     let sts_config = aws_sdk_sts::config::Builder::from(&config)
         .region(
             config
@@ -173,50 +324,55 @@ pub async fn run(
     let key_policy = async {
         match &key_facts {
             Some(facts) => check_key_policy(&kms, target, facts, timeout).await,
-            None => skip(
+            None => after(
+                &key_result,
                 "key-policy",
                 "Key policy",
                 "restrictions",
-                "needs the key, which could not be checked",
+                "the key",
             ),
         }
     };
     let permissions = async {
         match (&key_facts, role_found) {
             (Some(facts), true) => check_permissions(&iam, &kms, target, facts, timeout).await,
-            (None, _) => skip(
+            (None, _) => after(
+                &key_result,
                 "permissions",
                 "Role permissions",
                 "iam-policy",
-                "needs the key, which could not be checked",
+                "the key",
             ),
-            (_, false) => skip(
+            (_, false) => after(
+                &trust_result,
                 "permissions",
                 "Role permissions",
                 "iam-policy",
-                "needs the role, which could not be checked",
+                "the role",
             ),
         }
     };
     let round_trip = async {
         match &key_facts {
             Some(facts) => check_round_trip(&kms, facts, timeout).await,
-            None => skip(
+            None => after(
+                &key_result,
                 "round-trip",
                 "Encrypt and decrypt",
                 "create-key",
-                "needs the key, which could not be checked",
+                "the key",
             ),
         }
     };
     let rotation = async {
         match &key_facts {
             Some(facts) => check_rotation(&kms, facts, timeout).await,
-            None => skip(
+            None => after(
+                &key_result,
                 "rotation",
                 "Key rotation",
                 "restrictions",
-                "needs the key, which could not be checked",
+                "the key",
             ),
         }
     };
@@ -235,20 +391,25 @@ pub async fn run(
     if role_found {
         results.push(trust_result);
     } else {
-        results.push(reported(skip(
+        results.push(reported(after(
+            &trust_result,
             "trust-policy",
             "Trust policy",
             "role",
-            "needs the role, which could not be found",
+            "the role",
         )));
     }
     results.extend([permissions, round_trip, rotation]);
     Ok(results)
 }
 
-fn no_credentials(reason: &str) -> CannotCheck {
+fn no_credentials(reason: &str, profile: Option<&str>) -> CannotCheck {
+    let sign_in = match profile {
+        Some(name) => format!("`aws sso login --profile {name}` (or `aws configure --profile {name}`)"),
+        None => "`aws sso login --profile NAME` then AWS_PROFILE=NAME, or `aws configure`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
+    };
     CannotCheck(format!(
-        "No AWS credentials were found ({reason}). Sign in first: `aws sso login --profile NAME` then AWS_PROFILE=NAME, or `aws configure`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; --profile picks a named profile."
+        "Could not check: no usable AWS credentials ({reason}). Sign in first: {sign_in}; --profile picks a named profile."
     ))
 }
 
@@ -294,7 +455,7 @@ async fn check_identity(
             }
         }
         Err(err) => {
-            let (status, detail) = describe_error(&err, "sts:GetCallerIdentity");
+            let (status, detail) = describe_error(&err, "sts:GetCallerIdentity", &target.key.region);
             CheckResult::new(id, title, step, status, detail)
         }
     }
@@ -313,19 +474,17 @@ async fn check_key(
     let described = match answer {
         Ok(described) => described,
         Err(err) => {
-            let detail = match err.code() {
-                Some("NotFoundException") => format!(
-                    "no key {} in account {}, region {}: check the ARN, or create the key",
-                    target.key.resource_part(),
-                    target.key.account,
-                    target.key.region
+            let (status, detail) = match err.code() {
+                Some("NotFoundException") => (
+                    CheckStatus::Fail,
+                    format!(
+                        "no key {} in account {}, region {}: check the ARN, or create the key",
+                        target.key.resource_part(),
+                        target.key.account,
+                        target.key.region
+                    ),
                 ),
-                _ => describe_error(&err, "kms:DescribeKey").1,
-            };
-            let status = if matches!(err.code(), Some("AccessDeniedException")) {
-                CheckStatus::Skip
-            } else {
-                CheckStatus::Fail
+                _ => describe_error(&err, "kms:DescribeKey", &target.key.region),
             };
             return (CheckResult::new(id, title, step, status, detail), None);
         }
@@ -425,7 +584,7 @@ async fn check_key_policy(
     let text = match answer {
         Ok(out) => out.policy().unwrap_or_default().to_string(),
         Err(err) => {
-            let (status, detail) = describe_error(&err, "kms:GetKeyPolicy");
+            let (status, detail) = describe_error(&err, "kms:GetKeyPolicy", facts.region());
             return CheckResult::new(id, title, step, status, detail);
         }
     };
@@ -493,17 +652,15 @@ async fn check_role(
     let role = match answer {
         Ok(out) => out.role().cloned(),
         Err(err) => {
-            let detail = match err.code() {
-                Some("NoSuchEntity") => format!(
-                    "no role named {} in account {}: check the role ARN, or create the role (step 3)",
-                    target.role.name, target.role.account
+            let (status, detail) = match err.code() {
+                Some("NoSuchEntity") => (
+                    CheckStatus::Fail,
+                    format!(
+                        "no role named {} in account {}: check the role ARN, or create the role (step 3)",
+                        target.role.name, target.role.account
+                    ),
                 ),
-                _ => describe_error(&err, "iam:GetRole").1,
-            };
-            let status = if matches!(err.code(), Some("AccessDenied")) {
-                CheckStatus::Skip
-            } else {
-                CheckStatus::Fail
+                _ => describe_error(&err, "iam:GetRole", ""),
             };
             return Err(CheckResult::new(
                 "role",
@@ -623,7 +780,7 @@ async fn managed_policies(
         .role_name(role)
         .send()
         .await
-        .map_err(|e| describe_error(&e, "iam:ListAttachedRolePolicies"))?;
+        .map_err(|e| describe_error(&e, "iam:ListAttachedRolePolicies", ""))?;
     let fetches = attached.attached_policies().iter().filter_map(|managed| {
         let arn = managed.policy_arn()?.to_string();
         let name = managed.policy_name().unwrap_or(&arn).to_string();
@@ -633,7 +790,7 @@ async fn managed_policies(
                 .policy_arn(&arn)
                 .send()
                 .await
-                .map_err(|e| describe_error(&e, "iam:GetPolicy"))?;
+                .map_err(|e| describe_error(&e, "iam:GetPolicy", ""))?;
             let Some(version) = policy.policy().and_then(|p| p.default_version_id()) else {
                 return Ok(None);
             };
@@ -643,7 +800,7 @@ async fn managed_policies(
                 .version_id(version)
                 .send()
                 .await
-                .map_err(|e| describe_error(&e, "iam:GetPolicyVersion"))?;
+                .map_err(|e| describe_error(&e, "iam:GetPolicyVersion", ""))?;
             match document.policy_version().and_then(|v| v.document()) {
                 Some(text) => Ok(Some((
                     name,
@@ -669,7 +826,7 @@ async fn inline_policies(
         .role_name(role)
         .send()
         .await
-        .map_err(|e| describe_error(&e, "iam:ListRolePolicies"))?;
+        .map_err(|e| describe_error(&e, "iam:ListRolePolicies", ""))?;
     let fetches = inline.policy_names().iter().map(|name| async move {
         let document = iam
             .get_role_policy()
@@ -677,7 +834,7 @@ async fn inline_policies(
             .policy_name(name)
             .send()
             .await
-            .map_err(|e| describe_error(&e, "iam:GetRolePolicy"))?;
+            .map_err(|e| describe_error(&e, "iam:GetRolePolicy", ""))?;
         Ok::<_, (CheckStatus, String)>((
             format!("{name} (inline)"),
             Policy::parse(document.policy_document()).map_err(|e| (CheckStatus::Fail, e))?,
@@ -806,7 +963,7 @@ async fn check_round_trip(
             .plaintext(Blob::new(plaintext.clone()))
             .send()
             .await
-            .map_err(|e| describe_error(&e, "kms:Encrypt"))?;
+            .map_err(|e| describe_error(&e, "kms:Encrypt", facts.region()))?;
         let blob = encrypted
             .ciphertext_blob()
             .cloned()
@@ -817,7 +974,7 @@ async fn check_round_trip(
             .key_id(&facts.arn)
             .send()
             .await
-            .map_err(|e| describe_error(&e, "kms:Decrypt"))?;
+            .map_err(|e| describe_error(&e, "kms:Decrypt", facts.region()))?;
         Ok::<_, (CheckStatus, String)>(decrypted.plaintext().map(|p| p.as_ref().to_vec()))
     };
     match within(timeout, work).await {
@@ -868,7 +1025,7 @@ async fn check_rotation(
             "automatic rotation is off: turning it on is advised (step 4), and does not interrupt OpenAI",
         ),
         Some(Err(err)) => {
-            let (status, detail) = describe_error(&err, "kms:GetKeyRotationStatus");
+            let (status, detail) = describe_error(&err, "kms:GetKeyRotationStatus", facts.region());
             CheckResult::new(
                 id,
                 title,

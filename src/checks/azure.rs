@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use super::rest::{CloudError, CloudWords, Redirect, Refusal, Rest, encode_segment};
-use super::{CannotCheck, CheckResult, CheckStatus, probe_bytes, skip, timed_out, within};
+use super::{CannotCheck, CheckResult, CheckStatus, after, probe_bytes, timed_out, within};
 use crate::artifacts::azure::{AZURE_DATA_ACTIONS, KeyPlace};
 use crate::guide::{FieldError, FieldId, Inputs, SetupPath};
 use crate::identities::{AZURE_APP_DISPLAY_NAME, AZURE_APP_ID};
@@ -283,7 +283,7 @@ impl AzureSession<'_> {
 }
 
 /// Reads a Key Vault SDK error into the common form.
-fn vault_error(err: &azure_core::Error) -> CloudError {
+fn vault_error(err: &azure_core::Error, vault_uri: &str) -> CloudError {
     let status = err.http_status().map(u16::from);
     let body = match err.kind() {
         azure_core::error::ErrorKind::HttpResponse { raw_response, .. } => raw_response
@@ -297,8 +297,15 @@ fn vault_error(err: &azure_core::Error) -> CloudError {
         (None, _) => CloudError {
             status: None,
             code: String::new(),
-            message: "the vault could not be reached (network, proxy or firewall)".into(),
+            message: format!(
+                "{} could not be reached (network, proxy or firewall)",
+                reqwest::Url::parse(vault_uri)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_string))
+                    .unwrap_or_else(|| "the vault".into())
+            ),
             reasons: Vec::new(),
+            unreadable: false,
         },
     }
 }
@@ -377,11 +384,12 @@ pub async fn run(
             let principal = reported(principal);
             let assignment = match object_id {
                 Some(object_id) => check_assignment(&session, &object_id).await,
-                None => skip(
+                None => after(
+                    &principal,
                     "role-assignment",
                     "Role assignment",
                     "role-assignment",
-                    "needs OpenAI's service principal, which could not be found",
+                    "OpenAI's service principal",
                 ),
             };
             (principal, reported(assignment))
@@ -396,11 +404,12 @@ pub async fn run(
             let trip = if key.status == CheckStatus::Pass {
                 trip
             } else {
-                skip(
+                after(
+                    &key,
                     "round-trip",
                     "Encrypt and decrypt",
                     "create-key",
-                    "needs the key, which could not be checked",
+                    "the key",
                 )
             };
             (key, reported(trip))
@@ -464,8 +473,8 @@ async fn check_service_principal(session: &AzureSession<'_>) -> (CheckResult, Op
                     id,
                     title,
                     step,
-                    CheckStatus::Skip,
-                    format!("could not look: {why}"),
+                    CheckStatus::Unverified,
+                    format!("could not check: {why}"),
                 ),
                 None,
             );
@@ -485,9 +494,27 @@ async fn check_service_principal(session: &AzureSession<'_>) -> (CheckResult, Op
         Ok(found) => match found["value"].as_array().and_then(|v| v.first()) {
             Some(principal) => {
                 let object_id = principal["id"].as_str().unwrap_or_default().to_string();
-                let name = principal["displayName"]
-                    .as_str()
-                    .unwrap_or(AZURE_APP_DISPLAY_NAME);
+                let name = crate::outside_text::one_line(
+                    principal["displayName"]
+                        .as_str()
+                        .unwrap_or(AZURE_APP_DISPLAY_NAME),
+                    80,
+                );
+                if principal["accountEnabled"].as_bool() == Some(false) {
+                    return (
+                        CheckResult::new(
+                            id,
+                            title,
+                            step,
+                            CheckStatus::Fail,
+                            format!(
+                                "\"{name}\" (object id {object_id}) is in tenant {} but disabled, so OpenAI cannot sign in: enable it (Entra ID > Enterprise applications > {name} > Properties > Enabled for users to sign in: Yes, or `az ad sp update --id {AZURE_APP_ID} --set accountEnabled=true`)",
+                                session.target.tenant
+                            ),
+                        ),
+                        None,
+                    );
+                }
                 (
                     CheckResult::new(
                         id,
@@ -606,15 +633,21 @@ pub async fn create_service_principal(
 
 async fn check_vault(session: &AzureSession<'_>) -> (CheckResult, CheckResult) {
     let (id, title, step) = ("vault", "Key vault", "create-key");
-    let hardening_skipped =
-        |why: &str| skip("vault-hardening", "Vault protection", "restrictions", why);
+    let hardening_after = |vault: &CheckResult| {
+        after(
+            vault,
+            "vault-hardening",
+            "Vault protection",
+            "restrictions",
+            "the vault",
+        )
+    };
     let place = &session.target.place;
     let path = format!("{}?api-version=2023-07-01", place.vault_scope());
     let Some(answer) = session.arm(&path).await else {
-        return (
-            timed_out(id, title, step, session.timeout),
-            hardening_skipped("needs the vault, which could not be checked"),
-        );
+        let vault = timed_out(id, title, step, session.timeout);
+        let hardening = hardening_after(&vault);
+        return (vault, hardening);
     };
     let vault = match answer {
         Ok(vault) => vault,
@@ -623,10 +656,10 @@ async fn check_vault(session: &AzureSession<'_>) -> (CheckResult, CheckResult) {
                 "vault `{}` in resource group `{}` of subscription {}",
                 place.vault, place.resource_group, place.subscription
             );
-            return (
-                read_failure(&err, &what, "Microsoft.KeyVault/vaults/read").result(id, title, step),
-                hardening_skipped("needs the vault, which could not be checked"),
-            );
+            let vault =
+                read_failure(&err, &what, "Microsoft.KeyVault/vaults/read").result(id, title, step);
+            let hardening = hardening_after(&vault);
+            return (vault, hardening);
         }
     };
     let (vault_result, hardening) = judge_vault(&vault, &session.target.vault_uri);
@@ -702,7 +735,7 @@ async fn check_key(session: &AzureSession<'_>) -> CheckResult {
     let key = match answer.and_then(|r| r.into_model()) {
         Ok(key) => key,
         Err(err) => {
-            let err = vault_error(&err);
+            let err = vault_error(&err, &session.target.vault_uri);
             let refusal = if err.is_status(404) || err.has_reason("KeyNotFound") {
                 Refusal::new(
                     CheckStatus::Fail,
@@ -964,7 +997,7 @@ async fn check_round_trip(session: &AzureSession<'_>) -> CheckResult {
     };
     let encrypted = match encrypted {
         Ok(result) => result,
-        Err(err) => return round_trip_failure(&vault_error(&err), "encrypt"),
+        Err(err) => return round_trip_failure(&vault_error(&err, &session.target.vault_uri), "encrypt"),
     };
     let version = encrypted
         .resource_id()
@@ -1002,7 +1035,7 @@ async fn check_round_trip(session: &AzureSession<'_>) -> CheckResult {
             CheckStatus::Fail,
             "decrypting gave back different bytes",
         ),
-        Err(err) => round_trip_failure(&vault_error(&err), "decrypt"),
+        Err(err) => round_trip_failure(&vault_error(&err, &session.target.vault_uri), "decrypt"),
     }
 }
 

@@ -114,10 +114,21 @@ fn tokenize(text: &str) -> Option<Vec<Token>> {
     Some(tokens)
 }
 
+/// What a claim of the token is known to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Exactly this text.
+    Is(String),
+    /// Any text but this one: the claim of every other caller at once.
+    AnyBut(String),
+}
+
 /// A value during evaluation: a known text, a list of them, or something unknown.
 #[derive(Debug, Clone, PartialEq)]
 enum Operand {
     Text(String),
+    /// Any text but this one.
+    AnyBut(String),
     List(Vec<Operand>),
     Bool(Truth),
     Unknown,
@@ -126,7 +137,7 @@ enum Operand {
 struct Reader<'a> {
     tokens: Vec<Token>,
     at: usize,
-    facts: &'a BTreeMap<&'a str, String>,
+    facts: &'a BTreeMap<&'a str, Claim>,
 }
 
 impl Reader<'_> {
@@ -239,11 +250,11 @@ impl Reader<'_> {
                 Some(match name.as_str() {
                     "true" => Operand::Bool(Truth::True),
                     "false" => Operand::Bool(Truth::False),
-                    _ => self
-                        .facts
-                        .get(name.as_str())
-                        .map(|v| Operand::Text(v.clone()))
-                        .unwrap_or(Operand::Unknown),
+                    _ => match self.facts.get(name.as_str()) {
+                        Some(Claim::Is(text)) => Operand::Text(text.clone()),
+                        Some(Claim::AnyBut(text)) => Operand::AnyBut(text.clone()),
+                        None => Operand::Unknown,
+                    },
                 })
             }
             Token::Op(_) => None,
@@ -254,6 +265,12 @@ impl Reader<'_> {
 fn equal(left: &Operand, right: &Operand) -> Truth {
     match (left, right) {
         (Operand::Text(a), Operand::Text(b)) => Truth::from_bool(a == b),
+        // Another caller's claim is never the excluded text; any other text it may be.
+        (Operand::AnyBut(a), Operand::Text(b)) | (Operand::Text(b), Operand::AnyBut(a))
+            if a == b =>
+        {
+            Truth::False
+        }
         (Operand::Bool(a), Operand::Bool(b)) if *a != Truth::Unknown && *b != Truth::Unknown => {
             Truth::from_bool(a == b)
         }
@@ -263,7 +280,7 @@ fn equal(left: &Operand, right: &Operand) -> Truth {
 
 /// Evaluates `condition` for a token whose claims are `facts` (`assertion.sub`, …).
 /// A condition that cannot be read is `Unknown`.
-pub fn evaluate(condition: &str, facts: &BTreeMap<&str, String>) -> Truth {
+pub fn evaluate(condition: &str, facts: &BTreeMap<&str, Claim>) -> Truth {
     let Some(tokens) = tokenize(condition) else {
         return Truth::Unknown;
     };
@@ -282,16 +299,26 @@ pub fn evaluate(condition: &str, facts: &BTreeMap<&str, String>) -> Truth {
 }
 
 /// The claims of a token from `subject`, as the provider's mapping would see them.
-pub fn claims_of(subject: &str, audience: &str) -> BTreeMap<&'static str, String> {
+pub fn claims_of(subject: &str, audience: &str) -> BTreeMap<&'static str, Claim> {
+    claims(Claim::Is(subject.to_string()), audience)
+}
+
+/// The claims of a token from every Google identity but `subject` at once: a condition that
+/// comes out `False` for these admits `subject` alone.
+pub fn claims_of_anyone_but(subject: &str, audience: &str) -> BTreeMap<&'static str, Claim> {
+    claims(Claim::AnyBut(subject.to_string()), audience)
+}
+
+fn claims(subject: Claim, audience: &str) -> BTreeMap<&'static str, Claim> {
     BTreeMap::from([
-        ("assertion.sub", subject.to_string()),
-        ("assertion.azp", subject.to_string()),
-        ("google.subject", subject.to_string()),
+        ("assertion.sub", subject.clone()),
+        ("assertion.azp", subject.clone()),
+        ("google.subject", subject),
         (
             "assertion.iss",
-            crate::identities::GCP_TOKEN_ISSUER.to_string(),
+            Claim::Is(crate::identities::GCP_TOKEN_ISSUER.to_string()),
         ),
-        ("assertion.aud", audience.to_string()),
+        ("assertion.aud", Claim::Is(audience.to_string())),
     ])
 }
 
@@ -304,8 +331,9 @@ mod tests {
         evaluate(condition, &claims_of(GCP_SUBJECT_ID, "org-1"))
     }
 
+    /// Every other Google identity at once.
     fn stranger(condition: &str) -> Truth {
-        evaluate(condition, &claims_of("999", "org-1"))
+        evaluate(condition, &claims_of_anyone_but(GCP_SUBJECT_ID, "org-1"))
     }
 
     #[test]
@@ -323,15 +351,26 @@ mod tests {
     fn lists_and_logic_are_read() {
         let list = format!("assertion.sub in ['1', '{GCP_SUBJECT_ID}']");
         assert_eq!(openai(&list), Truth::True);
-        assert_eq!(stranger(&list), Truth::False);
+        assert_ne!(stranger(&list), Truth::False, "subject 1 is admitted too");
+        let alone = format!("assertion.sub in ['{GCP_SUBJECT_ID}']");
+        assert_eq!(stranger(&alone), Truth::False);
         let both = format!(
             "(assertion.sub == '{GCP_SUBJECT_ID}') && assertion.iss == 'https://accounts.google.com'"
         );
         assert_eq!(openai(&both), Truth::True);
         let either = format!("assertion.sub == '1' || assertion.sub == '{GCP_SUBJECT_ID}'");
         assert_eq!(openai(&either), Truth::True);
+        assert_ne!(stranger(&either), Truth::False, "subject 1 is admitted too");
+        assert_ne!(
+            stranger(&format!("assertion.sub.startsWith('1059') || assertion.sub == '{GCP_SUBJECT_ID}'")),
+            Truth::False
+        );
+        assert_eq!(
+            stranger(&format!("assertion.sub == '{GCP_SUBJECT_ID}' && assertion.aud == 'org-1'")),
+            Truth::False
+        );
         assert_eq!(openai("!(assertion.sub == '1')"), Truth::True);
-        assert_eq!(stranger("assertion.sub != '1'"), Truth::True);
+        assert_ne!(stranger("assertion.sub != '1'"), Truth::False);
     }
 
     #[test]

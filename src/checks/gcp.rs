@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use super::condition::{self, Truth};
 use super::rest::{CloudError, CloudWords, Redirect, Refusal, Rest, encode_segment};
-use super::{CannotCheck, CheckResult, CheckStatus, probe_bytes, skip, timed_out, within};
+use super::{CannotCheck, CheckResult, CheckStatus, after, probe_bytes, timed_out, within};
 use crate::artifacts::gcp::{Federation, GCP_KMS_PERMISSIONS, KeyLocation, principal};
 use crate::guide::{FieldError, Inputs, SetupPath};
 use crate::identities::{GCP_SUBJECT_ID, GCP_TOKEN_ISSUER};
@@ -240,7 +240,7 @@ fn read_failure(err: &CloudError, what: &str, permission: &str) -> Refusal {
         &GOOGLE,
         what,
         format!(
-            "could not look: your credentials lack {permission} on {what} (Google also answers this way when it does not exist)"
+            "could not check: your credentials lack {permission} on {what} (Google also answers this way when it does not exist)"
         ),
     )
 }
@@ -270,15 +270,16 @@ pub async fn run(
         async {
             let (pool, provider) = tokio::join!(check_pool(&google), check_provider(&google));
             let pool = reported(pool);
-            let provider = if pool.status == CheckStatus::Fail {
-                skip(
+            let provider = if matches!(pool.status, CheckStatus::Pass | CheckStatus::Warn) {
+                provider
+            } else {
+                after(
+                    &pool,
                     "provider",
                     "OIDC provider",
                     "federated-identity",
-                    "needs the pool, which failed",
+                    "the pool",
                 )
-            } else {
-                provider
             };
             (pool, reported(provider))
         },
@@ -291,11 +292,12 @@ pub async fn run(
             let round_trip = if key.status == CheckStatus::Pass {
                 round_trip
             } else {
-                skip(
+                after(
+                    &key,
                     "round-trip",
                     "Encrypt and decrypt",
                     "create-key",
-                    "needs the key, which could not be checked",
+                    "the key",
                 )
             };
             (key, rotation, reported(round_trip))
@@ -339,9 +341,9 @@ async fn check_identity(google: &Google<'_>, source: &str) -> CheckResult {
             id,
             title,
             step,
-            CheckStatus::Warn,
+            CheckStatus::Unverified,
             format!(
-                "signed in through {source}; could not look up project {number} (your credentials lack resourcemanager.projects.get, or it does not exist)"
+                "could not check: signed in through {source}, but your credentials lack resourcemanager.projects.get on project {number} (Google also answers this way when it does not exist)"
             ),
         ),
         Err(err) => read_failure(&err, "the project", "resourcemanager.projects.get")
@@ -472,9 +474,10 @@ pub fn judge_provider(provider: &Value, name: &str, audience: &str) -> (CheckSta
         condition_text,
         &condition::claims_of(GCP_SUBJECT_ID, audience),
     );
+    // Every other identity at once: only a definite "no" proves the condition is OpenAI's alone.
     let stranger = condition::evaluate(
         condition_text,
-        &condition::claims_of("100000000000000000000", audience),
+        &condition::claims_of_anyone_but(GCP_SUBJECT_ID, audience),
     );
     let wanted = format!("assertion.sub == \"{GCP_SUBJECT_ID}\"");
     match (openai, stranger) {
@@ -499,7 +502,7 @@ pub fn judge_provider(provider: &Value, name: &str, audience: &str) -> (CheckSta
         (Truth::True, _) => (
             CheckStatus::Warn,
             format!(
-                "the attribute condition `{condition_text}` admits other subjects too; `{wanted}` admits OpenAI only"
+                "the attribute condition `{condition_text}` admits more than OpenAI's subject (or cannot be shown not to); `{wanted}` admits OpenAI only"
             ),
         ),
         (Truth::Unknown, _) => (
@@ -571,9 +574,9 @@ async fn check_kms_enabled(google: &Google<'_>) -> CheckResult {
             id,
             title,
             step,
-            CheckStatus::Skip,
+            CheckStatus::Unverified,
             format!(
-                "could not look at {}: your credentials lack serviceusage.services.get",
+                "could not check {}: your credentials lack serviceusage.services.get",
                 unknown.join(" and ")
             ),
         );
@@ -589,13 +592,13 @@ async fn check_kms_enabled(google: &Google<'_>) -> CheckResult {
 
 async fn check_key(google: &Google<'_>) -> (CheckResult, CheckResult) {
     let (id, title, step) = ("key", "KMS key", "create-key");
-    let rotation_skipped = |why: &str| skip("rotation", "Key rotation", "restrictions", why);
+    let rotation_after =
+        |key: &CheckResult| after(key, "rotation", "Key rotation", "restrictions", "the key");
     let target = google.target;
     let Some(answer) = google.get(&target.key_url()).await else {
-        return (
-            timed_out(id, title, step, google.timeout),
-            rotation_skipped("needs the key, which could not be checked"),
-        );
+        let key = timed_out(id, title, step, google.timeout);
+        let rotation = rotation_after(&key);
+        return (key, rotation);
     };
     let key = match answer {
         Ok(key) => key,
@@ -612,10 +615,9 @@ async fn check_key(google: &Google<'_>) -> (CheckResult, CheckResult) {
                     target.key.location
                 );
             }
-            return (
-                refusal.result(id, title, step),
-                rotation_skipped("needs the key, which could not be checked"),
-            );
+            let key = refusal.result(id, title, step);
+            let rotation = rotation_after(&key);
+            return (key, rotation);
         }
     };
     let mut problems = Vec::new();
@@ -983,7 +985,19 @@ mod tests {
                 "/attributeCondition",
                 json!("true"),
                 CheckStatus::Warn,
-                "other subjects",
+                "admits more than OpenAI",
+            ),
+            (
+                "/attributeCondition",
+                json!(format!("assertion.sub == '{GCP_SUBJECT_ID}' || assertion.sub == '1'")),
+                CheckStatus::Warn,
+                "admits more than OpenAI",
+            ),
+            (
+                "/attributeCondition",
+                json!(format!("assertion.sub in ['{GCP_SUBJECT_ID}', '1']")),
+                CheckStatus::Warn,
+                "admits more than OpenAI",
             ),
             (
                 "/attributeCondition",

@@ -17,9 +17,16 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckStatus {
+    /// Proved: the cloud showed what the guide asks for.
     Pass,
+    /// Proved broken: the cloud showed something the guide does not allow.
     Fail,
+    /// Works, but something deserves a look (wider than needed, a recommendation missed).
     Warn,
+    /// Could not check: refused to read (403), no answer, an answer that could not be read,
+    /// or it needed something that could not be checked. Proves nothing either way.
+    Unverified,
+    /// Not run: it needs a value recorded on a later step, or a check that failed.
     Skip,
 }
 
@@ -29,7 +36,57 @@ impl CheckStatus {
             CheckStatus::Pass => "✓",
             CheckStatus::Fail => "✗",
             CheckStatus::Warn => "!",
+            CheckStatus::Unverified => "?",
             CheckStatus::Skip => "-",
+        }
+    }
+}
+
+/// What a whole check run proved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Every check ran and passed (warnings allowed).
+    Verified,
+    /// At least one check failed.
+    Failed,
+    /// Nothing failed, but at least one check could not run or could not read what it needs.
+    NotVerified,
+}
+
+impl Verdict {
+    /// The verdict of a run: failed if anything failed; verified only if every check ran and
+    /// passed (or warned); otherwise not verified. An empty run proves nothing.
+    pub fn of(results: &[CheckResult]) -> Verdict {
+        if results.iter().any(|r| r.status == CheckStatus::Fail) {
+            Verdict::Failed
+        } else if results.is_empty()
+            || results
+                .iter()
+                .any(|r| matches!(r.status, CheckStatus::Unverified | CheckStatus::Skip))
+        {
+            Verdict::NotVerified
+        } else {
+            Verdict::Verified
+        }
+    }
+
+    /// The exit code of `check`: 0 verified, 1 failed, 3 not verified.
+    pub fn exit_code(self) -> u8 {
+        use crate::cli::{EXIT_NOT_VERIFIED, EXIT_OK, EXIT_REFUSED};
+        match self {
+            Verdict::Verified => EXIT_OK,
+            Verdict::Failed => EXIT_REFUSED,
+            Verdict::NotVerified => EXIT_NOT_VERIFIED,
+        }
+    }
+
+    /// The verdict as `check --json` writes it: `verified`, `failed`, `not-verified`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Verdict::Verified => "verified",
+            Verdict::Failed => "failed",
+            Verdict::NotVerified => "not-verified",
         }
     }
 }
@@ -88,9 +145,9 @@ pub(crate) fn timed_out(
         id,
         title,
         step,
-        CheckStatus::Fail,
+        CheckStatus::Unverified,
         format!(
-            "no answer within {} s (network, or a slow endpoint: retry, or raise --timeout)",
+            "could not check: no answer within {} s (network, or a slow endpoint: retry, or raise --timeout)",
             timeout.as_secs()
         ),
     )
@@ -112,6 +169,37 @@ pub(crate) fn probe_bytes() -> Vec<u8> {
             state as u8
         })
         .collect()
+}
+
+/// A check that could not run because what it needs could not be checked.
+pub(crate) fn unverified(
+    id: &'static str,
+    title: &'static str,
+    step: &'static str,
+    why: &str,
+) -> CheckResult {
+    CheckResult::new(id, title, step, CheckStatus::Unverified, why)
+}
+
+/// A check that needs `prerequisite` (described as `what`), which did not pass: skipped when it
+/// failed (the failure says what to fix), not verified when it could not be checked.
+pub(crate) fn after(
+    prerequisite: &CheckResult,
+    id: &'static str,
+    title: &'static str,
+    step: &'static str,
+    what: &str,
+) -> CheckResult {
+    if prerequisite.status == CheckStatus::Fail {
+        skip(id, title, step, &format!("needs {what}, which failed"))
+    } else {
+        unverified(
+            id,
+            title,
+            step,
+            &format!("could not check: needs {what}, which could not be checked"),
+        )
+    }
 }
 
 /// A check that did not run, and why.

@@ -82,6 +82,8 @@ pub struct CloudError {
     pub message: String,
     /// Finer reasons: Google's `details[].reason`, Azure's `innererror.code`.
     pub reasons: Vec<String>,
+    /// The answer was not the cloud's JSON (an HTML page from a proxy, say).
+    pub unreadable: bool,
 }
 
 impl CloudError {
@@ -91,6 +93,7 @@ impl CloudError {
             code: String::new(),
             message,
             reasons: Vec::new(),
+            unreadable: false,
         }
     }
 
@@ -142,9 +145,10 @@ impl CloudError {
             message: if message.is_empty() {
                 format!("HTTP {status}")
             } else {
-                message
+                crate::outside_text::one_line(&message, 400)
             },
             reasons,
+            unreadable: !body.is_object(),
         }
     }
 
@@ -199,20 +203,35 @@ impl Refusal {
     pub fn of(err: &CloudError, cloud: &CloudWords, what: &str, forbidden: String) -> Refusal {
         let (status, detail) = match err.status {
             None => (
-                CheckStatus::Fail,
-                format!("{} could not be reached: {}", cloud.name, err.message),
+                CheckStatus::Unverified,
+                format!("could not check: {}", err.message),
             ),
             Some(401) => (
-                CheckStatus::Fail,
-                format!("your credentials were refused (401): {}", cloud.sign_in),
+                CheckStatus::Unverified,
+                format!(
+                    "could not check: {} refused your credentials (401): {}",
+                    cloud.name, cloud.sign_in
+                ),
             ),
-            Some(403) => (CheckStatus::Skip, forbidden),
+            Some(403) => (CheckStatus::Unverified, forbidden),
             Some(404) => (CheckStatus::Fail, format!("{what} was not found")),
             Some(429) => (
-                CheckStatus::Fail,
+                CheckStatus::Unverified,
                 format!(
-                    "{} kept throttling after {ATTEMPTS} tries: wait a minute and check again",
+                    "could not check: {} kept throttling after {ATTEMPTS} tries: wait a minute and check again",
                     cloud.name
+                ),
+            ),
+            Some(status) if err.unreadable || status >= 500 => (
+                CheckStatus::Unverified,
+                format!(
+                    "could not check: {} answered HTTP {status}{}",
+                    cloud.name,
+                    if err.unreadable {
+                        " with something that is not an API answer".to_string()
+                    } else {
+                        format!(" ({})", err.message)
+                    }
                 ),
             ),
             Some(_) => (CheckStatus::Fail, err.to_string()),
@@ -234,12 +253,12 @@ impl Refusal {
     /// A round trip the admin may not make proves nothing either way: it was not tried.
     pub fn round_trip(self, not_allowed: &str) -> CheckResult {
         let (id, title, step) = ("round-trip", "Encrypt and decrypt", "create-key");
-        if self.status == CheckStatus::Skip {
+        if self.status == CheckStatus::Unverified {
             return CheckResult::new(
                 id,
                 title,
                 step,
-                CheckStatus::Skip,
+                CheckStatus::Unverified,
                 format!(
                     "not tried: {not_allowed} (this proves the key works, not OpenAI's access)"
                 ),
@@ -295,6 +314,13 @@ impl Rest {
     ) -> Result<Value, CloudError> {
         let parsed = Url::parse(url).map_err(|e| CloudError::network(format!("bad URL: {e}")))?;
         let target = self.redirect.apply(&parsed);
+        let host = target.host_str().unwrap_or("the host").to_string();
+        let shown_host = parsed.host_str().unwrap_or("the host").to_string();
+        let shown_host = if shown_host == host {
+            host
+        } else {
+            format!("{shown_host} (through {host})")
+        };
         let mut last = CloudError::network("not sent".into());
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
@@ -331,7 +357,7 @@ impl Rest {
                     }
                 }
                 Err(err) => {
-                    last = CloudError::network(describe_network(&err));
+                    last = CloudError::network(describe_network(&err, &shown_host));
                 }
             }
         }
@@ -353,13 +379,13 @@ fn retry_wait(last: &CloudError, backoff: Duration) -> Duration {
         .unwrap_or(backoff)
 }
 
-fn describe_network(err: &reqwest::Error) -> String {
+fn describe_network(err: &reqwest::Error, host: &str) -> String {
     if err.is_timeout() {
-        "the request timed out".into()
+        format!("{host} did not answer in time")
     } else if err.is_connect() {
-        "could not connect (network, proxy or firewall)".into()
+        format!("{host} could not be reached (network, proxy or firewall)")
     } else {
-        "the connection failed".into()
+        format!("the connection to {host} failed")
     }
 }
 

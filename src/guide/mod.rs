@@ -389,7 +389,9 @@ pub enum ArtifactId {
     TrustPolicy,
     CreateRoleCommands,
     KeyPolicyStatement,
-    KeyRestrictionCommands,
+    KeyRotationCommand,
+    ReadKeyPolicyCommand,
+    PutKeyPolicyCommand,
     // Google Cloud
     TokenClaims,
     ProviderSettings,
@@ -405,17 +407,23 @@ pub enum ArtifactId {
     // Azure
     ServicePrincipalRequest,
     ServicePrincipalCommands,
+    ServicePrincipalAzCommand,
     AzureCustomRole,
     RoleDefinitionCommands,
+    CreateVaultCommand,
     CreateVaultKeyCommands,
     RoleAssignmentScope,
     RoleAssignmentCommands,
-    VaultHardeningCommands,
+    VaultSettingsQuery,
+    VaultRbacCommand,
+    PurgeProtectionCommand,
+    KeyRotationPolicyCommand,
     // Every cloud
     EnterpriseDetails,
     EnterpriseMessage,
     RegistrationBody,
     RegistrationCommands,
+    CreateProjectCommand,
 }
 
 impl ArtifactId {
