@@ -543,7 +543,10 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
 
 /// The last line of `check`: what the run proved, and for "not verified" what could not be
 /// checked and what would let it.
-fn verdict_sentence(verdict: crate::checks::Verdict, results: &[crate::checks::CheckResult]) -> String {
+fn verdict_sentence(
+    verdict: crate::checks::Verdict,
+    results: &[crate::checks::CheckResult],
+) -> String {
     use crate::checks::{CheckStatus, Verdict};
     match verdict {
         Verdict::Verified => {
@@ -560,7 +563,11 @@ fn verdict_sentence(verdict: crate::checks::Verdict, results: &[crate::checks::C
                 .collect();
             format!(
                 "Not verified: nothing failed, but {} could not be checked ({}). The lines marked ? say what would let them: a permission to add, a sign-in, or the network.",
-                if unchecked.len() == 1 { "one check" } else { "some checks" },
+                if unchecked.len() == 1 {
+                    "one check"
+                } else {
+                    "some checks"
+                },
                 unchecked.join(", ")
             )
         }

@@ -100,7 +100,10 @@ fn the_text_report_names_the_step_to_fix() {
         text.contains("- OIDC provider (step 1): needs the pool"),
         "{text}"
     );
-    assert!(text.contains("fix the failed checks at the step shown"), "{text}");
+    assert!(
+        text.contains("fix the failed checks at the step shown"),
+        "{text}"
+    );
 }
 
 fn provider_with(pointer: &str, value: Value) -> Value {

@@ -388,7 +388,10 @@ mod tests {
         );
         assert!(!commands.contains('–'), "no en dash");
         assert!(commands.contains("-H @-"), "the token comes through a pipe");
-        assert!(!commands.contains("$TOKEN"), "no token in a variable or an argument");
+        assert!(
+            !commands.contains("$TOKEN"),
+            "no token in a variable or an argument"
+        );
         assert_eq!(
             text_of(ArtifactId::ServicePrincipalAzCommand, &inputs()),
             "az ad sp create --id 20a14814-5ab7-4612-a671-1382b412bf93"

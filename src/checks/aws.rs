@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
-use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::config::http::HttpResponse;
+use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{KeySpec, KeyState, KeyUsageType};
 
@@ -226,7 +226,10 @@ pub async fn run(
         .or_else(|| std::env::var("AWS_PROFILE").ok())
         .filter(|p| !p.trim().is_empty());
     let Some(provider) = config.credentials_provider() else {
-        return Err(no_credentials("no credential source is configured", profile.as_deref()));
+        return Err(no_credentials(
+            "no credential source is configured",
+            profile.as_deref(),
+        ));
     };
     use aws_credential_types::provider::ProvideCredentials;
     use aws_credential_types::provider::error::CredentialsError;
@@ -455,7 +458,8 @@ async fn check_identity(
             }
         }
         Err(err) => {
-            let (status, detail) = describe_error(&err, "sts:GetCallerIdentity", &target.key.region);
+            let (status, detail) =
+                describe_error(&err, "sts:GetCallerIdentity", &target.key.region);
             CheckResult::new(id, title, step, status, detail)
         }
     }

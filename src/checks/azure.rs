@@ -997,7 +997,9 @@ async fn check_round_trip(session: &AzureSession<'_>) -> CheckResult {
     };
     let encrypted = match encrypted {
         Ok(result) => result,
-        Err(err) => return round_trip_failure(&vault_error(&err, &session.target.vault_uri), "encrypt"),
+        Err(err) => {
+            return round_trip_failure(&vault_error(&err, &session.target.vault_uri), "encrypt");
+        }
     };
     let version = encrypted
         .resource_id()

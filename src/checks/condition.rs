@@ -362,11 +362,15 @@ mod tests {
         assert_eq!(openai(&either), Truth::True);
         assert_ne!(stranger(&either), Truth::False, "subject 1 is admitted too");
         assert_ne!(
-            stranger(&format!("assertion.sub.startsWith('1059') || assertion.sub == '{GCP_SUBJECT_ID}'")),
+            stranger(&format!(
+                "assertion.sub.startsWith('1059') || assertion.sub == '{GCP_SUBJECT_ID}'"
+            )),
             Truth::False
         );
         assert_eq!(
-            stranger(&format!("assertion.sub == '{GCP_SUBJECT_ID}' && assertion.aud == 'org-1'")),
+            stranger(&format!(
+                "assertion.sub == '{GCP_SUBJECT_ID}' && assertion.aud == 'org-1'"
+            )),
             Truth::False
         );
         assert_eq!(openai("!(assertion.sub == '1')"), Truth::True);

@@ -989,7 +989,9 @@ mod tests {
             ),
             (
                 "/attributeCondition",
-                json!(format!("assertion.sub == '{GCP_SUBJECT_ID}' || assertion.sub == '1'")),
+                json!(format!(
+                    "assertion.sub == '{GCP_SUBJECT_ID}' || assertion.sub == '1'"
+                )),
                 CheckStatus::Warn,
                 "admits more than OpenAI",
             ),

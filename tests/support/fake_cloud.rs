@@ -87,6 +87,8 @@ type Handler = Arc<dyn Fn(&Seen) -> Reply + Send + Sync>;
 #[derive(Default)]
 struct State {
     routes: HashMap<(String, String), Handler>,
+    /// Routes for every path under a prefix (ids the client makes up, such as a new GUID).
+    prefixes: Vec<(String, String, Handler)>,
     queued: HashMap<(String, String), VecDeque<Reply>>,
     seen: Vec<Seen>,
     /// A delay added to every answer.
@@ -137,6 +139,20 @@ impl FakeCloud {
             .unwrap()
             .routes
             .insert((method.to_string(), path.to_string()), Arc::new(handler));
+    }
+
+    /// Answers `method` on every path that starts with `prefix` (when no exact route does).
+    pub fn on_prefix(
+        &self,
+        method: &str,
+        prefix: &str,
+        handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
+    ) {
+        self.state.lock().unwrap().prefixes.push((
+            method.to_string(),
+            prefix.to_string(),
+            Arc::new(handler),
+        ));
     }
 
     /// Removes a route: the path then answers 404.
@@ -234,8 +250,15 @@ fn serve(stream: TcpStream, state: &Arc<Mutex<State>>) {
             state.seen.push(seen.clone());
             let key = (method.clone(), seen.path.clone());
             let queued = state.queued.get_mut(&key).and_then(VecDeque::pop_front);
+            let by_prefix = || {
+                state
+                    .prefixes
+                    .iter()
+                    .find(|(m, prefix, _)| *m == method && seen.path.starts_with(prefix.as_str()))
+                    .map(|(_, _, handler)| Arc::clone(handler))
+            };
             (
-                state.routes.get(&key).cloned(),
+                state.routes.get(&key).cloned().or_else(by_prefix),
                 queued,
                 state.delay,
                 state.upstream,

@@ -5,3 +5,4 @@ pub mod fake_cloud;
 pub mod fake_openai;
 pub mod google;
 pub mod moto;
+pub mod replay;
