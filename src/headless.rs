@@ -227,10 +227,10 @@ pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>,
                 let mut problems: Vec<String> = inputs
                     .validated(FieldId::OrgId)
                     .err()
-                    .map(|e| e.to_string())
+                    .map(|e| e.on_command_line())
                     .into_iter()
                     .collect();
-                problems.extend(missing.iter().map(|e| e.to_string()));
+                problems.extend(missing.iter().map(|e| e.on_command_line()));
                 return bad_input(&problems);
             }
         };
@@ -410,9 +410,17 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
         Ok(inputs) => inputs,
         Err(problems) => return bad_input(&problems),
     };
-    let target = match Target::from_inputs(cloud, &inputs, values.common().path) {
+    // What is recorded so far is checked; checks whose values are not given wait for them.
+    let target = match Target::from_recorded(cloud, &inputs, values.common().path) {
         Ok(target) => target,
-        Err(errors) => return bad_input(&errors.iter().map(|e| e.to_string()).collect::<Vec<_>>()),
+        Err(errors) => {
+            return bad_input(
+                &errors
+                    .iter()
+                    .map(|e| e.on_command_line())
+                    .collect::<Vec<_>>(),
+            );
+        }
     };
     let override_var = match cloud {
         crate::guide::Cloud::Aws => None,

@@ -46,7 +46,7 @@ pub fn render(values: &CloudValues) -> Result<String, Vec<String>> {
 }
 
 fn to_messages(missing: Missing) -> Vec<String> {
-    missing.into_iter().map(|e| e.to_string()).collect()
+    missing.into_iter().map(|e| e.on_command_line()).collect()
 }
 
 /// The keys a config file may hold for a cloud: `type` plus every recorded field.

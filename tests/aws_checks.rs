@@ -385,10 +385,81 @@ fn bad_input_exits_2_before_any_request() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("kms_arn"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("KMS key ARN (--kms-arn)"));
     let gcp = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
         .args(["check", "gcp", "--org-id", ORG])
         .output()
         .unwrap();
     assert_eq!(gcp.status.code(), Some(2));
+}
+
+#[test]
+fn step_one_is_checked_before_the_role_exists_and_the_rest_waits() {
+    let moto = Moto::start();
+    let key = runtime().block_on(async { admin(&moto).await.symmetric_key().await });
+    let (code, document, stderr) = check(&moto, &["--kms-arn", &key]);
+    assert_eq!(
+        code,
+        Some(3),
+        "not verified as a whole: {document:#}\n{stderr}"
+    );
+    assert_eq!(document["verdict"], "not-verified");
+    assert_check(&document, "key", "pass", "enabled, symmetric");
+    assert_check(&document, "round-trip", "pass", "unchanged");
+    for id in ["role", "trust-policy", "permissions"] {
+        assert_check(&document, id, "skip", "waits for step 3: Role ARN");
+    }
+    // moto's default key policy delegates to IAM, which needs no role to prove.
+    assert_check(&document, "key-policy", "pass", "IAM policies decide");
+}
+
+#[test]
+fn without_a_region_anywhere_the_key_arn_gives_it() {
+    let moto = Moto::start();
+    let (key, role) = runtime().block_on(async { admin(&moto).await.good_setup().await });
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["check", "aws", "--org-id", ORG, "--json", "--timeout", "20"])
+        .args(["--kms-arn", &key, "--role-arn", &role])
+        .envs(moto.env())
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{document:#}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(document["verdict"], "verified");
+    assert!(!document.to_string().contains("signing region"));
+}
+
+#[test]
+fn answers_that_are_not_aws_answers_are_not_verified_never_a_pass() {
+    let moto = Moto::start();
+    let (key, role) = runtime().block_on(async { admin(&moto).await.good_setup().await });
+    // A stand-in that answers every request 404 with a body that is not AWS's (a broken proxy).
+    let refusing = support::fake_cloud::FakeCloud::start();
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["check", "aws", "--org-id", ORG, "--json", "--timeout", "20"])
+        .args(["--kms-arn", &key, "--role-arn", &role])
+        .envs(moto.env())
+        .env("AWS_ENDPOINT_URL", refusing.base())
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    let document: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    assert_eq!(output.status.code(), Some(3), "{document:#}");
+    assert_eq!(document["verdict"], "not-verified");
+    assert_eq!(document["ok"], false);
+    for check in document["checks"].as_array().unwrap() {
+        assert_ne!(check["status"], "pass", "{check:#}");
+        assert_ne!(
+            check["status"], "fail",
+            "nothing is blamed on the setup: {check:#}"
+        );
+    }
 }

@@ -350,3 +350,57 @@ fn the_wizards_own_check_failures_are_explained() {
         assert_eq!(id_of(detail).as_deref(), Some(id), "{detail}");
     }
 }
+
+#[test]
+fn what_admins_meet_beyond_the_faq_is_explained_at_its_step() {
+    for (text, id, step) in [
+        (
+            "AADSTS700016: Application with identifier '20a14814-5ab7-4612-a671-1382b412bf93' was not found in the directory 'Contoso'. This can happen if the application has not been installed by the administrator of the tenant.",
+            "azure-app-not-in-tenant",
+            "service-principal",
+        ),
+        (
+            "An error occurred (DisabledException) when calling the Encrypt operation: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab is disabled.",
+            "aws-key-disabled",
+            "create-key",
+        ),
+        (
+            "An error occurred (KMSInvalidStateException) when calling the Encrypt operation: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab is pending deletion.",
+            "aws-key-pending-deletion",
+            "create-key",
+        ),
+        (
+            "An error occurred (AccessDeniedException) when calling the Encrypt operation: User: arn:aws:sts::111122223333:assumed-role/openai-ekm/OpenAI-EKM-Service is not authorized to perform: kms:Encrypt on resource: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab with an explicit deny in a service control policy",
+            "aws-explicit-deny",
+            "iam-policy",
+        ),
+        (
+            r#"{"error":{"code":403,"message":"Permission 'cloudkms.cryptoKeyVersions.useToEncrypt' denied on resource 'projects/p/locations/us-east1/keyRings/r/cryptoKeys/k' (or it may not exist).","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"IAM_PERMISSION_DENIED"}]}}"#,
+            "gcp-kms-permission-denied",
+            "grant",
+        ),
+        (
+            r#"{"error":{"code":403,"message":"Cloud Key Management Service (KMS) API has not been used in project 123456789012 before or it is disabled.","status":"PERMISSION_DENIED","details":[{"reason":"SERVICE_DISABLED"}]}}"#,
+            "gcp-kms-disabled",
+            "enable-kms",
+        ),
+        (
+            r#"{"error":{"code":"Forbidden","message":"Caller is not authorized to perform action on resource.","innererror":{"code":"ForbiddenByRbac"}}}"#,
+            "azure-caller-not-authorized",
+            "role-assignment",
+        ),
+    ] {
+        let explanation = explain(text).unwrap_or_else(|| panic!("nothing explains {text}"));
+        assert_eq!(explanation.entry.id, id, "{text}");
+        assert_eq!(explanation.entry.step, step, "{text}");
+    }
+    let deny = explain(
+        "is not authorized to perform: kms:Decrypt with an explicit deny in a permissions boundary",
+    )
+    .unwrap();
+    assert!(
+        deny.entry.meaning.contains("permissions boundary")
+            && deny.entry.meaning.contains("service control policy"),
+        "the entry names what may cause an explicit deny"
+    );
+}

@@ -395,7 +395,7 @@ fn bad_input_is_refused_before_any_request() {
         state.path(),
     );
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("kms_arn"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("KMS key ARN (--kms-arn)"));
     let no_project = run(
         &[
             "register",

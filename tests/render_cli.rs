@@ -161,7 +161,11 @@ fn an_alias_needs_the_key_arn_and_then_renders_the_look_up_command() {
         ROLE,
     ]);
     assert_eq!(refused.status.code(), Some(2));
-    assert!(stderr(&refused).contains("key_arn"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("(--key-arn)"),
+        "{}",
+        stderr(&refused)
+    );
     assert!(stdout(&refused).is_empty());
     let output = run(&[
         "render",
@@ -204,7 +208,7 @@ fn bad_values_exit_2_naming_every_field_and_printing_nothing() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stdout(&output).is_empty());
     let errors = stderr(&output);
-    for field in ["org_id:", "kms_arn:", "role_arn:"] {
+    for field in ["(--org-id):", "(--kms-arn):", "(--role-arn):"] {
         assert!(errors.contains(field), "{field} missing from:\n{errors}");
     }
     assert!(errors.contains("expected"), "{errors}");
@@ -215,7 +219,7 @@ fn missing_values_exit_2() {
     let output = run(&["render", "aws", "--org-id", "org-abc"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        stderr(&output).contains("kms_arn: is empty"),
+        stderr(&output).contains("(--kms-arn): is empty"),
         "{}",
         stderr(&output)
     );
@@ -269,7 +273,7 @@ fn unknown_flags_and_clouds_exit_2() {
     let gcp = run(&["render", "gcp", "--org-id", "org-a"]);
     assert_eq!(gcp.status.code(), Some(2));
     assert!(
-        stderr(&gcp).contains("workload_identity_project_number: is empty"),
+        stderr(&gcp).contains("(--workload-identity-project-number): is empty"),
         "{}",
         stderr(&gcp)
     );
@@ -364,7 +368,7 @@ fn gcp_refuses_a_pool_id_google_reserves() {
     let output = run(&args);
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        stderr(&output).contains("workload_identity_pool_id: starts with `gcp-`"),
+        stderr(&output).contains("(--workload-identity-pool-id): starts with `gcp-`"),
         "{}",
         stderr(&output)
     );
@@ -437,7 +441,7 @@ fn azure_refuses_a_key_name_without_the_org_prefix() {
     let errors = stderr(&output);
     assert!(
         errors.contains(
-            "key_name: starts with `org-other`, not with your organization id `org-abc123`"
+            "(--key-name): starts with `org-other`, not with your organization id `org-abc123`"
         ),
         "{errors}"
     );

@@ -310,7 +310,8 @@ fn copying_a_block_that_is_not_ready_says_what_it_needs() {
     assert!(update(&mut model, Msg::CopyFocusedBlock).is_empty());
     let status = model.status.unwrap();
     assert_eq!(status.kind, StatusKind::Error);
-    assert!(status.text.contains("role_arn"), "{}", status.text);
+    assert!(status.text.contains("Role ARN: is empty"), "{}", status.text);
+    assert!(!status.text.contains("role_arn"), "labels, never internal ids");
 }
 
 #[test]
@@ -767,7 +768,7 @@ fn checks_report_as_they_finish_and_a_new_run_drops_the_old_one() {
 fn checks_need_the_recorded_values_and_say_which() {
     let mut model = begun();
     assert!(update(&mut model, Msg::RunChecks).is_empty());
-    assert!(model.status.unwrap().text.contains("kms_arn"));
+    assert!(model.status.unwrap().text.contains("KMS key ARN"));
 }
 
 #[test]
@@ -841,13 +842,14 @@ fn azure_checks_run_with_the_recorded_target() {
     let ekm_wizard::checks::Target::Azure(target) = target else {
         panic!("{target:?}")
     };
-    assert_eq!(target.vault_uri, "https://contoso-ekm.vault.azure.net/");
-    assert_eq!(target.place.key, "org-abc123--openai-ekm");
+    let vault = target.vault.as_ref().expect("the vault is recorded");
+    assert_eq!(vault.vault_uri, "https://contoso-ekm.vault.azure.net/");
+    assert_eq!(vault.place.key, "org-abc123--openai-ekm");
     assert!(model.status.as_ref().unwrap().text.contains("Azure"));
 }
 
 #[test]
-fn gcp_checks_need_every_value_first_and_name_the_missing_one() {
+fn gcp_checks_need_step_one_first_and_name_the_missing_one() {
     let mut model = wizard();
     update(&mut model, Msg::ChooseNext);
     assert_eq!(model.cloud, Cloud::Gcp);
@@ -857,7 +859,34 @@ fn gcp_checks_need_every_value_first_and_name_the_missing_one() {
     let effects = update(&mut model, Msg::RunChecks);
     assert!(effects.is_empty(), "{effects:?}");
     let said = &model.status.as_ref().unwrap().text;
-    assert!(said.contains("workload_identity_project_number"), "{said}");
+    assert!(said.contains("Pool's project number: is empty"), "{said}");
+}
+
+#[test]
+fn azure_step_one_is_checked_and_offered_with_the_tenant_alone() {
+    let mut model = wizard();
+    update(&mut model, Msg::ChooseNext);
+    update(&mut model, Msg::ChooseNext);
+    assert_eq!(model.cloud, Cloud::Azure);
+    focus(&mut model, Focusable::Field(FieldId::OrgId));
+    type_text(&mut model, "org-abc123");
+    update(&mut model, Msg::NextStep);
+    focus(&mut model, Focusable::Field(FieldId::TenantId));
+    type_text(&mut model, "72f988bf-86f1-41af-91ab-2d7cd011db47");
+    let effects = update(&mut model, Msg::RunChecks);
+    let [Effect::RunChecks { target, .. }] = &effects[..] else {
+        panic!("the checks of step 1 run without the vault: {effects:?}")
+    };
+    let ekm_wizard::checks::Target::Azure(target) = target else {
+        panic!("{target:?}")
+    };
+    assert!(target.vault.is_none(), "the vault's checks wait for step 3");
+    update(&mut model, Msg::OfferServicePrincipal);
+    assert!(
+        model.status.as_ref().unwrap().text.contains("y creates it"),
+        "{:?}",
+        model.status
+    );
 }
 
 #[test]

@@ -323,8 +323,11 @@ fn field_lines(
             );
         }
         Ok(cleaned) if !raw.trim().is_empty() && cleaned != raw.trim() => {
+            let why = crate::guide::validate::cleaning_note(raw, &cleaned)
+                .map(|note| format!(" ({note})"))
+                .unwrap_or_default();
             out.text(
-                &format!("{hint} Recorded as {cleaned}"),
+                &format!("{hint} Recorded as {cleaned}{why}"),
                 width,
                 4,
                 theme.dim(),

@@ -764,18 +764,19 @@ fn validation_finished(model: &mut Model, outcome: Result<(), String>) {
 }
 
 fn run_checks(model: &mut Model) -> Vec<Effect> {
-    let target = match crate::checks::Target::from_inputs(model.cloud, &model.inputs(), model.path)
-    {
-        Ok(target) => target,
-        Err(errors) => {
-            let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
-            model.status = Some(status(
-                StatusKind::Error,
-                format!("The checks need every value recorded first: {first}"),
-            ));
-            return Vec::new();
-        }
-    };
+    // What is recorded so far is checked; checks whose values come on later steps wait.
+    let target =
+        match crate::checks::Target::from_recorded(model.cloud, &model.inputs(), model.path) {
+            Ok(target) => target,
+            Err(errors) => {
+                let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
+                model.status = Some(status(
+                    StatusKind::Error,
+                    format!("The checks cannot start yet: {first}"),
+                ));
+                return Vec::new();
+            }
+        };
     // A new run replaces any run still going: its late answers are dropped.
     model.checks.generation += 1;
     model.checks.running = true;
@@ -806,12 +807,13 @@ fn offer_service_principal(model: &mut Model) -> Vec<Effect> {
     if model.service_principal != ServicePrincipalOffer::Idle {
         return Vec::new();
     }
-    if let Err(errors) = crate::checks::azure::AzureTarget::from_inputs(&model.inputs(), model.path)
+    if let Err(errors) =
+        crate::checks::azure::AzureTarget::from_recorded(&model.inputs(), model.path)
     {
         let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
         model.status = Some(status(
             StatusKind::Error,
-            format!("Creating the service principal needs every value recorded first: {first}"),
+            format!("Creating the service principal needs the tenant first: {first}"),
         ));
         return Vec::new();
     }
@@ -828,7 +830,7 @@ fn offer_service_principal(model: &mut Model) -> Vec<Effect> {
 }
 
 fn create_service_principal(model: &mut Model) -> Vec<Effect> {
-    let Ok(target) = crate::checks::azure::AzureTarget::from_inputs(&model.inputs(), model.path)
+    let Ok(target) = crate::checks::azure::AzureTarget::from_recorded(&model.inputs(), model.path)
     else {
         model.service_principal = ServicePrincipalOffer::Idle;
         return Vec::new();
@@ -861,6 +863,12 @@ fn checks_finished(model: &mut Model, outcome: Result<(), String>) {
                 count(CheckStatus::Unverified),
                 count(CheckStatus::Skip),
             );
+            let waits_for_later = model
+                .checks
+                .results
+                .iter()
+                .filter(|r| r.status == CheckStatus::Skip && r.detail.starts_with("waits for"))
+                .count();
             let waiting_note = if waiting > 0 {
                 format!(" {waiting} not run (marked -).")
             } else {
@@ -880,6 +888,17 @@ fn checks_finished(model: &mut Model, outcome: Result<(), String>) {
                         "Checks: {failed} failed, {passed} passed: the failed ones name the step to fix."
                     ),
                 ),
+                crate::checks::Verdict::NotVerified
+                    if unverified == 0 && waiting == waits_for_later && passed + warned > 0 =>
+                {
+                    status(
+                        StatusKind::Success,
+                        format!(
+                            "✓ What is recorded so far checks out: {} passed; {waiting} wait for later steps.",
+                            passed + warned
+                        ),
+                    )
+                }
                 crate::checks::Verdict::NotVerified => status(
                     StatusKind::Info,
                     format!(

@@ -13,7 +13,9 @@ const POLICY_VERSION: &str = "2012-10-17";
 
 /// The key as recorded (any of the three forms).
 fn recorded_key(inputs: &Inputs) -> Result<KmsArn, FieldError> {
-    validate::kms_arn(&inputs.effective(FieldId::KmsArn))
+    inputs
+        .validated(FieldId::KmsArn)
+        .and_then(|v| validate::kms_arn(&v))
 }
 
 /// The key ARN policies must name: the recorded key, or for an alias the key behind it.
@@ -22,7 +24,9 @@ pub fn policy_key(inputs: &Inputs) -> Result<KmsArn, FieldError> {
     if !recorded.is_alias() {
         return Ok(recorded);
     }
-    let target = validate::key_arn(&inputs.effective(FieldId::KeyArn))?;
+    let target = inputs
+        .validated(FieldId::KeyArn)
+        .and_then(|v| validate::key_arn(&v))?;
     if target.region != recorded.region || target.account != recorded.account {
         return Err(FieldError {
             field: FieldId::KeyArn,
@@ -37,7 +41,9 @@ pub fn policy_key(inputs: &Inputs) -> Result<KmsArn, FieldError> {
 }
 
 fn role(inputs: &Inputs) -> Result<RoleArn, FieldError> {
-    validate::role_arn(&inputs.effective(FieldId::RoleArn))
+    inputs
+        .validated(FieldId::RoleArn)
+        .and_then(|v| validate::role_arn(&v))
 }
 
 /// The ExternalId OpenAI passes: on the ChatGPT path always the organization id.

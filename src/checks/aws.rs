@@ -11,9 +11,11 @@ use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{KeySpec, KeyState, KeyUsageType};
 
 use super::policy::{self, Decision, KeyPolicyVerdict, Policy, TrustVerdict};
-use super::{CannotCheck, CheckResult, CheckStatus, after, probe_bytes, timed_out, within};
+use super::{
+    CannotCheck, CheckResult, CheckStatus, after, probe_bytes, timed_out, waiting, within,
+};
 use crate::guide::validate::{KmsArn, RoleArn};
-use crate::guide::{FieldError, FieldId, Inputs, SetupPath, validate};
+use crate::guide::{Cloud, FieldError, FieldId, Inputs, SetupPath, validate};
 use crate::identities::AWS_PRINCIPAL_ARN;
 
 /// How the checks reach AWS.
@@ -30,30 +32,54 @@ pub struct AwsTarget {
     pub key: KmsArn,
     /// The key ARN behind an alias, as recorded.
     pub key_behind_alias: Option<KmsArn>,
-    pub role: RoleArn,
+    /// The role, once step 3 recorded it; until then its checks wait.
+    pub role: Option<RoleArn>,
     pub external_id: String,
 }
 
 impl AwsTarget {
     /// Reads the recorded values; every refused field is returned.
     pub fn from_inputs(inputs: &Inputs, path: SetupPath) -> Result<AwsTarget, Vec<FieldError>> {
-        let key = validate::kms_arn(&inputs.effective(FieldId::KmsArn));
-        let role = validate::role_arn(&inputs.effective(FieldId::RoleArn));
+        Self::read(inputs, path, true)
+    }
+
+    /// Reads what is recorded so far: the key is needed, the role may come later.
+    pub fn from_recorded(inputs: &Inputs, path: SetupPath) -> Result<AwsTarget, Vec<FieldError>> {
+        Self::read(inputs, path, false)
+    }
+
+    fn read(inputs: &Inputs, path: SetupPath, whole: bool) -> Result<AwsTarget, Vec<FieldError>> {
+        let key = inputs
+            .validated(FieldId::KmsArn)
+            .and_then(|v| validate::kms_arn(&v));
+        let role = if whole || !inputs.effective(FieldId::RoleArn).trim().is_empty() {
+            Some(
+                inputs
+                    .validated(FieldId::RoleArn)
+                    .and_then(|v| validate::role_arn(&v)),
+            )
+        } else {
+            None
+        };
         let external_id = match path {
             SetupPath::Api => inputs.validated(FieldId::ExternalId),
             SetupPath::ChatGpt => inputs.validated(FieldId::OrgId),
         };
         let org = inputs.validated(FieldId::OrgId);
         let behind = match &key {
-            Ok(k) if k.is_alias() && !inputs.raw(FieldId::KeyArn).trim().is_empty() => {
-                Some(validate::key_arn(inputs.raw(FieldId::KeyArn)))
-            }
+            Ok(k) if k.is_alias() && !inputs.raw(FieldId::KeyArn).trim().is_empty() => Some(
+                inputs
+                    .validated(FieldId::KeyArn)
+                    .and_then(|v| validate::key_arn(&v)),
+            ),
             _ => None,
         };
         let mut errors = Vec::new();
         errors.extend(org.err());
         errors.extend(key.as_ref().err().cloned());
-        errors.extend(role.as_ref().err().cloned());
+        if let Some(Err(err)) = &role {
+            errors.push(err.clone());
+        }
         errors.extend(external_id.as_ref().err().cloned());
         if let Some(Err(err)) = &behind {
             errors.push(err.clone());
@@ -64,7 +90,7 @@ impl AwsTarget {
         Ok(AwsTarget {
             key: key.map_err(|e| vec![e])?,
             key_behind_alias: behind.and_then(Result::ok),
-            role: role.map_err(|e| vec![e])?,
+            role: role.transpose().map_err(|e| vec![e])?,
             external_id: external_id.map_err(|e| vec![e])?,
         })
     }
@@ -293,13 +319,13 @@ pub async fn run(
     let sts = aws_sdk_sts::Client::from_conf(sts_config);
     let timeout = options.timeout;
 
-    let role_exists = || {
+    let role_exists = |role: &RoleArn| {
         CheckResult::new(
             "role",
             "Role exists",
             "role",
             CheckStatus::Pass,
-            format!("{} exists", target.role.arn()),
+            format!("{} exists", role.arn()),
         )
     };
     let (identity, (key_result, key_facts), role_result) = tokio::join!(
@@ -309,10 +335,15 @@ pub async fn run(
             (reported(result), facts)
         },
         async {
-            let result = check_role(&iam, target, timeout).await;
+            let Some(role) = &target.role else {
+                let waits = waiting("role", "Role exists", "role", Cloud::Aws, FieldId::RoleArn);
+                report(&waits);
+                return Err(waits);
+            };
+            let result = check_role(&iam, target, role, timeout).await;
             match &result {
                 Ok(trust) => {
-                    report(&role_exists());
+                    report(&role_exists(role));
                     report(trust);
                 }
                 Err(missing) => report(missing),
@@ -337,8 +368,10 @@ pub async fn run(
         }
     };
     let permissions = async {
-        match (&key_facts, role_found) {
-            (Some(facts), true) => check_permissions(&iam, &kms, target, facts, timeout).await,
+        match (&key_facts, &target.role) {
+            (Some(facts), Some(role)) if role_found => {
+                check_permissions(&iam, &kms, target, role, facts, timeout).await
+            }
             (None, _) => after(
                 &key_result,
                 "permissions",
@@ -346,7 +379,7 @@ pub async fn run(
                 "iam-policy",
                 "the key",
             ),
-            (_, false) => after(
+            (_, _) => after(
                 &trust_result,
                 "permissions",
                 "Role permissions",
@@ -385,10 +418,9 @@ pub async fn run(
         async { reported(round_trip.await) },
         async { reported(rotation.await) },
     );
-    let role_exists = if role_found {
-        role_exists()
-    } else {
-        trust_result.clone()
+    let role_exists = match &target.role {
+        Some(role) if role_found => role_exists(role),
+        _ => trust_result.clone(),
     };
     let mut results = vec![identity, key_result, key_policy, role_exists];
     if role_found {
@@ -433,8 +465,10 @@ async fn check_identity(
             if target.key.account != account {
                 others.push(format!("the key is in {}", target.key.account));
             }
-            if target.role.account != account {
-                others.push(format!("the role is in {}", target.role.account));
+            if let Some(role) = &target.role
+                && role.account != account
+            {
+                others.push(format!("the role is in {}", role.account));
             }
             if others.is_empty() {
                 CheckResult::new(
@@ -604,7 +638,13 @@ async fn check_key_policy(
             );
         }
     };
-    match policy::judge_key_policy(&policy, &facts.account, &target.role.arn()) {
+    let role_arn = target.role.as_ref().map(RoleArn::arn);
+    let verdict =
+        policy::judge_key_policy(&policy, &facts.account, role_arn.as_deref().unwrap_or(""));
+    if role_arn.is_none() && verdict != KeyPolicyVerdict::DelegatesToIam {
+        return waiting(id, title, step, Cloud::Aws, FieldId::RoleArn);
+    }
+    match verdict {
         KeyPolicyVerdict::DelegatesToIam => CheckResult::new(
             id,
             title,
@@ -646,11 +686,11 @@ async fn check_key_policy(
 async fn check_role(
     iam: &aws_sdk_iam::Client,
     target: &AwsTarget,
+    role: &RoleArn,
     timeout: Duration,
 ) -> Result<CheckResult, CheckResult> {
     let (id, title, step) = ("trust-policy", "Trust policy", "role");
-    let Some(answer) = within(timeout, iam.get_role().role_name(&target.role.name).send()).await
-    else {
+    let Some(answer) = within(timeout, iam.get_role().role_name(&role.name).send()).await else {
         return Err(timed_out("role", "Role exists", "role", timeout));
     };
     let role = match answer {
@@ -661,7 +701,7 @@ async fn check_role(
                     CheckStatus::Fail,
                     format!(
                         "no role named {} in account {}: check the role ARN, or create the role (step 3)",
-                        target.role.name, target.role.account
+                        role.name, role.account
                     ),
                 ),
                 _ => describe_error(&err, "iam:GetRole", ""),
@@ -854,11 +894,12 @@ async fn check_permissions(
     iam: &aws_sdk_iam::Client,
     kms: &aws_sdk_kms::Client,
     target: &AwsTarget,
+    role: &RoleArn,
     facts: &KeyFacts,
     timeout: Duration,
 ) -> CheckResult {
     let (id, title, step) = ("permissions", "Role permissions", "iam-policy");
-    let Some(found) = within(timeout, role_policies(iam, &target.role.name)).await else {
+    let Some(found) = within(timeout, role_policies(iam, &role.name)).await else {
         return timed_out(id, title, step, timeout);
     };
     let named = match found {
@@ -920,7 +961,7 @@ async fn check_permissions(
             .policy()
             .and_then(|text| Policy::parse(text).ok())
             .is_some_and(|p| {
-                policy::judge_key_policy(&p, &facts.account, &target.role.arn())
+                policy::judge_key_policy(&p, &facts.account, &role.arn())
                     == KeyPolicyVerdict::GrantsRole
             }),
         _ => false,

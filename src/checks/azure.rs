@@ -20,9 +20,11 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use super::rest::{CloudError, CloudWords, Redirect, Refusal, Rest, encode_segment};
-use super::{CannotCheck, CheckResult, CheckStatus, after, probe_bytes, timed_out, within};
+use super::{
+    CannotCheck, CheckResult, CheckStatus, after, probe_bytes, timed_out, waiting, within,
+};
 use crate::artifacts::azure::{AZURE_DATA_ACTIONS, KeyPlace};
-use crate::guide::{FieldError, FieldId, Inputs, SetupPath};
+use crate::guide::{Cloud, FieldError, FieldId, Inputs, SetupPath};
 use crate::identities::{AZURE_APP_DISPLAY_NAME, AZURE_APP_ID};
 
 /// The bearer token used instead of discovering credentials (sent to every Azure host).
@@ -41,6 +43,13 @@ const AZURE_ASSET_TAG: &str = "7783-7084-3265-9085-8269-3286-77";
 #[derive(Debug, Clone, PartialEq)]
 pub struct AzureTarget {
     pub tenant: String,
+    /// The vault and key, once step 3 recorded them; until then their checks wait.
+    pub vault: Option<VaultPlace>,
+}
+
+/// Where the key is: the vault's address and the key's place in Azure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VaultPlace {
     pub vault_uri: String,
     pub place: KeyPlace,
 }
@@ -48,7 +57,33 @@ pub struct AzureTarget {
 impl AzureTarget {
     /// Reads the recorded values; every refused field is returned.
     pub fn from_inputs(inputs: &Inputs, _path: SetupPath) -> Result<AzureTarget, Vec<FieldError>> {
+        Self::read(inputs, true)
+    }
+
+    /// Reads what is recorded so far: the tenant is needed, the vault and key may come later.
+    pub fn from_recorded(
+        inputs: &Inputs,
+        _path: SetupPath,
+    ) -> Result<AzureTarget, Vec<FieldError>> {
+        Self::read(inputs, false)
+    }
+
+    fn read(inputs: &Inputs, whole: bool) -> Result<AzureTarget, Vec<FieldError>> {
         let tenant = inputs.validated(FieldId::TenantId);
+        let later = [
+            FieldId::VaultUri,
+            FieldId::KeyName,
+            FieldId::SubscriptionId,
+            FieldId::ResourceGroup,
+        ];
+        if !whole && later.iter().any(|f| inputs.effective(*f).trim().is_empty()) {
+            return tenant
+                .map(|tenant| AzureTarget {
+                    tenant,
+                    vault: None,
+                })
+                .map_err(|e| vec![e]);
+        }
         let vault_uri = inputs.validated(FieldId::VaultUri);
         let place = crate::artifacts::azure::key_place(inputs);
         let mut errors = Vec::new();
@@ -58,8 +93,7 @@ impl AzureTarget {
         match (tenant, vault_uri, place) {
             (Ok(tenant), Ok(vault_uri), Ok(place)) => Ok(AzureTarget {
                 tenant,
-                vault_uri,
-                place,
+                vault: Some(VaultPlace { vault_uri, place }),
             }),
             _ => Err(crate::artifacts::dedup(errors)),
         }
@@ -226,7 +260,7 @@ impl azure_core::http::HttpClient for Forwarding {
 }
 
 fn key_client(
-    target: &AzureTarget,
+    vault: &VaultPlace,
     credential: Arc<dyn TokenCredential>,
     rest: &Rest,
     timeout: Duration,
@@ -247,7 +281,7 @@ fn key_client(
         })));
     }
     KeyClient::new(
-        &target.vault_uri,
+        &vault.vault_uri,
         credential,
         Some(KeyClientOptions {
             client_options,
@@ -262,9 +296,15 @@ struct AzureSession<'a> {
     rest: Rest,
     management: Zeroizing<String>,
     graph: Result<Zeroizing<String>, String>,
-    keys: KeyClient,
     target: &'a AzureTarget,
     timeout: Duration,
+}
+
+/// The vault side of a run: its key client, and where the key is.
+struct VaultSession<'a> {
+    keys: KeyClient,
+    vault_uri: &'a str,
+    place: &'a KeyPlace,
 }
 
 impl AzureSession<'_> {
@@ -359,17 +399,10 @@ pub async fn run(
         )),
         None => Err("no Microsoft Graph token in time".to_string()),
     };
-    let keys = key_client(
-        target,
-        credentials.credential.clone(),
-        &rest,
-        options.timeout,
-    )?;
     let session = AzureSession {
         rest,
         management: credentials.management,
         graph,
-        keys,
         target,
         timeout: options.timeout,
     };
@@ -377,13 +410,56 @@ pub async fn run(
         report(&result);
         result
     };
+    let Some(vault_place) = &target.vault else {
+        // Step 1 alone: who you are and OpenAI's service principal; the rest waits for step 3.
+        let identity = reported(check_identity(&session, &credentials.source));
+        let (principal, _) = check_service_principal(&session).await;
+        let principal = reported(principal);
+        let waits =
+            |id, title, step, field| reported(waiting(id, title, step, Cloud::Azure, field));
+        return Ok(vec![
+            identity,
+            principal,
+            waits("vault", "Key vault", "create-key", FieldId::VaultUri),
+            waits("key", "Key", "create-key", FieldId::KeyName),
+            waits(
+                "role-assignment",
+                "Role assignment",
+                "role-assignment",
+                FieldId::KeyName,
+            ),
+            waits(
+                "round-trip",
+                "Encrypt and decrypt",
+                "create-key",
+                FieldId::KeyName,
+            ),
+            waits(
+                "vault-hardening",
+                "Vault protection",
+                "restrictions",
+                FieldId::VaultUri,
+            ),
+        ]);
+    };
+    let vault_session = VaultSession {
+        keys: key_client(
+            vault_place,
+            credentials.credential.clone(),
+            &session.rest,
+            options.timeout,
+        )?,
+        vault_uri: &vault_place.vault_uri,
+        place: &vault_place.place,
+    };
+    let vault_session = &vault_session;
     let (identity, (principal, assignment), (vault, hardening), (key, round_trip)) = tokio::join!(
         async { reported(check_identity(&session, &credentials.source)) },
         async {
             let (principal, object_id) = check_service_principal(&session).await;
             let principal = reported(principal);
             let assignment = match object_id {
-                Some(object_id) => check_assignment(&session, &object_id).await,
+                Some(object_id) => check_assignment(&session, vault_session, &object_id).await,
                 None => after(
                     &principal,
                     "role-assignment",
@@ -395,11 +471,14 @@ pub async fn run(
             (principal, reported(assignment))
         },
         async {
-            let (vault, hardening) = check_vault(&session).await;
+            let (vault, hardening) = check_vault(&session, vault_session).await;
             (reported(vault), reported(hardening))
         },
         async {
-            let (key, trip) = tokio::join!(check_key(&session), check_round_trip(&session));
+            let (key, trip) = tokio::join!(
+                check_key(&session, vault_session),
+                check_round_trip(&session, vault_session)
+            );
             let key = reported(key);
             let trip = if key.status == CheckStatus::Pass {
                 trip
@@ -631,7 +710,10 @@ pub async fn create_service_principal(
     })
 }
 
-async fn check_vault(session: &AzureSession<'_>) -> (CheckResult, CheckResult) {
+async fn check_vault(
+    session: &AzureSession<'_>,
+    vault_session: &VaultSession<'_>,
+) -> (CheckResult, CheckResult) {
     let (id, title, step) = ("vault", "Key vault", "create-key");
     let hardening_after = |vault: &CheckResult| {
         after(
@@ -642,7 +724,7 @@ async fn check_vault(session: &AzureSession<'_>) -> (CheckResult, CheckResult) {
             "the vault",
         )
     };
-    let place = &session.target.place;
+    let place = &vault_session.place;
     let path = format!("{}?api-version=2023-07-01", place.vault_scope());
     let Some(answer) = session.arm(&path).await else {
         let vault = timed_out(id, title, step, session.timeout);
@@ -662,7 +744,7 @@ async fn check_vault(session: &AzureSession<'_>) -> (CheckResult, CheckResult) {
             return (vault, hardening);
         }
     };
-    let (vault_result, hardening) = judge_vault(&vault, &session.target.vault_uri);
+    let (vault_result, hardening) = judge_vault(&vault, vault_session.vault_uri);
     (
         CheckResult::new(id, title, step, vault_result.0, vault_result.1),
         CheckResult::new(
@@ -726,22 +808,22 @@ pub fn judge_vault(
     (vault_result, hardening)
 }
 
-async fn check_key(session: &AzureSession<'_>) -> CheckResult {
+async fn check_key(session: &AzureSession<'_>, vault_session: &VaultSession<'_>) -> CheckResult {
     let (id, title, step) = ("key", "Key", "create-key");
-    let name = &session.target.place.key;
-    let Some(answer) = within(session.timeout, session.keys.get_key(name, None)).await else {
+    let name = &vault_session.place.key;
+    let Some(answer) = within(session.timeout, vault_session.keys.get_key(name, None)).await else {
         return timed_out(id, title, step, session.timeout);
     };
     let key = match answer.and_then(|r| r.into_model()) {
         Ok(key) => key,
         Err(err) => {
-            let err = vault_error(&err, &session.target.vault_uri);
+            let err = vault_error(&err, vault_session.vault_uri);
             let refusal = if err.is_status(404) || err.has_reason("KeyNotFound") {
                 Refusal::new(
                     CheckStatus::Fail,
                     format!(
                         "no key `{name}` in {}: create it, or correct the key name",
-                        session.target.vault_uri
+                        vault_session.vault_uri
                     ),
                 )
             } else {
@@ -862,9 +944,13 @@ fn covers(scope: &str, key_scope: &str) -> bool {
     scope.is_empty() || key_scope == scope || key_scope.starts_with(&format!("{scope}/"))
 }
 
-async fn check_assignment(session: &AzureSession<'_>, object_id: &str) -> CheckResult {
+async fn check_assignment(
+    session: &AzureSession<'_>,
+    vault_session: &VaultSession<'_>,
+    object_id: &str,
+) -> CheckResult {
     let (id, title, step) = ("role-assignment", "Role assignment", "role-assignment");
-    let key_scope = session.target.place.key_scope();
+    let key_scope = vault_session.place.key_scope();
     let path = format!(
         "{key_scope}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter={}",
         encode_segment(&format!("principalId eq '{object_id}'"))
@@ -904,7 +990,7 @@ async fn check_assignment(session: &AzureSession<'_>, object_id: &str) -> CheckR
             CheckStatus::Fail,
             format!(
                 "OpenAI's service principal has no role on key `{}` or above it: assign the custom role at the key's scope",
-                session.target.place.key
+                vault_session.place.key
             ),
         );
     }
@@ -975,9 +1061,12 @@ async fn check_assignment(session: &AzureSession<'_>, object_id: &str) -> CheckR
     CheckResult::new(id, title, step, CheckStatus::Pass, detail)
 }
 
-async fn check_round_trip(session: &AzureSession<'_>) -> CheckResult {
+async fn check_round_trip(
+    session: &AzureSession<'_>,
+    vault_session: &VaultSession<'_>,
+) -> CheckResult {
     let (id, title, step) = ("round-trip", "Encrypt and decrypt", "create-key");
-    let name = &session.target.place.key;
+    let name = &vault_session.place.key;
     let plaintext = probe_bytes();
     let parameters = KeyOperationParameters {
         algorithm: Some(EncryptionAlgorithm::RsaOaep256),
@@ -986,7 +1075,7 @@ async fn check_round_trip(session: &AzureSession<'_>) -> CheckResult {
     };
     let encrypted = async {
         let content = parameters.clone().try_into()?;
-        session
+        vault_session
             .keys
             .encrypt(name, content, None)
             .await?
@@ -998,7 +1087,7 @@ async fn check_round_trip(session: &AzureSession<'_>) -> CheckResult {
     let encrypted = match encrypted {
         Ok(result) => result,
         Err(err) => {
-            return round_trip_failure(&vault_error(&err, &session.target.vault_uri), "encrypt");
+            return round_trip_failure(&vault_error(&err, vault_session.vault_uri), "encrypt");
         }
     };
     let version = encrypted
@@ -1013,7 +1102,7 @@ async fn check_round_trip(session: &AzureSession<'_>) -> CheckResult {
     };
     let decrypted = async {
         let content = back.try_into()?;
-        session
+        vault_session
             .keys
             .decrypt(name, &version, content, None)
             .await?
@@ -1037,7 +1126,7 @@ async fn check_round_trip(session: &AzureSession<'_>) -> CheckResult {
             CheckStatus::Fail,
             "decrypting gave back different bytes",
         ),
-        Err(err) => round_trip_failure(&vault_error(&err, &session.target.vault_uri), "decrypt"),
+        Err(err) => round_trip_failure(&vault_error(&err, vault_session.vault_uri), "decrypt"),
     }
 }
 

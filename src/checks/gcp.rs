@@ -16,9 +16,11 @@ use zeroize::Zeroizing;
 
 use super::condition::{self, Truth};
 use super::rest::{CloudError, CloudWords, Redirect, Refusal, Rest, encode_segment};
-use super::{CannotCheck, CheckResult, CheckStatus, after, probe_bytes, timed_out, within};
+use super::{
+    CannotCheck, CheckResult, CheckStatus, after, probe_bytes, timed_out, waiting, within,
+};
 use crate::artifacts::gcp::{Federation, GCP_KMS_PERMISSIONS, KeyLocation, principal};
-use crate::guide::{FieldError, Inputs, SetupPath};
+use crate::guide::{Cloud, FieldError, FieldId, Inputs, SetupPath};
 use crate::identities::{GCP_SUBJECT_ID, GCP_TOKEN_ISSUER};
 
 /// The bearer token used instead of discovering credentials.
@@ -36,15 +38,40 @@ pub struct GcpTarget {
     pub federation: Federation,
     /// The audience OpenAI presents: the org id, or an API project id.
     pub audience: String,
-    pub key: KeyLocation,
+    /// The key, once steps 2 and 3 recorded it; until then its checks wait.
+    pub key: Option<KeyLocation>,
 }
 
 impl GcpTarget {
     /// Reads the recorded values; every refused field is returned.
     pub fn from_inputs(inputs: &Inputs, path: SetupPath) -> Result<GcpTarget, Vec<FieldError>> {
+        Self::read(inputs, path, true)
+    }
+
+    /// Reads what is recorded so far: the federation of step 1 is needed, the key may come
+    /// later.
+    pub fn from_recorded(inputs: &Inputs, path: SetupPath) -> Result<GcpTarget, Vec<FieldError>> {
+        Self::read(inputs, path, false)
+    }
+
+    fn read(inputs: &Inputs, path: SetupPath, whole: bool) -> Result<GcpTarget, Vec<FieldError>> {
         use crate::artifacts::gcp;
         let federation = gcp::federation(inputs);
-        let key = gcp::key_location(inputs);
+        let later = [
+            FieldId::KmsProjectId,
+            FieldId::KmsKeyLocation,
+            FieldId::KmsKeyRingName,
+            FieldId::KmsKeyName,
+        ];
+        let key_recorded = whole
+            || later
+                .iter()
+                .all(|f| !inputs.effective(*f).trim().is_empty());
+        let key = if key_recorded {
+            gcp::key_location(inputs).map(Some)
+        } else {
+            Ok(None)
+        };
         let audience = gcp::audience(inputs, path);
         let mut errors = Vec::new();
         errors.extend(federation.as_ref().err().cloned().unwrap_or_default());
@@ -75,23 +102,23 @@ impl GcpTarget {
             encode_segment(&self.federation.provider)
         )
     }
+}
 
-    fn key_url(&self) -> String {
-        format!(
-            "https://cloudkms.googleapis.com/v1/projects/{}/locations/{}/keyRings/{}/cryptoKeys/{}",
-            encode_segment(&self.key.project),
-            encode_segment(&self.key.location),
-            encode_segment(&self.key.ring),
-            encode_segment(&self.key.key)
-        )
-    }
+fn key_url(key: &KeyLocation) -> String {
+    format!(
+        "https://cloudkms.googleapis.com/v1/projects/{}/locations/{}/keyRings/{}/cryptoKeys/{}",
+        encode_segment(&key.project),
+        encode_segment(&key.location),
+        encode_segment(&key.ring),
+        encode_segment(&key.key)
+    )
+}
 
-    fn key_display(&self) -> String {
-        format!(
-            "projects/{}/locations/{}/keyRings/{}/cryptoKeys/{}",
-            self.key.project, self.key.location, self.key.ring, self.key.key
-        )
-    }
+fn key_display(key: &KeyLocation) -> String {
+    format!(
+        "projects/{}/locations/{}/keyRings/{}/cryptoKeys/{}",
+        key.project, key.location, key.ring, key.key
+    )
 }
 
 /// How the checks reach Google.
@@ -517,8 +544,11 @@ pub fn judge_provider(provider: &Value, name: &str, audience: &str) -> (CheckSta
 async fn check_kms_enabled(google: &Google<'_>) -> CheckResult {
     let (id, title, step) = ("kms-enabled", "Cloud KMS enabled", "enable-kms");
     let target = google.target;
-    let mut projects = vec![target.key.project.clone()];
-    if target.federation.project_number != target.key.project {
+    let Some(key) = &target.key else {
+        return waiting(id, title, step, Cloud::Gcp, FieldId::KmsKeyName);
+    };
+    let mut projects = vec![key.project.clone()];
+    if target.federation.project_number != key.project {
         projects.push(target.federation.project_number.clone());
     }
     let lookups = projects.iter().map(|project| async move {
@@ -533,7 +563,7 @@ async fn check_kms_enabled(google: &Google<'_>) -> CheckResult {
     let mut unknown = Vec::new();
     let mut on = Vec::new();
     for (project, answer) in answers {
-        let label = if *project == target.key.project {
+        let label = if *project == key.project {
             format!("the key's project `{project}`")
         } else {
             format!("the pool's project {project}")
@@ -595,7 +625,19 @@ async fn check_key(google: &Google<'_>) -> (CheckResult, CheckResult) {
     let rotation_after =
         |key: &CheckResult| after(key, "rotation", "Key rotation", "restrictions", "the key");
     let target = google.target;
-    let Some(answer) = google.get(&target.key_url()).await else {
+    let Some(key_location) = &target.key else {
+        return (
+            waiting(id, title, step, Cloud::Gcp, FieldId::KmsKeyName),
+            waiting(
+                "rotation",
+                "Key rotation",
+                "restrictions",
+                Cloud::Gcp,
+                FieldId::KmsKeyName,
+            ),
+        );
+    };
+    let Some(answer) = google.get(&key_url(key_location)).await else {
         let key = timed_out(id, title, step, google.timeout);
         let rotation = rotation_after(&key);
         return (key, rotation);
@@ -605,14 +647,14 @@ async fn check_key(google: &Google<'_>) -> (CheckResult, CheckResult) {
         Err(err) => {
             let mut refusal = read_failure(
                 &err,
-                &format!("key {}", target.key_display()),
+                &format!("key {}", key_display(key_location)),
                 "cloudkms.cryptoKeys.get",
             );
             if err.is_status(404) {
                 refusal.detail = format!(
                     "no key {}: check the project, location `{}`, key ring and key name",
-                    target.key_display(),
-                    target.key.location
+                    key_display(key_location),
+                    key_location.location
                 );
             }
             let key = refusal.result(id, title, step);
@@ -647,7 +689,7 @@ async fn check_key(google: &Google<'_>) -> (CheckResult, CheckResult) {
             CheckStatus::Pass,
             format!(
                 "`{}` in {}: symmetric, primary version {version} enabled",
-                target.key.key, target.key.location
+                key_location.key, key_location.location
             ),
         )
     } else {
@@ -680,9 +722,12 @@ fn seconds_of(text: &str) -> Option<u64> {
 async fn check_grant(google: &Google<'_>) -> CheckResult {
     let (id, title, step) = ("grant", "OpenAI's access to the key", "grant");
     let target = google.target;
+    let Some(key) = &target.key else {
+        return waiting(id, title, step, Cloud::Gcp, FieldId::KmsKeyName);
+    };
     let url = format!(
         "{}:getIamPolicy?options.requestedPolicyVersion=3",
-        target.key_url()
+        key_url(key)
     );
     let Some(answer) = google.get(&url).await else {
         return timed_out(id, title, step, google.timeout);
@@ -692,7 +737,7 @@ async fn check_grant(google: &Google<'_>) -> CheckResult {
         Err(err) => {
             return read_failure(
                 &err,
-                &format!("key {}", target.key_display()),
+                &format!("key {}", key_display(key)),
                 "cloudkms.cryptoKeys.getIamPolicy",
             )
             .result(id, title, step);
@@ -854,7 +899,10 @@ async fn role_permissions(google: &Google<'_>, role: &str) -> Result<Vec<String>
 
 async fn check_round_trip(google: &Google<'_>) -> CheckResult {
     let (id, title, step) = ("round-trip", "Encrypt and decrypt", "create-key");
-    let url = google.target.key_url();
+    let Some(key) = &google.target.key else {
+        return waiting(id, title, step, Cloud::Gcp, FieldId::KmsKeyName);
+    };
+    let url = key_url(key);
     let plaintext = probe_bytes();
     let Some(encrypted) = google
         .post(

@@ -192,6 +192,8 @@ pub(crate) fn after(
 ) -> CheckResult {
     if prerequisite.status == CheckStatus::Fail {
         skip(id, title, step, &format!("needs {what}, which failed"))
+    } else if prerequisite.status == CheckStatus::Skip {
+        skip(id, title, step, &prerequisite.detail)
     } else {
         unverified(
             id,
@@ -200,6 +202,30 @@ pub(crate) fn after(
             &format!("could not check: needs {what}, which could not be checked"),
         )
     }
+}
+
+/// A check whose input is recorded on a later step: it waits for that step.
+pub(crate) fn waiting(
+    id: &'static str,
+    title: &'static str,
+    step: &'static str,
+    cloud: crate::guide::Cloud,
+    field: crate::guide::FieldId,
+) -> CheckResult {
+    let guide = cloud.guide();
+    let label = field.label();
+    let when = guide
+        .steps
+        .iter()
+        .position(|s| s.fields.iter().any(|f| f.id == field))
+        .map(|i| format!("step {}", i + 1))
+        .unwrap_or_else(|| "the start screen".into());
+    skip(
+        id,
+        title,
+        step,
+        &format!("waits for {when}: {label} is not recorded yet"),
+    )
 }
 
 /// A check that did not run, and why.
@@ -221,6 +247,21 @@ pub enum Target {
 }
 
 impl Target {
+    /// Reads what is recorded so far: a value not yet recorded leaves the checks that need it
+    /// waiting for its step; a value recorded wrong is refused, with every such field named.
+    pub fn from_recorded(
+        cloud: crate::guide::Cloud,
+        inputs: &crate::guide::Inputs,
+        path: crate::guide::SetupPath,
+    ) -> Result<Target, Vec<crate::guide::FieldError>> {
+        use crate::guide::Cloud;
+        Ok(match cloud {
+            Cloud::Aws => Target::Aws(aws::AwsTarget::from_recorded(inputs, path)?),
+            Cloud::Gcp => Target::Gcp(gcp::GcpTarget::from_recorded(inputs, path)?),
+            Cloud::Azure => Target::Azure(azure::AzureTarget::from_recorded(inputs, path)?),
+        })
+    }
+
     /// Reads the recorded values of `cloud`; every refused field is returned.
     pub fn from_inputs(
         cloud: crate::guide::Cloud,

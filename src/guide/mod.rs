@@ -273,9 +273,28 @@ impl FieldId {
         }
     }
 
+    /// The field's label, as the screen shows it.
+    pub fn label(self) -> String {
+        match self {
+            FieldId::OrgId => return start_text().org_id.label.clone(),
+            FieldId::ExternalId | FieldId::Audience => {
+                return start_text().external_id.label.clone();
+            }
+            _ => {}
+        }
+        Cloud::ALL
+            .iter()
+            .map(|cloud| cloud.guide().field_text(self).label.clone())
+            .find(|label| !label.is_empty())
+            .unwrap_or_else(|| self.key().replace('_', " "))
+    }
+
     /// Checks a raw value, returning the cleaned value on success. Some fields are checked
     /// against others (a Key Vault key name against the organization id).
     pub fn validate(self, raw: &str, inputs: &Inputs) -> Result<String, FieldError> {
+        let cleaned = validate::clean(self, raw);
+        let raw = cleaned.as_str();
+        validate::mix_up(self, raw, inputs)?;
         match self {
             FieldId::OrgId => validate::org_id(raw),
             FieldId::ExternalId => validate::external_id(raw),
@@ -511,9 +530,11 @@ impl Step {
 /// Whether a field matters given the others: the key behind an alias only for an alias ARN.
 pub fn field_is_relevant(field: FieldId, inputs: &Inputs) -> bool {
     match field {
-        FieldId::KeyArn => {
-            validate::kms_arn(inputs.raw(FieldId::KmsArn)).is_ok_and(|a| a.is_alias())
-        }
+        FieldId::KeyArn => validate::kms_arn(&validate::clean(
+            FieldId::KmsArn,
+            inputs.raw(FieldId::KmsArn),
+        ))
+        .is_ok_and(|a| a.is_alias()),
         _ => true,
     }
 }

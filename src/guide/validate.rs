@@ -30,7 +30,20 @@ impl fmt::Display for FieldError {
         write!(
             f,
             "{}: {}; expected {}",
-            self.field.key(),
+            self.field.label(),
+            self.problem,
+            self.expected
+        )
+    }
+}
+
+impl FieldError {
+    /// The error as a headless command says it: the field's label and the flag that sets it.
+    pub fn on_command_line(&self) -> String {
+        format!(
+            "{} (--{}): {}; expected {}",
+            self.field.label(),
+            self.field.key().replace('_', "-"),
             self.problem,
             self.expected
         )
@@ -97,6 +110,130 @@ impl RoleArn {
             "arn:aws:iam::{}:role{}{}",
             self.account, self.path, self.name
         )
+    }
+}
+
+/// Fields whose values never hold a space: ARNs, ids, numbers, addresses. Whitespace inside
+/// one (a line the terminal broke, a space from a paste) is removed.
+fn holds_no_spaces(field: FieldId) -> bool {
+    !matches!(
+        field,
+        FieldId::Name | FieldId::ProjectName | FieldId::RoleName
+    )
+}
+
+/// The segment of a Google Cloud resource name that names `collection`'s member:
+/// `keyRings` in `projects/p/locations/l/keyRings/r/cryptoKeys/k` gives `r`.
+fn segment_after<'a>(name: &'a str, collection: &str) -> Option<&'a str> {
+    let parts: Vec<&str> = name.split('/').collect();
+    parts
+        .windows(2)
+        .find(|pair| pair[0] == collection)
+        .map(|pair| pair[1])
+        .filter(|id| !id.is_empty())
+}
+
+/// What the admin typed, cleaned of the usual accidents before it is judged: whitespace inside
+/// an ARN or id is removed, and where an id is asked for, a full resource name gives its id.
+pub fn clean(field: FieldId, raw: &str) -> String {
+    let mut value: String = if holds_no_spaces(field) {
+        raw.chars().filter(|c| !c.is_whitespace()).collect()
+    } else {
+        raw.to_string()
+    };
+    let collection = match field {
+        FieldId::WorkloadIdentityPoolId => Some("workloadIdentityPools"),
+        FieldId::WorkloadIdentityProviderId => Some("providers"),
+        FieldId::KmsKeyRingName => Some("keyRings"),
+        FieldId::KmsKeyName => Some("cryptoKeys"),
+        FieldId::KmsKeyLocation => Some("locations"),
+        FieldId::RoleId => Some("roles"),
+        _ => None,
+    };
+    if let Some(collection) = collection
+        && value.contains('/')
+    {
+        let name = value.trim_start_matches("//").to_string();
+        if let Some(id) = segment_after(&name, collection) {
+            value = id.to_string();
+        }
+    }
+    if field == FieldId::KmsProjectId
+        && value.starts_with("projects/")
+        && let Some(id) = segment_after(&value, "projects")
+    {
+        value = id.to_string();
+    }
+    value
+}
+
+/// Why a recorded value differs from what was typed, in a few words; `None` when it does not.
+pub fn cleaning_note(raw: &str, recorded: &str) -> Option<&'static str> {
+    let typed = raw.trim();
+    if typed == recorded {
+        return None;
+    }
+    let squeezed: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+    if squeezed == recorded {
+        Some("spaces and line breaks removed")
+    } else if typed.contains('/') && typed.ends_with(recorded) {
+        Some("the id taken from the full name")
+    } else {
+        None
+    }
+}
+
+/// The mix-ups admins make, named as such: OpenAI's own identities typed where the admin's
+/// are asked for, another organization's id, an AWS region as a Cloud KMS location.
+pub fn mix_up(
+    field: FieldId,
+    value: &str,
+    inputs: &crate::guide::Inputs,
+) -> Result<(), FieldError> {
+    use crate::identities::{AWS_PRINCIPAL_ARN, AZURE_APP_ID, GCP_SUBJECT_ID};
+    let value = value.trim();
+    let refuse = |problem: String| Err(FieldError::new(field, problem));
+    match field {
+        FieldId::RoleArn if value == AWS_PRINCIPAL_ARN => refuse(
+            "is OpenAI's own role, which calls yours; record the role you created in your account (step 3)".into(),
+        ),
+        FieldId::TenantId | FieldId::SubscriptionId if value.eq_ignore_ascii_case(AZURE_APP_ID) => {
+            refuse(format!(
+                "is OpenAI's application id, not your {}; find yours in Entra ID › Overview",
+                if field == FieldId::TenantId { "tenant id" } else { "subscription id" }
+            ))
+        }
+        FieldId::WorkloadIdentityProjectNumber if value == GCP_SUBJECT_ID => refuse(
+            "is OpenAI's service account id, not your project number; copy the number from the project dashboard".into(),
+        ),
+        FieldId::ExternalId | FieldId::Audience if value.starts_with("org-") => {
+            let org = inputs.raw(FieldId::OrgId).trim();
+            if !org.is_empty() && org_id(org).is_ok() && value != org {
+                refuse(format!(
+                    "is another organization's id; OpenAI presents your own ({org}), or one of its API project ids"
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        FieldId::KmsKeyLocation if is_region(value) => refuse(format!(
+            "`{value}` is an AWS region; Cloud KMS locations have no hyphen before the number (us-east1, europe-west4) or are global, us, eu"
+        )),
+        FieldId::KeyArn => {
+            let alias = kms_arn(&clean(FieldId::KmsArn, inputs.raw(FieldId::KmsArn)));
+            let (Ok(alias), Ok(key)) = (alias, key_arn(value)) else {
+                return Ok(());
+            };
+            if alias.is_alias() && (alias.region != key.region || alias.account != key.account) {
+                refuse(format!(
+                    "is in {} {}, but the alias is in {} {}: an alias names a key of its own account and region",
+                    key.account, key.region, alias.account, alias.region
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
     }
 }
 
@@ -701,7 +838,7 @@ mod tests {
             org_id("org_abc")
                 .unwrap_err()
                 .to_string()
-                .starts_with("org_id: ")
+                .starts_with("OpenAI organization id: ")
         );
     }
 
@@ -955,5 +1092,100 @@ mod tests {
             let err = azure_key_name(bad, Some("org-abc")).unwrap_err();
             assert!(err.to_string().contains(fragment), "{bad}: {err}");
         }
+    }
+
+    fn inputs_with(values: &[(FieldId, &str)]) -> crate::guide::Inputs {
+        let mut inputs = crate::guide::Inputs::new(crate::guide::Cloud::Aws);
+        for (field, value) in values {
+            inputs.set(*field, *value);
+        }
+        inputs
+    }
+
+    fn refused(field: FieldId, value: &str, inputs: &crate::guide::Inputs) -> String {
+        field.validate(value, inputs).expect_err(value).to_string()
+    }
+
+    #[test]
+    fn classic_mix_ups_are_named() {
+        let org = inputs_with(&[(FieldId::OrgId, "org-abc123")]);
+        let said = refused(
+            FieldId::RoleArn,
+            "arn:aws:iam::790389265272:role/EnterpriseKeyManagement",
+            &org,
+        );
+        assert!(said.contains("OpenAI's own role"), "{said}");
+        let said = refused(
+            FieldId::TenantId,
+            "20a14814-5ab7-4612-a671-1382b412bf93",
+            &org,
+        );
+        assert!(said.contains("OpenAI's application id"), "{said}");
+        let said = refused(FieldId::ExternalId, "org-someoneelse", &org);
+        assert!(said.contains("another organization's id"), "{said}");
+        assert!(FieldId::ExternalId.validate("org-abc123", &org).is_ok());
+        assert!(FieldId::ExternalId.validate("proj_Abc1", &org).is_ok());
+        let said = refused(FieldId::KmsKeyLocation, "us-east-1", &org);
+        assert!(said.contains("AWS region"), "{said}");
+        assert!(FieldId::KmsKeyLocation.validate("us-east1", &org).is_ok());
+        let alias = inputs_with(&[(
+            FieldId::KmsArn,
+            "arn:aws:kms:us-east-1:111122223333:alias/openai-ekm",
+        )]);
+        let said = refused(
+            FieldId::KeyArn,
+            "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            &alias,
+        );
+        assert!(said.contains("the alias is in"), "{said}");
+    }
+
+    #[test]
+    fn full_names_give_their_id_and_broken_lines_are_joined() {
+        let none = inputs_with(&[]);
+        let name = "projects/p-1/locations/us-east1/keyRings/ring-1/cryptoKeys/key-1";
+        assert_eq!(FieldId::KmsKeyName.validate(name, &none).unwrap(), "key-1");
+        assert_eq!(
+            FieldId::KmsKeyRingName.validate(name, &none).unwrap(),
+            "ring-1"
+        );
+        assert_eq!(
+            FieldId::KmsKeyLocation.validate(name, &none).unwrap(),
+            "us-east1"
+        );
+        assert_eq!(
+            FieldId::KmsProjectId
+                .validate("projects/adjective-noun-12345", &none)
+                .unwrap(),
+            "adjective-noun-12345"
+        );
+        let provider = "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/pool-1/providers/prov-1";
+        assert_eq!(
+            FieldId::WorkloadIdentityPoolId
+                .validate(provider, &none)
+                .unwrap(),
+            "pool-1"
+        );
+        assert_eq!(
+            FieldId::WorkloadIdentityProviderId
+                .validate(provider, &none)
+                .unwrap(),
+            "prov-1"
+        );
+        let broken =
+            "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-\n34cd-56ef-1234567890ab";
+        let recorded = FieldId::KmsArn.validate(broken, &none).unwrap();
+        assert_eq!(
+            recorded,
+            "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        );
+        assert_eq!(
+            cleaning_note(broken, &recorded),
+            Some("spaces and line breaks removed")
+        );
+        assert_eq!(
+            cleaning_note(name, "key-1"),
+            Some("the id taken from the full name")
+        );
     }
 }
