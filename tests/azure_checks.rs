@@ -558,3 +558,56 @@ fn without_credentials_it_says_so_at_once() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_run_where_every_read_is_refused_is_not_verified() {
+    let fake = FakeCloud::start();
+    for method in ["GET", "POST"] {
+        fake.on_prefix(method, "/", |_| {
+            Reply::azure(
+                403,
+                "AuthorizationFailed",
+                "The client does not have authorization to perform action.",
+                None,
+            )
+        });
+    }
+    let outcome = check(&fake);
+    assert_eq!(outcome.code, Some(3), "{:#}", outcome.report);
+    assert_eq!(outcome.report["verdict"], "not-verified");
+    for check in outcome.report["checks"].as_array().unwrap() {
+        if check["id"] == "identity" {
+            continue; // read from the token itself, not from a request
+        }
+        assert!(
+            check["status"] == "unverified" || check["status"] == "skip",
+            "nothing passes or fails on a refusal: {check:#}"
+        );
+    }
+}
+
+#[test]
+fn a_disabled_service_principal_fails_with_the_fix() {
+    let fake = good_azure();
+    fake.on(
+        "GET",
+        "/graph.microsoft.com/v1.0/servicePrincipals",
+        Reply::ok(json!({"value": [{
+            "id": SP_OBJECT,
+            "appId": APP,
+            "displayName": "EKM - OpenAI Azure",
+            "accountEnabled": false,
+        }]})),
+    );
+    let outcome = check(&fake);
+    assert_eq!(outcome.code, Some(1), "{:#}", outcome.report);
+    assert_eq!(outcome.status("service-principal"), "fail");
+    assert!(
+        outcome.detail("service-principal").contains("disabled")
+            && outcome
+                .detail("service-principal")
+                .contains("accountEnabled=true"),
+        "{}",
+        outcome.detail("service-principal")
+    );
+}

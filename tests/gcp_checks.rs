@@ -532,3 +532,48 @@ fn creating_a_service_principal_is_refused_outside_azure() {
     );
     assert!(fake.seen().is_empty(), "nothing is sent for bad input");
 }
+
+#[test]
+fn a_run_where_every_read_is_refused_is_not_verified() {
+    let fake = FakeCloud::start();
+    for method in ["GET", "POST"] {
+        fake.on_prefix(method, "/", |_| {
+            Reply::google(
+                403,
+                "PERMISSION_DENIED",
+                "The caller does not have permission (or it may not exist).",
+            )
+        });
+    }
+    let outcome = check(&fake);
+    assert_eq!(outcome.code, Some(3), "{:#}", outcome.report);
+    assert_eq!(outcome.report["verdict"], "not-verified");
+    for check in outcome.report["checks"].as_array().unwrap() {
+        assert!(
+            check["status"] == "unverified" || check["status"] == "skip",
+            "nothing passes or fails on a refusal: {check:#}"
+        );
+    }
+}
+
+#[test]
+fn a_condition_that_admits_another_subject_too_is_a_warning_not_a_pass() {
+    let fake = good_google();
+    fake.on(
+        "GET",
+        &provider_path(),
+        Reply::ok(provider_with(
+            "/attributeCondition",
+            json!(format!(
+                "assertion.sub == '{SUBJECT}' || assertion.sub == '100000000000000000001'"
+            )),
+        )),
+    );
+    let outcome = check(&fake);
+    assert_eq!(outcome.status("provider"), "warn");
+    assert!(
+        outcome
+            .detail("provider")
+            .contains("admits more than OpenAI")
+    );
+}

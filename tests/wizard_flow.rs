@@ -310,8 +310,15 @@ fn copying_a_block_that_is_not_ready_says_what_it_needs() {
     assert!(update(&mut model, Msg::CopyFocusedBlock).is_empty());
     let status = model.status.unwrap();
     assert_eq!(status.kind, StatusKind::Error);
-    assert!(status.text.contains("Role ARN: is empty"), "{}", status.text);
-    assert!(!status.text.contains("role_arn"), "labels, never internal ids");
+    assert!(
+        status.text.contains("Role ARN: is empty"),
+        "{}",
+        status.text
+    );
+    assert!(
+        !status.text.contains("role_arn"),
+        "labels, never internal ids"
+    );
 }
 
 #[test]
@@ -931,4 +938,77 @@ fn offering_a_service_principal_elsewhere_than_azure_does_nothing() {
     let mut model = begun();
     assert!(update(&mut model, Msg::OfferServicePrincipal).is_empty());
     assert!(model.status.as_ref().unwrap().text.contains("Azure step"));
+}
+
+/// Feeds one finished check run into the wizard and returns its status line.
+fn status_after_run(results: Vec<ekm_wizard::checks::CheckResult>) -> (StatusKind, String) {
+    let mut model = begun();
+    type_text(&mut model, KEY);
+    let effects = update(&mut model, Msg::RunChecks);
+    let [Effect::RunChecks { generation, .. }] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    let generation = *generation;
+    for result in results {
+        update(&mut model, Msg::CheckReported { generation, result });
+    }
+    update(
+        &mut model,
+        Msg::ChecksFinished {
+            generation,
+            outcome: Ok(()),
+        },
+    );
+    let status = model.status.unwrap();
+    (status.kind, status.text)
+}
+
+#[test]
+fn a_run_that_could_read_nothing_is_never_called_a_success() {
+    use ekm_wizard::checks::{CheckResult, CheckStatus};
+    let refused = |id| {
+        CheckResult::new(
+            id,
+            "A check",
+            "create-key",
+            CheckStatus::Unverified,
+            "could not check: your credentials lack kms:DescribeKey",
+        )
+    };
+    let passed = CheckResult::new(
+        "identity",
+        "Who you are",
+        "create-key",
+        CheckStatus::Pass,
+        "you",
+    );
+    let (kind, text) = status_after_run(vec![passed, refused("key"), refused("round-trip")]);
+    assert_ne!(kind, StatusKind::Success, "{text}");
+    assert!(text.starts_with("Not verified"), "{text}");
+    assert!(
+        !text.contains('✓') && !text.contains("none failed"),
+        "{text}"
+    );
+    let (kind, text) = status_after_run(Vec::new());
+    assert_ne!(
+        kind,
+        StatusKind::Success,
+        "an empty run proves nothing: {text}"
+    );
+}
+
+#[test]
+fn step_one_checked_alone_says_the_rest_waits() {
+    use ekm_wizard::checks::{CheckResult, CheckStatus};
+    let passed = CheckResult::new("key", "KMS key", "create-key", CheckStatus::Pass, "enabled");
+    let waits = CheckResult::new(
+        "trust-policy",
+        "Trust policy",
+        "role",
+        CheckStatus::Skip,
+        "waits for step 3: Role ARN is not recorded yet",
+    );
+    let (kind, text) = status_after_run(vec![passed, waits]);
+    assert_eq!(kind, StatusKind::Success, "{text}");
+    assert!(text.contains("1 check waits for a later step"), "{text}");
 }

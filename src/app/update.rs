@@ -894,8 +894,13 @@ fn checks_finished(model: &mut Model, outcome: Result<(), String>) {
                     status(
                         StatusKind::Success,
                         format!(
-                            "✓ What is recorded so far checks out: {} passed; {waiting} wait for later steps.",
-                            passed + warned
+                            "✓ What is recorded so far checks out: {} passed; {}.",
+                            passed + warned,
+                            if waiting == 1 {
+                                "1 check waits for a later step".to_string()
+                            } else {
+                                format!("{waiting} checks wait for later steps")
+                            }
                         ),
                     )
                 }

@@ -840,7 +840,17 @@ async fn check_key(session: &AzureSession<'_>, vault_session: &VaultSession<'_>)
     let web_key = key.key.as_ref();
     match web_key.and_then(|k| k.kty.as_ref()) {
         Some(KeyType::Rsa | KeyType::RsaHsm) => {}
-        Some(other) => problems.push(format!("it is a {other:?} key; OpenAI needs an RSA key")),
+        Some(other) => {
+            let kind = other.to_string();
+            let article = if kind.starts_with(['A', 'E', 'I', 'O', 'U']) {
+                "an"
+            } else {
+                "a"
+            };
+            problems.push(format!(
+                "it is {article} {kind} key; OpenAI needs an RSA key"
+            ))
+        }
         None => problems.push("its type is not given; OpenAI needs an RSA key".to_string()),
     }
     if let Some(ops) = web_key.and_then(|k| k.key_ops.as_ref()) {
@@ -1040,8 +1050,13 @@ async fn check_assignment(
         let mut detail = if names.is_empty() {
             "the assigned roles could not be read".to_string()
         } else {
+            let verb = if names.contains(", ") {
+                "lack"
+            } else {
+                "lacks"
+            };
             format!(
-                "OpenAI's service principal holds {names}, which lack {}",
+                "OpenAI's service principal holds {names}, which {verb} {}",
                 missing.join(", ")
             )
         };

@@ -782,8 +782,9 @@ async fn check_grant(google: &Google<'_>) -> CheckResult {
         .collect::<Vec<_>>()
         .join(", ");
     if !missing.is_empty() {
+        let verb = if bindings.len() == 1 { "lacks" } else { "lack" };
         let mut detail = format!(
-            "OpenAI's principal holds {roles} on the key, which lack {}",
+            "OpenAI's principal holds {roles} on the key, which {verb} {}",
             missing.join(" and ")
         );
         for note in &notes {
