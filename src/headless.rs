@@ -430,6 +430,11 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
     if let Some(Err(err)) = override_var.map(crate::checks::rest::Redirect::from_env) {
         return bad_input(&[err.0]);
     }
+    if cloud == crate::guide::Cloud::Aws
+        && let Err(err) = crate::checks::aws::refuse_plain_http_endpoints()
+    {
+        return bad_input(&[err.0]);
+    }
     let options = CheckOptions {
         aws_profile: request.profile.clone(),
         timeout: Duration::from_secs(request.timeout.max(1)),

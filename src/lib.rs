@@ -11,6 +11,7 @@ pub mod explain;
 pub mod guide;
 pub mod headless;
 pub mod identities;
+pub mod net;
 pub mod openai;
 pub mod outside_text;
 pub mod render;

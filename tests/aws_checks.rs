@@ -463,3 +463,22 @@ fn answers_that_are_not_aws_answers_are_not_verified_never_a_pass() {
         );
     }
 }
+
+#[test]
+fn a_plain_http_endpoint_off_this_machine_is_refused_before_any_request() {
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["check", "aws", "--org-id", ORG])
+        .args([
+            "--kms-arn",
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        ])
+        .env("AWS_ENDPOINT_URL", "http://example.com")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("AWS_ENDPOINT_URL must be an https URL"),
+        "{stderr}"
+    );
+}

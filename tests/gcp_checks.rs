@@ -577,3 +577,62 @@ fn a_condition_that_admits_another_subject_too_is_a_warning_not_a_pass() {
             .contains("admits more than OpenAI")
     );
 }
+
+/// A hostile or broken server: terminal escapes in its messages, a redirect elsewhere, and a
+/// body far larger than any answer. Nothing of it reaches the terminal raw, and nothing is
+/// followed or read whole.
+#[test]
+fn a_hostile_server_cannot_write_to_the_terminal_redirect_or_flood() {
+    let fake = good_google();
+    fake.on(
+        "GET",
+        POOL,
+        Reply::google(
+            400,
+            "FAILED_PRECONDITION",
+            "bad \u{1b}]52;c;ZXZpbCBjbGlwYm9hcmQ=\u{7} pool \u{1b}[2J\u{202e}",
+        ),
+    );
+    fake.on(
+        "GET",
+        &format!("{KEY}:getIamPolicy"),
+        Reply::with(302, Value::Null).header("Location", "http://example.com/steal"),
+    );
+    fake.on(
+        "GET",
+        KEY,
+        Reply::ok(json!({"padding": "x".repeat(6 * 1024 * 1024)})),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["check", "gcp"])
+        .args(FLAGS)
+        .args(["--timeout", "20"])
+        .env("EKM_GCP_API_URL", fake.base())
+        .env("EKM_GCP_ACCESS_TOKEN", TOKEN)
+        .env("CLOUDSDK_CONFIG", home.path())
+        .env("HOME", home.path())
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("ALL_PROXY", "http://127.0.0.1:9")
+        .env_remove("NO_PROXY")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for text in [&stdout, &stderr] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'),
+            "raw control characters reached the terminal:\n{text:?}"
+        );
+    }
+    assert!(stdout.contains("\\x1b]52"), "the escape is shown, made visible: {stdout}");
+    assert!(stdout.contains("not followed"), "{stdout}");
+    assert!(stdout.contains("larger than 4 MiB"), "{stdout}");
+    assert!(stdout.len() < 20_000, "no body is dumped: {} bytes", stdout.len());
+    assert!(
+        !fake.seen().iter().any(|s| s.path.contains("steal")),
+        "the redirect was not followed"
+    );
+    assert!(!stdout.contains("CANARY") && !stderr.contains("CANARY"));
+}

@@ -241,6 +241,7 @@ pub async fn run(
         report(&result);
         result
     };
+    refuse_plain_http_endpoints()?;
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(profile) = &options.profile {
         loader = loader.profile_name(profile);
@@ -436,6 +437,38 @@ pub async fn run(
     }
     results.extend([permissions, round_trip, rotation]);
     Ok(results)
+}
+
+/// An endpoint override (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`) must use https,
+/// except to this machine; a value that is not UTF-8 is named rather than ignored.
+pub fn refuse_plain_http_endpoints() -> Result<(), CannotCheck> {
+    for (name, value) in std::env::vars_os() {
+        let Some(name) = name.to_str().map(str::to_string) else {
+            continue;
+        };
+        if !name.starts_with("AWS_ENDPOINT_URL") {
+            continue;
+        }
+        let Some(value) = value.to_str() else {
+            return Err(CannotCheck(format!(
+                "{name} is not valid UTF-8; expected https://host[:port] or http://127.0.0.1:port"
+            )));
+        };
+        if value.trim().is_empty() {
+            continue;
+        }
+        match reqwest::Url::parse(value.trim()) {
+            Ok(url) if url.scheme() == "https" => {}
+            Ok(url) if url.scheme() == "http" && crate::net::is_loopback(&url) => {}
+            _ => {
+                return Err(CannotCheck(format!(
+                    "{name} must be an https URL (plain http only to this machine), not `{}`",
+                    crate::outside_text::one_line(value, 120)
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn no_credentials(reason: &str, profile: Option<&str>) -> CannotCheck {

@@ -25,6 +25,9 @@ impl Redirect {
     pub fn from_env(var: &str) -> Result<Redirect, CannotCheck> {
         match std::env::var(var) {
             Ok(text) if !text.trim().is_empty() => Redirect::parse(var, &text),
+            Err(std::env::VarError::NotUnicode(_)) => Err(CannotCheck(format!(
+                "{var} is not valid UTF-8; expected https://host[:port] or http://127.0.0.1:port"
+            ))),
             _ => Ok(Redirect(None)),
         }
     }
@@ -39,7 +42,7 @@ impl Redirect {
         })?;
         match url.scheme() {
             "https" => {}
-            "http" if crate::openai::client::is_loopback(&url) => {}
+            "http" if crate::net::is_loopback(&url) => {}
             _ => {
                 return Err(CannotCheck(format!(
                     "{name} `{trimmed}` must use https (plain http only to this machine)"
@@ -51,6 +54,11 @@ impl Redirect {
 
     pub fn is_active(&self) -> bool {
         self.0.is_some()
+    }
+
+    /// Whether every request goes to this machine (an override to loopback).
+    pub fn loopback(&self) -> bool {
+        self.0.as_ref().is_some_and(crate::net::is_loopback)
     }
 
     /// The URL a request for `url` is really sent to.
@@ -137,7 +145,10 @@ impl CloudError {
                     .unwrap_or_default()
                     .to_string(),
             ),
-            _ => (String::new(), String::new()),
+            _ => (
+                String::new(),
+                "an answer that is not the cloud's JSON".to_string(),
+            ),
         };
         CloudError {
             status: Some(status),
@@ -225,13 +236,8 @@ impl Refusal {
             Some(status) if err.unreadable || status >= 500 => (
                 CheckStatus::Unverified,
                 format!(
-                    "could not check: {} answered HTTP {status}{}",
-                    cloud.name,
-                    if err.unreadable {
-                        " with something that is not an API answer".to_string()
-                    } else {
-                        format!(" ({})", err.message)
-                    }
+                    "could not check: {} answered HTTP {status}: {}",
+                    cloud.name, err.message
                 ),
             ),
             Some(_) => (CheckStatus::Fail, err.to_string()),
@@ -282,10 +288,9 @@ pub struct Rest {
 
 impl Rest {
     pub fn new(redirect: Redirect, timeout: Duration) -> Result<Rest, CannotCheck> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
+        let to_loopback = redirect.loopback();
+        let http = crate::net::client_builder(timeout, to_loopback)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .user_agent(concat!("ekm-wizard/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| CannotCheck(format!("the HTTP client could not start: {e}")))?;
         Ok(Rest {
@@ -338,12 +343,32 @@ impl Rest {
             match request.send().await {
                 Ok(answer) => {
                     let status = answer.status();
+                    if let Some(note) = crate::net::redirect_note(&answer) {
+                        return Err(CloudError {
+                            status: Some(status.as_u16()),
+                            code: String::new(),
+                            message: note,
+                            reasons: Vec::new(),
+                            unreadable: true,
+                        });
+                    }
                     let retry_after = answer
                         .headers()
                         .get("retry-after")
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| v.trim().parse::<u64>().ok());
-                    let text = answer.text().await.unwrap_or_default();
+                    let text = match crate::net::read_capped(answer).await {
+                        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                        Err(err) => {
+                            return Err(CloudError {
+                                status: Some(status.as_u16()),
+                                code: String::new(),
+                                message: err.to_string(),
+                                reasons: Vec::new(),
+                                unreadable: true,
+                            });
+                        }
+                    };
                     let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
                     if status.is_success() {
                         return Ok(value);

@@ -3,7 +3,6 @@
 //! failures. Creates are sent once: the caller decides what to do after a failure.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, Url};
@@ -114,15 +113,7 @@ impl fmt::Display for ApiBase {
 }
 
 pub(crate) fn is_loopback(url: &Url) -> bool {
-    match url.host_str() {
-        Some("localhost") => true,
-        Some(host) => host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback()),
-        None => false,
-    }
+    crate::net::is_loopback(url)
 }
 
 /// What went wrong with a request, in words an admin can act on.
@@ -229,14 +220,7 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: ApiBase, key: AdminKey, timeout: Duration) -> Result<Self, ApiError> {
-        let mut builder = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .user_agent(concat!("ekm-wizard/", env!("CARGO_PKG_VERSION")));
-        if base.is_loopback() {
-            builder = builder.no_proxy();
-        }
-        let http = builder
+        let http = crate::net::client_builder(timeout, base.is_loopback())
             .build()
             .map_err(|e| ApiError::Network(e.to_string()))?;
         Ok(Client {
@@ -308,19 +292,32 @@ impl Client {
             .await
             .map_err(|e| (transport_error(&e), None))?;
         let status = response.status();
+        if let Some(note) = crate::net::redirect_note(&response) {
+            return Err((ApiError::Unreadable(format!("OpenAI {note}")), None));
+        }
         let retry_after = response
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let text = response
-            .text()
-            .await
-            .map_err(|e| (transport_error(&e), None))?;
+        let bytes = crate::net::read_capped(response).await.map_err(|e| {
+            (
+                ApiError::Unreadable(format!("HTTP {}: {e}", status.as_u16())),
+                None,
+            )
+        })?;
+        let text = String::from_utf8_lossy(&bytes);
         if status.is_success() {
-            return serde_json::from_str(&text)
-                .map_err(|e| (ApiError::Unreadable(e.to_string()), None));
+            return serde_json::from_str(&text).map_err(|_| {
+                (
+                    ApiError::Unreadable(format!(
+                        "HTTP {} with an answer that is not JSON",
+                        status.as_u16()
+                    )),
+                    None,
+                )
+            });
         }
         Err((error_from(status, &text), retry_after))
     }
@@ -347,17 +344,17 @@ fn error_from(status: StatusCode, text: &str) -> ApiError {
                 .map(str::to_string)
         })
         .unwrap_or_else(|| {
-            let snippet: String = text.chars().take(200).collect();
-            if snippet.trim().is_empty() {
+            // Never a dump of the body: what came back is named, not shown.
+            if text.trim().is_empty() {
                 status
                     .canonical_reason()
                     .unwrap_or("no message")
                     .to_string()
             } else {
-                snippet
+                "with an answer that is not OpenAI's JSON".to_string()
             }
         });
-    let message = crate::explain::redact(&message);
+    let message = crate::outside_text::one_line(&crate::explain::redact(&message), 400);
     match status.as_u16() {
         401 => ApiError::Unauthorized(message),
         403 => ApiError::Forbidden(message),
