@@ -250,6 +250,10 @@ fn secret_patterns() -> &'static [Regex] {
     PATTERNS.get_or_init(|| {
         [
             r"sk-[A-Za-z0-9_-]{16,}",
+            // A key shown masked still gives away its last characters: sk-admin-****cdef.
+            r"sk-[A-Za-z0-9_-]*\*{2,}[A-Za-z0-9_-]*",
+            // Credentials in a URL: https://user:pass@host.
+            r"(?i)(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@",
             r"(?i)bearer\s+[A-Za-z0-9._~+/=-]{8,}",
             r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
             r"ya29\.[A-Za-z0-9._-]{10,}",
@@ -272,6 +276,11 @@ pub const SECRET_ENV_VARS: [&str; 7] = [
     "EKM_GCP_ACCESS_TOKEN",
     "EKM_AZURE_ACCESS_TOKEN",
 ];
+
+/// Whether a value typed or pasted somewhere looks like a secret.
+pub fn looks_secret(value: &str) -> bool {
+    redact(value) != value
+}
 
 /// Replaces anything that looks like a secret, and the values of the secret environment
 /// variables, with `[redacted]`. Used on every text shown or written that the admin supplied.
@@ -331,6 +340,10 @@ mod tests {
             assert!(!clean.contains(secret), "{secret} left in {clean}");
         }
         assert!(clean.contains("[redacted]"));
+        let masked = redact("Incorrect API key provided: sk-admin-****cdef. You can find your key");
+        assert!(!masked.contains("cdef"), "{masked}");
+        let url = redact("could not reach https://admin:hunter2@proxy.example.com/v1");
+        assert!(!url.contains("hunter2"), "{url}");
         let plain = "User: arn:aws:sts::111122223333:assumed-role/EnterpriseKeyManagement/OpenAI-EKM-Service";
         assert_eq!(redact(plain), plain, "ARNs are not secrets");
     }

@@ -137,8 +137,10 @@ impl SessionStore {
     /// Writes the session atomically: a new file beside the old one, flushed, then renamed
     /// over it. A failure leaves the previous file as it was.
     pub fn save(&self, session: &Session) -> Result<(), String> {
-        let text = serde_json::to_string_pretty(session).map_err(|e| e.to_string())?;
-        fs::create_dir_all(&self.dir)
+        let mut kept = session.clone();
+        kept.inputs.forget_secrets();
+        let text = serde_json::to_string_pretty(&kept).map_err(|e| e.to_string())?;
+        create_private_dir(&self.dir)
             .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
         static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let serial = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -151,10 +153,12 @@ impl SessionStore {
                 .unwrap_or_default()
         ));
         let written = (|| -> std::io::Result<()> {
-            let mut file = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&temp)?;
+            let mut options = fs::OpenOptions::new();
+            // A new file, never one that is there (a planted symlink included), only for you.
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(&temp)?;
             file.write_all(text.as_bytes())?;
             file.write_all(b"\n")?;
             file.sync_all()?;
@@ -166,6 +170,15 @@ impl SessionStore {
         }
         Ok(())
     }
+}
+
+/// Creates the state folder (and its parents) readable only by you.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 fn unix_seconds() -> u64 {

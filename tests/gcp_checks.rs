@@ -626,10 +626,17 @@ fn a_hostile_server_cannot_write_to_the_terminal_redirect_or_flood() {
             "raw control characters reached the terminal:\n{text:?}"
         );
     }
-    assert!(stdout.contains("\\x1b]52"), "the escape is shown, made visible: {stdout}");
+    assert!(
+        stdout.contains("\\x1b]52"),
+        "the escape is shown, made visible: {stdout}"
+    );
     assert!(stdout.contains("not followed"), "{stdout}");
     assert!(stdout.contains("larger than 4 MiB"), "{stdout}");
-    assert!(stdout.len() < 20_000, "no body is dumped: {} bytes", stdout.len());
+    assert!(
+        stdout.len() < 20_000,
+        "no body is dumped: {} bytes",
+        stdout.len()
+    );
     assert!(
         !fake.seen().iter().any(|s| s.path.contains("steal")),
         "the redirect was not followed"

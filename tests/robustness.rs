@@ -157,3 +157,39 @@ fn runs_saving_at_once_never_interleave() {
         );
     }
 }
+
+#[test]
+fn a_secret_typed_into_a_field_is_refused_and_never_saved() {
+    use ekm_wizard::guide::{Cloud, FieldId, Inputs, SetupPath};
+    use ekm_wizard::session::{Session, SessionStore};
+    let canary = "sk-admin-CANARYcanaryCANARY0123456789";
+    let mut inputs = Inputs::new(Cloud::Aws);
+    inputs.set(FieldId::OrgId, "org-abc123");
+    inputs.set(FieldId::ProjectName, canary);
+    let refused = inputs.validated(FieldId::ProjectName).unwrap_err();
+    assert!(refused.problem.contains("looks like a secret"), "{refused}");
+    assert!(!refused.to_string().contains("CANARY"));
+    let dir = tempfile::tempdir().unwrap();
+    let store = SessionStore::in_dir(dir.path().join("state"));
+    let session = Session {
+        format: ekm_wizard::session::SESSION_FORMAT,
+        cloud: Cloud::Aws,
+        path: SetupPath::Api,
+        step: 1,
+        reached: 1,
+        inputs,
+        external_key_id: None,
+        project_id: None,
+    };
+    store.save(&session).unwrap();
+    let saved = std::fs::read_to_string(store.file()).unwrap();
+    assert!(!saved.contains("CANARY"), "{saved}");
+    assert!(saved.contains("org-abc123"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&store.file()), 0o600, "the session is yours alone");
+        assert_eq!(mode(store.dir()), 0o700, "so is its folder");
+    }
+}

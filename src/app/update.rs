@@ -878,7 +878,7 @@ fn checks_finished(model: &mut Model, outcome: Result<(), String>) {
                 crate::checks::Verdict::Verified => status(
                     StatusKind::Success,
                     format!(
-                        "✓ Verified: all {} checks ran and passed ({warned} to look at).",
+                        "Verified: all {} checks ran and passed ({warned} to look at).",
                         passed + warned
                     ),
                 ),
@@ -894,7 +894,7 @@ fn checks_finished(model: &mut Model, outcome: Result<(), String>) {
                     status(
                         StatusKind::Success,
                         format!(
-                            "✓ What is recorded so far checks out: {} passed; {}.",
+                            "What is recorded so far checks out: {} passed; {}.",
                             passed + warned,
                             if waiting == 1 {
                                 "1 check waits for a later step".to_string()

@@ -193,7 +193,10 @@ fn draw_status(frame: &mut Frame, model: &Model, area: Rect) {
                 StatusKind::Success => "✓ ",
                 StatusKind::Error => "✗ ",
             };
-            (format!(" {mark}{}", status.text), style)
+            (
+                format!(" {mark}{}", crate::outside_text::visible(&status.text)),
+                style,
+            )
         }
         (None, Saving::Disabled(reason)) => (
             format!(" Progress will not be saved: {reason}"),

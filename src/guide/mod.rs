@@ -292,6 +292,12 @@ impl FieldId {
     /// Checks a raw value, returning the cleaned value on success. Some fields are checked
     /// against others (a Key Vault key name against the organization id).
     pub fn validate(self, raw: &str, inputs: &Inputs) -> Result<String, FieldError> {
+        if crate::explain::looks_secret(raw) {
+            return Err(FieldError::new(
+                self,
+                "looks like a secret (a key or a token); it is never recorded or saved: type the value this field asks for, and keep the secret where it was",
+            ));
+        }
         let cleaned = validate::clean(self, raw);
         let raw = cleaned.as_str();
         validate::mix_up(self, raw, inputs)?;
@@ -366,6 +372,13 @@ impl Inputs {
             return default;
         }
         raw.to_string()
+    }
+
+    /// Drops every value that looks like a secret (an OpenAI key, a token pasted into the
+    /// wrong field): such a value is refused on screen and never saved.
+    pub fn forget_secrets(&mut self) {
+        self.values
+            .retain(|_, value| !crate::explain::looks_secret(value));
     }
 
     /// The cleaned value, or why it is refused.

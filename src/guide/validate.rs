@@ -16,7 +16,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(field: FieldId, problem: impl Into<String>) -> Self {
+    pub(crate) fn new(field: FieldId, problem: impl Into<String>) -> Self {
         FieldError {
             field,
             problem: problem.into(),
