@@ -96,7 +96,7 @@ pub fn export(output: Option<&Path>) -> u8 {
         }
         _ => {
             let path = output.unwrap_or(Path::new("ekm-wizard-support.md"));
-            if let Err(err) = std::fs::write(path, &text) {
+            if let Err(err) = crate::session::write_private(path, &text) {
                 eprintln!("error: cannot write {}: {err}", path.display());
                 return EXIT_BAD_INPUT;
             }

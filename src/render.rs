@@ -65,11 +65,37 @@ pub fn config_keys(cloud: Cloud) -> Vec<&'static str> {
     keys
 }
 
+/// The largest config file read: a real one is well under 2 KiB.
+pub const CONFIG_LIMIT: u64 = 1024 * 1024;
+
 /// Reads a config file into inputs: a JSON object of strings, no unknown keys.
 pub fn read_config(path: &Path, cloud: Cloud) -> Result<Inputs, Vec<String>> {
     let shown = path.display();
-    let text = std::fs::read_to_string(path)
+    let metadata = std::fs::metadata(path)
         .map_err(|e| vec![format!("config {shown}: cannot read it: {e}")])?;
+    if !metadata.is_file() {
+        return Err(vec![format!(
+            "config {shown}: not a regular file; expected a JSON file such as ekm.json"
+        )]);
+    }
+    if metadata.len() > CONFIG_LIMIT {
+        return Err(vec![format!(
+            "config {shown}: {} bytes, more than any config (at most {CONFIG_LIMIT}); expected a small JSON object",
+            metadata.len()
+        )]);
+    }
+    let mut text = String::new();
+    {
+        use std::io::Read;
+        std::fs::File::open(path)
+            .and_then(|file| file.take(CONFIG_LIMIT + 1).read_to_string(&mut text))
+            .map_err(|e| vec![format!("config {shown}: cannot read it: {e}")])?;
+    }
+    if text.len() as u64 > CONFIG_LIMIT {
+        return Err(vec![format!(
+            "config {shown}: more than {CONFIG_LIMIT} bytes; expected a small JSON object"
+        )]);
+    }
     let value: Value = serde_json::from_str(&text).map_err(|e| {
         vec![format!(
             "config {shown}: not valid JSON ({e}); expected an object such as {{\"org_id\": \"org-…\", …}}"

@@ -611,3 +611,35 @@ fn a_disabled_service_principal_fails_with_the_fix() {
         outcome.detail("service-principal")
     );
 }
+
+#[test]
+fn a_create_answered_503_is_never_sent_again() {
+    let fake = good_azure();
+    fake.on(
+        "GET",
+        "/graph.microsoft.com/v1.0/servicePrincipals",
+        Reply::ok(json!({"value": []})),
+    );
+    fake.on(
+        "POST",
+        "/graph.microsoft.com/v1.0/servicePrincipals",
+        Reply::azure(503, "ServiceUnavailable", "try again", None),
+    );
+    let outcome = check_with(
+        &fake,
+        &["--create-service-principal"],
+        Some(&token_for(TENANT)),
+    );
+    assert_eq!(
+        fake.count("POST", "/graph.microsoft.com/v1.0/servicePrincipals"),
+        1,
+        "a create is never repeated blindly"
+    );
+    assert_eq!(outcome.report["service_principal"]["outcome"], "refused");
+    assert!(
+        outcome.report["service_principal"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("check (k) before asking again")
+    );
+}

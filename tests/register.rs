@@ -422,3 +422,19 @@ fn bad_input_is_refused_before_any_request() {
     );
     assert!(fake.seen().is_empty());
 }
+
+#[test]
+fn an_id_that_is_not_openais_form_never_reaches_a_url() {
+    use ekm_wizard::openai::register::checked_id;
+    assert!(checked_id("extkey_abc123", "extkey_").is_ok());
+    for bad in [
+        "../../users/x",
+        "extkey_../../users/x",
+        "extkey_",
+        "extkey_a/b",
+        "extkey_a?b=c",
+    ] {
+        let refused = checked_id(bad, "extkey_").unwrap_err().to_string();
+        assert!(refused.contains("not an OpenAI id"), "{bad}: {refused}");
+    }
+}

@@ -477,3 +477,45 @@ fn azure_config_accepts_its_own_keys_only() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("unknown key `kms_arn`"));
 }
+
+#[test]
+fn a_config_that_is_not_a_small_regular_file_is_refused_at_once() {
+    let output = run(&["render", "aws", "--config", "/dev/zero"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("not a regular file"),
+        "{}",
+        stderr(&output)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.json");
+    std::fs::write(&big, vec![b' '; 2 * 1024 * 1024]).unwrap();
+    let output = run(&["render", "aws", "--config", big.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("more than any config"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_huge_value_is_refused_without_being_echoed() {
+    let huge = format!("org-{}", "a".repeat(60_000));
+    let output = run(&[
+        "render",
+        "aws",
+        "--org-id",
+        "org-abc",
+        "--external-id",
+        &huge,
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let errors = stderr(&output);
+    assert!(errors.contains("60004 characters long"), "{errors}");
+    assert!(
+        errors.len() < 2_000,
+        "the value is not echoed: {} bytes",
+        errors.len()
+    );
+}

@@ -81,7 +81,8 @@ pub fn start(args: StartArgs) -> u8 {
     let files_dir = store
         .as_ref()
         .map(|s| s.dir().join("exports"))
-        .unwrap_or_else(|| std::env::temp_dir().join("ekm-wizard"));
+        // Never a shared temporary folder: without a state folder, blocks go where you are.
+        .unwrap_or_else(|| PathBuf::from("ekm-wizard-blocks"));
     let result = runtime.block_on(run(&mut terminal, model, store, files_dir, aws_profile));
     terminal::leave();
     match result {

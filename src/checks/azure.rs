@@ -684,16 +684,13 @@ pub async fn create_service_principal(
     let body = json!({ "appId": AZURE_APP_ID });
     let answer = within(
         options.timeout,
-        rest.call(
-            Method::POST,
-            &format!("{GRAPH}/v1.0/servicePrincipals"),
-            &token,
-            Some(&body),
-        ),
+        rest.create(&format!("{GRAPH}/v1.0/servicePrincipals"), &token, &body),
     )
     .await;
     Ok(match answer {
-        None => ServicePrincipalCreation::Refused("Microsoft Graph did not answer in time".into()),
+        None => ServicePrincipalCreation::Refused(
+            "Microsoft Graph did not answer in time: it may have created the service principal anyway, so check (k) before asking again".into(),
+        ),
         Some(Ok(created)) => ServicePrincipalCreation::Created {
             object_id: created["id"].as_str().unwrap_or("?").to_string(),
         },
@@ -706,6 +703,11 @@ pub async fn create_service_principal(
             "Graph refused ({}): creating a service principal needs the Application Administrator or Cloud Application Administrator role; ask one to run step 1",
             err.message
         )),
+        Some(Err(err)) if err.status.is_none_or(|s| s >= 500) => {
+            ServicePrincipalCreation::Refused(format!(
+                "Graph answered {err}; it may have created the service principal anyway, so check (k) before asking again (a create is never repeated blindly)"
+            ))
+        }
         Some(Err(err)) => ServicePrincipalCreation::Refused(format!("Graph answered {err}")),
     })
 }

@@ -317,6 +317,23 @@ impl Rest {
         bearer: &str,
         body: Option<&Value>,
     ) -> Result<Value, CloudError> {
+        self.send(method, url, bearer, body, ATTEMPTS).await
+    }
+
+    /// Sends a request that creates something exactly once: a create is never repeated
+    /// blindly, whatever the answer (a 503 may come after the create was done).
+    pub async fn create(&self, url: &str, bearer: &str, body: &Value) -> Result<Value, CloudError> {
+        self.send(Method::POST, url, bearer, Some(body), 1).await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        bearer: &str,
+        body: Option<&Value>,
+        attempts: u32,
+    ) -> Result<Value, CloudError> {
         let parsed = Url::parse(url).map_err(|e| CloudError::network(format!("bad URL: {e}")))?;
         let target = self.redirect.apply(&parsed);
         let host = target.host_str().unwrap_or("the host").to_string();
@@ -327,7 +344,7 @@ impl Rest {
             format!("{shown_host} (through {host})")
         };
         let mut last = CloudError::network("not sent".into());
-        for attempt in 0..ATTEMPTS {
+        for attempt in 0..attempts {
             if attempt > 0 {
                 let wait = retry_wait(&last, self.backoff * 2u32.pow(attempt - 1));
                 tokio::time::sleep(wait).await;

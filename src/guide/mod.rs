@@ -292,6 +292,15 @@ impl FieldId {
     /// Checks a raw value, returning the cleaned value on success. Some fields are checked
     /// against others (a Key Vault key name against the organization id).
     pub fn validate(self, raw: &str, inputs: &Inputs) -> Result<String, FieldError> {
+        let length = raw.chars().count();
+        if length > MAX_FIELD_LENGTH {
+            return Err(FieldError::new(
+                self,
+                format!(
+                    "is {length} characters long; no value of this field is longer than {MAX_FIELD_LENGTH}"
+                ),
+            ));
+        }
         if crate::explain::looks_secret(raw) {
             return Err(FieldError::new(
                 self,
@@ -336,6 +345,10 @@ impl FieldId {
         }
     }
 }
+
+/// The longest value any field takes (an IAM role ARN with its longest path is under 600
+/// characters): anything longer is a paste gone wrong, refused without being echoed.
+pub const MAX_FIELD_LENGTH: usize = 2048;
 
 /// What the admin typed for one cloud, as typed. Cleaned, defaulted values are derived from
 /// it on demand, never stored beside it. Only the values are saved; the cloud is saved beside.

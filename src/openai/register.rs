@@ -103,6 +103,26 @@ pub struct Plan {
     pub ekm_enabled: Option<bool>,
 }
 
+/// Checks an id read from anywhere (an answer, a listing, saved progress) against OpenAI's
+/// form before it goes into a URL or a request: `prefix` then 1 to 64 letters, digits, `_` or
+/// `-`. Anything else (`../../users/x`) is refused, never sent.
+pub fn checked_id<'a>(id: &'a str, prefix: &str) -> Result<&'a str, ApiError> {
+    let rest = id.strip_prefix(prefix).unwrap_or_default();
+    if !rest.is_empty()
+        && rest.len() <= 64
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        Ok(id)
+    } else {
+        Err(ApiError::Unreadable(format!(
+            "`{}` is not an OpenAI id of the form {prefix}…; it was not used",
+            crate::outside_text::one_line(id, 80)
+        )))
+    }
+}
+
 /// Looks for a key with the same settings and at the organization's EKM feature.
 pub async fn plan(client: &Client, body: &Value) -> Result<Plan, ApiError> {
     let keys = list_external_keys(client).await?;
@@ -131,7 +151,7 @@ pub async fn create_key(client: &Client, body: &Value) -> Result<Value, StepErro
                 Some(key) => Ok(key.clone()),
                 None => Err(StepError {
                     error,
-                    note: Some("The listing does not show the key, so it was not registered: it is safe to try again".into()),
+                    note: Some("The answer was lost and the listing does not show the key yet; listings can lag a few seconds behind a create: list the keys again before registering again".into()),
                 }),
             },
             Err(_) => Err(StepError {
@@ -175,7 +195,7 @@ pub async fn create_project(
                 Some(project) => Ok((project.clone(), false)),
                 None => Err(StepError {
                     error,
-                    note: Some("The listing does not show the project, so it was not created: it is safe to try again".into()),
+                    note: Some("The answer was lost and the listing does not show the project yet; listings can lag a few seconds behind a create: look at the projects again before creating it again".into()),
                 }),
             },
             Err(_) => Err(StepError {
@@ -189,6 +209,7 @@ pub async fn create_project(
 
 /// Asks OpenAI to use the key now; success, or the cloud's error as OpenAI reports it.
 pub async fn validate(client: &Client, key_id: &str) -> Result<(), ApiError> {
+    let key_id = checked_id(key_id, "extkey_")?;
     let path = format!("/organization/external_keys/{key_id}/validate");
     let answer = client
         .request(Method::POST, &path, &[], Some(&json!({})), Repeat::Harmless)
@@ -246,6 +267,7 @@ pub async fn register(
     let Some(key_id) = key["id"].as_str().map(str::to_string) else {
         return Err(ApiError::Unreadable("the registered key has no id".into()).into());
     };
+    checked_id(&key_id, "extkey_")?;
     let (project, project_reused) = match project_name {
         Some(name) => {
             let (project, reused) = create_project(client, name, &key_id).await?;
