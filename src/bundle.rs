@@ -46,7 +46,7 @@ pub fn support_bundle(
         "- step on screen: {} of {}; furthest reached: {}",
         session.step,
         guide.steps.len(),
-        session.reached + 1
+        session.reached.saturating_add(1)
     );
     let _ = writeln!(
         out,

@@ -482,3 +482,31 @@ fn a_plain_http_endpoint_off_this_machine_is_refused_before_any_request() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_proxy_in_the_environment_never_sees_loopback_traffic() {
+    let moto = Moto::start();
+    let (key, role) = runtime().block_on(async { admin(&moto).await.good_setup().await });
+    let proxy = support::fake_cloud::FakeCloud::start();
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["check", "aws", "--org-id", ORG, "--json", "--timeout", "20"])
+        .args(["--kms-arn", &key, "--role-arn", &role])
+        .envs(moto.env())
+        .env("HTTP_PROXY", proxy.base())
+        .env("HTTPS_PROXY", proxy.base())
+        .env("ALL_PROXY", proxy.base())
+        .env("http_proxy", proxy.base())
+        .env("https_proxy", proxy.base())
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(proxy.seen().is_empty(), "the proxy saw: {:?}", proxy.seen());
+}

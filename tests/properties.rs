@@ -140,3 +140,30 @@ fn a_100_kb_paste_into_a_field_and_into_the_explain_screen_is_handled() {
         terminal.draw(|frame| view::draw(frame, &model)).unwrap();
     }
 }
+
+proptest! {
+    /// Whatever bytes come from outside, what is shown holds no character that acts on a
+    /// terminal: no C0 control but newline and tab, no DEL, no C1, no bidirectional override.
+    #[test]
+    fn outside_text_never_reaches_the_terminal_raw(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let text = String::from_utf8_lossy(&bytes);
+        for shown in [
+            ekm_wizard::outside_text::visible(&text),
+            ekm_wizard::outside_text::one_line(&text, 120),
+        ] {
+            for c in shown.chars() {
+                let code = c as u32;
+                prop_assert!(
+                    !(code < 0x20 && c != '\n' && c != '\t')
+                        && code != 0x7f
+                        && !(0x80..=0x9f).contains(&code)
+                        && !(0x202a..=0x202e).contains(&code)
+                        && !(0x2066..=0x2069).contains(&code)
+                        && !matches!(code, 0x200e | 0x200f | 0x061c),
+                    "{:?} in {:?}", c, shown
+                );
+            }
+        }
+        prop_assert!(!ekm_wizard::outside_text::one_line(&text, 120).contains('\n'));
+    }
+}

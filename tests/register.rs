@@ -438,3 +438,28 @@ fn an_id_that_is_not_openais_form_never_reaches_a_url() {
         assert!(refused.contains("not an OpenAI id"), "{bad}: {refused}");
     }
 }
+
+#[test]
+fn the_wizard_refuses_an_unsafe_api_base_before_taking_the_screen() {
+    for (base, words) in [
+        ("http://example.com", "plain http"),
+        (
+            "https://admin:hunter2@proxy.example.com/v1",
+            "user name or password",
+        ),
+    ] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+            .args(["--api-base", base])
+            .env("EKM_WIZARD_STATE_DIR", tempfile::tempdir().unwrap().path())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{base}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(words), "{stderr}");
+        assert!(!stderr.contains("hunter2"), "{stderr}");
+        assert!(
+            !String::from_utf8_lossy(&output.stdout).contains('\u{1b}'),
+            "the screen was never taken"
+        );
+    }
+}

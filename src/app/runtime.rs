@@ -29,6 +29,15 @@ use crate::session::SessionStore;
 
 /// Starts the wizard in this terminal and returns the exit code.
 pub fn start(args: StartArgs) -> u8 {
+    // A base OpenAI would not be reached at safely is refused before the screen is taken, as
+    // the headless commands refuse it.
+    let api_base = match crate::openai::ApiBase::resolve(args.api_base.as_deref()) {
+        Ok(base) => Some(Ok(base)),
+        Err(err) => {
+            eprintln!("error: {}", crate::explain::redact(&err));
+            return crate::cli::EXIT_BAD_INPUT;
+        }
+    };
     if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
         eprintln!(
             "error: the wizard needs a terminal; for scripts use `ekm-wizard render aws …` (see --help)"
@@ -66,7 +75,6 @@ pub fn start(args: StartArgs) -> u8 {
         .size()
         .map(|s| (s.width, s.height))
         .unwrap_or((80, 24));
-    let api_base = Some(crate::openai::ApiBase::resolve(args.api_base.as_deref()));
     let aws_profile = args.profile.clone();
     let model = Model::new(StartOptions {
         api_base,

@@ -243,6 +243,9 @@ pub async fn run(
     };
     refuse_plain_http_endpoints()?;
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if endpoints_are_loopback() {
+        loader = loader.http_client(client_without_proxy());
+    }
     if let Some(profile) = &options.profile {
         loader = loader.profile_name(profile);
     }
@@ -441,6 +444,33 @@ pub async fn run(
 
 /// An endpoint override (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`) must use https,
 /// except to this machine; a value that is not UTF-8 is named rather than ignored.
+/// Whether an endpoint override sends AWS requests to this machine (an emulator).
+fn endpoints_are_loopback() -> bool {
+    std::env::vars()
+        .filter(|(name, _)| name.starts_with("AWS_ENDPOINT_URL"))
+        .any(|(_, value)| {
+            reqwest::Url::parse(value.trim()).is_ok_and(|url| crate::net::is_loopback(&url))
+        })
+}
+
+/// The SDK's own HTTPS client (rustls with aws-lc), with every proxy turned off: loopback
+/// traffic never goes through a proxy, whatever the environment says.
+fn client_without_proxy() -> aws_sdk_kms::config::SharedHttpClient {
+    use aws_smithy_http_client::{Builder, Connector, proxy::ProxyConfig, tls};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut builder = Connector::builder()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .proxy_config(ProxyConfig::disabled());
+        builder.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            builder.set_sleep_impl(components.sleep_impl());
+        }
+        builder.build()
+    })
+}
+
 pub fn refuse_plain_http_endpoints() -> Result<(), CannotCheck> {
     for (name, value) in std::env::vars_os() {
         let Some(name) = name.to_str().map(str::to_string) else {

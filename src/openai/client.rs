@@ -67,8 +67,17 @@ impl ApiBase {
     pub fn parse(text: &str) -> Result<Self, String> {
         let trimmed = text.trim().trim_end_matches('/');
         let url = Url::parse(trimmed).map_err(|e| {
-            format!("api base `{trimmed}` is not a URL ({e}); expected https://…/v1")
+            format!(
+                "api base `{}` is not a URL ({e}); expected https://…/v1",
+                crate::outside_text::one_line(&crate::explain::redact(trimmed), 200)
+            )
         })?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(
+                "api base holds a user name or password; the admin key is the only credential, so give https://host/v1 without them".into(),
+            );
+        }
+        let trimmed = url.as_str().trim_end_matches('/');
         match url.scheme() {
             "https" => {}
             "http" if is_loopback(&url) => {}
