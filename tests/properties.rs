@@ -141,6 +141,16 @@ fn a_100_kb_paste_into_a_field_and_into_the_explain_screen_is_handled() {
     }
 }
 
+/// A character a terminal would act on rather than show.
+fn acts_on_a_terminal(c: char) -> bool {
+    let code = c as u32;
+    let control = code < 0x20 && c != '\n' && c != '\t';
+    let bidi = (0x202a..=0x202e).contains(&code)
+        || (0x2066..=0x2069).contains(&code)
+        || matches!(code, 0x200e | 0x200f | 0x061c);
+    control || code == 0x7f || (0x80..=0x9f).contains(&code) || bidi
+}
+
 proptest! {
     /// Whatever bytes come from outside, what is shown holds no character that acts on a
     /// terminal: no C0 control but newline and tab, no DEL, no C1, no bidirectional override.
@@ -152,16 +162,7 @@ proptest! {
             ekm_wizard::outside_text::one_line(&text, 120),
         ] {
             for c in shown.chars() {
-                let code = c as u32;
-                prop_assert!(
-                    !(code < 0x20 && c != '\n' && c != '\t')
-                        && code != 0x7f
-                        && !(0x80..=0x9f).contains(&code)
-                        && !(0x202a..=0x202e).contains(&code)
-                        && !(0x2066..=0x2069).contains(&code)
-                        && !matches!(code, 0x200e | 0x200f | 0x061c),
-                    "{:?} in {:?}", c, shown
-                );
+                prop_assert!(!acts_on_a_terminal(c), "{:?} in {:?}", c, shown);
             }
         }
         prop_assert!(!ekm_wizard::outside_text::one_line(&text, 120).contains('\n'));
