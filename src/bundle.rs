@@ -160,5 +160,5 @@ pub fn support_bundle(
         }
         out.push('\n');
     }
-    redact(&out)
+    crate::outside_text::visible(&redact(&out))
 }
