@@ -321,7 +321,7 @@ fn each_broken_step_is_named_by_its_check() {
             check: "role-assignment",
             status: "fail",
             step: "custom-role",
-            words: "lack Microsoft.KeyVault/vaults/keys/decrypt/action",
+            words: "lacks Microsoft.KeyVault/vaults/keys/decrypt/action",
         },
         Case {
             name: "wildcard minus decrypt",

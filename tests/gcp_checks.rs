@@ -336,7 +336,7 @@ fn each_broken_step_is_named_by_its_check() {
             check: "grant",
             status: "fail",
             step: "custom-role",
-            words: "lack cloudkms.cryptoKeyVersions.useToDecrypt",
+            words: "which lacks cloudkms.cryptoKeyVersions.useToDecrypt",
         },
         Case {
             name: "custom role deleted",
