@@ -590,7 +590,9 @@ fn a_hostile_server_cannot_write_to_the_terminal_redirect_or_flood() {
         Reply::google(
             400,
             "FAILED_PRECONDITION",
-            "bad \u{1b}]52;c;ZXZpbCBjbGlwYm9hcmQ=\u{7} pool \u{1b}[2J\u{202e}",
+            &format!(
+                "bad \u{1b}]52;c;ZXZpbCBjbGlwYm9hcmQ=\u{7} pool \u{1b}[2J\u{202e} (you sent Bearer {TOKEN})"
+            ),
         ),
     );
     fake.on(

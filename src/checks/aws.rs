@@ -172,7 +172,10 @@ fn describe_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
         }
         _ => {}
     }
-    let message = crate::outside_text::one_line(err.message().unwrap_or("no message"), 300);
+    let message = crate::outside_text::one_line(
+        &crate::explain::redact(err.message().unwrap_or("no message")),
+        300,
+    );
     match err.code() {
         Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => {
             let explicit = if message.contains("explicit deny") {

@@ -156,7 +156,8 @@ impl CloudError {
             message: if message.is_empty() {
                 format!("HTTP {status}")
             } else {
-                crate::outside_text::one_line(&message, 400)
+                // A server may echo the token it was sent: redacted before anything else.
+                crate::outside_text::one_line(&crate::explain::redact(&message), 400)
             },
             reasons,
             unreadable: !body.is_object(),
@@ -489,7 +490,11 @@ mod tests {
         );
         assert_eq!(oauth.code, "invalid_target");
         let empty = CloudError::from_answer(502, &Value::Null);
-        assert_eq!(empty.to_string(), "502: HTTP 502");
+        assert_eq!(
+            empty.to_string(),
+            "502: an answer that is not the cloud's JSON"
+        );
+        assert!(empty.unreadable);
     }
 
     #[test]
