@@ -1,13 +1,14 @@
 //! The support bundle: one Markdown file with everything a support engineer needs to help
 //! (versions, cloud and path, every recorded input, every generated block, recent errors and
-//! what they mean) and nothing secret. The whole text passes through `explain::redact` last.
+//! what they mean) and nothing secret. The whole text passes through `secrets::redact` last.
 
 use std::fmt::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::artifacts::{self, ArtifactBody};
 use crate::checks::CheckResult;
-use crate::explain::{self, describe, redact};
+use crate::explain::{self, describe};
+use crate::secrets::redact;
 use crate::session::Session;
 
 fn fence(text: &str, language: &str) -> String {
@@ -160,5 +161,5 @@ pub fn support_bundle(
         }
         out.push('\n');
     }
-    crate::outside_text::visible(&redact(&out))
+    crate::secrets::visible(&redact(&out))
 }

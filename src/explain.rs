@@ -243,70 +243,6 @@ pub fn compare(explanation: &Explanation, inputs: &Inputs) -> Vec<Comparison> {
         .collect()
 }
 
-/// Secrets that may ride along in pasted text: OpenAI keys, bearer tokens, JWTs, Google
-/// access tokens, AWS keys, and `secret = value` pairs.
-fn secret_patterns() -> &'static [Regex] {
-    static PATTERNS: OnceLock<Vec<Regex>> = OnceLock::new();
-    PATTERNS.get_or_init(|| {
-        [
-            r"sk-[A-Za-z0-9_-]{16,}",
-            // A key shown masked still gives away its last characters: sk-admin-****cdef.
-            r"sk-[A-Za-z0-9_-]*\*{2,}[A-Za-z0-9_-]*",
-            // Credentials in a URL: https://user:pass@host.
-            r"(?i)(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@",
-            r"(?i)bearer\s+[A-Za-z0-9._~+/=-]{8,}",
-            r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
-            r"ya29\.[A-Za-z0-9._-]{10,}",
-            r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
-            r#"(?i)\b(?:aws_secret_access_key|aws_session_token|secretaccesskey|sessiontoken|client_secret|password|api_key|apikey|access_token|refresh_token|id_token|x-amz-security-token)\b["']?\s*[:=]\s*["']?[^\s"',}]+"#,
-        ]
-        .iter()
-        .map(|p| compile(p, "the secret filter"))
-        .collect()
-    })
-}
-
-/// The environment variables whose values are secrets wherever they appear.
-pub const SECRET_ENV_VARS: [&str; 7] = [
-    "OPENAI_ADMIN_KEY",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AZURE_CLIENT_SECRET",
-    "GOOGLE_OAUTH_ACCESS_TOKEN",
-    "EKM_GCP_ACCESS_TOKEN",
-    "EKM_AZURE_ACCESS_TOKEN",
-];
-
-/// Whether a value typed or pasted somewhere looks like a secret.
-pub fn looks_secret(value: &str) -> bool {
-    // Every secret pattern holds one of these marks; most values hold none, and are cleared
-    // without running the patterns (a long value would make them slow).
-    const MARKS: [&str; 8] = ["sk-", "bearer", "eyj", "ya29.", "akia", "asia", "=", ":"];
-    let lower = value.to_ascii_lowercase();
-    let marked = MARKS.iter().any(|mark| lower.contains(mark));
-    let env_secret = SECRET_ENV_VARS.iter().any(|name| {
-        std::env::var(name).is_ok_and(|secret| secret.len() >= 8 && value.contains(&secret))
-    });
-    env_secret || (marked && redact(value) != value)
-}
-
-/// Replaces anything that looks like a secret, and the values of the secret environment
-/// variables, with `[redacted]`. Used on every text shown or written that the admin supplied.
-pub fn redact(text: &str) -> String {
-    let mut out = text.to_string();
-    for name in SECRET_ENV_VARS {
-        if let Ok(value) = std::env::var(name)
-            && value.len() >= 8
-        {
-            out = out.replace(&value, "[redacted]");
-        }
-    }
-    for pattern in secret_patterns() {
-        out = pattern.replace_all(&out, "[redacted]").into_owned();
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,30 +265,5 @@ mod tests {
     fn normalising_folds_escapes_and_spaces() {
         assert_eq!(normalize("a\\\"b\\\" \\r\\n c\r\n\td"), "a\"b\" c d");
         assert_eq!(normalize("it\\'s"), "it's");
-    }
-
-    #[test]
-    fn secrets_are_redacted() {
-        let text = "Authorization: Bearer abcdefghijklmnop key sk-admin-0123456789abcdefXYZ \
-                    token eyJhbGciOi.eyJzdWIiOiIx.sig ya29.a0AfH6SMBxyz1234 AKIAIOSFODNN7EXAMPLE \
-                    aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-        let clean = redact(text);
-        for secret in [
-            "abcdefghijklmnop",
-            "sk-admin",
-            "eyJhbGciOi",
-            "ya29.",
-            "AKIAIOSFODNN7EXAMPLE",
-            "wJalrXUtnFEMI",
-        ] {
-            assert!(!clean.contains(secret), "{secret} left in {clean}");
-        }
-        assert!(clean.contains("[redacted]"));
-        let masked = redact("Incorrect API key provided: sk-admin-****cdef. You can find your key");
-        assert!(!masked.contains("cdef"), "{masked}");
-        let url = redact("could not reach https://admin:hunter2@proxy.example.com/v1");
-        assert!(!url.contains("hunter2"), "{url}");
-        let plain = "User: arn:aws:sts::111122223333:assumed-role/EnterpriseKeyManagement/OpenAI-EKM-Service";
-        assert_eq!(redact(plain), plain, "ARNs are not secrets");
     }
 }

@@ -475,7 +475,7 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
                 }
             }
             Err(cannot) => {
-                let message = crate::outside_text::visible(&cannot.0);
+                let message = crate::secrets::visible(&cannot.0);
                 if as_json {
                     println!(
                         "{:#}",
@@ -491,7 +491,7 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
         match runtime.block_on(crate::checks::run(&target, &options, &|_| {})) {
             Ok(results) => results,
             Err(cannot) => {
-                let message = crate::outside_text::visible(&cannot.0);
+                let message = crate::secrets::visible(&cannot.0);
                 if as_json {
                     println!(
                         "{:#}",
@@ -511,7 +511,7 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
     let results: Vec<CheckResult> = results
         .into_iter()
         .map(|mut r| {
-            r.detail = crate::outside_text::visible(&r.detail);
+            r.detail = crate::secrets::visible(&r.detail);
             r
         })
         .collect();

@@ -13,6 +13,6 @@ pub mod headless;
 pub mod identities;
 pub mod net;
 pub mod openai;
-pub mod outside_text;
 pub mod render;
+pub mod secrets;
 pub mod session;

@@ -93,7 +93,7 @@ pub fn redirect_note(response: &reqwest::Response) -> Option<String> {
         .headers()
         .get("location")
         .and_then(|v| v.to_str().ok())
-        .map(|v| crate::outside_text::one_line(v, 120))
+        .map(|v| crate::secrets::one_line(v, 120))
         .unwrap_or_else(|| "nowhere".into());
     Some(format!(
         "answered {} with a redirect to {to}, which is not followed (the API never redirects)",

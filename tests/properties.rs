@@ -96,7 +96,7 @@ proptest! {
     fn readers_and_matchers_never_panic(text in ".{0,2000}") {
         let _ = ekm_wizard::session::parse(&text);
         let _ = ekm_wizard::explain::explain(&text);
-        let _ = ekm_wizard::explain::redact(&text);
+        let _ = ekm_wizard::secrets::redact(&text);
         let _ = ekm_wizard::checks::policy::Policy::parse(&text);
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("config.json");
@@ -158,13 +158,13 @@ proptest! {
     fn outside_text_never_reaches_the_terminal_raw(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
         let text = String::from_utf8_lossy(&bytes);
         for shown in [
-            ekm_wizard::outside_text::visible(&text),
-            ekm_wizard::outside_text::one_line(&text, 120),
+            ekm_wizard::secrets::visible(&text),
+            ekm_wizard::secrets::one_line(&text, 120),
         ] {
             for c in shown.chars() {
                 prop_assert!(!acts_on_a_terminal(c), "{:?} in {:?}", c, shown);
             }
         }
-        prop_assert!(!ekm_wizard::outside_text::one_line(&text, 120).contains('\n'));
+        prop_assert!(!ekm_wizard::secrets::one_line(&text, 120).contains('\n'));
     }
 }

@@ -385,7 +385,7 @@ impl Model {
 
     /// Remembers an error for the support bundle, without any secret in it.
     pub fn remember_error(&mut self, text: &str) {
-        let text = crate::explain::redact(text.trim());
+        let text = crate::secrets::redact(text.trim());
         if text.is_empty() || self.recent_errors.last() == Some(&text) {
             return;
         }

@@ -34,7 +34,7 @@ pub fn start(args: StartArgs) -> u8 {
     let api_base = match crate::openai::ApiBase::resolve(args.api_base.as_deref()) {
         Ok(base) => Some(Ok(base)),
         Err(err) => {
-            eprintln!("error: {}", crate::explain::redact(&err));
+            eprintln!("error: {}", crate::secrets::redact(&err));
             return crate::cli::EXIT_BAD_INPUT;
         }
     };

@@ -355,7 +355,7 @@ fn edit_field(model: &mut Model, input: Input) -> Vec<Effect> {
 fn paste(model: &mut Model, text: &str) -> Vec<Effect> {
     if let Some(pane) = model.explain.as_mut() {
         // What is pasted here may carry tokens: they never reach the screen.
-        let clean = crate::explain::redact(&text.replace("\r\n", "\n").replace('\r', "\n"));
+        let clean = crate::secrets::redact(&text.replace("\r\n", "\n").replace('\r', "\n"));
         pane.editor.insert_str(clean);
         return Vec::new();
     }

@@ -194,7 +194,7 @@ fn draw_status(frame: &mut Frame, model: &Model, area: Rect) {
                 StatusKind::Error => "✗ ",
             };
             (
-                format!(" {mark}{}", crate::outside_text::visible(&status.text)),
+                format!(" {mark}{}", crate::secrets::visible(&status.text)),
                 style,
             )
         }

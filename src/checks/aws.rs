@@ -172,8 +172,8 @@ fn describe_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
         }
         _ => {}
     }
-    let message = crate::outside_text::one_line(
-        &crate::explain::redact(err.message().unwrap_or("no message")),
+    let message = crate::secrets::one_line(
+        &crate::secrets::redact(err.message().unwrap_or("no message")),
         300,
     );
     match err.code() {
@@ -496,7 +496,7 @@ pub fn refuse_plain_http_endpoints() -> Result<(), CannotCheck> {
             _ => {
                 return Err(CannotCheck(format!(
                     "{name} must be an https URL (plain http only to this machine), not `{}`",
-                    crate::outside_text::one_line(value, 120)
+                    crate::secrets::one_line(value, 120)
                 )));
             }
         }

@@ -573,7 +573,7 @@ async fn check_service_principal(session: &AzureSession<'_>) -> (CheckResult, Op
         Ok(found) => match found["value"].as_array().and_then(|v| v.first()) {
             Some(principal) => {
                 let object_id = principal["id"].as_str().unwrap_or_default().to_string();
-                let name = crate::outside_text::one_line(
+                let name = crate::secrets::one_line(
                     principal["displayName"]
                         .as_str()
                         .unwrap_or(AZURE_APP_DISPLAY_NAME),

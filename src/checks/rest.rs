@@ -157,7 +157,7 @@ impl CloudError {
                 format!("HTTP {status}")
             } else {
                 // A server may echo the token it was sent: redacted before anything else.
-                crate::outside_text::one_line(&crate::explain::redact(&message), 400)
+                crate::secrets::one_line(&crate::secrets::redact(&message), 400)
             },
             reasons,
             unreadable: !body.is_object(),

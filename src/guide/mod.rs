@@ -301,7 +301,7 @@ impl FieldId {
                 ),
             ));
         }
-        if crate::explain::looks_secret(raw) {
+        if crate::secrets::looks_secret(raw) {
             return Err(FieldError::new(
                 self,
                 "looks like a secret (a key or a token); it is never recorded or saved: type the value this field asks for, and keep the secret where it was",
@@ -391,7 +391,7 @@ impl Inputs {
     /// wrong field): such a value is refused on screen and never saved.
     pub fn forget_secrets(&mut self) {
         self.values
-            .retain(|_, value| !crate::explain::looks_secret(value));
+            .retain(|_, value| !crate::secrets::looks_secret(value));
     }
 
     /// The cleaned value, or why it is refused.

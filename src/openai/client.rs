@@ -69,7 +69,7 @@ impl ApiBase {
         let url = Url::parse(trimmed).map_err(|e| {
             format!(
                 "api base `{}` is not a URL ({e}); expected https://…/v1",
-                crate::outside_text::one_line(&crate::explain::redact(trimmed), 200)
+                crate::secrets::one_line(&crate::secrets::redact(trimmed), 200)
             )
         })?;
         if !url.username().is_empty() || url.password().is_some() {
@@ -363,7 +363,7 @@ fn error_from(status: StatusCode, text: &str) -> ApiError {
                 "with an answer that is not OpenAI's JSON".to_string()
             }
         });
-    let message = crate::outside_text::one_line(&crate::explain::redact(&message), 400);
+    let message = crate::secrets::one_line(&crate::secrets::redact(&message), 400);
     match status.as_u16() {
         401 => ApiError::Unauthorized(message),
         403 => ApiError::Forbidden(message),

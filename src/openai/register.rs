@@ -118,7 +118,7 @@ pub fn checked_id<'a>(id: &'a str, prefix: &str) -> Result<&'a str, ApiError> {
     } else {
         Err(ApiError::Unreadable(format!(
             "`{}` is not an OpenAI id of the form {prefix}…; it was not used",
-            crate::outside_text::one_line(id, 80)
+            crate::secrets::one_line(id, 80)
         )))
     }
 }
@@ -224,7 +224,7 @@ pub async fn validate(client: &Client, key_id: &str) -> Result<(), ApiError> {
         .unwrap_or_else(|| answer.to_string());
     Err(ApiError::Refused {
         status: 200,
-        message: crate::explain::redact(&message),
+        message: crate::secrets::redact(&message),
         kind: None,
         param: None,
         code: answer["status"].as_str().map(str::to_string),

@@ -1,0 +1,159 @@
+//! The one place that decides what may be shown: the redactor (anything shaped like a secret,
+//! and the values of the secret environment variables, become `[redacted]`) and the sanitizer
+//! (text from outside is made inert before it reaches a terminal or a file: control characters
+//! become visible escapes, messages are kept to one short line).
+
+use std::sync::OnceLock;
+
+use regex::{Regex, RegexBuilder};
+
+fn compile(pattern: &str) -> Regex {
+    match RegexBuilder::new(pattern).build() {
+        Ok(regex) => regex,
+        Err(err) => panic!("the secret filter has a bad pattern {pattern:?}: {err}"),
+    }
+}
+
+/// Secrets that may ride along in pasted text: OpenAI keys, bearer tokens, JWTs, Google
+/// access tokens, AWS keys, and `secret = value` pairs.
+fn secret_patterns() -> &'static [Regex] {
+    static PATTERNS: OnceLock<Vec<Regex>> = OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        [
+            r"sk-[A-Za-z0-9_-]{16,}",
+            // A key shown masked still gives away its last characters: sk-admin-****cdef.
+            r"sk-[A-Za-z0-9_-]*\*{2,}[A-Za-z0-9_-]*",
+            // Credentials in a URL: https://user:pass@host.
+            r"(?i)(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@",
+            r"(?i)bearer\s+[A-Za-z0-9._~+/=-]{8,}",
+            r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
+            r"ya29\.[A-Za-z0-9._-]{10,}",
+            r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
+            r#"(?i)\b(?:aws_secret_access_key|aws_session_token|secretaccesskey|sessiontoken|client_secret|password|api_key|apikey|access_token|refresh_token|id_token|x-amz-security-token)\b["']?\s*[:=]\s*["']?[^\s"',}]+"#,
+        ]
+        .iter()
+        .map(|p| compile(p))
+        .collect()
+    })
+}
+
+/// The environment variables whose values are secrets wherever they appear.
+pub const SECRET_ENV_VARS: [&str; 7] = [
+    "OPENAI_ADMIN_KEY",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AZURE_CLIENT_SECRET",
+    "GOOGLE_OAUTH_ACCESS_TOKEN",
+    "EKM_GCP_ACCESS_TOKEN",
+    "EKM_AZURE_ACCESS_TOKEN",
+];
+
+/// Whether a value typed or pasted somewhere looks like a secret.
+pub fn looks_secret(value: &str) -> bool {
+    // Every secret pattern holds one of these marks; most values hold none, and are cleared
+    // without running the patterns (a long value would make them slow).
+    const MARKS: [&str; 8] = ["sk-", "bearer", "eyj", "ya29.", "akia", "asia", "=", ":"];
+    let lower = value.to_ascii_lowercase();
+    let marked = MARKS.iter().any(|mark| lower.contains(mark));
+    let env_secret = SECRET_ENV_VARS.iter().any(|name| {
+        std::env::var(name).is_ok_and(|secret| secret.len() >= 8 && value.contains(&secret))
+    });
+    env_secret || (marked && redact(value) != value)
+}
+
+/// Replaces anything that looks like a secret, and the values of the secret environment
+/// variables, with `[redacted]`. Used on every text shown or written that the admin supplied.
+pub fn redact(text: &str) -> String {
+    let mut out = text.to_string();
+    for name in SECRET_ENV_VARS {
+        if let Ok(value) = std::env::var(name)
+            && value.len() >= 8
+        {
+            out = out.replace(&value, "[redacted]");
+        }
+    }
+    for pattern in secret_patterns() {
+        out = pattern.replace_all(&out, "[redacted]").into_owned();
+    }
+    out
+}
+
+/// Replaces every character that could act on a terminal (C0 controls but newline and tab,
+/// DEL, C1 controls, ESC, and the bidirectional overrides and isolates) with a visible escape
+/// such as `\x1b` or `\u{202e}`.
+pub fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let code = c as u32;
+        let dangerous = (code < 0x20 && c != '\n' && c != '\t')
+            || code == 0x7f
+            || (0x80..=0x9f).contains(&code)
+            || matches!(code, 0x200e | 0x200f | 0x061c)
+            || (0x202a..=0x202e).contains(&code)
+            || (0x2066..=0x2069).contains(&code);
+        if !dangerous {
+            out.push(c);
+        } else if code <= 0xff {
+            out.push_str(&format!("\\x{code:02x}"));
+        } else {
+            out.push_str(&format!("\\u{{{code:x}}}"));
+        }
+    }
+    out
+}
+
+/// One line of at most `max` characters: escapes as [`visible`], whitespace runs (newlines
+/// included) folded to one space, and an ellipsis where it was cut.
+pub fn one_line(text: &str, max: usize) -> String {
+    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let shown = visible(&folded);
+    if shown.chars().count() <= max {
+        return shown;
+    }
+    let mut cut: String = shown.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted() {
+        let text = "Authorization: Bearer abcdefghijklmnop key sk-admin-0123456789abcdefXYZ \
+                    token eyJhbGciOi.eyJzdWIiOiIx.sig ya29.a0AfH6SMBxyz1234 AKIAIOSFODNN7EXAMPLE \
+                    aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        let clean = redact(text);
+        for secret in [
+            "abcdefghijklmnop",
+            "sk-admin",
+            "eyJhbGciOi",
+            "ya29.",
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI",
+        ] {
+            assert!(!clean.contains(secret), "{secret} left in {clean}");
+        }
+        assert!(clean.contains("[redacted]"));
+        let masked = redact("Incorrect API key provided: sk-admin-****cdef. You can find your key");
+        assert!(!masked.contains("cdef"), "{masked}");
+        let url = redact("could not reach https://admin:hunter2@proxy.example.com/v1");
+        assert!(!url.contains("hunter2"), "{url}");
+        let plain = "User: arn:aws:sts::111122223333:assumed-role/EnterpriseKeyManagement/OpenAI-EKM-Service";
+        assert_eq!(redact(plain), plain, "ARNs are not secrets");
+    }
+
+    #[test]
+    fn escapes_become_visible() {
+        assert_eq!(visible("a\x1b]52;c;eA==\x07b"), "a\\x1b]52;c;eA==\\x07b");
+        assert_eq!(visible("x\u{202e}y\u{9b}z"), "x\\u{202e}y\\x9bz");
+        assert_eq!(visible("tab\tand\nline"), "tab\tand\nline");
+    }
+
+    #[test]
+    fn one_line_folds_and_cuts() {
+        assert_eq!(one_line("a\n  b\r\nc", 10), "a b c");
+        assert_eq!(one_line("abcdefghij", 5), "abcd…");
+    }
+}
