@@ -118,3 +118,59 @@ fn a_huge_body_and_a_gzip_bomb_stay_under_64_mb() {
         peak / (1024 * 1024)
     );
 }
+
+#[test]
+fn a_slow_drip_is_cut_at_the_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                    line.clear();
+                }
+                let mut stream = stream;
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
+                );
+                // One byte a second: the answer would take a day.
+                while stream.write_all(b" ").is_ok() {
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                }
+            });
+        }
+    });
+    let started = std::time::Instant::now();
+    let home = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args([
+            "check",
+            "gcp",
+            "--org-id",
+            "org-abc123",
+            "--workload-identity-project-number",
+            "123456789012",
+            "--workload-identity-pool-id",
+            "openai-ekm",
+            "--workload-identity-provider-id",
+            "openai-ekm-provider",
+            "--timeout",
+            "2",
+        ])
+        .env("EKM_GCP_API_URL", format!("http://127.0.0.1:{port}"))
+        .env("EKM_GCP_ACCESS_TOKEN", "ya29.drip-test-token")
+        .env("HOME", home.path())
+        .env("CLOUDSDK_CONFIG", home.path())
+        .output()
+        .unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(output.status.code(), Some(3), "not verified");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("could not check"), "{stdout}");
+}
