@@ -1,6 +1,7 @@
-//! A hostile server cannot make the wizard use memory: an answer of 1 GiB, or a gzip bomb that
+//! A hostile server cannot make the wizard use memory or time: an answer of 1 GiB, or a gzip bomb that
 //! unpacks to 1 GiB, is cut at the body cap, and the process's measured peak stays under 64 MB.
-//! (Its own test binary, so that the peak of the children waited for is this run's alone.)
+//! A slow drip is cut at the timeout. (Its own test binary, so that the peak of the children
+//! waited for is this run's alone.)
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
