@@ -84,7 +84,11 @@ pub enum Command {
         create_service_principal: bool,
     },
     /// Register the key with OpenAI's Management API (API path), create the EKM project and
-    /// validate. The admin key comes from OPENAI_ADMIN_KEY or a masked prompt.
+    /// validate. The admin key comes from OPENAI_ADMIN_KEY or a masked prompt, and only ever
+    /// travels in the Authorization header. To do the same by hand, `render` prints curl
+    /// commands that read the header from standard input
+    /// (`printf 'Authorization: Bearer %s\n' "$OPENAI_ADMIN_KEY" | curl -H @- …`), so the key is
+    /// in no command line and no shell history.
     Register {
         #[command(subcommand)]
         values: Box<CloudValues>,

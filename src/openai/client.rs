@@ -101,6 +101,9 @@ impl ApiBase {
             Some(base) => ApiBase::parse(base),
             None => match std::env::var(API_BASE_ENV) {
                 Ok(base) if !base.trim().is_empty() => ApiBase::parse(&base),
+                Err(std::env::VarError::NotUnicode(_)) => Err(format!(
+                    "{API_BASE_ENV} is not valid UTF-8; expected https://…/v1"
+                )),
                 _ => ApiBase::parse(OPENAI_API_BASE),
             },
         }
