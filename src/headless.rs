@@ -9,7 +9,8 @@ use zeroize::Zeroizing;
 
 use crate::artifacts::{self, ArtifactBody};
 use crate::bundle;
-use crate::cli::{ApiArgs, CloudValues, EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED};
+use crate::cli::args::{ApiArgs, CloudValues};
+use crate::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED};
 use crate::explain::{self, describe};
 use crate::guide::{ArtifactId, FieldId, SetupPath};
 use crate::openai::client::ADMIN_KEY_ENV;
@@ -213,7 +214,7 @@ fn validation_json(validation: &Result<(), ApiError>) -> serde_json::Value {
 pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>, yes: bool) -> u8 {
     let cloud = values.cloud();
     let as_json = values.common().json;
-    let inputs = match render::inputs_from(values) {
+    let inputs = match inputs_from(values) {
         Ok(inputs) => inputs,
         Err(problems) => return bad_input(&problems),
     };
@@ -406,7 +407,7 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
             cloud.key()
         )]);
     }
-    let inputs = match render::inputs_from(values) {
+    let inputs = match inputs_from(values) {
         Ok(inputs) => inputs,
         Err(problems) => return bad_input(&problems),
     };
@@ -584,5 +585,50 @@ fn verdict_sentence(
                 unchecked.join(", ")
             )
         }
+    }
+}
+
+/// The config file's values, overridden by any flag given.
+pub fn inputs_from(values: &CloudValues) -> Result<crate::guide::Inputs, Vec<String>> {
+    crate::inputs::from_config_and_flags(
+        values.cloud(),
+        values.common().config.as_deref(),
+        values.flags(),
+    )
+}
+
+/// `ekm-wizard render <cloud>`: prints the generated artifacts, or every problem with the
+/// input (exit 2, nothing on stdout).
+pub fn render(values: &CloudValues) -> u8 {
+    match render_text(values) {
+        Ok(text) => {
+            let mut stdout = std::io::stdout().lock();
+            if stdout.write_all(text.as_bytes()).is_err() {
+                return EXIT_BAD_INPUT;
+            }
+            EXIT_OK
+        }
+        Err(problems) => {
+            let mut stderr = std::io::stderr().lock();
+            for problem in problems {
+                let _ = writeln!(stderr, "error: {problem}");
+            }
+            EXIT_BAD_INPUT
+        }
+    }
+}
+
+/// The whole output of `render`, or every problem with the input.
+pub fn render_text(values: &CloudValues) -> Result<String, Vec<String>> {
+    let cloud = values.cloud();
+    let inputs = inputs_from(values)?;
+    // Validate everything first, so text output is all or nothing, like JSON.
+    let document = render::document(cloud, &inputs).map_err(render::to_messages)?;
+    if values.common().json {
+        let mut text = serde_json::to_string_pretty(&document).map_err(|e| vec![e.to_string()])?;
+        text.push('\n');
+        Ok(text)
+    } else {
+        render::text(cloud, &inputs, values.common().path).map_err(render::to_messages)
     }
 }

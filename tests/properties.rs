@@ -101,7 +101,7 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("config.json");
         std::fs::write(&file, &text).unwrap();
-        let _ = ekm_wizard::render::read_config(&file, Cloud::Aws);
+        let _ = ekm_wizard::inputs::read_config(&file, Cloud::Aws);
     }
 
     #[test]

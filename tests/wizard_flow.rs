@@ -1,10 +1,10 @@
 //! The wizard's state machine, driven message by message with no terminal and no I/O.
 
+use ekm_wizard::app::Preset;
 use ekm_wizard::app::model::{
     Focusable, Model, Saving, Screen, StartOptions, StatusKind, StepState,
 };
 use ekm_wizard::app::{Effect, Msg, update};
-use ekm_wizard::cli::StartArgs;
 use ekm_wizard::clipboard::CopyRoute;
 use ekm_wizard::guide::{ArtifactId, Cloud, FieldId, Inputs, SetupPath};
 use ekm_wizard::session::{Loaded, SESSION_FORMAT, Session};
@@ -401,7 +401,7 @@ fn starting_over_from_the_offer_begins_blank() {
 #[test]
 fn flags_start_straight_at_the_first_step() {
     let model = Model::new(StartOptions {
-        args: StartArgs {
+        args: Preset {
             cloud: Some(Cloud::Aws),
             org_id: Some("org-flag".into()),
             path: Some(SetupPath::ChatGpt),
@@ -420,7 +420,7 @@ fn flags_start_straight_at_the_first_step() {
 #[test]
 fn a_bad_org_id_flag_stays_on_the_start_screen_with_the_reason() {
     let model = Model::new(StartOptions {
-        args: StartArgs {
+        args: Preset {
             cloud: Some(Cloud::Aws),
             org_id: Some("acme".into()),
             ..Default::default()

@@ -9,8 +9,8 @@ use ratatui_textarea::TextArea;
 
 use super::registration::RegistrationPane;
 use super::theme::Theme;
+use crate::app::Preset;
 use crate::artifacts;
-use crate::cli::StartArgs;
 use crate::guide::{self, ArtifactId, Cloud, FieldId, Guide, Inputs, SetupPath, Step};
 use crate::openai::ApiBase;
 use crate::session::{Loaded, SESSION_FORMAT, Session};
@@ -85,7 +85,7 @@ pub enum Saving {
 /// Everything the wizard starts from.
 #[derive(Debug, Clone, Default)]
 pub struct StartOptions {
-    pub args: StartArgs,
+    pub args: Preset,
     /// Saved progress, when `--fresh` was not given.
     pub loaded: Option<Loaded>,
     /// Why progress cannot be saved, if it cannot.

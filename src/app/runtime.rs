@@ -23,19 +23,20 @@ use super::model::{Model, StartOptions};
 use super::msg::Msg;
 use super::theme::Theme;
 use super::{terminal, update, view};
-use crate::cli::{EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED, StartArgs};
+use crate::app::Preset;
 use crate::clipboard::{self, Clipboard, ClipboardEnv};
+use crate::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED};
 use crate::session::SessionStore;
 
 /// Starts the wizard in this terminal and returns the exit code.
-pub fn start(args: StartArgs) -> u8 {
+pub fn start(args: Preset) -> u8 {
     // A base OpenAI would not be reached at safely is refused before the screen is taken, as
     // the headless commands refuse it.
     let api_base = match crate::openai::ApiBase::resolve(args.api_base.as_deref()) {
         Ok(base) => Some(Ok(base)),
         Err(err) => {
             eprintln!("error: {}", crate::secrets::redact(&err));
-            return crate::cli::EXIT_BAD_INPUT;
+            return EXIT_BAD_INPUT;
         }
     };
     if !io::stdin().is_terminal() || !io::stdout().is_terminal() {

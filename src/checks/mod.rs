@@ -73,7 +73,7 @@ impl Verdict {
 
     /// The exit code of `check`: 0 verified, 1 failed, 3 not verified.
     pub fn exit_code(self) -> u8 {
-        use crate::cli::{EXIT_NOT_VERIFIED, EXIT_OK, EXIT_REFUSED};
+        use crate::exit::{EXIT_NOT_VERIFIED, EXIT_OK, EXIT_REFUSED};
         match self {
             Verdict::Verified => EXIT_OK,
             Verdict::Failed => EXIT_REFUSED,

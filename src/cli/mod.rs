@@ -1,0 +1,192 @@
+//! The command line: no subcommand starts the wizard; each subcommand runs headless (see
+//! `headless`). Exit codes (`exit`): 0 done or verified, 1 failed or refused, 2 bad input,
+//! 3 not verified.
+
+pub mod args;
+
+pub use args::{ApiArgs, AwsValues, AzureValues, CloudValues, CommonArgs, GcpValues};
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::guide::{Cloud, SetupPath};
+
+pub use crate::exit::{EXIT_BAD_INPUT, EXIT_NOT_VERIFIED, EXIT_OK, EXIT_REFUSED};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ekm-wizard",
+    version,
+    about = "Set up OpenAI Enterprise Key Management in your cloud KMS, step by step",
+    after_help = "Without a subcommand, the wizard starts in the terminal."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub start: StartArgs,
+}
+
+/// Flags that start the wizard somewhere other than the start screen.
+#[derive(Debug, Args, Clone, Default)]
+pub struct StartArgs {
+    /// The cloud whose KMS holds the key; with --org-id, starts straight at its first step.
+    #[arg(long, value_enum)]
+    pub cloud: Option<Cloud>,
+    /// Your OpenAI organization id (org-…).
+    #[arg(long)]
+    pub org_id: Option<String>,
+    /// API registration, or ChatGPT Enterprise hand-over.
+    #[arg(long, value_enum)]
+    pub path: Option<SetupPath>,
+    /// The id OpenAI presents (API path): the org id by default, or an API project id (proj_…).
+    #[arg(long)]
+    pub external_id: Option<String>,
+    /// Ignore saved progress and start over (the saved file is left as it is until the next save).
+    #[arg(long)]
+    pub fresh: bool,
+    /// The Management API base for registering (default: OPENAI_BASE_URL, else
+    /// https://api.openai.com/v1); https only, except to this machine.
+    #[arg(long, value_name = "URL")]
+    pub api_base: Option<String>,
+    /// The AWS profile the live checks use (otherwise AWS_PROFILE or the default chain).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+impl From<StartArgs> for crate::app::Preset {
+    fn from(args: StartArgs) -> Self {
+        crate::app::Preset {
+            cloud: args.cloud,
+            org_id: args.org_id,
+            path: args.path,
+            external_id: args.external_id,
+            fresh: args.fresh,
+            api_base: args.api_base,
+            profile: args.profile,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the generated policies, request bodies and commands for a cloud.
+    Render {
+        #[command(subcommand)]
+        values: Box<CloudValues>,
+    },
+    /// Check the setup live with your own cloud credentials. Exit 0 verified (every check ran
+    /// and passed; warnings allowed), 1 a check failed, 2 bad input, 3 not verified (nothing
+    /// failed, but a check could not run: a missing permission, a sign-in, the network).
+    Check {
+        #[command(subcommand)]
+        values: Box<CloudValues>,
+        /// Seconds each check may take.
+        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
+        timeout: u64,
+        /// The AWS profile to use (otherwise AWS_PROFILE or the default chain).
+        #[arg(long, global = true)]
+        profile: Option<String>,
+        /// Azure: create OpenAI's service principal in the tenant first, when it is missing
+        /// (the guide's step 1). Giving the flag is the confirmation.
+        #[arg(long, global = true)]
+        create_service_principal: bool,
+    },
+    /// Register the key with OpenAI's Management API (API path), create the EKM project and
+    /// validate. The admin key comes from OPENAI_ADMIN_KEY or a masked prompt, and only ever
+    /// travels in the Authorization header. To do the same by hand, `render` prints curl
+    /// commands that read the header from standard input
+    /// (`printf 'Authorization: Bearer %s\n' "$OPENAI_ADMIN_KEY" | curl -H @- …`), so the key is
+    /// in no command line and no shell history.
+    Register {
+        #[command(subcommand)]
+        values: Box<CloudValues>,
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The name of the project to create with the key.
+        #[arg(long, global = true)]
+        project_name: Option<String>,
+        /// Register without asking (needed when standard input is not a terminal).
+        #[arg(long, global = true)]
+        yes: bool,
+    },
+    /// Ask OpenAI to use a registered key now: success, or the cloud's error explained.
+    Validate {
+        /// The external key id (extkey_…).
+        id: String,
+        #[command(flatten)]
+        api: ApiArgs,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Explain an EKM error: what it means, what to do, and the step to revisit.
+    Explain {
+        /// The error text; read from standard input when absent.
+        text: Option<String>,
+        /// Print {"matched", "entry", "extracted"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a support bundle (Markdown) of the saved progress: inputs, generated blocks,
+    /// recent errors explained. It never contains a secret.
+    Export {
+        /// Where to write it; `-` for standard output. Default: ./ekm-wizard-support.md
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Parses the command line and runs what it asks for.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_OK
+            });
+        }
+    };
+    match cli.command {
+        Some(Command::Render { values }) => ExitCode::from(crate::headless::render(&values)),
+        Some(Command::Check {
+            values,
+            timeout,
+            profile,
+            create_service_principal,
+        }) => ExitCode::from(crate::headless::check(
+            &values,
+            &crate::headless::CheckRequest {
+                timeout,
+                profile,
+                create_service_principal,
+            },
+        )),
+        Some(Command::Register {
+            values,
+            api,
+            project_name,
+            yes,
+        }) => ExitCode::from(crate::headless::register(
+            &values,
+            &api,
+            project_name.as_deref(),
+            yes,
+        )),
+        Some(Command::Validate { id, api, json }) => {
+            ExitCode::from(crate::headless::validate(&id, &api, json))
+        }
+        Some(Command::Explain { text, json }) => {
+            ExitCode::from(crate::headless::explain(text.as_deref(), json))
+        }
+        Some(Command::Export { output }) => {
+            ExitCode::from(crate::headless::export(output.as_deref()))
+        }
+        None => ExitCode::from(crate::app::runtime::start(cli.start.into())),
+    }
+}
