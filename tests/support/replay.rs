@@ -197,7 +197,7 @@ pub fn from_pypi(venv: &str, package: &str, program: &str) -> PathBuf {
 
 /// The directory holding `aws`: this machine's, else awscli from PyPI.
 pub fn aws_dir() -> PathBuf {
-    let program = on_path("aws").unwrap_or_else(|| from_pypi("aws-venv", "awscli", "aws"));
+    let program = on_path("aws").unwrap_or_else(|| from_pypi("aws-venv", "awscli>=1.40,<2", "aws"));
     program.parent().unwrap().to_path_buf()
 }
 
@@ -211,7 +211,7 @@ pub fn gcloud_dir() -> PathBuf {
 
 /// The directory holding `az`, from PyPI's azure-cli in the tests' own venv.
 pub fn az_dir() -> PathBuf {
-    let program = from_pypi("az-venv", "azure-cli", "az");
+    let program = from_pypi("az-venv", "azure-cli==2.91.0", "az");
     program.parent().unwrap().to_path_buf()
 }
 
