@@ -27,6 +27,7 @@ fn check(moto: &Moto, args: &[&str]) -> (Option<i32>, Value, String) {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     let document = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&output.stdout)));
+    support::check_run::every_fix_step_is_in_the_guide(&document, ekm_wizard::guide::Cloud::Aws);
     (output.status.code(), document, stderr)
 }
 

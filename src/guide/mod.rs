@@ -709,6 +709,39 @@ mod tests {
     }
 
     #[test]
+    fn every_field_and_block_with_text_is_shown_on_some_step() {
+        for cloud in Cloud::ALL {
+            let guide = cloud.guide();
+            for field in guide.fields.keys() {
+                assert!(
+                    guide
+                        .steps
+                        .iter()
+                        .any(|s| s.fields.iter().any(|f| f.id == *field)),
+                    "{cloud:?}: {field:?} has text but no step asks for it"
+                );
+            }
+            for artifact in guide.artifacts.keys() {
+                assert!(
+                    guide
+                        .steps
+                        .iter()
+                        .any(|s| s.artifacts.iter().any(|a| a.id == *artifact)),
+                    "{cloud:?}: {artifact:?} has text but no step shows it"
+                );
+            }
+            let mut ids: Vec<&str> = guide.steps.iter().map(|s| s.id.as_str()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            assert_eq!(
+                ids.len(),
+                guide.steps.len(),
+                "{cloud:?}: step ids are unique"
+            );
+        }
+    }
+
+    #[test]
     fn external_id_defaults_to_the_org_id() {
         let mut inputs = Inputs::default();
         inputs.set(FieldId::OrgId, "org-abc");

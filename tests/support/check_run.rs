@@ -85,7 +85,28 @@ pub fn run_check(
         command.env_remove(name);
     }
     command.envs(set.iter().map(|(k, v)| (*k, v.as_str())));
-    Outcome::from_output(command.output().expect("the binary runs"))
+    let outcome = Outcome::from_output(command.output().expect("the binary runs"));
+    let cloud = match cloud {
+        "aws" => Cloud::Aws,
+        "gcp" => Cloud::Gcp,
+        _ => Cloud::Azure,
+    };
+    every_fix_step_is_in_the_guide(&outcome.report, cloud);
+    outcome
+}
+
+/// Every check a run reported names, as the step that fixes it, a step of its cloud's guide:
+/// `f` always has somewhere to go. Held on every run of every test.
+pub fn every_fix_step_is_in_the_guide(report: &Value, cloud: Cloud) {
+    let guide = cloud.guide();
+    for check in report["checks"].as_array().into_iter().flatten() {
+        let step = check["step"].as_str().unwrap_or_default();
+        assert!(
+            guide.steps.iter().any(|s| s.id == step),
+            "check `{}` names step `{step}`, which the {cloud:?} guide does not have",
+            check["id"]
+        );
+    }
 }
 
 /// One thing broken in an otherwise good setup, and what one check must say of it.
