@@ -1,141 +1,536 @@
-//! Keys to messages, given where the admin is: a text field takes printable keys, elsewhere
-//! single letters are commands. Every binding is listed in the help screen (`assets/start.toml`).
+//! One table of key bindings: which key, in which input mode, asks for what, and how the
+//! footer and the help call it. The keymap, the footer and the help screen are all made from
+//! [`BINDINGS`], so a key can never do one thing and be listed as another.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::model::{Focusable, Model, Screen, ServicePrincipalOffer};
 use super::msg::Msg;
 
+/// How keys are read where the admin is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputMode {
+    /// The help screen is open.
+    Help,
+    /// A yes-or-no question is asked (creating OpenAI's service principal).
+    Confirming,
+    /// The explain screen: keys are text, but for a few.
+    Explaining,
+    /// The offer to resume saved progress.
+    Resuming,
+    /// A text field has focus: printable keys are text.
+    Typing,
+    /// Moving around a step or the start screen: single letters are commands.
+    Moving,
+}
+
+/// The mode keys are read in, from the model.
+pub fn input_mode(model: &Model) -> InputMode {
+    if model.help_open {
+        InputMode::Help
+    } else if model.explain.is_some() {
+        InputMode::Explaining
+    } else if model.service_principal == ServicePrincipalOffer::Asking {
+        InputMode::Confirming
+    } else if model.screen == Screen::ResumeOffer {
+        InputMode::Resuming
+    } else if model.in_text_input() {
+        InputMode::Typing
+    } else {
+        InputMode::Moving
+    }
+}
+
+/// Where the footer is drawn, which decides what it lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FooterPlace {
+    Help,
+    Confirming,
+    Explaining,
+    Resuming,
+    /// A generated block has focus.
+    Block,
+    /// The register or validate button has focus.
+    Run,
+    /// A choice (cloud, path) has focus.
+    Choice,
+    /// The start screen, elsewhere than a choice.
+    Start,
+    /// A step, elsewhere than a block or a button.
+    Step,
+}
+
+/// The footer's place, from the model.
+pub fn footer_place(model: &Model) -> FooterPlace {
+    match input_mode(model) {
+        InputMode::Help => return FooterPlace::Help,
+        InputMode::Confirming => return FooterPlace::Confirming,
+        InputMode::Explaining => return FooterPlace::Explaining,
+        InputMode::Resuming => return FooterPlace::Resuming,
+        InputMode::Typing | InputMode::Moving => {}
+    }
+    match (model.screen, model.focused()) {
+        (_, Some(Focusable::Block(_))) => FooterPlace::Block,
+        (_, Some(Focusable::Register | Focusable::Validate)) => FooterPlace::Run,
+        (_, Some(Focusable::Choice(_))) => FooterPlace::Choice,
+        (Screen::Start, _) => FooterPlace::Start,
+        _ => FooterPlace::Step,
+    }
+}
+
+/// Which modifiers a binding's key takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mods {
+    /// Any, or none.
+    Any,
+    /// Not Control.
+    NoCtrl,
+    /// Control.
+    Ctrl,
+}
+
+/// A key of a binding.
+#[derive(Debug, Clone, Copy)]
+struct Key(KeyCode, Mods);
+
+impl Key {
+    fn matches(self, event: &KeyEvent) -> bool {
+        let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+        self.0 == event.code
+            && match self.1 {
+                Mods::Any => true,
+                Mods::NoCtrl => !ctrl,
+                Mods::Ctrl => ctrl,
+            }
+    }
+}
+
+/// One row of the table.
+pub struct Binding {
+    keys: &'static [Key],
+    modes: &'static [InputMode],
+    /// What the keys ask for.
+    action: fn() -> Msg,
+    /// In the help screen: the keys as written, and what they do.
+    help: Option<(&'static str, &'static str)>,
+    /// In the footer: where, in which position, the keys as written, and a short word.
+    footer: &'static [(FooterPlace, u8, &'static str, &'static str)],
+}
+
+use FooterPlace as F;
+use InputMode as M;
+
+const ALL: &[InputMode] = &[
+    M::Help,
+    M::Confirming,
+    M::Explaining,
+    M::Resuming,
+    M::Typing,
+    M::Moving,
+];
+const ON_A_STEP: &[InputMode] = &[M::Typing, M::Moving];
+const MOVING: &[InputMode] = &[M::Moving];
+
+const fn plain(code: KeyCode) -> Key {
+    Key(code, Mods::Any)
+}
+
+const fn letter(c: char) -> Key {
+    Key(KeyCode::Char(c), Mods::NoCtrl)
+}
+
+const fn ctrl(c: char) -> Key {
+    Key(KeyCode::Char(c), Mods::Ctrl)
+}
+
+/// Every key binding of the wizard, in the order the help lists them; where two rows take the
+/// same key in the same mode, the first wins (no row before the last takes Control-C or -Q).
+pub static BINDINGS: &[Binding] = &[
+    // The help screen: these close it; nothing else does anything.
+    Binding {
+        keys: &[
+            plain(KeyCode::Esc),
+            plain(KeyCode::F(1)),
+            plain(KeyCode::Char('?')),
+            letter('q'),
+            plain(KeyCode::Enter),
+        ],
+        modes: &[M::Help],
+        action: || Msg::CloseOverlay,
+        help: None,
+        footer: &[(F::Help, 1, "Esc", "close help")],
+    },
+    // The yes-or-no question: y creates, any other key cancels (the mode's fallback).
+    Binding {
+        keys: &[letter('y')],
+        modes: &[M::Confirming],
+        action: || Msg::CreateServicePrincipal,
+        help: None,
+        footer: &[
+            (F::Confirming, 1, "y", "create OpenAI's service principal"),
+            (F::Confirming, 2, "any other key", "cancel"),
+        ],
+    },
+    // The offer to resume saved progress.
+    Binding {
+        keys: &[plain(KeyCode::Enter), letter('y'), letter('r')],
+        modes: &[M::Resuming],
+        action: || Msg::ResumeSavedProgress,
+        help: None,
+        footer: &[(F::Resuming, 1, "Enter", "resume")],
+    },
+    Binding {
+        keys: &[letter('n'), plain(KeyCode::Esc)],
+        modes: &[M::Resuming],
+        action: || Msg::StartOver,
+        help: None,
+        footer: &[(F::Resuming, 2, "n", "start over")],
+    },
+    // The explain screen: a few keys; the rest is text (the mode's fallback).
+    Binding {
+        keys: &[plain(KeyCode::Esc)],
+        modes: &[M::Explaining],
+        action: || Msg::CloseOverlay,
+        help: None,
+        footer: &[(F::Explaining, 1, "Esc", "back")],
+    },
+    Binding {
+        keys: &[ctrl('g')],
+        modes: &[M::Explaining],
+        action: || Msg::GoToExplainedStep,
+        help: None,
+        footer: &[(F::Explaining, 2, "^G", "go to the step")],
+    },
+    Binding {
+        keys: &[plain(KeyCode::PageDown)],
+        modes: &[M::Explaining],
+        action: || Msg::ScrollContent(5),
+        help: None,
+        footer: &[(F::Explaining, 3, "PgDn/PgUp", "scroll")],
+    },
+    Binding {
+        keys: &[plain(KeyCode::PageUp)],
+        modes: &[M::Explaining],
+        action: || Msg::ScrollContent(-5),
+        help: None,
+        footer: &[],
+    },
+    // Steps and the start screen.
+    Binding {
+        keys: &[plain(KeyCode::PageDown)],
+        modes: ON_A_STEP,
+        action: || Msg::NextStep,
+        help: Some(("PgDn / PgUp", "next / previous step (back always works)")),
+        footer: &[
+            (F::Block, 4, "PgDn/PgUp", "step"),
+            (F::Choice, 3, "PgDn", "begin"),
+            (F::Start, 3, "PgDn", "begin"),
+            (F::Step, 2, "PgDn", "next step"),
+        ],
+    },
+    Binding {
+        keys: &[plain(KeyCode::PageUp)],
+        modes: ON_A_STEP,
+        action: || Msg::PreviousStep,
+        help: None,
+        footer: &[(F::Run, 3, "PgUp", "back"), (F::Step, 3, "PgUp", "back")],
+    },
+    Binding {
+        keys: &[plain(KeyCode::Tab)],
+        modes: ON_A_STEP,
+        action: || Msg::FocusNext,
+        help: Some((
+            "Tab / Shift-Tab",
+            "move between fields and generated blocks",
+        )),
+        footer: &[
+            (F::Block, 3, "Tab", "next"),
+            (F::Run, 2, "Tab", "next"),
+            (F::Choice, 2, "Tab", "next"),
+            (F::Start, 1, "Tab", "next"),
+            (F::Step, 1, "Tab", "next"),
+        ],
+    },
+    Binding {
+        keys: &[plain(KeyCode::BackTab)],
+        modes: ON_A_STEP,
+        action: || Msg::FocusPrevious,
+        help: None,
+        footer: &[],
+    },
+    Binding {
+        keys: &[plain(KeyCode::Enter)],
+        modes: ON_A_STEP,
+        action: || Msg::Confirm,
+        help: Some((
+            "Enter",
+            "next field; on the start screen's last field, begin",
+        )),
+        footer: &[
+            (F::Run, 1, "Enter", "run"),
+            (F::Start, 2, "Enter", "next/begin"),
+        ],
+    },
+    Binding {
+        keys: &[plain(KeyCode::Left)],
+        modes: MOVING,
+        action: || Msg::ChoosePrevious,
+        help: Some(("←/→", "change a choice (cloud, path)")),
+        footer: &[(F::Choice, 1, "←/→", "change")],
+    },
+    Binding {
+        keys: &[plain(KeyCode::Right)],
+        modes: MOVING,
+        action: || Msg::ChooseNext,
+        help: None,
+        footer: &[],
+    },
+    Binding {
+        keys: &[letter('c'), letter('y')],
+        modes: MOVING,
+        action: || Msg::CopyFocusedBlock,
+        help: Some(("c", "copy the focused block (clipboard, OSC 52 or a file)")),
+        footer: &[(F::Block, 1, "c", "copy")],
+    },
+    Binding {
+        keys: &[letter('w')],
+        modes: MOVING,
+        action: || Msg::WriteFocusedBlockToFile,
+        help: Some(("w", "write the focused block to a file and show its path")),
+        footer: &[(F::Block, 2, "w", "to file")],
+    },
+    Binding {
+        keys: &[plain(KeyCode::F(2))],
+        modes: ON_A_STEP,
+        action: || Msg::OpenExplainScreen,
+        help: Some((
+            "x / F2",
+            "explain an error (there, Ctrl-G goes to the step)",
+        )),
+        footer: &[],
+    },
+    Binding {
+        keys: &[letter('x')],
+        modes: MOVING,
+        action: || Msg::OpenExplainScreen,
+        help: None,
+        footer: &[],
+    },
+    Binding {
+        keys: &[letter('k')],
+        modes: MOVING,
+        action: || Msg::RunChecks,
+        help: Some(("k", "check the setup live with your own cloud credentials")),
+        footer: &[],
+    },
+    Binding {
+        keys: &[letter('s')],
+        modes: MOVING,
+        action: || Msg::OfferServicePrincipal,
+        help: Some((
+            "s",
+            "Azure: create OpenAI's service principal in your tenant (asks first)",
+        )),
+        footer: &[],
+    },
+    Binding {
+        keys: &[letter('f')],
+        modes: MOVING,
+        action: || Msg::GoToStepToFix,
+        help: Some((
+            "f",
+            "go to the step that fixes the first failed check or registration",
+        )),
+        footer: &[],
+    },
+    Binding {
+        keys: &[letter('e')],
+        modes: MOVING,
+        action: || Msg::ExportSupportBundle,
+        help: Some(("e", "export a support bundle (Markdown, never a secret)")),
+        footer: &[],
+    },
+    Binding {
+        keys: &[plain(KeyCode::Up)],
+        modes: ON_A_STEP,
+        action: || Msg::ScrollContent(-1),
+        help: Some(("↑/↓", "scroll the step")),
+        footer: &[(F::Step, 4, "↑/↓", "scroll")],
+    },
+    Binding {
+        keys: &[plain(KeyCode::Down)],
+        modes: ON_A_STEP,
+        action: || Msg::ScrollContent(1),
+        help: None,
+        footer: &[],
+    },
+    Binding {
+        keys: &[plain(KeyCode::Home)],
+        modes: MOVING,
+        action: || Msg::ScrollContent(i32::MIN / 2),
+        help: None,
+        footer: &[],
+    },
+    Binding {
+        keys: &[plain(KeyCode::End)],
+        modes: MOVING,
+        action: || Msg::ScrollContent(i32::MAX / 2),
+        help: None,
+        footer: &[],
+    },
+    Binding {
+        keys: &[plain(KeyCode::F(1))],
+        modes: &[M::Explaining, M::Resuming, M::Typing, M::Moving],
+        action: || Msg::ToggleHelp,
+        help: Some(("? / F1", "this help (? only outside a text field)")),
+        footer: &[
+            (F::Explaining, 4, "F1", "help"),
+            (F::Start, 4, "F1", "help"),
+            (F::Step, 5, "F1", "help"),
+        ],
+    },
+    Binding {
+        keys: &[plain(KeyCode::Char('?'))],
+        modes: &[M::Resuming, M::Moving],
+        action: || Msg::ToggleHelp,
+        help: None,
+        footer: &[
+            (F::Block, 5, "?", "help"),
+            (F::Run, 4, "?", "help"),
+            (F::Choice, 4, "?", "help"),
+        ],
+    },
+    Binding {
+        keys: &[plain(KeyCode::Esc)],
+        modes: ON_A_STEP,
+        action: || Msg::CloseOverlay,
+        help: Some(("Esc", "close help, or leave the explain screen")),
+        footer: &[],
+    },
+    Binding {
+        keys: &[ctrl('c'), ctrl('q')],
+        modes: ALL,
+        action: || Msg::Quit,
+        help: Some(("Ctrl-C / Ctrl-Q", "save progress and quit")),
+        footer: &[
+            (F::Help, 9, "Ctrl-Q", "quit"),
+            (F::Resuming, 9, "Ctrl-Q", "quit"),
+            (F::Explaining, 9, "^Q", "quit"),
+            (F::Block, 9, "^Q", "quit"),
+            (F::Run, 9, "^Q", "quit"),
+            (F::Choice, 9, "^Q", "quit"),
+            (F::Start, 9, "^Q", "quit"),
+            (F::Step, 9, "^Q", "quit"),
+        ],
+    },
+];
+
 /// The message a key stands for here, if any.
 pub fn message_for_key(model: &Model, key: KeyEvent) -> Option<Msg> {
     if key.kind == KeyEventKind::Release {
         return None;
     }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    if ctrl && matches!(key.code, KeyCode::Char('c' | 'q')) {
-        return Some(Msg::Quit);
+    let mode = input_mode(model);
+    let bound = BINDINGS
+        .iter()
+        .find(|b| b.modes.contains(&mode) && b.keys.iter().any(|k| k.matches(&key)));
+    if let Some(binding) = bound {
+        return Some((binding.action)());
     }
-    if model.help_open {
-        return match key.code {
-            KeyCode::Esc | KeyCode::F(1) | KeyCode::Char('?' | 'q') | KeyCode::Enter => {
-                Some(Msg::CloseOverlay)
-            }
-            _ => None,
-        };
-    }
-    if model.explain.is_some() {
-        return match key.code {
-            KeyCode::Esc => Some(Msg::CloseOverlay),
-            KeyCode::F(1) => Some(Msg::ToggleHelp),
-            KeyCode::Char('g') if ctrl => Some(Msg::GoToExplainedStep),
-            KeyCode::PageDown => Some(Msg::ScrollContent(5)),
-            KeyCode::PageUp => Some(Msg::ScrollContent(-5)),
-            _ => Some(Msg::EditField(key.into())),
-        };
-    }
-    if model.service_principal == ServicePrincipalOffer::Asking {
-        return Some(match key.code {
-            KeyCode::Char('y') if !ctrl => Msg::CreateServicePrincipal,
-            _ => Msg::DeclineServicePrincipal,
-        });
-    }
-    if model.screen == Screen::ResumeOffer {
-        return match key.code {
-            KeyCode::Enter | KeyCode::Char('y' | 'r') => Some(Msg::ResumeSavedProgress),
-            KeyCode::Char('n') | KeyCode::Esc => Some(Msg::StartOver),
-            KeyCode::F(1) | KeyCode::Char('?') => Some(Msg::ToggleHelp),
-            _ => None,
-        };
-    }
-    let in_field = model.in_text_input();
-    match key.code {
-        KeyCode::F(1) => Some(Msg::ToggleHelp),
-        KeyCode::F(2) => Some(Msg::OpenExplainScreen),
-        KeyCode::PageDown => Some(Msg::NextStep),
-        KeyCode::PageUp => Some(Msg::PreviousStep),
-        KeyCode::Tab => Some(Msg::FocusNext),
-        KeyCode::BackTab => Some(Msg::FocusPrevious),
-        KeyCode::Enter => Some(Msg::Confirm),
-        KeyCode::Up => Some(Msg::ScrollContent(-1)),
-        KeyCode::Down => Some(Msg::ScrollContent(1)),
-        KeyCode::Esc => Some(Msg::CloseOverlay),
-        _ if in_field => Some(Msg::EditField(key.into())),
-        KeyCode::Left => Some(Msg::ChoosePrevious),
-        KeyCode::Right => Some(Msg::ChooseNext),
-        KeyCode::Char('?') => Some(Msg::ToggleHelp),
-        KeyCode::Char('c') | KeyCode::Char('y') if !ctrl => Some(Msg::CopyFocusedBlock),
-        KeyCode::Char('w') if !ctrl => Some(Msg::WriteFocusedBlockToFile),
-        KeyCode::Char('x') if !ctrl => Some(Msg::OpenExplainScreen),
-        KeyCode::Char('e') if !ctrl => Some(Msg::ExportSupportBundle),
-        KeyCode::Char('k') if !ctrl => Some(Msg::RunChecks),
-        KeyCode::Char('f') if !ctrl => Some(Msg::GoToStepToFix),
-        KeyCode::Char('s') if !ctrl => Some(Msg::OfferServicePrincipal),
-        KeyCode::Home => Some(Msg::ScrollContent(i32::MIN / 2)),
-        KeyCode::End => Some(Msg::ScrollContent(i32::MAX / 2)),
-        _ => None,
+    // What an unbound key does depends on the mode alone.
+    match mode {
+        InputMode::Explaining | InputMode::Typing => Some(Msg::EditField(key.into())),
+        InputMode::Confirming => Some(Msg::DeclineServicePrincipal),
+        InputMode::Help | InputMode::Resuming | InputMode::Moving => None,
     }
 }
 
-/// The keys that work where the admin is, for the footer.
+/// The keys that work where the admin is, for the footer, in their order.
 pub fn footer_keys(model: &Model) -> Vec<(&'static str, &'static str)> {
-    if model.help_open {
-        return vec![("Esc", "close help"), ("Ctrl-Q", "quit")];
-    }
-    if model.service_principal == ServicePrincipalOffer::Asking {
-        return vec![
-            ("y", "create OpenAI's service principal"),
-            ("any other key", "cancel"),
-        ];
-    }
-    if model.explain.is_some() {
-        return vec![
-            ("Esc", "back"),
-            ("^G", "go to the step"),
-            ("PgDn/PgUp", "scroll"),
-            ("F1", "help"),
-            ("^Q", "quit"),
-        ];
-    }
-    match (model.screen, model.focused()) {
-        (Screen::ResumeOffer, _) => {
-            vec![("Enter", "resume"), ("n", "start over"), ("Ctrl-Q", "quit")]
+    let place = footer_place(model);
+    let mut shown: Vec<(u8, &'static str, &'static str)> = BINDINGS
+        .iter()
+        .flat_map(|b| b.footer.iter())
+        .filter(|(at, ..)| *at == place)
+        .map(|(_, order, keys, word)| (*order, *keys, *word))
+        .collect();
+    shown.sort_by_key(|(order, ..)| *order);
+    shown
+        .into_iter()
+        .map(|(_, keys, word)| (keys, word))
+        .collect()
+}
+
+/// The help screen's lines: the keys as written, and what they do.
+pub fn help_lines() -> Vec<(&'static str, &'static str)> {
+    BINDINGS.iter().filter_map(|b| b.help).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_footer_place_lists_distinct_positions_and_quit_where_it_can() {
+        for place in [
+            F::Help,
+            F::Confirming,
+            F::Explaining,
+            F::Resuming,
+            F::Block,
+            F::Run,
+            F::Choice,
+            F::Start,
+            F::Step,
+        ] {
+            let mut orders: Vec<u8> = BINDINGS
+                .iter()
+                .flat_map(|b| b.footer.iter())
+                .filter(|(at, ..)| *at == place)
+                .map(|(_, order, ..)| *order)
+                .collect();
+            assert!(!orders.is_empty(), "{place:?} has a footer");
+            let count = orders.len();
+            orders.sort_unstable();
+            orders.dedup();
+            assert_eq!(
+                orders.len(),
+                count,
+                "{place:?}: two entries in one position"
+            );
         }
-        (_, Some(Focusable::Block(_))) => vec![
-            ("c", "copy"),
-            ("w", "to file"),
-            ("Tab", "next"),
-            ("PgDn/PgUp", "step"),
-            ("?", "help"),
-            ("^Q", "quit"),
-        ],
-        (_, Some(Focusable::Register | Focusable::Validate)) => vec![
-            ("Enter", "run"),
-            ("Tab", "next"),
-            ("PgUp", "back"),
-            ("?", "help"),
-            ("^Q", "quit"),
-        ],
-        (_, Some(Focusable::Choice(_))) => vec![
-            ("←/→", "change"),
-            ("Tab", "next"),
-            ("PgDn", "begin"),
-            ("?", "help"),
-            ("^Q", "quit"),
-        ],
-        (Screen::Start, _) => vec![
-            ("Tab", "next"),
-            ("Enter", "next/begin"),
-            ("PgDn", "begin"),
-            ("F1", "help"),
-            ("^Q", "quit"),
-        ],
-        _ => vec![
-            ("Tab", "next"),
-            ("PgDn", "next step"),
-            ("PgUp", "back"),
-            ("↑/↓", "scroll"),
-            ("F1", "help"),
-            ("^Q", "quit"),
-        ],
+    }
+
+    #[test]
+    fn no_row_is_shadowed_by_an_earlier_one() {
+        for (index, binding) in BINDINGS.iter().enumerate() {
+            for key in binding.keys {
+                for mode in binding.modes {
+                    let first = BINDINGS
+                        .iter()
+                        .position(|b| {
+                            b.modes.contains(mode)
+                                && b.keys.iter().any(|k| k.0 == key.0 && k.1 == key.1)
+                        })
+                        .unwrap();
+                    assert_eq!(
+                        first, index,
+                        "{:?} in {mode:?} is taken by row {first} before row {index}",
+                        key.0
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_help_lists_every_command_letter() {
+        let help = help_lines();
+        for keys in ["c", "w", "k", "s", "f", "e", "x / F2", "? / F1"] {
+            assert!(
+                help.iter().any(|(k, _)| *k == keys),
+                "{keys} is not in the help"
+            );
+        }
     }
 }

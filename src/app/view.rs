@@ -11,7 +11,6 @@ use ratatui::widgets::{
 use super::keymap::footer_keys;
 use super::layout::{self, EDITOR_INDENT};
 use super::model::{ExplainPane, Model, Saving, Screen, StatusKind, StepState};
-use crate::guide;
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, model: &Model) {
@@ -222,7 +221,7 @@ fn draw_footer(frame: &mut Frame, model: &Model, area: Rect) {
 
 fn draw_help(frame: &mut Frame, model: &Model, area: Rect) {
     let theme = model.theme;
-    let help = &guide::start_text().help;
+    let help = super::keymap::help_lines();
     let width = 72.min(area.width.saturating_sub(4));
     let height = (help.len() as u16 + 4).min(area.height.saturating_sub(2));
     let popup = Rect::new(
@@ -232,10 +231,10 @@ fn draw_help(frame: &mut Frame, model: &Model, area: Rect) {
         height,
     );
     let mut lines = vec![Line::default()];
-    for line in help {
+    for (keys, does) in help {
         lines.push(Line::from(vec![
-            Span::styled(format!(" {:<17}", line.keys), theme.focus()),
-            Span::raw(line.does.clone()),
+            Span::styled(format!(" {keys:<17}"), theme.focus()),
+            Span::raw(does),
         ]));
     }
     frame.render_widget(Clear, popup);

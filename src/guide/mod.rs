@@ -655,18 +655,9 @@ pub struct StartText {
     pub external_id: FieldText,
     /// The hint for the same field on the Google Cloud path, where it is the audience.
     pub audience_hint: String,
-    pub help: Vec<HelpLine>,
 }
 
-/// A key and what it does, for the help screen.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HelpLine {
-    pub keys: String,
-    pub does: String,
-}
-
-/// The wizard's shared text: start screen and help.
+/// The wizard's shared text: the start screen.
 pub fn start_text() -> &'static StartText {
     static TEXT: OnceLock<StartText> = OnceLock::new();
     TEXT.get_or_init(
@@ -705,7 +696,7 @@ mod tests {
             }
         }
         let start = start_text();
-        assert!(!start.help.is_empty());
+        assert!(!start.title.is_empty());
     }
 
     #[test]
