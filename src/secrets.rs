@@ -50,32 +50,86 @@ pub const SECRET_ENV_VARS: [&str; 7] = [
 
 /// Whether a value typed or pasted somewhere looks like a secret.
 pub fn looks_secret(value: &str) -> bool {
-    // Every secret pattern holds one of these marks; most values hold none, and are cleared
-    // without running the patterns (a long value would make them slow).
-    const MARKS: [&str; 8] = ["sk-", "bearer", "eyj", "ya29.", "akia", "asia", "=", ":"];
-    let lower = value.to_ascii_lowercase();
-    let marked = MARKS.iter().any(|mark| lower.contains(mark));
-    let env_secret = SECRET_ENV_VARS.iter().any(|name| {
-        std::env::var(name).is_ok_and(|secret| secret.len() >= 8 && value.contains(&secret))
-    });
-    env_secret || (marked && redact(value) != value)
+    process().looks_secret(value)
+}
+
+/// The secrets of this run (the values of the secret environment variables, and any typed
+/// into the wizard), captured once, and the redaction built on them and on the patterns of
+/// secrets. Built at start and handed to whoever shows or writes text: using it reads nothing
+/// from the environment.
+#[derive(Clone, Default)]
+pub struct Redactor {
+    known: Vec<zeroize::Zeroizing<String>>,
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Redactor({} known secrets, hidden)", self.known.len())
+    }
+}
+
+impl PartialEq for Redactor {
+    fn eq(&self, other: &Self) -> bool {
+        self.known.len() == other.known.len()
+    }
+}
+
+impl Redactor {
+    /// The values of the secret environment variables, as they are now.
+    pub fn from_env() -> Redactor {
+        let mut redactor = Redactor::default();
+        for name in SECRET_ENV_VARS {
+            if let Ok(value) = std::env::var(name) {
+                redactor.learn(&value);
+            }
+        }
+        redactor
+    }
+
+    /// Adds a secret met during the run (an admin key typed into the wizard). Values shorter
+    /// than 8 characters are not secrets worth hiding everywhere they appear.
+    pub fn learn(&mut self, secret: &str) {
+        let secret = secret.trim();
+        if secret.len() >= 8 && !self.known.iter().any(|k| k.as_str() == secret) {
+            self.known.push(zeroize::Zeroizing::new(secret.to_string()));
+        }
+    }
+
+    /// `text` with every known secret and everything shaped like one replaced by `[redacted]`.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for secret in &self.known {
+            out = out.replace(secret.as_str(), "[redacted]");
+        }
+        for pattern in secret_patterns() {
+            out = pattern.replace_all(&out, "[redacted]").into_owned();
+        }
+        out
+    }
+
+    /// Whether a value typed or pasted somewhere looks like a secret.
+    pub fn looks_secret(&self, value: &str) -> bool {
+        // Every secret pattern holds one of these marks; most values hold none, and are
+        // cleared without running the patterns (a long value would make them slow).
+        const MARKS: [&str; 8] = ["sk-", "bearer", "eyj", "ya29.", "akia", "asia", "=", ":"];
+        let lower = value.to_ascii_lowercase();
+        let marked = MARKS.iter().any(|mark| lower.contains(mark));
+        let known = self.known.iter().any(|k| value.contains(k.as_str()));
+        known || (marked && self.redact(value) != value)
+    }
+}
+
+/// The process's redactor, captured from the environment once, at its first use (the start of
+/// every command): for the headless commands and the validators.
+pub fn process() -> &'static Redactor {
+    static PROCESS: OnceLock<Redactor> = OnceLock::new();
+    PROCESS.get_or_init(Redactor::from_env)
 }
 
 /// Replaces anything that looks like a secret, and the values of the secret environment
 /// variables, with `[redacted]`. Used on every text shown or written that the admin supplied.
 pub fn redact(text: &str) -> String {
-    let mut out = text.to_string();
-    for name in SECRET_ENV_VARS {
-        if let Ok(value) = std::env::var(name)
-            && value.len() >= 8
-        {
-            out = out.replace(&value, "[redacted]");
-        }
-    }
-    for pattern in secret_patterns() {
-        out = pattern.replace_all(&out, "[redacted]").into_owned();
-    }
-    out
+    process().redact(text)
 }
 
 /// Replaces every character that could act on a terminal (C0 controls but newline and tab,

@@ -1012,3 +1012,33 @@ fn step_one_checked_alone_says_the_rest_waits() {
     assert_eq!(kind, StatusKind::Success, "{text}");
     assert!(text.contains("1 check waits for a later step"), "{text}");
 }
+
+#[test]
+fn a_key_typed_into_the_wizard_is_never_shown_even_when_a_server_echoes_it() {
+    let mut model = at_the_last_step();
+    focus(&mut model, Focusable::Register);
+    update(&mut model, Msg::Confirm);
+    // Shaped unlike any OpenAI key, so only the typed value itself can hide it.
+    let typed = "plain-typed-admin-key-0123456789";
+    update(&mut model, Msg::PasteIntoField(typed.into()));
+    focus(&mut model, Focusable::Register);
+    let effects = update(&mut model, Msg::Confirm);
+    let [Effect::PlanRegistration { generation, .. }] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    update(
+        &mut model,
+        Msg::RegistrationPlanned {
+            generation: *generation,
+            outcome: Err(format!("401: the key {typed} is not valid")),
+        },
+    );
+    assert!(
+        model.recent_errors.iter().all(|e| !e.contains(typed)),
+        "{:?}",
+        model.recent_errors
+    );
+    assert!(model.recent_errors.iter().any(|e| e.contains("[redacted]")));
+    let on_screen = format!("{:?} {:?}", model.status, model.registration.phase);
+    assert!(!on_screen.contains(typed), "{on_screen}");
+}

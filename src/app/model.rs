@@ -97,6 +97,8 @@ pub struct StartOptions {
     pub api_base: Option<Result<ApiBase, String>>,
     /// `OPENAI_ADMIN_KEY` is set.
     pub key_from_env: bool,
+    /// The secrets of this run, captured from the environment at start.
+    pub redactor: crate::secrets::Redactor,
 }
 
 /// The "explain an error" screen: a text area where any error text can be pasted.
@@ -179,6 +181,9 @@ pub struct Model {
     pub explain: Option<ExplainPane>,
     /// Errors met in this run, newest last, for the support bundle (already redacted).
     pub recent_errors: Vec<String>,
+    /// The secrets of this run, captured at start (and any key typed since): every text the
+    /// wizard keeps or shows from outside passes it.
+    pub redactor: crate::secrets::Redactor,
     /// Registration on the API path.
     pub registration: RegistrationPane,
     /// The key registered through the wizard, kept in the saved progress.
@@ -217,6 +222,7 @@ impl Model {
             quitting: false,
             explain: None,
             recent_errors: Vec::new(),
+            redactor: options.redactor.clone(),
             registration: RegistrationPane {
                 key_from_env: options.key_from_env,
                 api_base: options.api_base,
@@ -385,7 +391,7 @@ impl Model {
 
     /// Remembers an error for the support bundle, without any secret in it.
     pub fn remember_error(&mut self, text: &str) {
-        let text = crate::secrets::redact(text.trim());
+        let text = self.redactor.redact(text.trim());
         if text.is_empty() || self.recent_errors.last() == Some(&text) {
             return;
         }

@@ -41,6 +41,11 @@ impl SecretInput {
     pub fn key(&self) -> Option<AdminKey> {
         AdminKey::new(self.value.as_str()).ok()
     }
+
+    /// Puts the typed key on the redactor's list, so no echo of it is ever shown.
+    pub fn teach(&self, redactor: &mut crate::secrets::Redactor) {
+        redactor.learn(self.value.as_str());
+    }
 }
 
 /// Where the registration stands.

@@ -80,6 +80,7 @@ pub fn start(args: Preset) -> u8 {
     let model = Model::new(StartOptions {
         api_base,
         key_from_env: crate::openai::AdminKey::from_env().is_some(),
+        redactor: crate::secrets::Redactor::from_env(),
         args,
         loaded,
         saving_disabled,

@@ -19,6 +19,7 @@ use crate::openai::ApiBase;
 
 /// Applies one message; returns what the runtime should do next.
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
+    let msg = hide_secrets(msg, &model.redactor);
     let effects = match msg {
         Msg::NextStep => next_step(model),
         Msg::PreviousStep => previous_step(model),
@@ -352,10 +353,64 @@ fn edit_field(model: &mut Model, input: Input) -> Vec<Effect> {
     Vec::new()
 }
 
+/// Every text a task brings back from outside passes the run's redactor before the model
+/// keeps it: a server echoing a key typed into the wizard shows `[redacted]`.
+fn hide_secrets(msg: Msg, redactor: &crate::secrets::Redactor) -> Msg {
+    let hide = |text: String| redactor.redact(&text);
+    match msg {
+        Msg::RegistrationPlanned {
+            generation,
+            outcome,
+        } => Msg::RegistrationPlanned {
+            generation,
+            outcome: outcome.map_err(hide),
+        },
+        Msg::RegistrationFinished {
+            generation,
+            outcome,
+        } => Msg::RegistrationFinished {
+            generation,
+            outcome: outcome
+                .map(|mut registered| {
+                    registered.validation = registered.validation.map_err(hide);
+                    registered
+                })
+                .map_err(hide),
+        },
+        Msg::ValidationFinished {
+            generation,
+            outcome,
+        } => Msg::ValidationFinished {
+            generation,
+            outcome: outcome.map_err(hide),
+        },
+        Msg::CheckReported {
+            generation,
+            mut result,
+        } => {
+            result.detail = hide(result.detail);
+            Msg::CheckReported { generation, result }
+        }
+        Msg::ChecksFinished {
+            generation,
+            outcome,
+        } => Msg::ChecksFinished {
+            generation,
+            outcome: outcome.map_err(hide),
+        },
+        Msg::ServicePrincipalFinished(outcome) => {
+            Msg::ServicePrincipalFinished(outcome.map(hide).map_err(hide))
+        }
+        other => other,
+    }
+}
+
 fn paste(model: &mut Model, text: &str) -> Vec<Effect> {
     if let Some(pane) = model.explain.as_mut() {
         // What is pasted here may carry tokens: they never reach the screen.
-        let clean = crate::secrets::redact(&text.replace("\r\n", "\n").replace('\r', "\n"));
+        let clean = model
+            .redactor
+            .redact(&text.replace("\r\n", "\n").replace('\r', "\n"));
         pane.editor.insert_str(clean);
         return Vec::new();
     }
@@ -585,7 +640,10 @@ fn request_means(model: &mut Model) -> Option<(ApiBase, KeyRef)> {
         KeyRef::Environment
     } else {
         match model.registration.typed_key.key() {
-            Some(key) => KeyRef::Typed(key),
+            Some(key) => {
+                model.registration.typed_key.teach(&mut model.redactor);
+                KeyRef::Typed(key)
+            }
             None => {
                 model.status = Some(status(
                     StatusKind::Error,
