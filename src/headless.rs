@@ -572,7 +572,12 @@ fn verdict_sentence(
         Verdict::NotVerified => {
             let unchecked: Vec<&str> = results
                 .iter()
-                .filter(|r| matches!(r.status, CheckStatus::Unverified | CheckStatus::Skip))
+                .filter(|r| {
+                    matches!(
+                        r.status,
+                        CheckStatus::Unverified | CheckStatus::Skip | CheckStatus::Waiting
+                    )
+                })
                 .map(|r| r.title)
                 .collect();
             format!(

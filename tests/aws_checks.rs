@@ -408,7 +408,7 @@ fn step_one_is_checked_before_the_role_exists_and_the_rest_waits() {
     assert_check(&document, "key", "pass", "enabled, symmetric");
     assert_check(&document, "round-trip", "pass", "unchanged");
     for id in ["role", "trust-policy", "permissions"] {
-        assert_check(&document, id, "skip", "waits for step 3: Role ARN");
+        assert_check(&document, id, "waiting", "waits for step 3: Role ARN");
     }
     // moto's default key policy delegates to IAM, which needs no role to prove.
     assert_check(&document, "key-policy", "pass", "IAM policies decide");

@@ -1005,7 +1005,7 @@ fn step_one_checked_alone_says_the_rest_waits() {
         "trust-policy",
         "Trust policy",
         "role",
-        CheckStatus::Skip,
+        CheckStatus::Waiting,
         "waits for step 3: Role ARN is not recorded yet",
     );
     let (kind, text) = status_after_run(vec![passed, waits]);

@@ -679,7 +679,7 @@ fn check_lines(model: &Model, step_id: &str, width: usize, out: &mut Content) {
             CheckStatus::Pass => theme.success(),
             CheckStatus::Fail => theme.error(),
             CheckStatus::Warn | CheckStatus::Unverified => theme.warning(),
-            CheckStatus::Skip => theme.dim(),
+            CheckStatus::Skip | CheckStatus::Waiting => theme.dim(),
         };
         out.text(
             &format!(

@@ -914,23 +914,19 @@ fn checks_finished(model: &mut Model, outcome: Result<(), String>) {
                     .filter(|r| r.status == s)
                     .count()
             };
-            let (failed, warned, passed, unverified, waiting) = (
+            let (failed, warned, passed, unverified, skipped, waiting) = (
                 count(CheckStatus::Fail),
                 count(CheckStatus::Warn),
                 count(CheckStatus::Pass),
                 count(CheckStatus::Unverified),
                 count(CheckStatus::Skip),
+                count(CheckStatus::Waiting),
             );
-            let waits_for_later = model
-                .checks
-                .results
-                .iter()
-                .filter(|r| r.status == CheckStatus::Skip && r.detail.starts_with("waits for"))
-                .count();
-            let waiting_note = if waiting > 0 {
-                format!(" {waiting} not run (marked -).")
-            } else {
-                String::new()
+            let not_run_note = match (skipped, waiting) {
+                (0, 0) => String::new(),
+                (s, 0) => format!(" {s} not run (marked -)."),
+                (0, w) => format!(" {w} wait for later steps (marked …)."),
+                (s, w) => format!(" {s} not run (marked -), {w} wait for later steps (marked …)."),
             };
             model.status = Some(match crate::checks::Verdict::of(&model.checks.results) {
                 crate::checks::Verdict::Verified => status(
@@ -947,7 +943,7 @@ fn checks_finished(model: &mut Model, outcome: Result<(), String>) {
                     ),
                 ),
                 crate::checks::Verdict::NotVerified
-                    if unverified == 0 && waiting == waits_for_later && passed + warned > 0 =>
+                    if unverified == 0 && skipped == 0 && passed + warned > 0 =>
                 {
                     status(
                         StatusKind::Success,
@@ -965,7 +961,7 @@ fn checks_finished(model: &mut Model, outcome: Result<(), String>) {
                 crate::checks::Verdict::NotVerified => status(
                     StatusKind::Info,
                     format!(
-                        "Not verified: {passed} passed, {unverified} could not be checked (marked ?).{waiting_note}"
+                        "Not verified: {passed} passed, {unverified} could not be checked (marked ?).{not_run_note}"
                     ),
                 ),
             });

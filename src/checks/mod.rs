@@ -26,8 +26,10 @@ pub enum CheckStatus {
     /// Could not check: refused to read (403), no answer, an answer that could not be read,
     /// or it needed something that could not be checked. Proves nothing either way.
     Unverified,
-    /// Not run: it needs a value recorded on a later step, or a check that failed.
+    /// Not run: it needs a check that failed.
     Skip,
+    /// Not run yet: it needs a value recorded on a later step.
+    Waiting,
 }
 
 impl CheckStatus {
@@ -38,6 +40,7 @@ impl CheckStatus {
             CheckStatus::Warn => "!",
             CheckStatus::Unverified => "?",
             CheckStatus::Skip => "-",
+            CheckStatus::Waiting => "…",
         }
     }
 }
@@ -61,9 +64,12 @@ impl Verdict {
         if results.iter().any(|r| r.status == CheckStatus::Fail) {
             Verdict::Failed
         } else if results.is_empty()
-            || results
-                .iter()
-                .any(|r| matches!(r.status, CheckStatus::Unverified | CheckStatus::Skip))
+            || results.iter().any(|r| {
+                matches!(
+                    r.status,
+                    CheckStatus::Unverified | CheckStatus::Skip | CheckStatus::Waiting
+                )
+            })
         {
             Verdict::NotVerified
         } else {
@@ -192,8 +198,17 @@ pub(crate) fn after(
 ) -> CheckResult {
     if prerequisite.status == CheckStatus::Fail {
         skip(id, title, step, &format!("needs {what}, which failed"))
-    } else if prerequisite.status == CheckStatus::Skip {
-        skip(id, title, step, &prerequisite.detail)
+    } else if matches!(
+        prerequisite.status,
+        CheckStatus::Skip | CheckStatus::Waiting
+    ) {
+        CheckResult::new(
+            id,
+            title,
+            step,
+            prerequisite.status,
+            prerequisite.detail.clone(),
+        )
     } else {
         unverified(
             id,
@@ -220,11 +235,12 @@ pub(crate) fn waiting(
         .position(|s| s.fields.iter().any(|f| f.id == field))
         .map(|i| format!("step {}", i + 1))
         .unwrap_or_else(|| "the start screen".into());
-    skip(
+    CheckResult::new(
         id,
         title,
         step,
-        &format!("waits for {when}: {label} is not recorded yet"),
+        CheckStatus::Waiting,
+        format!("waits for {when}: {label} is not recorded yet"),
     )
 }
 
