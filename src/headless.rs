@@ -570,25 +570,42 @@ fn verdict_sentence(
             "Failed: fix the failed checks at the step shown, then check again.".into()
         }
         Verdict::NotVerified => {
-            let unchecked: Vec<&str> = results
-                .iter()
-                .filter(|r| {
-                    matches!(
-                        r.status,
-                        CheckStatus::Unverified | CheckStatus::Skip | CheckStatus::Waiting
-                    )
-                })
-                .map(|r| r.title)
-                .collect();
-            format!(
-                "Not verified: nothing failed, but {} could not be checked ({}). The lines marked ? say what would let them: a permission to add, a sign-in, or the network.",
-                if unchecked.len() == 1 {
-                    "one check"
-                } else {
-                    "some checks"
-                },
-                unchecked.join(", ")
-            )
+            let titles = |wanted: &[CheckStatus]| -> Vec<&str> {
+                results
+                    .iter()
+                    .filter(|r| wanted.contains(&r.status))
+                    .map(|r| r.title)
+                    .collect()
+            };
+            let unchecked = titles(&[CheckStatus::Unverified, CheckStatus::Skip]);
+            let waiting = titles(&[CheckStatus::Waiting]);
+            let mut sentence = "Not verified: nothing failed, but".to_string();
+            if !unchecked.is_empty() {
+                sentence.push_str(&format!(
+                    " {} could not be checked ({}); the lines marked ? say what would let them: a permission to add, a sign-in, or the network",
+                    if unchecked.len() == 1 { "one check" } else { "some checks" },
+                    unchecked.join(", ")
+                ));
+            }
+            if !waiting.is_empty() {
+                if !unchecked.is_empty() {
+                    sentence.push_str(", and");
+                }
+                sentence.push_str(&format!(
+                    " {} for values of later steps ({}): give them to check the whole setup",
+                    if waiting.len() == 1 {
+                        "one check waits"
+                    } else {
+                        "some checks wait"
+                    },
+                    waiting.join(", ")
+                ));
+            }
+            if unchecked.is_empty() && waiting.is_empty() {
+                return "Not verified: no check could run.".into();
+            }
+            sentence.push('.');
+            sentence
         }
     }
 }

@@ -539,7 +539,9 @@ fn without_credentials_it_says_so_at_once() {
     let outcome = check_with(&fake, &[], None);
     assert_eq!(outcome.code, Some(3), "{}", outcome.stdout);
     assert!(
-        outcome.stderr.contains("No Azure credentials were found"),
+        outcome
+            .stderr
+            .contains("Could not check: no Azure credentials were found"),
         "{}",
         outcome.stderr
     );

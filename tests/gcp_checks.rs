@@ -481,7 +481,7 @@ fn without_credentials_it_says_so_at_once() {
     assert!(
         outcome
             .stderr
-            .contains("No Google Cloud credentials were found"),
+            .contains("Could not check: no Google Cloud credentials were found"),
         "{}",
         outcome.stderr
     );

@@ -203,7 +203,7 @@ async fn discover(tenant: &str, timeout: Duration) -> Result<Credentials, Cannot
         tried.push("no credential source is available".to_string());
     }
     Err(CannotCheck(format!(
-        "No Azure credentials were found ({}). Sign in first: `az login --tenant {tenant}`, or export AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or put a token from `az account get-access-token` in {TOKEN_VAR}.",
+        "Could not check: no Azure credentials were found ({}). Sign in first: `az login --tenant {tenant}`, or export AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or put a token from `az account get-access-token` in {TOKEN_VAR}.",
         tried.join("; ")
     )))
 }

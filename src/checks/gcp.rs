@@ -214,7 +214,7 @@ fn on_google_compute_engine() -> bool {
 
 fn no_credentials(reason: &str) -> CannotCheck {
     CannotCheck(format!(
-        "No Google Cloud credentials were found ({reason}). Sign in first: `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, or put a token from `gcloud auth print-access-token` in {TOKEN_VAR}."
+        "Could not check: no Google Cloud credentials were found ({reason}). Sign in first: `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, or put a token from `gcloud auth print-access-token` in {TOKEN_VAR}."
     ))
 }
 
