@@ -136,16 +136,29 @@ pub fn redact(text: &str) -> String {
 /// DEL, C1 controls, ESC, and the bidirectional overrides and isolates) with a visible escape
 /// such as `\x1b` or `\u{202e}`.
 pub fn visible(text: &str) -> String {
+    visible_cow(text).into_owned()
+}
+
+/// Whether a character would act on a terminal rather than be shown.
+fn acts_on_a_terminal(c: char) -> bool {
+    let code = c as u32;
+    (code < 0x20 && c != '\n' && c != '\t')
+        || code == 0x7f
+        || (0x80..=0x9f).contains(&code)
+        || matches!(code, 0x200e | 0x200f | 0x061c)
+        || (0x202a..=0x202e).contains(&code)
+        || (0x2066..=0x2069).contains(&code)
+}
+
+/// [`visible`] without a copy when nothing needs escaping (the common case, on every frame).
+pub fn visible_cow(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(acts_on_a_terminal) {
+        return std::borrow::Cow::Borrowed(text);
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         let code = c as u32;
-        let dangerous = (code < 0x20 && c != '\n' && c != '\t')
-            || code == 0x7f
-            || (0x80..=0x9f).contains(&code)
-            || matches!(code, 0x200e | 0x200f | 0x061c)
-            || (0x202a..=0x202e).contains(&code)
-            || (0x2066..=0x2069).contains(&code);
-        if !dangerous {
+        if !acts_on_a_terminal(c) {
             out.push(c);
         } else if code <= 0xff {
             out.push_str(&format!("\\x{code:02x}"));
@@ -153,7 +166,7 @@ pub fn visible(text: &str) -> String {
             out.push_str(&format!("\\u{{{code:x}}}"));
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// One line of at most `max` characters: escapes as [`visible`], whitespace runs (newlines

@@ -87,7 +87,7 @@ impl Content {
     fn text(&mut self, text: &str, width: usize, indent: usize, style: Style) {
         let pad = " ".repeat(indent);
         // Whatever the text's origin, nothing in it can act on the terminal.
-        let text = crate::secrets::visible(text);
+        let text = crate::secrets::visible_cow(text);
         for line in wrap(&text, width.saturating_sub(indent).max(1)) {
             self.push(Line::styled(format!("{pad}{line}"), style));
         }
