@@ -111,7 +111,11 @@ impl Redactor {
     pub fn looks_secret(&self, value: &str) -> bool {
         // Every secret pattern holds one of these marks; most values hold none, and are
         // cleared without running the patterns (a long value would make them slow).
-        const MARKS: [&str; 8] = ["sk-", "bearer", "eyj", "ya29.", "akia", "asia", "=", ":"];
+        // (ARNs, ids and names hold none of them, so validating a field costs no regex.)
+        const MARKS: [&str; 12] = [
+            "sk-", "bearer", "eyj", "ya29.", "akia", "asia", "secret", "token", "password",
+            "api_key", "apikey", "@",
+        ];
         let lower = value.to_ascii_lowercase();
         let marked = MARKS.iter().any(|mark| lower.contains(mark));
         let known = self.known.iter().any(|k| value.contains(k.as_str()));
