@@ -142,32 +142,8 @@ impl SessionStore {
         let text = serde_json::to_string_pretty(&kept).map_err(|e| e.to_string())?;
         create_private_dir(&self.dir)
             .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
-        static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let serial = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let temp = self.dir.join(format!(
-            ".session.json.{}.{serial}.{}.tmp",
-            std::process::id(),
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or_default()
-        ));
-        let written = (|| -> std::io::Result<()> {
-            let mut options = fs::OpenOptions::new();
-            // A new file, never one that is there (a planted symlink included), only for you.
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(&temp)?;
-            file.write_all(text.as_bytes())?;
-            file.write_all(b"\n")?;
-            file.sync_all()?;
-            fs::rename(&temp, self.file())
-        })();
-        if let Err(err) = written {
-            let _ = fs::remove_file(&temp);
-            return Err(format!("cannot write {}: {err}", self.file().display()));
-        }
+        write_private(&self.file(), &format!("{text}\n"))
+            .map_err(|err| format!("cannot write {}: {err}", self.file().display()))?;
         Ok(())
     }
 }
@@ -183,8 +159,11 @@ pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "ekm-wizard".into());
+    // Unique per write, even for writes of one process in the same nanosecond.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let serial = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let temp = dir.join(format!(
-        ".{name}.{}.{}.tmp",
+        ".{name}.{}.{serial}.{}.tmp",
         std::process::id(),
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -193,6 +172,7 @@ pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     ));
     let written = (|| {
         let mut options = fs::OpenOptions::new();
+        // A new file, never one that is there (a planted symlink included), only for you.
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
