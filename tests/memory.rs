@@ -49,7 +49,8 @@ fn children_peak_rss() -> u64 {
     usage.ru_maxrss as u64 * 1024
 }
 
-fn check_against(port: u16) -> std::process::Output {
+/// `check gcp` with every Google host sent to `port`; `extra` after the federation flags.
+fn check_gcp(port: u16, extra: &[&str]) -> std::process::Output {
     let home = tempfile::tempdir().unwrap();
     Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
         .args([
@@ -63,6 +64,20 @@ fn check_against(port: u16) -> std::process::Output {
             "openai-ekm",
             "--workload-identity-provider-id",
             "openai-ekm-provider",
+        ])
+        .args(extra)
+        .env("EKM_GCP_API_URL", format!("http://127.0.0.1:{port}"))
+        .env("EKM_GCP_ACCESS_TOKEN", "ya29.memory-test-token")
+        .env("HOME", home.path())
+        .env("CLOUDSDK_CONFIG", home.path())
+        .output()
+        .unwrap()
+}
+
+fn check_against(port: u16) -> std::process::Output {
+    check_gcp(
+        port,
+        &[
             "--kms-project-id",
             "adjective-noun-12345",
             "--kms-key-ring-name",
@@ -73,13 +88,8 @@ fn check_against(port: u16) -> std::process::Output {
             "us-east1",
             "--timeout",
             "60",
-        ])
-        .env("EKM_GCP_API_URL", format!("http://127.0.0.1:{port}"))
-        .env("EKM_GCP_ACCESS_TOKEN", "ya29.memory-test-token")
-        .env("HOME", home.path())
-        .env("CLOUDSDK_CONFIG", home.path())
-        .output()
-        .unwrap()
+        ],
+    )
 }
 
 #[test]
@@ -144,28 +154,7 @@ fn a_slow_drip_is_cut_at_the_timeout() {
         }
     });
     let started = std::time::Instant::now();
-    let home = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
-        .args([
-            "check",
-            "gcp",
-            "--org-id",
-            "org-abc123",
-            "--workload-identity-project-number",
-            "123456789012",
-            "--workload-identity-pool-id",
-            "openai-ekm",
-            "--workload-identity-provider-id",
-            "openai-ekm-provider",
-            "--timeout",
-            "2",
-        ])
-        .env("EKM_GCP_API_URL", format!("http://127.0.0.1:{port}"))
-        .env("EKM_GCP_ACCESS_TOKEN", "ya29.drip-test-token")
-        .env("HOME", home.path())
-        .env("CLOUDSDK_CONFIG", home.path())
-        .output()
-        .unwrap();
+    let output = check_gcp(port, &["--timeout", "2"]);
     assert!(
         started.elapsed() < std::time::Duration::from_secs(60),
         "took {:?}",

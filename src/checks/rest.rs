@@ -105,6 +105,17 @@ impl CloudError {
         }
     }
 
+    /// An answer that came back but is not the cloud's (a redirect, a body past the cap).
+    fn unreadable(status: u16, message: String) -> CloudError {
+        CloudError {
+            status: Some(status),
+            code: String::new(),
+            message,
+            reasons: Vec::new(),
+            unreadable: true,
+        }
+    }
+
     /// Reads the error of an answer with `status` and `body`.
     pub fn from_answer(status: u16, body: &Value) -> CloudError {
         let error = &body["error"];
@@ -362,13 +373,7 @@ impl Rest {
                 Ok(answer) => {
                     let status = answer.status();
                     if let Some(note) = crate::net::redirect_note(&answer) {
-                        return Err(CloudError {
-                            status: Some(status.as_u16()),
-                            code: String::new(),
-                            message: note,
-                            reasons: Vec::new(),
-                            unreadable: true,
-                        });
+                        return Err(CloudError::unreadable(status.as_u16(), note));
                     }
                     let retry_after = answer
                         .headers()
@@ -378,13 +383,7 @@ impl Rest {
                     let text = match crate::net::read_capped(answer).await {
                         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
                         Err(err) => {
-                            return Err(CloudError {
-                                status: Some(status.as_u16()),
-                                code: String::new(),
-                                message: err.to_string(),
-                                reasons: Vec::new(),
-                                unreadable: true,
-                            });
+                            return Err(CloudError::unreadable(status.as_u16(), err.to_string()));
                         }
                     };
                     let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);

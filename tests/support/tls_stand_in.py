@@ -9,6 +9,7 @@ ekm-wizard itself. Nothing leaves the machine: the proxy connects to the fake on
 Usage: python3 tls_stand_in.py CERT KEY UPSTREAM_PORT PORT_FILE
 """
 
+import os
 import socket
 import ssl
 import sys
@@ -16,25 +17,14 @@ import threading
 
 
 def read_head(stream):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = stream.recv(65536)
-        if not chunk:
-            return None, b""
-        data += chunk
-    head, rest = data.split(b"\r\n\r\n", 1)
-    return head.decode("latin-1"), rest
+    return read_head_with(stream, b"")
 
 
 def relay(tls, host, upstream_port):
     """Forwards requests on one TLS connection, one at a time, to the fake."""
     pending = b""
     while True:
-        if b"\r\n\r\n" not in pending:
-            head, rest = read_head_with(tls, pending)
-        else:
-            head, rest = pending.split(b"\r\n\r\n", 1)
-            head = head.decode("latin-1")
+        head, rest = read_head_with(tls, pending)
         if head is None:
             return
         lines = head.split("\r\n")
@@ -128,7 +118,6 @@ def main():
     listener.listen(64)
     with open(port_file + ".tmp", "w") as f:
         f.write(str(listener.getsockname()[1]))
-    import os
     os.replace(port_file + ".tmp", port_file)
     while True:
         client, _ = listener.accept()
