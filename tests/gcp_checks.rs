@@ -645,3 +645,27 @@ fn a_hostile_server_cannot_write_to_the_terminal_redirect_or_flood() {
     );
     assert!(!stdout.contains("CANARY") && !stderr.contains("CANARY"));
 }
+
+#[test]
+fn an_override_that_is_not_utf8_is_bad_input_naming_the_variable() {
+    use std::os::unix::ffi::OsStrExt;
+    let home = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["check", "gcp"])
+        .args(FLAGS)
+        .env(
+            "EKM_GCP_API_URL",
+            std::ffi::OsStr::from_bytes(b"http://127.0.0.1:1/\xff"),
+        )
+        .env("EKM_GCP_ACCESS_TOKEN", TOKEN)
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("EKM_GCP_API_URL is not valid UTF-8"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}
