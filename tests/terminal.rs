@@ -397,7 +397,7 @@ fn walking_the_azure_path_catches_a_wrong_key_name_prefix_as_it_is_typed() {
     wizard.press("org-xyz--openai-ekm");
     wizard.wait_for("not with your");
     wizard.press(PAGE_DOWN);
-    wizard.wait_for("Before moving on, fix key_name");
+    wizard.wait_for("Before moving on, fix Key name");
     // Fix it in place: erase the wrong prefix and type the right one.
     for _ in 0.."org-xyz--openai-ekm".len() {
         wizard.send("\x7f");

@@ -601,7 +601,7 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
                 for err in missing {
                     let message = format!(
                         "Needs {} ({}): {}",
-                        err.field.key(),
+                        err.field.label(),
                         field_home(model, err.field),
                         err.problem
                     );

@@ -430,7 +430,7 @@ impl Model {
     /// Why the start screen cannot be left yet, if it cannot.
     pub fn start_problem(&self) -> Option<String> {
         self.start_error()
-            .map(|e| format!("Before you begin, fix {}: {}", e.field.key(), e.problem))
+            .map(|e| format!("Before you begin, fix {}: {}", e.field.label(), e.problem))
     }
 
     /// The first refused field of the start screen.

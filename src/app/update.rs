@@ -229,7 +229,11 @@ fn next_step(model: &mut Model) -> Vec<Effect> {
         Screen::ResumeOffer => Vec::new(),
         Screen::Start => {
             if let Some(err) = model.start_error() {
-                let problem = format!("Before you begin, fix {}: {}", err.field.key(), err.problem);
+                let problem = format!(
+                    "Before you begin, fix {}: {}",
+                    err.field.label(),
+                    err.problem
+                );
                 return refuse(model, problem, Some(err.field));
             }
             model.status = None;
@@ -240,7 +244,7 @@ fn next_step(model: &mut Model) -> Vec<Effect> {
             let steps = model.guide().steps.len();
             if let Some(err) = model.step_problem(index) {
                 let field = err.field;
-                let problem = format!("Before moving on, fix {}: {}", field.key(), err.problem);
+                let problem = format!("Before moving on, fix {}: {}", field.label(), err.problem);
                 return refuse(model, problem, Some(field));
             }
             if index + 1 >= steps {
