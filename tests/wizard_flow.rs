@@ -66,7 +66,11 @@ fn the_start_screen_refuses_a_missing_org_id_and_focuses_it() {
     assert_eq!(model.screen, Screen::Start);
     let status = model.status.clone().unwrap();
     assert_eq!(status.kind, StatusKind::Error);
-    assert!(status.text.contains("org_id"), "{}", status.text);
+    assert!(
+        status.text.contains("fix OpenAI organization id"),
+        "{}",
+        status.text
+    );
     assert_eq!(model.focused(), Some(Focusable::Field(FieldId::OrgId)));
 }
 
@@ -171,7 +175,7 @@ fn an_azure_key_name_with_another_orgs_prefix_is_caught_as_typed() {
     assert_eq!(model.step_state(2), StepState::Invalid);
     update(&mut model, Msg::NextStep);
     assert_eq!(model.screen, Screen::Step(2));
-    assert!(model.status.as_ref().unwrap().text.contains("key_name"));
+    assert!(model.status.as_ref().unwrap().text.contains("fix Key name"));
 }
 
 #[test]
@@ -193,7 +197,14 @@ fn a_step_with_an_invalid_field_refuses_next_but_always_allows_back() {
     type_text(&mut model, "arn:aws:kms:us-east-1:1111:key/x");
     update(&mut model, Msg::NextStep);
     assert_eq!(model.screen, Screen::Step(0));
-    assert!(model.status.as_ref().unwrap().text.contains("kms_arn"));
+    assert!(
+        model
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("fix KMS key ARN")
+    );
     assert_eq!(model.step_state(0), StepState::Invalid);
     update(&mut model, Msg::PreviousStep);
     assert_eq!(model.screen, Screen::Start);
