@@ -57,10 +57,9 @@ pub fn support_bundle(
     let _ = writeln!(out, "## Recorded inputs\n");
     let _ = writeln!(out, "| field | as typed | as used |");
     let _ = writeln!(out, "| --- | --- | --- |");
-    for field in guide
-        .recorded_fields()
+    for field in crate::guide::recorded_fields(cloud)
         .into_iter()
-        .chain([crate::guide::FieldId::Name])
+        .chain([crate::guide::FieldId::NAME])
     {
         let raw = inputs.raw(field);
         let used = match inputs.validated(field) {

@@ -1,6 +1,7 @@
 //! Troubleshooting: an error text (a registration refusal, a cloud error, anything a customer
 //! pastes) becomes what it means, what to do, and the step to revisit. The knowledge lives in
-//! `assets/troubleshooting.toml`; this module folds the text's variations and matches it.
+//! each cloud's `src/clouds/<cloud>/troubleshooting.toml`; this module folds the text's
+//! variations and matches it, trying the clouds in the registry's order.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -15,6 +16,8 @@ use crate::guide::{Cloud, FieldId, Inputs};
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     pub id: String,
+    /// The cloud whose file holds the entry (set when the file is read).
+    #[serde(skip_deserializing, default = "crate::clouds::first")]
     pub cloud: Cloud,
     pub title: String,
     pub meaning: String,
@@ -35,7 +38,7 @@ impl Entry {
         guide
             .steps
             .iter()
-            .position(|s| s.id == self.step)
+            .position(|s| s.id.key() == self.step)
             .map(|i| (i, guide.steps[i].title.as_str()))
     }
 }
@@ -43,14 +46,18 @@ impl Entry {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Extractor {
-    cloud: Cloud,
     pattern: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KnowledgeFile {
+    /// The named groups that hold a recorded field's value, and that field's key.
+    #[serde(default)]
+    parts: BTreeMap<String, String>,
+    #[serde(default)]
     extractors: Vec<Extractor>,
+    #[serde(default)]
     entries: Vec<Entry>,
 }
 
@@ -58,6 +65,7 @@ struct KnowledgeFile {
 pub struct Knowledge {
     entries: Vec<(Entry, Vec<Regex>)>,
     extractors: Vec<(Cloud, Regex)>,
+    parts: Vec<(Cloud, BTreeMap<String, String>)>,
 }
 
 fn compile(pattern: &str, owner: &str) -> Regex {
@@ -67,34 +75,42 @@ fn compile(pattern: &str, owner: &str) -> Regex {
     }
 }
 
-/// The knowledge shipped in `assets/troubleshooting.toml`, parsed and compiled once.
+/// The knowledge shipped in each kit's `troubleshooting.toml`, parsed and compiled once.
 pub fn knowledge() -> &'static Knowledge {
     static KNOWLEDGE: OnceLock<Knowledge> = OnceLock::new();
     KNOWLEDGE.get_or_init(|| {
-        let file: KnowledgeFile =
-            match toml::from_str(include_str!("../assets/troubleshooting.toml")) {
+        let mut knowledge = Knowledge {
+            entries: Vec::new(),
+            extractors: Vec::new(),
+            parts: Vec::new(),
+        };
+        for cloud in crate::clouds::all() {
+            let file: KnowledgeFile = match toml::from_str(cloud.kit().troubleshooting()) {
                 Ok(file) => file,
-                Err(err) => panic!("the built-in troubleshooting.toml is malformed: {err}"),
+                Err(err) => panic!(
+                    "the built-in troubleshooting.toml of {} is malformed: {err}",
+                    cloud.key()
+                ),
             };
-        Knowledge {
-            entries: file
+            knowledge
                 .entries
-                .into_iter()
-                .map(|entry| {
+                .extend(file.entries.into_iter().map(|mut entry| {
+                    entry.cloud = cloud;
                     let regexes = entry
                         .patterns
                         .iter()
                         .map(|p| compile(p, &entry.id))
                         .collect();
                     (entry, regexes)
-                })
-                .collect(),
-            extractors: file
-                .extractors
-                .into_iter()
-                .map(|e| (e.cloud, compile(&e.pattern, "an extractor")))
-                .collect(),
+                }));
+            knowledge.extractors.extend(
+                file.extractors
+                    .into_iter()
+                    .map(|e| (cloud, compile(&e.pattern, "an extractor"))),
+            );
+            knowledge.parts.push((cloud, file.parts));
         }
+        knowledge
     })
 }
 
@@ -189,20 +205,14 @@ pub fn describe(explanation: &Explanation) -> String {
     out
 }
 
-/// The recorded field an extracted part corresponds to.
-fn recorded_field(part: &str) -> Option<FieldId> {
-    Some(match part {
-        "role_arn" => FieldId::RoleArn,
-        "kms_arn" => FieldId::KmsArn,
-        "project_number" => FieldId::WorkloadIdentityProjectNumber,
-        "pool" => FieldId::WorkloadIdentityPoolId,
-        "provider" => FieldId::WorkloadIdentityProviderId,
-        "token_audience" => FieldId::Audience,
-        "key_name" => FieldId::KeyName,
-        "tenant_id" => FieldId::TenantId,
-        "vault_uri" => FieldId::VaultUri,
-        _ => return None,
-    })
+/// The recorded field an extracted part holds, as the cloud's `[parts]` names it.
+fn recorded_field(cloud: Cloud, part: &str) -> Option<FieldId> {
+    let key = knowledge()
+        .parts
+        .iter()
+        .find(|(c, _)| *c == cloud)
+        .and_then(|(_, parts)| parts.get(part))?;
+    cloud.field_by_key(key)
 }
 
 /// One extracted part beside what the wizard recorded for it.
@@ -231,7 +241,7 @@ pub fn compare(explanation: &Explanation, inputs: &Inputs) -> Vec<Comparison> {
         .iter()
         .map(|(part, found)| {
             let recorded = (inputs.cloud == explanation.entry.cloud)
-                .then(|| recorded_field(part))
+                .then(|| recorded_field(inputs.cloud, part))
                 .flatten()
                 .and_then(|field| inputs.validated(field).ok());
             Comparison {

@@ -218,24 +218,28 @@ pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>,
         Ok(inputs) => inputs,
         Err(problems) => return bad_input(&problems),
     };
-    let body =
-        match artifacts::generate(cloud, ArtifactId::RegistrationBody, &inputs, SetupPath::Api) {
-            Ok(ArtifactBody::Json(body)) => body,
-            Ok(ArtifactBody::Text(_)) => {
-                return bad_input(&["no registration body for this cloud".into()]);
-            }
-            Err(missing) => {
-                let mut problems: Vec<String> = inputs
-                    .validated(FieldId::OrgId)
-                    .err()
-                    .map(|e| e.on_command_line())
-                    .into_iter()
-                    .collect();
-                problems.extend(missing.iter().map(|e| e.on_command_line()));
-                return bad_input(&problems);
-            }
-        };
-    let from_config = inputs.raw(FieldId::ProjectName).to_string();
+    let body = match artifacts::generate(
+        cloud,
+        ArtifactId::REGISTRATION_BODY,
+        &inputs,
+        SetupPath::Api,
+    ) {
+        Ok(ArtifactBody::Json(body)) => body,
+        Ok(ArtifactBody::Text(_)) => {
+            return bad_input(&["no registration body for this cloud".into()]);
+        }
+        Err(missing) => {
+            let mut problems: Vec<String> = inputs
+                .validated(FieldId::ORG_ID)
+                .err()
+                .map(|e| e.on_command_line())
+                .into_iter()
+                .collect();
+            problems.extend(missing.iter().map(|e| e.on_command_line()));
+            return bad_input(&problems);
+        }
+    };
+    let from_config = inputs.raw(FieldId::PROJECT_NAME).to_string();
     let project_name =
         project_name.or((!from_config.trim().is_empty()).then_some(from_config.as_str()));
     let project_name = match project_name.map(str::trim) {
@@ -398,12 +402,29 @@ pub struct CheckRequest {
 
 /// `ekm-wizard check <cloud> … [--json] [--timeout S] [--profile P] [--create-service-principal]`.
 pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
-    use crate::checks::{CheckOptions, CheckResult, CheckStatus, Target, Verdict};
+    use crate::checks::{ActionOutcome, CheckOptions, CheckResult, CheckStatus, Verdict};
     let cloud = values.cloud();
     let as_json = values.common().json;
-    if request.create_service_principal && cloud != crate::guide::Cloud::Azure {
+    let action = request.create_service_principal.then(|| {
+        cloud
+            .kit()
+            .actions()
+            .iter()
+            .find(|a| a.flag == "create-service-principal")
+    });
+    if let Some(None) = action {
+        let offered: Vec<&str> = crate::clouds::all()
+            .filter(|c| {
+                c.kit()
+                    .actions()
+                    .iter()
+                    .any(|a| a.flag == "create-service-principal")
+            })
+            .map(|c| c.key())
+            .collect();
         return bad_input(&[format!(
-            "--create-service-principal: only `check azure` creates a service principal, not `check {}`",
+            "--create-service-principal: only `check {}` creates a service principal, not `check {}`",
+            offered.join("` or `check "),
             cloud.key()
         )]);
     }
@@ -412,7 +433,7 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
         Err(problems) => return bad_input(&problems),
     };
     // What is recorded so far is checked; checks whose values are not given wait for them.
-    let target = match Target::from_recorded(cloud, &inputs, values.common().path) {
+    let target = match crate::checks::target_from_recorded(cloud, &inputs, values.common().path) {
         Ok(target) => target,
         Err(errors) => {
             return bad_input(
@@ -423,60 +444,21 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
             );
         }
     };
-    let override_var = match cloud {
-        crate::guide::Cloud::Aws => None,
-        crate::guide::Cloud::Gcp => Some(crate::checks::gcp::API_URL_VAR),
-        crate::guide::Cloud::Azure => Some(crate::checks::azure::API_URL_VAR),
-    };
-    if let Some(Err(err)) = override_var.map(crate::checks::rest::Redirect::from_env) {
-        return bad_input(&[err.0]);
-    }
-    if cloud == crate::guide::Cloud::Aws
-        && let Err(err) = crate::checks::aws::refuse_plain_http_endpoints()
-    {
+    if let Err(err) = cloud.kit().check_endpoints() {
         return bad_input(&[err.0]);
     }
     let options = CheckOptions {
-        aws_profile: request.profile.clone(),
+        profile: request.profile.clone(),
         timeout: Duration::from_secs(request.timeout.max(1)),
     };
     let Some(runtime) = runtime() else {
         return EXIT_REFUSED;
     };
     let mut created = None;
-    if let (true, Target::Azure(azure)) = (request.create_service_principal, &target) {
-        use crate::checks::azure::{
-            AzureOptions, ServicePrincipalCreation, create_service_principal,
-        };
-        let azure_options = AzureOptions {
-            timeout: options.timeout,
-        };
-        match runtime.block_on(create_service_principal(azure, &azure_options)) {
-            Ok(outcome) => {
-                if !as_json {
-                    eprintln!("{outcome}");
-                }
-                let refused = matches!(outcome, ServicePrincipalCreation::Refused(_));
-                created = Some(json!({
-                    "outcome": match &outcome {
-                        ServicePrincipalCreation::Created { .. } => "created",
-                        ServicePrincipalCreation::AlreadyThere => "already-there",
-                        ServicePrincipalCreation::Refused(_) => "refused",
-                    },
-                    "message": outcome.to_string(),
-                }));
-                if refused && as_json {
-                    println!(
-                        "{:#}",
-                        json!({"verdict": Verdict::Failed.key(), "ok": false, "service_principal": created, "checks": []})
-                    );
-                }
-                if refused {
-                    return EXIT_REFUSED;
-                }
-            }
-            Err(cannot) => {
-                let message = crate::secrets::visible(&cannot.0);
+    if let Some(Some(action)) = action {
+        match runtime.block_on(target.perform_action(action.id, &options)) {
+            ActionOutcome::CouldNotTry(why) => {
+                let message = crate::secrets::visible(&why);
                 if as_json {
                     println!(
                         "{:#}",
@@ -486,28 +468,54 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
                 eprintln!("error: {message}");
                 return Verdict::NotVerified.exit_code();
             }
+            outcome => {
+                let message = crate::secrets::visible(outcome.message());
+                if !as_json {
+                    eprintln!("{message}");
+                }
+                let refused = matches!(outcome, ActionOutcome::Refused(_));
+                let report = json!({
+                    "outcome": outcome.key(),
+                    "message": message,
+                });
+                if refused && as_json {
+                    let mut out =
+                        json!({"verdict": Verdict::Failed.key(), "ok": false, "checks": []});
+                    out[action.json_key] = report.clone();
+                    println!("{out:#}");
+                }
+                if refused {
+                    return EXIT_REFUSED;
+                }
+                created = Some((action.json_key, report));
+            }
         }
     }
-    let results: Vec<CheckResult> =
-        match runtime.block_on(crate::checks::run(&target, &options, &|_| {})) {
-            Ok(results) => results,
-            Err(cannot) => {
-                let message = crate::secrets::visible(&cannot.0);
-                if as_json {
-                    println!(
-                        "{:#}",
-                        json!({
-                            "verdict": Verdict::NotVerified.key(),
-                            "ok": false,
-                            "error": message,
-                            "checks": [],
-                        })
-                    );
-                }
-                eprintln!("error: {message}");
-                return Verdict::NotVerified.exit_code();
+    let results: Vec<CheckResult> = match runtime.block_on(crate::checks::run(
+        cloud,
+        &inputs,
+        target.as_ref(),
+        &options,
+        &|_| {},
+    )) {
+        Ok(results) => results,
+        Err(cannot) => {
+            let message = crate::secrets::visible(&cannot.0);
+            if as_json {
+                println!(
+                    "{:#}",
+                    json!({
+                        "verdict": Verdict::NotVerified.key(),
+                        "ok": false,
+                        "error": message,
+                        "checks": [],
+                    })
+                );
             }
-        };
+            eprintln!("error: {message}");
+            return Verdict::NotVerified.exit_code();
+        }
+    };
     let verdict = Verdict::of(&results);
     let results: Vec<CheckResult> = results
         .into_iter()
@@ -522,8 +530,8 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
             "ok": verdict == Verdict::Verified,
             "checks": results,
         });
-        if let Some(created) = created {
-            report["service_principal"] = created;
+        if let Some((key, created)) = created {
+            report[key] = created;
         }
         println!("{report:#}");
     } else {

@@ -12,9 +12,7 @@ use crate::guide::{Cloud, FieldId, Inputs};
 pub fn config_keys(cloud: Cloud) -> Vec<&'static str> {
     let mut keys = vec!["type"];
     keys.extend(
-        cloud
-            .guide()
-            .recorded_fields()
+        crate::guide::recorded_fields(cloud)
             .into_iter()
             .map(FieldId::key),
     );
@@ -89,7 +87,7 @@ pub fn read_config(path: &Path, cloud: Cloud) -> Result<Inputs, Vec<String>> {
             }
             continue;
         }
-        if let Some(field) = FieldId::from_key(&key) {
+        if let Some(field) = cloud.field_by_key(&key) {
             inputs.set(field, text);
         }
     }

@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod checks;
 pub mod cli;
 pub mod clipboard;
+pub mod clouds;
 pub mod exit;
 pub mod explain;
 pub mod guide;

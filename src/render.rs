@@ -11,6 +11,32 @@ pub fn to_messages(missing: Missing) -> Vec<String> {
     missing.into_iter().map(|e| e.on_command_line()).collect()
 }
 
+/// The documents of `render <cloud> --json`, then its `commands`: the kit's, then the
+/// hand-over and registration every cloud shares.
+fn layout(cloud: Cloud) -> (Vec<Entry>, Vec<Entry>) {
+    let (documents, commands) = cloud.kit().render_layout();
+    let api = |&(key, artifact): &(&'static str, ArtifactId)| Entry {
+        key,
+        artifact,
+        path: SetupPath::Api,
+    };
+    let mut documents: Vec<Entry> = documents.iter().map(api).collect();
+    let mut commands: Vec<Entry> = commands.iter().map(api).collect();
+    documents.extend([
+        api(&("registration", ArtifactId::REGISTRATION_BODY)),
+        Entry {
+            key: "enterprise_details",
+            artifact: ArtifactId::ENTERPRISE_DETAILS,
+            path: SetupPath::ChatGpt,
+        },
+    ]);
+    commands.extend([
+        api(&("register", ArtifactId::REGISTRATION_COMMANDS)),
+        api(&("create_project", ArtifactId::CREATE_PROJECT_COMMAND)),
+    ]);
+    (documents, commands)
+}
+
 /// Where a piece of the JSON document comes from.
 struct Entry {
     key: &'static str,
@@ -18,96 +44,11 @@ struct Entry {
     path: SetupPath,
 }
 
-const fn api(key: &'static str, artifact: ArtifactId) -> Entry {
-    Entry {
-        key,
-        artifact,
-        path: SetupPath::Api,
-    }
-}
-
-const fn chatgpt(key: &'static str, artifact: ArtifactId) -> Entry {
-    Entry {
-        key,
-        artifact,
-        path: SetupPath::ChatGpt,
-    }
-}
-
-/// The documents of `render <cloud> --json`, then its `commands`.
-fn layout(cloud: Cloud) -> (Vec<Entry>, Vec<Entry>) {
-    use ArtifactId as A;
-    let handover = [
-        api("registration", A::RegistrationBody),
-        chatgpt("enterprise_details", A::EnterpriseDetails),
-    ];
-    let register = [
-        api("register", A::RegistrationCommands),
-        api("create_project", A::CreateProjectCommand),
-    ];
-    let (mut documents, mut commands) = match cloud {
-        Cloud::Aws => (
-            vec![
-                api("iam_policy", A::IamPolicy),
-                api("trust_policy", A::TrustPolicy),
-                api("key_policy_statement", A::KeyPolicyStatement),
-            ],
-            vec![
-                api("create_key", A::CreateKeyCommands),
-                api("find_alias_target", A::AliasTargetCommand),
-                api("create_policy", A::CreatePolicyCommands),
-                api("create_role", A::CreateRoleCommands),
-                api("enable_rotation", A::KeyRotationCommand),
-                api("read_key_policy", A::ReadKeyPolicyCommand),
-                api("put_key_policy", A::PutKeyPolicyCommand),
-            ],
-        ),
-        Cloud::Gcp => (
-            vec![
-                api("provider", A::ProviderSettings),
-                api("custom_role", A::GcpCustomRole),
-                api("principal", A::Principal),
-                api("sts_audience", A::StsAudience),
-            ],
-            vec![
-                api("workload_identity", A::WorkloadIdentityCommands),
-                api("enable_kms", A::EnableKmsCommands),
-                api("create_key", A::CreateKeyRingCommands),
-                api("create_role", A::CreateCustomRoleCommands),
-                api("grant", A::GrantCommands),
-                api("rotation", A::RotationCommands),
-            ],
-        ),
-        Cloud::Azure => (
-            vec![
-                api("service_principal_request", A::ServicePrincipalRequest),
-                api("custom_role", A::AzureCustomRole),
-                api("role_assignment_scope", A::RoleAssignmentScope),
-            ],
-            vec![
-                api("service_principal", A::ServicePrincipalCommands),
-                api("service_principal_az", A::ServicePrincipalAzCommand),
-                api("create_role", A::RoleDefinitionCommands),
-                api("create_vault", A::CreateVaultCommand),
-                api("create_key", A::CreateVaultKeyCommands),
-                api("assign_role", A::RoleAssignmentCommands),
-                api("vault_settings", A::VaultSettingsQuery),
-                api("vault_rbac", A::VaultRbacCommand),
-                api("purge_protection", A::PurgeProtectionCommand),
-                api("key_rotation_policy", A::KeyRotationPolicyCommand),
-            ],
-        ),
-    };
-    documents.extend(handover);
-    commands.extend(register);
-    (documents, commands)
-}
-
 /// Everything `render <cloud> --json` prints: every problem, or one object.
 pub fn document(cloud: Cloud, inputs: &Inputs) -> Result<Value, Missing> {
     let mut problems = Vec::new();
     // The org id is needed whatever the path; check it first so it is reported first.
-    problems.extend(inputs.validated(FieldId::OrgId).err());
+    problems.extend(inputs.validated(FieldId::ORG_ID).err());
     let mut take = |entry: &Entry| {
         if !artifacts::artifact_is_relevant(cloud, entry.artifact, inputs) {
             return None;
@@ -157,7 +98,7 @@ pub fn text(cloud: Cloud, inputs: &Inputs, path: SetupPath) -> Result<String, Mi
             continue;
         }
         out.push_str(&format!("== Step {}: {} ==\n\n", number + 1, step.title));
-        for note in artifacts::step_notes(cloud, &step.id, inputs) {
+        for note in artifacts::step_notes(cloud, step.id, inputs) {
             out.push_str(&format!("Note: {note}\n\n"));
         }
         for artifact in blocks {

@@ -29,7 +29,7 @@ fn secret_patterns() -> &'static [Regex] {
             r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
             r"ya29\.[A-Za-z0-9._-]{10,}",
             r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
-            r#"(?i)\b(?:aws_secret_access_key|aws_session_token|secretaccesskey|sessiontoken|client_secret|password|api_key|apikey|access_token|refresh_token|id_token|x-amz-security-token)\b["']?\s*[:=]\s*["']?[^\s"',}]+"#,
+            r#"(?i)\b[a-z_-]*(?:secret_access_key|session_token|secretaccesskey|sessiontoken|client_secret|password|api_key|apikey|access_token|refresh_token|id_token|security-token)\b["']?\s*[:=]\s*["']?[^\s"',}]+"#,
         ]
         .iter()
         .map(|p| compile(p))
@@ -37,16 +37,25 @@ fn secret_patterns() -> &'static [Regex] {
     })
 }
 
-/// The environment variables whose values are secrets wherever they appear.
-pub const SECRET_ENV_VARS: [&str; 7] = [
-    "OPENAI_ADMIN_KEY",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AZURE_CLIENT_SECRET",
-    "GOOGLE_OAUTH_ACCESS_TOKEN",
-    "EKM_GCP_ACCESS_TOKEN",
-    "EKM_AZURE_ACCESS_TOKEN",
-];
+/// The wizard's own environment variable whose value is a secret wherever it appears. The
+/// clouds' (credentials of their tools) are named by their kits and handed over at start with
+/// `watch_env_vars`.
+pub const SECRET_ENV_VARS: [&str; 1] = ["OPENAI_ADMIN_KEY"];
+
+static CLOUD_SECRET_VARS: OnceLock<Vec<&'static str>> = OnceLock::new();
+
+/// Adds the clouds' secret environment variables to those watched; called once at start,
+/// before anything is shown.
+pub fn watch_env_vars(names: impl IntoIterator<Item = &'static str>) {
+    let _ = CLOUD_SECRET_VARS.set(names.into_iter().collect());
+}
+
+/// Every secret environment variable watched.
+pub fn secret_env_vars() -> impl Iterator<Item = &'static str> {
+    SECRET_ENV_VARS
+        .into_iter()
+        .chain(CLOUD_SECRET_VARS.get().into_iter().flatten().copied())
+}
 
 /// Whether a value typed or pasted somewhere looks like a secret.
 pub fn looks_secret(value: &str) -> bool {
@@ -78,7 +87,7 @@ impl Redactor {
     /// The values of the secret environment variables, as they are now.
     pub fn from_env() -> Redactor {
         let mut redactor = Redactor::default();
-        for name in SECRET_ENV_VARS {
+        for name in secret_env_vars() {
             if let Ok(value) = std::env::var(name) {
                 redactor.learn(&value);
             }

@@ -7,6 +7,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -19,8 +21,7 @@ pub const SESSION_FORMAT: u64 = 1;
 pub const STATE_DIR_ENV: &str = "EKM_WIZARD_STATE_DIR";
 
 /// What is saved between runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Session {
     pub format: u64,
     pub cloud: Cloud,
@@ -28,7 +29,6 @@ pub struct Session {
     /// The step on screen when saved: 0 is the start screen, n is the guide's step n.
     pub step: usize,
     /// The furthest step reached.
-    #[serde(default)]
     pub reached: usize,
     pub inputs: Inputs,
     /// The external key registered through the wizard (`extkey_…`; not a secret).
@@ -37,6 +37,24 @@ pub struct Session {
     /// The project created with it (`proj_…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project_id: Option<String>,
+}
+
+/// A session as the file holds it, before its cloud and fields are looked up.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedSession {
+    format: u64,
+    cloud: String,
+    path: SetupPath,
+    step: usize,
+    #[serde(default)]
+    reached: usize,
+    #[serde(default)]
+    inputs: BTreeMap<String, String>,
+    #[serde(default)]
+    external_key_id: Option<String>,
+    #[serde(default)]
+    project_id: Option<String>,
 }
 
 /// The outcome of looking for saved progress.
@@ -215,10 +233,27 @@ pub fn parse(text: &str) -> Result<Session, String> {
         }
         _ => {}
     }
-    let mut session: Session = serde_json::from_value(value)
+    let saved: SavedSession = serde_json::from_value(value)
         .map_err(|e| format!("the saved progress is damaged ({e})"))?;
-    session.inputs.cloud = session.cloud;
-    Ok(session)
+    let Some(cloud) = crate::clouds::by_key(&saved.cloud) else {
+        return Err(format!(
+            "the saved progress is damaged (unknown cloud `{}`; this wizard knows {})",
+            saved.cloud,
+            crate::clouds::keys()
+        ));
+    };
+    let inputs = Inputs::from_saved(cloud, saved.inputs)
+        .map_err(|e| format!("the saved progress is damaged ({e})"))?;
+    Ok(Session {
+        format: saved.format,
+        cloud,
+        path: saved.path,
+        step: saved.step,
+        reached: saved.reached,
+        inputs,
+        external_key_id: saved.external_key_id,
+        project_id: saved.project_id,
+    })
 }
 
 #[cfg(test)]
@@ -227,15 +262,15 @@ mod tests {
     use crate::guide::FieldId;
 
     fn sample() -> Session {
-        let mut inputs = Inputs::default();
-        inputs.set(FieldId::OrgId, "org-abc");
+        let mut inputs = Inputs::new(crate::clouds::aws::cloud());
+        inputs.set(FieldId::ORG_ID, "org-abc");
         inputs.set(
-            FieldId::KmsArn,
+            crate::clouds::aws::KMS_ARN,
             "arn:aws:kms:us-east-1:111122223333:alias/x",
         );
         Session {
             format: SESSION_FORMAT,
-            cloud: Cloud::Aws,
+            cloud: crate::clouds::aws::cloud(),
             path: SetupPath::ChatGpt,
             step: 2,
             reached: 3,
@@ -341,7 +376,7 @@ mod tests {
                     let mut session = sample();
                     session
                         .inputs
-                        .set(FieldId::Name, "x".repeat(1000 * (n + 1)));
+                        .set(FieldId::NAME, "x".repeat(1000 * (n + 1)));
                     for _ in 0..50 {
                         store.save(&session).unwrap();
                     }
@@ -353,7 +388,7 @@ mod tests {
         }
         match SessionStore::in_dir(dir.path()).load() {
             Loaded::Session(session) => {
-                let name = session.inputs.raw(FieldId::Name);
+                let name = session.inputs.raw(FieldId::NAME);
                 assert!(name.len() % 1000 == 0 && name.chars().all(|c| c == 'x'));
             }
             other => panic!("{other:?}"),

@@ -58,14 +58,33 @@ pub enum Effect {
     /// Run the cloud's live checks; each result comes back as soon as it is known.
     RunChecks {
         generation: u64,
-        target: crate::checks::Target,
+        cloud: crate::guide::Cloud,
+        inputs: crate::guide::Inputs,
+        target: TargetHandle,
     },
-    /// Create OpenAI's service principal in the Azure tenant (after the admin confirmed).
-    CreateServicePrincipal {
-        target: crate::checks::azure::AzureTarget,
+    /// Perform an action of the cloud's kit (after the admin confirmed).
+    PerformAction {
+        action: crate::guide::ActionId,
+        target: TargetHandle,
     },
-    /// Save progress (never a secret).
     SaveProgress(Session),
     /// Restore the terminal and exit.
     Exit,
+}
+
+/// What the checks of a run read from the inputs, shared with the task that runs them. Two
+/// handles are equal when they hold the same values.
+#[derive(Clone)]
+pub struct TargetHandle(pub std::sync::Arc<dyn crate::checks::CheckTarget>);
+
+impl std::fmt::Debug for TargetHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl PartialEq for TargetHandle {
+    fn eq(&self, other: &TargetHandle) -> bool {
+        format!("{:?}", self.0) == format!("{:?}", other.0)
+    }
 }

@@ -4,7 +4,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::model::{Focusable, Model, Screen, ServicePrincipalOffer};
+use super::model::{ActionOffer, Focusable, Model, Screen};
 use super::msg::Msg;
 
 /// How keys are read where the admin is.
@@ -12,7 +12,7 @@ use super::msg::Msg;
 pub enum InputMode {
     /// The help screen is open.
     Help,
-    /// A yes-or-no question is asked (creating OpenAI's service principal).
+    /// A yes-or-no question is asked (before an action of the cloud's kit).
     Confirming,
     /// The explain screen: keys are text, but for a few.
     Explaining,
@@ -30,7 +30,7 @@ pub fn input_mode(model: &Model) -> InputMode {
         InputMode::Help
     } else if model.explain.is_some() {
         InputMode::Explaining
-    } else if model.service_principal == ServicePrincipalOffer::Asking {
+    } else if matches!(model.action, ActionOffer::Asking(_)) {
         InputMode::Confirming
     } else if model.screen == Screen::ResumeOffer {
         InputMode::Resuming
@@ -164,10 +164,10 @@ pub static BINDINGS: &[Binding] = &[
     Binding {
         keys: &[letter('y')],
         modes: &[M::Confirming],
-        action: || Msg::CreateServicePrincipal,
+        action: || Msg::ConfirmAction,
         help: None,
         footer: &[
-            (F::Confirming, 1, "y", "create OpenAI's service principal"),
+            (F::Confirming, 1, "y", ASKED_ACTION),
             (F::Confirming, 2, "any other key", "cancel"),
         ],
     },
@@ -326,11 +326,8 @@ pub static BINDINGS: &[Binding] = &[
     Binding {
         keys: &[letter('s')],
         modes: MOVING,
-        action: || Msg::OfferServicePrincipal,
-        help: Some((
-            "s",
-            "Azure: create OpenAI's service principal in your tenant (asks first)",
-        )),
+        action: || Msg::OfferAction,
+        help: Some(("s", KIT_ACTIONS)),
         footer: &[],
     },
     Binding {
@@ -440,7 +437,7 @@ pub fn message_for_key(model: &Model, key: KeyEvent) -> Option<Msg> {
     // What an unbound key does depends on the mode alone.
     match mode {
         InputMode::Explaining | InputMode::Typing => Some(Msg::EditField(key.into())),
-        InputMode::Confirming => Some(Msg::DeclineServicePrincipal),
+        InputMode::Confirming => Some(Msg::DeclineAction),
         InputMode::Help | InputMode::Resuming | InputMode::Moving => None,
     }
 }
@@ -448,11 +445,22 @@ pub fn message_for_key(model: &Model, key: KeyEvent) -> Option<Msg> {
 /// The keys that work where the admin is, for the footer, in their order.
 pub fn footer_keys(model: &Model) -> Vec<(&'static str, &'static str)> {
     let place = footer_place(model);
+    let asked = match model.action {
+        ActionOffer::Asking(id) => model.action_spec(id).map(|a| a.title),
+        _ => None,
+    };
     let mut shown: Vec<(u8, &'static str, &'static str)> = BINDINGS
         .iter()
         .flat_map(|b| b.footer.iter())
         .filter(|(at, ..)| *at == place)
-        .map(|(_, order, keys, word)| (*order, *keys, *word))
+        .map(|(_, order, keys, word)| {
+            let word = match (*word, asked) {
+                (ASKED_ACTION, Some(title)) => title,
+                (ASKED_ACTION, None) => "yes",
+                (word, _) => word,
+            };
+            (*order, *keys, word)
+        })
         .collect();
     shown.sort_by_key(|(order, ..)| *order);
     shown
@@ -463,8 +471,25 @@ pub fn footer_keys(model: &Model) -> Vec<(&'static str, &'static str)> {
 
 /// The help screen's lines: the keys as written, and what they do.
 pub fn help_lines() -> Vec<(&'static str, &'static str)> {
-    BINDINGS.iter().filter_map(|b| b.help).collect()
+    BINDINGS
+        .iter()
+        .filter_map(|b| b.help)
+        .flat_map(|(keys, words)| {
+            if words == KIT_ACTIONS {
+                crate::clouds::all()
+                    .flat_map(|c| c.kit().actions().iter().map(|a| (keys, a.help)))
+                    .collect()
+            } else {
+                vec![(keys, words)]
+            }
+        })
+        .collect()
 }
+
+/// Stands in the table for the title of the action being asked.
+const ASKED_ACTION: &str = "\u{1}asked action";
+/// Stands in the table for the help lines of every kit's actions.
+const KIT_ACTIONS: &str = "\u{1}kit actions";
 
 #[cfg(test)]
 mod tests {

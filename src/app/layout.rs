@@ -176,7 +176,7 @@ fn resume_content(model: &Model, width: usize, out: &mut Content) {
         } else {
             format!("step {} of {steps}", session.step)
         };
-        let org = session.inputs.raw(FieldId::OrgId);
+        let org = session.inputs.raw(FieldId::ORG_ID);
         let org = if org.is_empty() {
             "no organization yet"
         } else {
@@ -252,7 +252,7 @@ fn start_content(model: &Model, width: usize, out: &mut Content) {
         Focusable::Choice(Choice::Cloud),
         "Cloud",
         model.cloud.display_name(),
-        &text.cloud_hint,
+        &text.cloud_hint.replace("{clouds}", &cloud_list()),
         None,
     );
     choice(
@@ -265,16 +265,18 @@ fn start_content(model: &Model, width: usize, out: &mut Content) {
     );
     field_lines(
         model,
-        FieldId::OrgId,
+        FieldId::ORG_ID,
         &text.org_id.label,
         &text.org_id.hint,
         width,
         out,
     );
     if let Some(field) = model.presented_id_field() {
-        let hint = match field {
-            FieldId::Audience => &text.audience_hint,
-            _ => &text.external_id.hint,
+        let own = &model.cloud.guide().field_text(field).hint;
+        let hint = if own.is_empty() {
+            &text.external_id.hint
+        } else {
+            own
         };
         field_lines(model, field, &text.external_id.label, hint, width, out);
     }
@@ -339,7 +341,7 @@ fn field_lines(
             let default = raw
                 .trim()
                 .is_empty()
-                .then(|| field.default_value(&inputs))
+                .then(|| inputs.default_value(field))
                 .flatten()
                 .filter(|d| !d.is_empty());
             let hint = match default {
@@ -359,7 +361,7 @@ fn field_lines(
 
 /// Where the admin records a field: for "needs …" messages.
 fn field_home(model: &Model, field: FieldId) -> String {
-    if field == FieldId::OrgId || model.cloud.presented_id_field() == Some(field) {
+    if field == FieldId::ORG_ID || model.cloud.presented_id_field() == Some(field) {
         return "start screen".into();
     }
     model
@@ -549,7 +551,7 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
         let text = guide.field_text(field);
         field_lines(model, field, &text.label, &text.hint, width, out);
     }
-    for note in artifacts::step_notes(model.cloud, &step.id, &inputs) {
+    for note in artifacts::step_notes(model.cloud, step.id, &inputs) {
         out.text(&format!("Note: {note}"), width, 0, theme.warning());
         out.blank();
     }
@@ -601,7 +603,7 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
                 for err in missing {
                     let message = format!(
                         "Needs {} ({}): {}",
-                        err.field.label(),
+                        err.label(),
                         field_home(model, err.field),
                         err.problem
                     );
@@ -631,15 +633,15 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
         });
         out.blank();
     }
-    check_lines(model, &step.id, width, out);
+    check_lines(model, step.id, width, out);
     if model.registers_here() {
         registration_lines(model, width, out);
     }
 }
 
 /// The live checks that prove this step (every check on the last step).
-fn check_lines(model: &Model, step_id: &str, width: usize, out: &mut Content) {
-    use super::model::ServicePrincipalOffer;
+fn check_lines(model: &Model, step_id: crate::guide::StepId, width: usize, out: &mut Content) {
+    use super::model::ActionOffer;
     use crate::checks::CheckStatus;
     let theme = model.theme;
     let last = model.current_step().map(|(i, _)| i + 1) == Some(model.guide().steps.len());
@@ -713,29 +715,28 @@ fn check_lines(model: &Model, step_id: &str, width: usize, out: &mut Content) {
             }
         }
     }
-    let principal_missing = checks
-        .results
-        .iter()
-        .any(|r| r.id == "service-principal" && r.status == CheckStatus::Fail);
-    match model.service_principal {
-        ServicePrincipalOffer::Asking => out.text(
-            "Create OpenAI's service principal in your tenant now? y creates it, any other key cancels.",
-            width,
-            0,
-            theme.warning(),
-        ),
-        ServicePrincipalOffer::Creating => {
-            out.text("Creating OpenAI's service principal…", width, 0, theme.dim())
+    match model.action {
+        ActionOffer::Asking(id) => {
+            if let Some(action) = model.action_spec(id) {
+                out.text(action.asking, width, 0, theme.warning());
+            }
         }
-        ServicePrincipalOffer::Idle if principal_missing && (last || step_id == "service-principal") => {
-            out.text(
-                "s creates OpenAI's service principal for you (asks first).",
-                width,
-                0,
-                theme.dim(),
-            )
+        ActionOffer::Running(id) => {
+            if let Some(action) = model.action_spec(id) {
+                out.text(action.running, width, 0, theme.dim());
+            }
         }
-        ServicePrincipalOffer::Idle => {}
+        ActionOffer::Idle => {
+            let offered = model.cloud.kit().actions().iter().find(|action| {
+                (last || step_id == action.step)
+                    && checks.results.iter().any(|r| {
+                        action.offered_after.contains(&r.id) && r.status == CheckStatus::Fail
+                    })
+            });
+            if let Some(action) = offered {
+                out.text(action.offer, width, 0, theme.dim());
+            }
+        }
     }
     if checks.running {
         let spinner = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"][model.spinner % 10];
@@ -755,5 +756,15 @@ mod tests {
         assert_eq!(wrap("a\nb", 10), ["a", "b"]);
         assert_eq!(hard_wrap("abcdef", 4), ["abcd", "ef"]);
         assert_eq!(hard_wrap("", 4), [""]);
+    }
+}
+
+/// The clouds the wizard knows, for the start screen: `A, B or C`.
+fn cloud_list() -> String {
+    let names: Vec<&str> = crate::clouds::all().map(|c| c.display_name()).collect();
+    match names.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
     }
 }

@@ -11,7 +11,7 @@ use super::registration::RegistrationPane;
 use super::theme::Theme;
 use crate::app::Preset;
 use crate::artifacts;
-use crate::guide::{self, ArtifactId, Cloud, FieldId, Guide, Inputs, SetupPath, Step};
+use crate::guide::{self, ActionId, ArtifactId, Cloud, FieldId, Guide, Inputs, SetupPath, Step};
 use crate::openai::ApiBase;
 use crate::session::{Loaded, SESSION_FORMAT, Session};
 
@@ -140,15 +140,15 @@ pub struct ChecksState {
     pub error: Option<String>,
 }
 
-/// Where the offer to create OpenAI's Azure service principal stands.
+/// Where an action the cloud's kit offers (creating OpenAI's service principal, say) stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ServicePrincipalOffer {
+pub enum ActionOffer {
     #[default]
     Idle,
     /// Waiting for the admin's yes.
-    Asking,
-    /// Graph was asked; waiting for its answer.
-    Creating,
+    Asking(ActionId),
+    /// Asked of the cloud; waiting for its answer.
+    Running(ActionId),
 }
 
 /// How many errors of this run the support bundle keeps.
@@ -192,19 +192,16 @@ pub struct Model {
     /// Turns while something runs.
     pub spinner: usize,
     pub checks: ChecksState,
-    pub service_principal: ServicePrincipalOffer,
+    pub action: ActionOffer,
 }
 
 impl Model {
     pub fn new(options: StartOptions) -> Model {
         let mut model = Model {
             screen: Screen::Start,
-            cloud: Cloud::Aws,
+            cloud: crate::clouds::first(),
             path: SetupPath::Api,
-            editors: FieldId::ALL
-                .into_iter()
-                .map(|f| (f, new_editor(f, "")))
-                .collect(),
+            editors: BTreeMap::new(),
             focus: 0,
             scroll: 0,
             reached: 0,
@@ -232,7 +229,7 @@ impl Model {
             project_id: None,
             spinner: 0,
             checks: ChecksState::default(),
-            service_principal: ServicePrincipalOffer::Idle,
+            action: ActionOffer::Idle,
         };
         let args = options.args;
         let flags_given = args.cloud.is_some() || args.org_id.is_some();
@@ -262,14 +259,19 @@ impl Model {
         if let Some(cloud) = args.cloud {
             model.cloud = cloud;
         }
+        for cloud in crate::clouds::all().chain([model.cloud]) {
+            model.ensure_editors(cloud);
+        }
         if let Some(path) = args.path {
             model.path = path;
         }
         if let Some(org) = &args.org_id {
-            model.set_field(FieldId::OrgId, org);
+            model.set_field(FieldId::ORG_ID, org);
         }
         if let Some(external) = &args.external_id {
-            model.set_field(FieldId::ExternalId, external);
+            if let Some(field) = model.cloud.presented_id_field() {
+                model.set_field(field, external);
+            }
         }
         if args.cloud.is_some() && args.org_id.is_some() {
             let start_problem = model.start_problem();
@@ -320,12 +322,22 @@ impl Model {
 
     /// Replaces a field's text, keeping its editor's settings.
     pub fn set_field(&mut self, field: FieldId, text: &str) {
-        self.editors.insert(field, new_editor(field, text));
+        self.editors
+            .insert(field, new_editor(self.cloud, field, text));
+    }
+
+    /// Gives every field of `cloud` an editor, keeping those that exist.
+    pub fn ensure_editors(&mut self, cloud: Cloud) {
+        for spec in cloud.all_fields() {
+            if !self.editors.contains_key(&spec.id) {
+                self.editors.insert(spec.id, new_editor(cloud, spec.id, ""));
+            }
+        }
     }
 
     pub fn load_inputs(&mut self, inputs: &Inputs) {
-        for field in FieldId::ALL {
-            self.set_field(field, inputs.raw(field));
+        for (field, text) in inputs.typed() {
+            self.set_field(field, text);
         }
     }
 
@@ -348,7 +360,7 @@ impl Model {
                 let mut items = vec![
                     Focusable::Choice(Choice::Cloud),
                     Focusable::Choice(Choice::Path),
-                    Focusable::Field(FieldId::OrgId),
+                    Focusable::Field(FieldId::ORG_ID),
                 ];
                 if let Some(field) = self.presented_id_field() {
                     items.push(Focusable::Field(field));
@@ -416,7 +428,7 @@ impl Model {
     pub fn busy(&self) -> bool {
         self.registration.phase.busy()
             || self.checks.running
-            || self.service_principal == ServicePrincipalOffer::Creating
+            || matches!(self.action, ActionOffer::Running(_))
     }
 
     /// The field with focus, if a text field has it.
@@ -430,13 +442,13 @@ impl Model {
     /// Why the start screen cannot be left yet, if it cannot.
     pub fn start_problem(&self) -> Option<String> {
         self.start_error()
-            .map(|e| format!("Before you begin, fix {}: {}", e.field.label(), e.problem))
+            .map(|e| format!("Before you begin, fix {}: {}", e.label(), e.problem))
     }
 
     /// The first refused field of the start screen.
     pub fn start_error(&self) -> Option<guide::FieldError> {
         let inputs = self.inputs();
-        std::iter::once(FieldId::OrgId)
+        std::iter::once(FieldId::ORG_ID)
             .chain(self.presented_id_field())
             .find_map(|f| inputs.validated(f).err())
     }
@@ -510,21 +522,30 @@ impl Model {
 }
 
 /// A single-line editor holding `text`.
-fn new_editor(field: FieldId, text: &str) -> TextArea<'static> {
+fn new_editor(cloud: Cloud, field: FieldId, text: &str) -> TextArea<'static> {
     let mut editor = TextArea::new(vec![text.to_string()]);
     editor.move_cursor(ratatui_textarea::CursorMove::End);
-    editor.set_placeholder_text(placeholder(field));
+    editor.set_placeholder_text(placeholder(cloud, field));
     editor
 }
 
-fn placeholder(field: FieldId) -> String {
-    match field {
-        FieldId::OrgId => guide::start_text().org_id.placeholder.clone(),
-        FieldId::ExternalId => guide::start_text().external_id.placeholder.clone(),
-        _ => Cloud::ALL
-            .into_iter()
-            .map(|c| c.guide().field_text(field).placeholder.clone())
-            .find(|p| !p.is_empty())
-            .unwrap_or_default(),
+fn placeholder(cloud: Cloud, field: FieldId) -> String {
+    if field == FieldId::ORG_ID {
+        return guide::start_text().org_id.placeholder.clone();
+    }
+    if cloud.presented_id_field() == Some(field) {
+        return guide::start_text().external_id.placeholder.clone();
+    }
+    crate::clouds::all()
+        .chain([cloud])
+        .map(|c| c.guide().field_text(field).placeholder.clone())
+        .find(|p| !p.is_empty())
+        .unwrap_or_default()
+}
+
+impl Model {
+    /// The spec of an action of the current cloud.
+    pub fn action_spec(&self, id: ActionId) -> Option<&'static crate::guide::kit::ActionSpec> {
+        self.cloud.kit().actions().iter().find(|a| a.id == id)
     }
 }

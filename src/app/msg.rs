@@ -95,14 +95,15 @@ pub enum Msg {
         generation: u64,
         outcome: Result<(), String>,
     },
-    /// Offer to create OpenAI's Azure service principal (asks before doing anything).
-    OfferServicePrincipal,
-    /// The admin said yes: create it.
-    CreateServicePrincipal,
+    /// Offer the action of the current step (or the one a failed check calls for): asks
+    /// before doing anything.
+    OfferAction,
+    /// The admin said yes to the action asked.
+    ConfirmAction,
     /// The admin said no.
-    DeclineServicePrincipal,
-    /// Graph answered the creation (what it said), or it could not be asked (why).
-    ServicePrincipalFinished(Result<String, String>),
+    DeclineAction,
+    /// The action's outcome: what to tell the admin, or why it was refused.
+    ActionFinished(Result<String, String>),
     /// Time for the spinner's next frame (sent only while something runs).
     SpinnerTick,
     /// Save progress and leave.

@@ -76,7 +76,7 @@ pub fn start(args: Preset) -> u8 {
         .size()
         .map(|s| (s.width, s.height))
         .unwrap_or((80, 24));
-    let aws_profile = args.profile.clone();
+    let profile = args.profile.clone();
     let model = Model::new(StartOptions {
         api_base,
         key_from_env: crate::openai::AdminKey::from_env().is_some(),
@@ -93,7 +93,7 @@ pub fn start(args: Preset) -> u8 {
         .map(|s| s.dir().join("exports"))
         // Never a shared temporary folder: without a state folder, blocks go where you are.
         .unwrap_or_else(|| PathBuf::from("ekm-wizard-blocks"));
-    let result = runtime.block_on(run(&mut terminal, model, store, files_dir, aws_profile));
+    let result = runtime.block_on(run(&mut terminal, model, store, files_dir, profile));
     terminal::leave();
     match result {
         Ok(()) => EXIT_OK,
@@ -119,8 +119,8 @@ struct Effects {
     results: mpsc::UnboundedSender<Msg>,
     /// The checks run under way, stopped when a new one starts.
     checks: Option<tokio::task::JoinHandle<()>>,
-    /// `--profile`, for the AWS checks.
-    aws_profile: Option<String>,
+    /// `--profile`: the named credentials profile the checks use, where the cloud has them.
+    profile: Option<String>,
 }
 
 /// How long each live check may take.
@@ -222,15 +222,20 @@ impl Effects {
     fn perform(&mut self, effect: Effect) -> Option<Vec<Msg>> {
         Some(match effect {
             Effect::Exit => return None,
-            Effect::RunChecks { generation, target } => {
+            Effect::RunChecks {
+                generation,
+                cloud,
+                inputs,
+                target,
+            } => {
                 if let Some(previous) = self.checks.take() {
                     previous.abort();
                 }
                 let results = self.results.clone();
-                let profile = self.aws_profile.clone();
+                let profile = self.profile.clone();
                 self.checks = Some(tokio::spawn(async move {
                     let options = crate::checks::CheckOptions {
-                        aws_profile: profile,
+                        profile,
                         timeout: CHECK_TIMEOUT,
                     };
                     let report = |result: &crate::checks::CheckResult| {
@@ -239,10 +244,11 @@ impl Effects {
                             result: result.clone(),
                         });
                     };
-                    let outcome = crate::checks::run(&target, &options, &report)
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| e.to_string());
+                    let outcome =
+                        crate::checks::run(cloud, &inputs, target.0.as_ref(), &options, &report)
+                            .await
+                            .map(|_| ())
+                            .map_err(|e| e.to_string());
                     let _ = results.send(Msg::ChecksFinished {
                         generation,
                         outcome,
@@ -250,21 +256,23 @@ impl Effects {
                 }));
                 Vec::new()
             }
-            Effect::CreateServicePrincipal { target } => {
+            Effect::PerformAction { action, target } => {
                 let results = self.results.clone();
+                let profile = self.profile.clone();
                 tokio::spawn(async move {
-                    let options = crate::checks::azure::AzureOptions {
+                    use crate::checks::ActionOutcome;
+                    let options = crate::checks::CheckOptions {
+                        profile,
                         timeout: CHECK_TIMEOUT,
                     };
-                    let outcome =
-                        crate::checks::azure::create_service_principal(&target, &options).await;
-                    let msg = Msg::ServicePrincipalFinished(match outcome {
-                        Ok(crate::checks::azure::ServicePrincipalCreation::Refused(why)) => {
-                            Err(why)
-                        }
-                        Ok(done) => Ok(done.to_string()),
-                        Err(cannot) => Err(cannot.0),
-                    });
+                    let msg = Msg::ActionFinished(
+                        match target.0.perform_action(action, &options).await {
+                            ActionOutcome::Done { message, .. } => Ok(message),
+                            ActionOutcome::Refused(why) | ActionOutcome::CouldNotTry(why) => {
+                                Err(why)
+                            }
+                        },
+                    );
                     let _ = results.send(msg);
                 });
                 Vec::new()
@@ -316,7 +324,7 @@ async fn run(
     mut model: Model,
     store: Option<SessionStore>,
     files_dir: PathBuf,
-    aws_profile: Option<String>,
+    profile: Option<String>,
 ) -> io::Result<()> {
     let mut events = spawn_terminal_reader();
     let mut terminate = signal(SignalKind::terminate())?;
@@ -329,7 +337,7 @@ async fn run(
         files_dir,
         results: results_sender,
         checks: None,
-        aws_profile,
+        profile,
     };
     let mut batch: VecDeque<Incoming> = VecDeque::new();
     loop {

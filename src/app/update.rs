@@ -3,12 +3,11 @@
 
 use ratatui_textarea::{Input, Key};
 
-use super::effect::Effect;
 use super::effect::KeyRef;
+use super::effect::{Effect, TargetHandle};
 use super::layout;
 use super::model::{
-    Choice, ExplainPane, Focusable, Model, Saving, Screen, ServicePrincipalOffer, Status,
-    StatusKind,
+    ActionOffer, Choice, ExplainPane, Focusable, Model, Saving, Screen, Status, StatusKind,
 };
 use super::msg::{Msg, Registered};
 use super::registration::Phase;
@@ -145,15 +144,15 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::RunChecks => run_checks(model),
-        Msg::OfferServicePrincipal => offer_service_principal(model),
-        Msg::CreateServicePrincipal => create_service_principal(model),
-        Msg::DeclineServicePrincipal => {
-            model.service_principal = ServicePrincipalOffer::Idle;
-            model.status = Some(status(StatusKind::Info, "Nothing was created.".into()));
+        Msg::OfferAction => offer_action(model),
+        Msg::ConfirmAction => perform_action(model),
+        Msg::DeclineAction => {
+            model.action = ActionOffer::Idle;
+            model.status = Some(status(StatusKind::Info, "Nothing was done.".into()));
             Vec::new()
         }
-        Msg::ServicePrincipalFinished(outcome) => {
-            model.service_principal = ServicePrincipalOffer::Idle;
+        Msg::ActionFinished(outcome) => {
+            model.action = ActionOffer::Idle;
             model.status = Some(match outcome {
                 Ok(said) => status(
                     StatusKind::Success,
@@ -229,11 +228,7 @@ fn next_step(model: &mut Model) -> Vec<Effect> {
         Screen::ResumeOffer => Vec::new(),
         Screen::Start => {
             if let Some(err) = model.start_error() {
-                let problem = format!(
-                    "Before you begin, fix {}: {}",
-                    err.field.label(),
-                    err.problem
-                );
+                let problem = format!("Before you begin, fix {}: {}", err.label(), err.problem);
                 return refuse(model, problem, Some(err.field));
             }
             model.status = None;
@@ -244,7 +239,7 @@ fn next_step(model: &mut Model) -> Vec<Effect> {
             let steps = model.guide().steps.len();
             if let Some(err) = model.step_problem(index) {
                 let field = err.field;
-                let problem = format!("Before moving on, fix {}: {}", field.label(), err.problem);
+                let problem = format!("Before moving on, fix {}: {}", err.label(), err.problem);
                 return refuse(model, problem, Some(field));
             }
             if index + 1 >= steps {
@@ -402,9 +397,7 @@ fn hide_secrets(msg: Msg, redactor: &crate::secrets::Redactor) -> Msg {
             generation,
             outcome: outcome.map_err(hide),
         },
-        Msg::ServicePrincipalFinished(outcome) => {
-            Msg::ServicePrincipalFinished(outcome.map(hide).map_err(hide))
-        }
+        Msg::ActionFinished(outcome) => Msg::ActionFinished(outcome.map(hide).map_err(hide)),
         other => other,
     }
 }
@@ -455,7 +448,9 @@ fn cycle<T: Copy + PartialEq>(options: &[T], current: T, delta: isize) -> T {
 fn choose(model: &mut Model, delta: isize) -> Vec<Effect> {
     match model.focused() {
         Some(Focusable::Choice(Choice::Cloud)) => {
-            model.cloud = cycle(&Cloud::ALL, model.cloud, delta);
+            let clouds: Vec<Cloud> = crate::clouds::all().collect();
+            model.cloud = cycle(&clouds, model.cloud, delta);
+            model.ensure_editors(model.cloud);
         }
         Some(Focusable::Choice(Choice::Path)) => {
             model.path = cycle(&SetupPath::ALL, model.path, delta);
@@ -671,7 +666,7 @@ fn start_registration(model: &mut Model) -> Vec<Effect> {
     }
     let body = match artifacts::generate(
         model.cloud,
-        crate::guide::ArtifactId::RegistrationBody,
+        crate::guide::ArtifactId::REGISTRATION_BODY,
         &model.inputs(),
         SetupPath::Api,
     ) {
@@ -696,7 +691,7 @@ fn start_registration(model: &mut Model) -> Vec<Effect> {
         Phase::Ready { existing, .. } => {
             let project_name = model
                 .inputs()
-                .validated(FieldId::ProjectName)
+                .validated(FieldId::PROJECT_NAME)
                 .unwrap_or_else(|_| "EKM project".into());
             model.registration.phase = Phase::Registering;
             model.status = Some(status(
@@ -827,18 +822,18 @@ fn validation_finished(model: &mut Model, outcome: Result<(), String>) {
 
 fn run_checks(model: &mut Model) -> Vec<Effect> {
     // What is recorded so far is checked; checks whose values come on later steps wait.
-    let target =
-        match crate::checks::Target::from_recorded(model.cloud, &model.inputs(), model.path) {
-            Ok(target) => target,
-            Err(errors) => {
-                let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
-                model.status = Some(status(
-                    StatusKind::Error,
-                    format!("The checks cannot start yet: {first}"),
-                ));
-                return Vec::new();
-            }
-        };
+    let inputs = model.inputs();
+    let target = match crate::checks::target_from_recorded(model.cloud, &inputs, model.path) {
+        Ok(target) => target,
+        Err(errors) => {
+            let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
+            model.status = Some(status(
+                StatusKind::Error,
+                format!("The checks cannot start yet: {first}"),
+            ));
+            return Vec::new();
+        }
+    };
     // A new run replaces any run still going: its late answers are dropped.
     model.checks.generation += 1;
     model.checks.running = true;
@@ -853,56 +848,75 @@ fn run_checks(model: &mut Model) -> Vec<Effect> {
     ));
     vec![Effect::RunChecks {
         generation: model.checks.generation,
-        target,
+        cloud: model.cloud,
+        inputs,
+        target: TargetHandle(target),
     }]
 }
 
-/// `s`: on Azure, ask before creating OpenAI's service principal (the guide's first step).
-fn offer_service_principal(model: &mut Model) -> Vec<Effect> {
-    if model.cloud != Cloud::Azure {
-        model.status = Some(status(
-            StatusKind::Info,
-            "s creates OpenAI's service principal: it is an Azure step.".into(),
-        ));
+/// The action `s` offers: the current step's, else the one a failed check calls for.
+fn offered_action(model: &Model) -> Option<&'static crate::guide::kit::ActionSpec> {
+    let actions = model.cloud.kit().actions();
+    let step = model.current_step().map(|(_, step)| step.id);
+    actions
+        .iter()
+        .find(|a| Some(a.step) == step)
+        .or_else(|| {
+            actions.iter().find(|a| {
+                model.checks.results.iter().any(|r| {
+                    a.offered_after.contains(&r.id) && r.status == crate::checks::CheckStatus::Fail
+                })
+            })
+        })
+        .or_else(|| actions.first())
+}
+
+/// `s`: ask before doing the cloud's action (creating OpenAI's service principal, say).
+fn offer_action(model: &mut Model) -> Vec<Effect> {
+    let Some(action) = offered_action(model) else {
+        let elsewhere = crate::clouds::all()
+            .flat_map(|c| c.kit().actions().iter())
+            .map(|a| a.elsewhere)
+            .next()
+            .unwrap_or("s does nothing here: this cloud has no action to take for you.");
+        model.status = Some(status(StatusKind::Info, elsewhere.into()));
         return Vec::new();
-    }
-    if model.service_principal != ServicePrincipalOffer::Idle {
+    };
+    if model.action != ActionOffer::Idle {
         return Vec::new();
     }
     if let Err(errors) =
-        crate::checks::azure::AzureTarget::from_recorded(&model.inputs(), model.path)
+        crate::checks::target_from_recorded(model.cloud, &model.inputs(), model.path)
     {
         let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
         model.status = Some(status(
             StatusKind::Error,
-            format!("Creating the service principal needs the tenant first: {first}"),
+            format!("{}: {first}", action.needs),
         ));
         return Vec::new();
     }
-    model.service_principal = ServicePrincipalOffer::Asking;
-    model.status = Some(status(
-        StatusKind::Info,
-        format!(
-            "Create OpenAI's service principal (app {}) in tenant {}? y creates it, any other key cancels.",
-            crate::identities::AZURE_APP_ID,
-            model.inputs().effective(FieldId::TenantId)
-        ),
-    ));
+    model.action = ActionOffer::Asking(action.id);
+    model.status = Some(status(StatusKind::Info, (action.question)(&model.inputs())));
     Vec::new()
 }
 
-fn create_service_principal(model: &mut Model) -> Vec<Effect> {
-    let Ok(target) = crate::checks::azure::AzureTarget::from_recorded(&model.inputs(), model.path)
-    else {
-        model.service_principal = ServicePrincipalOffer::Idle;
+fn perform_action(model: &mut Model) -> Vec<Effect> {
+    let ActionOffer::Asking(id) = model.action else {
         return Vec::new();
     };
-    model.service_principal = ServicePrincipalOffer::Creating;
-    model.status = Some(status(
-        StatusKind::Info,
-        "Asking Microsoft Graph to create OpenAI's service principal…".into(),
-    ));
-    vec![Effect::CreateServicePrincipal { target }]
+    let (Some(action), Ok(target)) = (
+        model.action_spec(id),
+        crate::checks::target_from_recorded(model.cloud, &model.inputs(), model.path),
+    ) else {
+        model.action = ActionOffer::Idle;
+        return Vec::new();
+    };
+    model.action = ActionOffer::Running(id);
+    model.status = Some(status(StatusKind::Info, action.working.into()));
+    vec![Effect::PerformAction {
+        action: id,
+        target: TargetHandle(target),
+    }]
 }
 
 fn checks_finished(model: &mut Model, outcome: Result<(), String>) {
@@ -1009,7 +1023,12 @@ fn go_to_step_to_fix(model: &mut Model) -> Vec<Effect> {
         ));
         return Vec::new();
     };
-    let Some(index) = model.guide().steps.iter().position(|s| s.id == step_id) else {
+    let Some(index) = model
+        .guide()
+        .steps
+        .iter()
+        .position(|s| s.id.key() == step_id)
+    else {
         return Vec::new();
     };
     go_to(model, Screen::Step(index));

@@ -1,9 +1,6 @@
 //! Generators: the policies, request bodies and commands the admin pastes, built as
 //! `serde_json::Value`s (never by filling string templates) from validated inputs.
 
-pub mod aws;
-pub mod azure;
-pub mod gcp;
 pub mod shell;
 
 use serde_json::{Value, json};
@@ -11,120 +8,59 @@ use serde_json::{Value, json};
 use crate::identities::OPENAI_API_BASE;
 use shell::{continued, quote};
 
-use crate::guide::{ArtifactId, Cloud, FieldError, Inputs, SetupPath};
+pub use crate::guide::{ArtifactBody, Handover, Missing};
+use crate::guide::{ArtifactId, Cloud, FieldError, FieldId, Inputs, SetupPath};
 
-/// A generated block: a JSON document or a piece of text (commands, a message).
-#[derive(Debug, Clone, PartialEq)]
-pub enum ArtifactBody {
-    Json(Value),
-    Text(String),
-}
-
-impl ArtifactBody {
-    /// What is copied or written: pretty-printed JSON, or the text itself, ending in a newline.
-    pub fn to_text(&self) -> String {
-        match self {
-            ArtifactBody::Json(value) => {
-                let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-                text.push('\n');
-                text
-            }
-            ArtifactBody::Text(text) => {
-                let mut text = text.clone();
-                if !text.ends_with('\n') {
-                    text.push('\n');
-                }
-                text
-            }
-        }
-    }
-
-    /// The file extension for this kind of block.
-    pub fn extension(&self) -> &'static str {
-        match self {
-            ArtifactBody::Json(_) => "json",
-            ArtifactBody::Text(_) => "txt",
-        }
-    }
-}
-
-/// Why a block cannot be generated yet: the fields it needs that are missing or invalid.
-pub type Missing = Vec<FieldError>;
-
-/// Generates one block for a cloud and path from what the admin recorded.
+/// Generates one block from the recorded inputs: the shared hand-over and registration
+/// blocks here, every other block by the cloud's kit.
 pub fn generate(
     cloud: Cloud,
     artifact: ArtifactId,
     inputs: &Inputs,
     path: SetupPath,
 ) -> Result<ArtifactBody, Missing> {
-    use ArtifactId::{
-        CreateProjectCommand, EnterpriseDetails, EnterpriseMessage, RegistrationBody,
-        RegistrationCommands,
-    };
-    if artifact == CreateProjectCommand {
+    if artifact == ArtifactId::CREATE_PROJECT_COMMAND {
         return Ok(ArtifactBody::Text(create_project_command(inputs)));
     }
-    if matches!(
-        artifact,
-        EnterpriseDetails | EnterpriseMessage | RegistrationBody | RegistrationCommands
-    ) {
-        let handover = match cloud {
-            Cloud::Aws => aws::handover(inputs, path),
-            Cloud::Gcp => gcp::handover(inputs, path),
-            Cloud::Azure => azure::handover(inputs, path),
-        }?;
-        return Ok(match artifact {
-            EnterpriseDetails => ArtifactBody::Json(handover.details),
-            RegistrationBody => ArtifactBody::Json(handover.body),
-            RegistrationCommands => ArtifactBody::Text(registration_commands(&handover.body)),
-            _ => {
-                let org = inputs
-                    .validated(crate::guide::FieldId::OrgId)
-                    .map_err(|e| vec![e])?;
-                ArtifactBody::Text(enterprise_message(&org, cloud, &handover.details))
-            }
+    if ArtifactId::SHARED.contains(&artifact) {
+        let handover = cloud.kit().handover(inputs, path)?;
+        return Ok(if artifact == ArtifactId::ENTERPRISE_DETAILS {
+            ArtifactBody::Json(handover.details)
+        } else if artifact == ArtifactId::REGISTRATION_BODY {
+            ArtifactBody::Json(handover.body)
+        } else if artifact == ArtifactId::REGISTRATION_COMMANDS {
+            ArtifactBody::Text(registration_commands(&handover.body))
+        } else {
+            let org = inputs.validated(FieldId::ORG_ID).map_err(|e| vec![e])?;
+            ArtifactBody::Text(enterprise_message(&org, cloud, &handover.details))
         });
     }
-    match cloud {
-        Cloud::Aws => aws::generate(artifact, inputs, path),
-        Cloud::Gcp => gcp::generate(artifact, inputs, path),
-        Cloud::Azure => azure::generate(artifact, inputs, path),
+    if !cloud.kit().artifacts().contains(&artifact) {
+        return Ok(not_in_this_guide(cloud, artifact));
     }
+    cloud.kit().generate(artifact, inputs, path)
 }
 
-/// What every cloud hands over: the details for the OpenAI contact and the registration body.
-pub struct Handover {
-    pub details: Value,
-    pub body: Value,
-}
-
-/// Whether a block matters given what was recorded (the AWS alias look-up only for an alias).
+/// Whether a block applies, given what is recorded (the key behind an alias, say).
 pub fn artifact_is_relevant(cloud: Cloud, artifact: ArtifactId, inputs: &Inputs) -> bool {
-    match cloud {
-        Cloud::Aws => aws::artifact_is_relevant(artifact, inputs),
-        Cloud::Gcp | Cloud::Azure => true,
-    }
+    cloud.kit().artifact_is_relevant(artifact, inputs)
 }
 
-/// Remarks a step shows about what was recorded: valid, but worth a second look.
-pub fn step_notes(cloud: Cloud, step_id: &str, inputs: &Inputs) -> Vec<String> {
-    match cloud {
-        Cloud::Aws => aws::step_notes(step_id, inputs),
-        Cloud::Gcp | Cloud::Azure => Vec::new(),
-    }
+/// Notes shown above a step's blocks.
+pub fn step_notes(cloud: Cloud, step: crate::guide::StepId, inputs: &Inputs) -> Vec<String> {
+    cloud.kit().step_notes(step, inputs)
 }
 
 /// The id OpenAI presents: on the ChatGPT path always the organization id, on the API path
 /// the recorded field (ExternalId, audience), which defaults to it.
-pub(crate) fn presented_id(
+pub fn presented_id(
     inputs: &Inputs,
     field: crate::guide::FieldId,
     path: SetupPath,
 ) -> Result<String, FieldError> {
     match path {
         SetupPath::Api => inputs.validated(field),
-        SetupPath::ChatGpt => inputs.validated(crate::guide::FieldId::OrgId),
+        SetupPath::ChatGpt => inputs.validated(FieldId::ORG_ID),
     }
 }
 
@@ -145,7 +81,7 @@ fn curl_post(url: &str, body: &Value) -> String {
 
 /// The first call of the API path: register the key. The admin key is read from
 /// `$OPENAI_ADMIN_KEY` by the shell, never written here.
-pub(crate) fn registration_commands(body: &Value) -> String {
+pub fn registration_commands(body: &Value) -> String {
     curl_post(
         &format!("{OPENAI_API_BASE}/organization/external_keys"),
         body,
@@ -153,9 +89,9 @@ pub(crate) fn registration_commands(body: &Value) -> String {
 }
 
 /// The second call: a project that uses the registered key (its id replaces the placeholder).
-pub(crate) fn create_project_command(inputs: &Inputs) -> String {
+pub fn create_project_command(inputs: &Inputs) -> String {
     let project_name = inputs
-        .validated(crate::guide::FieldId::ProjectName)
+        .validated(FieldId::PROJECT_NAME)
         .unwrap_or_else(|_| "EKM project".into());
     let project = json!({
         "name": project_name,
@@ -168,7 +104,7 @@ pub(crate) fn create_project_command(inputs: &Inputs) -> String {
 }
 
 /// The text version of the hand-over details, ready for an e-mail.
-pub(crate) fn enterprise_message(org: &str, cloud: Cloud, details: &Value) -> String {
+pub fn enterprise_message(org: &str, cloud: Cloud, details: &Value) -> String {
     let mut text = format!(
         "Details to turn on Enterprise Key Management for OpenAI organization {org} ({}):",
         cloud.display_name()
@@ -186,18 +122,15 @@ pub(crate) fn enterprise_message(org: &str, cloud: Cloud, details: &Value) -> St
 }
 
 /// A block that belongs to another cloud's guide: never listed, so never shown.
-pub(crate) fn not_in_this_guide(cloud: Cloud, artifact: ArtifactId) -> ArtifactBody {
+pub fn not_in_this_guide(cloud: Cloud, artifact: ArtifactId) -> ArtifactBody {
     ArtifactBody::Text(format!(
-        "{artifact:?} is not part of the {} guide.",
+        "{artifact} is not part of the {} guide.",
         cloud.display_name()
     ))
 }
 
 /// Combines two field look-ups, keeping both errors when both fail.
-pub(crate) fn both<A, B>(
-    a: Result<A, FieldError>,
-    b: Result<B, FieldError>,
-) -> Result<(A, B), Missing> {
+pub fn both<A, B>(a: Result<A, FieldError>, b: Result<B, FieldError>) -> Result<(A, B), Missing> {
     match (a, b) {
         (Ok(a), Ok(b)) => Ok((a, b)),
         (a, b) => Err(dedup([a.err(), b.err()].into_iter().flatten().collect())),
@@ -205,7 +138,7 @@ pub(crate) fn both<A, B>(
 }
 
 /// Combines three field look-ups, keeping every error.
-pub(crate) fn three<A, B, C>(
+pub fn three<A, B, C>(
     a: Result<A, FieldError>,
     b: Result<B, FieldError>,
     c: Result<C, FieldError>,
@@ -221,7 +154,7 @@ pub(crate) fn three<A, B, C>(
 }
 
 /// Drops repeated errors (one field can be needed twice), keeping the first order.
-pub(crate) fn dedup(errors: Vec<FieldError>) -> Missing {
+pub fn dedup(errors: Vec<FieldError>) -> Missing {
     let mut out: Missing = Vec::new();
     for err in errors {
         if !out.contains(&err) {

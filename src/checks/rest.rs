@@ -8,7 +8,8 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
-use super::{CannotCheck, CheckResult, CheckStatus};
+use super::{CannotCheck, CheckStatus, Finding};
+use crate::guide::StepId;
 
 /// Where requests for a cloud's hosts go: to the hosts themselves, or (override) to
 /// `<base>/<host><path>` on one server.
@@ -202,7 +203,7 @@ pub struct Refusal {
     pub detail: String,
     /// The step that fixes it, when that is not the check's own (an API switched off, a
     /// firewall).
-    pub fix_at: Option<&'static str>,
+    pub fix_at: Option<StepId>,
 }
 
 /// How a cloud is named and signed in to, for the words of a refusal.
@@ -257,32 +258,23 @@ impl Refusal {
         Refusal::new(status, detail)
     }
 
-    /// The check's result: at the step that fixes it.
-    pub fn result(self, id: &'static str, title: &'static str, step: &'static str) -> CheckResult {
-        CheckResult::new(
-            id,
-            title,
-            self.fix_at.unwrap_or(step),
-            self.status,
-            self.detail,
-        )
+    /// What the check found: at the step that fixes it, when that is not the check's own.
+    pub fn finding(self) -> Finding {
+        let finding = Finding::new(self.status, self.detail);
+        match self.fix_at {
+            Some(step) => finding.at_step(step),
+            None => finding,
+        }
     }
 
     /// A round trip the admin may not make proves nothing either way: it was not tried.
-    pub fn round_trip(self, not_allowed: &str) -> CheckResult {
-        let (id, title, step) = ("round-trip", "Encrypt and decrypt", "create-key");
+    pub fn round_trip(self, not_allowed: &str) -> Finding {
         if self.status == CheckStatus::Unverified {
-            return CheckResult::new(
-                id,
-                title,
-                step,
-                CheckStatus::Unverified,
-                format!(
-                    "not tried: {not_allowed} (this proves the key works, not OpenAI's access)"
-                ),
-            );
+            return Finding::unverified(format!(
+                "not tried: {not_allowed} (this proves the key works, not OpenAI's access)"
+            ));
         }
-        self.result(id, title, step)
+        self.finding()
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
+use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Subcommand, error::ErrorKind};
 
 use crate::guide::{Cloud, FieldId, SetupPath};
 
@@ -41,156 +41,107 @@ pub struct CommonArgs {
     pub json: bool,
 }
 
-/// The recorded values of one cloud, as flags named after the registration fields.
-#[derive(Debug, Subcommand, Clone)]
-pub enum CloudValues {
-    /// AWS KMS.
-    Aws(AwsValues),
-    /// Google Cloud KMS.
-    Gcp(GcpValues),
-    /// Azure Key Vault.
-    Azure(AzureValues),
-}
-
-#[derive(Debug, Args, Clone)]
-pub struct AwsValues {
-    #[command(flatten)]
+/// The recorded values of one cloud, as flags named after its fields: `<cloud>` is a
+/// subcommand per kit in the registry, and its flags are that kit's fields.
+#[derive(Debug, Clone)]
+pub struct CloudValues {
+    pub cloud: Cloud,
     pub common: CommonArgs,
-    /// The KMS key ARN: …:key/<uuid>, …:key/mrk-… or …:alias/<name>.
-    #[arg(long)]
-    pub kms_arn: Option<String>,
-    /// For an alias kms_arn: the ARN of the key the alias points to (IAM policies name it).
-    #[arg(long)]
-    pub key_arn: Option<String>,
-    /// The ARN of the role OpenAI assumes.
-    #[arg(long)]
-    pub role_arn: Option<String>,
-    /// The id OpenAI presents as ExternalId (default: the org id).
-    #[arg(long)]
-    pub external_id: Option<String>,
-    /// The IAM policy's name in the CLI commands.
-    #[arg(long)]
-    pub policy_name: Option<String>,
-}
-
-#[derive(Debug, Args, Clone)]
-pub struct GcpValues {
-    #[command(flatten)]
-    pub common: CommonArgs,
-    /// The number (digits) of the project holding the workload identity pool.
-    #[arg(long)]
-    pub workload_identity_project_number: Option<String>,
-    /// The workload identity pool's id.
-    #[arg(long)]
-    pub workload_identity_pool_id: Option<String>,
-    /// The OIDC provider's id in that pool.
-    #[arg(long)]
-    pub workload_identity_provider_id: Option<String>,
-    /// The audience OpenAI's token carries (default: the org id).
-    #[arg(long)]
-    pub audience: Option<String>,
-    /// The id of the project holding the key.
-    #[arg(long)]
-    pub kms_project_id: Option<String>,
-    /// The key ring's name.
-    #[arg(long)]
-    pub kms_key_ring_name: Option<String>,
-    /// The key's name.
-    #[arg(long)]
-    pub kms_key_name: Option<String>,
-    /// The key ring's location, such as us-east1.
-    #[arg(long)]
-    pub kms_key_location: Option<String>,
-    /// The custom role's id in the commands.
-    #[arg(long)]
-    pub role_id: Option<String>,
-}
-
-#[derive(Debug, Args, Clone)]
-pub struct AzureValues {
-    #[command(flatten)]
-    pub common: CommonArgs,
-    /// Your Entra ID tenant id (a UUID).
-    #[arg(long)]
-    pub tenant_id: Option<String>,
-    /// The vault's URI (or its name).
-    #[arg(long)]
-    pub vault_uri: Option<String>,
-    /// The key's name: <org id>--<name>.
-    #[arg(long)]
-    pub key_name: Option<String>,
-    /// The subscription of the role and the vault.
-    #[arg(long)]
-    pub subscription_id: Option<String>,
-    /// The vault's resource group.
-    #[arg(long)]
-    pub resource_group: Option<String>,
-    /// The custom role's name.
-    #[arg(long)]
-    pub role_name: Option<String>,
+    /// The cloud's own fields, each with the value its flag gave (if any).
+    pub fields: Vec<(FieldId, Option<String>)>,
 }
 
 impl CloudValues {
     pub fn cloud(&self) -> Cloud {
-        match self {
-            CloudValues::Aws(_) => Cloud::Aws,
-            CloudValues::Gcp(_) => Cloud::Gcp,
-            CloudValues::Azure(_) => Cloud::Azure,
-        }
+        self.cloud
     }
 
     pub fn common(&self) -> &CommonArgs {
-        match self {
-            CloudValues::Aws(v) => &v.common,
-            CloudValues::Gcp(v) => &v.common,
-            CloudValues::Azure(v) => &v.common,
-        }
+        &self.common
     }
 
     /// Every flag given, as the field it sets.
     pub fn flags(&self) -> Vec<(FieldId, Option<String>)> {
-        let common = self.common();
         let mut flags = vec![
-            (FieldId::OrgId, common.org_id.clone()),
-            (FieldId::Name, common.name.clone()),
+            (FieldId::ORG_ID, self.common.org_id.clone()),
+            (FieldId::NAME, self.common.name.clone()),
         ];
-        match self {
-            CloudValues::Aws(v) => flags.extend([
-                (FieldId::KmsArn, v.kms_arn.clone()),
-                (FieldId::KeyArn, v.key_arn.clone()),
-                (FieldId::RoleArn, v.role_arn.clone()),
-                (FieldId::ExternalId, v.external_id.clone()),
-                (FieldId::PolicyName, v.policy_name.clone()),
-            ]),
-            CloudValues::Gcp(v) => flags.extend([
-                (
-                    FieldId::WorkloadIdentityProjectNumber,
-                    v.workload_identity_project_number.clone(),
-                ),
-                (
-                    FieldId::WorkloadIdentityPoolId,
-                    v.workload_identity_pool_id.clone(),
-                ),
-                (
-                    FieldId::WorkloadIdentityProviderId,
-                    v.workload_identity_provider_id.clone(),
-                ),
-                (FieldId::Audience, v.audience.clone()),
-                (FieldId::KmsProjectId, v.kms_project_id.clone()),
-                (FieldId::KmsKeyRingName, v.kms_key_ring_name.clone()),
-                (FieldId::KmsKeyName, v.kms_key_name.clone()),
-                (FieldId::KmsKeyLocation, v.kms_key_location.clone()),
-                (FieldId::RoleId, v.role_id.clone()),
-            ]),
-            CloudValues::Azure(v) => flags.extend([
-                (FieldId::TenantId, v.tenant_id.clone()),
-                (FieldId::VaultUri, v.vault_uri.clone()),
-                (FieldId::KeyName, v.key_name.clone()),
-                (FieldId::SubscriptionId, v.subscription_id.clone()),
-                (FieldId::ResourceGroup, v.resource_group.clone()),
-                (FieldId::RoleName, v.role_name.clone()),
-            ]),
-        }
+        flags.extend(self.fields.iter().cloned());
         flags
     }
+}
+
+/// The subcommand of one cloud: the shared flags, then one flag per field of its kit.
+fn cloud_command(cloud: Cloud) -> clap::Command {
+    let command = clap::Command::new(cloud.key()).about(format!("{}.", cloud.display_name()));
+    let command = CommonArgs::augment_args(command);
+    cloud.kit().fields().iter().fold(command, |command, spec| {
+        command.arg(
+            Arg::new(spec.id.key())
+                .long(spec.id.key().replace('_', "-"))
+                .value_name(spec.id.key().to_ascii_uppercase())
+                .help(spec.flag_help)
+                .action(ArgAction::Set)
+                .value_parser(clap::value_parser!(String)),
+        )
+    })
+}
+
+impl FromArgMatches for CloudValues {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let Some((name, values)) = matches.subcommand() else {
+            return Err(clap::Error::raw(
+                ErrorKind::MissingSubcommand,
+                format!("name a cloud: {}\n", crate::clouds::keys()),
+            ));
+        };
+        let Some(cloud) = crate::clouds::by_key(name) else {
+            return Err(clap::Error::raw(
+                ErrorKind::InvalidSubcommand,
+                format!(
+                    "`{name}` is not a cloud; expected one of {}\n",
+                    crate::clouds::keys()
+                ),
+            ));
+        };
+        Ok(CloudValues {
+            cloud,
+            common: CommonArgs::from_arg_matches(values)?,
+            fields: cloud
+                .kit()
+                .fields()
+                .iter()
+                .map(|spec| (spec.id, values.get_one::<String>(spec.id.key()).cloned()))
+                .collect(),
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = CloudValues::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Subcommand for CloudValues {
+    fn augment_subcommands(command: clap::Command) -> clap::Command {
+        crate::clouds::all().fold(command, |command, cloud| {
+            command.subcommand(cloud_command(cloud))
+        })
+    }
+
+    fn augment_subcommands_for_update(command: clap::Command) -> clap::Command {
+        CloudValues::augment_subcommands(command)
+    }
+
+    fn has_subcommand(name: &str) -> bool {
+        crate::clouds::by_key(name).is_some()
+    }
+}
+
+/// Reads `--cloud`: one of the registry's keys.
+pub fn cloud_value_parser() -> impl clap::builder::TypedValueParser<Value = Cloud> {
+    let keys: Vec<&'static str> = crate::clouds::all().map(Cloud::key).collect();
+    clap::builder::TypedValueParser::map(clap::builder::PossibleValuesParser::new(keys), |key| {
+        crate::clouds::by_key(&key).unwrap_or_else(crate::clouds::first)
+    })
 }

@@ -4,7 +4,7 @@
 
 pub mod args;
 
-pub use args::{ApiArgs, AwsValues, AzureValues, CloudValues, CommonArgs, GcpValues};
+pub use args::{ApiArgs, CloudValues, CommonArgs};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,7 +33,7 @@ pub struct Cli {
 #[derive(Debug, Args, Clone, Default)]
 pub struct StartArgs {
     /// The cloud whose KMS holds the key; with --org-id, starts straight at its first step.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = args::cloud_value_parser())]
     pub cloud: Option<Cloud>,
     /// Your OpenAI organization id (org-…).
     #[arg(long)]
@@ -89,8 +89,8 @@ pub enum Command {
         /// The AWS profile to use (otherwise AWS_PROFILE or the default chain).
         #[arg(long, global = true)]
         profile: Option<String>,
-        /// Azure: create OpenAI's service principal in the tenant first, when it is missing
-        /// (the guide's step 1). Giving the flag is the confirmation.
+        /// Create OpenAI's service principal in the tenant first, when it is missing (the Azure
+        /// guide's step 1). Giving the flag is the confirmation.
         #[arg(long, global = true)]
         create_service_principal: bool,
     },
@@ -141,6 +141,7 @@ pub enum Command {
 
 /// Parses the command line and runs what it asks for.
 pub fn main() -> ExitCode {
+    crate::secrets::watch_env_vars(crate::clouds::secret_env_vars());
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

@@ -316,7 +316,7 @@ fn claims(subject: Claim, audience: &str) -> BTreeMap<&'static str, Claim> {
         ("google.subject", subject),
         (
             "assertion.iss",
-            Claim::Is(crate::identities::GCP_TOKEN_ISSUER.to_string()),
+            Claim::Is(super::OPENAI_TOKEN_ISSUER.to_string()),
         ),
         ("assertion.aud", Claim::Is(audience.to_string())),
     ])
@@ -324,52 +324,52 @@ fn claims(subject: Claim, audience: &str) -> BTreeMap<&'static str, Claim> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::OPENAI_SUBJECT_ID;
     use super::*;
-    use crate::identities::GCP_SUBJECT_ID;
 
     fn openai(condition: &str) -> Truth {
-        evaluate(condition, &claims_of(GCP_SUBJECT_ID, "org-1"))
+        evaluate(condition, &claims_of(OPENAI_SUBJECT_ID, "org-1"))
     }
 
     /// Every other Google identity at once.
     fn stranger(condition: &str) -> Truth {
-        evaluate(condition, &claims_of_anyone_but(GCP_SUBJECT_ID, "org-1"))
+        evaluate(condition, &claims_of_anyone_but(OPENAI_SUBJECT_ID, "org-1"))
     }
 
     #[test]
     fn the_guides_condition_admits_openai_only() {
-        let guide = format!("assertion.sub == \"{GCP_SUBJECT_ID}\"");
+        let guide = format!("assertion.sub == \"{OPENAI_SUBJECT_ID}\"");
         assert_eq!(openai(&guide), Truth::True);
         assert_eq!(stranger(&guide), Truth::False);
-        let single = format!("assertion.sub=='{GCP_SUBJECT_ID}'");
+        let single = format!("assertion.sub=='{OPENAI_SUBJECT_ID}'");
         assert_eq!(openai(&single), Truth::True);
-        let reversed = format!("'{GCP_SUBJECT_ID}' == google.subject");
+        let reversed = format!("'{OPENAI_SUBJECT_ID}' == google.subject");
         assert_eq!(openai(&reversed), Truth::True);
     }
 
     #[test]
     fn lists_and_logic_are_read() {
-        let list = format!("assertion.sub in ['1', '{GCP_SUBJECT_ID}']");
+        let list = format!("assertion.sub in ['1', '{OPENAI_SUBJECT_ID}']");
         assert_eq!(openai(&list), Truth::True);
         assert_ne!(stranger(&list), Truth::False, "subject 1 is admitted too");
-        let alone = format!("assertion.sub in ['{GCP_SUBJECT_ID}']");
+        let alone = format!("assertion.sub in ['{OPENAI_SUBJECT_ID}']");
         assert_eq!(stranger(&alone), Truth::False);
         let both = format!(
-            "(assertion.sub == '{GCP_SUBJECT_ID}') && assertion.iss == 'https://accounts.google.com'"
+            "(assertion.sub == '{OPENAI_SUBJECT_ID}') && assertion.iss == 'https://accounts.google.com'"
         );
         assert_eq!(openai(&both), Truth::True);
-        let either = format!("assertion.sub == '1' || assertion.sub == '{GCP_SUBJECT_ID}'");
+        let either = format!("assertion.sub == '1' || assertion.sub == '{OPENAI_SUBJECT_ID}'");
         assert_eq!(openai(&either), Truth::True);
         assert_ne!(stranger(&either), Truth::False, "subject 1 is admitted too");
         assert_ne!(
             stranger(&format!(
-                "assertion.sub.startsWith('1059') || assertion.sub == '{GCP_SUBJECT_ID}'"
+                "assertion.sub.startsWith('1059') || assertion.sub == '{OPENAI_SUBJECT_ID}'"
             )),
             Truth::False
         );
         assert_eq!(
             stranger(&format!(
-                "assertion.sub == '{GCP_SUBJECT_ID}' && assertion.aud == 'org-1'"
+                "assertion.sub == '{OPENAI_SUBJECT_ID}' && assertion.aud == 'org-1'"
             )),
             Truth::False
         );

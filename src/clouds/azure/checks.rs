@@ -19,13 +19,18 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use super::rest::{CloudError, CloudWords, Redirect, Refusal, Rest, encode_segment};
-use super::{
-    CannotCheck, CheckResult, CheckStatus, after, probe_bytes, timed_out, waiting, within,
+use crate::checks::rest::{CloudError, CloudWords, Redirect, Refusal, Rest, encode_segment};
+use std::sync::OnceLock;
+
+use super::artifacts::{AZURE_DATA_ACTIONS, KeyPlace};
+use super::ids::*;
+use super::{OPENAI_APP_DISPLAY_NAME, OPENAI_APP_ID};
+use crate::checks::{
+    ActionOutcome, CannotCheck, CheckOptions, CheckSession, CheckSpec, CheckStatus, CheckTarget,
+    Finding, Need, probe_bytes, within,
 };
-use crate::artifacts::azure::{AZURE_DATA_ACTIONS, KeyPlace};
-use crate::guide::{Cloud, FieldError, FieldId, Inputs, SetupPath};
-use crate::identities::{AZURE_APP_DISPLAY_NAME, AZURE_APP_ID};
+use crate::guide::{ActionId, CheckId, StepId};
+use crate::guide::{FieldError, Inputs, SetupPath};
 
 /// The bearer token used instead of discovering credentials (sent to every Azure host).
 pub const TOKEN_VAR: &str = "EKM_AZURE_ACCESS_TOKEN";
@@ -69,13 +74,8 @@ impl AzureTarget {
     }
 
     fn read(inputs: &Inputs, whole: bool) -> Result<AzureTarget, Vec<FieldError>> {
-        let tenant = inputs.validated(FieldId::TenantId);
-        let later = [
-            FieldId::VaultUri,
-            FieldId::KeyName,
-            FieldId::SubscriptionId,
-            FieldId::ResourceGroup,
-        ];
+        let tenant = inputs.validated(TENANT_ID);
+        let later = [VAULT_URI, KEY_NAME, SUBSCRIPTION_ID, RESOURCE_GROUP];
         if !whole && later.iter().any(|f| inputs.effective(*f).trim().is_empty()) {
             return tenant
                 .map(|tenant| AzureTarget {
@@ -84,8 +84,8 @@ impl AzureTarget {
                 })
                 .map_err(|e| vec![e]);
         }
-        let vault_uri = inputs.validated(FieldId::VaultUri);
-        let place = crate::artifacts::azure::key_place(inputs);
+        let vault_uri = inputs.validated(VAULT_URI);
+        let place = super::artifacts::key_place(inputs);
         let mut errors = Vec::new();
         errors.extend(tenant.as_ref().err().cloned());
         errors.extend(vault_uri.as_ref().err().cloned());
@@ -98,12 +98,6 @@ impl AzureTarget {
             _ => Err(crate::artifacts::dedup(errors)),
         }
     }
-}
-
-/// How the checks reach Azure.
-#[derive(Debug, Clone)]
-pub struct AzureOptions {
-    pub timeout: Duration,
 }
 
 /// A credential that hands out the token from `EKM_AZURE_ACCESS_TOKEN` for every scope.
@@ -268,7 +262,7 @@ fn key_client(
     let mut client_options = ClientOptions {
         retry: RetryOptions::exponential(ExponentialRetryOptions {
             initial_delay: azure_core::time::Duration::milliseconds(rest.backoff.as_millis() as i64),
-            max_retries: super::rest::ATTEMPTS - 1,
+            max_retries: crate::checks::rest::ATTEMPTS - 1,
             max_total_elapsed: azure_core::time::Duration::seconds(timeout.as_secs() as i64),
             max_delay: azure_core::time::Duration::seconds(3),
         }),
@@ -365,7 +359,7 @@ fn read_failure(err: &CloudError, what: &str, permission: &str) -> Refusal {
                 "the vault's firewall refused this machine ({}): allow it, or check from an allowed network; OpenAI must be allowed too",
                 err.message
             ),
-            fix_at: Some("restrictions"),
+            fix_at: Some(StepId::new("restrictions")),
         };
     }
     Refusal::of(
@@ -376,153 +370,246 @@ fn read_failure(err: &CloudError, what: &str, permission: &str) -> Refusal {
     )
 }
 
-/// Runs every Azure check. Fails as a whole only when there are no credentials at all.
-/// Every result is handed to `report` as soon as it is known.
-pub async fn run(
-    target: &AzureTarget,
-    options: &AzureOptions,
-    report: &(dyn Fn(&CheckResult) + Sync),
-) -> Result<Vec<CheckResult>, CannotCheck> {
-    let redirect = Redirect::from_env(API_URL_VAR)?;
-    let rest = Rest::new(redirect, options.timeout)?;
-    let credentials = discover(&target.tenant, options.timeout).await?;
-    let graph = match within(
-        options.timeout,
-        credentials.credential.get_token(&[GRAPH_SCOPE], None),
-    )
-    .await
-    {
-        Some(Ok(token)) => Ok(Zeroizing::new(token.token.secret().to_string())),
-        Some(Err(_)) => Err(format!(
-            "{} gave no token for Microsoft Graph",
-            credentials.source
-        )),
-        None => Err("no Microsoft Graph token in time".to_string()),
-    };
-    let session = AzureSession {
-        rest,
-        management: credentials.management,
-        graph,
-        target,
-        timeout: options.timeout,
-    };
-    let reported = |result: CheckResult| {
-        report(&result);
-        result
-    };
-    let Some(vault_place) = &target.vault else {
-        // Step 1 alone: who you are and OpenAI's service principal; the rest waits for step 3.
-        let identity = reported(check_identity(&session, &credentials.source));
-        let (principal, _) = check_service_principal(&session).await;
-        let principal = reported(principal);
-        let waits =
-            |id, title, step, field| reported(waiting(id, title, step, Cloud::Azure, field));
-        return Ok(vec![
-            identity,
-            principal,
-            waits("vault", "Key vault", "create-key", FieldId::VaultUri),
-            waits("key", "Key", "create-key", FieldId::KeyName),
-            waits(
-                "role-assignment",
-                "Role assignment",
-                "role-assignment",
-                FieldId::KeyName,
-            ),
-            waits(
-                "round-trip",
-                "Encrypt and decrypt",
-                "create-key",
-                FieldId::KeyName,
-            ),
-            waits(
-                "vault-hardening",
-                "Vault protection",
-                "restrictions",
-                FieldId::VaultUri,
-            ),
-        ]);
-    };
-    let vault_session = VaultSession {
-        keys: key_client(
-            vault_place,
-            credentials.credential.clone(),
-            &session.rest,
-            options.timeout,
-        )?,
-        vault_uri: &vault_place.vault_uri,
-        place: &vault_place.place,
-    };
-    let vault_session = &vault_session;
-    let (identity, (principal, assignment), (vault, hardening), (key, round_trip)) = tokio::join!(
-        async { reported(check_identity(&session, &credentials.source)) },
-        async {
-            let (principal, object_id) = check_service_principal(&session).await;
-            let principal = reported(principal);
-            let assignment = match object_id {
-                Some(object_id) => check_assignment(&session, vault_session, &object_id).await,
-                None => after(
-                    &principal,
-                    "role-assignment",
-                    "Role assignment",
-                    "role-assignment",
-                    "OpenAI's service principal",
-                ),
-            };
-            (principal, reported(assignment))
-        },
-        async {
-            let (vault, hardening) = check_vault(&session, vault_session).await;
-            (reported(vault), reported(hardening))
-        },
-        async {
-            let (key, trip) = tokio::join!(
-                check_key(&session, vault_session),
-                check_round_trip(&session, vault_session)
-            );
-            let key = reported(key);
-            let trip = if key.status == CheckStatus::Pass {
-                trip
-            } else {
-                after(
-                    &key,
-                    "round-trip",
-                    "Encrypt and decrypt",
-                    "create-key",
-                    "the key",
-                )
-            };
-            (key, reported(trip))
-        },
-    );
-    Ok(vec![
-        identity, principal, vault, key, assignment, round_trip, hardening,
-    ])
+/// The Azure checks, in the order they are shown.
+pub static PLAN: [CheckSpec; 7] = [
+    CheckSpec {
+        id: CHECK_IDENTITY,
+        title: "Who you are",
+        proves: "the credentials work in the recorded tenant",
+        fix_step: STEP_SERVICE_PRINCIPAL,
+        needs_fields: &[],
+        needs_checks: &[],
+        calls: 1,
+    },
+    CheckSpec {
+        id: CHECK_SERVICE_PRINCIPAL,
+        title: "OpenAI's service principal",
+        proves: "OpenAI's application has a service principal in the tenant, enabled",
+        fix_step: STEP_SERVICE_PRINCIPAL,
+        needs_fields: &[],
+        needs_checks: &[],
+        calls: 1,
+    },
+    CheckSpec {
+        id: CHECK_VAULT,
+        title: "Key vault",
+        proves: "the vault exists at the recorded address and uses Azure RBAC",
+        fix_step: STEP_CREATE_KEY,
+        needs_fields: VAULT_FIELDS,
+        needs_checks: &[],
+        calls: 1,
+    },
+    CheckSpec {
+        id: CHECK_KEY,
+        title: "Key",
+        proves: "the key is an enabled RSA key that may encrypt and decrypt",
+        fix_step: STEP_CREATE_KEY,
+        needs_fields: KEY_FIELDS,
+        needs_checks: &[],
+        calls: 2,
+    },
+    CheckSpec {
+        id: CHECK_ROLE_ASSIGNMENT,
+        title: "Role assignment",
+        proves: "OpenAI's service principal holds a role with the three data actions at the key or above",
+        fix_step: STEP_ROLE_ASSIGNMENT,
+        needs_fields: KEY_FIELDS,
+        needs_checks: &[Need {
+            check: CHECK_SERVICE_PRINCIPAL,
+            what: "OpenAI's service principal",
+        }],
+        calls: 3,
+    },
+    CheckSpec {
+        id: CHECK_ROUND_TRIP,
+        title: "Encrypt and decrypt",
+        proves: "the key encrypts and decrypts for you (not yet for OpenAI)",
+        fix_step: STEP_CREATE_KEY,
+        needs_fields: KEY_FIELDS,
+        needs_checks: &[Need {
+            check: CHECK_KEY,
+            what: "the key",
+        }],
+        calls: 2,
+    },
+    CheckSpec {
+        id: CHECK_VAULT_HARDENING,
+        title: "Vault protection",
+        proves: "soft delete, purge protection and a closed firewall keep the key safe",
+        fix_step: STEP_RESTRICTIONS,
+        needs_fields: VAULT_FIELDS,
+        needs_checks: &[Need {
+            check: CHECK_VAULT,
+            what: "the vault",
+        }],
+        calls: 1,
+    },
+];
+
+/// The fields that place the vault and the key: their checks wait until all are recorded.
+const VAULT_FIELDS: &[crate::guide::FieldId] =
+    &[VAULT_URI, KEY_NAME, SUBSCRIPTION_ID, RESOURCE_GROUP];
+const KEY_FIELDS: &[crate::guide::FieldId] =
+    &[KEY_NAME, VAULT_URI, SUBSCRIPTION_ID, RESOURCE_GROUP];
+
+pub const CHECK_IDENTITY: CheckId = CheckId::new("identity");
+pub const CHECK_SERVICE_PRINCIPAL: CheckId = CheckId::new("service-principal");
+pub const CHECK_VAULT: CheckId = CheckId::new("vault");
+pub const CHECK_KEY: CheckId = CheckId::new("key");
+pub const CHECK_ROLE_ASSIGNMENT: CheckId = CheckId::new("role-assignment");
+pub const CHECK_ROUND_TRIP: CheckId = CheckId::new("round-trip");
+pub const CHECK_VAULT_HARDENING: CheckId = CheckId::new("vault-hardening");
+
+/// One run's connection, and what earlier checks learned for later ones.
+struct AzureRun<'a> {
+    session: AzureSession<'a>,
+    vault: Option<VaultSession<'a>>,
+    source: String,
+    /// OpenAI's service principal's object id, once found.
+    principal: OnceLock<String>,
+    /// The vault's hardening finding, once the vault was read.
+    hardening: OnceLock<Finding>,
 }
 
-fn check_identity(session: &AzureSession<'_>, source: &str) -> CheckResult {
-    let (id, title, step) = ("identity", "Who you are", "service-principal");
+#[async_trait::async_trait]
+impl CheckTarget for AzureTarget {
+    /// Finds credentials for the recorded tenant; fails as a whole only when there are none.
+    async fn connect(
+        &self,
+        options: &CheckOptions,
+    ) -> Result<Box<dyn CheckSession + '_>, CannotCheck> {
+        let redirect = Redirect::from_env(API_URL_VAR)?;
+        let rest = Rest::new(redirect, options.timeout)?;
+        let credentials = discover(&self.tenant, options.timeout).await?;
+        let graph = match within(
+            options.timeout,
+            credentials.credential.get_token(&[GRAPH_SCOPE], None),
+        )
+        .await
+        {
+            Some(Ok(token)) => Ok(Zeroizing::new(token.token.secret().to_string())),
+            Some(Err(_)) => Err(format!(
+                "{} gave no token for Microsoft Graph",
+                credentials.source
+            )),
+            None => Err("no Microsoft Graph token in time".to_string()),
+        };
+        let vault = match &self.vault {
+            Some(vault_place) => Some(VaultSession {
+                keys: key_client(
+                    vault_place,
+                    credentials.credential.clone(),
+                    &rest,
+                    options.timeout,
+                )?,
+                vault_uri: &vault_place.vault_uri,
+                place: &vault_place.place,
+            }),
+            None => None,
+        };
+        Ok(Box::new(AzureRun {
+            session: AzureSession {
+                rest,
+                management: credentials.management,
+                graph,
+                target: self,
+                timeout: options.timeout,
+            },
+            vault,
+            source: credentials.source,
+            principal: OnceLock::new(),
+            hardening: OnceLock::new(),
+        }))
+    }
+
+    async fn perform_action(&self, action: ActionId, options: &CheckOptions) -> ActionOutcome {
+        if action != super::CREATE_SERVICE_PRINCIPAL {
+            return ActionOutcome::CouldNotTry(format!("{action} is not an Azure action"));
+        }
+        match create_service_principal(self, options.timeout).await {
+            Ok(ServicePrincipalCreation::Refused(why)) => ActionOutcome::Refused(why),
+            Ok(done @ ServicePrincipalCreation::Created { .. }) => ActionOutcome::Done {
+                outcome: "created",
+                message: done.to_string(),
+            },
+            Ok(done @ ServicePrincipalCreation::AlreadyThere) => ActionOutcome::Done {
+                outcome: "already-there",
+                message: done.to_string(),
+            },
+            Err(cannot) => ActionOutcome::CouldNotTry(cannot.0),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl CheckSession for AzureRun<'_> {
+    async fn perform(&self, check: CheckId, _timeout: Duration) -> Finding {
+        let session = &self.session;
+        let vault = || {
+            self.vault
+                .as_ref()
+                .ok_or_else(|| crate::checks::waiting_for(super::cloud(), VAULT_URI))
+        };
+        let outcome =
+            match check {
+                CHECK_IDENTITY => Ok(check_identity(session, &self.source)),
+                CHECK_SERVICE_PRINCIPAL => {
+                    let (finding, object_id) = check_service_principal(session).await;
+                    if let Some(object_id) = object_id {
+                        let _ = self.principal.set(object_id);
+                    }
+                    Ok(finding)
+                }
+                CHECK_VAULT => match vault() {
+                    Ok(vault_session) => {
+                        let (vault, hardening) = check_vault(session, vault_session).await;
+                        let _ = self.hardening.set(hardening);
+                        Ok(vault)
+                    }
+                    Err(f) => Err(f),
+                },
+                CHECK_KEY => match vault() {
+                    Ok(vault_session) => Ok(check_key(session, vault_session).await),
+                    Err(f) => Err(f),
+                },
+                CHECK_ROLE_ASSIGNMENT => match (vault(), self.principal.get()) {
+                    (Ok(vault_session), Some(object_id)) => {
+                        Ok(check_assignment(session, vault_session, object_id).await)
+                    }
+                    (Err(f), _) => Err(f),
+                    (_, None) => Err(Finding::unverified(
+                        "could not check: OpenAI's service principal was not found",
+                    )),
+                },
+                CHECK_ROUND_TRIP => match vault() {
+                    Ok(vault_session) => Ok(check_round_trip(session, vault_session).await),
+                    Err(f) => Err(f),
+                },
+                CHECK_VAULT_HARDENING => Ok(self.hardening.get().cloned().unwrap_or_else(|| {
+                    Finding::unverified("could not check: the vault was not read")
+                })),
+                other => Err(Finding::unverified(format!(
+                    "{other} is not an Azure check"
+                ))),
+            };
+        outcome.unwrap_or_else(|finding| finding)
+    }
+}
+
+fn check_identity(session: &AzureSession<'_>, source: &str) -> Finding {
     let wanted = &session.target.tenant;
     match token_claims(&session.management) {
-        Some((tenant, name)) if tenant.eq_ignore_ascii_case(wanted) => CheckResult::new(
-            id,
-            title,
-            step,
+        Some((tenant, name)) if tenant.eq_ignore_ascii_case(wanted) => Finding::new(
             CheckStatus::Pass,
             format!("{name} through {source}, in tenant {tenant}"),
         ),
-        Some((tenant, name)) => CheckResult::new(
-            id,
-            title,
-            step,
+        Some((tenant, name)) => Finding::new(
             CheckStatus::Fail,
             format!(
                 "{name} through {source} is signed in to tenant {tenant}, not the recorded {wanted}: `az login --tenant {wanted}`, or correct the tenant id"
             ),
         ),
-        None => CheckResult::new(
-            id,
-            title,
-            step,
+        None => Finding::new(
             CheckStatus::Warn,
             format!(
                 "signed in through {source}; the token does not say its tenant, so it could not be compared with {wanted}"
@@ -534,27 +621,16 @@ fn check_identity(session: &AzureSession<'_>, source: &str) -> CheckResult {
 fn service_principal_filter() -> String {
     format!(
         "{GRAPH}/v1.0/servicePrincipals?$filter={}",
-        encode_segment(&format!("appId eq '{AZURE_APP_ID}'"))
+        encode_segment(&format!("appId eq '{OPENAI_APP_ID}'"))
     )
 }
 
-async fn check_service_principal(session: &AzureSession<'_>) -> (CheckResult, Option<String>) {
-    let (id, title, step) = (
-        "service-principal",
-        "OpenAI's service principal",
-        "service-principal",
-    );
+async fn check_service_principal(session: &AzureSession<'_>) -> (Finding, Option<String>) {
     let token = match &session.graph {
         Ok(token) => token,
         Err(why) => {
             return (
-                CheckResult::new(
-                    id,
-                    title,
-                    step,
-                    CheckStatus::Unverified,
-                    format!("could not check: {why}"),
-                ),
+                Finding::new(CheckStatus::Unverified, format!("could not check: {why}")),
                 None,
             );
         }
@@ -567,7 +643,7 @@ async fn check_service_principal(session: &AzureSession<'_>) -> (CheckResult, Op
     )
     .await
     else {
-        return (timed_out(id, title, step, session.timeout), None);
+        return (Finding::timed_out(session.timeout), None);
     };
     match answer {
         Ok(found) => match found["value"].as_array().and_then(|v| v.first()) {
@@ -576,18 +652,15 @@ async fn check_service_principal(session: &AzureSession<'_>) -> (CheckResult, Op
                 let name = crate::secrets::one_line(
                     principal["displayName"]
                         .as_str()
-                        .unwrap_or(AZURE_APP_DISPLAY_NAME),
+                        .unwrap_or(OPENAI_APP_DISPLAY_NAME),
                     80,
                 );
                 if principal["accountEnabled"].as_bool() == Some(false) {
                     return (
-                        CheckResult::new(
-                            id,
-                            title,
-                            step,
+                        Finding::new(
                             CheckStatus::Fail,
                             format!(
-                                "\"{name}\" (object id {object_id}) is in tenant {} but disabled, so OpenAI cannot sign in: enable it (Entra ID > Enterprise applications > {name} > Properties > Enabled for users to sign in: Yes, or `az ad sp update --id {AZURE_APP_ID} --set accountEnabled=true`)",
+                                "\"{name}\" (object id {object_id}) is in tenant {} but disabled, so OpenAI cannot sign in: enable it (Entra ID > Enterprise applications > {name} > Properties > Enabled for users to sign in: Yes, or `az ad sp update --id {OPENAI_APP_ID} --set accountEnabled=true`)",
                                 session.target.tenant
                             ),
                         ),
@@ -595,10 +668,7 @@ async fn check_service_principal(session: &AzureSession<'_>) -> (CheckResult, Op
                     );
                 }
                 (
-                    CheckResult::new(
-                        id,
-                        title,
-                        step,
+                    Finding::new(
                         CheckStatus::Pass,
                         format!(
                             "\"{name}\" (object id {object_id}) is in tenant {}",
@@ -609,13 +679,10 @@ async fn check_service_principal(session: &AzureSession<'_>) -> (CheckResult, Op
                 )
             }
             None => (
-                CheckResult::new(
-                    id,
-                    title,
-                    step,
+                Finding::new(
                     CheckStatus::Fail,
                     format!(
-                        "OpenAI's application ({AZURE_APP_ID}) has no service principal in tenant {}: create it (step 1; the wizard can, with s)",
+                        "OpenAI's application ({OPENAI_APP_ID}) has no service principal in tenant {}: create it (step 1; the wizard can, with s)",
                         session.target.tenant
                     ),
                 ),
@@ -628,7 +695,7 @@ async fn check_service_principal(session: &AzureSession<'_>) -> (CheckResult, Op
                 "service principals",
                 "Application.Read.All in Microsoft Graph",
             );
-            (refusal.result(id, title, step), None)
+            (refusal.finding(), None)
         }
     }
 }
@@ -663,12 +730,12 @@ impl std::fmt::Display for ServicePrincipalCreation {
 /// the admin confirmed.
 pub async fn create_service_principal(
     target: &AzureTarget,
-    options: &AzureOptions,
+    timeout: Duration,
 ) -> Result<ServicePrincipalCreation, CannotCheck> {
-    let rest = Rest::new(Redirect::from_env(API_URL_VAR)?, options.timeout)?;
-    let credentials = discover(&target.tenant, options.timeout).await?;
+    let rest = Rest::new(Redirect::from_env(API_URL_VAR)?, timeout)?;
+    let credentials = discover(&target.tenant, timeout).await?;
     let token = match within(
-        options.timeout,
+        timeout,
         credentials.credential.get_token(&[GRAPH_SCOPE], None),
     )
     .await
@@ -681,9 +748,9 @@ pub async fn create_service_principal(
             )));
         }
     };
-    let body = json!({ "appId": AZURE_APP_ID });
+    let body = json!({ "appId": OPENAI_APP_ID });
     let answer = within(
-        options.timeout,
+        timeout,
         rest.create(&format!("{GRAPH}/v1.0/servicePrincipals"), &token, &body),
     )
     .await;
@@ -715,21 +782,13 @@ pub async fn create_service_principal(
 async fn check_vault(
     session: &AzureSession<'_>,
     vault_session: &VaultSession<'_>,
-) -> (CheckResult, CheckResult) {
-    let (id, title, step) = ("vault", "Key vault", "create-key");
-    let hardening_after = |vault: &CheckResult| {
-        after(
-            vault,
-            "vault-hardening",
-            "Vault protection",
-            "restrictions",
-            "the vault",
-        )
-    };
+) -> (Finding, Finding) {
+    // When the vault cannot be read, the runner skips its hardening: it needs the vault.
+    let hardening_after = |_: &Finding| Finding::unverified("could not check: needs the vault");
     let place = &vault_session.place;
     let path = format!("{}?api-version=2023-07-01", place.vault_scope());
     let Some(answer) = session.arm(&path).await else {
-        let vault = timed_out(id, title, step, session.timeout);
+        let vault = Finding::timed_out(session.timeout);
         let hardening = hardening_after(&vault);
         return (vault, hardening);
     };
@@ -740,22 +799,15 @@ async fn check_vault(
                 "vault `{}` in resource group `{}` of subscription {}",
                 place.vault, place.resource_group, place.subscription
             );
-            let vault =
-                read_failure(&err, &what, "Microsoft.KeyVault/vaults/read").result(id, title, step);
+            let vault = read_failure(&err, &what, "Microsoft.KeyVault/vaults/read").finding();
             let hardening = hardening_after(&vault);
             return (vault, hardening);
         }
     };
     let (vault_result, hardening) = judge_vault(&vault, vault_session.vault_uri);
     (
-        CheckResult::new(id, title, step, vault_result.0, vault_result.1),
-        CheckResult::new(
-            "vault-hardening",
-            "Vault protection",
-            "restrictions",
-            hardening.0,
-            hardening.1,
-        ),
+        Finding::new(vault_result.0, vault_result.1),
+        Finding::new(hardening.0, hardening.1),
     )
 }
 
@@ -810,11 +862,10 @@ pub fn judge_vault(
     (vault_result, hardening)
 }
 
-async fn check_key(session: &AzureSession<'_>, vault_session: &VaultSession<'_>) -> CheckResult {
-    let (id, title, step) = ("key", "Key", "create-key");
+async fn check_key(session: &AzureSession<'_>, vault_session: &VaultSession<'_>) -> Finding {
     let name = &vault_session.place.key;
     let Some(answer) = within(session.timeout, vault_session.keys.get_key(name, None)).await else {
-        return timed_out(id, title, step, session.timeout);
+        return Finding::timed_out(session.timeout);
     };
     let key = match answer.and_then(|r| r.into_model()) {
         Ok(key) => key,
@@ -835,7 +886,7 @@ async fn check_key(session: &AzureSession<'_>, vault_session: &VaultSession<'_>)
                     "Microsoft.KeyVault/vaults/keys/read (for example the Key Vault Reader role)",
                 )
             };
-            return refusal.result(id, title, step);
+            return refusal.finding();
         }
     };
     let mut problems = Vec::new();
@@ -877,15 +928,12 @@ async fn check_key(session: &AzureSession<'_>, vault_session: &VaultSession<'_>)
         problems.push("it has expired".to_string());
     }
     if problems.is_empty() {
-        CheckResult::new(
-            id,
-            title,
-            step,
+        Finding::new(
             CheckStatus::Pass,
             format!("`{name}`: RSA, enabled, may encrypt and decrypt; its name carries the org id"),
         )
     } else {
-        CheckResult::new(id, title, step, CheckStatus::Fail, problems.join("; "))
+        Finding::new(CheckStatus::Fail, problems.join("; "))
     }
 }
 
@@ -960,15 +1008,14 @@ async fn check_assignment(
     session: &AzureSession<'_>,
     vault_session: &VaultSession<'_>,
     object_id: &str,
-) -> CheckResult {
-    let (id, title, step) = ("role-assignment", "Role assignment", "role-assignment");
+) -> Finding {
     let key_scope = vault_session.place.key_scope();
     let path = format!(
         "{key_scope}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter={}",
         encode_segment(&format!("principalId eq '{object_id}'"))
     );
     let Some(answer) = session.arm(&path).await else {
-        return timed_out(id, title, step, session.timeout);
+        return Finding::timed_out(session.timeout);
     };
     let assignments = match answer {
         Ok(list) => list["value"].as_array().cloned().unwrap_or_default(),
@@ -978,7 +1025,7 @@ async fn check_assignment(
                 "role assignments on the key",
                 "Microsoft.Authorization/roleAssignments/read",
             )
-            .result(id, title, step);
+            .finding();
         }
     };
     let relevant: Vec<(String, String)> = assignments
@@ -995,10 +1042,7 @@ async fn check_assignment(
         })
         .collect();
     if relevant.is_empty() {
-        return CheckResult::new(
-            id,
-            title,
-            step,
+        return Finding::new(
             CheckStatus::Fail,
             format!(
                 "OpenAI's service principal has no role on key `{}` or above it: assign the custom role at the key's scope",
@@ -1066,7 +1110,7 @@ async fn check_assignment(
             detail.push_str("; ");
             detail.push_str(note);
         }
-        return CheckResult::new(id, title, "custom-role", CheckStatus::Fail, detail);
+        return Finding::new(CheckStatus::Fail, detail).at_step(StepId::new("custom-role"));
     }
     let mut detail =
         format!("OpenAI's service principal holds {names}, granting encrypt, decrypt and read");
@@ -1075,14 +1119,10 @@ async fn check_assignment(
             ", assigned above the key (the guide assigns at the key, which limits it to this key)",
         );
     }
-    CheckResult::new(id, title, step, CheckStatus::Pass, detail)
+    Finding::new(CheckStatus::Pass, detail)
 }
 
-async fn check_round_trip(
-    session: &AzureSession<'_>,
-    vault_session: &VaultSession<'_>,
-) -> CheckResult {
-    let (id, title, step) = ("round-trip", "Encrypt and decrypt", "create-key");
+async fn check_round_trip(session: &AzureSession<'_>, vault_session: &VaultSession<'_>) -> Finding {
     let name = &vault_session.place.key;
     let plaintext = probe_bytes();
     let parameters = KeyOperationParameters {
@@ -1099,7 +1139,7 @@ async fn check_round_trip(
             .into_model()
     };
     let Some(encrypted) = within(session.timeout, encrypted).await else {
-        return timed_out(id, title, step, session.timeout);
+        return Finding::timed_out(session.timeout);
     };
     let encrypted = match encrypted {
         Ok(result) => result,
@@ -1126,28 +1166,19 @@ async fn check_round_trip(
             .into_model()
     };
     let Some(decrypted) = within(session.timeout, decrypted).await else {
-        return timed_out(id, title, step, session.timeout);
+        return Finding::timed_out(session.timeout);
     };
     match decrypted {
-        Ok(result) if result.result.as_deref() == Some(plaintext.as_slice()) => CheckResult::new(
-            id,
-            title,
-            step,
+        Ok(result) if result.result.as_deref() == Some(plaintext.as_slice()) => Finding::new(
             CheckStatus::Pass,
             "the key encrypted and decrypted 32 bytes (RSA-OAEP-256) with your credentials",
         ),
-        Ok(_) => CheckResult::new(
-            id,
-            title,
-            step,
-            CheckStatus::Fail,
-            "decrypting gave back different bytes",
-        ),
+        Ok(_) => Finding::new(CheckStatus::Fail, "decrypting gave back different bytes"),
         Err(err) => round_trip_failure(&vault_error(&err, vault_session.vault_uri), "decrypt"),
     }
 }
 
-fn round_trip_failure(err: &CloudError, operation: &str) -> CheckResult {
+fn round_trip_failure(err: &CloudError, operation: &str) -> Finding {
     read_failure(err, "the key", operation).round_trip(&format!(
         "your credentials may not {operation} with the key"
     ))

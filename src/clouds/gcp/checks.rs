@@ -15,13 +15,18 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use super::condition::{self, Truth};
-use super::rest::{CloudError, CloudWords, Redirect, Refusal, Rest, encode_segment};
-use super::{
-    CannotCheck, CheckResult, CheckStatus, after, probe_bytes, timed_out, waiting, within,
+use crate::checks::rest::{CloudError, CloudWords, Redirect, Refusal, Rest, encode_segment};
+use std::sync::OnceLock;
+
+use super::artifacts::{Federation, GCP_KMS_PERMISSIONS, KeyLocation, principal};
+use super::ids::*;
+use super::{OPENAI_SUBJECT_ID, OPENAI_TOKEN_ISSUER};
+use crate::checks::{
+    CannotCheck, CheckOptions, CheckSession, CheckSpec, CheckStatus, CheckTarget, Finding, Need,
+    probe_bytes, within,
 };
-use crate::artifacts::gcp::{Federation, GCP_KMS_PERMISSIONS, KeyLocation, principal};
-use crate::guide::{Cloud, FieldError, FieldId, Inputs, SetupPath};
-use crate::identities::{GCP_SUBJECT_ID, GCP_TOKEN_ISSUER};
+use crate::guide::{CheckId, StepId};
+use crate::guide::{FieldError, Inputs, SetupPath};
 
 /// The bearer token used instead of discovering credentials.
 pub const TOKEN_VAR: &str = "EKM_GCP_ACCESS_TOKEN";
@@ -55,13 +60,13 @@ impl GcpTarget {
     }
 
     fn read(inputs: &Inputs, path: SetupPath, whole: bool) -> Result<GcpTarget, Vec<FieldError>> {
-        use crate::artifacts::gcp;
+        use super::artifacts as gcp;
         let federation = gcp::federation(inputs);
         let later = [
-            FieldId::KmsProjectId,
-            FieldId::KmsKeyLocation,
-            FieldId::KmsKeyRingName,
-            FieldId::KmsKeyName,
+            KMS_PROJECT_ID,
+            KMS_KEY_LOCATION,
+            KMS_KEY_RING_NAME,
+            KMS_KEY_NAME,
         ];
         let key_recorded = whole
             || later
@@ -119,12 +124,6 @@ fn key_display(key: &KeyLocation) -> String {
         "projects/{}/locations/{}/keyRings/{}/cryptoKeys/{}",
         key.project, key.location, key.ring, key.key
     )
-}
-
-/// How the checks reach Google.
-#[derive(Debug, Clone)]
-pub struct GcpOptions {
-    pub timeout: Duration,
 }
 
 /// The admin's credentials, held only for this run.
@@ -259,7 +258,7 @@ fn read_failure(err: &CloudError, what: &str, permission: &str) -> Refusal {
                 "an API this needs is not enabled ({}): enable it, then check again",
                 err.message
             ),
-            fix_at: Some("enable-kms"),
+            fix_at: Some(StepId::new("enable-kms")),
         };
     }
     Refusal::of(
@@ -272,76 +271,169 @@ fn read_failure(err: &CloudError, what: &str, permission: &str) -> Refusal {
     )
 }
 
-/// Runs every GCP check. Fails as a whole only when there are no credentials at all.
-/// Every result is handed to `report` as soon as it is known.
-pub async fn run(
-    target: &GcpTarget,
-    options: &GcpOptions,
-    report: &(dyn Fn(&CheckResult) + Sync),
-) -> Result<Vec<CheckResult>, CannotCheck> {
-    let redirect = Redirect::from_env(API_URL_VAR)?;
-    let rest = Rest::new(redirect, options.timeout)?;
-    let credentials = discover(options.timeout).await?;
-    let google = Google {
-        rest,
-        token: credentials.token,
-        target,
-        timeout: options.timeout,
-    };
-    let reported = |result: CheckResult| {
-        report(&result);
-        result
-    };
-    let (identity, (pool, provider), enabled, (key, rotation, round_trip), grant) = tokio::join!(
-        async { reported(check_identity(&google, &credentials.source).await) },
-        async {
-            let (pool, provider) = tokio::join!(check_pool(&google), check_provider(&google));
-            let pool = reported(pool);
-            let provider = if matches!(pool.status, CheckStatus::Pass | CheckStatus::Warn) {
-                provider
-            } else {
-                after(
-                    &pool,
-                    "provider",
-                    "OIDC provider",
-                    "federated-identity",
-                    "the pool",
-                )
-            };
-            (pool, reported(provider))
-        },
-        async { reported(check_kms_enabled(&google).await) },
-        async {
-            let ((key, rotation), round_trip) =
-                tokio::join!(check_key(&google), check_round_trip(&google));
-            let key = reported(key);
-            let rotation = reported(rotation);
-            let round_trip = if key.status == CheckStatus::Pass {
-                round_trip
-            } else {
-                after(
-                    &key,
-                    "round-trip",
-                    "Encrypt and decrypt",
-                    "create-key",
-                    "the key",
-                )
-            };
-            (key, rotation, reported(round_trip))
-        },
-        async { reported(check_grant(&google).await) },
-    );
-    Ok(vec![
-        identity, pool, provider, enabled, key, grant, round_trip, rotation,
-    ])
+/// The Google Cloud checks, in the order they are shown.
+pub static PLAN: [CheckSpec; 8] = [
+    CheckSpec {
+        id: CHECK_IDENTITY,
+        title: "Who you are",
+        proves: "the credentials work and the pool's project answers",
+        fix_step: STEP_FEDERATED_IDENTITY,
+        needs_fields: &[],
+        needs_checks: &[],
+        calls: 1,
+    },
+    CheckSpec {
+        id: CHECK_POOL,
+        title: "Workload identity pool",
+        proves: "the pool exists and is active",
+        fix_step: STEP_FEDERATED_IDENTITY,
+        needs_fields: &[],
+        needs_checks: &[],
+        calls: 1,
+    },
+    CheckSpec {
+        id: CHECK_PROVIDER,
+        title: "OIDC provider",
+        proves: "the provider trusts Google's issuer for OpenAI's audience, maps the subject, and admits OpenAI alone",
+        fix_step: STEP_FEDERATED_IDENTITY,
+        needs_fields: &[],
+        needs_checks: &[Need {
+            check: CHECK_POOL,
+            what: "the pool",
+        }],
+        calls: 1,
+    },
+    CheckSpec {
+        id: CHECK_KMS_ENABLED,
+        title: "Cloud KMS enabled",
+        proves: "the Cloud KMS API is enabled in the key's project",
+        fix_step: STEP_ENABLE_KMS,
+        needs_fields: KEY_FIELDS,
+        needs_checks: &[],
+        calls: 1,
+    },
+    CheckSpec {
+        id: CHECK_KEY,
+        title: "KMS key",
+        proves: "the key exists, is enabled and for encrypt and decrypt",
+        fix_step: STEP_CREATE_KEY,
+        needs_fields: KEY_FIELDS,
+        needs_checks: &[],
+        calls: 1,
+    },
+    CheckSpec {
+        id: CHECK_GRANT,
+        title: "OpenAI's access to the key",
+        proves: "OpenAI's principal holds a role with cloudkms.cryptoKeyVersions.useToEncrypt and useToDecrypt on the key",
+        fix_step: STEP_GRANT,
+        needs_fields: KEY_FIELDS,
+        needs_checks: &[],
+        calls: 3,
+    },
+    CheckSpec {
+        id: CHECK_ROUND_TRIP,
+        title: "Encrypt and decrypt",
+        proves: "the key encrypts and decrypts for you (not yet for OpenAI)",
+        fix_step: STEP_CREATE_KEY,
+        needs_fields: KEY_FIELDS,
+        needs_checks: &[Need {
+            check: CHECK_KEY,
+            what: "the key",
+        }],
+        calls: 2,
+    },
+    CheckSpec {
+        id: CHECK_ROTATION,
+        title: "Key rotation",
+        proves: "automatic rotation is set",
+        fix_step: STEP_RESTRICTIONS,
+        needs_fields: KEY_FIELDS,
+        needs_checks: &[Need {
+            check: CHECK_KEY,
+            what: "the key",
+        }],
+        calls: 1,
+    },
+];
+
+/// The fields that name the key: its checks wait until all are recorded.
+const KEY_FIELDS: &[crate::guide::FieldId] = &[
+    KMS_KEY_NAME,
+    KMS_PROJECT_ID,
+    KMS_KEY_LOCATION,
+    KMS_KEY_RING_NAME,
+];
+
+pub const CHECK_IDENTITY: CheckId = CheckId::new("identity");
+pub const CHECK_POOL: CheckId = CheckId::new("pool");
+pub const CHECK_PROVIDER: CheckId = CheckId::new("provider");
+pub const CHECK_KMS_ENABLED: CheckId = CheckId::new("kms-enabled");
+pub const CHECK_KEY: CheckId = CheckId::new("key");
+pub const CHECK_GRANT: CheckId = CheckId::new("grant");
+pub const CHECK_ROUND_TRIP: CheckId = CheckId::new("round-trip");
+pub const CHECK_ROTATION: CheckId = CheckId::new("rotation");
+
+/// One run's connection, and what the key check learned for the rotation check.
+struct GcpSession<'a> {
+    google: Google<'a>,
+    source: String,
+    rotation: OnceLock<Finding>,
 }
 
-async fn check_identity(google: &Google<'_>, source: &str) -> CheckResult {
-    let (id, title, step) = ("identity", "Who you are", "federated-identity");
+#[async_trait::async_trait]
+impl CheckTarget for GcpTarget {
+    /// Finds credentials; fails as a whole only when there are none.
+    async fn connect(
+        &self,
+        options: &CheckOptions,
+    ) -> Result<Box<dyn CheckSession + '_>, CannotCheck> {
+        let redirect = Redirect::from_env(API_URL_VAR)?;
+        let rest = Rest::new(redirect, options.timeout)?;
+        let credentials = discover(options.timeout).await?;
+        Ok(Box::new(GcpSession {
+            google: Google {
+                rest,
+                token: credentials.token,
+                target: self,
+                timeout: options.timeout,
+            },
+            source: credentials.source,
+            rotation: OnceLock::new(),
+        }))
+    }
+}
+
+#[async_trait::async_trait]
+impl CheckSession for GcpSession<'_> {
+    async fn perform(&self, check: CheckId, _timeout: Duration) -> Finding {
+        let google = &self.google;
+        match check {
+            CHECK_IDENTITY => check_identity(google, &self.source).await,
+            CHECK_POOL => check_pool(google).await,
+            CHECK_PROVIDER => check_provider(google).await,
+            CHECK_KMS_ENABLED => check_kms_enabled(google).await,
+            CHECK_KEY => {
+                let (key, rotation) = check_key(google).await;
+                let _ = self.rotation.set(rotation);
+                key
+            }
+            CHECK_GRANT => check_grant(google).await,
+            CHECK_ROUND_TRIP => check_round_trip(google).await,
+            CHECK_ROTATION => self
+                .rotation
+                .get()
+                .cloned()
+                .unwrap_or_else(|| Finding::unverified("could not check: the key was not read")),
+            other => Finding::unverified(format!("{other} is not a Google Cloud check")),
+        }
+    }
+}
+
+async fn check_identity(google: &Google<'_>, source: &str) -> Finding {
     let number = &google.target.federation.project_number;
     let url = format!("https://cloudresourcemanager.googleapis.com/v3/projects/{number}");
     let Some(answer) = google.get(&url).await else {
-        return timed_out(id, title, step, google.timeout);
+        return Finding::timed_out(google.timeout);
     };
     match answer {
         Ok(project) => {
@@ -351,30 +443,23 @@ async fn check_identity(google: &Google<'_>, source: &str) -> CheckResult {
             let state = project["state"].as_str().unwrap_or("ACTIVE");
             if state != "ACTIVE" {
                 detail.push_str(&format!(", but it is {state}"));
-                return CheckResult::new(id, title, step, CheckStatus::Fail, detail);
+                return Finding::new(CheckStatus::Fail, detail);
             }
-            CheckResult::new(id, title, step, CheckStatus::Pass, detail)
+            Finding::new(CheckStatus::Pass, detail)
         }
-        Err(err) if err.is_status(404) => CheckResult::new(
-            id,
-            title,
-            step,
+        Err(err) if err.is_status(404) => Finding::new(
             CheckStatus::Fail,
             format!(
                 "signed in through {source}, but no project has the number {number}: copy the project number (digits) from the console's project dashboard"
             ),
         ),
-        Err(err) if err.is_status(403) => CheckResult::new(
-            id,
-            title,
-            step,
+        Err(err) if err.is_status(403) => Finding::new(
             CheckStatus::Unverified,
             format!(
                 "could not check: signed in through {source}, but your credentials lack resourcemanager.projects.get on project {number} (Google also answers this way when it does not exist)"
             ),
         ),
-        Err(err) => read_failure(&err, "the project", "resourcemanager.projects.get")
-            .result(id, title, step),
+        Err(err) => read_failure(&err, "the project", "resourcemanager.projects.get").finding(),
     }
 }
 
@@ -395,19 +480,15 @@ fn lifecycle_problem(found: &Value, what: &str) -> Option<String> {
     None
 }
 
-async fn check_pool(google: &Google<'_>) -> CheckResult {
-    let (id, title, step) = ("pool", "Workload identity pool", "federated-identity");
+async fn check_pool(google: &Google<'_>) -> Finding {
     let fed = &google.target.federation;
     let Some(answer) = google.get(&google.target.pool_url()).await else {
-        return timed_out(id, title, step, google.timeout);
+        return Finding::timed_out(google.timeout);
     };
     match answer {
         Ok(pool) => match lifecycle_problem(&pool, &format!("pool `{}`", fed.pool)) {
-            Some(problem) => CheckResult::new(id, title, step, CheckStatus::Fail, problem),
-            None => CheckResult::new(
-                id,
-                title,
-                step,
+            Some(problem) => Finding::new(CheckStatus::Fail, problem),
+            None => Finding::new(
                 CheckStatus::Pass,
                 format!(
                     "pool `{}` is active in project {}",
@@ -420,16 +501,15 @@ async fn check_pool(google: &Google<'_>) -> CheckResult {
             &format!("pool `{}` in project {}", fed.pool, fed.project_number),
             "iam.workloadIdentityPools.get",
         )
-        .result(id, title, step),
+        .finding(),
     }
 }
 
-async fn check_provider(google: &Google<'_>) -> CheckResult {
-    let (id, title, step) = ("provider", "OIDC provider", "federated-identity");
+async fn check_provider(google: &Google<'_>) -> Finding {
     let target = google.target;
     let name = &target.federation.provider;
     let Some(answer) = google.get(&target.provider_url()).await else {
-        return timed_out(id, title, step, google.timeout);
+        return Finding::timed_out(google.timeout);
     };
     let provider = match answer {
         Ok(provider) => provider,
@@ -439,11 +519,11 @@ async fn check_provider(google: &Google<'_>) -> CheckResult {
                 &format!("provider `{name}` in pool `{}`", target.federation.pool),
                 "iam.workloadIdentityPoolProviders.get",
             )
-            .result(id, title, step);
+            .finding();
         }
     };
     let (status, detail) = judge_provider(&provider, name, &target.audience);
-    CheckResult::new(id, title, step, status, detail)
+    Finding::new(status, detail)
 }
 
 /// Compares a provider with what OpenAI's token needs.
@@ -458,10 +538,10 @@ pub fn judge_provider(provider: &Value, name: &str, audience: &str) -> (CheckSta
         );
     };
     let issuer = oidc["issuerUri"].as_str().unwrap_or_default();
-    if issuer.trim_end_matches('/') != GCP_TOKEN_ISSUER {
+    if issuer.trim_end_matches('/') != OPENAI_TOKEN_ISSUER {
         return (
             CheckStatus::Fail,
-            format!("the issuer is `{issuer}`; it must be {GCP_TOKEN_ISSUER}"),
+            format!("the issuer is `{issuer}`; it must be {OPENAI_TOKEN_ISSUER}"),
         );
     }
     let audiences: Vec<&str> = oidc["allowedAudiences"]
@@ -499,14 +579,14 @@ pub fn judge_provider(provider: &Value, name: &str, audience: &str) -> (CheckSta
     let condition_text = provider["attributeCondition"].as_str().unwrap_or_default();
     let openai = condition::evaluate(
         condition_text,
-        &condition::claims_of(GCP_SUBJECT_ID, audience),
+        &condition::claims_of(OPENAI_SUBJECT_ID, audience),
     );
     // Every other identity at once: only a definite "no" proves the condition is OpenAI's alone.
     let stranger = condition::evaluate(
         condition_text,
-        &condition::claims_of_anyone_but(GCP_SUBJECT_ID, audience),
+        &condition::claims_of_anyone_but(OPENAI_SUBJECT_ID, audience),
     );
-    let wanted = format!("assertion.sub == \"{GCP_SUBJECT_ID}\"");
+    let wanted = format!("assertion.sub == \"{OPENAI_SUBJECT_ID}\"");
     match (openai, stranger) {
         (Truth::False, _) => (
             CheckStatus::Fail,
@@ -535,17 +615,16 @@ pub fn judge_provider(provider: &Value, name: &str, audience: &str) -> (CheckSta
         (Truth::Unknown, _) => (
             CheckStatus::Warn,
             format!(
-                "the attribute condition `{condition_text}` could not be evaluated here: make sure it admits subject {GCP_SUBJECT_ID}"
+                "the attribute condition `{condition_text}` could not be evaluated here: make sure it admits subject {OPENAI_SUBJECT_ID}"
             ),
         ),
     }
 }
 
-async fn check_kms_enabled(google: &Google<'_>) -> CheckResult {
-    let (id, title, step) = ("kms-enabled", "Cloud KMS enabled", "enable-kms");
+async fn check_kms_enabled(google: &Google<'_>) -> Finding {
     let target = google.target;
     let Some(key) = &target.key else {
-        return waiting(id, title, step, Cloud::Gcp, FieldId::KmsKeyName);
+        return crate::checks::waiting_for(super::cloud(), KMS_KEY_NAME);
     };
     let mut projects = vec![key.project.clone()];
     if target.federation.project_number != key.project {
@@ -569,13 +648,12 @@ async fn check_kms_enabled(google: &Google<'_>) -> CheckResult {
             format!("the pool's project {project}")
         };
         match answer {
-            None => return timed_out(id, title, step, google.timeout),
+            None => return Finding::timed_out(google.timeout),
             Some(Ok(service)) if service["state"].as_str() == Some("ENABLED") => on.push(label),
             Some(Ok(_)) => off.push((label, project.clone())),
             Some(Err(err)) if err.is_status(403) || err.is_status(404) => unknown.push(label),
             Some(Err(err)) => {
-                return read_failure(&err, &label, "serviceusage.services.get")
-                    .result(id, title, step);
+                return read_failure(&err, &label, "serviceusage.services.get").finding();
             }
         }
     }
@@ -584,10 +662,7 @@ async fn check_kms_enabled(google: &Google<'_>) -> CheckResult {
             .iter()
             .map(|(_, p)| format!("`gcloud services enable cloudkms.googleapis.com --project {p}`"))
             .collect();
-        return CheckResult::new(
-            id,
-            title,
-            step,
+        return Finding::new(
             CheckStatus::Fail,
             format!(
                 "Cloud KMS is not enabled in {}: {}",
@@ -600,10 +675,7 @@ async fn check_kms_enabled(google: &Google<'_>) -> CheckResult {
         );
     }
     if !unknown.is_empty() {
-        return CheckResult::new(
-            id,
-            title,
-            step,
+        return Finding::new(
             CheckStatus::Unverified,
             format!(
                 "could not check {}: your credentials lack serviceusage.services.get",
@@ -611,34 +683,24 @@ async fn check_kms_enabled(google: &Google<'_>) -> CheckResult {
             ),
         );
     }
-    CheckResult::new(
-        id,
-        title,
-        step,
+    Finding::new(
         CheckStatus::Pass,
         format!("enabled in {}", on.join(" and ")),
     )
 }
 
-async fn check_key(google: &Google<'_>) -> (CheckResult, CheckResult) {
-    let (id, title, step) = ("key", "KMS key", "create-key");
-    let rotation_after =
-        |key: &CheckResult| after(key, "rotation", "Key rotation", "restrictions", "the key");
+async fn check_key(google: &Google<'_>) -> (Finding, Finding) {
+    // When the key cannot be read, the runner skips rotation: it needs the key.
+    let rotation_after = |_: &Finding| Finding::unverified("could not check: needs the key");
     let target = google.target;
     let Some(key_location) = &target.key else {
         return (
-            waiting(id, title, step, Cloud::Gcp, FieldId::KmsKeyName),
-            waiting(
-                "rotation",
-                "Key rotation",
-                "restrictions",
-                Cloud::Gcp,
-                FieldId::KmsKeyName,
-            ),
+            crate::checks::waiting_for(super::cloud(), KMS_KEY_NAME),
+            crate::checks::waiting_for(super::cloud(), KMS_KEY_NAME),
         );
     };
     let Some(answer) = google.get(&key_url(key_location)).await else {
-        let key = timed_out(id, title, step, google.timeout);
+        let key = Finding::timed_out(google.timeout);
         let rotation = rotation_after(&key);
         return (key, rotation);
     };
@@ -657,7 +719,7 @@ async fn check_key(google: &Google<'_>) -> (CheckResult, CheckResult) {
                     key_location.location
                 );
             }
-            let key = refusal.result(id, title, step);
+            let key = refusal.finding();
             let rotation = rotation_after(&key);
             return (key, rotation);
         }
@@ -682,10 +744,7 @@ async fn check_key(google: &Google<'_>) -> (CheckResult, CheckResult) {
             .as_str()
             .and_then(|n| n.rsplit('/').next())
             .unwrap_or("?");
-        CheckResult::new(
-            id,
-            title,
-            step,
+        Finding::new(
             CheckStatus::Pass,
             format!(
                 "`{}` in {}: symmetric, primary version {version} enabled",
@@ -693,20 +752,14 @@ async fn check_key(google: &Google<'_>) -> (CheckResult, CheckResult) {
             ),
         )
     } else {
-        CheckResult::new(id, title, step, CheckStatus::Fail, problems.join("; "))
+        Finding::new(CheckStatus::Fail, problems.join("; "))
     };
     let rotation = match key["rotationPeriod"].as_str().and_then(seconds_of) {
-        Some(seconds) => CheckResult::new(
-            "rotation",
-            "Key rotation",
-            "restrictions",
+        Some(seconds) => Finding::new(
             CheckStatus::Pass,
             format!("a new version every {} days", seconds / 86_400),
         ),
-        None => CheckResult::new(
-            "rotation",
-            "Key rotation",
-            "restrictions",
+        None => Finding::new(
             CheckStatus::Warn,
             "no automatic rotation: the guide advises a new version every 90 days (rotation does not break OpenAI's access)",
         ),
@@ -719,18 +772,17 @@ fn seconds_of(text: &str) -> Option<u64> {
     text.strip_suffix('s')?.split('.').next()?.parse().ok()
 }
 
-async fn check_grant(google: &Google<'_>) -> CheckResult {
-    let (id, title, step) = ("grant", "OpenAI's access to the key", "grant");
+async fn check_grant(google: &Google<'_>) -> Finding {
     let target = google.target;
     let Some(key) = &target.key else {
-        return waiting(id, title, step, Cloud::Gcp, FieldId::KmsKeyName);
+        return crate::checks::waiting_for(super::cloud(), KMS_KEY_NAME);
     };
     let url = format!(
         "{}:getIamPolicy?options.requestedPolicyVersion=3",
         key_url(key)
     );
     let Some(answer) = google.get(&url).await else {
-        return timed_out(id, title, step, google.timeout);
+        return Finding::timed_out(google.timeout);
     };
     let policy = match answer {
         Ok(policy) => policy,
@@ -740,16 +792,13 @@ async fn check_grant(google: &Google<'_>) -> CheckResult {
                 &format!("key {}", key_display(key)),
                 "cloudkms.cryptoKeys.getIamPolicy",
             )
-            .result(id, title, step);
+            .finding();
         }
     };
     let member = principal(&target.federation);
     let bindings = openai_bindings(&policy, &target.federation);
     if bindings.is_empty() {
-        return CheckResult::new(
-            id,
-            title,
-            step,
+        return Finding::new(
             CheckStatus::Fail,
             format!("no role on the key is granted to OpenAI's principal `{member}`"),
         );
@@ -791,7 +840,7 @@ async fn check_grant(google: &Google<'_>) -> CheckResult {
             detail.push_str("; ");
             detail.push_str(note);
         }
-        return CheckResult::new(id, title, "custom-role", CheckStatus::Fail, detail);
+        return Finding::new(CheckStatus::Fail, detail).at_step(StepId::new("custom-role"));
     }
     let conditional = bindings.iter().any(|b| b.condition.is_some());
     let mut detail =
@@ -800,10 +849,7 @@ async fn check_grant(google: &Google<'_>) -> CheckResult {
         detail.push_str("; ");
         detail.push_str(note);
     }
-    CheckResult::new(
-        id,
-        title,
-        step,
+    Finding::new(
         if conditional {
             CheckStatus::Warn
         } else {
@@ -830,7 +876,7 @@ pub fn openai_bindings(policy: &Value, federation: &Federation) -> Vec<OpenAiBin
         federation.project_number, federation.pool
     );
     let subject_of_pool = format!(
-        "principalSet://iam.googleapis.com/projects/{}/locations/global/workloadIdentityPools/{}/attribute.google.subject/{GCP_SUBJECT_ID}",
+        "principalSet://iam.googleapis.com/projects/{}/locations/global/workloadIdentityPools/{}/attribute.google.subject/{OPENAI_SUBJECT_ID}",
         federation.project_number, federation.pool
     );
     policy["bindings"]
@@ -898,10 +944,9 @@ async fn role_permissions(google: &Google<'_>, role: &str) -> Result<Vec<String>
     }
 }
 
-async fn check_round_trip(google: &Google<'_>) -> CheckResult {
-    let (id, title, step) = ("round-trip", "Encrypt and decrypt", "create-key");
+async fn check_round_trip(google: &Google<'_>) -> Finding {
     let Some(key) = &google.target.key else {
-        return waiting(id, title, step, Cloud::Gcp, FieldId::KmsKeyName);
+        return crate::checks::waiting_for(super::cloud(), KMS_KEY_NAME);
     };
     let url = key_url(key);
     let plaintext = probe_bytes();
@@ -912,7 +957,7 @@ async fn check_round_trip(google: &Google<'_>) -> CheckResult {
         )
         .await
     else {
-        return timed_out(id, title, step, google.timeout);
+        return Finding::timed_out(google.timeout);
     };
     let ciphertext = match encrypted {
         Ok(answer) => answer["ciphertext"]
@@ -928,7 +973,7 @@ async fn check_round_trip(google: &Google<'_>) -> CheckResult {
         )
         .await
     else {
-        return timed_out(id, title, step, google.timeout);
+        return Finding::timed_out(google.timeout);
     };
     match decrypted {
         Ok(answer) => {
@@ -936,28 +981,19 @@ async fn check_round_trip(google: &Google<'_>) -> CheckResult {
                 .as_str()
                 .and_then(|p| STANDARD.decode(p).ok());
             if back.as_deref() == Some(plaintext.as_slice()) {
-                CheckResult::new(
-                    id,
-                    title,
-                    step,
+                Finding::new(
                     CheckStatus::Pass,
                     "the key encrypted and decrypted 32 bytes with your credentials",
                 )
             } else {
-                CheckResult::new(
-                    id,
-                    title,
-                    step,
-                    CheckStatus::Fail,
-                    "decrypting gave back different bytes",
-                )
+                Finding::new(CheckStatus::Fail, "decrypting gave back different bytes")
             }
         }
         Err(err) => round_trip_failure(&err, "cloudkms.cryptoKeyVersions.useToDecrypt"),
     }
 }
 
-fn round_trip_failure(err: &CloudError, permission: &str) -> CheckResult {
+fn round_trip_failure(err: &CloudError, permission: &str) -> Finding {
     read_failure(err, "the key", permission)
         .round_trip(&format!("your credentials lack {permission}"))
 }
@@ -981,7 +1017,7 @@ mod tests {
             "disabled": false,
             "oidc": {"issuerUri": "https://accounts.google.com", "allowedAudiences": ["org-abc"]},
             "attributeMapping": {"google.subject": "assertion.sub"},
-            "attributeCondition": format!("assertion.sub == \"{GCP_SUBJECT_ID}\""),
+            "attributeCondition": format!("assertion.sub == \"{OPENAI_SUBJECT_ID}\""),
         })
     }
 
@@ -1039,14 +1075,14 @@ mod tests {
             (
                 "/attributeCondition",
                 json!(format!(
-                    "assertion.sub == '{GCP_SUBJECT_ID}' || assertion.sub == '1'"
+                    "assertion.sub == '{OPENAI_SUBJECT_ID}' || assertion.sub == '1'"
                 )),
                 CheckStatus::Warn,
                 "admits more than OpenAI",
             ),
             (
                 "/attributeCondition",
-                json!(format!("assertion.sub in ['{GCP_SUBJECT_ID}', '1']")),
+                json!(format!("assertion.sub in ['{OPENAI_SUBJECT_ID}', '1']")),
                 CheckStatus::Warn,
                 "admits more than OpenAI",
             ),

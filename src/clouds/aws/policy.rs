@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::identities::AWS_PRINCIPAL_ARN;
+use super::OPENAI_PRINCIPAL_ARN;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
@@ -255,7 +255,7 @@ pub fn judge_trust(policy: &Policy, external_id: &str) -> TrustVerdict {
     let names_openai = |s: &Statement| {
         s.principals
             .as_ref()
-            .is_some_and(|p| p.iter().any(|p| p == AWS_PRINCIPAL_ARN || p == "*"))
+            .is_some_and(|p| p.iter().any(|p| p == OPENAI_PRINCIPAL_ARN || p == "*"))
     };
     if let Some(deny) = assume
         .iter()
@@ -280,7 +280,7 @@ pub fn judge_trust(policy: &Policy, external_id: &str) -> TrustVerdict {
         .filter(|s| {
             s.principals
                 .as_ref()
-                .is_some_and(|p| p.iter().any(|p| p == AWS_PRINCIPAL_ARN))
+                .is_some_and(|p| p.iter().any(|p| p == OPENAI_PRINCIPAL_ARN))
         })
         .collect();
     if for_openai.is_empty() {
@@ -467,7 +467,7 @@ mod tests {
 
     #[test]
     fn trust_policy_table() {
-        let openai = format!(r#"{{"AWS":"{AWS_PRINCIPAL_ARN}"}}"#);
+        let openai = format!(r#"{{"AWS":"{OPENAI_PRINCIPAL_ARN}"}}"#);
         let good = r#","Condition":{"StringEquals":{"sts:ExternalId":["org-abc"]}}"#;
         assert_eq!(
             judge_trust(&trust(&openai, good), "org-abc"),

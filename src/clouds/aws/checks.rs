@@ -11,20 +11,17 @@ use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{KeySpec, KeyState, KeyUsageType};
 
 use super::policy::{self, Decision, KeyPolicyVerdict, Policy, TrustVerdict};
-use super::{
-    CannotCheck, CheckResult, CheckStatus, after, probe_bytes, timed_out, waiting, within,
-};
-use crate::guide::validate::{KmsArn, RoleArn};
-use crate::guide::{Cloud, FieldError, FieldId, Inputs, SetupPath, validate};
-use crate::identities::AWS_PRINCIPAL_ARN;
+use std::sync::OnceLock;
 
-/// How the checks reach AWS.
-#[derive(Debug, Clone, Default)]
-pub struct AwsOptions {
-    /// A named profile (`--profile`); otherwise `AWS_PROFILE` or the default chain.
-    pub profile: Option<String>,
-    pub timeout: Duration,
-}
+use super::OPENAI_PRINCIPAL_ARN;
+use super::fields::{KmsArn, RoleArn};
+use super::ids::*;
+use crate::checks::{
+    CannotCheck, CheckOptions, CheckSession, CheckSpec, CheckStatus, CheckTarget, Finding, Need,
+    probe_bytes, within,
+};
+use crate::guide::CheckId;
+use crate::guide::{FieldError, FieldId, Inputs, SetupPath};
 
 /// What the checks need from the recorded inputs.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,27 +47,27 @@ impl AwsTarget {
 
     fn read(inputs: &Inputs, path: SetupPath, whole: bool) -> Result<AwsTarget, Vec<FieldError>> {
         let key = inputs
-            .validated(FieldId::KmsArn)
-            .and_then(|v| validate::kms_arn(&v));
-        let role = if whole || !inputs.effective(FieldId::RoleArn).trim().is_empty() {
+            .validated(KMS_ARN)
+            .and_then(|v| super::fields::kms_arn(&v));
+        let role = if whole || !inputs.effective(ROLE_ARN).trim().is_empty() {
             Some(
                 inputs
-                    .validated(FieldId::RoleArn)
-                    .and_then(|v| validate::role_arn(&v)),
+                    .validated(ROLE_ARN)
+                    .and_then(|v| super::fields::role_arn(&v)),
             )
         } else {
             None
         };
         let external_id = match path {
-            SetupPath::Api => inputs.validated(FieldId::ExternalId),
-            SetupPath::ChatGpt => inputs.validated(FieldId::OrgId),
+            SetupPath::Api => inputs.validated(EXTERNAL_ID),
+            SetupPath::ChatGpt => inputs.validated(FieldId::ORG_ID),
         };
-        let org = inputs.validated(FieldId::OrgId);
+        let org = inputs.validated(FieldId::ORG_ID);
         let behind = match &key {
-            Ok(k) if k.is_alias() && !inputs.raw(FieldId::KeyArn).trim().is_empty() => Some(
+            Ok(k) if k.is_alias() && !inputs.raw(KEY_ARN).trim().is_empty() => Some(
                 inputs
-                    .validated(FieldId::KeyArn)
-                    .and_then(|v| validate::key_arn(&v)),
+                    .validated(KEY_ARN)
+                    .and_then(|v| super::fields::key_arn(&v)),
             ),
             _ => None,
         };
@@ -232,217 +229,285 @@ impl KeyFacts {
     }
 }
 
-/// Runs every AWS check. Fails as a whole only when there are no credentials at all.
-/// Every result is also handed to `report` as soon as it is known, so a screen can show each
-/// check as it finishes.
-pub async fn run(
-    target: &AwsTarget,
-    options: &AwsOptions,
-    report: &(dyn Fn(&CheckResult) + Sync),
-) -> Result<Vec<CheckResult>, CannotCheck> {
-    let reported = |result: CheckResult| {
-        report(&result);
-        result
-    };
-    refuse_plain_http_endpoints()?;
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if endpoints_are_loopback() {
-        loader = loader.http_client(client_without_proxy());
-    }
-    if let Some(profile) = &options.profile {
-        loader = loader.profile_name(profile);
-    }
-    let config = loader.load().await;
-    let profile = options
-        .profile
-        .clone()
-        .or_else(|| std::env::var("AWS_PROFILE").ok())
-        .filter(|p| !p.trim().is_empty());
-    let Some(provider) = config.credentials_provider() else {
-        return Err(no_credentials(
-            "no credential source is configured",
-            profile.as_deref(),
-        ));
-    };
-    use aws_credential_types::provider::ProvideCredentials;
-    use aws_credential_types::provider::error::CredentialsError;
-    match within(options.timeout, provider.provide_credentials()).await {
-        Some(Ok(_)) => {}
-        Some(Err(CredentialsError::CredentialsNotLoaded(_))) => {
-            return Err(no_credentials(
-                "none of the sources had any: environment variables, the shared config and credentials files, SSO, the instance role",
-                profile.as_deref(),
-            ));
-        }
-        Some(Err(err)) => {
-            let text = DisplayErrorContext(&err).to_string().to_ascii_lowercase();
-            let reason = if text.contains("expired") || text.contains("sso") {
-                "the SSO session has expired or was never started"
-            } else if text.contains("timed out") || text.contains("timeout") {
-                "a credential source did not answer in time"
-            } else if text.contains("profile") {
-                "the profile could not be used (missing, or set up incompletely)"
-            } else {
-                "the configured credential source gave none"
-            };
-            return Err(no_credentials(reason, profile.as_deref()));
-        }
-        None => {
-            return Err(no_credentials(
-                "looking for credentials took too long",
-                profile.as_deref(),
-            ));
-        }
-    }
-    // The key's ARN names its region: KMS is always asked there, whatever the profile says.
-    let kms_config = aws_sdk_kms::config::Builder::from(&config)
-        .region(aws_sdk_kms::config::Region::new(target.key.region.clone()))
-        .build();
-    let kms = aws_sdk_kms::Client::from_conf(kms_config);
-    // IAM is global; it signs in us-east-1 when no region is set (aws-cn and aws-us-gov
-    // keys name their own partition's region instead).
-    let iam_region = config.region().cloned().unwrap_or_else(|| {
-        let partition_region = if target.key.region.starts_with("cn-") {
-            "cn-north-1"
-        } else if target.key.region.starts_with("us-gov-") {
-            "us-gov-west-1"
-        } else {
-            "us-east-1"
-        };
-        aws_sdk_iam::config::Region::new(partition_region)
-    });
-    let iam_config = aws_sdk_iam::config::Builder::from(&config)
-        .region(iam_region)
-        .build();
-    let iam = aws_sdk_iam::Client::from_conf(iam_config);
-    let sts_config = aws_sdk_sts::config::Builder::from(&config)
-        .region(
-            config
-                .region()
-                .cloned()
-                .unwrap_or_else(|| aws_sdk_sts::config::Region::new(target.key.region.clone())),
-        )
-        .build();
-    let sts = aws_sdk_sts::Client::from_conf(sts_config);
-    let timeout = options.timeout;
+/// The AWS checks, in the order they are shown. The runner starts each as soon as what it
+/// needs is known: who you are, the key and the role at once; the rest after the key (and the
+/// role).
+pub static PLAN: [CheckSpec; 8] = [
+    CheckSpec {
+        id: CHECK_IDENTITY,
+        title: "Who you are",
+        proves: "the credentials in use belong to an AWS account that answers",
+        fix_step: STEP_CREATE_KEY,
+        needs_fields: &[],
+        needs_checks: &[],
+        calls: 1,
+    },
+    CheckSpec {
+        id: CHECK_KEY,
+        title: "KMS key",
+        proves: "the key exists, is enabled, symmetric and for encrypt and decrypt",
+        fix_step: STEP_CREATE_KEY,
+        needs_fields: &[],
+        needs_checks: &[],
+        calls: 2,
+    },
+    CheckSpec {
+        id: CHECK_KEY_POLICY,
+        title: "Key policy",
+        proves: "the key policy lets IAM decide, or grants the role itself, and denies it nothing",
+        fix_step: STEP_RESTRICTIONS,
+        needs_fields: &[],
+        needs_checks: &[Need {
+            check: CHECK_KEY,
+            what: "the key",
+        }],
+        calls: 1,
+    },
+    CheckSpec {
+        id: CHECK_ROLE,
+        title: "Role exists",
+        proves: "the recorded role exists",
+        fix_step: STEP_ROLE,
+        needs_fields: &[ROLE_ARN],
+        needs_checks: &[],
+        calls: 1,
+    },
+    CheckSpec {
+        id: CHECK_TRUST_POLICY,
+        title: "Trust policy",
+        proves: "only OpenAI's principal may assume the role, and only with the agreed ExternalId",
+        fix_step: STEP_ROLE,
+        needs_fields: &[ROLE_ARN],
+        needs_checks: &[Need {
+            check: CHECK_ROLE,
+            what: "the role",
+        }],
+        calls: 1,
+    },
+    CheckSpec {
+        id: CHECK_PERMISSIONS,
+        title: "Role permissions",
+        proves: "the role's policies allow kms:Encrypt and kms:Decrypt on the key",
+        fix_step: STEP_IAM_POLICY,
+        needs_fields: &[ROLE_ARN],
+        needs_checks: &[
+            Need {
+                check: CHECK_KEY,
+                what: "the key",
+            },
+            Need {
+                check: CHECK_ROLE,
+                what: "the role",
+            },
+        ],
+        calls: 4,
+    },
+    CheckSpec {
+        id: CHECK_ROUND_TRIP,
+        title: "Encrypt and decrypt",
+        proves: "the key encrypts and decrypts for you (not yet for OpenAI)",
+        fix_step: STEP_CREATE_KEY,
+        needs_fields: &[],
+        needs_checks: &[Need {
+            check: CHECK_KEY,
+            what: "the key",
+        }],
+        calls: 2,
+    },
+    CheckSpec {
+        id: CHECK_ROTATION,
+        title: "Key rotation",
+        proves: "automatic rotation is on",
+        fix_step: STEP_RESTRICTIONS,
+        needs_fields: &[],
+        needs_checks: &[Need {
+            check: CHECK_KEY,
+            what: "the key",
+        }],
+        calls: 1,
+    },
+];
 
-    let role_exists = |role: &RoleArn| {
-        CheckResult::new(
-            "role",
-            "Role exists",
-            "role",
-            CheckStatus::Pass,
-            format!("{} exists", role.arn()),
-        )
-    };
-    let (identity, (key_result, key_facts), role_result) = tokio::join!(
-        async { reported(check_identity(&sts, target, timeout).await) },
-        async {
-            let (result, facts) = check_key(&kms, target, timeout).await;
-            (reported(result), facts)
-        },
-        async {
-            let Some(role) = &target.role else {
-                let waits = waiting("role", "Role exists", "role", Cloud::Aws, FieldId::RoleArn);
-                report(&waits);
-                return Err(waits);
+pub const CHECK_IDENTITY: CheckId = CheckId::new("identity");
+pub const CHECK_KEY: CheckId = CheckId::new("key");
+pub const CHECK_KEY_POLICY: CheckId = CheckId::new("key-policy");
+pub const CHECK_ROLE: CheckId = CheckId::new("role");
+pub const CHECK_TRUST_POLICY: CheckId = CheckId::new("trust-policy");
+pub const CHECK_PERMISSIONS: CheckId = CheckId::new("permissions");
+pub const CHECK_ROUND_TRIP: CheckId = CheckId::new("round-trip");
+pub const CHECK_ROTATION: CheckId = CheckId::new("rotation");
+
+/// The clients of one run, and what earlier checks learned for later ones.
+struct AwsSession<'a> {
+    target: &'a AwsTarget,
+    kms: aws_sdk_kms::Client,
+    iam: aws_sdk_iam::Client,
+    sts: aws_sdk_sts::Client,
+    /// The key's facts, once the key check found it.
+    key: OnceLock<KeyFacts>,
+    /// The trust policy's finding, once the role check read the role.
+    trust: OnceLock<Finding>,
+}
+
+#[async_trait::async_trait]
+impl CheckTarget for AwsTarget {
+    /// Finds credentials in the standard chain. Fails as a whole only when there are none.
+    async fn connect(
+        &self,
+        options: &CheckOptions,
+    ) -> Result<Box<dyn CheckSession + '_>, CannotCheck> {
+        refuse_plain_http_endpoints()?;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if endpoints_are_loopback() {
+            loader = loader.http_client(client_without_proxy());
+        }
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        let config = loader.load().await;
+        let profile = options
+            .profile
+            .clone()
+            .or_else(|| std::env::var("AWS_PROFILE").ok())
+            .filter(|p| !p.trim().is_empty());
+        let Some(provider) = config.credentials_provider() else {
+            return Err(no_credentials(
+                "no credential source is configured",
+                profile.as_deref(),
+            ));
+        };
+        use aws_credential_types::provider::ProvideCredentials;
+        use aws_credential_types::provider::error::CredentialsError;
+        match within(options.timeout, provider.provide_credentials()).await {
+            Some(Ok(_)) => {}
+            Some(Err(CredentialsError::CredentialsNotLoaded(_))) => {
+                return Err(no_credentials(
+                    "none of the sources had any: environment variables, the shared config and credentials files, SSO, the instance role",
+                    profile.as_deref(),
+                ));
+            }
+            Some(Err(err)) => {
+                let text = DisplayErrorContext(&err).to_string().to_ascii_lowercase();
+                let reason = if text.contains("expired") || text.contains("sso") {
+                    "the SSO session has expired or was never started"
+                } else if text.contains("timed out") || text.contains("timeout") {
+                    "a credential source did not answer in time"
+                } else if text.contains("profile") {
+                    "the profile could not be used (missing, or set up incompletely)"
+                } else {
+                    "the configured credential source gave none"
+                };
+                return Err(no_credentials(reason, profile.as_deref()));
+            }
+            None => {
+                return Err(no_credentials(
+                    "looking for credentials took too long",
+                    profile.as_deref(),
+                ));
+            }
+        }
+        // The key's ARN names its region: KMS is always asked there, whatever the profile says.
+        let kms_config = aws_sdk_kms::config::Builder::from(&config)
+            .region(aws_sdk_kms::config::Region::new(self.key.region.clone()))
+            .build();
+        let kms = aws_sdk_kms::Client::from_conf(kms_config);
+        // IAM is global; it signs in us-east-1 when no region is set (aws-cn and aws-us-gov
+        // keys name their own partition's region instead).
+        let iam_region = config.region().cloned().unwrap_or_else(|| {
+            let partition_region = if self.key.region.starts_with("cn-") {
+                "cn-north-1"
+            } else if self.key.region.starts_with("us-gov-") {
+                "us-gov-west-1"
+            } else {
+                "us-east-1"
             };
-            let result = check_role(&iam, target, role, timeout).await;
-            match &result {
-                Ok(trust) => {
-                    report(&role_exists(role));
-                    report(trust);
-                }
-                Err(missing) => report(missing),
-            }
-            result
-        },
-    );
-    let (role_found, trust_result) = match role_result {
-        Ok(trust) => (true, trust),
-        Err(result) => (false, result),
-    };
-    let key_policy = async {
-        match &key_facts {
-            Some(facts) => check_key_policy(&kms, target, facts, timeout).await,
-            None => after(
-                &key_result,
-                "key-policy",
-                "Key policy",
-                "restrictions",
-                "the key",
-            ),
-        }
-    };
-    let permissions = async {
-        match (&key_facts, &target.role) {
-            (Some(facts), Some(role)) if role_found => {
-                check_permissions(&iam, &kms, target, role, facts, timeout).await
-            }
-            (None, _) => after(
-                &key_result,
-                "permissions",
-                "Role permissions",
-                "iam-policy",
-                "the key",
-            ),
-            (_, _) => after(
-                &trust_result,
-                "permissions",
-                "Role permissions",
-                "iam-policy",
-                "the role",
-            ),
-        }
-    };
-    let round_trip = async {
-        match &key_facts {
-            Some(facts) => check_round_trip(&kms, facts, timeout).await,
-            None => after(
-                &key_result,
-                "round-trip",
-                "Encrypt and decrypt",
-                "create-key",
-                "the key",
-            ),
-        }
-    };
-    let rotation = async {
-        match &key_facts {
-            Some(facts) => check_rotation(&kms, facts, timeout).await,
-            None => after(
-                &key_result,
-                "rotation",
-                "Key rotation",
-                "restrictions",
-                "the key",
-            ),
-        }
-    };
-    let (key_policy, permissions, round_trip, rotation) = tokio::join!(
-        async { reported(key_policy.await) },
-        async { reported(permissions.await) },
-        async { reported(round_trip.await) },
-        async { reported(rotation.await) },
-    );
-    let role_exists = match &target.role {
-        Some(role) if role_found => role_exists(role),
-        _ => trust_result.clone(),
-    };
-    let mut results = vec![identity, key_result, key_policy, role_exists];
-    if role_found {
-        results.push(trust_result);
-    } else {
-        results.push(reported(after(
-            &trust_result,
-            "trust-policy",
-            "Trust policy",
-            "role",
-            "the role",
-        )));
+            aws_sdk_iam::config::Region::new(partition_region)
+        });
+        let iam_config = aws_sdk_iam::config::Builder::from(&config)
+            .region(iam_region)
+            .build();
+        let iam = aws_sdk_iam::Client::from_conf(iam_config);
+        let sts_config = aws_sdk_sts::config::Builder::from(&config)
+            .region(
+                config
+                    .region()
+                    .cloned()
+                    .unwrap_or_else(|| aws_sdk_sts::config::Region::new(self.key.region.clone())),
+            )
+            .build();
+        let sts = aws_sdk_sts::Client::from_conf(sts_config);
+        Ok(Box::new(AwsSession {
+            target: self,
+            kms,
+            iam,
+            sts,
+            key: OnceLock::new(),
+            trust: OnceLock::new(),
+        }))
     }
-    results.extend([permissions, round_trip, rotation]);
-    Ok(results)
+}
+
+#[async_trait::async_trait]
+impl CheckSession for AwsSession<'_> {
+    async fn perform(&self, check: CheckId, timeout: Duration) -> Finding {
+        let target = self.target;
+        let key = || {
+            self.key
+                .get()
+                .ok_or_else(|| Finding::unverified("could not check: the key was not read"))
+        };
+        let role = || {
+            target
+                .role
+                .as_ref()
+                .ok_or_else(|| crate::checks::waiting_for(super::cloud(), ROLE_ARN))
+        };
+        let outcome = match check {
+            CHECK_IDENTITY => Ok(check_identity(&self.sts, target, timeout).await),
+            CHECK_KEY => {
+                let (finding, facts) = check_key(&self.kms, target, timeout).await;
+                if let Some(facts) = facts {
+                    let _ = self.key.set(facts);
+                }
+                Ok(finding)
+            }
+            CHECK_KEY_POLICY => match key() {
+                Ok(facts) => Ok(check_key_policy(&self.kms, target, facts, timeout).await),
+                Err(f) => Err(f),
+            },
+            CHECK_ROLE => match role() {
+                Ok(role) => Ok(match check_role(&self.iam, target, role, timeout).await {
+                    Ok(trust) => {
+                        let _ = self.trust.set(trust);
+                        Finding::pass(format!("{} exists", role.arn()))
+                    }
+                    Err(missing) => missing,
+                }),
+                Err(f) => Err(f),
+            },
+            CHECK_TRUST_POLICY => {
+                Ok(self.trust.get().cloned().unwrap_or_else(|| {
+                    Finding::unverified("could not check: the role was not read")
+                }))
+            }
+            CHECK_PERMISSIONS => match (key(), role()) {
+                (Ok(facts), Ok(role)) => {
+                    Ok(check_permissions(&self.iam, &self.kms, target, role, facts, timeout).await)
+                }
+                (Err(f), _) | (_, Err(f)) => Err(f),
+            },
+            CHECK_ROUND_TRIP => match key() {
+                Ok(facts) => Ok(check_round_trip(&self.kms, facts, timeout).await),
+                Err(f) => Err(f),
+            },
+            CHECK_ROTATION => match key() {
+                Ok(facts) => Ok(check_rotation(&self.kms, facts, timeout).await),
+                Err(f) => Err(f),
+            },
+            other => Err(Finding::unverified(format!("{other} is not an AWS check"))),
+        };
+        outcome.unwrap_or_else(|finding| finding)
+    }
 }
 
 /// An endpoint override (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`) must use https,
@@ -518,10 +583,9 @@ async fn check_identity(
     sts: &aws_sdk_sts::Client,
     target: &AwsTarget,
     timeout: Duration,
-) -> CheckResult {
-    let (id, title, step) = ("identity", "Who you are", "create-key");
+) -> Finding {
     let Some(answer) = within(timeout, sts.get_caller_identity().send()).await else {
-        return timed_out(id, title, step, timeout);
+        return Finding::timed_out(timeout);
     };
     match answer {
         Ok(me) => {
@@ -537,18 +601,9 @@ async fn check_identity(
                 others.push(format!("the role is in {}", role.account));
             }
             if others.is_empty() {
-                CheckResult::new(
-                    id,
-                    title,
-                    step,
-                    CheckStatus::Pass,
-                    format!("{arn} in account {account}"),
-                )
+                Finding::new(CheckStatus::Pass, format!("{arn} in account {account}"))
             } else {
-                CheckResult::new(
-                    id,
-                    title,
-                    step,
+                Finding::new(
                     CheckStatus::Warn,
                     format!(
                         "you are {arn} in account {account}, but {}: checks of another account may be refused",
@@ -560,7 +615,7 @@ async fn check_identity(
         Err(err) => {
             let (status, detail) =
                 describe_error(&err, "sts:GetCallerIdentity", &target.key.region);
-            CheckResult::new(id, title, step, status, detail)
+            Finding::new(status, detail)
         }
     }
 }
@@ -569,11 +624,10 @@ async fn check_key(
     kms: &aws_sdk_kms::Client,
     target: &AwsTarget,
     timeout: Duration,
-) -> (CheckResult, Option<KeyFacts>) {
-    let (id, title, step) = ("key", "KMS key", "create-key");
+) -> (Finding, Option<KeyFacts>) {
     let Some(answer) = within(timeout, kms.describe_key().key_id(target.key.arn()).send()).await
     else {
-        return (timed_out(id, title, step, timeout), None);
+        return (Finding::timed_out(timeout), None);
     };
     let described = match answer {
         Ok(described) => described,
@@ -590,12 +644,12 @@ async fn check_key(
                 ),
                 _ => describe_error(&err, "kms:DescribeKey", &target.key.region),
             };
-            return (CheckResult::new(id, title, step, status, detail), None);
+            return (Finding::new(status, detail), None);
         }
     };
     let Some(meta) = described.key_metadata() else {
         return (
-            CheckResult::new(id, title, step, CheckStatus::Fail, "AWS described no key"),
+            Finding::new(CheckStatus::Fail, "AWS described no key"),
             None,
         );
     };
@@ -648,21 +702,12 @@ async fn check_key(
         String::new()
     };
     let result = if problems.is_empty() {
-        CheckResult::new(
-            id,
-            title,
-            step,
+        Finding::new(
             CheckStatus::Pass,
             format!("{arn}{alias_note}: enabled, symmetric, encrypt and decrypt"),
         )
     } else {
-        CheckResult::new(
-            id,
-            title,
-            step,
-            CheckStatus::Fail,
-            format!("{arn}: {}", problems.join("; ")),
-        )
+        Finding::new(CheckStatus::Fail, format!("{arn}: {}", problems.join("; ")))
     };
     (result, Some(facts))
 }
@@ -672,8 +717,7 @@ async fn check_key_policy(
     target: &AwsTarget,
     facts: &KeyFacts,
     timeout: Duration,
-) -> CheckResult {
-    let (id, title, step) = ("key-policy", "Key policy", "restrictions");
+) -> Finding {
     let Some(answer) = within(
         timeout,
         kms.get_key_policy()
@@ -683,22 +727,19 @@ async fn check_key_policy(
     )
     .await
     else {
-        return timed_out(id, title, step, timeout);
+        return Finding::timed_out(timeout);
     };
     let text = match answer {
         Ok(out) => out.policy().unwrap_or_default().to_string(),
         Err(err) => {
             let (status, detail) = describe_error(&err, "kms:GetKeyPolicy", facts.region());
-            return CheckResult::new(id, title, step, status, detail);
+            return Finding::new(status, detail);
         }
     };
     let policy = match Policy::parse(&text) {
         Ok(policy) => policy,
         Err(err) => {
-            return CheckResult::new(
-                id,
-                title,
-                step,
+            return Finding::new(
                 CheckStatus::Warn,
                 format!("the key policy could not be read: {err}"),
             );
@@ -708,40 +749,28 @@ async fn check_key_policy(
     let verdict =
         policy::judge_key_policy(&policy, &facts.account, role_arn.as_deref().unwrap_or(""));
     if role_arn.is_none() && verdict != KeyPolicyVerdict::DelegatesToIam {
-        return waiting(id, title, step, Cloud::Aws, FieldId::RoleArn);
+        return crate::checks::waiting_for(super::cloud(), ROLE_ARN);
     }
     match verdict {
-        KeyPolicyVerdict::DelegatesToIam => CheckResult::new(
-            id,
-            title,
-            step,
+        KeyPolicyVerdict::DelegatesToIam => Finding::new(
             CheckStatus::Pass,
             format!(
                 "it grants arn:aws:iam::{}:root, so IAM policies decide",
                 facts.account
             ),
         ),
-        KeyPolicyVerdict::GrantsRole => CheckResult::new(
-            id,
-            title,
-            step,
+        KeyPolicyVerdict::GrantsRole => Finding::new(
             CheckStatus::Pass,
             "it grants the role kms:Encrypt and kms:Decrypt itself",
         ),
-        KeyPolicyVerdict::Neither => CheckResult::new(
-            id,
-            title,
-            step,
+        KeyPolicyVerdict::Neither => Finding::new(
             CheckStatus::Fail,
             format!(
                 "it neither grants the account root (arn:aws:iam::{}:root) nor the role: the IAM policy alone has no effect. Add the statement of step 4",
                 facts.account
             ),
         ),
-        KeyPolicyVerdict::Denied(which) => CheckResult::new(
-            id,
-            title,
-            step,
+        KeyPolicyVerdict::Denied(which) => Finding::new(
             CheckStatus::Fail,
             format!("{which} denies the role kms:Encrypt or kms:Decrypt"),
         ),
@@ -754,10 +783,9 @@ async fn check_role(
     target: &AwsTarget,
     role: &RoleArn,
     timeout: Duration,
-) -> Result<CheckResult, CheckResult> {
-    let (id, title, step) = ("trust-policy", "Trust policy", "role");
+) -> Result<Finding, Finding> {
     let Some(answer) = within(timeout, iam.get_role().role_name(&role.name).send()).await else {
-        return Err(timed_out("role", "Role exists", "role", timeout));
+        return Err(Finding::timed_out(timeout));
     };
     let role = match answer {
         Ok(out) => out.role().cloned(),
@@ -772,32 +800,17 @@ async fn check_role(
                 ),
                 _ => describe_error(&err, "iam:GetRole", ""),
             };
-            return Err(CheckResult::new(
-                "role",
-                "Role exists",
-                "role",
-                status,
-                detail,
-            ));
+            return Err(Finding::new(status, detail));
         }
     };
     let Some(role) = role else {
-        return Err(CheckResult::new(
-            "role",
-            "Role exists",
-            "role",
-            CheckStatus::Fail,
-            "AWS returned no role",
-        ));
+        return Err(Finding::new(CheckStatus::Fail, "AWS returned no role"));
     };
     let document = role.assume_role_policy_document().unwrap_or_default();
     let policy = match Policy::parse(document) {
         Ok(policy) => policy,
         Err(err) => {
-            return Ok(CheckResult::new(
-                id,
-                title,
-                step,
+            return Ok(Finding::new(
                 CheckStatus::Fail,
                 format!("the trust policy could not be read: {err}"),
             ));
@@ -805,27 +818,18 @@ async fn check_role(
     };
     let expected = &target.external_id;
     Ok(match policy::judge_trust(&policy, expected) {
-        TrustVerdict::Admits => CheckResult::new(
-            id,
-            title,
-            step,
+        TrustVerdict::Admits => Finding::new(
             CheckStatus::Pass,
-            format!("{AWS_PRINCIPAL_ARN} may assume the role with sts:ExternalId {expected}"),
+            format!("{OPENAI_PRINCIPAL_ARN} may assume the role with sts:ExternalId {expected}"),
         ),
-        TrustVerdict::Wildcard => CheckResult::new(
-            id,
-            title,
-            step,
+        TrustVerdict::Wildcard => Finding::new(
             CheckStatus::Fail,
             "it lets any AWS principal (\"*\") assume the role: trust only OpenAI's principal, with the ExternalId condition",
         ),
-        TrustVerdict::OtherPrincipals(others) => CheckResult::new(
-            id,
-            title,
-            step,
+        TrustVerdict::OtherPrincipals(others) => Finding::new(
             CheckStatus::Fail,
             format!(
-                "it trusts {} but not OpenAI's principal {AWS_PRINCIPAL_ARN}",
+                "it trusts {} but not OpenAI's principal {OPENAI_PRINCIPAL_ARN}",
                 if others.is_empty() {
                     "no one".to_string()
                 } else {
@@ -833,36 +837,24 @@ async fn check_role(
                 }
             ),
         ),
-        TrustVerdict::NoExternalId => CheckResult::new(
-            id,
-            title,
-            step,
+        TrustVerdict::NoExternalId => Finding::new(
             CheckStatus::Fail,
             format!(
                 "OpenAI's principal is trusted without a StringEquals sts:ExternalId condition: add it with {expected}"
             ),
         ),
-        TrustVerdict::WrongExternalId(found) => CheckResult::new(
-            id,
-            title,
-            step,
+        TrustVerdict::WrongExternalId(found) => Finding::new(
             CheckStatus::Fail,
             format!(
                 "sts:ExternalId is {} but OpenAI will present {expected}",
                 found.join(", ")
             ),
         ),
-        TrustVerdict::OtherOperator(operator) => CheckResult::new(
-            id,
-            title,
-            step,
+        TrustVerdict::OtherOperator(operator) => Finding::new(
             CheckStatus::Fail,
             format!("sts:ExternalId is checked with {operator}; use StringEquals with {expected}"),
         ),
-        TrustVerdict::Denied(which) => CheckResult::new(
-            id,
-            title,
-            step,
+        TrustVerdict::Denied(which) => Finding::new(
             CheckStatus::Fail,
             format!("{which} denies OpenAI's principal sts:AssumeRole"),
         ),
@@ -963,14 +955,13 @@ async fn check_permissions(
     role: &RoleArn,
     facts: &KeyFacts,
     timeout: Duration,
-) -> CheckResult {
-    let (id, title, step) = ("permissions", "Role permissions", "iam-policy");
+) -> Finding {
     let Some(found) = within(timeout, role_policies(iam, &role.name)).await else {
-        return timed_out(id, title, step, timeout);
+        return Finding::timed_out(timeout);
     };
     let named = match found {
         Ok(named) => named,
-        Err((status, detail)) => return CheckResult::new(id, title, step, status, detail),
+        Err((status, detail)) => return Finding::new(status, detail),
     };
     let policies: Vec<Policy> = named.iter().map(|(_, p)| p.clone()).collect();
     let mut missing = Vec::new();
@@ -989,10 +980,7 @@ async fn check_permissions(
     }
     if missing.is_empty() && conditional.is_empty() {
         let names: Vec<&str> = named.iter().map(|(n, _)| n.as_str()).collect();
-        return CheckResult::new(
-            id,
-            title,
-            step,
+        return Finding::new(
             CheckStatus::Pass,
             format!(
                 "{} allow kms:Encrypt and kms:Decrypt on {}",
@@ -1002,10 +990,7 @@ async fn check_permissions(
         );
     }
     if missing.is_empty() {
-        return CheckResult::new(
-            id,
-            title,
-            step,
+        return Finding::new(
             CheckStatus::Warn,
             format!(
                 "allowed, but {}: make sure OpenAI's requests meet it",
@@ -1033,10 +1018,7 @@ async fn check_permissions(
         _ => false,
     };
     if grants_role && !missing.iter().any(|m| m.contains("denied")) {
-        return CheckResult::new(
-            id,
-            title,
-            step,
+        return Finding::new(
             CheckStatus::Pass,
             "the key policy grants the role kms:Encrypt and kms:Decrypt directly",
         );
@@ -1057,15 +1039,14 @@ async fn check_permissions(
             facts.arn
         ));
     }
-    CheckResult::new(id, title, step, CheckStatus::Fail, detail)
+    Finding::new(CheckStatus::Fail, detail)
 }
 
 async fn check_round_trip(
     kms: &aws_sdk_kms::Client,
     facts: &KeyFacts,
     timeout: Duration,
-) -> CheckResult {
-    let (id, title, step) = ("round-trip", "Encrypt and decrypt", "create-key");
+) -> Finding {
     let plaintext = probe_bytes();
     let work = async {
         let encrypted = kms
@@ -1089,58 +1070,37 @@ async fn check_round_trip(
         Ok::<_, (CheckStatus, String)>(decrypted.plaintext().map(|p| p.as_ref().to_vec()))
     };
     match within(timeout, work).await {
-        None => timed_out(id, title, step, timeout),
-        Some(Ok(Some(back))) if back == plaintext => CheckResult::new(
-            id,
-            title,
-            step,
+        None => Finding::timed_out(timeout),
+        Some(Ok(Some(back))) if back == plaintext => Finding::new(
             CheckStatus::Pass,
             "a random value encrypted and decrypted back unchanged (with your credentials)",
         ),
-        Some(Ok(_)) => CheckResult::new(
-            id,
-            title,
-            step,
+        Some(Ok(_)) => Finding::new(
             CheckStatus::Fail,
             "the value decrypted differs from the one encrypted",
         ),
-        Some(Err((status, detail))) => CheckResult::new(id, title, step, status, detail),
+        Some(Err((status, detail))) => Finding::new(status, detail),
     }
 }
 
-async fn check_rotation(
-    kms: &aws_sdk_kms::Client,
-    facts: &KeyFacts,
-    timeout: Duration,
-) -> CheckResult {
-    let (id, title, step) = ("rotation", "Key rotation", "restrictions");
+async fn check_rotation(kms: &aws_sdk_kms::Client, facts: &KeyFacts, timeout: Duration) -> Finding {
     match within(
         timeout,
         kms.get_key_rotation_status().key_id(&facts.arn).send(),
     )
     .await
     {
-        None => timed_out(id, title, step, timeout),
-        Some(Ok(out)) if out.key_rotation_enabled() => CheckResult::new(
-            id,
-            title,
-            step,
-            CheckStatus::Pass,
-            "automatic rotation is on",
-        ),
-        Some(Ok(_)) => CheckResult::new(
-            id,
-            title,
-            step,
+        None => Finding::timed_out(timeout),
+        Some(Ok(out)) if out.key_rotation_enabled() => {
+            Finding::new(CheckStatus::Pass, "automatic rotation is on")
+        }
+        Some(Ok(_)) => Finding::new(
             CheckStatus::Warn,
             "automatic rotation is off: turning it on is advised (step 4), and does not interrupt OpenAI",
         ),
         Some(Err(err)) => {
             let (status, detail) = describe_error(&err, "kms:GetKeyRotationStatus", facts.region());
-            CheckResult::new(
-                id,
-                title,
-                step,
+            Finding::new(
                 if status == CheckStatus::Fail {
                     CheckStatus::Warn
                 } else {

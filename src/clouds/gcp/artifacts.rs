@@ -4,10 +4,13 @@
 
 use serde_json::{Value, json};
 
-use super::shell::{continued, quote};
-use super::{ArtifactBody, Handover, Missing, both, dedup, not_in_this_guide, presented_id, three};
-use crate::guide::{ArtifactId, Cloud, FieldError, FieldId, Inputs, SetupPath};
-use crate::identities::{GCP_SUBJECT_ID, GCP_TOKEN_ISSUER};
+use super::ids::*;
+use super::{OPENAI_SUBJECT_ID, OPENAI_TOKEN_ISSUER};
+use crate::artifacts::shell::{continued, quote};
+use crate::artifacts::{
+    ArtifactBody, Handover, Missing, both, dedup, not_in_this_guide, presented_id, three,
+};
+use crate::guide::{ArtifactId, FieldError, FieldId, Inputs, SetupPath};
 
 /// The two permissions OpenAI needs on the key's versions.
 pub const GCP_KMS_PERMISSIONS: [&str; 2] = [
@@ -38,9 +41,9 @@ pub struct KeyLocation {
 
 pub(crate) fn federation(inputs: &Inputs) -> Result<Federation, Missing> {
     let (project_number, pool, provider) = three(
-        inputs.validated(FieldId::WorkloadIdentityProjectNumber),
-        inputs.validated(FieldId::WorkloadIdentityPoolId),
-        inputs.validated(FieldId::WorkloadIdentityProviderId),
+        inputs.validated(WORKLOAD_IDENTITY_PROJECT_NUMBER),
+        inputs.validated(WORKLOAD_IDENTITY_POOL_ID),
+        inputs.validated(WORKLOAD_IDENTITY_PROVIDER_ID),
     )?;
     Ok(Federation {
         project_number,
@@ -51,10 +54,10 @@ pub(crate) fn federation(inputs: &Inputs) -> Result<Federation, Missing> {
 
 pub(crate) fn key_location(inputs: &Inputs) -> Result<KeyLocation, Missing> {
     let errors: Vec<FieldError> = [
-        FieldId::KmsProjectId,
-        FieldId::KmsKeyLocation,
-        FieldId::KmsKeyRingName,
-        FieldId::KmsKeyName,
+        KMS_PROJECT_ID,
+        KMS_KEY_LOCATION,
+        KMS_KEY_RING_NAME,
+        KMS_KEY_NAME,
     ]
     .into_iter()
     .filter_map(|f| inputs.validated(f).err())
@@ -64,36 +67,36 @@ pub(crate) fn key_location(inputs: &Inputs) -> Result<KeyLocation, Missing> {
     }
     let value = |f| inputs.validated(f).unwrap_or_default();
     Ok(KeyLocation {
-        project: value(FieldId::KmsProjectId),
-        location: value(FieldId::KmsKeyLocation),
-        ring: value(FieldId::KmsKeyRingName),
-        key: value(FieldId::KmsKeyName),
+        project: value(KMS_PROJECT_ID),
+        location: value(KMS_KEY_LOCATION),
+        ring: value(KMS_KEY_RING_NAME),
+        key: value(KMS_KEY_NAME),
     })
 }
 
 pub(crate) fn audience(inputs: &Inputs, path: SetupPath) -> Result<String, FieldError> {
-    presented_id(inputs, FieldId::Audience, path)
+    presented_id(inputs, AUDIENCE, path)
 }
 
 /// The claims of the identity token OpenAI presents to the customer's STS.
 pub fn token_claims(audience: &str) -> Value {
     json!({
-        "iss": GCP_TOKEN_ISSUER,
+        "iss": OPENAI_TOKEN_ISSUER,
         "aud": audience,
-        "azp": GCP_SUBJECT_ID,
-        "sub": GCP_SUBJECT_ID,
+        "azp": OPENAI_SUBJECT_ID,
+        "sub": OPENAI_SUBJECT_ID,
     })
 }
 
 /// The attribute condition that admits OpenAI's service account and nothing else.
 pub fn attribute_condition() -> String {
-    format!("assertion.sub == \"{GCP_SUBJECT_ID}\"")
+    format!("assertion.sub == \"{OPENAI_SUBJECT_ID}\"")
 }
 
 /// The OIDC provider's settings, as the console asks for them.
 pub fn provider_settings(audience: &str) -> Value {
     json!({
-        "issuer_uri": GCP_TOKEN_ISSUER,
+        "issuer_uri": OPENAI_TOKEN_ISSUER,
         "allowed_audiences": [audience],
         "attribute_mapping": { "google.subject": "assertion.sub" },
         "attribute_condition": attribute_condition(),
@@ -111,7 +114,7 @@ pub fn sts_audience(federation: &Federation) -> String {
 /// OpenAI's federated principal, to be granted on the key.
 pub fn principal(federation: &Federation) -> String {
     format!(
-        "principal://iam.googleapis.com/projects/{}/locations/global/workloadIdentityPools/{}/subject/{GCP_SUBJECT_ID}",
+        "principal://iam.googleapis.com/projects/{}/locations/global/workloadIdentityPools/{}/subject/{OPENAI_SUBJECT_ID}",
         federation.project_number, federation.pool
     )
 }
@@ -193,7 +196,7 @@ fn workload_identity_commands(federation: &Federation, audience: &str) -> String
                 federation.provider
             ))
         ),
-        flag("issuer-uri", GCP_TOKEN_ISSUER),
+        flag("issuer-uri", OPENAI_TOKEN_ISSUER),
         flag("allowed-audiences", audience),
         "--attribute-mapping=google.subject=assertion.sub".into(),
         flag("attribute-condition", &attribute_condition()),
@@ -281,7 +284,7 @@ struct Registration {
 }
 
 fn registration(inputs: &Inputs, path: SetupPath) -> Result<Registration, Missing> {
-    let name = inputs.validated(FieldId::Name);
+    let name = inputs.validated(FieldId::NAME);
     let audience = audience(inputs, path);
     let federation = federation(inputs);
     let key = key_location(inputs);
@@ -321,11 +324,9 @@ pub fn generate(
     use ArtifactBody::{Json, Text};
     let one = |err: FieldError| vec![err];
     Ok(match artifact {
-        ArtifactId::TokenClaims => Json(token_claims(&audience(inputs, path).map_err(one)?)),
-        ArtifactId::ProviderSettings => {
-            Json(provider_settings(&audience(inputs, path).map_err(one)?))
-        }
-        ArtifactId::WorkloadIdentityCommands => {
+        TOKEN_CLAIMS => Json(token_claims(&audience(inputs, path).map_err(one)?)),
+        PROVIDER_SETTINGS => Json(provider_settings(&audience(inputs, path).map_err(one)?)),
+        WORKLOAD_IDENTITY_COMMANDS => {
             let (federation, audience) = match (federation(inputs), audience(inputs, path)) {
                 (Ok(f), Ok(a)) => (f, a),
                 (f, a) => {
@@ -336,27 +337,21 @@ pub fn generate(
             };
             Text(workload_identity_commands(&federation, &audience))
         }
-        ArtifactId::StsAudience => Text(sts_audience(&federation(inputs)?)),
-        ArtifactId::EnableKmsCommands => {
-            let project = inputs.validated(FieldId::KmsProjectId).map_err(one)?;
-            let number = inputs
-                .validated(FieldId::WorkloadIdentityProjectNumber)
-                .ok();
+        STS_AUDIENCE => Text(sts_audience(&federation(inputs)?)),
+        ENABLE_KMS_COMMANDS => {
+            let project = inputs.validated(KMS_PROJECT_ID).map_err(one)?;
+            let number = inputs.validated(WORKLOAD_IDENTITY_PROJECT_NUMBER).ok();
             Text(enable_kms_commands(&project, number.as_deref()))
         }
-        ArtifactId::CreateKeyRingCommands => Text(create_key_ring_commands(&key_location(inputs)?)),
-        ArtifactId::GcpCustomRole => Json(custom_role(
-            &inputs.validated(FieldId::RoleId).map_err(one)?,
-        )),
-        ArtifactId::CreateCustomRoleCommands => {
-            let (project, role_id) = both(
-                inputs.validated(FieldId::KmsProjectId),
-                inputs.validated(FieldId::RoleId),
-            )?;
+        CREATE_KEY_RING_COMMANDS => Text(create_key_ring_commands(&key_location(inputs)?)),
+        GCP_CUSTOM_ROLE => Json(custom_role(&inputs.validated(ROLE_ID).map_err(one)?)),
+        CREATE_CUSTOM_ROLE_COMMANDS => {
+            let (project, role_id) =
+                both(inputs.validated(KMS_PROJECT_ID), inputs.validated(ROLE_ID))?;
             Text(create_custom_role_commands(&project, &role_id))
         }
-        ArtifactId::Principal => Text(principal(&federation(inputs)?)),
-        ArtifactId::GrantCommands => {
+        PRINCIPAL => Text(principal(&federation(inputs)?)),
+        GRANT_COMMANDS => {
             let (federation, key) = match (federation(inputs), key_location(inputs)) {
                 (Ok(f), Ok(k)) => (f, k),
                 (f, k) => {
@@ -365,11 +360,11 @@ pub fn generate(
                     return Err(errors);
                 }
             };
-            let role_id = inputs.validated(FieldId::RoleId).map_err(one)?;
+            let role_id = inputs.validated(ROLE_ID).map_err(one)?;
             Text(grant_commands(&key, &principal(&federation), &role_id))
         }
-        ArtifactId::RotationCommands => Text(rotation_commands(&key_location(inputs)?)),
-        other => not_in_this_guide(Cloud::Gcp, other),
+        ROTATION_COMMANDS => Text(rotation_commands(&key_location(inputs)?)),
+        other => not_in_this_guide(crate::clouds::gcp::cloud(), other),
     })
 }
 
@@ -383,23 +378,20 @@ mod tests {
         inputs: &Inputs,
         path: SetupPath,
     ) -> Result<ArtifactBody, Missing> {
-        crate::artifacts::generate(Cloud::Gcp, artifact, inputs, path)
+        crate::artifacts::generate(crate::clouds::gcp::cloud(), artifact, inputs, path)
     }
 
     fn inputs() -> Inputs {
-        let mut inputs = Inputs::new(Cloud::Gcp);
+        let mut inputs = Inputs::new(crate::clouds::gcp::cloud());
         for (field, value) in [
-            (FieldId::OrgId, "org-abc123"),
-            (FieldId::WorkloadIdentityProjectNumber, "123456789012"),
-            (FieldId::WorkloadIdentityPoolId, "openai-ekm"),
-            (
-                FieldId::WorkloadIdentityProviderId,
-                "openai-ekm-service-role",
-            ),
-            (FieldId::KmsProjectId, "adjective-noun-12345"),
-            (FieldId::KmsKeyLocation, "us-east1"),
-            (FieldId::KmsKeyRingName, "openai-kms-key-ring"),
-            (FieldId::KmsKeyName, "openai-kms-key"),
+            (FieldId::ORG_ID, "org-abc123"),
+            (WORKLOAD_IDENTITY_PROJECT_NUMBER, "123456789012"),
+            (WORKLOAD_IDENTITY_POOL_ID, "openai-ekm"),
+            (WORKLOAD_IDENTITY_PROVIDER_ID, "openai-ekm-service-role"),
+            (KMS_PROJECT_ID, "adjective-noun-12345"),
+            (KMS_KEY_LOCATION, "us-east1"),
+            (KMS_KEY_RING_NAME, "openai-kms-key-ring"),
+            (KMS_KEY_NAME, "openai-kms-key"),
         ] {
             inputs.set(field, value);
         }
@@ -429,10 +421,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            json_of(ArtifactId::ProviderSettings, &inputs(), SetupPath::Api),
+            json_of(PROVIDER_SETTINGS, &inputs(), SetupPath::Api),
             expected
         );
-        let claims = json_of(ArtifactId::TokenClaims, &inputs(), SetupPath::Api);
+        let claims = json_of(TOKEN_CLAIMS, &inputs(), SetupPath::Api);
         assert_eq!(claims["sub"], "105900137572174660365");
         assert_eq!(claims["azp"], "105900137572174660365");
         assert_eq!(claims["aud"], "org-abc123");
@@ -442,14 +434,13 @@ mod tests {
     #[test]
     fn an_api_project_audience_is_used_on_the_api_path_only() {
         let mut inputs = inputs();
-        inputs.set(FieldId::Audience, "proj_Abc1");
+        inputs.set(AUDIENCE, "proj_Abc1");
         assert_eq!(
-            json_of(ArtifactId::ProviderSettings, &inputs, SetupPath::Api)["allowed_audiences"][0],
+            json_of(PROVIDER_SETTINGS, &inputs, SetupPath::Api)["allowed_audiences"][0],
             "proj_Abc1"
         );
         assert_eq!(
-            json_of(ArtifactId::ProviderSettings, &inputs, SetupPath::ChatGpt)["allowed_audiences"]
-                [0],
+            json_of(PROVIDER_SETTINGS, &inputs, SetupPath::ChatGpt)["allowed_audiences"][0],
             "org-abc123"
         );
     }
@@ -457,18 +448,18 @@ mod tests {
     #[test]
     fn principal_and_sts_audience_match_the_guide() {
         assert_eq!(
-            text_of(ArtifactId::Principal, &inputs()),
+            text_of(PRINCIPAL, &inputs()),
             "principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/openai-ekm/subject/105900137572174660365"
         );
         assert_eq!(
-            text_of(ArtifactId::StsAudience, &inputs()),
+            text_of(STS_AUDIENCE, &inputs()),
             "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/openai-ekm/providers/openai-ekm-service-role"
         );
     }
 
     #[test]
     fn the_custom_role_has_exactly_the_two_permissions() {
-        let role = json_of(ArtifactId::GcpCustomRole, &inputs(), SetupPath::Api);
+        let role = json_of(GCP_CUSTOM_ROLE, &inputs(), SetupPath::Api);
         assert_eq!(role["roleId"], "openaiEkmEncryptDecrypt");
         assert_eq!(
             role["role"]["includedPermissions"],
@@ -477,14 +468,14 @@ mod tests {
                 "cloudkms.cryptoKeyVersions.useToDecrypt"
             ])
         );
-        let command = text_of(ArtifactId::CreateCustomRoleCommands, &inputs());
+        let command = text_of(CREATE_CUSTOM_ROLE_COMMANDS, &inputs());
         assert!(command.contains("--permissions=cloudkms.cryptoKeyVersions.useToEncrypt,cloudkms.cryptoKeyVersions.useToDecrypt"));
         assert!(command.contains("--project=adjective-noun-12345"));
     }
 
     #[test]
     fn registration_and_enterprise_details_carry_the_guides_fields() {
-        let body = json_of(ArtifactId::RegistrationBody, &inputs(), SetupPath::Api);
+        let body = json_of(ArtifactId::REGISTRATION_BODY, &inputs(), SetupPath::Api);
         assert_eq!(
             body,
             json!({"type":"gcp","name":"GCP EKM key","workload_identity_project_number":"123456789012",
@@ -492,7 +483,11 @@ mod tests {
                 "audience":"org-abc123","kms_project_id":"adjective-noun-12345",
                 "kms_key_ring_name":"openai-kms-key-ring","kms_key_name":"openai-kms-key","kms_key_location":"us-east1"})
         );
-        let details = json_of(ArtifactId::EnterpriseDetails, &inputs(), SetupPath::ChatGpt);
+        let details = json_of(
+            ArtifactId::ENTERPRISE_DETAILS,
+            &inputs(),
+            SetupPath::ChatGpt,
+        );
         assert_eq!(details.as_object().unwrap().len(), 7);
         assert!(details.get("audience").is_none());
         assert_eq!(details["kms_key_location"], "us-east1");
@@ -500,19 +495,19 @@ mod tests {
 
     #[test]
     fn commands_quote_the_condition_and_name_the_role() {
-        let text = text_of(ArtifactId::WorkloadIdentityCommands, &inputs());
+        let text = text_of(WORKLOAD_IDENTITY_COMMANDS, &inputs());
         assert!(
             text.contains(r#"--attribute-condition='assertion.sub == "105900137572174660365"'"#),
             "{text}"
         );
         assert!(text.contains("--issuer-uri=https://accounts.google.com"));
         assert!(text.contains("--allowed-audiences=org-abc123"));
-        let grant = text_of(ArtifactId::GrantCommands, &inputs());
+        let grant = text_of(GRANT_COMMANDS, &inputs());
         assert!(
             grant.contains("--role=projects/adjective-noun-12345/roles/openaiEkmEncryptDecrypt")
         );
         assert!(grant.contains("--member=principal://iam.googleapis.com/projects/123456789012/"));
-        let enable = text_of(ArtifactId::EnableKmsCommands, &inputs());
+        let enable = text_of(ENABLE_KMS_COMMANDS, &inputs());
         assert!(
             enable.contains("--project=adjective-noun-12345")
                 && enable.contains("--project=123456789012")
@@ -521,9 +516,9 @@ mod tests {
 
     #[test]
     fn missing_fields_are_all_named() {
-        let mut inputs = Inputs::new(Cloud::Gcp);
-        inputs.set(FieldId::OrgId, "org-abc");
-        let missing = generate(ArtifactId::RegistrationBody, &inputs, SetupPath::Api).unwrap_err();
+        let mut inputs = Inputs::new(crate::clouds::gcp::cloud());
+        inputs.set(FieldId::ORG_ID, "org-abc");
+        let missing = generate(ArtifactId::REGISTRATION_BODY, &inputs, SetupPath::Api).unwrap_err();
         assert_eq!(missing.len(), 7, "{missing:?}");
     }
 }

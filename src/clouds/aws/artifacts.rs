@@ -3,19 +3,23 @@
 
 use serde_json::{Value, json};
 
-use super::shell::{continued, quote};
-use super::{ArtifactBody, Handover, Missing, both, dedup, not_in_this_guide, presented_id, three};
-use crate::guide::validate::{self, FieldError, KmsArn, RoleArn};
-use crate::guide::{ArtifactId, Cloud, FieldId, Inputs, SetupPath};
-use crate::identities::{AWS_KMS_ACTIONS, AWS_PRINCIPAL_ARN};
+use super::fields::{KmsArn, RoleArn};
+use super::ids::*;
+use super::{KMS_ACTIONS, OPENAI_PRINCIPAL_ARN};
+use crate::artifacts::shell::{continued, quote};
+use crate::artifacts::{
+    ArtifactBody, Handover, Missing, both, dedup, not_in_this_guide, presented_id, three,
+};
+use crate::guide::FieldError;
+use crate::guide::{ArtifactId, FieldId, Inputs, SetupPath};
 
 const POLICY_VERSION: &str = "2012-10-17";
 
 /// The key as recorded (any of the three forms).
 fn recorded_key(inputs: &Inputs) -> Result<KmsArn, FieldError> {
     inputs
-        .validated(FieldId::KmsArn)
-        .and_then(|v| validate::kms_arn(&v))
+        .validated(KMS_ARN)
+        .and_then(|v| super::fields::kms_arn(&v))
 }
 
 /// The key ARN policies must name: the recorded key, or for an alias the key behind it.
@@ -25,30 +29,29 @@ pub fn policy_key(inputs: &Inputs) -> Result<KmsArn, FieldError> {
         return Ok(recorded);
     }
     let target = inputs
-        .validated(FieldId::KeyArn)
-        .and_then(|v| validate::key_arn(&v))?;
+        .validated(KEY_ARN)
+        .and_then(|v| super::fields::key_arn(&v))?;
     if target.region != recorded.region || target.account != recorded.account {
-        return Err(FieldError {
-            field: FieldId::KeyArn,
-            problem: format!(
+        return Err(inputs.refuse(
+            KEY_ARN,
+            format!(
                 "is in {} / {}, but the alias is in {} / {}",
                 target.region, target.account, recorded.region, recorded.account
             ),
-            expected: FieldId::KeyArn.expected_form(),
-        });
+        ));
     }
     Ok(target)
 }
 
 fn role(inputs: &Inputs) -> Result<RoleArn, FieldError> {
     inputs
-        .validated(FieldId::RoleArn)
-        .and_then(|v| validate::role_arn(&v))
+        .validated(ROLE_ARN)
+        .and_then(|v| super::fields::role_arn(&v))
 }
 
 /// The ExternalId OpenAI passes: on the ChatGPT path always the organization id.
 fn external_id(inputs: &Inputs, path: SetupPath) -> Result<String, FieldError> {
-    presented_id(inputs, FieldId::ExternalId, path)
+    presented_id(inputs, EXTERNAL_ID, path)
 }
 
 /// The identity policy that lets the role encrypt and decrypt with the key, and nothing else.
@@ -58,7 +61,7 @@ pub fn iam_policy(key: &KmsArn) -> Value {
         "Statement": [{
             "Sid": "OpenAIEKMEncryptDecrypt",
             "Effect": "Allow",
-            "Action": AWS_KMS_ACTIONS,
+            "Action": KMS_ACTIONS,
             "Resource": key.arn(),
         }]
     })
@@ -70,7 +73,7 @@ pub fn trust_policy(external_id: &str) -> Value {
         "Version": POLICY_VERSION,
         "Statement": [{
             "Effect": "Allow",
-            "Principal": { "AWS": AWS_PRINCIPAL_ARN },
+            "Principal": { "AWS": OPENAI_PRINCIPAL_ARN },
             "Action": "sts:AssumeRole",
             "Condition": {
                 "StringEquals": { "sts:ExternalId": [external_id] }
@@ -85,7 +88,7 @@ pub fn key_policy_statement(role: &RoleArn) -> Value {
         "Sid": "AllowOpenAIEKMRole",
         "Effect": "Allow",
         "Principal": { "AWS": role.arn() },
-        "Action": AWS_KMS_ACTIONS,
+        "Action": KMS_ACTIONS,
         "Resource": "*",
     })
 }
@@ -205,7 +208,7 @@ struct Registration {
 
 fn registration(inputs: &Inputs, path: SetupPath) -> Result<Registration, Missing> {
     let (name, role, key) = match three(
-        inputs.validated(FieldId::Name),
+        inputs.validated(FieldId::NAME),
         role(inputs),
         recorded_key(inputs),
     ) {
@@ -243,51 +246,43 @@ pub fn generate(
     use ArtifactBody::{Json, Text};
     let one = |err: FieldError| vec![err];
     Ok(match artifact {
-        ArtifactId::CreateKeyCommands => Text(create_key_commands()),
-        ArtifactId::AliasTargetCommand => {
-            Text(alias_target_command(&recorded_key(inputs).map_err(one)?))
-        }
-        ArtifactId::IamPolicy => Json(iam_policy(&policy_key(inputs).map_err(one)?)),
-        ArtifactId::CreatePolicyCommands => {
-            let (key, name) = both(policy_key(inputs), inputs.validated(FieldId::PolicyName))?;
+        CREATE_KEY_COMMANDS => Text(create_key_commands()),
+        ALIAS_TARGET_COMMAND => Text(alias_target_command(&recorded_key(inputs).map_err(one)?)),
+        IAM_POLICY => Json(iam_policy(&policy_key(inputs).map_err(one)?)),
+        CREATE_POLICY_COMMANDS => {
+            let (key, name) = both(policy_key(inputs), inputs.validated(POLICY_NAME))?;
             Text(create_policy_commands(&key, &name))
         }
-        ArtifactId::TrustPolicy => Json(trust_policy(&external_id(inputs, path).map_err(one)?)),
-        ArtifactId::CreateRoleCommands => {
+        TRUST_POLICY => Json(trust_policy(&external_id(inputs, path).map_err(one)?)),
+        CREATE_ROLE_COMMANDS => {
             let (role, external_id, policy_name) = three(
                 role(inputs),
                 external_id(inputs, path),
-                inputs.validated(FieldId::PolicyName),
+                inputs.validated(POLICY_NAME),
             )?;
             Text(create_role_commands(&role, &external_id, &policy_name))
         }
-        ArtifactId::KeyPolicyStatement => Json(key_policy_statement(&role(inputs).map_err(one)?)),
-        ArtifactId::KeyRotationCommand => {
-            Text(key_rotation_command(&policy_key(inputs).map_err(one)?))
-        }
-        ArtifactId::ReadKeyPolicyCommand => {
-            Text(read_key_policy_command(&policy_key(inputs).map_err(one)?))
-        }
-        ArtifactId::PutKeyPolicyCommand => {
-            Text(put_key_policy_command(&policy_key(inputs).map_err(one)?))
-        }
-        other => not_in_this_guide(Cloud::Aws, other),
+        KEY_POLICY_STATEMENT => Json(key_policy_statement(&role(inputs).map_err(one)?)),
+        KEY_ROTATION_COMMAND => Text(key_rotation_command(&policy_key(inputs).map_err(one)?)),
+        READ_KEY_POLICY_COMMAND => Text(read_key_policy_command(&policy_key(inputs).map_err(one)?)),
+        PUT_KEY_POLICY_COMMAND => Text(put_key_policy_command(&policy_key(inputs).map_err(one)?)),
+        other => not_in_this_guide(crate::clouds::aws::cloud(), other),
     })
 }
 
 /// Whether a block matters given what was recorded: the alias look-up only for an alias.
 pub fn artifact_is_relevant(artifact: ArtifactId, inputs: &Inputs) -> bool {
     match artifact {
-        ArtifactId::AliasTargetCommand => recorded_key(inputs).is_ok_and(|k| k.is_alias()),
+        ALIAS_TARGET_COMMAND => recorded_key(inputs).is_ok_and(|k| k.is_alias()),
         _ => true,
     }
 }
 
 /// Remarks a step shows about what was recorded: things that are valid but deserve attention.
-pub fn step_notes(step_id: &str, inputs: &Inputs) -> Vec<String> {
+pub fn step_notes(step_id: crate::guide::StepId, inputs: &Inputs) -> Vec<String> {
     let mut notes = Vec::new();
     let key = recorded_key(inputs).ok();
-    if (step_id == "create-key" || step_id == "iam-policy")
+    if (step_id == STEP_CREATE_KEY || step_id == STEP_IAM_POLICY)
         && let Some(key) = key.as_ref().filter(|k| k.is_alias())
     {
         notes.push(format!(
@@ -296,7 +291,7 @@ pub fn step_notes(step_id: &str, inputs: &Inputs) -> Vec<String> {
             key.resource_part()
         ));
     }
-    if step_id == "role"
+    if step_id == STEP_ROLE
         && let (Some(key), Ok(role)) = (key.as_ref(), role(inputs))
         && key.account != role.account
     {
@@ -320,7 +315,7 @@ mod tests {
         inputs: &Inputs,
         path: SetupPath,
     ) -> Result<ArtifactBody, Missing> {
-        crate::artifacts::generate(Cloud::Aws, artifact, inputs, path)
+        crate::artifacts::generate(crate::clouds::aws::cloud(), artifact, inputs, path)
     }
 
     const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
@@ -328,9 +323,9 @@ mod tests {
 
     fn inputs() -> Inputs {
         let mut inputs = Inputs::default();
-        inputs.set(FieldId::OrgId, "org-abc123");
-        inputs.set(FieldId::KmsArn, KEY);
-        inputs.set(FieldId::RoleArn, ROLE);
+        inputs.set(FieldId::ORG_ID, "org-abc123");
+        inputs.set(KMS_ARN, KEY);
+        inputs.set(ROLE_ARN, ROLE);
         inputs
     }
 
@@ -348,10 +343,7 @@ mod tests {
                 "Action":["kms:Encrypt","kms:Decrypt"],"Resource":"{KEY}"}}]}}"#
         ))
         .unwrap();
-        assert_eq!(
-            json_of(ArtifactId::IamPolicy, &inputs(), SetupPath::Api),
-            expected
-        );
+        assert_eq!(json_of(IAM_POLICY, &inputs(), SetupPath::Api), expected);
     }
 
     #[test]
@@ -363,19 +355,16 @@ mod tests {
                 "Condition":{"StringEquals":{"sts:ExternalId":["org-abc123"]}}}]}"#,
         )
         .unwrap();
-        assert_eq!(
-            json_of(ArtifactId::TrustPolicy, &inputs(), SetupPath::Api),
-            expected
-        );
+        assert_eq!(json_of(TRUST_POLICY, &inputs(), SetupPath::Api), expected);
         let mut with_project = inputs();
-        with_project.set(FieldId::ExternalId, "proj_X1");
-        let policy = json_of(ArtifactId::TrustPolicy, &with_project, SetupPath::Api);
+        with_project.set(EXTERNAL_ID, "proj_X1");
+        let policy = json_of(TRUST_POLICY, &with_project, SetupPath::Api);
         assert_eq!(
             policy["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"][0],
             "proj_X1"
         );
         // The ChatGPT Enterprise path always presents the organization id.
-        let policy = json_of(ArtifactId::TrustPolicy, &with_project, SetupPath::ChatGpt);
+        let policy = json_of(TRUST_POLICY, &with_project, SetupPath::ChatGpt);
         assert_eq!(
             policy["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"][0],
             "org-abc123"
@@ -384,14 +373,18 @@ mod tests {
 
     #[test]
     fn registration_body_and_enterprise_details() {
-        let body = json_of(ArtifactId::RegistrationBody, &inputs(), SetupPath::Api);
+        let body = json_of(ArtifactId::REGISTRATION_BODY, &inputs(), SetupPath::Api);
         assert_eq!(
             body,
             json!({"type":"aws","name":"AWS EKM key","role_arn":ROLE,"kms_arn":KEY,"external_id":"org-abc123"})
         );
         let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["type", "name", "role_arn", "kms_arn", "external_id"]);
-        let details = json_of(ArtifactId::EnterpriseDetails, &inputs(), SetupPath::ChatGpt);
+        let details = json_of(
+            ArtifactId::ENTERPRISE_DETAILS,
+            &inputs(),
+            SetupPath::ChatGpt,
+        );
         assert_eq!(details, json!({"role_arn": ROLE, "kms_arn": KEY}));
     }
 
@@ -399,46 +392,45 @@ mod tests {
     fn an_alias_needs_the_key_behind_it_for_policies_but_not_for_registration() {
         let mut inputs = inputs();
         inputs.set(
-            FieldId::KmsArn,
+            KMS_ARN,
             "arn:aws:kms:us-east-1:111122223333:alias/openai-ekm",
         );
-        let missing = generate(ArtifactId::IamPolicy, &inputs, SetupPath::Api).unwrap_err();
-        assert_eq!(missing[0].field, FieldId::KeyArn);
-        inputs.set(FieldId::KeyArn, KEY);
+        let missing = generate(IAM_POLICY, &inputs, SetupPath::Api).unwrap_err();
+        assert_eq!(missing[0].field, KEY_ARN);
+        inputs.set(KEY_ARN, KEY);
         assert_eq!(
-            json_of(ArtifactId::IamPolicy, &inputs, SetupPath::Api)["Statement"][0]["Resource"],
+            json_of(IAM_POLICY, &inputs, SetupPath::Api)["Statement"][0]["Resource"],
             KEY
         );
-        let body = json_of(ArtifactId::RegistrationBody, &inputs, SetupPath::Api);
+        let body = json_of(ArtifactId::REGISTRATION_BODY, &inputs, SetupPath::Api);
         assert_eq!(
             body["kms_arn"],
             "arn:aws:kms:us-east-1:111122223333:alias/openai-ekm"
         );
         assert!(!step_notes("create-key", &inputs).is_empty());
         inputs.set(
-            FieldId::KeyArn,
+            KEY_ARN,
             "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         );
-        let missing = generate(ArtifactId::IamPolicy, &inputs, SetupPath::Api).unwrap_err();
+        let missing = generate(IAM_POLICY, &inputs, SetupPath::Api).unwrap_err();
         assert!(missing[0].problem.contains("eu-west-1"), "{}", missing[0]);
     }
 
     #[test]
     fn missing_inputs_are_named() {
         let mut inputs = Inputs::default();
-        inputs.set(FieldId::OrgId, "org-abc");
-        let missing = generate(ArtifactId::RegistrationBody, &inputs, SetupPath::Api).unwrap_err();
+        inputs.set(FieldId::ORG_ID, "org-abc");
+        let missing = generate(ArtifactId::REGISTRATION_BODY, &inputs, SetupPath::Api).unwrap_err();
         let fields: Vec<FieldId> = missing.iter().map(|e| e.field).collect();
-        assert_eq!(fields, [FieldId::RoleArn, FieldId::KmsArn]);
+        assert_eq!(fields, [ROLE_ARN, KMS_ARN]);
     }
 
     #[test]
     fn commands_embed_the_same_documents() {
-        let text =
-            match generate(ArtifactId::CreateRoleCommands, &inputs(), SetupPath::Api).unwrap() {
-                ArtifactBody::Text(t) => t,
-                other => panic!("{other:?}"),
-            };
+        let text = match generate(CREATE_ROLE_COMMANDS, &inputs(), SetupPath::Api).unwrap() {
+            ArtifactBody::Text(t) => t,
+            other => panic!("{other:?}"),
+        };
         assert!(text.contains("--role-name openai-ekm"));
         assert!(
             text.contains("--policy-arn arn:aws:iam::111122223333:policy/openai-ekm-kms-access")
@@ -450,7 +442,7 @@ mod tests {
         let document: Value = serde_json::from_str(quoted.split('\'').next().unwrap()).unwrap();
         assert_eq!(document, trust_policy("org-abc123"));
         let register =
-            generate(ArtifactId::RegistrationCommands, &inputs(), SetupPath::Api).unwrap();
+            generate(ArtifactId::REGISTRATION_COMMANDS, &inputs(), SetupPath::Api).unwrap();
         let register = register.to_text();
         assert!(register.contains("\"$OPENAI_ADMIN_KEY\""), "{register}");
         assert!(
@@ -462,10 +454,7 @@ mod tests {
     #[test]
     fn cross_account_role_gets_a_note() {
         let mut inputs = inputs();
-        inputs.set(
-            FieldId::RoleArn,
-            "arn:aws:iam::444455556666:role/openai-ekm",
-        );
+        inputs.set(ROLE_ARN, "arn:aws:iam::444455556666:role/openai-ekm");
         assert!(step_notes("role", &inputs)[0].contains("444455556666"));
     }
 }

@@ -4,11 +4,12 @@
 
 use serde_json::{Value, json};
 
-use super::shell::{continued, quote};
-use super::{ArtifactBody, Handover, Missing, both, dedup, not_in_this_guide, three};
-use crate::guide::validate;
-use crate::guide::{ArtifactId, Cloud, FieldError, FieldId, Inputs, SetupPath};
-use crate::identities::AZURE_APP_ID;
+use crate::artifacts::shell::{continued, quote};
+use crate::artifacts::{ArtifactBody, Handover, Missing, both, dedup, not_in_this_guide, three};
+
+use super::OPENAI_APP_ID;
+use super::ids::*;
+use crate::guide::{ArtifactId, FieldError, FieldId, Inputs, SetupPath};
 
 /// The three data actions OpenAI needs on the key.
 pub const AZURE_DATA_ACTIONS: [&str; 3] = [
@@ -22,7 +23,7 @@ const ROLE_DESCRIPTION: &str =
 
 /// The body of `POST https://graph.microsoft.com/v1.0/servicePrincipals`.
 pub fn service_principal_request() -> Value {
-    json!({ "appId": AZURE_APP_ID })
+    json!({ "appId": OPENAI_APP_ID })
 }
 
 /// The custom role as the portal's JSON tab shows it.
@@ -82,16 +83,16 @@ impl KeyPlace {
 
 fn vault_and_key(inputs: &Inputs) -> Result<(String, String), Missing> {
     let vault = inputs
-        .validated(FieldId::VaultUri)
-        .and_then(|uri| validate::vault_name(&uri));
-    both(vault, inputs.validated(FieldId::KeyName))
+        .validated(VAULT_URI)
+        .and_then(|uri| super::fields::vault_name(&uri));
+    both(vault, inputs.validated(KEY_NAME))
 }
 
 pub(crate) fn key_place(inputs: &Inputs) -> Result<KeyPlace, Missing> {
     let ((subscription, resource_group), vault_and_key) = match (
         both(
-            inputs.validated(FieldId::SubscriptionId),
-            inputs.validated(FieldId::ResourceGroup),
+            inputs.validated(SUBSCRIPTION_ID),
+            inputs.validated(RESOURCE_GROUP),
         ),
         vault_and_key(inputs),
     ) {
@@ -144,7 +145,7 @@ fn service_principal_commands(tenant: &str) -> String {
 
 /// The same creation in one Azure CLI command.
 fn service_principal_az_command() -> String {
-    format!("az ad sp create --id {AZURE_APP_ID}")
+    format!("az ad sp create --id {OPENAI_APP_ID}")
 }
 
 fn role_definition_commands(role_name: &str, subscription: &str) -> String {
@@ -182,7 +183,7 @@ fn role_assignment_commands(role_name: &str, place: &KeyPlace) -> String {
     continued(&[
         "az role assignment create".into(),
         format!("--role {}", quote(role_name)),
-        format!("--assignee {AZURE_APP_ID}"),
+        format!("--assignee {OPENAI_APP_ID}"),
         format!("--scope {}", quote(&place.key_scope())),
     ])
 }
@@ -251,17 +252,17 @@ struct Registration {
 
 fn registration(inputs: &Inputs) -> Result<Registration, Missing> {
     let (name, tenant, vault_uri) = match three(
-        inputs.validated(FieldId::Name),
-        inputs.validated(FieldId::TenantId),
-        inputs.validated(FieldId::VaultUri),
+        inputs.validated(FieldId::NAME),
+        inputs.validated(TENANT_ID),
+        inputs.validated(VAULT_URI),
     ) {
         Ok(values) => values,
         Err(mut errors) => {
-            errors.extend(inputs.validated(FieldId::KeyName).err());
+            errors.extend(inputs.validated(KEY_NAME).err());
             return Err(dedup(errors));
         }
     };
-    let key_name = inputs.validated(FieldId::KeyName).map_err(|e| vec![e])?;
+    let key_name = inputs.validated(KEY_NAME).map_err(|e| vec![e])?;
     Ok(Registration {
         name,
         tenant,
@@ -288,28 +289,28 @@ pub fn generate(
     use ArtifactBody::{Json, Text};
     let one = |err: FieldError| vec![err];
     Ok(match artifact {
-        ArtifactId::ServicePrincipalRequest => Json(service_principal_request()),
-        ArtifactId::ServicePrincipalCommands => Text(service_principal_commands(
-            &inputs.validated(FieldId::TenantId).map_err(one)?,
+        SERVICE_PRINCIPAL_REQUEST => Json(service_principal_request()),
+        SERVICE_PRINCIPAL_COMMANDS => Text(service_principal_commands(
+            &inputs.validated(TENANT_ID).map_err(one)?,
         )),
-        ArtifactId::ServicePrincipalAzCommand => Text(service_principal_az_command()),
-        ArtifactId::AzureCustomRole | ArtifactId::RoleDefinitionCommands => {
+        SERVICE_PRINCIPAL_AZ_COMMAND => Text(service_principal_az_command()),
+        AZURE_CUSTOM_ROLE | ROLE_DEFINITION_COMMANDS => {
             let (role_name, subscription) = both(
-                inputs.validated(FieldId::RoleName),
-                inputs.validated(FieldId::SubscriptionId),
+                inputs.validated(ROLE_NAME),
+                inputs.validated(SUBSCRIPTION_ID),
             )?;
-            if artifact == ArtifactId::AzureCustomRole {
+            if artifact == AZURE_CUSTOM_ROLE {
                 Json(custom_role(&role_name, &subscription))
             } else {
                 Text(role_definition_commands(&role_name, &subscription))
             }
         }
-        ArtifactId::CreateVaultCommand => Text(create_vault_command(&key_place(inputs)?)),
-        ArtifactId::CreateVaultKeyCommands => Text(create_vault_key_commands(&key_place(inputs)?)),
-        ArtifactId::RoleAssignmentScope => Text(key_place(inputs)?.key_scope()),
-        ArtifactId::RoleAssignmentCommands => {
+        CREATE_VAULT_COMMAND => Text(create_vault_command(&key_place(inputs)?)),
+        CREATE_VAULT_KEY_COMMANDS => Text(create_vault_key_commands(&key_place(inputs)?)),
+        ROLE_ASSIGNMENT_SCOPE => Text(key_place(inputs)?.key_scope()),
+        ROLE_ASSIGNMENT_COMMANDS => {
             let place = key_place(inputs);
-            let role_name = inputs.validated(FieldId::RoleName);
+            let role_name = inputs.validated(ROLE_NAME);
             match (place, role_name) {
                 (Ok(place), Ok(role_name)) => Text(role_assignment_commands(&role_name, &place)),
                 (place, role_name) => {
@@ -319,13 +320,11 @@ pub fn generate(
                 }
             }
         }
-        ArtifactId::VaultSettingsQuery => Text(vault_settings_query(&key_place(inputs)?)),
-        ArtifactId::VaultRbacCommand => Text(vault_rbac_command(&key_place(inputs)?)),
-        ArtifactId::PurgeProtectionCommand => Text(purge_protection_command(&key_place(inputs)?)),
-        ArtifactId::KeyRotationPolicyCommand => {
-            Text(key_rotation_policy_command(&key_place(inputs)?))
-        }
-        other => not_in_this_guide(Cloud::Azure, other),
+        VAULT_SETTINGS_QUERY => Text(vault_settings_query(&key_place(inputs)?)),
+        VAULT_RBAC_COMMAND => Text(vault_rbac_command(&key_place(inputs)?)),
+        PURGE_PROTECTION_COMMAND => Text(purge_protection_command(&key_place(inputs)?)),
+        KEY_ROTATION_POLICY_COMMAND => Text(key_rotation_policy_command(&key_place(inputs)?)),
+        other => not_in_this_guide(crate::clouds::azure::cloud(), other),
     })
 }
 
@@ -339,21 +338,21 @@ mod tests {
         inputs: &Inputs,
         path: SetupPath,
     ) -> Result<ArtifactBody, Missing> {
-        crate::artifacts::generate(Cloud::Azure, artifact, inputs, path)
+        crate::artifacts::generate(crate::clouds::azure::cloud(), artifact, inputs, path)
     }
 
     const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
     const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
 
     fn inputs() -> Inputs {
-        let mut inputs = Inputs::new(Cloud::Azure);
+        let mut inputs = Inputs::new(crate::clouds::azure::cloud());
         for (field, value) in [
-            (FieldId::OrgId, "org-abc123"),
-            (FieldId::TenantId, TENANT),
-            (FieldId::SubscriptionId, SUBSCRIPTION),
-            (FieldId::ResourceGroup, "rg-ekm"),
-            (FieldId::VaultUri, "contoso-ekm"),
-            (FieldId::KeyName, "org-abc123--openai-ekm"),
+            (FieldId::ORG_ID, "org-abc123"),
+            (TENANT_ID, TENANT),
+            (SUBSCRIPTION_ID, SUBSCRIPTION),
+            (RESOURCE_GROUP, "rg-ekm"),
+            (VAULT_URI, "contoso-ekm"),
+            (KEY_NAME, "org-abc123--openai-ekm"),
         ] {
             inputs.set(field, value);
         }
@@ -377,10 +376,10 @@ mod tests {
     #[test]
     fn the_service_principal_request_names_openais_app_with_an_ascii_dash() {
         assert_eq!(
-            json_of(ArtifactId::ServicePrincipalRequest, &inputs()),
+            json_of(SERVICE_PRINCIPAL_REQUEST, &inputs()),
             json!({"appId": "20a14814-5ab7-4612-a671-1382b412bf93"})
         );
-        let commands = text_of(ArtifactId::ServicePrincipalCommands, &inputs());
+        let commands = text_of(SERVICE_PRINCIPAL_COMMANDS, &inputs());
         assert!(commands.contains(&format!("--tenant {TENANT}")));
         assert!(
             commands.contains(r#"-d '{"appId":"20a14814-5ab7-4612-a671-1382b412bf93"}'"#),
@@ -393,7 +392,7 @@ mod tests {
             "no token in a variable or an argument"
         );
         assert_eq!(
-            text_of(ArtifactId::ServicePrincipalAzCommand, &inputs()),
+            text_of(SERVICE_PRINCIPAL_AZ_COMMAND, &inputs()),
             "az ad sp create --id 20a14814-5ab7-4612-a671-1382b412bf93"
         );
     }
@@ -409,8 +408,8 @@ mod tests {
                 "Microsoft.KeyVault/vaults/keys/read"],"notDataActions":[]}}]}}}}"#
         ))
         .unwrap();
-        assert_eq!(json_of(ArtifactId::AzureCustomRole, &inputs()), expected);
-        let command = text_of(ArtifactId::RoleDefinitionCommands, &inputs());
+        assert_eq!(json_of(AZURE_CUSTOM_ROLE, &inputs()), expected);
+        let command = text_of(ROLE_DEFINITION_COMMANDS, &inputs());
         let json_part = command
             .split("--role-definition '")
             .nth(1)
@@ -422,14 +421,14 @@ mod tests {
 
     #[test]
     fn the_role_is_assigned_at_the_key_not_the_vault() {
-        let scope = text_of(ArtifactId::RoleAssignmentScope, &inputs());
+        let scope = text_of(ROLE_ASSIGNMENT_SCOPE, &inputs());
         assert_eq!(
             scope,
             format!(
                 "/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-ekm/providers/Microsoft.KeyVault/vaults/contoso-ekm/keys/org-abc123--openai-ekm"
             )
         );
-        let command = text_of(ArtifactId::RoleAssignmentCommands, &inputs());
+        let command = text_of(ROLE_ASSIGNMENT_COMMANDS, &inputs());
         assert!(command.contains(&format!("--scope {scope}")), "{command}");
         assert!(command.contains("--assignee 20a14814-5ab7-4612-a671-1382b412bf93"));
         assert!(command.contains("--role 'OpenAI EKM key user'"));
@@ -438,12 +437,12 @@ mod tests {
     #[test]
     fn registration_normalises_the_vault_uri() {
         assert_eq!(
-            json_of(ArtifactId::RegistrationBody, &inputs()),
+            json_of(ArtifactId::REGISTRATION_BODY, &inputs()),
             json!({"type":"azure","name":"Azure EKM key","tenant_id":TENANT,
                 "vault_uri":"https://contoso-ekm.vault.azure.net/","key_name":"org-abc123--openai-ekm"})
         );
         assert_eq!(
-            json_of(ArtifactId::EnterpriseDetails, &inputs()),
+            json_of(ArtifactId::ENTERPRISE_DETAILS, &inputs()),
             json!({"tenant_id":TENANT,"vault_uri":"https://contoso-ekm.vault.azure.net/","key_name":"org-abc123--openai-ekm"})
         );
     }
@@ -451,23 +450,23 @@ mod tests {
     #[test]
     fn a_key_name_for_another_org_blocks_the_registration() {
         let mut inputs = inputs();
-        inputs.set(FieldId::KeyName, "org-other--openai-ekm");
-        let missing = generate(ArtifactId::RegistrationBody, &inputs, SetupPath::Api).unwrap_err();
-        assert_eq!(missing[0].field, FieldId::KeyName);
+        inputs.set(KEY_NAME, "org-other--openai-ekm");
+        let missing = generate(ArtifactId::REGISTRATION_BODY, &inputs, SetupPath::Api).unwrap_err();
+        assert_eq!(missing[0].field, KEY_NAME);
         assert!(missing[0].problem.contains("org-abc123"));
     }
 
     #[test]
     fn hardening_turns_on_rbac_purge_protection_and_rotation_each_on_its_own() {
-        let show = text_of(ArtifactId::VaultSettingsQuery, &inputs());
+        let show = text_of(VAULT_SETTINGS_QUERY, &inputs());
         assert!(show.starts_with("az keyvault show") && !show.contains("update"));
-        let rbac = text_of(ArtifactId::VaultRbacCommand, &inputs());
+        let rbac = text_of(VAULT_RBAC_COMMAND, &inputs());
         assert!(rbac.contains("--enable-rbac-authorization true"));
         assert!(!rbac.contains("purge"));
-        let purge = text_of(ArtifactId::PurgeProtectionCommand, &inputs());
+        let purge = text_of(PURGE_PROTECTION_COMMAND, &inputs());
         assert!(purge.contains("--enable-purge-protection true"));
         assert!(!purge.contains("rbac"));
-        let rotation = text_of(ArtifactId::KeyRotationPolicyCommand, &inputs());
+        let rotation = text_of(KEY_ROTATION_POLICY_COMMAND, &inputs());
         assert!(rotation.contains(r#""timeAfterCreate":"P90D""#));
     }
 }

@@ -1,0 +1,153 @@
+//! AWS KMS, whole: OpenAI's AWS identities, the guide (`guide.toml`), the fields and their
+//! rules, the generated policies and commands, and the live checks.
+
+pub mod artifacts;
+pub mod checks;
+pub mod fields;
+pub mod ids;
+pub mod policy;
+
+use std::sync::{Arc, OnceLock};
+
+pub use ids::*;
+
+use crate::guide::plan::{CheckSpec, CheckTarget};
+use crate::guide::{
+    ArtifactBody, ArtifactId, Cloud, CloudKit, FieldError, FieldId, FieldSpec, Guide, GuideNames,
+    Handover, Inputs, Missing, SetupPath, StepId, kit::RenderEntry,
+};
+
+/// The AWS role in OpenAI's account that calls `sts:AssumeRole` on the customer's role.
+pub const OPENAI_PRINCIPAL_ARN: &str = "arn:aws:iam::790389265272:role/EnterpriseKeyManagement";
+
+/// The session name OpenAI's AWS principal uses; it shows up in AWS error messages.
+pub const OPENAI_SESSION_NAME: &str = "OpenAI-EKM-Service";
+
+/// The two KMS operations OpenAI needs on an AWS key, in the order policies list them.
+pub const KMS_ACTIONS: [&str; 2] = ["kms:Encrypt", "kms:Decrypt"];
+
+/// The AWS kit.
+pub struct Aws;
+
+/// The one AWS kit.
+pub static KIT: Aws = Aws;
+
+/// The AWS cloud, as generic code holds it.
+pub fn cloud() -> Cloud {
+    Cloud::of(&KIT)
+}
+
+impl CloudKit for Aws {
+    fn key(&self) -> &'static str {
+        "aws"
+    }
+
+    fn display_name(&self) -> &'static str {
+        "AWS KMS"
+    }
+
+    fn guide(&self) -> &'static Guide {
+        static GUIDE: OnceLock<Guide> = OnceLock::new();
+        GUIDE.get_or_init(|| {
+            crate::guide::parse_guide(
+                include_str!("guide.toml"),
+                &GuideNames {
+                    cloud: "aws",
+                    fields: &fields::FIELDS.each_ref().map(|f| f.id),
+                    artifacts: &ARTIFACTS,
+                    steps: &STEPS,
+                },
+            )
+        })
+    }
+
+    fn fields(&self) -> &'static [FieldSpec] {
+        &fields::FIELDS
+    }
+
+    fn presented_id_field(&self) -> Option<FieldId> {
+        Some(EXTERNAL_ID)
+    }
+
+    fn default_key_name(&self) -> &'static str {
+        "AWS EKM key"
+    }
+
+    fn steps(&self) -> &'static [StepId] {
+        &STEPS
+    }
+
+    fn artifacts(&self) -> &'static [ArtifactId] {
+        &ARTIFACTS
+    }
+
+    fn generate(
+        &self,
+        artifact: ArtifactId,
+        inputs: &Inputs,
+        path: SetupPath,
+    ) -> Result<ArtifactBody, Missing> {
+        artifacts::generate(artifact, inputs, path)
+    }
+
+    fn handover(&self, inputs: &Inputs, path: SetupPath) -> Result<Handover, Missing> {
+        artifacts::handover(inputs, path)
+    }
+
+    fn artifact_is_relevant(&self, artifact: ArtifactId, inputs: &Inputs) -> bool {
+        artifacts::artifact_is_relevant(artifact, inputs)
+    }
+
+    fn step_notes(&self, step: StepId, inputs: &Inputs) -> Vec<String> {
+        artifacts::step_notes(step, inputs)
+    }
+
+    fn render_layout(&self) -> (&'static [RenderEntry], &'static [RenderEntry]) {
+        (
+            &[
+                ("iam_policy", IAM_POLICY),
+                ("trust_policy", TRUST_POLICY),
+                ("key_policy_statement", KEY_POLICY_STATEMENT),
+            ],
+            &[
+                ("create_key", CREATE_KEY_COMMANDS),
+                ("find_alias_target", ALIAS_TARGET_COMMAND),
+                ("create_policy", CREATE_POLICY_COMMANDS),
+                ("create_role", CREATE_ROLE_COMMANDS),
+                ("enable_rotation", KEY_ROTATION_COMMAND),
+                ("read_key_policy", READ_KEY_POLICY_COMMAND),
+                ("put_key_policy", PUT_KEY_POLICY_COMMAND),
+            ],
+        )
+    }
+
+    fn check_plan(&self) -> &'static [CheckSpec] {
+        &checks::PLAN
+    }
+
+    fn check_target(
+        &self,
+        inputs: &Inputs,
+        path: SetupPath,
+        whole: bool,
+    ) -> Result<Arc<dyn CheckTarget>, Vec<FieldError>> {
+        let target = if whole {
+            checks::AwsTarget::from_inputs(inputs, path)?
+        } else {
+            checks::AwsTarget::from_recorded(inputs, path)?
+        };
+        Ok(Arc::new(target))
+    }
+
+    fn check_endpoints(&self) -> Result<(), crate::guide::plan::CannotCheck> {
+        checks::refuse_plain_http_endpoints()
+    }
+
+    fn secret_env_vars(&self) -> &'static [&'static str] {
+        &["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
+    }
+
+    fn troubleshooting(&self) -> &'static str {
+        include_str!("troubleshooting.toml")
+    }
+}

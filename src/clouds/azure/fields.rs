@@ -1,0 +1,252 @@
+//! The Azure fields: their rules, defaults, flags and the mix-ups they catch.
+
+use crate::guide::validate::{first_bad_char, is_alnum_hyphen, non_empty, org_id};
+use crate::guide::{FieldError, FieldId, FieldSpec};
+
+use super::OPENAI_APP_ID;
+use super::ids::*;
+
+/// The Azure kit's own fields.
+pub static FIELDS: [FieldSpec; 6] = [
+    FieldSpec {
+        id: TENANT_ID,
+        expected: "a UUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47",
+        flag_help: "Your Entra ID tenant id (a UUID).",
+        keeps_spaces: false,
+        clean: None,
+        default: None,
+        validate: |raw, _| {
+            not_openai_app(TENANT_ID, raw, "tenant id")?;
+            azure_uuid(TENANT_ID, raw)
+        },
+        relevant: None,
+    },
+    FieldSpec {
+        id: VAULT_URI,
+        expected: "https://<vault name>.vault.azure.net/ (or just the vault name)",
+        flag_help: "The vault's URI (or its name).",
+        keeps_spaces: false,
+        clean: None,
+        default: None,
+        validate: |raw, _| vault_uri(raw),
+        relevant: None,
+    },
+    FieldSpec {
+        id: KEY_NAME,
+        expected: "<your org id>--<name>, letters, digits and hyphens, e.g. org-2fGxYz8kLm--openai-ekm",
+        flag_help: "The key's name: <org id>--<name>.",
+        keeps_spaces: false,
+        clean: None,
+        default: None,
+        validate: |raw, inputs| {
+            let org = org_id(inputs.raw(FieldId::ORG_ID)).ok();
+            azure_key_name(raw, org.as_deref())
+        },
+        relevant: None,
+    },
+    FieldSpec {
+        id: SUBSCRIPTION_ID,
+        expected: "a UUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47",
+        flag_help: "The subscription of the role and the vault.",
+        keeps_spaces: false,
+        clean: None,
+        default: None,
+        validate: |raw, _| {
+            not_openai_app(SUBSCRIPTION_ID, raw, "subscription id")?;
+            azure_uuid(SUBSCRIPTION_ID, raw)
+        },
+        relevant: None,
+    },
+    FieldSpec {
+        id: RESOURCE_GROUP,
+        expected: "1 to 90 letters, digits or _-.(), not ending with a period",
+        flag_help: "The vault's resource group.",
+        keeps_spaces: false,
+        clean: None,
+        default: None,
+        validate: |raw, _| resource_group(raw),
+        relevant: None,
+    },
+    FieldSpec {
+        id: ROLE_NAME,
+        expected: "1 to 100 printable characters",
+        flag_help: "The custom role's name.",
+        keeps_spaces: true,
+        clean: None,
+        default: Some(|_| "OpenAI EKM key user".to_string()),
+        validate: |raw, _| azure_role_name(raw),
+        relevant: None,
+    },
+];
+
+/// OpenAI's application id is not one of the admin's own ids.
+fn not_openai_app(field: FieldId, value: &str, what: &str) -> Result<(), FieldError> {
+    if value.trim().eq_ignore_ascii_case(OPENAI_APP_ID) {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "is OpenAI's application id, not your {what}; find yours in Entra ID › Overview"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A UUID as Azure writes ids: 8-4-4-4-12 hex digits, either case.
+pub fn azure_uuid(field: FieldId, raw: &str) -> Result<String, FieldError> {
+    let value = non_empty(field, raw)?;
+    let groups: Vec<&str> = value.split('-').collect();
+    let well_formed = groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, len)| g.len() == len && g.chars().all(|c| c.is_ascii_hexdigit()));
+    if !well_formed {
+        return Err(FieldError::new(
+            field,
+            format!("`{value}` is not a UUID (8-4-4-4-12 hex digits)"),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// An Azure resource group name: 1 to 90 letters, digits, `_ - . ( )`, not ending with `.`.
+pub fn resource_group(raw: &str) -> Result<String, FieldError> {
+    let field = RESOURCE_GROUP;
+    let value = non_empty(field, raw)?;
+    if value.chars().count() > 90 {
+        return Err(FieldError::new(field, "is longer than 90 characters"));
+    }
+    if let Some(c) = first_bad_char(value, |c| {
+        c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '(' | ')')
+    }) {
+        return Err(FieldError::new(
+            field,
+            format!("contains {c:?}; resource groups use letters, digits and _-.()"),
+        ));
+    }
+    if value.ends_with('.') {
+        return Err(FieldError::new(field, "ends with a period"));
+    }
+    Ok(value.to_string())
+}
+
+/// The vault's name from its URI or the bare name: 3 to 24 letters, digits and hyphens,
+/// starting with a letter, ending with a letter or digit, no two hyphens in a row.
+pub fn vault_name(raw: &str) -> Result<String, FieldError> {
+    let field = VAULT_URI;
+    let value = non_empty(field, raw)?;
+    let without_scheme = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .unwrap_or(value);
+    if value.starts_with("http://") {
+        return Err(FieldError::new(
+            field,
+            "uses http://; Key Vault is reached over https",
+        ));
+    }
+    let host = without_scheme.trim_end_matches('/');
+    if host.contains('/') {
+        return Err(FieldError::new(
+            field,
+            "has a path; give the vault's address only, without /keys/…",
+        ));
+    }
+    let name = match host.split_once('.') {
+        Some((name, domain)) => {
+            if !domain.eq_ignore_ascii_case("vault.azure.net") {
+                return Err(FieldError::new(
+                    field,
+                    format!("is on `{domain}`; OpenAI EKM uses vaults on vault.azure.net"),
+                ));
+            }
+            name
+        }
+        None => host,
+    };
+    let length = name.chars().count();
+    if !(3..=24).contains(&length) {
+        return Err(FieldError::new(
+            field,
+            format!("the vault name `{name}` has {length} characters; vault names have 3 to 24"),
+        ));
+    }
+    if let Some(c) = first_bad_char(name, is_alnum_hyphen) {
+        return Err(FieldError::new(
+            field,
+            format!("the vault name contains {c:?}; vault names use letters, digits and hyphens"),
+        ));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Err(FieldError::new(
+            field,
+            "the vault name does not start with a letter",
+        ));
+    }
+    if name.ends_with('-') || name.contains("--") {
+        return Err(FieldError::new(
+            field,
+            "the vault name ends with a hyphen or has two in a row",
+        ));
+    }
+    Ok(name.to_ascii_lowercase())
+}
+
+/// The vault URI in the form OpenAI expects: `https://<vault>.vault.azure.net/`.
+pub fn vault_uri(raw: &str) -> Result<String, FieldError> {
+    vault_name(raw).map(|name| format!("https://{name}.vault.azure.net/"))
+}
+
+/// The Key Vault key name OpenAI accepts: `<org id>--<name>`, matching
+/// `^org-[0-9a-zA-Z-]*--[0-9a-zA-Z-]*$`, with the prefix equal to the organization id.
+pub fn azure_key_name(raw: &str, org_id: Option<&str>) -> Result<String, FieldError> {
+    let field = KEY_NAME;
+    let value = non_empty(field, raw)?;
+    if value.len() > 127 {
+        return Err(FieldError::new(field, "is longer than 127 characters"));
+    }
+    if let Some(c) = first_bad_char(value, is_alnum_hyphen) {
+        return Err(FieldError::new(
+            field,
+            format!("contains {c:?}; Key Vault names use letters, digits and hyphens"),
+        ));
+    }
+    if !value.starts_with("org-") {
+        return Err(FieldError::new(
+            field,
+            "does not start with your organization id (org-…)",
+        ));
+    }
+    let Some((prefix, name)) = value[4..]
+        .split_once("--")
+        .map(|(p, n)| (&value[..4 + p.len()], n))
+    else {
+        return Err(FieldError::new(
+            field,
+            "has no `--` between the organization id and the name",
+        ));
+    };
+    if name.is_empty() {
+        return Err(FieldError::new(field, "has nothing after `--`"));
+    }
+    if let Some(org) = org_id
+        && !value.starts_with(&format!("{org}--"))
+    {
+        return Err(FieldError::new(
+            field,
+            format!("starts with `{prefix}`, not with your organization id `{org}`"),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// A custom role's display name in Azure: 1 to 100 printable characters.
+pub fn azure_role_name(raw: &str) -> Result<String, FieldError> {
+    let field = ROLE_NAME;
+    let value = non_empty(field, raw)?;
+    if value.chars().count() > 100 {
+        return Err(FieldError::new(field, "is longer than 100 characters"));
+    }
+    Ok(value.to_string())
+}

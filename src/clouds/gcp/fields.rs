@@ -1,0 +1,289 @@
+//! The Google Cloud fields: their rules, defaults, flags and the mix-ups they catch. Where an
+//! id is asked, a full resource name pasted in gives its id.
+
+use crate::guide::validate::{
+    first_bad_char, is_dashed_region, non_empty, presented_id, presented_id_mix_up,
+};
+use crate::guide::{FieldError, FieldId, FieldSpec, fields::org_id_as_default};
+
+use super::OPENAI_SUBJECT_ID;
+use super::ids::*;
+
+/// The Google Cloud kit's own fields.
+pub static FIELDS: [FieldSpec; 9] = [
+    FieldSpec {
+        id: WORKLOAD_IDENTITY_PROJECT_NUMBER,
+        expected: "the project number, digits only, e.g. 123456789012",
+        flag_help: "The number (digits) of the project holding the workload identity pool.",
+        keeps_spaces: false,
+        clean: None,
+        default: None,
+        validate: |raw, _| {
+            if raw.trim() == OPENAI_SUBJECT_ID {
+                return Err(FieldError::new(
+                    WORKLOAD_IDENTITY_PROJECT_NUMBER,
+                    "is OpenAI's service account id, not your project number; copy the number from the project dashboard",
+                ));
+            }
+            project_number(raw)
+        },
+        relevant: None,
+    },
+    FieldSpec {
+        id: WORKLOAD_IDENTITY_POOL_ID,
+        expected: "4 to 32 lowercase letters, digits or hyphens, not starting with gcp-, e.g. openai-ekm",
+        flag_help: "The workload identity pool's id.",
+        keeps_spaces: false,
+        clean: Some(|v| id_in(v, "workloadIdentityPools")),
+        default: None,
+        validate: |raw, _| workload_identity_id(WORKLOAD_IDENTITY_POOL_ID, raw),
+        relevant: None,
+    },
+    FieldSpec {
+        id: WORKLOAD_IDENTITY_PROVIDER_ID,
+        expected: "4 to 32 lowercase letters, digits or hyphens, e.g. openai-ekm-provider",
+        flag_help: "The OIDC provider's id in that pool.",
+        keeps_spaces: false,
+        clean: Some(|v| id_in(v, "providers")),
+        default: None,
+        validate: |raw, _| workload_identity_id(WORKLOAD_IDENTITY_PROVIDER_ID, raw),
+        relevant: None,
+    },
+    FieldSpec {
+        id: AUDIENCE,
+        expected: "the organization id (org-…) or an API project id (proj_ then letters and digits)",
+        flag_help: "The audience OpenAI's token carries (default: the org id).",
+        keeps_spaces: false,
+        clean: None,
+        default: Some(org_id_as_default),
+        validate: |raw, inputs| {
+            presented_id_mix_up(AUDIENCE, raw, inputs)?;
+            presented_id(AUDIENCE, raw)
+        },
+        relevant: None,
+    },
+    FieldSpec {
+        id: KMS_PROJECT_ID,
+        expected: "a project id: 6 to 30 lowercase letters, digits or hyphens, e.g. adjective-noun-12345",
+        flag_help: "The id of the project holding the key.",
+        keeps_spaces: false,
+        clean: Some(|v| {
+            if v.starts_with("projects/") {
+                id_in(v, "projects")
+            } else {
+                v.to_string()
+            }
+        }),
+        default: None,
+        validate: |raw, _| gcp_project_id(raw),
+        relevant: None,
+    },
+    FieldSpec {
+        id: KMS_KEY_RING_NAME,
+        expected: "1 to 63 letters, digits, _ or -, e.g. openai-ekm",
+        flag_help: "The key ring's name.",
+        keeps_spaces: false,
+        clean: Some(|v| id_in(v, "keyRings")),
+        default: None,
+        validate: |raw, _| kms_resource_name(KMS_KEY_RING_NAME, raw),
+        relevant: None,
+    },
+    FieldSpec {
+        id: KMS_KEY_NAME,
+        expected: "1 to 63 letters, digits, _ or -, e.g. openai-ekm",
+        flag_help: "The key's name.",
+        keeps_spaces: false,
+        clean: Some(|v| id_in(v, "cryptoKeys")),
+        default: None,
+        validate: |raw, _| kms_resource_name(KMS_KEY_NAME, raw),
+        relevant: None,
+    },
+    FieldSpec {
+        id: KMS_KEY_LOCATION,
+        expected: "a Cloud KMS location such as us-east1, europe-west4 or global",
+        flag_help: "The key ring's location, such as us-east1.",
+        keeps_spaces: false,
+        clean: Some(|v| id_in(v, "locations")),
+        default: None,
+        validate: |raw, _| {
+            let value = raw.trim();
+            if is_dashed_region(value) {
+                return Err(FieldError::new(
+                    KMS_KEY_LOCATION,
+                    format!(
+                        "`{value}` is an AWS region; Cloud KMS locations have no hyphen before the number (us-east1, europe-west4) or are global, us, eu"
+                    ),
+                ));
+            }
+            kms_location(raw)
+        },
+        relevant: None,
+    },
+    FieldSpec {
+        id: ROLE_ID,
+        expected: "3 to 64 letters, digits, _ or ., e.g. openaiEkmEncryptDecrypt",
+        flag_help: "The custom role's id in the commands.",
+        keeps_spaces: false,
+        clean: Some(|v| id_in(v, "roles")),
+        default: Some(|_| "openaiEkmEncryptDecrypt".to_string()),
+        validate: |raw, _| gcp_role_id(raw),
+        relevant: None,
+    },
+];
+
+/// Where a full resource name was pasted (`projects/p/locations/l/keyRings/r`), the id of
+/// `collection`'s member; anything else as it is.
+fn id_in(value: &str, collection: &str) -> String {
+    if !value.contains('/') {
+        return value.to_string();
+    }
+    let name = value.trim_start_matches("//");
+    segment_after(name, collection)
+        .map(str::to_string)
+        .unwrap_or_else(|| value.to_string())
+}
+
+/// The segment of a Google Cloud resource name that names `collection`'s member:
+/// `keyRings` in `projects/p/locations/l/keyRings/r/cryptoKeys/k` gives `r`.
+fn segment_after<'a>(name: &'a str, collection: &str) -> Option<&'a str> {
+    let parts: Vec<&str> = name.split('/').collect();
+    parts
+        .windows(2)
+        .find(|pair| pair[0] == collection)
+        .map(|pair| pair[1])
+        .filter(|id| !id.is_empty())
+}
+
+/// A Google Cloud project number: digits only (OpenAI accepts 1 to 19; most have 12).
+pub fn project_number(raw: &str) -> Result<String, FieldError> {
+    let field = WORKLOAD_IDENTITY_PROJECT_NUMBER;
+    let value = non_empty(field, raw)?;
+    if let Some(c) = first_bad_char(value, |c| c.is_ascii_digit()) {
+        let hint = if value.chars().any(|c| c.is_ascii_lowercase()) {
+            " (that looks like a project id; the number is on the project's dashboard)"
+        } else {
+            ""
+        };
+        return Err(FieldError::new(
+            field,
+            format!("contains {c:?}; a project number is digits only{hint}"),
+        ));
+    }
+    if value.len() > 19 {
+        return Err(FieldError::new(field, "has more than 19 digits"));
+    }
+    Ok(value.to_string())
+}
+
+/// A workload identity pool or provider id: 4 to 32 lowercase letters, digits and hyphens;
+/// a pool id may not start with `gcp-`, which Google reserves.
+pub fn workload_identity_id(field: FieldId, raw: &str) -> Result<String, FieldError> {
+    let value = non_empty(field, raw)?;
+    let length = value.chars().count();
+    if !(4..=32).contains(&length) {
+        return Err(FieldError::new(
+            field,
+            format!("has {length} characters; ids have 4 to 32"),
+        ));
+    }
+    if let Some(c) = first_bad_char(value, |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
+    }) {
+        return Err(FieldError::new(
+            field,
+            format!("contains {c:?}; ids use lowercase letters, digits and hyphens"),
+        ));
+    }
+    if field == WORKLOAD_IDENTITY_POOL_ID && value.starts_with("gcp-") {
+        return Err(FieldError::new(
+            field,
+            "starts with `gcp-`, which Google reserves",
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// A Google Cloud project id: 6 to 30 lowercase letters, digits and hyphens, starting with a
+/// letter and not ending with a hyphen.
+pub fn gcp_project_id(raw: &str) -> Result<String, FieldError> {
+    let field = KMS_PROJECT_ID;
+    let value = non_empty(field, raw)?;
+    let length = value.chars().count();
+    if !(6..=30).contains(&length) {
+        return Err(FieldError::new(
+            field,
+            format!("has {length} characters; project ids have 6 to 30"),
+        ));
+    }
+    if let Some(c) = first_bad_char(value, |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
+    }) {
+        return Err(FieldError::new(
+            field,
+            format!("contains {c:?}; project ids use lowercase letters, digits and hyphens"),
+        ));
+    }
+    if !value.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err(FieldError::new(field, "does not start with a letter"));
+    }
+    if value.ends_with('-') {
+        return Err(FieldError::new(field, "ends with a hyphen"));
+    }
+    Ok(value.to_string())
+}
+
+/// A Cloud KMS location: `global`, a region such as `us-east1`, or a multi-region such as `us`.
+pub fn kms_location(raw: &str) -> Result<String, FieldError> {
+    let field = KMS_KEY_LOCATION;
+    let value = non_empty(field, raw)?;
+    if value.len() > 40 {
+        return Err(FieldError::new(field, "is too long for a location"));
+    }
+    if let Some(c) = first_bad_char(value, |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
+    }) {
+        return Err(FieldError::new(
+            field,
+            format!("contains {c:?}; locations are lowercase, like us-east1"),
+        ));
+    }
+    if !value.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err(FieldError::new(field, "does not start with a letter"));
+    }
+    Ok(value.to_string())
+}
+
+/// A key ring or key name in Cloud KMS: 1 to 63 letters, digits, `_` and `-`.
+pub fn kms_resource_name(field: FieldId, raw: &str) -> Result<String, FieldError> {
+    let value = non_empty(field, raw)?;
+    if value.len() > 63 {
+        return Err(FieldError::new(field, "is longer than 63 characters"));
+    }
+    if let Some(c) = first_bad_char(value, |c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(FieldError::new(
+            field,
+            format!("contains {c:?}; names use letters, digits, _ and -"),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// A custom role id in Google Cloud IAM: 3 to 64 letters, digits, `_` and `.`.
+pub fn gcp_role_id(raw: &str) -> Result<String, FieldError> {
+    let field = ROLE_ID;
+    let value = non_empty(field, raw)?;
+    let length = value.chars().count();
+    if !(3..=64).contains(&length) {
+        return Err(FieldError::new(
+            field,
+            format!("has {length} characters; role ids have 3 to 64"),
+        ));
+    }
+    if let Some(c) = first_bad_char(value, |c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+        return Err(FieldError::new(
+            field,
+            format!("contains {c:?}; role ids use letters, digits, _ and ."),
+        ));
+    }
+    Ok(value.to_string())
+}

@@ -1,0 +1,270 @@
+//! The contract between the wizard and one cloud: the `CloudKit` trait every cloud folder
+//! (`src/clouds/<cloud>/`) implements, and `Cloud`, the handle generic code holds. Generic code
+//! talks to a cloud only through these; it never names one.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Serialize, Serializer};
+use serde_json::Value;
+
+use super::plan::{CheckSpec, CheckTarget};
+use super::{ArtifactId, FieldError, FieldId, Guide, Inputs, SetupPath, StepId};
+
+/// What a generated block holds: a JSON document or text (commands, a message).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArtifactBody {
+    Json(Value),
+    Text(String),
+}
+
+impl ArtifactBody {
+    /// The block as it is copied: JSON pretty-printed; always ending with a newline.
+    pub fn to_text(&self) -> String {
+        match self {
+            ArtifactBody::Json(value) => {
+                let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+                text.push('\n');
+                text
+            }
+            ArtifactBody::Text(text) => {
+                let mut text = text.clone();
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
+                text
+            }
+        }
+    }
+
+    /// The file extension when the block is written to a file.
+    pub fn extension(&self) -> &'static str {
+        match self {
+            ArtifactBody::Json(_) => "json",
+            ArtifactBody::Text(_) => "txt",
+        }
+    }
+}
+
+/// Every field a block needs that is missing or refused.
+pub type Missing = Vec<FieldError>;
+
+/// What a cloud hands over to OpenAI: the ChatGPT Enterprise details and the API's body.
+pub struct Handover {
+    pub details: Value,
+    pub body: Value,
+}
+
+/// One value a cloud asks for: its rules, its default, and how a flag sets it.
+pub struct FieldSpec {
+    pub id: FieldId,
+    /// The form the field expects, with an example, for error messages.
+    pub expected: &'static str,
+    /// The help of its flag on the command line.
+    pub flag_help: &'static str,
+    /// Whether spaces inside the value are kept (a name); otherwise every whitespace is dropped
+    /// (an ARN or an id pasted across a line break).
+    pub keeps_spaces: bool,
+    /// Turns what was pasted into the value the field holds (a full resource name into its id).
+    pub clean: Option<fn(&str) -> String>,
+    /// The value used when the admin leaves the field empty.
+    pub default: Option<fn(&Inputs) -> String>,
+    /// Checks a cleaned value against the field's rules (and against other fields).
+    pub validate: fn(&str, &Inputs) -> Result<String, FieldError>,
+    /// Whether the field is asked at all, given the others; `None` means always.
+    pub relevant: Option<fn(&Inputs) -> bool>,
+}
+
+/// A block of the JSON document `render --json` prints: its key and the block behind it.
+pub type RenderEntry = (&'static str, ArtifactId);
+
+/// Something a kit does for the admin on one step, after asking (create OpenAI's service
+/// principal, say).
+pub struct ActionSpec {
+    pub id: super::ActionId,
+    pub step: StepId,
+    /// What `y` does while it is asked, for the footer: `create OpenAI's service principal`.
+    pub title: &'static str,
+    /// Its line in the help screen.
+    pub help: &'static str,
+    /// The hint under the checks when a check in `offered_after` failed.
+    pub offer: &'static str,
+    /// The question under the checks while it is asked.
+    pub asking: &'static str,
+    /// The line under the checks while it runs.
+    pub running: &'static str,
+    /// The flag of `check` that asks for it, and the key of its outcome in `check --json`.
+    pub flag: &'static str,
+    pub json_key: &'static str,
+    /// The refusal when what it needs is not recorded yet (the error follows).
+    pub needs: &'static str,
+    /// What `s` says on a cloud without actions, pointing to this one.
+    pub elsewhere: &'static str,
+    /// The status line while it runs.
+    pub working: &'static str,
+    /// The question asked before doing it, from what is recorded.
+    pub question: fn(&Inputs) -> String,
+    /// The checks whose failure it fixes: their failure offers it on its step and the last.
+    pub offered_after: &'static [super::CheckId],
+}
+
+/// One cloud, whole: its guide, fields, blocks, checks and actions.
+pub trait CloudKit: Send + Sync + 'static {
+    /// The short name in commands and files: `aws`.
+    fn key(&self) -> &'static str;
+    /// The name people read: `AWS KMS`.
+    fn display_name(&self) -> &'static str;
+    /// The guide, parsed once from the kit's `guide.toml`.
+    fn guide(&self) -> &'static Guide;
+    /// The cloud's own fields (the organization id, the key's and the project's names are
+    /// everyone's and not listed).
+    fn fields(&self) -> &'static [FieldSpec];
+    /// The field holding the id OpenAI presents (asked on the start screen), if any.
+    fn presented_id_field(&self) -> Option<FieldId> {
+        None
+    }
+    /// The default key name at OpenAI.
+    fn default_key_name(&self) -> &'static str;
+    /// Every step id, in the guide's order.
+    fn steps(&self) -> &'static [StepId];
+    /// The cloud's own blocks (the shared hand-over blocks are not listed).
+    fn artifacts(&self) -> &'static [ArtifactId];
+    /// Generates one of the cloud's own blocks.
+    fn generate(
+        &self,
+        artifact: ArtifactId,
+        inputs: &Inputs,
+        path: SetupPath,
+    ) -> Result<ArtifactBody, Missing>;
+    /// What is handed over to OpenAI.
+    fn handover(&self, inputs: &Inputs, path: SetupPath) -> Result<Handover, Missing>;
+    /// Whether a block applies, given what is recorded.
+    fn artifact_is_relevant(&self, _artifact: ArtifactId, _inputs: &Inputs) -> bool {
+        true
+    }
+    /// Notes shown above a step's blocks, given what is recorded.
+    fn step_notes(&self, _step: StepId, _inputs: &Inputs) -> Vec<String> {
+        Vec::new()
+    }
+    /// The documents and the commands of `render --json`, by key.
+    fn render_layout(&self) -> (&'static [RenderEntry], &'static [RenderEntry]);
+    /// The live checks, in the order they are shown.
+    fn check_plan(&self) -> &'static [CheckSpec];
+    /// What the checks need, read from the recorded inputs. With `whole`, every value must be
+    /// recorded; otherwise values of later steps may be missing (their checks wait).
+    fn check_target(
+        &self,
+        inputs: &Inputs,
+        path: SetupPath,
+        whole: bool,
+    ) -> Result<Arc<dyn CheckTarget>, Vec<FieldError>>;
+    /// Refuses endpoint overrides the checks must not use (plain http to another machine, a
+    /// value that is not UTF-8), before anything is sent.
+    fn check_endpoints(&self) -> Result<(), super::plan::CannotCheck> {
+        Ok(())
+    }
+    /// Environment variables whose values are secrets of this cloud's tools.
+    fn secret_env_vars(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// What the kit can do for the admin.
+    fn actions(&self) -> &'static [ActionSpec] {
+        &[]
+    }
+    /// Troubleshooting entries of this cloud, as TOML (`[[entries]]`).
+    fn troubleshooting(&self) -> &'static str {
+        ""
+    }
+}
+
+/// The handle generic code holds for a cloud: cheap to copy, compared by key.
+#[derive(Clone, Copy)]
+pub struct Cloud(&'static dyn CloudKit);
+
+impl Cloud {
+    pub const fn of(kit: &'static dyn CloudKit) -> Cloud {
+        Cloud(kit)
+    }
+
+    pub fn kit(self) -> &'static dyn CloudKit {
+        self.0
+    }
+
+    /// The short name used in commands and files.
+    pub fn key(self) -> &'static str {
+        self.0.key()
+    }
+
+    pub fn display_name(self) -> &'static str {
+        self.0.display_name()
+    }
+
+    pub fn guide(self) -> &'static Guide {
+        self.0.guide()
+    }
+
+    /// The field holding the id OpenAI presents, if the cloud has one.
+    pub fn presented_id_field(self) -> Option<FieldId> {
+        self.0.presented_id_field()
+    }
+
+    /// The rules of a field this cloud records (its own, or one every cloud shares).
+    pub fn field(self, field: FieldId) -> Option<&'static FieldSpec> {
+        super::fields::SHARED
+            .iter()
+            .chain(self.0.fields())
+            .find(|spec| spec.id == field)
+    }
+
+    /// Every field this cloud records.
+    pub fn all_fields(self) -> impl Iterator<Item = &'static FieldSpec> {
+        super::fields::SHARED.iter().chain(self.0.fields())
+    }
+
+    /// The field of this cloud named `key`.
+    pub fn field_by_key(self, key: &str) -> Option<FieldId> {
+        self.all_fields().map(|s| s.id).find(|f| f.key() == key)
+    }
+
+    /// The field's label, as the screen shows it.
+    pub fn label(self, field: FieldId) -> String {
+        super::label_of(self, field)
+    }
+
+    /// The step of this cloud with id `key`.
+    pub fn step_by_key(self, key: &str) -> Option<StepId> {
+        self.0.steps().iter().copied().find(|s| s.key() == key)
+    }
+}
+
+impl PartialEq for Cloud {
+    fn eq(&self, other: &Cloud) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Cloud {}
+
+impl std::hash::Hash for Cloud {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
+}
+
+impl fmt::Debug for Cloud {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+impl fmt::Display for Cloud {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+impl Serialize for Cloud {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.key())
+    }
+}

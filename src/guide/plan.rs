@@ -1,0 +1,286 @@
+//! The contract of live checks: what a kit declares (a plan of `CheckSpec`s) and performs (one
+//! call at a time, through `CheckSession`), and what a run produces (results and a verdict).
+//! The one runner that schedules any plan is `checks::run`.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::{ActionId, CheckId, FieldId, StepId};
+
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    /// Proved: the cloud showed what the guide asks for.
+    Pass,
+    /// Proved broken: the cloud showed something the guide does not allow.
+    Fail,
+    /// Works, but something deserves a look (wider than needed, a recommendation missed).
+    Warn,
+    /// Could not check: refused to read (403), no answer, an answer that could not be read,
+    /// or it needed something that could not be checked. Proves nothing either way.
+    Unverified,
+    /// Not run: it needs a check that failed.
+    Skip,
+    /// Not run yet: it needs a value recorded on a later step.
+    Waiting,
+}
+
+impl CheckStatus {
+    pub fn mark(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "✓",
+            CheckStatus::Fail => "✗",
+            CheckStatus::Warn => "!",
+            CheckStatus::Unverified => "?",
+            CheckStatus::Skip => "-",
+            CheckStatus::Waiting => "…",
+        }
+    }
+
+    /// Whether a check that needs this one may run.
+    pub fn lets_others_run(self) -> bool {
+        matches!(self, CheckStatus::Pass | CheckStatus::Warn)
+    }
+}
+
+/// What a whole check run proved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Every check ran and passed (warnings allowed).
+    Verified,
+    /// At least one check failed.
+    Failed,
+    /// Nothing failed, but at least one check could not run or could not read what it needs.
+    NotVerified,
+}
+
+impl Verdict {
+    /// The verdict of a run: failed if anything failed; verified only if every check ran and
+    /// passed (or warned); otherwise not verified. An empty run proves nothing.
+    pub fn of(results: &[CheckResult]) -> Verdict {
+        if results.iter().any(|r| r.status == CheckStatus::Fail) {
+            Verdict::Failed
+        } else if results.is_empty()
+            || results.iter().any(|r| {
+                matches!(
+                    r.status,
+                    CheckStatus::Unverified | CheckStatus::Skip | CheckStatus::Waiting
+                )
+            })
+        {
+            Verdict::NotVerified
+        } else {
+            Verdict::Verified
+        }
+    }
+
+    /// The exit code of `check`: 0 verified, 1 failed, 3 not verified.
+    pub fn exit_code(self) -> u8 {
+        use crate::exit::{EXIT_NOT_VERIFIED, EXIT_OK, EXIT_REFUSED};
+        match self {
+            Verdict::Verified => EXIT_OK,
+            Verdict::Failed => EXIT_REFUSED,
+            Verdict::NotVerified => EXIT_NOT_VERIFIED,
+        }
+    }
+
+    /// The verdict as `check --json` writes it: `verified`, `failed`, `not-verified`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Verdict::Verified => "verified",
+            Verdict::Failed => "failed",
+            Verdict::NotVerified => "not-verified",
+        }
+    }
+}
+
+/// One check's result: what was checked, how it came out, what to do, and the step it proves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    pub id: CheckId,
+    pub title: &'static str,
+    pub status: CheckStatus,
+    /// What was found, in words a person can act on.
+    pub detail: String,
+    /// The step that fixes it, in the cloud's guide.
+    pub step: StepId,
+}
+
+impl CheckResult {
+    /// The result of a planned check.
+    pub fn of(spec: &CheckSpec, status: CheckStatus, detail: impl Into<String>) -> Self {
+        CheckResult {
+            id: spec.id,
+            title: spec.title,
+            status,
+            detail: detail.into(),
+            step: spec.fix_step,
+        }
+    }
+}
+
+/// What one performed check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub status: CheckStatus,
+    pub detail: String,
+    /// The step that fixes this finding, when it is not the plan's (a role assignment that
+    /// fails because the role lacks an action is fixed where the role is defined).
+    pub fix_step: Option<StepId>,
+}
+
+impl Finding {
+    pub fn new(status: CheckStatus, detail: impl Into<String>) -> Finding {
+        Finding {
+            status,
+            detail: detail.into(),
+            fix_step: None,
+        }
+    }
+
+    /// The same finding, fixed at another step than the plan's.
+    pub fn at_step(self, step: StepId) -> Finding {
+        Finding {
+            fix_step: Some(step),
+            ..self
+        }
+    }
+
+    /// The finding as a result of `spec`.
+    pub fn into_result(self, spec: &CheckSpec) -> CheckResult {
+        CheckResult {
+            id: spec.id,
+            title: spec.title,
+            status: self.status,
+            detail: self.detail,
+            step: self.fix_step.unwrap_or(spec.fix_step),
+        }
+    }
+
+    pub fn pass(detail: impl Into<String>) -> Finding {
+        Finding::new(CheckStatus::Pass, detail)
+    }
+
+    pub fn fail(detail: impl Into<String>) -> Finding {
+        Finding::new(CheckStatus::Fail, detail)
+    }
+
+    pub fn warn(detail: impl Into<String>) -> Finding {
+        Finding::new(CheckStatus::Warn, detail)
+    }
+
+    pub fn unverified(detail: impl Into<String>) -> Finding {
+        Finding::new(CheckStatus::Unverified, detail)
+    }
+
+    /// A check that needs what could not be read.
+    pub fn timed_out(timeout: Duration) -> Finding {
+        Finding::unverified(format!(
+            "could not check: no answer within {} s (network, or a slow endpoint: retry, or raise --timeout)",
+            timeout.as_secs()
+        ))
+    }
+}
+
+/// A check another check needs, and how the skip message names it: `the key`.
+#[derive(Debug, Clone, Copy)]
+pub struct Need {
+    pub check: CheckId,
+    pub what: &'static str,
+}
+
+/// One check of a plan: what it proves, the step that fixes it, and what it needs.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckSpec {
+    pub id: CheckId,
+    pub title: &'static str,
+    /// What a pass proves, in one sentence.
+    pub proves: &'static str,
+    pub fix_step: StepId,
+    /// Values that must be recorded for it to run; until then it waits for their step.
+    pub needs_fields: &'static [FieldId],
+    /// Checks that must pass (or warn) first.
+    pub needs_checks: &'static [Need],
+    /// The most calls it makes one after another: its time limit is that many timeouts.
+    pub calls: u32,
+}
+
+/// Why no check could run at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CannotCheck(pub String);
+
+impl fmt::Display for CannotCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How the checks run: the time each call may take, and the named credentials profile when
+/// the admin gave one (`--profile`).
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    pub timeout: Duration,
+    pub profile: Option<String>,
+}
+
+/// What came of an action a kit performed for the admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionOutcome {
+    /// Done now, or found already done: a one-word outcome for `--json` (`created`,
+    /// `already-there`) and what to tell the admin.
+    Done {
+        outcome: &'static str,
+        message: String,
+    },
+    /// The cloud refused, or the outcome is unknown: why, and what the admin can do.
+    Refused(String),
+    /// It could not be tried (no credentials, a bad endpoint override).
+    CouldNotTry(String),
+}
+
+impl ActionOutcome {
+    /// The outcome as `--json` writes it.
+    pub fn key(&self) -> &'static str {
+        match self {
+            ActionOutcome::Done { outcome, .. } => outcome,
+            ActionOutcome::Refused(_) => "refused",
+            ActionOutcome::CouldNotTry(_) => "not-tried",
+        }
+    }
+
+    /// What to tell the admin.
+    pub fn message(&self) -> &str {
+        match self {
+            ActionOutcome::Done { message, .. }
+            | ActionOutcome::Refused(message)
+            | ActionOutcome::CouldNotTry(message) => message,
+        }
+    }
+}
+
+/// What the checks of one cloud read from the recorded inputs: the kit's own type.
+#[async_trait::async_trait]
+pub trait CheckTarget: Send + Sync + fmt::Debug {
+    /// Finds the admin's credentials and readies the clients; fails as a whole when there
+    /// are none.
+    async fn connect(
+        &self,
+        options: &CheckOptions,
+    ) -> Result<Box<dyn CheckSession + '_>, CannotCheck>;
+
+    /// Performs one of the kit's actions.
+    async fn perform_action(&self, action: ActionId, _options: &CheckOptions) -> ActionOutcome {
+        ActionOutcome::CouldNotTry(format!("{action} is not something this cloud can do"))
+    }
+}
+
+/// A connected session: performs one check at a time when the runner asks. A check may keep
+/// what it learned (the key's facts) for the checks that need it; the runner runs those after.
+#[async_trait::async_trait]
+pub trait CheckSession: Send + Sync {
+    async fn perform(&self, check: CheckId, timeout: Duration) -> Finding;
+}
