@@ -2,6 +2,7 @@
 //! its budget. Timings come from the release build; the terminal figures from the real binary
 //! in a pseudo-terminal, the frame figures from ratatui's `TestBackend`.
 
+use ekm_wizard::clouds::aws;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -35,17 +36,17 @@ fn busy_model(width: u16, height: u16, step: usize) -> Model {
         ..Default::default()
     });
     for (field, value) in [
-        (FieldId::OrgId, "org-abc123"),
-        (FieldId::KmsArn, KEY),
-        (FieldId::RoleArn, ROLE),
+        (FieldId::ORG_ID, "org-abc123"),
+        (aws::KMS_ARN, KEY),
+        (aws::ROLE_ARN, ROLE),
     ] {
         model.set_field(field, value);
     }
-    model.cloud = Cloud::Aws;
+    model.cloud = aws::cloud();
     model.path = SetupPath::Api;
     model.screen = Screen::Step(step);
     model.reached = step;
-    while model.focused() != Some(Focusable::Block(ArtifactId::TrustPolicy)) && step == 2 {
+    while model.focused() != Some(Focusable::Block(aws::TRUST_POLICY)) && step == 2 {
         update(&mut model, Msg::FocusNext);
     }
     model

@@ -3,16 +3,17 @@
 //! `session_saver DIR once SIZE` saves one session padded to about SIZE bytes and exits 1 with
 //! the error when the save fails (run under a file-size limit, that is a full disk).
 
-use ekm_wizard::guide::{Cloud, FieldId, Inputs, SetupPath};
+use ekm_wizard::clouds::aws;
+use ekm_wizard::guide::{FieldId, Inputs, SetupPath};
 use ekm_wizard::session::{SESSION_FORMAT, Session, SessionStore};
 
 fn session(label: &str, padding: usize) -> Session {
-    let mut inputs = Inputs::new(Cloud::Aws);
-    inputs.set(FieldId::OrgId, "org-abc123");
-    inputs.set(FieldId::Name, format!("{label}{}", "x".repeat(padding)));
+    let mut inputs = Inputs::new(aws::cloud());
+    inputs.set(FieldId::ORG_ID, "org-abc123");
+    inputs.set(FieldId::NAME, format!("{label}{}", "x".repeat(padding)));
     Session {
         format: SESSION_FORMAT,
-        cloud: Cloud::Aws,
+        cloud: aws::cloud(),
         path: SetupPath::Api,
         step: 1,
         reached: 1,

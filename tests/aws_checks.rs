@@ -3,11 +3,12 @@
 
 mod support;
 
+use ekm_wizard::clouds::aws;
 use std::process::Command;
 
 use aws_sdk_kms::types::KeySpec;
-use ekm_wizard::artifacts::aws::{iam_policy, trust_policy};
-use ekm_wizard::guide::validate::kms_arn;
+use ekm_wizard::clouds::aws::artifacts::{iam_policy, trust_policy};
+use ekm_wizard::clouds::aws::fields::kms_arn;
 use serde_json::{Value, json};
 use support::moto::Moto;
 
@@ -27,7 +28,7 @@ fn check(moto: &Moto, args: &[&str]) -> (Option<i32>, Value, String) {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     let document = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&output.stdout)));
-    support::check_run::every_fix_step_is_in_the_guide(&document, ekm_wizard::guide::Cloud::Aws);
+    support::check_run::every_fix_step_is_in_the_guide(&document, aws::cloud());
     (output.status.code(), document, stderr)
 }
 

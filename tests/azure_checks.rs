@@ -5,6 +5,7 @@
 
 mod support;
 
+use ekm_wizard::clouds::azure;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -362,7 +363,7 @@ fn each_broken_step_is_named_by_its_check() {
         let fake = good_azure();
         (case.breaks)(&fake);
         let outcome = check(&fake);
-        case.judge(&outcome, ekm_wizard::guide::Cloud::Azure);
+        case.judge(&outcome, azure::cloud());
     }
 }
 

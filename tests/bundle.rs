@@ -1,5 +1,6 @@
 //! The support bundle: everything support needs, and never a secret (proved with canaries).
 
+use ekm_wizard::clouds::aws;
 use std::process::Command;
 
 use ekm_wizard::bundle::support_bundle;
@@ -12,15 +13,15 @@ const CANARY_KEY: &str = "sk-admin-CANARYcanary0123456789abcdef";
 const CANARY_SECRET: &str = "CANARYwJalrXUtnFEMIK7MDENGbPxRfiCYzzzz";
 
 fn session() -> Session {
-    let mut inputs = Inputs::new(Cloud::Aws);
-    inputs.set(FieldId::OrgId, "org-abc123");
-    inputs.set(FieldId::KmsArn, KEY);
-    inputs.set(FieldId::RoleArn, ROLE);
+    let mut inputs = Inputs::new(aws::cloud());
+    inputs.set(FieldId::ORG_ID, "org-abc123");
+    inputs.set(aws::KMS_ARN, KEY);
+    inputs.set(aws::ROLE_ARN, ROLE);
     // An admin who pasted a key into the wrong field must not see it exported.
-    inputs.set(FieldId::Name, CANARY_KEY);
+    inputs.set(FieldId::NAME, CANARY_KEY);
     Session {
         format: SESSION_FORMAT,
-        cloud: Cloud::Aws,
+        cloud: aws::cloud(),
         path: SetupPath::Api,
         step: 3,
         reached: 2,
@@ -36,9 +37,9 @@ fn the_bundle_has_versions_inputs_blocks_and_explained_errors() {
         "User: arn:aws:sts::790389265272:assumed-role/EnterpriseKeyManagement/OpenAI-EKM-Service is not authorized to perform: sts:AssumeRole on resource: {ROLE} (sent with Authorization: Bearer {CANARY_KEY})"
     );
     let checks = [ekm_wizard::checks::CheckResult::new(
-        "trust-policy",
+        ekm_wizard::guide::CheckId::new("trust-policy"),
         "Trust policy",
-        "role",
+        ekm_wizard::guide::StepId::new("role"),
         ekm_wizard::checks::CheckStatus::Fail,
         "sts:ExternalId is org-other but OpenAI will present org-abc123",
     )];

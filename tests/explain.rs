@@ -1,6 +1,7 @@
 //! Troubleshooting: every error of OpenAI's FAQ, verbatim and as customers meet it, matched to
 //! the right entry and step; texts that must not match; `ekm-wizard explain` end to end.
 
+use ekm_wizard::clouds::{aws, gcp};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -47,11 +48,8 @@ fn aws_assume_role_extracts_the_role_and_shows_a_mismatch() {
         "arn:aws:iam::444455556666:role/openai-ekn"
     );
     assert!(explanation.extracted["caller"].contains("EnterpriseKeyManagement/OpenAI-EKM-Service"));
-    let mut inputs = Inputs::new(Cloud::Aws);
-    inputs.set(
-        FieldId::RoleArn,
-        "arn:aws:iam::444455556666:role/openai-ekm",
-    );
+    let mut inputs = Inputs::new(aws::cloud());
+    inputs.set(aws::ROLE_ARN, "arn:aws:iam::444455556666:role/openai-ekm");
     let role = compare(&explanation, &inputs)
         .into_iter()
         .find(|c| c.part == "role_arn")
@@ -107,8 +105,8 @@ fn gcp_invalid_audience() {
     assert_eq!(explanation.extracted["project_number"], "my-project");
     assert_eq!(explanation.extracted["pool"], "openai-ekm");
     assert_eq!(explanation.extracted["provider"], "openai-ekm-provider");
-    let mut inputs = Inputs::new(Cloud::Gcp);
-    inputs.set(FieldId::WorkloadIdentityProjectNumber, "123456789012");
+    let mut inputs = Inputs::new(gcp::cloud());
+    inputs.set(gcp::WORKLOAD_IDENTITY_PROJECT_NUMBER, "123456789012");
     let number = compare(&explanation, &inputs)
         .into_iter()
         .find(|c| c.part == "project_number")

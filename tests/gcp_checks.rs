@@ -3,6 +3,7 @@
 
 mod support;
 
+use ekm_wizard::clouds::gcp;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -399,7 +400,7 @@ fn each_broken_step_is_named_by_its_check() {
         let fake = good_google();
         (case.breaks)(&fake);
         let outcome = check(&fake);
-        case.judge(&outcome, ekm_wizard::guide::Cloud::Gcp);
+        case.judge(&outcome, gcp::cloud());
     }
 }
 

@@ -4,13 +4,14 @@
 use ekm_wizard::app::model::{Model, Screen, StartOptions};
 use ekm_wizard::app::{Msg, update, view};
 use ekm_wizard::artifacts::{self, ArtifactBody};
+use ekm_wizard::clouds::{aws, azure, gcp};
 use ekm_wizard::guide::{Cloud, FieldId, Inputs, SetupPath};
 use proptest::prelude::*;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 fn any_cloud() -> impl Strategy<Value = Cloud> {
-    prop_oneof![Just(Cloud::Aws), Just(Cloud::Gcp), Just(Cloud::Azure)]
+    prop_oneof![Just(aws::cloud()), Just(gcp::cloud()), Just(azure::cloud())]
 }
 
 proptest! {
@@ -18,20 +19,22 @@ proptest! {
 
     #[test]
     fn validators_never_panic(text in ".{0,300}") {
-        let inputs = Inputs::default();
-        for field in FieldId::ALL {
-            let _ = field.validate(&text, &inputs);
+        for cloud in ekm_wizard::clouds::all() {
+            let inputs = Inputs::new(cloud);
+            for spec in cloud.all_fields() {
+                let _ = inputs.check(spec.id, &text);
+            }
         }
     }
 
     #[test]
     fn generated_documents_always_parse(
         cloud in any_cloud(),
-        values in proptest::collection::vec(".{0,80}", FieldId::ALL.len()),
+        values in proptest::collection::vec(".{0,80}", 16),
     ) {
         let mut inputs = Inputs::new(cloud);
-        for (field, value) in FieldId::ALL.into_iter().zip(values) {
-            inputs.set(field, value);
+        for (spec, value) in cloud.all_fields().zip(values) {
+            inputs.set(spec.id, value);
         }
         for path in SetupPath::ALL {
             for step in &cloud.guide().steps {
@@ -57,12 +60,12 @@ proptest! {
     ) {
         let kms = format!("arn:aws:kms:{region}:{account}:key/{key}");
         let role_arn = format!("arn:aws:iam::{account}:role/{role}");
-        let mut inputs = Inputs::new(Cloud::Aws);
-        inputs.set(FieldId::OrgId, org.clone());
-        inputs.set(FieldId::KmsArn, kms.clone());
-        inputs.set(FieldId::RoleArn, role_arn.clone());
-        inputs.set(FieldId::Name, name.clone());
-        let body = match artifacts::generate(Cloud::Aws, ekm_wizard::guide::ArtifactId::RegistrationBody, &inputs, SetupPath::Api) {
+        let mut inputs = Inputs::new(aws::cloud());
+        inputs.set(FieldId::ORG_ID, org.clone());
+        inputs.set(aws::KMS_ARN, kms.clone());
+        inputs.set(aws::ROLE_ARN, role_arn.clone());
+        inputs.set(FieldId::NAME, name.clone());
+        let body = match artifacts::generate(aws::cloud(), ekm_wizard::guide::ArtifactId::REGISTRATION_BODY, &inputs, SetupPath::Api) {
             Ok(ArtifactBody::Json(body)) => body,
             other => return Err(TestCaseError::fail(format!("{other:?}"))),
         };
@@ -79,12 +82,12 @@ proptest! {
         tenant in "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
     ) {
         let key = format!("{org}--{rest}");
-        let mut inputs = Inputs::new(Cloud::Azure);
-        inputs.set(FieldId::OrgId, org);
-        inputs.set(FieldId::TenantId, tenant.clone());
-        inputs.set(FieldId::VaultUri, "contoso-ekm");
-        inputs.set(FieldId::KeyName, key.clone());
-        let body = match artifacts::generate(Cloud::Azure, ekm_wizard::guide::ArtifactId::RegistrationBody, &inputs, SetupPath::Api) {
+        let mut inputs = Inputs::new(azure::cloud());
+        inputs.set(FieldId::ORG_ID, org);
+        inputs.set(azure::TENANT_ID, tenant.clone());
+        inputs.set(azure::VAULT_URI, "contoso-ekm");
+        inputs.set(azure::KEY_NAME, key.clone());
+        let body = match artifacts::generate(azure::cloud(), ekm_wizard::guide::ArtifactId::REGISTRATION_BODY, &inputs, SetupPath::Api) {
             Ok(ArtifactBody::Json(body)) => body,
             other => return Err(TestCaseError::fail(format!("{other:?}"))),
         };
@@ -97,11 +100,11 @@ proptest! {
         let _ = ekm_wizard::session::parse(&text);
         let _ = ekm_wizard::explain::explain(&text);
         let _ = ekm_wizard::secrets::redact(&text);
-        let _ = ekm_wizard::checks::policy::Policy::parse(&text);
+        let _ = ekm_wizard::clouds::aws::policy::Policy::parse(&text);
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("config.json");
         std::fs::write(&file, &text).unwrap();
-        let _ = ekm_wizard::inputs::read_config(&file, Cloud::Aws);
+        let _ = ekm_wizard::inputs::read_config(&file, aws::cloud());
     }
 
     #[test]
@@ -111,7 +114,7 @@ proptest! {
         height in 1u16..70,
     ) {
         let mut model = Model::new(StartOptions { width, height, ..Default::default() });
-        model.set_field(FieldId::OrgId, "org-abc");
+        model.set_field(FieldId::ORG_ID, "org-abc");
         model.screen = Screen::Step(0);
         update(&mut model, Msg::PasteIntoField(text));
         update(&mut model, Msg::TerminalResized { width, height });
@@ -128,10 +131,10 @@ fn a_100_kb_paste_into_a_field_and_into_the_explain_screen_is_handled() {
         height: 24,
         ..Default::default()
     });
-    model.set_field(FieldId::OrgId, "org-abc");
+    model.set_field(FieldId::ORG_ID, "org-abc");
     model.screen = Screen::Step(0);
     update(&mut model, Msg::PasteIntoField(big.clone()));
-    assert_eq!(model.field_text(FieldId::KmsArn).len(), big.len());
+    assert_eq!(model.field_text(aws::KMS_ARN).len(), big.len());
     update(&mut model, Msg::OpenExplainScreen);
     update(&mut model, Msg::PasteIntoField(big));
     for (width, height) in [(80, 24), (20, 5), (200, 60)] {

@@ -7,6 +7,7 @@
 
 mod support;
 
+use ekm_wizard::clouds::{aws, azure, gcp};
 use std::process::Command;
 
 use ekm_wizard::guide::{ArtifactId, Cloud, FieldId, Inputs, SetupPath};
@@ -45,16 +46,16 @@ const IAM: &str = "/iam.googleapis.com/v1";
 const KMS: &str = "/cloudkms.googleapis.com/v1";
 
 fn gcp_inputs() -> Inputs {
-    let mut inputs = Inputs::new(Cloud::Gcp);
+    let mut inputs = Inputs::new(gcp::cloud());
     for (field, value) in [
-        (FieldId::OrgId, ORG),
-        (FieldId::WorkloadIdentityProjectNumber, NUMBER),
-        (FieldId::WorkloadIdentityPoolId, "openai-ekm"),
-        (FieldId::WorkloadIdentityProviderId, "openai-ekm-provider"),
-        (FieldId::KmsProjectId, KMS_PROJECT),
-        (FieldId::KmsKeyLocation, "us-east1"),
-        (FieldId::KmsKeyRingName, "openai-kms-key-ring"),
-        (FieldId::KmsKeyName, "openai-kms-key"),
+        (FieldId::ORG_ID, ORG),
+        (gcp::WORKLOAD_IDENTITY_PROJECT_NUMBER, NUMBER),
+        (gcp::WORKLOAD_IDENTITY_POOL_ID, "openai-ekm"),
+        (gcp::WORKLOAD_IDENTITY_PROVIDER_ID, "openai-ekm-provider"),
+        (gcp::KMS_PROJECT_ID, KMS_PROJECT),
+        (gcp::KMS_KEY_LOCATION, "us-east1"),
+        (gcp::KMS_KEY_RING_NAME, "openai-kms-key-ring"),
+        (gcp::KMS_KEY_NAME, "openai-kms-key"),
     ] {
         inputs.set(field, value);
     }
@@ -196,10 +197,10 @@ fn replay_gcloud(path: SetupPath) {
     let config = tempfile::tempdir().unwrap();
     let env = gcloud_env(&fake, config.path());
     let inputs = gcp_inputs();
-    let blocks: Vec<Block> = command_blocks(Cloud::Gcp, path, &inputs)
+    let blocks: Vec<Block> = command_blocks(gcp::cloud(), path, &inputs)
         .into_iter()
-        .filter(|b| b.artifact != ArtifactId::RegistrationCommands)
-        .filter(|b| b.artifact != ArtifactId::CreateProjectCommand)
+        .filter(|b| b.artifact != ArtifactId::REGISTRATION_COMMANDS)
+        .filter(|b| b.artifact != ArtifactId::CREATE_PROJECT_COMMAND)
         .collect();
     assert_eq!(blocks.len(), 6, "{blocks:#?}");
     for block in &blocks {
@@ -328,17 +329,14 @@ fn replay_aws(path: SetupPath) {
     let moto = Moto::start();
     let env = aws_env(&moto);
     let dir = tempfile::tempdir().unwrap();
-    let mut inputs = Inputs::new(Cloud::Aws);
-    inputs.set(FieldId::OrgId, ORG);
-    inputs.set(
-        FieldId::RoleArn,
-        "arn:aws:iam::123456789012:role/openai-ekm",
-    );
+    let mut inputs = Inputs::new(aws::cloud());
+    inputs.set(FieldId::ORG_ID, ORG);
+    inputs.set(aws::ROLE_ARN, "arn:aws:iam::123456789012:role/openai-ekm");
     if path == SetupPath::Api {
-        inputs.set(FieldId::ExternalId, ORG);
+        inputs.set(aws::EXTERNAL_ID, ORG);
     }
     // Step 1 first: it makes the key whose ARN the later blocks name.
-    let create = one_block(Cloud::Aws, path, &inputs, ArtifactId::CreateKeyCommands);
+    let create = one_block(aws::cloud(), path, &inputs, aws::CREATE_KEY_COMMANDS);
     let key_arn = must_run(&create, dir.path(), &env)
         .stdout
         .trim()
@@ -358,23 +356,23 @@ fn replay_aws(path: SetupPath) {
         .unwrap();
     assert!(alias.status.success(), "{alias:?}");
     inputs.set(
-        FieldId::KmsArn,
+        aws::KMS_ARN,
         "arn:aws:kms:us-east-1:123456789012:alias/openai-ekm",
     );
-    let lookup = one_block(Cloud::Aws, path, &inputs, ArtifactId::AliasTargetCommand);
+    let lookup = one_block(aws::cloud(), path, &inputs, aws::ALIAS_TARGET_COMMAND);
     assert_eq!(must_run(&lookup, dir.path(), &env).stdout.trim(), key_arn);
-    inputs.set(FieldId::KmsArn, &key_arn);
-    for block in command_blocks(Cloud::Aws, path, &inputs) {
+    inputs.set(aws::KMS_ARN, &key_arn);
+    for block in command_blocks(aws::cloud(), path, &inputs) {
         if matches!(
             block.artifact,
-            ArtifactId::CreateKeyCommands
-                | ArtifactId::RegistrationCommands
-                | ArtifactId::CreateProjectCommand
+            aws::CREATE_KEY_COMMANDS
+                | ArtifactId::REGISTRATION_COMMANDS
+                | ArtifactId::CREATE_PROJECT_COMMAND
         ) {
             continue;
         }
         must_run(&block, dir.path(), &env);
-        if block.artifact == ArtifactId::ReadKeyPolicyCommand {
+        if block.artifact == aws::READ_KEY_POLICY_COMMAND {
             let saved = std::fs::read_to_string(dir.path().join("key-policy.json")).unwrap();
             let policy: Value = serde_json::from_str(&saved).expect("the key policy is JSON");
             assert!(policy["Statement"].is_array(), "{policy:#}");
@@ -438,14 +436,14 @@ const ADMIN_KEY: &str = "sk-admin-REPLAY-canary-0123456789abcdef";
 const ADMIN_APP: &str = "11111111-2222-3333-4444-555555555555";
 
 fn azure_inputs() -> Inputs {
-    let mut inputs = Inputs::new(Cloud::Azure);
+    let mut inputs = Inputs::new(azure::cloud());
     for (field, value) in [
-        (FieldId::OrgId, ORG),
-        (FieldId::TenantId, TENANT),
-        (FieldId::VaultUri, "contoso-ekm.vault.azure.net"),
-        (FieldId::KeyName, KEY_NAME),
-        (FieldId::SubscriptionId, SUBSCRIPTION),
-        (FieldId::ResourceGroup, "rg-ekm"),
+        (FieldId::ORG_ID, ORG),
+        (azure::TENANT_ID, TENANT),
+        (azure::VAULT_URI, "contoso-ekm.vault.azure.net"),
+        (azure::KEY_NAME, KEY_NAME),
+        (azure::SUBSCRIPTION_ID, SUBSCRIPTION),
+        (azure::RESOURCE_GROUP, "rg-ekm"),
     ] {
         inputs.set(field, value);
     }
@@ -750,7 +748,7 @@ fn replay_azure(path: SetupPath) {
     let login = support::replay::run_block(
         &Block {
             step: 0,
-            artifact: ArtifactId::ServicePrincipalAzCommand,
+            artifact: azure::SERVICE_PRINCIPAL_AZ_COMMAND,
             text: format!(
                 "az login --service-principal --username {ADMIN_APP} --password not-a-secret --tenant {TENANT} --output none"
             ),
@@ -766,11 +764,11 @@ fn replay_azure(path: SetupPath) {
         login.stderr
     );
     let mut inputs = azure_inputs();
-    let blocks = command_blocks(Cloud::Azure, path, &inputs);
+    let blocks = command_blocks(azure::cloud(), path, &inputs);
     for block in &blocks {
-        let block = if block.artifact == ArtifactId::CreateProjectCommand {
+        let block = if block.artifact == ArtifactId::CREATE_PROJECT_COMMAND {
             // The admin puts in the id the registration answered.
-            inputs.set(FieldId::Name, "Azure EKM key");
+            inputs.set(FieldId::NAME, "Azure EKM key");
             Block {
                 text: block.text.replace(
                     ekm_wizard::artifacts::EXTERNAL_KEY_PLACEHOLDER,
@@ -901,39 +899,36 @@ fn every_clouds_curl_registration_runs_as_printed() {
     let dir = tempfile::tempdir().unwrap();
     let mut env = stand_in.env();
     env.push(("OPENAI_ADMIN_KEY".into(), ADMIN_KEY.into()));
-    let mut aws = Inputs::new(Cloud::Aws);
+    let mut aws = Inputs::new(aws::cloud());
     for (field, value) in [
-        (FieldId::OrgId, ORG),
-        (FieldId::ExternalId, ORG),
+        (FieldId::ORG_ID, ORG),
+        (aws::EXTERNAL_ID, ORG),
         (
-            FieldId::KmsArn,
+            aws::KMS_ARN,
             "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         ),
-        (
-            FieldId::RoleArn,
-            "arn:aws:iam::123456789012:role/openai-ekm",
-        ),
+        (aws::ROLE_ARN, "arn:aws:iam::123456789012:role/openai-ekm"),
     ] {
         aws.set(field, value);
     }
     for (cloud, inputs) in [
-        (Cloud::Aws, aws),
-        (Cloud::Gcp, gcp_inputs()),
-        (Cloud::Azure, azure_inputs()),
+        (aws::cloud(), aws),
+        (gcp::cloud(), gcp_inputs()),
+        (azure::cloud(), azure_inputs()),
     ] {
         let before = fake.seen().len();
         let register = one_block(
             cloud,
             SetupPath::Api,
             &inputs,
-            ArtifactId::RegistrationCommands,
+            ArtifactId::REGISTRATION_COMMANDS,
         );
         must_run(&register, dir.path(), &env);
         let mut project = one_block(
             cloud,
             SetupPath::Api,
             &inputs,
-            ArtifactId::CreateProjectCommand,
+            ArtifactId::CREATE_PROJECT_COMMAND,
         );
         project.text = project.text.replace(
             ekm_wizard::artifacts::EXTERNAL_KEY_PLACEHOLDER,
@@ -943,7 +938,7 @@ fn every_clouds_curl_registration_runs_as_printed() {
         let seen = &fake.seen()[before..];
         let body = match ekm_wizard::artifacts::generate(
             cloud,
-            ArtifactId::RegistrationBody,
+            ArtifactId::REGISTRATION_BODY,
             &inputs,
             SetupPath::Api,
         )

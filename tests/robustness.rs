@@ -2,6 +2,7 @@
 //! a disk that fills up mid-write, and many runs saving at once. The file is always a whole
 //! session (the old one or the new one), never a mix.
 
+use ekm_wizard::clouds::aws;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -44,7 +45,7 @@ impl Drop for Savers {
 /// The saved key name: which session is in the file, and whether it is whole.
 fn saved_name(dir: &Path) -> String {
     match SessionStore::in_dir(dir).load() {
-        Loaded::Session(session) => session.inputs.raw(FieldId::Name).to_string(),
+        Loaded::Session(session) => session.inputs.raw(FieldId::NAME).to_string(),
         Loaded::Nothing => panic!("there is no session file"),
         Loaded::SetAside { reason, .. } => {
             let reason: String = reason.chars().take(200).collect();
@@ -163,17 +164,17 @@ fn a_secret_typed_into_a_field_is_refused_and_never_saved() {
     use ekm_wizard::guide::{Cloud, FieldId, Inputs, SetupPath};
     use ekm_wizard::session::{Session, SessionStore};
     let canary = "sk-admin-CANARYcanaryCANARY0123456789";
-    let mut inputs = Inputs::new(Cloud::Aws);
-    inputs.set(FieldId::OrgId, "org-abc123");
-    inputs.set(FieldId::ProjectName, canary);
-    let refused = inputs.validated(FieldId::ProjectName).unwrap_err();
+    let mut inputs = Inputs::new(aws::cloud());
+    inputs.set(FieldId::ORG_ID, "org-abc123");
+    inputs.set(FieldId::PROJECT_NAME, canary);
+    let refused = inputs.validated(FieldId::PROJECT_NAME).unwrap_err();
     assert!(refused.problem.contains("looks like a secret"), "{refused}");
     assert!(!refused.to_string().contains("CANARY"));
     let dir = tempfile::tempdir().unwrap();
     let store = SessionStore::in_dir(dir.path().join("state"));
     let session = Session {
         format: ekm_wizard::session::SESSION_FORMAT,
-        cloud: Cloud::Aws,
+        cloud: aws::cloud(),
         path: SetupPath::Api,
         step: 1,
         reached: 1,

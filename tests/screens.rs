@@ -3,6 +3,7 @@
 use ekm_wizard::app::model::{Focusable, Model, Screen, StartOptions};
 use ekm_wizard::app::theme::Theme;
 use ekm_wizard::app::{Msg, update, view};
+use ekm_wizard::clouds::{aws, azure, gcp};
 use ekm_wizard::guide::{ArtifactId, Cloud, FieldId, Inputs, SetupPath};
 use ekm_wizard::session::{Loaded, SESSION_FORMAT, Session};
 use ratatui::Terminal;
@@ -23,7 +24,7 @@ fn screen(model: &Model) -> String {
 }
 
 fn model_at(screen: Screen, path: SetupPath, inputs: &[(FieldId, &str)]) -> Model {
-    model_for(Cloud::Aws, screen, path, inputs)
+    model_for(aws::cloud(), screen, path, inputs)
 }
 
 fn model_for(cloud: Cloud, screen: Screen, path: SetupPath, inputs: &[(FieldId, &str)]) -> Model {
@@ -48,9 +49,9 @@ fn model_for(cloud: Cloud, screen: Screen, path: SetupPath, inputs: &[(FieldId, 
 
 fn complete() -> Vec<(FieldId, &'static str)> {
     vec![
-        (FieldId::OrgId, "org-abc123"),
-        (FieldId::KmsArn, KEY),
-        (FieldId::RoleArn, ROLE),
+        (FieldId::ORG_ID, "org-abc123"),
+        (aws::KMS_ARN, KEY),
+        (aws::ROLE_ARN, ROLE),
     ]
 }
 
@@ -61,7 +62,7 @@ fn start_screen() {
 
 #[test]
 fn start_screen_with_a_bad_org_id() {
-    let mut model = model_at(Screen::Start, SetupPath::Api, &[(FieldId::OrgId, "acme")]);
+    let mut model = model_at(Screen::Start, SetupPath::Api, &[(FieldId::ORG_ID, "acme")]);
     update(&mut model, Msg::NextStep);
     insta::assert_snapshot!(screen(&model));
 }
@@ -71,7 +72,7 @@ fn step_1_create_key() {
     insta::assert_snapshot!(screen(&model_at(
         Screen::Step(0),
         SetupPath::Api,
-        &[(FieldId::OrgId, "org-abc123")]
+        &[(FieldId::ORG_ID, "org-abc123")]
     )));
 }
 
@@ -81,11 +82,8 @@ fn step_1_with_an_alias() {
         Screen::Step(0),
         SetupPath::Api,
         &[
-            (FieldId::OrgId, "org-abc123"),
-            (
-                FieldId::KmsArn,
-                "arn:aws:kms:us-east-1:111122223333:alias/ekm",
-            ),
+            (FieldId::ORG_ID, "org-abc123"),
+            (aws::KMS_ARN, "arn:aws:kms:us-east-1:111122223333:alias/ekm"),
         ],
     );
     update(&mut model, Msg::ScrollContent(8));
@@ -127,7 +125,7 @@ fn step_5_chatgpt_enterprise_details() {
     let model = model_at(Screen::Step(4), SetupPath::ChatGpt, &complete());
     assert_eq!(
         model.focused(),
-        Some(Focusable::Block(ArtifactId::EnterpriseDetails))
+        Some(Focusable::Block(ArtifactId::ENTERPRISE_DETAILS))
     );
     insta::assert_snapshot!(screen(&model));
 }
@@ -137,7 +135,7 @@ fn help_screen() {
     let mut model = model_at(
         Screen::Step(0),
         SetupPath::Api,
-        &[(FieldId::OrgId, "org-abc123")],
+        &[(FieldId::ORG_ID, "org-abc123")],
     );
     update(&mut model, Msg::ToggleHelp);
     insta::assert_snapshot!(screen(&model));
@@ -145,12 +143,12 @@ fn help_screen() {
 
 #[test]
 fn resume_offer() {
-    let mut inputs = Inputs::default();
-    inputs.set(FieldId::OrgId, "org-abc123");
+    let mut inputs = Inputs::new(aws::cloud());
+    inputs.set(FieldId::ORG_ID, "org-abc123");
     let model = Model::new(StartOptions {
         loaded: Some(Loaded::Session(Session {
             format: SESSION_FORMAT,
-            cloud: ekm_wizard::guide::Cloud::Aws,
+            cloud: aws::cloud(),
             path: SetupPath::Api,
             step: 3,
             reached: 3,
@@ -199,39 +197,39 @@ fn done_steps_are_green_and_refused_ones_red_unless_no_color() {
         Screen::Step(2),
         SetupPath::Api,
         &[
-            (FieldId::OrgId, "org-abc123"),
-            (FieldId::KmsArn, "arn:aws:kms:bad"),
+            (FieldId::ORG_ID, "org-abc123"),
+            (aws::KMS_ARN, "arn:aws:kms:bad"),
         ],
     );
     model.reached = 2;
     assert_eq!(step_mark_color(&model, "!"), Some(Color::Red));
-    model.set_field(FieldId::KmsArn, KEY);
+    model.set_field(aws::KMS_ARN, KEY);
     assert_eq!(step_mark_color(&model, "✓"), Some(Color::Green));
     model.theme = Theme { color: false };
     assert_eq!(step_mark_color(&model, "✓"), Some(Color::Reset));
 }
 
 const GCP_VALUES: [(FieldId, &str); 8] = [
-    (FieldId::OrgId, "org-abc123"),
-    (FieldId::WorkloadIdentityProjectNumber, "123456789012"),
-    (FieldId::WorkloadIdentityPoolId, "openai-ekm"),
-    (FieldId::WorkloadIdentityProviderId, "openai-ekm-provider"),
-    (FieldId::KmsProjectId, "adjective-noun-12345"),
-    (FieldId::KmsKeyLocation, "us-east1"),
-    (FieldId::KmsKeyRingName, "openai-kms-key-ring"),
-    (FieldId::KmsKeyName, "openai-kms-key"),
+    (FieldId::ORG_ID, "org-abc123"),
+    (gcp::WORKLOAD_IDENTITY_PROJECT_NUMBER, "123456789012"),
+    (gcp::WORKLOAD_IDENTITY_POOL_ID, "openai-ekm"),
+    (gcp::WORKLOAD_IDENTITY_PROVIDER_ID, "openai-ekm-provider"),
+    (gcp::KMS_PROJECT_ID, "adjective-noun-12345"),
+    (gcp::KMS_KEY_LOCATION, "us-east1"),
+    (gcp::KMS_KEY_RING_NAME, "openai-kms-key-ring"),
+    (gcp::KMS_KEY_NAME, "openai-kms-key"),
 ];
 
 const AZURE_VALUES: [(FieldId, &str); 6] = [
-    (FieldId::OrgId, "org-abc123"),
-    (FieldId::TenantId, "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+    (FieldId::ORG_ID, "org-abc123"),
+    (azure::TENANT_ID, "72f988bf-86f1-41af-91ab-2d7cd011db47"),
     (
-        FieldId::SubscriptionId,
+        azure::SUBSCRIPTION_ID,
         "0b1f6471-1bf0-4dda-aec3-cb9272f09590",
     ),
-    (FieldId::VaultUri, "contoso-ekm"),
-    (FieldId::ResourceGroup, "rg-ekm"),
-    (FieldId::KeyName, "org-abc123--openai-ekm"),
+    (azure::VAULT_URI, "contoso-ekm"),
+    (azure::RESOURCE_GROUP, "rg-ekm"),
+    (azure::KEY_NAME, "org-abc123--openai-ekm"),
 ];
 
 /// Every step of a cloud's guide, first as it opens, then with the first generated block in focus.
@@ -266,19 +264,19 @@ fn snapshot_every_step(cloud: Cloud, values: &[(FieldId, &str)]) {
 
 #[test]
 fn every_gcp_screen() {
-    snapshot_every_step(Cloud::Gcp, &GCP_VALUES);
+    snapshot_every_step(gcp::cloud(), &GCP_VALUES);
 }
 
 #[test]
 fn every_azure_screen() {
-    snapshot_every_step(Cloud::Azure, &AZURE_VALUES);
+    snapshot_every_step(azure::cloud(), &AZURE_VALUES);
 }
 
 #[test]
 fn an_azure_key_name_for_another_org_shows_the_error_inline() {
     let mut values = AZURE_VALUES.to_vec();
-    values[5] = (FieldId::KeyName, "org-xyz--openai-ekm");
-    let model = model_for(Cloud::Azure, Screen::Step(2), SetupPath::Api, &values);
+    values[5] = (azure::KEY_NAME, "org-xyz--openai-ekm");
+    let model = model_for(azure::cloud(), Screen::Step(2), SetupPath::Api, &values);
     let mut text = String::new();
     let mut scrolled = model;
     for _ in 0..3 {

@@ -1,6 +1,7 @@
 //! The real binary in a pseudo-terminal, driven with keystrokes as a person would, and the
 //! terminal's mode checked after every way of leaving.
 
+use ekm_wizard::clouds::gcp;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -596,12 +597,12 @@ fn a_full_disk_is_said_on_screen_and_the_saved_progress_is_kept() {
     use ekm_wizard::guide::{Cloud, FieldId, Inputs, SetupPath};
     use ekm_wizard::session::{SESSION_FORMAT, Session, SessionStore};
     let state = tempfile::tempdir().unwrap();
-    let mut inputs = Inputs::new(Cloud::Gcp);
-    inputs.set(FieldId::OrgId, "org-earlier");
+    let mut inputs = Inputs::new(gcp::cloud());
+    inputs.set(FieldId::ORG_ID, "org-earlier");
     SessionStore::in_dir(state.path())
         .save(&Session {
             format: SESSION_FORMAT,
-            cloud: Cloud::Gcp,
+            cloud: gcp::cloud(),
             path: SetupPath::Api,
             step: 0,
             reached: 0,

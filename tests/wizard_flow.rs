@@ -6,6 +6,7 @@ use ekm_wizard::app::model::{
 };
 use ekm_wizard::app::{Effect, Msg, update};
 use ekm_wizard::clipboard::CopyRoute;
+use ekm_wizard::clouds::{aws, azure, gcp};
 use ekm_wizard::guide::{ArtifactId, Cloud, FieldId, Inputs, SetupPath};
 use ekm_wizard::session::{Loaded, SESSION_FORMAT, Session};
 use ratatui_textarea::{Input, Key};
@@ -46,7 +47,7 @@ fn focus(model: &mut Model, item: Focusable) {
 /// From the start screen to step 1 with an organization id typed.
 fn begun() -> Model {
     let mut model = wizard();
-    focus(&mut model, Focusable::Field(FieldId::OrgId));
+    focus(&mut model, Focusable::Field(FieldId::ORG_ID));
     type_text(&mut model, "org-abc123");
     update(&mut model, Msg::NextStep);
     assert_eq!(model.screen, Screen::Step(0));
@@ -71,13 +72,13 @@ fn the_start_screen_refuses_a_missing_org_id_and_focuses_it() {
         "{}",
         status.text
     );
-    assert_eq!(model.focused(), Some(Focusable::Field(FieldId::OrgId)));
+    assert_eq!(model.focused(), Some(Focusable::Field(FieldId::ORG_ID)));
 }
 
 #[test]
 fn typing_a_valid_org_id_then_next_reaches_step_one_and_saves() {
     let mut model = wizard();
-    focus(&mut model, Focusable::Field(FieldId::OrgId));
+    focus(&mut model, Focusable::Field(FieldId::ORG_ID));
     type_text(&mut model, "org-abc123");
     let effects = update(&mut model, Msg::NextStep);
     assert_eq!(model.screen, Screen::Step(0));
@@ -88,36 +89,36 @@ fn typing_a_valid_org_id_then_next_reaches_step_one_and_saves() {
 fn choosing_gcp_asks_for_the_audience_and_azure_for_nothing_more() {
     let mut model = wizard();
     update(&mut model, Msg::ChooseNext);
-    assert_eq!(model.cloud, Cloud::Gcp);
+    assert_eq!(model.cloud, gcp::cloud());
     assert!(
         model
             .focusables()
-            .contains(&Focusable::Field(FieldId::Audience))
+            .contains(&Focusable::Field(gcp::AUDIENCE))
     );
     update(&mut model, Msg::ChooseNext);
-    assert_eq!(model.cloud, Cloud::Azure);
+    assert_eq!(model.cloud, azure::cloud());
     assert!(
         !model
             .focusables()
-            .contains(&Focusable::Field(FieldId::Audience))
+            .contains(&Focusable::Field(gcp::AUDIENCE))
     );
     assert!(
         !model
             .focusables()
-            .contains(&Focusable::Field(FieldId::ExternalId))
+            .contains(&Focusable::Field(aws::EXTERNAL_ID))
     );
-    focus(&mut model, Focusable::Field(FieldId::OrgId));
+    focus(&mut model, Focusable::Field(FieldId::ORG_ID));
     type_text(&mut model, "org-abc123");
     update(&mut model, Msg::NextStep);
     assert_eq!(model.screen, Screen::Step(0));
-    assert_eq!(model.focused(), Some(Focusable::Field(FieldId::TenantId)));
+    assert_eq!(model.focused(), Some(Focusable::Field(azure::TENANT_ID)));
 }
 
 #[test]
 fn walking_every_gcp_step_in_order() {
     let mut model = wizard();
     update(&mut model, Msg::ChooseNext);
-    focus(&mut model, Focusable::Field(FieldId::OrgId));
+    focus(&mut model, Focusable::Field(FieldId::ORG_ID));
     type_text(&mut model, "org-abc123");
     update(&mut model, Msg::NextStep);
     let steps: [&[&str]; 5] = [
@@ -138,7 +139,7 @@ fn walking_every_gcp_step_in_order() {
     assert_eq!(model.screen, Screen::Step(5));
     update(&mut model, Msg::NextStep);
     assert_eq!(model.screen, Screen::Step(6));
-    focus(&mut model, Focusable::Block(ArtifactId::RegistrationBody));
+    focus(&mut model, Focusable::Block(ArtifactId::REGISTRATION_BODY));
     let effects = update(&mut model, Msg::CopyFocusedBlock);
     let [
         Effect::CopyToClipboard {
@@ -158,8 +159,8 @@ fn walking_every_gcp_step_in_order() {
 fn an_azure_key_name_with_another_orgs_prefix_is_caught_as_typed() {
     let mut model = wizard();
     update(&mut model, Msg::ChoosePrevious);
-    assert_eq!(model.cloud, Cloud::Azure);
-    focus(&mut model, Focusable::Field(FieldId::OrgId));
+    assert_eq!(model.cloud, azure::cloud());
+    focus(&mut model, Focusable::Field(FieldId::ORG_ID));
     type_text(&mut model, "org-abc123");
     update(&mut model, Msg::NextStep);
     type_text(&mut model, "72f988bf-86f1-41af-91ab-2d7cd011db47");
@@ -187,7 +188,7 @@ fn the_chatgpt_path_does_not_ask_for_an_external_id() {
     assert!(
         !model
             .focusables()
-            .contains(&Focusable::Field(FieldId::ExternalId))
+            .contains(&Focusable::Field(aws::EXTERNAL_ID))
     );
 }
 
@@ -211,7 +212,7 @@ fn a_step_with_an_invalid_field_refuses_next_but_always_allows_back() {
     // What was typed is still there.
     update(&mut model, Msg::NextStep);
     assert_eq!(
-        model.field_text(FieldId::KmsArn),
+        model.field_text(aws::KMS_ARN),
         "arn:aws:kms:us-east-1:1111:key/x"
     );
 }
@@ -234,7 +235,7 @@ fn walking_every_aws_step_in_order() {
     assert!(
         model
             .focusables()
-            .contains(&Focusable::Block(ArtifactId::RegistrationBody))
+            .contains(&Focusable::Block(ArtifactId::REGISTRATION_BODY))
     );
     update(&mut model, Msg::NextStep);
     assert_eq!(model.screen, Screen::Step(4), "the last step stays");
@@ -248,15 +249,11 @@ fn an_alias_arn_adds_the_key_behind_it() {
         &mut model,
         "arn:aws:kms:us-east-1:111122223333:alias/openai",
     );
+    assert!(model.focusables().contains(&Focusable::Field(aws::KEY_ARN)));
     assert!(
         model
             .focusables()
-            .contains(&Focusable::Field(FieldId::KeyArn))
-    );
-    assert!(
-        model
-            .focusables()
-            .contains(&Focusable::Block(ArtifactId::AliasTargetCommand))
+            .contains(&Focusable::Block(aws::ALIAS_TARGET_COMMAND))
     );
     update(&mut model, Msg::NextStep);
     assert_eq!(
@@ -264,7 +261,7 @@ fn an_alias_arn_adds_the_key_behind_it() {
         Screen::Step(0),
         "the key behind the alias is required"
     );
-    assert_eq!(model.focused(), Some(Focusable::Field(FieldId::KeyArn)));
+    assert_eq!(model.focused(), Some(Focusable::Field(aws::KEY_ARN)));
     type_text(&mut model, KEY);
     update(&mut model, Msg::NextStep);
     assert_eq!(model.screen, Screen::Step(1));
@@ -275,7 +272,7 @@ fn copying_a_block_asks_the_runtime_for_the_exact_text() {
     let mut model = begun();
     type_text(&mut model, KEY);
     update(&mut model, Msg::NextStep);
-    focus(&mut model, Focusable::Block(ArtifactId::IamPolicy));
+    focus(&mut model, Focusable::Block(aws::IAM_POLICY));
     let effects = update(&mut model, Msg::CopyFocusedBlock);
     let [
         Effect::CopyToClipboard {
@@ -304,7 +301,7 @@ fn copying_a_block_asks_the_runtime_for_the_exact_text() {
 #[test]
 fn copying_a_block_that_is_not_ready_says_what_it_needs() {
     let mut model = begun();
-    focus(&mut model, Focusable::Block(ArtifactId::CreateKeyCommands));
+    focus(&mut model, Focusable::Block(aws::CREATE_KEY_COMMANDS));
     assert_eq!(
         update(&mut model, Msg::CopyFocusedBlock).len(),
         1,
@@ -317,7 +314,7 @@ fn copying_a_block_that_is_not_ready_says_what_it_needs() {
     type_text(&mut model, KEY);
     update(&mut model, Msg::NextStep);
     update(&mut model, Msg::NextStep);
-    focus(&mut model, Focusable::Block(ArtifactId::CreateRoleCommands));
+    focus(&mut model, Focusable::Block(aws::CREATE_ROLE_COMMANDS));
     assert!(update(&mut model, Msg::CopyFocusedBlock).is_empty());
     let status = model.status.unwrap();
     assert_eq!(status.kind, StatusKind::Error);
@@ -343,8 +340,8 @@ fn enter_in_a_field_never_makes_a_second_line_and_paste_is_one_line() {
         }),
     );
     update(&mut model, Msg::PasteIntoField(format!("  {KEY}\r\n")));
-    assert_eq!(model.field_text(FieldId::KmsArn), KEY);
-    assert_eq!(model.editors[&FieldId::KmsArn].lines().len(), 1);
+    assert_eq!(model.field_text(aws::KMS_ARN), KEY);
+    assert_eq!(model.editors[&aws::KMS_ARN].lines().len(), 1);
 }
 
 #[test]
@@ -355,19 +352,19 @@ fn quitting_saves_progress_then_exits() {
     match &effects[..] {
         [Effect::SaveProgress(session), Effect::Exit] => {
             assert_eq!(session.step, 1);
-            assert_eq!(session.inputs.raw(FieldId::KmsArn), KEY);
+            assert_eq!(session.inputs.raw(aws::KMS_ARN), KEY);
         }
         other => panic!("{other:?}"),
     }
 }
 
 fn saved() -> Session {
-    let mut inputs = Inputs::default();
-    inputs.set(FieldId::OrgId, "org-saved");
-    inputs.set(FieldId::KmsArn, KEY);
+    let mut inputs = Inputs::new(aws::cloud());
+    inputs.set(FieldId::ORG_ID, "org-saved");
+    inputs.set(aws::KMS_ARN, KEY);
     Session {
         format: SESSION_FORMAT,
-        cloud: Cloud::Aws,
+        cloud: aws::cloud(),
         path: SetupPath::ChatGpt,
         step: 3,
         reached: 2,
@@ -395,7 +392,7 @@ fn saved_progress_is_offered_and_resumed_where_it_was() {
     update(&mut model, Msg::ResumeSavedProgress);
     assert_eq!(model.screen, Screen::Step(2));
     assert_eq!(model.path, SetupPath::ChatGpt);
-    assert_eq!(model.field_text(FieldId::OrgId), "org-saved");
+    assert_eq!(model.field_text(FieldId::ORG_ID), "org-saved");
 }
 
 #[test]
@@ -406,14 +403,14 @@ fn starting_over_from_the_offer_begins_blank() {
     });
     update(&mut model, Msg::StartOver);
     assert_eq!(model.screen, Screen::Start);
-    assert_eq!(model.field_text(FieldId::OrgId), "");
+    assert_eq!(model.field_text(FieldId::ORG_ID), "");
 }
 
 #[test]
 fn flags_start_straight_at_the_first_step() {
     let model = Model::new(StartOptions {
         args: Preset {
-            cloud: Some(Cloud::Aws),
+            cloud: Some(aws::cloud()),
             org_id: Some("org-flag".into()),
             path: Some(SetupPath::ChatGpt),
             ..Default::default()
@@ -423,23 +420,23 @@ fn flags_start_straight_at_the_first_step() {
     });
     assert_eq!(model.screen, Screen::Step(0));
     assert_eq!(model.path, SetupPath::ChatGpt);
-    assert_eq!(model.field_text(FieldId::OrgId), "org-flag");
+    assert_eq!(model.field_text(FieldId::ORG_ID), "org-flag");
     // Values recorded earlier for the same cloud are kept.
-    assert_eq!(model.field_text(FieldId::KmsArn), KEY);
+    assert_eq!(model.field_text(aws::KMS_ARN), KEY);
 }
 
 #[test]
 fn a_bad_org_id_flag_stays_on_the_start_screen_with_the_reason() {
     let model = Model::new(StartOptions {
         args: Preset {
-            cloud: Some(Cloud::Aws),
+            cloud: Some(aws::cloud()),
             org_id: Some("acme".into()),
             ..Default::default()
         },
         ..Default::default()
     });
     assert_eq!(model.screen, Screen::Start);
-    assert_eq!(model.field_text(FieldId::OrgId), "acme");
+    assert_eq!(model.field_text(FieldId::ORG_ID), "acme");
     assert!(model.status.unwrap().text.contains("org-"));
 }
 
@@ -484,7 +481,7 @@ fn focus_keeps_the_focused_block_in_view() {
     update(&mut model, Msg::NextStep);
     update(&mut model, Msg::NextStep);
     assert_eq!(model.scroll, 0);
-    focus(&mut model, Focusable::Block(ArtifactId::CreateRoleCommands));
+    focus(&mut model, Focusable::Block(aws::CREATE_ROLE_COMMANDS));
     assert!(model.scroll > 0, "scrolled down to the block");
     update(&mut model, Msg::FocusNext); // wraps to the first field
     assert_eq!(model.scroll, 0);
@@ -558,11 +555,7 @@ fn typing_in_the_explain_screen_keeps_line_breaks_and_esc_leaves_it() {
     );
     type_text(&mut model, "second");
     assert_eq!(model.explain.as_ref().unwrap().text(), "first\nsecond");
-    assert_eq!(
-        model.field_text(FieldId::KmsArn),
-        "",
-        "fields are untouched"
-    );
+    assert_eq!(model.field_text(aws::KMS_ARN), "", "fields are untouched");
     update(&mut model, Msg::CloseOverlay);
     assert!(model.explain.is_none());
     assert_eq!(model.screen, Screen::Step(0));
@@ -583,7 +576,7 @@ fn exporting_hands_the_runtime_the_progress_and_recent_errors() {
     else {
         panic!("{effects:?}")
     };
-    assert_eq!(session.inputs.raw(FieldId::OrgId), "org-abc123");
+    assert_eq!(session.inputs.raw(FieldId::ORG_ID), "org-abc123");
     assert_eq!(recent_errors, &[ASSUME_ROLE_ERROR.to_string()]);
 }
 
@@ -720,15 +713,14 @@ fn checks_report_as_they_finish_and_a_new_run_drops_the_old_one() {
         Effect::RunChecks {
             generation: first,
             target,
+            ..
         },
     ] = &effects[..]
     else {
         panic!("{effects:?}")
     };
-    let ekm_wizard::checks::Target::Aws(target) = target else {
-        panic!("{target:?}")
-    };
-    assert_eq!(target.external_id, "org-abc123");
+    let target = format!("{target:?}");
+    assert!(target.contains("external_id: \"org-abc123\""), "{target}");
     let first = *first;
     assert!(model.busy(), "the spinner turns while checks run");
     let effects = update(&mut model, Msg::RunChecks);
@@ -742,9 +734,9 @@ fn checks_report_as_they_finish_and_a_new_run_drops_the_old_one() {
     };
     let second = *second;
     let failed = CheckResult::new(
-        "key",
+        ekm_wizard::guide::CheckId::new("key"),
         "KMS key",
-        "create-key",
+        ekm_wizard::guide::StepId::new("create-key"),
         CheckStatus::Fail,
         "the key is Disabled",
     );
@@ -801,11 +793,17 @@ fn f_goes_to_the_step_of_the_first_failed_check() {
     };
     let generation = *generation;
     for result in [
-        CheckResult::new("key", "KMS key", "create-key", CheckStatus::Pass, "fine"),
         CheckResult::new(
-            "permissions",
+            ekm_wizard::guide::CheckId::new("key"),
+            "KMS key",
+            ekm_wizard::guide::StepId::new("create-key"),
+            CheckStatus::Pass,
+            "fine",
+        ),
+        CheckResult::new(
+            ekm_wizard::guide::CheckId::new("permissions"),
             "Role permissions",
-            "iam-policy",
+            ekm_wizard::guide::StepId::new("iam-policy"),
             CheckStatus::Fail,
             "kms:Decrypt is not allowed on x",
         ),
@@ -834,8 +832,8 @@ fn f_goes_to_the_step_of_the_first_failed_check() {
 fn azure_recorded() -> Model {
     let mut model = wizard();
     update(&mut model, Msg::ChoosePrevious);
-    assert_eq!(model.cloud, Cloud::Azure);
-    focus(&mut model, Focusable::Field(FieldId::OrgId));
+    assert_eq!(model.cloud, azure::cloud());
+    focus(&mut model, Focusable::Field(FieldId::ORG_ID));
     type_text(&mut model, "org-abc123");
     update(&mut model, Msg::NextStep);
     type_text(&mut model, "72f988bf-86f1-41af-91ab-2d7cd011db47");
@@ -857,12 +855,15 @@ fn azure_checks_run_with_the_recorded_target() {
     let [Effect::RunChecks { target, .. }] = &effects[..] else {
         panic!("{effects:?}")
     };
-    let ekm_wizard::checks::Target::Azure(target) = target else {
-        panic!("{target:?}")
-    };
-    let vault = target.vault.as_ref().expect("the vault is recorded");
-    assert_eq!(vault.vault_uri, "https://contoso-ekm.vault.azure.net/");
-    assert_eq!(vault.place.key, "org-abc123--openai-ekm");
+    let target = format!("{target:?}");
+    assert!(
+        target.contains("vault_uri: \"https://contoso-ekm.vault.azure.net/\""),
+        "the vault is recorded: {target}"
+    );
+    assert!(
+        target.contains("key: \"org-abc123--openai-ekm\""),
+        "{target}"
+    );
     assert!(model.status.as_ref().unwrap().text.contains("Azure"));
 }
 
@@ -870,8 +871,8 @@ fn azure_checks_run_with_the_recorded_target() {
 fn gcp_checks_need_step_one_first_and_name_the_missing_one() {
     let mut model = wizard();
     update(&mut model, Msg::ChooseNext);
-    assert_eq!(model.cloud, Cloud::Gcp);
-    focus(&mut model, Focusable::Field(FieldId::OrgId));
+    assert_eq!(model.cloud, gcp::cloud());
+    focus(&mut model, Focusable::Field(FieldId::ORG_ID));
     type_text(&mut model, "org-abc123");
     update(&mut model, Msg::NextStep);
     let effects = update(&mut model, Msg::RunChecks);
@@ -885,21 +886,22 @@ fn azure_step_one_is_checked_and_offered_with_the_tenant_alone() {
     let mut model = wizard();
     update(&mut model, Msg::ChooseNext);
     update(&mut model, Msg::ChooseNext);
-    assert_eq!(model.cloud, Cloud::Azure);
-    focus(&mut model, Focusable::Field(FieldId::OrgId));
+    assert_eq!(model.cloud, azure::cloud());
+    focus(&mut model, Focusable::Field(FieldId::ORG_ID));
     type_text(&mut model, "org-abc123");
     update(&mut model, Msg::NextStep);
-    focus(&mut model, Focusable::Field(FieldId::TenantId));
+    focus(&mut model, Focusable::Field(azure::TENANT_ID));
     type_text(&mut model, "72f988bf-86f1-41af-91ab-2d7cd011db47");
     let effects = update(&mut model, Msg::RunChecks);
     let [Effect::RunChecks { target, .. }] = &effects[..] else {
         panic!("the checks of step 1 run without the vault: {effects:?}")
     };
-    let ekm_wizard::checks::Target::Azure(target) = target else {
-        panic!("{target:?}")
-    };
-    assert!(target.vault.is_none(), "the vault's checks wait for step 3");
-    update(&mut model, Msg::OfferServicePrincipal);
+    let target = format!("{target:?}");
+    assert!(
+        target.contains("vault: None"),
+        "the vault's checks wait for step 3: {target}"
+    );
+    update(&mut model, Msg::OfferAction);
     assert!(
         model.status.as_ref().unwrap().text.contains("y creates it"),
         "{:?}",
@@ -911,7 +913,7 @@ fn azure_step_one_is_checked_and_offered_with_the_tenant_alone() {
 fn the_service_principal_is_created_only_after_a_yes() {
     let mut model = azure_recorded();
     update(&mut model, Msg::FocusNext);
-    assert!(update(&mut model, Msg::OfferServicePrincipal).is_empty());
+    assert!(update(&mut model, Msg::OfferAction).is_empty());
     assert!(
         model
             .status
@@ -921,18 +923,18 @@ fn the_service_principal_is_created_only_after_a_yes() {
             .contains("20a14814-5ab7-4612-a671-1382b412bf93")
     );
     // Anything but yes cancels, and nothing is sent.
-    assert!(update(&mut model, Msg::DeclineServicePrincipal).is_empty());
+    assert!(update(&mut model, Msg::DeclineAction).is_empty());
     assert_eq!(model.status.as_ref().unwrap().text, "Nothing was created.");
-    update(&mut model, Msg::OfferServicePrincipal);
-    let effects = update(&mut model, Msg::CreateServicePrincipal);
+    update(&mut model, Msg::OfferAction);
+    let effects = update(&mut model, Msg::ConfirmAction);
     assert!(
-        matches!(&effects[..], [Effect::CreateServicePrincipal { .. }]),
+        matches!(&effects[..], [Effect::PerformAction { .. }]),
         "{effects:?}"
     );
     assert!(model.busy(), "the spinner turns while Graph is asked");
     update(
         &mut model,
-        Msg::ServicePrincipalFinished(Err("Graph refused: needs Application Administrator".into())),
+        Msg::ActionFinished(Err("Graph refused: needs Application Administrator".into())),
     );
     assert!(!model.busy());
     assert_eq!(model.status.as_ref().unwrap().kind, StatusKind::Error);
@@ -947,7 +949,7 @@ fn the_service_principal_is_created_only_after_a_yes() {
 #[test]
 fn offering_a_service_principal_elsewhere_than_azure_does_nothing() {
     let mut model = begun();
-    assert!(update(&mut model, Msg::OfferServicePrincipal).is_empty());
+    assert!(update(&mut model, Msg::OfferAction).is_empty());
     assert!(model.status.as_ref().unwrap().text.contains("Azure step"));
 }
 
@@ -979,17 +981,17 @@ fn a_run_that_could_read_nothing_is_never_called_a_success() {
     use ekm_wizard::checks::{CheckResult, CheckStatus};
     let refused = |id| {
         CheckResult::new(
-            id,
+            ekm_wizard::guide::CheckId::new(id),
             "A check",
-            "create-key",
+            ekm_wizard::guide::StepId::new("create-key"),
             CheckStatus::Unverified,
             "could not check: your credentials lack kms:DescribeKey",
         )
     };
     let passed = CheckResult::new(
-        "identity",
+        ekm_wizard::guide::CheckId::new("identity"),
         "Who you are",
-        "create-key",
+        ekm_wizard::guide::StepId::new("create-key"),
         CheckStatus::Pass,
         "you",
     );
@@ -1011,11 +1013,17 @@ fn a_run_that_could_read_nothing_is_never_called_a_success() {
 #[test]
 fn step_one_checked_alone_says_the_rest_waits() {
     use ekm_wizard::checks::{CheckResult, CheckStatus};
-    let passed = CheckResult::new("key", "KMS key", "create-key", CheckStatus::Pass, "enabled");
+    let passed = CheckResult::new(
+        ekm_wizard::guide::CheckId::new("key"),
+        "KMS key",
+        ekm_wizard::guide::StepId::new("create-key"),
+        CheckStatus::Pass,
+        "enabled",
+    );
     let waits = CheckResult::new(
-        "trust-policy",
+        ekm_wizard::guide::CheckId::new("trust-policy"),
         "Trust policy",
-        "role",
+        ekm_wizard::guide::StepId::new("role"),
         CheckStatus::Waiting,
         "waits for step 3: Role ARN is not recorded yet",
     );

@@ -147,8 +147,15 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::OfferAction => offer_action(model),
         Msg::ConfirmAction => perform_action(model),
         Msg::DeclineAction => {
+            let declined = match model.action {
+                ActionOffer::Asking(id) => model.action_spec(id).map(|a| a.declined),
+                _ => None,
+            };
             model.action = ActionOffer::Idle;
-            model.status = Some(status(StatusKind::Info, "Nothing was done.".into()));
+            model.status = Some(status(
+                StatusKind::Info,
+                declined.unwrap_or("Nothing was done.").into(),
+            ));
             Vec::new()
         }
         Msg::ActionFinished(outcome) => {

@@ -36,3 +36,151 @@ pub fn secret_env_vars() -> impl Iterator<Item = &'static str> {
     KITS.iter()
         .flat_map(|kit| kit.secret_env_vars().iter().copied())
 }
+
+#[cfg(test)]
+mod tests {
+    //! What the typed ids promise, proved for every kit in the registry.
+
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::guide::{ArtifactId, FieldId};
+
+    #[test]
+    fn keys_are_unique_and_every_guide_parses() {
+        let keys: BTreeSet<&str> = all().map(Cloud::key).collect();
+        assert_eq!(keys.len(), KITS.len());
+        for cloud in all() {
+            let guide = cloud.guide();
+            assert!(!guide.title.is_empty());
+            assert_eq!(
+                guide.steps.iter().map(|s| s.id).collect::<Vec<_>>(),
+                cloud.kit().steps(),
+                "{cloud}: the guide's steps are the kit's, in order"
+            );
+            for step in &guide.steps {
+                assert!(step.short.chars().count() <= 16, "{}", step.short);
+                for field in &step.fields {
+                    assert!(
+                        guide.fields.contains_key(&field.id),
+                        "{cloud}: {:?} has no text",
+                        field.id
+                    );
+                }
+                for artifact in &step.artifacts {
+                    assert!(
+                        guide.artifacts.contains_key(&artifact.id),
+                        "{cloud}: {:?} has no text",
+                        artifact.id
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_field_is_asked_and_every_block_shown() {
+        for cloud in all() {
+            let guide = cloud.guide();
+            let asked: BTreeSet<FieldId> = guide
+                .steps
+                .iter()
+                .flat_map(|s| s.fields.iter().map(|f| f.id))
+                .chain([FieldId::ORG_ID])
+                .chain(cloud.presented_id_field())
+                .collect();
+            for spec in cloud.all_fields() {
+                assert!(
+                    asked.contains(&spec.id),
+                    "{cloud}: {:?} is asked on no step",
+                    spec.id
+                );
+            }
+            let shown: BTreeSet<ArtifactId> = guide
+                .steps
+                .iter()
+                .flat_map(|s| s.artifacts.iter().map(|a| a.id))
+                .collect();
+            for artifact in cloud.kit().artifacts() {
+                assert!(
+                    shown.contains(artifact),
+                    "{cloud}: {artifact:?} is shown on no step"
+                );
+            }
+            for artifact in guide.artifacts.keys() {
+                assert!(
+                    shown.contains(artifact),
+                    "{cloud}: {artifact:?} has text but no step shows it"
+                );
+            }
+            let (documents, commands) = cloud.kit().render_layout();
+            for (key, artifact) in documents.iter().chain(commands) {
+                assert!(
+                    cloud.kit().artifacts().contains(artifact),
+                    "{cloud}: render's `{key}` is not a block of the kit"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_check_fixes_at_a_step_of_its_guide_and_needs_what_exists() {
+        for cloud in all() {
+            let plan = cloud.kit().check_plan();
+            assert!(!plan.is_empty(), "{cloud} has checks");
+            let mut seen = BTreeSet::new();
+            for spec in plan {
+                assert!(seen.insert(spec.id), "{cloud}: {} twice", spec.id);
+                assert!(
+                    cloud.guide().step(spec.fix_step).is_some(),
+                    "{cloud}: {} is fixed at {}, not a step of the guide",
+                    spec.id,
+                    spec.fix_step
+                );
+                for field in spec.needs_fields {
+                    assert!(
+                        cloud.field(*field).is_some(),
+                        "{cloud}: {} needs {field}, not a field of the kit",
+                        spec.id
+                    );
+                }
+                for need in spec.needs_checks {
+                    // Only earlier checks: the plan can never wait on itself.
+                    assert!(
+                        seen.contains(&need.check) && need.check != spec.id,
+                        "{cloud}: {} needs {}, which is not an earlier check",
+                        spec.id,
+                        need.check
+                    );
+                }
+                assert!(spec.calls >= 1 && !spec.proves.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn every_action_names_its_step_and_checks() {
+        for cloud in all() {
+            let plan = cloud.kit().check_plan();
+            for action in cloud.kit().actions() {
+                assert!(cloud.guide().step(action.step).is_some(), "{}", action.id);
+                for check in action.offered_after {
+                    assert!(plan.iter().any(|s| s.id == *check), "{check}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_troubleshooting_entry_sends_to_a_step_of_its_cloud() {
+        for entry in crate::explain::knowledge().entries() {
+            assert!(
+                entry.cloud.step_by_key(&entry.step).is_some(),
+                "{} sends to step `{}`, not a step of {}",
+                entry.id,
+                entry.step,
+                entry.cloud
+            );
+        }
+    }
+}

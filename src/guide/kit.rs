@@ -98,6 +98,8 @@ pub struct ActionSpec {
     pub json_key: &'static str,
     /// The refusal when what it needs is not recorded yet (the error follows).
     pub needs: &'static str,
+    /// What the status says when the admin declines.
+    pub declined: &'static str,
     /// What `s` says on a cloud without actions, pointing to this one.
     pub elsewhere: &'static str,
     /// The status line while it runs.

@@ -111,6 +111,22 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
+    pub fn new(
+        id: CheckId,
+        title: &'static str,
+        step: StepId,
+        status: CheckStatus,
+        detail: impl Into<String>,
+    ) -> Self {
+        CheckResult {
+            id,
+            title,
+            status,
+            detail: detail.into(),
+            step,
+        }
+    }
+
     /// The result of a planned check.
     pub fn of(spec: &CheckSpec, status: CheckStatus, detail: impl Into<String>) -> Self {
         CheckResult {

@@ -6,8 +6,8 @@
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
 use aws_sdk_kms::types::{KeySpec, KeyUsageType};
-use ekm_wizard::artifacts::aws::{iam_policy, trust_policy};
-use ekm_wizard::guide::validate::kms_arn;
+use ekm_wizard::clouds::aws::artifacts::{iam_policy, trust_policy};
+use ekm_wizard::clouds::aws::fields::kms_arn;
 use serde_json::Value;
 
 use super::moto::Moto;

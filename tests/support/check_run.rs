@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use ekm_wizard::clouds::{aws, azure, gcp};
 use std::process::{Command, Output};
 
 use ekm_wizard::guide::Cloud;
@@ -87,9 +88,9 @@ pub fn run_check(
     command.envs(set.iter().map(|(k, v)| (*k, v.as_str())));
     let outcome = Outcome::from_output(command.output().expect("the binary runs"));
     let cloud = match cloud {
-        "aws" => Cloud::Aws,
-        "gcp" => Cloud::Gcp,
-        _ => Cloud::Azure,
+        "aws" => aws::cloud(),
+        "gcp" => gcp::cloud(),
+        _ => azure::cloud(),
     };
     every_fix_step_is_in_the_guide(&outcome.report, cloud);
     outcome

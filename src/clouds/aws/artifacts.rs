@@ -322,7 +322,7 @@ mod tests {
     const ROLE: &str = "arn:aws:iam::111122223333:role/openai-ekm";
 
     fn inputs() -> Inputs {
-        let mut inputs = Inputs::default();
+        let mut inputs = Inputs::new(crate::clouds::aws::cloud());
         inputs.set(FieldId::ORG_ID, "org-abc123");
         inputs.set(KMS_ARN, KEY);
         inputs.set(ROLE_ARN, ROLE);
@@ -407,7 +407,7 @@ mod tests {
             body["kms_arn"],
             "arn:aws:kms:us-east-1:111122223333:alias/openai-ekm"
         );
-        assert!(!step_notes("create-key", &inputs).is_empty());
+        assert!(!step_notes(STEP_CREATE_KEY, &inputs).is_empty());
         inputs.set(
             KEY_ARN,
             "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
@@ -418,7 +418,7 @@ mod tests {
 
     #[test]
     fn missing_inputs_are_named() {
-        let mut inputs = Inputs::default();
+        let mut inputs = Inputs::new(crate::clouds::aws::cloud());
         inputs.set(FieldId::ORG_ID, "org-abc");
         let missing = generate(ArtifactId::REGISTRATION_BODY, &inputs, SetupPath::Api).unwrap_err();
         let fields: Vec<FieldId> = missing.iter().map(|e| e.field).collect();
@@ -455,6 +455,6 @@ mod tests {
     fn cross_account_role_gets_a_note() {
         let mut inputs = inputs();
         inputs.set(ROLE_ARN, "arn:aws:iam::444455556666:role/openai-ekm");
-        assert!(step_notes("role", &inputs)[0].contains("444455556666"));
+        assert!(step_notes(STEP_ROLE, &inputs)[0].contains("444455556666"));
     }
 }

@@ -346,3 +346,126 @@ pub enum KmsResource {
     /// `alias/<name>` (the name without the `alias/` prefix).
     Alias(String),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kms_arns_in_the_three_forms() {
+        let key =
+            kms_arn("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+                .unwrap();
+        assert_eq!(key.region, "us-east-1");
+        assert_eq!(key.account, "123456789012");
+        assert_eq!(
+            key.resource,
+            KmsResource::Key("1234abcd-12ab-34cd-56ef-1234567890ab".into())
+        );
+        let mrk =
+            kms_arn("arn:aws:kms:eu-west-2:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab")
+                .unwrap();
+        assert!(matches!(mrk.resource, KmsResource::MultiRegionKey(_)));
+        let alias = kms_arn("arn:aws:kms:us-gov-west-1:123456789012:alias/openai/ekm").unwrap();
+        assert_eq!(alias.resource, KmsResource::Alias("openai/ekm".into()));
+        assert!(alias.is_alias());
+        assert_eq!(
+            alias.arn(),
+            "arn:aws:kms:us-gov-west-1:123456789012:alias/openai/ekm"
+        );
+    }
+
+    #[test]
+    fn kms_arns_refused_with_the_reason() {
+        let cases = [
+            ("", "is empty"),
+            ("key/1234", "not an ARN"),
+            (
+                "arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                "partition",
+            ),
+            (
+                "arn:aws:s3:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                "`s3`",
+            ),
+            (
+                "arn:aws:kms:useast1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                "region",
+            ),
+            (
+                "arn:aws:kms:us-east-1:12345678901:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                "12 digits",
+            ),
+            ("arn:aws:kms:us-east-1:123456789012:key/not-a-uuid", "UUID"),
+            (
+                "arn:aws:kms:us-east-1:123456789012:key/1234ABCD-12ab-34cd-56ef-1234567890ab",
+                "UUID",
+            ),
+            ("arn:aws:kms:us-east-1:123456789012:key/mrk-12", "mrk-"),
+            (
+                "arn:aws:kms:us-east-1:123456789012:alias/aws/s3",
+                "AWS manages",
+            ),
+            ("arn:aws:kms:us-east-1:123456789012:alias/", "1 to 250"),
+            (
+                "arn:aws:kms:us-east-1:123456789012:alias/a b",
+                "alias contains",
+            ),
+            ("arn:aws:kms:us-east-1:123456789012:grant/x", "neither"),
+        ];
+        let inputs = Inputs::new(crate::clouds::aws::cloud());
+        for (input, fragment) in cases {
+            let err = inputs.complete(kms_arn(input).unwrap_err());
+            assert_eq!(err.field, KMS_ARN);
+            assert!(err.to_string().contains(fragment), "{input}: {err}");
+            assert!(err.to_string().contains("expected arn:aws:kms:"), "{err}");
+        }
+    }
+
+    #[test]
+    fn key_arn_refuses_an_alias() {
+        assert!(key_arn("arn:aws:kms:us-east-1:123456789012:alias/x").is_err());
+        assert!(
+            key_arn("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn role_arns() {
+        let role = role_arn("arn:aws:iam::123456789012:role/openai-ekm").unwrap();
+        assert_eq!(
+            (
+                role.account.as_str(),
+                role.path.as_str(),
+                role.name.as_str()
+            ),
+            ("123456789012", "/", "openai-ekm")
+        );
+        let nested = role_arn("arn:aws:iam::123456789012:role/service/ekm/openai+ekm").unwrap();
+        assert_eq!(nested.path, "/service/ekm/");
+        assert_eq!(nested.name, "openai+ekm");
+        assert_eq!(
+            nested.arn(),
+            "arn:aws:iam::123456789012:role/service/ekm/openai+ekm"
+        );
+        for (bad, fragment) in [
+            ("arn:aws:iam::123456789012:user/bob", "role/<name>"),
+            ("arn:aws:iam:us-east-1:123456789012:role/x", "no region"),
+            ("arn:aws:iam::1234:role/x", "12 digits"),
+            ("arn:aws:iam::123456789012:role/", "1 to 64"),
+            ("arn:aws:iam::123456789012:role/a b", "role name contains"),
+            ("arn:aws:sts::123456789012:assumed-role/x/y", "`sts`"),
+        ] {
+            let err = role_arn(bad).unwrap_err();
+            assert!(err.to_string().contains(fragment), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn policy_names() {
+        assert!(policy_name("openai-ekm-kms-access").is_ok());
+        assert!(policy_name("bad name").is_err());
+        assert!(policy_name(&"a".repeat(129)).is_err());
+    }
+}

@@ -250,3 +250,73 @@ pub fn azure_role_name(raw: &str) -> Result<String, FieldError> {
     }
     Ok(value.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn azure_ids() {
+        let tenant = TENANT_ID;
+        assert!(azure_uuid(tenant, "72F988BF-86f1-41af-91ab-2d7cd011db47").is_ok());
+        assert!(azure_uuid(tenant, "72f988bf-86f1-41af-91ab").is_err());
+        assert!(
+            azure_uuid(tenant, "contoso.onmicrosoft.com")
+                .unwrap_err()
+                .problem
+                .contains("UUID")
+        );
+        assert!(resource_group("rg-ekm_prod(1)").is_ok());
+        assert!(resource_group("rg.").is_err());
+        assert!(resource_group("rg/x").is_err());
+    }
+
+    #[test]
+    fn vault_uris_are_normalised() {
+        for input in [
+            "https://contoso-ekm.vault.azure.net/",
+            "https://contoso-ekm.vault.azure.net",
+            "contoso-ekm.vault.azure.net",
+            "contoso-ekm",
+            "https://Contoso-EKM.vault.azure.net/",
+        ] {
+            assert_eq!(
+                vault_uri(input).unwrap(),
+                "https://contoso-ekm.vault.azure.net/",
+                "{input}"
+            );
+        }
+        for (bad, fragment) in [
+            ("http://contoso.vault.azure.net/", "https"),
+            ("https://contoso.vault.azure.cn/", "vault.azure.cn"),
+            ("https://contoso.vault.azure.net/keys/k", "path"),
+            ("ab", "3 to 24"),
+            ("1vault", "start with a letter"),
+            ("vault--x", "two in a row"),
+            ("va_ult", "contains '_'"),
+        ] {
+            let err = vault_uri(bad).unwrap_err();
+            assert!(err.to_string().contains(fragment), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn azure_key_names_follow_the_org_prefix_rule() {
+        assert_eq!(
+            azure_key_name("org-abc--ekm-key", Some("org-abc")).unwrap(),
+            "org-abc--ekm-key"
+        );
+        assert!(azure_key_name("org-a-b-c--k1", Some("org-a-b-c")).is_ok());
+        assert!(azure_key_name("org-abc--ekm", None).is_ok());
+        for (bad, fragment) in [
+            ("ekm-key", "organization id"),
+            ("org-abc-ekm", "no `--`"),
+            ("org-abc--", "nothing after"),
+            ("org-abc--ekm_key", "contains '_'"),
+            ("org-xyz--ekm", "not with your organization id `org-abc`"),
+        ] {
+            let err = azure_key_name(bad, Some("org-abc")).unwrap_err();
+            assert!(err.to_string().contains(fragment), "{bad}: {err}");
+        }
+    }
+}

@@ -151,6 +151,7 @@ impl CloudKit for Azure {
             flag: "create-service-principal",
             json_key: "service_principal",
             needs: "Creating the service principal needs the tenant first",
+            declined: "Nothing was created.",
             elsewhere: "s creates OpenAI's service principal: it is an Azure step.",
             working: "Asking Microsoft Graph to create OpenAI's service principal…",
             question: |inputs| {

@@ -287,3 +287,62 @@ pub fn gcp_role_id(raw: &str) -> Result<String, FieldError> {
     }
     Ok(value.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gcp_project_numbers() {
+        assert_eq!(project_number(" 123456789012 ").unwrap(), "123456789012");
+        assert!(
+            project_number("my-project")
+                .unwrap_err()
+                .problem
+                .contains("project id")
+        );
+        assert!(project_number(&"1".repeat(20)).is_err());
+        assert!(project_number("").is_err());
+    }
+
+    #[test]
+    fn workload_identity_ids() {
+        let pool = WORKLOAD_IDENTITY_POOL_ID;
+        let provider = WORKLOAD_IDENTITY_PROVIDER_ID;
+        assert!(workload_identity_id(pool, "openai-ekm").is_ok());
+        assert!(
+            workload_identity_id(provider, "gcp-provider").is_ok(),
+            "only pools are barred"
+        );
+        for (bad, fragment) in [
+            ("abc", "4 to 32"),
+            (&"a".repeat(33)[..], "4 to 32"),
+            ("OpenAI", "lowercase"),
+            ("open_ai", "lowercase"),
+            ("gcp-pool", "gcp-"),
+        ] {
+            let err = workload_identity_id(pool, bad).unwrap_err();
+            assert!(err.to_string().contains(fragment), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn gcp_project_ids_locations_and_names() {
+        assert!(gcp_project_id("adjective-noun-12345").is_ok());
+        for bad in ["short", "1project", "Project-id", "project-", "a_b_c_d_e"] {
+            assert!(gcp_project_id(bad).is_err(), "{bad}");
+        }
+        for good in ["us-east1", "global", "us", "nam-eur-asia1"] {
+            assert!(kms_location(good).is_ok(), "{good}");
+        }
+        for bad in ["US-EAST1", "us east1", "1us"] {
+            assert!(kms_location(bad).is_err(), "{bad}");
+        }
+        assert!(kms_resource_name(KMS_KEY_NAME, "openai-kms-key").is_ok());
+        assert!(kms_resource_name(KMS_KEY_RING_NAME, "ring/1").is_err());
+        assert!(kms_resource_name(KMS_KEY_NAME, &"k".repeat(64)).is_err());
+        assert!(gcp_role_id("openaiEkm.encryptDecrypt_1").is_ok());
+        assert!(gcp_role_id("ab").is_err());
+        assert!(gcp_role_id("openai-ekm").is_err());
+    }
+}
