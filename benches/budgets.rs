@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use ekm_wizard::app::model::{Focusable, Model, Screen, StartOptions};
 use ekm_wizard::app::{Msg, update, view};
-use ekm_wizard::guide::{ArtifactId, Cloud, FieldId, SetupPath};
+use ekm_wizard::guide::{FieldId, SetupPath};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -4,7 +4,7 @@ use ekm_wizard::clouds::aws;
 use std::process::Command;
 
 use ekm_wizard::bundle::support_bundle;
-use ekm_wizard::guide::{Cloud, FieldId, Inputs, SetupPath};
+use ekm_wizard::guide::{FieldId, Inputs, SetupPath};
 use ekm_wizard::session::{SESSION_FORMAT, Session, SessionStore};
 
 const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use ekm_wizard::explain::{compare, explain};
-use ekm_wizard::guide::{Cloud, FieldId, Inputs};
+use ekm_wizard::guide::Inputs;
 
 fn id_of(text: &str) -> Option<String> {
     explain(text).map(|e| e.entry.id.clone())

@@ -10,7 +10,7 @@ mod support;
 use ekm_wizard::clouds::{aws, azure, gcp};
 use std::process::Command;
 
-use ekm_wizard::guide::{ArtifactId, Cloud, FieldId, Inputs, SetupPath};
+use ekm_wizard::guide::{ArtifactId, FieldId, Inputs, SetupPath};
 use serde_json::{Value, json};
 use support::fake_cloud::{FakeCloud, Reply, Seen};
 use support::moto::Moto;

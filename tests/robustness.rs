@@ -161,7 +161,7 @@ fn runs_saving_at_once_never_interleave() {
 
 #[test]
 fn a_secret_typed_into_a_field_is_refused_and_never_saved() {
-    use ekm_wizard::guide::{Cloud, FieldId, Inputs, SetupPath};
+    use ekm_wizard::guide::{FieldId, Inputs, SetupPath};
     use ekm_wizard::session::{Session, SessionStore};
     let canary = "sk-admin-CANARYcanaryCANARY0123456789";
     let mut inputs = Inputs::new(aws::cloud());

@@ -594,7 +594,7 @@ fn azure_checks_find_the_missing_service_principal_and_the_wizard_creates_it_whe
 
 #[test]
 fn a_full_disk_is_said_on_screen_and_the_saved_progress_is_kept() {
-    use ekm_wizard::guide::{Cloud, FieldId, Inputs, SetupPath};
+    use ekm_wizard::guide::{FieldId, Inputs, SetupPath};
     use ekm_wizard::session::{SESSION_FORMAT, Session, SessionStore};
     let state = tempfile::tempdir().unwrap();
     let mut inputs = Inputs::new(gcp::cloud());

@@ -7,7 +7,7 @@ use ekm_wizard::app::model::{
 use ekm_wizard::app::{Effect, Msg, update};
 use ekm_wizard::clipboard::CopyRoute;
 use ekm_wizard::clouds::{aws, azure, gcp};
-use ekm_wizard::guide::{ArtifactId, Cloud, FieldId, Inputs, SetupPath};
+use ekm_wizard::guide::{ArtifactId, FieldId, Inputs, SetupPath};
 use ekm_wizard::session::{Loaded, SESSION_FORMAT, Session};
 use ratatui_textarea::{Input, Key};
 

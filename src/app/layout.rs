@@ -745,6 +745,16 @@ fn check_lines(model: &Model, step_id: crate::guide::StepId, width: usize, out: 
     out.blank();
 }
 
+/// The clouds the wizard knows, for the start screen: `A, B or C`.
+fn cloud_list() -> String {
+    let names: Vec<&str> = crate::clouds::all().map(|c| c.display_name()).collect();
+    match names.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -756,15 +766,5 @@ mod tests {
         assert_eq!(wrap("a\nb", 10), ["a", "b"]);
         assert_eq!(hard_wrap("abcdef", 4), ["abcd", "ef"]);
         assert_eq!(hard_wrap("", 4), [""]);
-    }
-}
-
-/// The clouds the wizard knows, for the start screen: `A, B or C`.
-fn cloud_list() -> String {
-    let names: Vec<&str> = crate::clouds::all().map(|c| c.display_name()).collect();
-    match names.split_last() {
-        Some((last, [])) => last.to_string(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-        None => String::new(),
     }
 }

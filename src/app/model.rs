@@ -268,10 +268,9 @@ impl Model {
         if let Some(org) = &args.org_id {
             model.set_field(FieldId::ORG_ID, org);
         }
-        if let Some(external) = &args.external_id {
-            if let Some(field) = model.cloud.presented_id_field() {
-                model.set_field(field, external);
-            }
+        if let (Some(external), Some(field)) = (&args.external_id, model.cloud.presented_id_field())
+        {
+            model.set_field(field, external);
         }
         if args.cloud.is_some() && args.org_id.is_some() {
             let start_problem = model.start_problem();
@@ -329,9 +328,9 @@ impl Model {
     /// Gives every field of `cloud` an editor, keeping those that exist.
     pub fn ensure_editors(&mut self, cloud: Cloud) {
         for spec in cloud.all_fields() {
-            if !self.editors.contains_key(&spec.id) {
-                self.editors.insert(spec.id, new_editor(cloud, spec.id, ""));
-            }
+            self.editors
+                .entry(spec.id)
+                .or_insert_with(|| new_editor(cloud, spec.id, ""));
         }
     }
 

@@ -41,7 +41,7 @@ pub fn start(args: Preset) -> u8 {
     };
     if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
         eprintln!(
-            "error: the wizard needs a terminal; for scripts use `ekm-wizard render aws …` (see --help)"
+            "error: the wizard needs a terminal; for scripts use `ekm-wizard render <cloud> …` (see --help)"
         );
         return EXIT_BAD_INPUT;
     }

@@ -206,3 +206,138 @@ pub fn probe_bytes() -> Vec<u8> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    //! The runner on a made-up plan: concurrency as the needs allow, time limits, skips.
+
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::guide::{CheckId, StepId};
+
+    const A: CheckId = CheckId::new("a");
+    const B: CheckId = CheckId::new("b");
+    const C: CheckId = CheckId::new("c");
+    const STEP: StepId = StepId::new("step");
+
+    fn spec(id: CheckId, needs: &'static [Need]) -> CheckSpec {
+        CheckSpec {
+            id,
+            title: "t",
+            proves: "p",
+            fix_step: STEP,
+            needs_fields: &[],
+            needs_checks: needs,
+            calls: 1,
+        }
+    }
+
+    /// A and B each wait for the other to have started: they finish only if run at once.
+    /// C needs A. `slow` makes B never answer.
+    struct Session {
+        started: Mutex<Vec<CheckId>>,
+        a_fails: bool,
+        slow: bool,
+    }
+
+    #[async_trait::async_trait]
+    impl CheckSession for Session {
+        async fn perform(&self, check: CheckId, _timeout: Duration) -> Finding {
+            self.started.lock().unwrap().push(check);
+            if check == B && self.slow {
+                std::future::pending::<()>().await;
+            }
+            if check == A || check == B {
+                let other = if check == A { B } else { A };
+                for _ in 0..100 {
+                    if self.started.lock().unwrap().contains(&other) {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                if !self.started.lock().unwrap().contains(&other) {
+                    return Finding::fail("ran alone");
+                }
+            }
+            if check == A && self.a_fails {
+                return Finding::fail("broken");
+            }
+            Finding::pass("fine")
+        }
+    }
+
+    fn run_with(session: &Session) -> Vec<CheckResult> {
+        static NEEDS_A: [Need; 1] = [Need {
+            check: A,
+            what: "a",
+        }];
+        let plan = [spec(A, &[]), spec(B, &[]), spec(C, &NEEDS_A)];
+        let options = CheckOptions {
+            timeout: Duration::from_millis(300),
+            profile: None,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let reported = Mutex::new(0);
+        let results = runtime.block_on(run_plan(
+            crate::clouds::first(),
+            &Inputs::new(crate::clouds::first()),
+            &plan,
+            session,
+            &options,
+            &|_| *reported.lock().unwrap() += 1,
+        ));
+        assert_eq!(*reported.lock().unwrap(), plan.len(), "each reported once");
+        results
+    }
+
+    #[test]
+    fn independent_checks_run_at_once_and_a_need_runs_after() {
+        let session = Session {
+            started: Mutex::new(Vec::new()),
+            a_fails: false,
+            slow: false,
+        };
+        let results = run_with(&session);
+        let statuses: Vec<_> = results.iter().map(|r| (r.id, r.status)).collect();
+        assert_eq!(
+            statuses,
+            [
+                (A, CheckStatus::Pass),
+                (B, CheckStatus::Pass),
+                (C, CheckStatus::Pass)
+            ]
+        );
+        let started = session.started.lock().unwrap();
+        let position = |id| started.iter().position(|c| *c == id).unwrap();
+        assert!(position(C) > position(A), "{started:?}");
+        assert_eq!(Verdict::of(&results), Verdict::Verified);
+    }
+
+    #[test]
+    fn a_failed_need_skips_and_a_silent_check_times_out_unverified() {
+        let session = Session {
+            started: Mutex::new(Vec::new()),
+            a_fails: true,
+            slow: true,
+        };
+        let results = run_with(&session);
+        assert_eq!(results[0].status, CheckStatus::Fail);
+        assert_eq!(results[1].status, CheckStatus::Unverified);
+        assert!(
+            results[1].detail.contains("no answer within"),
+            "{}",
+            results[1].detail
+        );
+        assert_eq!(results[2].status, CheckStatus::Skip);
+        assert_eq!(results[2].detail, "needs a, which failed");
+        assert!(
+            !session.started.lock().unwrap().contains(&C),
+            "a skipped check is never performed"
+        );
+        assert_eq!(Verdict::of(&results), Verdict::Failed);
+    }
+}
