@@ -934,7 +934,9 @@ fn the_service_principal_is_created_only_after_a_yes() {
     assert!(model.busy(), "the spinner turns while Graph is asked");
     update(
         &mut model,
-        Msg::ActionFinished(Err("Graph refused: needs Application Administrator".into())),
+        Msg::ActionFinished(ekm_wizard::checks::ActionOutcome::Refused(
+            "Graph refused: needs Application Administrator".into(),
+        )),
     );
     assert!(!model.busy());
     assert_eq!(model.status.as_ref().unwrap().kind, StatusKind::Error);

@@ -93,7 +93,7 @@ pub enum Msg {
     /// Every check finished, or none could run (the reason).
     ChecksFinished {
         generation: u64,
-        outcome: Result<(), String>,
+        outcome: Result<(), crate::checks::CannotCheck>,
     },
     /// Offer the action of the current step (or the one a failed check calls for): asks
     /// before doing anything.
@@ -102,8 +102,8 @@ pub enum Msg {
     ConfirmAction,
     /// The admin said no.
     DeclineAction,
-    /// The action's outcome: what to tell the admin, or why it was refused.
-    ActionFinished(Result<String, String>),
+    /// What came of the action.
+    ActionFinished(crate::checks::ActionOutcome),
     /// Time for the spinner's next frame (sent only while something runs).
     SpinnerTick,
     /// Save progress and leave.

@@ -247,8 +247,7 @@ impl Effects {
                     let outcome =
                         crate::checks::run(cloud, &inputs, target.0.as_ref(), &options, &report)
                             .await
-                            .map(|_| ())
-                            .map_err(|e| e.to_string());
+                            .map(|_| ());
                     let _ = results.send(Msg::ChecksFinished {
                         generation,
                         outcome,
@@ -260,19 +259,11 @@ impl Effects {
                 let results = self.results.clone();
                 let profile = self.profile.clone();
                 tokio::spawn(async move {
-                    use crate::checks::ActionOutcome;
                     let options = crate::checks::CheckOptions {
                         profile,
                         timeout: CHECK_TIMEOUT,
                     };
-                    let msg = Msg::ActionFinished(
-                        match target.0.perform_action(action, &options).await {
-                            ActionOutcome::Done { message, .. } => Ok(message),
-                            ActionOutcome::Refused(why) | ActionOutcome::CouldNotTry(why) => {
-                                Err(why)
-                            }
-                        },
-                    );
+                    let msg = Msg::ActionFinished(target.0.perform_action(action, &options).await);
                     let _ = results.send(msg);
                 });
                 Vec::new()

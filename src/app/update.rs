@@ -159,13 +159,14 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::ActionFinished(outcome) => {
+            use crate::checks::ActionOutcome;
             model.action = ActionOffer::Idle;
             model.status = Some(match outcome {
-                Ok(said) => status(
+                ActionOutcome::Done { message, .. } => status(
                     StatusKind::Success,
-                    format!("{said} Press k to check again."),
+                    format!("{message} Press k to check again."),
                 ),
-                Err(why) => {
+                ActionOutcome::Refused(why) | ActionOutcome::CouldNotTry(why) => {
                     model.remember_error(&why);
                     status(StatusKind::Error, why)
                 }
@@ -402,9 +403,19 @@ fn hide_secrets(msg: Msg, redactor: &crate::secrets::Redactor) -> Msg {
             outcome,
         } => Msg::ChecksFinished {
             generation,
-            outcome: outcome.map_err(hide),
+            outcome: outcome.map_err(|cannot| crate::checks::CannotCheck(hide(cannot.0))),
         },
-        Msg::ActionFinished(outcome) => Msg::ActionFinished(outcome.map(hide).map_err(hide)),
+        Msg::ActionFinished(outcome) => {
+            use crate::checks::ActionOutcome;
+            Msg::ActionFinished(match outcome {
+                ActionOutcome::Done { outcome, message } => ActionOutcome::Done {
+                    outcome,
+                    message: hide(message),
+                },
+                ActionOutcome::Refused(why) => ActionOutcome::Refused(hide(why)),
+                ActionOutcome::CouldNotTry(why) => ActionOutcome::CouldNotTry(hide(why)),
+            })
+        }
         other => other,
     }
 }
@@ -926,7 +937,7 @@ fn perform_action(model: &mut Model) -> Vec<Effect> {
     }]
 }
 
-fn checks_finished(model: &mut Model, outcome: Result<(), String>) {
+fn checks_finished(model: &mut Model, outcome: Result<(), crate::checks::CannotCheck>) {
     use crate::checks::CheckStatus;
     model.checks.running = false;
     match outcome {
@@ -1001,7 +1012,7 @@ fn checks_finished(model: &mut Model, outcome: Result<(), String>) {
                 model.remember_error(&failure);
             }
         }
-        Err(err) => {
+        Err(crate::checks::CannotCheck(err)) => {
             model.status = Some(status(StatusKind::Error, err.clone()));
             model.checks.error = Some(err);
         }

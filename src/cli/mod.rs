@@ -2,9 +2,7 @@
 //! `headless`). Exit codes (`exit`): 0 done or verified, 1 failed or refused, 2 bad input,
 //! 3 not verified.
 
-pub mod args;
-
-pub use args::{ApiArgs, CloudValues, CommonArgs};
+pub use crate::headless::args::{self, ApiArgs, CloudValues, CommonArgs};
 
 use std::path::PathBuf;
 use std::process::ExitCode;

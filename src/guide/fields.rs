@@ -1,9 +1,28 @@
 //! The fields every cloud records: the organization id, the key's name at OpenAI and the
 //! project's name. Each cloud's own fields are declared by its kit.
 
-use super::kit::FieldSpec;
-use super::validate::{display_name, org_id};
+use super::validate::{FieldError, display_name, org_id};
 use super::{FieldId, Inputs};
+
+/// One value a cloud asks for: its rules, its default, and how a flag sets it.
+pub struct FieldSpec {
+    pub id: FieldId,
+    /// The form the field expects, with an example, for error messages.
+    pub expected: &'static str,
+    /// The help of its flag on the command line.
+    pub flag_help: &'static str,
+    /// Whether spaces inside the value are kept (a name); otherwise every whitespace is dropped
+    /// (an ARN or an id pasted across a line break).
+    pub keeps_spaces: bool,
+    /// Turns what was pasted into the value the field holds (a full resource name into its id).
+    pub clean: Option<fn(&str) -> String>,
+    /// The value used when the admin leaves the field empty.
+    pub default: Option<fn(&Inputs) -> String>,
+    /// Checks a cleaned value against the field's rules (and against other fields).
+    pub validate: fn(&str, &Inputs) -> Result<String, FieldError>,
+    /// Whether the field is asked at all, given the others; `None` means always.
+    pub relevant: Option<fn(&Inputs) -> bool>,
+}
 
 /// The specs of the shared fields.
 pub static SHARED: [FieldSpec; 3] = [

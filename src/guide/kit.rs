@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
+use super::fields::FieldSpec;
 use super::plan::{CheckSpec, CheckTarget};
 use super::{ArtifactId, FieldError, FieldId, Guide, Inputs, SetupPath, StepId};
 
@@ -53,26 +54,6 @@ pub type Missing = Vec<FieldError>;
 pub struct Handover {
     pub details: Value,
     pub body: Value,
-}
-
-/// One value a cloud asks for: its rules, its default, and how a flag sets it.
-pub struct FieldSpec {
-    pub id: FieldId,
-    /// The form the field expects, with an example, for error messages.
-    pub expected: &'static str,
-    /// The help of its flag on the command line.
-    pub flag_help: &'static str,
-    /// Whether spaces inside the value are kept (a name); otherwise every whitespace is dropped
-    /// (an ARN or an id pasted across a line break).
-    pub keeps_spaces: bool,
-    /// Turns what was pasted into the value the field holds (a full resource name into its id).
-    pub clean: Option<fn(&str) -> String>,
-    /// The value used when the admin leaves the field empty.
-    pub default: Option<fn(&Inputs) -> String>,
-    /// Checks a cleaned value against the field's rules (and against other fields).
-    pub validate: fn(&str, &Inputs) -> Result<String, FieldError>,
-    /// Whether the field is asked at all, given the others; `None` means always.
-    pub relevant: Option<fn(&Inputs) -> bool>,
 }
 
 /// A block of the JSON document `render --json` prints: its key and the block behind it.

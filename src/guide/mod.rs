@@ -14,8 +14,9 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+pub use fields::FieldSpec;
 pub use ids::{ActionId, ArtifactId, CheckId, FieldId, StepId};
-pub use kit::{ArtifactBody, Cloud, CloudKit, FieldSpec, Handover, Missing};
+pub use kit::{ArtifactBody, Cloud, CloudKit, Handover, Missing};
 pub use validate::FieldError;
 
 /// How the key reaches OpenAI once the cloud side is ready.

@@ -20,9 +20,8 @@ pub struct FieldError {
 
 impl FieldError {
     /// A refusal of `field`; its label and expected form come from the cloud's kit when the
-    /// error passes through `Inputs`, and the shared fields have theirs already.
+    /// error passes through `Inputs` (the organization id's label is known already).
     pub fn new(field: FieldId, problem: impl Into<String>) -> Self {
-        let shared = super::fields::SHARED.iter().find(|s| s.id == field);
         FieldError {
             field,
             label: if field == FieldId::ORG_ID {
@@ -31,7 +30,7 @@ impl FieldError {
                 String::new()
             },
             problem: problem.into(),
-            expected: shared.map(|s| s.expected).unwrap_or(""),
+            expected: "",
         }
     }
 

@@ -1,4 +1,8 @@
-//! The headless commands other than `render`: `register`, `validate`, `explain` and `export`.
+//! The headless commands, for scripts and support: `render`, `check`, `register`,
+//! `validate`, `explain` and `export`, and the values they take from the command line (`args`,
+//! which `cli` parses). What `render` prints is made in `crate::render`.
+
+pub mod args;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
@@ -9,7 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::artifacts::{self, ArtifactBody};
 use crate::bundle;
-use crate::cli::args::{ApiArgs, CloudValues};
+
 use crate::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED};
 use crate::explain::{self, describe};
 use crate::guide::{ArtifactId, FieldId, SetupPath};
@@ -17,6 +21,7 @@ use crate::openai::client::ADMIN_KEY_ENV;
 use crate::openai::{AdminKey, ApiBase, ApiError, Client, register};
 use crate::render;
 use crate::session::{Loaded, SessionStore};
+use args::{ApiArgs, CloudValues};
 
 /// `ekm-wizard explain [TEXT] [--json]`: exit 0 when a known error matched, 1 when not.
 pub fn explain(text: Option<&str>, as_json: bool) -> u8 {
