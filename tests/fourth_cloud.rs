@@ -121,10 +121,7 @@ static PLAN: [CheckSpec; 2] = [
         proves: "the key is enabled for both",
         fix_step: MAKE_KEY,
         needs_fields: &[KEY_URL],
-        needs_checks: &[Need {
-            check: KEY_FOUND,
-            what: "the key",
-        }],
+        needs_checks: &[Need::after(KEY_FOUND, "the key")],
         calls: 1,
     },
 ];

@@ -103,36 +103,52 @@ async fn decide(
     {
         return waiting(cloud, spec, *field);
     }
-    let mut blocked = None;
-    for need in spec.needs_checks {
-        let Some(index) = plan.iter().position(|s| s.id == need.check) else {
-            return CheckResult::of(
-                spec,
-                CheckStatus::Unverified,
-                format!("could not check: needs {}, which is not checked", need.what),
-            );
-        };
-        let mut receiver = channels[index].1.clone();
-        let earlier = match receiver.wait_for(Option::is_some).await {
-            Ok(value) => value.clone(),
-            Err(_) => None,
-        };
-        let Some(earlier) = earlier else {
-            return CheckResult::of(
-                spec,
-                CheckStatus::Unverified,
-                format!("could not check: needs {}, which did not finish", need.what),
-            );
-        };
-        if blocked.is_none() && !earlier.status.lets_others_run() {
-            blocked = Some((earlier, need.what));
+    let needs = async {
+        let mut blocked = None;
+        for need in spec.needs_checks {
+            let Some(index) = plan.iter().position(|s| s.id == need.check) else {
+                return Some(Err(format!(
+                    "could not check: needs {}, which is not checked",
+                    need.what
+                )));
+            };
+            let mut receiver = channels[index].1.clone();
+            let earlier = match receiver.wait_for(Option::is_some).await {
+                Ok(value) => value.clone(),
+                Err(_) => None,
+            };
+            let Some(earlier) = earlier else {
+                return Some(Err(format!(
+                    "could not check: needs {}, which did not finish",
+                    need.what
+                )));
+            };
+            if blocked.is_none() && !earlier.status.lets_others_run() {
+                blocked = Some(Ok((earlier, need.what)));
+            }
         }
-    }
-    if let Some((earlier, what)) = blocked {
-        return after(&earlier, spec, what);
-    }
+        blocked
+    };
     let limit = options.timeout * spec.calls.max(1);
-    match within(limit, session.perform(spec.id, options.timeout)).await {
+    let perform = async { within(limit, session.perform(spec.id, options.timeout)).await };
+    let overlap =
+        !spec.needs_checks.is_empty() && spec.needs_checks.iter().all(|need| need.overlap);
+    let (blocked, performed) = if overlap {
+        let (blocked, performed) = futures::join!(needs, perform);
+        (blocked, Some(performed))
+    } else {
+        (needs.await, None)
+    };
+    match blocked {
+        Some(Ok((earlier, what))) => return after(&earlier, spec, what),
+        Some(Err(why)) => return CheckResult::of(spec, CheckStatus::Unverified, why),
+        None => {}
+    }
+    let performed = match performed {
+        Some(performed) => performed,
+        None => within(limit, session.perform(spec.id, options.timeout)).await,
+    };
+    match performed {
         Some(finding) => finding.into_result(spec),
         None => CheckResult::of(
             spec,
@@ -219,6 +235,7 @@ mod tests {
     const A: CheckId = CheckId::new("a");
     const B: CheckId = CheckId::new("b");
     const C: CheckId = CheckId::new("c");
+    const D: CheckId = CheckId::new("d");
     const STEP: StepId = StepId::new("step");
 
     fn spec(id: CheckId, needs: &'static [Need]) -> CheckSpec {
@@ -233,8 +250,9 @@ mod tests {
         }
     }
 
-    /// A and B each wait for the other to have started: they finish only if run at once.
-    /// C needs A. `slow` makes B never answer.
+    /// A and B each wait for the other to have started, and A for D too: they finish only if
+    /// run at once. C needs A (after it); D needs A but may overlap it. `slow` makes B never
+    /// answer.
     struct Session {
         started: Mutex<Vec<CheckId>>,
         a_fails: bool,
@@ -249,14 +267,18 @@ mod tests {
                 std::future::pending::<()>().await;
             }
             if check == A || check == B {
-                let other = if check == A { B } else { A };
+                let others: &[CheckId] = if check == A { &[B, D] } else { &[A] };
+                let all_started = || {
+                    let started = self.started.lock().unwrap();
+                    others.iter().all(|other| started.contains(other))
+                };
                 for _ in 0..100 {
-                    if self.started.lock().unwrap().contains(&other) {
+                    if all_started() {
                         break;
                     }
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
-                if !self.started.lock().unwrap().contains(&other) {
+                if !all_started() {
                     return Finding::fail("ran alone");
                 }
             }
@@ -268,11 +290,14 @@ mod tests {
     }
 
     fn run_with(session: &Session) -> Vec<CheckResult> {
-        static NEEDS_A: [Need; 1] = [Need {
-            check: A,
-            what: "a",
-        }];
-        let plan = [spec(A, &[]), spec(B, &[]), spec(C, &NEEDS_A)];
+        static AFTER_A: [Need; 1] = [Need::after(A, "a")];
+        static BESIDE_A: [Need; 1] = [Need::beside(A, "a")];
+        let plan = [
+            spec(A, &[]),
+            spec(B, &[]),
+            spec(C, &AFTER_A),
+            spec(D, &BESIDE_A),
+        ];
         let options = CheckOptions {
             timeout: Duration::from_millis(300),
             profile: None,
@@ -308,7 +333,8 @@ mod tests {
             [
                 (A, CheckStatus::Pass),
                 (B, CheckStatus::Pass),
-                (C, CheckStatus::Pass)
+                (C, CheckStatus::Pass),
+                (D, CheckStatus::Pass)
             ]
         );
         let started = session.started.lock().unwrap();
@@ -336,8 +362,14 @@ mod tests {
         assert_eq!(results[2].detail, "needs a, which failed");
         assert!(
             !session.started.lock().unwrap().contains(&C),
-            "a skipped check is never performed"
+            "a check after a failed one is never performed"
         );
+        assert_eq!(
+            results[3].status,
+            CheckStatus::Skip,
+            "an overlapping finding is dropped"
+        );
+        assert_eq!(results[3].detail, "needs a, which failed");
         assert_eq!(Verdict::of(&results), Verdict::Failed);
     }
 }

@@ -207,6 +207,30 @@ impl Finding {
 pub struct Need {
     pub check: CheckId,
     pub what: &'static str,
+    /// The check may start at once, beside the one it needs, when it is harmless to try
+    /// (a round trip): its finding is dropped if the need does not pass. Otherwise it starts
+    /// only after.
+    pub overlap: bool,
+}
+
+impl Need {
+    /// A check that must pass (or warn) before this one starts.
+    pub const fn after(check: CheckId, what: &'static str) -> Need {
+        Need {
+            check,
+            what,
+            overlap: false,
+        }
+    }
+
+    /// A check that must pass (or warn) for this one's finding to count; both start at once.
+    pub const fn beside(check: CheckId, what: &'static str) -> Need {
+        Need {
+            check,
+            what,
+            overlap: true,
+        }
+    }
 }
 
 /// One check of a plan: what it proves, the step that fixes it, and what it needs.

@@ -257,10 +257,7 @@ pub static PLAN: [CheckSpec; 8] = [
         proves: "the key policy lets IAM decide, or grants the role itself, and denies it nothing",
         fix_step: STEP_RESTRICTIONS,
         needs_fields: &[],
-        needs_checks: &[Need {
-            check: CHECK_KEY,
-            what: "the key",
-        }],
+        needs_checks: &[Need::after(CHECK_KEY, "the key")],
         calls: 1,
     },
     CheckSpec {
@@ -278,10 +275,7 @@ pub static PLAN: [CheckSpec; 8] = [
         proves: "only OpenAI's principal may assume the role, and only with the agreed ExternalId",
         fix_step: STEP_ROLE,
         needs_fields: &[ROLE_ARN],
-        needs_checks: &[Need {
-            check: CHECK_ROLE,
-            what: "the role",
-        }],
+        needs_checks: &[Need::after(CHECK_ROLE, "the role")],
         calls: 1,
     },
     CheckSpec {
@@ -291,14 +285,8 @@ pub static PLAN: [CheckSpec; 8] = [
         fix_step: STEP_IAM_POLICY,
         needs_fields: &[ROLE_ARN],
         needs_checks: &[
-            Need {
-                check: CHECK_KEY,
-                what: "the key",
-            },
-            Need {
-                check: CHECK_ROLE,
-                what: "the role",
-            },
+            Need::after(CHECK_KEY, "the key"),
+            Need::after(CHECK_ROLE, "the role"),
         ],
         calls: 4,
     },
@@ -308,10 +296,7 @@ pub static PLAN: [CheckSpec; 8] = [
         proves: "the key encrypts and decrypts for you (not yet for OpenAI)",
         fix_step: STEP_CREATE_KEY,
         needs_fields: &[],
-        needs_checks: &[Need {
-            check: CHECK_KEY,
-            what: "the key",
-        }],
+        needs_checks: &[Need::after(CHECK_KEY, "the key")],
         calls: 2,
     },
     CheckSpec {
@@ -320,10 +305,7 @@ pub static PLAN: [CheckSpec; 8] = [
         proves: "automatic rotation is on",
         fix_step: STEP_RESTRICTIONS,
         needs_fields: &[],
-        needs_checks: &[Need {
-            check: CHECK_KEY,
-            what: "the key",
-        }],
+        needs_checks: &[Need::after(CHECK_KEY, "the key")],
         calls: 1,
     },
 ];

@@ -414,10 +414,10 @@ pub static PLAN: [CheckSpec; 7] = [
         proves: "OpenAI's service principal holds a role with the three data actions at the key or above",
         fix_step: STEP_ROLE_ASSIGNMENT,
         needs_fields: KEY_FIELDS,
-        needs_checks: &[Need {
-            check: CHECK_SERVICE_PRINCIPAL,
-            what: "OpenAI's service principal",
-        }],
+        needs_checks: &[Need::after(
+            CHECK_SERVICE_PRINCIPAL,
+            "OpenAI's service principal",
+        )],
         calls: 3,
     },
     CheckSpec {
@@ -426,10 +426,7 @@ pub static PLAN: [CheckSpec; 7] = [
         proves: "the key encrypts and decrypts for you (not yet for OpenAI)",
         fix_step: STEP_CREATE_KEY,
         needs_fields: KEY_FIELDS,
-        needs_checks: &[Need {
-            check: CHECK_KEY,
-            what: "the key",
-        }],
+        needs_checks: &[Need::beside(CHECK_KEY, "the key")],
         calls: 2,
     },
     CheckSpec {
@@ -438,10 +435,7 @@ pub static PLAN: [CheckSpec; 7] = [
         proves: "soft delete, purge protection and a closed firewall keep the key safe",
         fix_step: STEP_RESTRICTIONS,
         needs_fields: VAULT_FIELDS,
-        needs_checks: &[Need {
-            check: CHECK_VAULT,
-            what: "the vault",
-        }],
+        needs_checks: &[Need::after(CHECK_VAULT, "the vault")],
         calls: 1,
     },
 ];

@@ -297,10 +297,7 @@ pub static PLAN: [CheckSpec; 8] = [
         proves: "the provider trusts Google's issuer for OpenAI's audience, maps the subject, and admits OpenAI alone",
         fix_step: STEP_FEDERATED_IDENTITY,
         needs_fields: &[],
-        needs_checks: &[Need {
-            check: CHECK_POOL,
-            what: "the pool",
-        }],
+        needs_checks: &[Need::after(CHECK_POOL, "the pool")],
         calls: 1,
     },
     CheckSpec {
@@ -336,10 +333,7 @@ pub static PLAN: [CheckSpec; 8] = [
         proves: "the key encrypts and decrypts for you (not yet for OpenAI)",
         fix_step: STEP_CREATE_KEY,
         needs_fields: KEY_FIELDS,
-        needs_checks: &[Need {
-            check: CHECK_KEY,
-            what: "the key",
-        }],
+        needs_checks: &[Need::beside(CHECK_KEY, "the key")],
         calls: 2,
     },
     CheckSpec {
@@ -348,10 +342,7 @@ pub static PLAN: [CheckSpec; 8] = [
         proves: "automatic rotation is set",
         fix_step: STEP_RESTRICTIONS,
         needs_fields: KEY_FIELDS,
-        needs_checks: &[Need {
-            check: CHECK_KEY,
-            what: "the key",
-        }],
+        needs_checks: &[Need::after(CHECK_KEY, "the key")],
         calls: 1,
     },
 ];
