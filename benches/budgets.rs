@@ -452,6 +452,6 @@ fn main() {
         );
     }
     println!(
-        "\nThe fan-out rows cannot reach the issue's 300 ms: a round trip is an encrypt, then a decrypt of its result (two answers, 400 ms), and Key Vault answers a client's first request with an authentication challenge. Every check starts at once, so the budget is the longest chain of dependent answers plus 150 ms (process start, credentials, JSON), far under the sum of all answers."
+        "\nThe fan-out rows cannot reach the issue's 300 ms: a round trip is an encrypt, then a decrypt of its result (two answers, 400 ms), and Key Vault answers a client's first request with an authentication challenge. Each check starts as soon as what it needs is known (a round trip beside its key check), so the budget is the longest chain of dependent answers plus 150 ms (process start, credentials, JSON), far under the sum of all answers."
     );
 }

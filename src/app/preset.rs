@@ -16,6 +16,6 @@ pub struct Preset {
     pub fresh: bool,
     /// The Management API base, as given.
     pub api_base: Option<String>,
-    /// The AWS profile the live checks use.
+    /// The named credentials profile the live checks use, where the cloud has them.
     pub profile: Option<String>,
 }

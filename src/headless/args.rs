@@ -73,8 +73,9 @@ impl CloudValues {
 
 /// The subcommand of one cloud: the shared flags, then one flag per field of its kit.
 fn cloud_command(cloud: Cloud) -> clap::Command {
-    let command = clap::Command::new(cloud.key()).about(format!("{}.", cloud.display_name()));
-    let command = CommonArgs::augment_args(command);
+    let command = CommonArgs::augment_args(clap::Command::new(cloud.key()))
+        .about(format!("{}.", cloud.display_name()))
+        .long_about(None);
     cloud.kit().fields().iter().fold(command, |command, spec| {
         command.arg(
             Arg::new(spec.id.key())
