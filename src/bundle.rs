@@ -11,6 +11,40 @@ use crate::explain::{self, describe};
 use crate::secrets::redact;
 use crate::session::Session;
 
+/// Whether a text block is commands to run (fenced as shell): by the convention of block ids,
+/// `…_command`, `…_commands`, `…_query`. Other text (a value, a message) is not shell.
+fn is_commands(artifact: crate::guide::ArtifactId) -> bool {
+    let key = artifact.key();
+    key.ends_with("_command") || key.ends_with("_commands") || key.ends_with("_query")
+}
+
+/// A moment as ISO 8601 in UTC: `2026-11-30T04:40:07Z`.
+pub fn iso_8601_utc(unix_seconds: u64) -> String {
+    let days = (unix_seconds / 86_400) as i64;
+    let second_of_day = unix_seconds % 86_400;
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        second_of_day / 3_600,
+        second_of_day % 3_600 / 60,
+        second_of_day % 60
+    )
+}
+
 fn fence(text: &str, language: &str) -> String {
     let marker = if text.contains("```") { "~~~~" } else { "```" };
     format!("{marker}{language}\n{}\n{marker}\n", text.trim_end())
@@ -33,7 +67,7 @@ pub fn support_bundle(
         .unwrap_or_default();
     let _ = writeln!(out, "# ekm-wizard support bundle\n");
     let _ = writeln!(out, "- ekm-wizard {}", env!("CARGO_PKG_VERSION"));
-    let _ = writeln!(out, "- written at Unix time {written}");
+    let _ = writeln!(out, "- written at {}", iso_8601_utc(written));
     let _ = writeln!(
         out,
         "- operating system: {} ({})",
@@ -42,12 +76,16 @@ pub fn support_bundle(
     );
     let _ = writeln!(out, "- cloud: {} (`{}`)", cloud.display_name(), cloud.key());
     let _ = writeln!(out, "- path: {}", session.path.display_name());
+    let steps = guide.steps.len();
+    let place = |step: usize| match step.min(steps) {
+        0 => "the start screen".to_string(),
+        n => format!("step {n} of {steps}"),
+    };
+    let _ = writeln!(out, "- on screen: {}", place(session.step));
     let _ = writeln!(
         out,
-        "- step on screen: {} of {}; furthest reached: {}",
-        session.step,
-        guide.steps.len(),
-        session.reached.saturating_add(1)
+        "- furthest reached: {}",
+        place(session.reached.max(session.step))
     );
     let _ = writeln!(
         out,
@@ -57,11 +95,16 @@ pub fn support_bundle(
     let _ = writeln!(out, "## Recorded inputs\n");
     let _ = writeln!(out, "| field | as typed | as used |");
     let _ = writeln!(out, "| --- | --- | --- |");
-    for field in crate::guide::recorded_fields(cloud)
-        .into_iter()
-        .chain([crate::guide::FieldId::NAME])
-    {
+    let mut fields = crate::guide::recorded_fields(cloud);
+    if !fields.contains(&crate::guide::FieldId::NAME) {
+        fields.push(crate::guide::FieldId::NAME);
+    }
+    for field in fields {
         let raw = inputs.raw(field);
+        if raw.trim().is_empty() && !inputs.is_relevant(field) {
+            // Asked only in some cases (the key behind an alias): not this one.
+            continue;
+        }
         let used = match inputs.validated(field) {
             Ok(value) => format!("`{value}`"),
             Err(err) => format!("refused: {}", err.problem),
@@ -90,7 +133,13 @@ pub fn support_bundle(
             let _ = writeln!(out, "#### {title}\n");
             match artifacts::generate(cloud, artifact, &inputs, session.path) {
                 Ok(body @ ArtifactBody::Json(_)) => out.push_str(&fence(&body.to_text(), "json")),
-                Ok(body) => out.push_str(&fence(&body.to_text(), "sh")),
+                Ok(body) if is_commands(artifact) => out.push_str(&fence(&body.to_text(), "sh")),
+                Ok(body) if artifact == crate::guide::ArtifactId::ENTERPRISE_MESSAGE => {
+                    for line in body.to_text().lines() {
+                        let _ = writeln!(out, "> {line}");
+                    }
+                }
+                Ok(body) => out.push_str(&fence(&body.to_text(), "text")),
                 Err(missing) => {
                     for err in missing {
                         let _ = writeln!(out, "- not ready: {err}");
@@ -161,4 +210,16 @@ pub fn support_bundle(
         out.push('\n');
     }
     crate::secrets::visible(&redact(&out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_iso_8601_in_utc() {
+        assert_eq!(iso_8601_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso_8601_utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(iso_8601_utc(1_796_013_607), "2026-11-30T04:40:07Z");
+    }
 }

@@ -106,3 +106,43 @@ fn export_without_saved_progress_exits_2_and_says_why() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("no saved progress"));
     assert!(output.stdout.is_empty());
 }
+
+#[test]
+fn the_bundle_reads_as_facts_one_row_each_prose_as_prose() {
+    let mut on_chatgpt = session();
+    on_chatgpt.path = SetupPath::ChatGpt;
+    on_chatgpt.step = 7;
+    on_chatgpt.reached = 9;
+    on_chatgpt.inputs.set(FieldId::NAME, "EKM key");
+    let bundle = support_bundle(&on_chatgpt, &[], &[]);
+    assert_eq!(bundle.matches("| `name` |").count(), 1, "{bundle}");
+    assert!(
+        !bundle.contains("| `key_arn` |"),
+        "the key behind an alias is not asked for a key ARN:\n{bundle}"
+    );
+    let written = bundle
+        .lines()
+        .find_map(|l| l.strip_prefix("- written at "))
+        .expect("a time");
+    assert!(
+        written.len() == 20 && written.ends_with('Z') && written.as_bytes()[10] == b'T',
+        "ISO 8601 with its offset: {written}"
+    );
+    let steps = aws::cloud().guide().steps.len();
+    assert!(
+        bundle.contains(&format!("- furthest reached: step {steps} of {steps}")),
+        "never past the last step:\n{bundle}"
+    );
+    assert!(
+        bundle.contains("> Details to turn on Enterprise Key Management"),
+        "{bundle}"
+    );
+    assert!(
+        !bundle.contains("```sh\nDetails"),
+        "a message is not shell:\n{bundle}"
+    );
+    assert!(
+        bundle.contains("```sh\naws kms"),
+        "commands are shell:\n{bundle}"
+    );
+}
