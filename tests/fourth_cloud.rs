@@ -91,6 +91,7 @@ static FIELDS: [FieldSpec; 1] = [FieldSpec {
     keeps_spaces: false,
     clean: None,
     default: None,
+    default_follows: None,
     validate: |raw, _| {
         let value = raw.trim();
         if value.starts_with("http://127.0.0.1:") && value.contains("/keys/") {

@@ -519,3 +519,36 @@ fn a_huge_value_is_refused_without_being_echoed() {
         errors.len()
     );
 }
+
+#[test]
+fn one_fault_gives_one_message() {
+    // The id OpenAI presents defaults to the organization id: a bad org id is one fault.
+    let output = run(&[
+        "render",
+        "aws",
+        "--org-id",
+        "bad",
+        "--kms-arn",
+        KEY,
+        "--role-arn",
+        ROLE,
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let said = stderr(&output);
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(said.contains("OpenAI organization id (--org-id)"), "{said}");
+    // Typed, the presented id is judged on its own.
+    let output = run(&[
+        "render",
+        "aws",
+        "--org-id",
+        "bad",
+        "--external-id",
+        "also-bad",
+        "--kms-arn",
+        KEY,
+        "--role-arn",
+        ROLE,
+    ]);
+    assert_eq!(stderr(&output).lines().count(), 2, "{}", stderr(&output));
+}

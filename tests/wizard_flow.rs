@@ -1063,3 +1063,15 @@ fn a_key_typed_into_the_wizard_is_never_shown_even_when_a_server_echoes_it() {
     let on_screen = format!("{:?} {:?}", model.status, model.registration.phase);
     assert!(!on_screen.contains(typed), "{on_screen}");
 }
+
+#[test]
+fn each_cloud_shows_its_own_examples() {
+    let mut model = wizard();
+    let placeholder = |model: &Model| model.editors[&FieldId::NAME].placeholder_text().to_string();
+    assert_eq!(placeholder(&model), "AWS EKM key");
+    update(&mut model, Msg::ChooseNext);
+    assert_eq!(model.cloud, gcp::cloud());
+    assert_eq!(placeholder(&model), "GCP EKM key");
+    update(&mut model, Msg::ChooseNext);
+    assert_eq!(placeholder(&model), "Azure EKM key");
+}

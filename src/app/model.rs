@@ -262,6 +262,7 @@ impl Model {
         for cloud in crate::clouds::all().chain([model.cloud]) {
             model.ensure_editors(cloud);
         }
+        model.refresh_placeholders();
         if let Some(path) = args.path {
             model.path = path;
         }
@@ -506,6 +507,14 @@ impl Model {
     }
 
     /// Shows the cursor only in the focused field.
+    /// Shows every field's example as the current cloud gives it.
+    pub fn refresh_placeholders(&mut self) {
+        let cloud = self.cloud;
+        for (field, editor) in self.editors.iter_mut() {
+            editor.set_placeholder_text(placeholder(cloud, *field));
+        }
+    }
+
     pub fn refresh_editor_styles(&mut self) {
         let focused = self.focused_field();
         let cursor = self.theme.cursor();
@@ -535,8 +544,9 @@ fn placeholder(cloud: Cloud, field: FieldId) -> String {
     if cloud.presented_id_field() == Some(field) {
         return guide::start_text().external_id.placeholder.clone();
     }
-    crate::clouds::all()
-        .chain([cloud])
+    // The cloud's own example first: a field several clouds share shows this cloud's.
+    std::iter::once(cloud)
+        .chain(crate::clouds::all())
         .map(|c| c.guide().field_text(field).placeholder.clone())
         .find(|p| !p.is_empty())
         .unwrap_or_default()

@@ -469,6 +469,7 @@ fn choose(model: &mut Model, delta: isize) -> Vec<Effect> {
             let clouds: Vec<Cloud> = crate::clouds::all().collect();
             model.cloud = cycle(&clouds, model.cloud, delta);
             model.ensure_editors(model.cloud);
+            model.refresh_placeholders();
         }
         Some(Focusable::Choice(Choice::Path)) => {
             model.path = cycle(&SetupPath::ALL, model.path, delta);
@@ -567,7 +568,9 @@ fn resume(model: &mut Model) -> Vec<Effect> {
     };
     model.cloud = session.cloud;
     model.path = session.path;
+    model.ensure_editors(model.cloud);
     model.load_inputs(&session.inputs);
+    model.refresh_placeholders();
     model.external_key_id = session.external_key_id.clone();
     model.project_id = session.project_id.clone();
     let steps = model.guide().steps.len();

@@ -18,6 +18,10 @@ pub struct FieldSpec {
     pub clean: Option<fn(&str) -> String>,
     /// The value used when the admin leaves the field empty.
     pub default: Option<fn(&Inputs) -> String>,
+    /// The field whose value the default copies, if it does (the presented id copies the
+    /// organization id): while that field is refused, so is this one, with the same words,
+    /// so one fault gives one message.
+    pub default_follows: Option<FieldId>,
     /// Checks a cleaned value against the field's rules (and against other fields).
     pub validate: fn(&str, &Inputs) -> Result<String, FieldError>,
     /// Whether the field is asked at all, given the others; `None` means always.
@@ -33,6 +37,7 @@ pub static SHARED: [FieldSpec; 3] = [
         keeps_spaces: false,
         clean: None,
         default: None,
+        default_follows: None,
         validate: |raw, _| org_id(raw),
         relevant: None,
     },
@@ -43,6 +48,7 @@ pub static SHARED: [FieldSpec; 3] = [
         keeps_spaces: true,
         clean: None,
         default: Some(default_key_name),
+        default_follows: None,
         validate: |raw, _| display_name(FieldId::NAME, raw),
         relevant: None,
     },
@@ -53,6 +59,7 @@ pub static SHARED: [FieldSpec; 3] = [
         keeps_spaces: true,
         clean: None,
         default: Some(|_| "EKM project".to_string()),
+        default_follows: None,
         validate: |raw, _| display_name(FieldId::PROJECT_NAME, raw),
         relevant: None,
     },

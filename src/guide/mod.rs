@@ -134,6 +134,12 @@ impl Inputs {
 
     /// The cleaned value, or why it is refused.
     pub fn validated(&self, field: FieldId) -> Result<String, FieldError> {
+        if self.raw(field).trim().is_empty()
+            && let Some(source) = self.cloud.field(field).and_then(|s| s.default_follows)
+            && source != field
+        {
+            self.validated(source)?;
+        }
         self.check(field, &self.effective(field))
     }
 

@@ -19,6 +19,7 @@ pub static FIELDS: [FieldSpec; 5] = [
         keeps_spaces: false,
         clean: None,
         default: None,
+        default_follows: None,
         validate: |raw, _| kms_arn(raw).map(|a| a.arn()),
         relevant: None,
     },
@@ -29,6 +30,7 @@ pub static FIELDS: [FieldSpec; 5] = [
         keeps_spaces: false,
         clean: None,
         default: None,
+        default_follows: None,
         validate: |raw, inputs| {
             key_in_alias_place(raw, inputs)?;
             key_arn(raw).map(|a| a.arn())
@@ -42,6 +44,7 @@ pub static FIELDS: [FieldSpec; 5] = [
         keeps_spaces: false,
         clean: None,
         default: None,
+        default_follows: None,
         validate: |raw, _| {
             if raw.trim() == OPENAI_PRINCIPAL_ARN {
                 return Err(FieldError::new(
@@ -60,6 +63,7 @@ pub static FIELDS: [FieldSpec; 5] = [
         keeps_spaces: false,
         clean: None,
         default: Some(org_id_as_default),
+        default_follows: Some(FieldId::ORG_ID),
         validate: |raw, inputs| {
             presented_id_mix_up(EXTERNAL_ID, raw, inputs)?;
             presented_id(EXTERNAL_ID, raw)
@@ -73,6 +77,7 @@ pub static FIELDS: [FieldSpec; 5] = [
         keeps_spaces: false,
         clean: None,
         default: Some(|_| "openai-ekm-kms-access".to_string()),
+        default_follows: None,
         validate: |raw, _| policy_name(raw),
         relevant: None,
     },

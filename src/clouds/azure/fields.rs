@@ -15,6 +15,7 @@ pub static FIELDS: [FieldSpec; 6] = [
         keeps_spaces: false,
         clean: None,
         default: None,
+        default_follows: None,
         validate: |raw, _| {
             not_openai_app(TENANT_ID, raw, "tenant id")?;
             azure_uuid(TENANT_ID, raw)
@@ -28,6 +29,7 @@ pub static FIELDS: [FieldSpec; 6] = [
         keeps_spaces: false,
         clean: None,
         default: None,
+        default_follows: None,
         validate: |raw, _| vault_uri(raw),
         relevant: None,
     },
@@ -38,6 +40,7 @@ pub static FIELDS: [FieldSpec; 6] = [
         keeps_spaces: false,
         clean: None,
         default: None,
+        default_follows: None,
         validate: |raw, inputs| {
             let org = org_id(inputs.raw(FieldId::ORG_ID)).ok();
             azure_key_name(raw, org.as_deref())
@@ -51,6 +54,7 @@ pub static FIELDS: [FieldSpec; 6] = [
         keeps_spaces: false,
         clean: None,
         default: None,
+        default_follows: None,
         validate: |raw, _| {
             not_openai_app(SUBSCRIPTION_ID, raw, "subscription id")?;
             azure_uuid(SUBSCRIPTION_ID, raw)
@@ -64,6 +68,7 @@ pub static FIELDS: [FieldSpec; 6] = [
         keeps_spaces: false,
         clean: None,
         default: None,
+        default_follows: None,
         validate: |raw, _| resource_group(raw),
         relevant: None,
     },
@@ -74,6 +79,7 @@ pub static FIELDS: [FieldSpec; 6] = [
         keeps_spaces: true,
         clean: None,
         default: Some(|_| "OpenAI EKM key user".to_string()),
+        default_follows: None,
         validate: |raw, _| azure_role_name(raw),
         relevant: None,
     },

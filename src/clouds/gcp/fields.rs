@@ -18,6 +18,7 @@ pub static FIELDS: [FieldSpec; 9] = [
         keeps_spaces: false,
         clean: None,
         default: None,
+        default_follows: None,
         validate: |raw, _| {
             if raw.trim() == OPENAI_SUBJECT_ID {
                 return Err(FieldError::new(
@@ -36,6 +37,7 @@ pub static FIELDS: [FieldSpec; 9] = [
         keeps_spaces: false,
         clean: Some(|v| id_in(v, "workloadIdentityPools")),
         default: None,
+        default_follows: None,
         validate: |raw, _| workload_identity_id(WORKLOAD_IDENTITY_POOL_ID, raw),
         relevant: None,
     },
@@ -46,6 +48,7 @@ pub static FIELDS: [FieldSpec; 9] = [
         keeps_spaces: false,
         clean: Some(|v| id_in(v, "providers")),
         default: None,
+        default_follows: None,
         validate: |raw, _| workload_identity_id(WORKLOAD_IDENTITY_PROVIDER_ID, raw),
         relevant: None,
     },
@@ -56,6 +59,7 @@ pub static FIELDS: [FieldSpec; 9] = [
         keeps_spaces: false,
         clean: None,
         default: Some(org_id_as_default),
+        default_follows: Some(FieldId::ORG_ID),
         validate: |raw, inputs| {
             presented_id_mix_up(AUDIENCE, raw, inputs)?;
             presented_id(AUDIENCE, raw)
@@ -75,6 +79,7 @@ pub static FIELDS: [FieldSpec; 9] = [
             }
         }),
         default: None,
+        default_follows: None,
         validate: |raw, _| gcp_project_id(raw),
         relevant: None,
     },
@@ -85,6 +90,7 @@ pub static FIELDS: [FieldSpec; 9] = [
         keeps_spaces: false,
         clean: Some(|v| id_in(v, "keyRings")),
         default: None,
+        default_follows: None,
         validate: |raw, _| kms_resource_name(KMS_KEY_RING_NAME, raw),
         relevant: None,
     },
@@ -95,6 +101,7 @@ pub static FIELDS: [FieldSpec; 9] = [
         keeps_spaces: false,
         clean: Some(|v| id_in(v, "cryptoKeys")),
         default: None,
+        default_follows: None,
         validate: |raw, _| kms_resource_name(KMS_KEY_NAME, raw),
         relevant: None,
     },
@@ -105,6 +112,7 @@ pub static FIELDS: [FieldSpec; 9] = [
         keeps_spaces: false,
         clean: Some(|v| id_in(v, "locations")),
         default: None,
+        default_follows: None,
         validate: |raw, _| {
             let value = raw.trim();
             if is_dashed_region(value) {
@@ -126,6 +134,7 @@ pub static FIELDS: [FieldSpec; 9] = [
         keeps_spaces: false,
         clean: Some(|v| id_in(v, "roles")),
         default: Some(|_| "openaiEkmEncryptDecrypt".to_string()),
+        default_follows: None,
         validate: |raw, _| gcp_role_id(raw),
         relevant: None,
     },
