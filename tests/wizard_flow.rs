@@ -1075,3 +1075,33 @@ fn each_cloud_shows_its_own_examples() {
     update(&mut model, Msg::ChooseNext);
     assert_eq!(placeholder(&model), "Azure EKM key");
 }
+
+#[test]
+fn the_explain_screen_opens_on_the_last_refusal_and_a_paste_replaces_it() {
+    let mut model = at_the_last_step();
+    model.registration.key_from_env = true;
+    focus(&mut model, Focusable::Register);
+    let effects = update(&mut model, Msg::Confirm);
+    let [Effect::PlanRegistration { generation, .. }] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    let refusal = format!("OpenAI refused the request (400): {ASSUME_ROLE_ERROR}");
+    update(
+        &mut model,
+        Msg::RegistrationPlanned {
+            generation: *generation,
+            outcome: Err(refusal.clone()),
+        },
+    );
+    update(&mut model, Msg::OpenExplainScreen);
+    assert_eq!(model.explain.as_ref().unwrap().text(), refusal);
+    update(&mut model, Msg::GoToExplainedStep);
+    assert_eq!(
+        model.screen,
+        Screen::Step(2),
+        "the refusal leads to its step"
+    );
+    update(&mut model, Msg::OpenExplainScreen);
+    update(&mut model, Msg::PasteIntoField("another error".into()));
+    assert_eq!(model.explain.as_ref().unwrap().text(), "another error");
+}

@@ -104,6 +104,8 @@ pub struct StartOptions {
 /// The "explain an error" screen: a text area where any error text can be pasted.
 pub struct ExplainPane {
     pub editor: TextArea<'static>,
+    /// It opened holding the last error: a paste replaces that text instead of adding to it.
+    pub holds_last_error: bool,
     /// First line of the explanation on screen.
     pub scroll: u16,
 }
@@ -114,7 +116,27 @@ impl ExplainPane {
         editor.set_placeholder_text("Paste an error here (Ctrl-Shift-V or your terminal's paste)");
         editor.set_cursor_line_style(Style::default());
         editor.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
-        ExplainPane { editor, scroll: 0 }
+        ExplainPane {
+            editor,
+            scroll: 0,
+            holds_last_error: false,
+        }
+    }
+
+    /// The pane holding `text` already (the last refusal), ready to explain or to replace.
+    pub fn holding(text: &str) -> Self {
+        let mut pane = ExplainPane::new();
+        pane.editor = TextArea::new(text.lines().map(str::to_string).collect());
+        pane.editor
+            .set_placeholder_text("Paste an error here (Ctrl-Shift-V or your terminal's paste)");
+        pane.editor.set_cursor_line_style(Style::default());
+        pane.editor
+            .set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+        pane.editor
+            .move_cursor(ratatui_textarea::CursorMove::Bottom);
+        pane.editor.move_cursor(ratatui_textarea::CursorMove::End);
+        pane.holds_last_error = true;
+        pane
     }
 
     pub fn text(&self) -> String {

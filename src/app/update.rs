@@ -103,7 +103,11 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::OpenExplainScreen => {
             if model.screen != Screen::ResumeOffer {
-                model.explain = Some(ExplainPane::new());
+                // It opens on the last thing that went wrong, if anything did.
+                model.explain = Some(match model.recent_errors.last() {
+                    Some(last) => ExplainPane::holding(last),
+                    None => ExplainPane::new(),
+                });
                 model.help_open = false;
             }
             Vec::new()
@@ -329,6 +333,7 @@ fn confirm(model: &mut Model) -> Vec<Effect> {
 /// Keeps a field to one line: Enter never reaches it, and a stray newline is folded away.
 fn edit_field(model: &mut Model, input: Input) -> Vec<Effect> {
     if let Some(pane) = model.explain.as_mut() {
+        pane.holds_last_error = false;
         pane.editor.input(input);
         return Vec::new();
     }
@@ -426,6 +431,9 @@ fn paste(model: &mut Model, text: &str) -> Vec<Effect> {
         let clean = model
             .redactor
             .redact(&text.replace("\r\n", "\n").replace('\r', "\n"));
+        if pane.holds_last_error {
+            *pane = ExplainPane::new();
+        }
         pane.editor.insert_str(clean);
         return Vec::new();
     }
