@@ -17,8 +17,10 @@ pub enum CopyRoute {
     /// The desktop's clipboard.
     System,
     /// An OSC 52 sequence sent to the terminal, which puts it on the clipboard of the
-    /// machine the admin sits at (over SSH too).
-    Terminal,
+    /// machine the admin sits at (over SSH too). No terminal says whether it took it, and
+    /// tmux (without `set-clipboard on`) or screen may drop it: `through` names the
+    /// multiplexer in between, if any.
+    Terminal { through: Option<&'static str> },
     /// Written to this file, because no clipboard could be reached.
     File(PathBuf),
 }
@@ -27,8 +29,16 @@ impl fmt::Display for CopyRoute {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CopyRoute::System => write!(f, "to the clipboard"),
-            CopyRoute::Terminal => write!(f, "to your terminal's clipboard (OSC 52)"),
-            CopyRoute::File(path) => write!(f, "to {} (no clipboard reachable)", path.display()),
+            CopyRoute::Terminal { through: None } => {
+                write!(f, "to your terminal's clipboard (OSC 52)")
+            }
+            CopyRoute::Terminal {
+                through: Some(through),
+            } => write!(
+                f,
+                "to your terminal's clipboard (OSC 52, through {through})"
+            ),
+            CopyRoute::File(path) => write!(f, "to {} (no clipboard reachable)", shown(path)),
         }
     }
 }
@@ -38,6 +48,8 @@ impl fmt::Display for CopyRoute {
 pub struct ClipboardEnv {
     pub over_ssh: bool,
     pub in_tmux: bool,
+    /// GNU screen (`STY`), which passes OSC 52 on only when configured to.
+    pub in_screen: bool,
     pub has_display: bool,
     /// The terminal cannot take escape sequences (`TERM=dumb`).
     pub dumb_terminal: bool,
@@ -65,6 +77,7 @@ impl ClipboardEnv {
         ClipboardEnv {
             over_ssh: set("SSH_CONNECTION") || set("SSH_TTY") || set("SSH_CLIENT"),
             in_tmux: set("TMUX"),
+            in_screen: set("STY"),
             has_display: cfg!(any(target_os = "macos", windows))
                 || set("DISPLAY")
                 || set("WAYLAND_DISPLAY"),
@@ -87,6 +100,18 @@ impl ClipboardEnv {
         }
         plan.push(ForcedRoute::File);
         plan
+    }
+}
+
+/// A path as shown to the admin: the home folder as `~`, never cut.
+pub fn shown(path: &Path) -> String {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    match home
+        .as_deref()
+        .and_then(|home| path.strip_prefix(home).ok())
+    {
+        Some(rest) if !rest.as_os_str().is_empty() => format!("~/{}", rest.display()),
+        _ => path.display().to_string(),
     }
 }
 
@@ -150,7 +175,16 @@ impl Clipboard {
                         .write_all(sequence.as_bytes())
                         .and_then(|()| terminal.flush())
                     {
-                        Ok(()) => return Ok(CopyRoute::Terminal),
+                        Ok(()) => {
+                            let through = if self.env.in_tmux {
+                                Some("tmux")
+                            } else if self.env.in_screen {
+                                Some("screen")
+                            } else {
+                                None
+                            };
+                            return Ok(CopyRoute::Terminal { through });
+                        }
                         Err(err) => failures.push(format!("terminal: {err}")),
                     }
                 }
@@ -221,8 +255,20 @@ mod tests {
         let mut clipboard = Clipboard::new(env, dir.path().to_path_buf());
         let mut terminal = Vec::new();
         let route = clipboard.copy("{}", "x.json", &mut terminal).unwrap();
-        assert_eq!(route, CopyRoute::Terminal);
+        assert_eq!(route, CopyRoute::Terminal { through: None });
         assert_eq!(terminal, b"\x1b]52;c;e30=\x07");
+        let env = ClipboardEnv {
+            in_tmux: true,
+            ..Default::default()
+        };
+        let mut clipboard = Clipboard::new(env, dir.path().to_path_buf());
+        let route = clipboard.copy("{}", "x.json", &mut Vec::new()).unwrap();
+        assert_eq!(
+            route,
+            CopyRoute::Terminal {
+                through: Some("tmux")
+            }
+        );
     }
 
     #[test]

@@ -107,6 +107,23 @@ impl Wizard {
         );
     }
 
+    /// Waits for words that may wrap across rows (the status line wraps).
+    fn wait_for_words(&self, text: &str) {
+        let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let wanted = words(text);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if words(&self.contents()).contains(&wanted) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "`{text}` never appeared; the screen shows:\n{}",
+            self.contents()
+        );
+    }
+
     fn send(&mut self, keys: &str) {
         self.writer.write_all(keys.as_bytes()).unwrap();
         self.writer.flush().unwrap();
@@ -684,4 +701,36 @@ fn a_storm_of_resizes_down_to_20_by_5_neither_panics_nor_hangs() {
     wizard.send(CTRL_Q);
     assert_eq!(wizard.exit_code(), 0);
     wizard.assert_restored();
+}
+
+#[test]
+fn a_copy_through_tmux_is_called_unconfirmed_and_names_w_and_a_written_path_is_whole() {
+    let state = tempfile::tempdir().unwrap();
+    let home = state.path().to_str().unwrap();
+    let mut wizard = Wizard::start_with(
+        Path::new(env!("CARGO_BIN_EXE_ekm-wizard")),
+        state.path(),
+        &["--cloud", "aws", "--org-id", "org-abc123"],
+        &[
+            ("EKM_WIZARD_CLIPBOARD", "osc52"),
+            ("TMUX", "/tmp/tmux-0/default,1,0"),
+            ("HOME", home),
+        ],
+    );
+    wizard.wait_for("1. Create a symmetric KMS key");
+    wizard.press(TAB); // the first block
+    wizard.press("c");
+    wizard.wait_for_words("through tmux");
+    wizard.wait_for_words("cannot confirm it arrived");
+    wizard.wait_for_words("press w to write it to a file");
+    assert!(
+        !wizard.contents().contains("✓ Copied"),
+        "an unconfirmed copy is not called done:\n{}",
+        wizard.contents()
+    );
+    wizard.press("w");
+    // The state folder is the home here: the path is shown from `~`, whole.
+    wizard.wait_for_words("~/exports/aws-create-key-commands.txt");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
 }

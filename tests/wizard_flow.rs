@@ -292,10 +292,19 @@ fn copying_a_block_asks_the_runtime_for_the_exact_text() {
         &mut model,
         Msg::CopyFinished {
             what: what.clone(),
-            outcome: Ok(CopyRoute::Terminal),
+            outcome: Ok(CopyRoute::Terminal {
+                through: Some("tmux"),
+            }),
         },
     );
-    assert!(model.status.unwrap().text.contains("OSC 52"));
+    let status = model.status.unwrap();
+    assert!(status.text.contains("OSC 52"), "{}", status.text);
+    assert!(
+        status.text.contains("cannot confirm") && status.text.contains("press w"),
+        "an unconfirmed copy is never called done: {}",
+        status.text
+    );
+    assert_ne!(status.kind, StatusKind::Success);
 }
 
 #[test]

@@ -9,7 +9,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use super::model::{Choice, Focusable, Model, Screen};
+use super::model::{Choice, Focusable, Model, Screen, StatusKind};
 use crate::artifacts::{self, ArtifactBody};
 use crate::guide::{self, FieldId};
 
@@ -31,8 +31,47 @@ pub struct Regions {
     pub footer: Rect,
 }
 
-pub fn regions(area: Rect) -> Regions {
-    let body_height = area.height.saturating_sub(3);
+/// The most rows the status line may take: a long message (a path, a refusal) wraps rather
+/// than being cut.
+pub const STATUS_MAX_LINES: u16 = 3;
+
+/// The status text as drawn: its mark, then the words.
+pub fn status_text(model: &Model) -> Option<String> {
+    model.status.as_ref().map(|status| {
+        let mark = match status.kind {
+            StatusKind::Info => "",
+            StatusKind::Success => "✓ ",
+            StatusKind::Error => "✗ ",
+        };
+        format!("{mark}{}", crate::secrets::visible(&status.text))
+    })
+}
+
+/// The status text wrapped to the screen's width, at most `STATUS_MAX_LINES` rows.
+pub fn status_lines(model: &Model) -> Vec<String> {
+    let width = usize::from(model.width.max(3)) - 2;
+    match status_text(model) {
+        Some(text) => {
+            let mut lines: Vec<String> = wrap(&text, width)
+                .into_iter()
+                .map(|line| format!(" {line}"))
+                .collect();
+            lines.truncate(usize::from(STATUS_MAX_LINES));
+            lines
+        }
+        None => Vec::new(),
+    }
+}
+
+/// The parts of the screen for the model's size and status.
+pub fn regions_of(model: &Model) -> Regions {
+    let rows = status_lines(model).len().max(1) as u16;
+    regions(Rect::new(0, 0, model.width, model.height), rows)
+}
+
+pub fn regions(area: Rect, status_rows: u16) -> Regions {
+    let status_rows = status_rows.clamp(1, STATUS_MAX_LINES);
+    let body_height = area.height.saturating_sub(2 + status_rows);
     let steps_width = STEP_LIST_WIDTH.min(area.width);
     let content_x = area.x + steps_width + 1;
     Regions {
@@ -44,8 +83,13 @@ pub fn regions(area: Rect) -> Regions {
             area.width.saturating_sub(steps_width + 2),
             body_height,
         ),
-        status: Rect::new(area.x, area.y + 1 + body_height, area.width, 1),
-        footer: Rect::new(area.x, area.y + 2 + body_height, area.width, 1),
+        status: Rect::new(area.x, area.y + 1 + body_height, area.width, status_rows),
+        footer: Rect::new(
+            area.x,
+            area.y + 1 + body_height + status_rows,
+            area.width,
+            1,
+        ),
     }
 }
 
@@ -56,7 +100,7 @@ pub fn fits(width: u16, height: u16) -> bool {
 
 /// The content area for the model's terminal size.
 pub fn content_area(model: &Model) -> Rect {
-    regions(Rect::new(0, 0, model.width, model.height)).content
+    regions_of(model).content
 }
 
 /// Where a focusable item sits in the content.

@@ -69,6 +69,16 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 Ok(route @ CopyRoute::File(_)) => {
                     status(StatusKind::Info, format!("Wrote {what} {route}"))
                 }
+                // No terminal confirms an OSC 52 copy, and a multiplexer may drop it: say so.
+                Ok(CopyRoute::Terminal { through }) => status(
+                    StatusKind::Info,
+                    format!(
+                        "Sent {what} to your terminal's clipboard (OSC 52{}); it cannot confirm it arrived: if pasting gives nothing, press w to write it to a file.",
+                        through
+                            .map(|t| format!(", through {t}, which passes it on only if set up to"))
+                            .unwrap_or_default()
+                    ),
+                ),
                 Ok(route) => status(StatusKind::Success, format!("Copied {what} {route}")),
                 Err(err) => status(StatusKind::Error, format!("Could not copy {what}: {err}")),
             });
@@ -79,7 +89,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             model.status = Some(match outcome {
                 Ok(path) => status(
                     StatusKind::Success,
-                    format!("Wrote {what} to {}", path.display()),
+                    format!("Wrote {what} to {}", crate::clipboard::shown(&path)),
                 ),
                 Err(err) => status(StatusKind::Error, format!("Could not write {what}: {err}")),
             });

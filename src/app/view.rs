@@ -19,7 +19,8 @@ pub fn draw(frame: &mut Frame, model: &Model) {
         draw_too_small(frame, model, area);
         return;
     }
-    let regions = layout::regions(area);
+    let rows = layout::status_lines(model).len().max(1) as u16;
+    let regions = layout::regions(area, rows);
     draw_header(frame, model, regions.header);
     draw_step_list(frame, model, regions.steps);
     match &model.explain {
@@ -187,15 +188,7 @@ fn draw_status(frame: &mut Frame, model: &Model, area: Rect) {
                 StatusKind::Success => theme.success(),
                 StatusKind::Error => theme.error(),
             };
-            let mark = match status.kind {
-                StatusKind::Info => "",
-                StatusKind::Success => "✓ ",
-                StatusKind::Error => "✗ ",
-            };
-            (
-                format!(" {mark}{}", crate::secrets::visible(&status.text)),
-                style,
-            )
+            (layout::status_lines(model).join("\n"), style)
         }
         (None, Saving::Disabled(reason)) => (
             format!(" Progress will not be saved: {reason}"),
