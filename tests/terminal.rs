@@ -734,3 +734,42 @@ fn a_copy_through_tmux_is_called_unconfirmed_and_names_w_and_a_written_path_is_w
     wizard.send(CTRL_Q);
     assert_eq!(wizard.exit_code(), 0);
 }
+
+#[test]
+fn starting_over_asks_before_the_saved_progress_is_lost() {
+    let state = tempfile::tempdir().unwrap();
+    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    wizard.wait_for("1. Create a symmetric KMS key");
+    wizard.press(KEY);
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+    let saved = || std::fs::read_to_string(state.path().join("session.json")).unwrap();
+    assert!(saved().contains("1234abcd"));
+
+    // n, then any other key: kept. Quitting changes nothing.
+    let mut again = Wizard::start(state.path(), &[]);
+    again.wait_for("Saved progress found");
+    again.press("n");
+    again.wait_for_words("discard the saved progress (AWS KMS, step 1 of 5, 2 values recorded)");
+    again.wait_for("y discard the saved progress");
+    again.press("x");
+    again.wait_for_words("Kept: the saved progress is as it was.");
+    again.send(CTRL_Q);
+    assert_eq!(again.exit_code(), 0);
+    assert!(saved().contains("1234abcd"), "kept:\n{}", saved());
+
+    // n, then y: discarded at the next save.
+    let mut third = Wizard::start(state.path(), &[]);
+    third.wait_for("Saved progress found");
+    third.press("n");
+    third.wait_for("y discard the saved progress");
+    third.press("y");
+    third.wait_for("Set up OpenAI Enterprise Key Management");
+    third.send(CTRL_Q);
+    assert_eq!(third.exit_code(), 0);
+    assert!(
+        !saved().contains("1234abcd"),
+        "discarded as asked:\n{}",
+        saved()
+    );
+}

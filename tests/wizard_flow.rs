@@ -405,12 +405,37 @@ fn saved_progress_is_offered_and_resumed_where_it_was() {
 }
 
 #[test]
-fn starting_over_from_the_offer_begins_blank() {
+fn starting_over_from_the_offer_asks_first_then_begins_blank() {
     let mut model = Model::new(StartOptions {
         loaded: Some(Loaded::Session(saved())),
         ..Default::default()
     });
     update(&mut model, Msg::StartOver);
+    assert_eq!(
+        model.screen,
+        Screen::ResumeOffer,
+        "nothing is discarded yet"
+    );
+    let asked = model.status.clone().unwrap().text;
+    assert!(
+        asked.contains("AWS KMS")
+            && asked.contains("values recorded")
+            && asked.contains("y discards"),
+        "it says what would be lost: {asked}"
+    );
+    // Quitting while asked saves nothing: the saved progress stays.
+    let mut quitting = Model::new(StartOptions {
+        loaded: Some(Loaded::Session(saved())),
+        ..Default::default()
+    });
+    update(&mut quitting, Msg::StartOver);
+    assert_eq!(update(&mut quitting, Msg::Quit), [Effect::Exit]);
+    // Any other key keeps it.
+    update(&mut model, Msg::DeclineAction);
+    assert_eq!(model.screen, Screen::ResumeOffer);
+    assert!(model.resume.is_some());
+    update(&mut model, Msg::StartOver);
+    update(&mut model, Msg::ConfirmAction);
     assert_eq!(model.screen, Screen::Start);
     assert_eq!(model.field_text(FieldId::ORG_ID), "");
 }

@@ -30,7 +30,7 @@ pub fn input_mode(model: &Model) -> InputMode {
         InputMode::Help
     } else if model.explain.is_some() {
         InputMode::Explaining
-    } else if matches!(model.action, ActionOffer::Asking(_)) {
+    } else if matches!(model.action, ActionOffer::Asking(_)) || model.discard_asked {
         InputMode::Confirming
     } else if model.screen == Screen::ResumeOffer {
         InputMode::Resuming
@@ -184,7 +184,7 @@ pub static BINDINGS: &[Binding] = &[
         modes: &[M::Resuming],
         action: || Msg::StartOver,
         help: None,
-        footer: &[(F::Resuming, 2, "n", "start over")],
+        footer: &[(F::Resuming, 2, "n", "start over (asks first)")],
     },
     // The explain screen: a few keys; the rest is text (the mode's fallback).
     Binding {
@@ -447,6 +447,7 @@ pub fn footer_keys(model: &Model) -> Vec<(&'static str, &'static str)> {
     let place = footer_place(model);
     let asked = match model.action {
         ActionOffer::Asking(id) => model.action_spec(id).map(|a| a.title),
+        _ if model.discard_asked => Some("discard the saved progress"),
         _ => None,
     };
     let mut shown: Vec<(u8, &'static str, &'static str)> = BINDINGS

@@ -245,7 +245,7 @@ fn resume_content(model: &Model, width: usize, out: &mut Content) {
         Style::default(),
     );
     out.text(
-        "n       start over (the saved progress is replaced at the next save)",
+        "n       start over (asks first: the saved progress is replaced at the next save)",
         width,
         0,
         Style::default(),

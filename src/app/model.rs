@@ -215,6 +215,8 @@ pub struct Model {
     pub spinner: usize,
     pub checks: ChecksState,
     pub action: ActionOffer,
+    /// `n` on the resume offer asked whether to discard the saved progress: waiting for yes.
+    pub discard_asked: bool,
 }
 
 impl Model {
@@ -252,6 +254,7 @@ impl Model {
             spinner: 0,
             checks: ChecksState::default(),
             action: ActionOffer::Idle,
+            discard_asked: false,
         };
         let args = options.args;
         let flags_given = args.cloud.is_some() || args.org_id.is_some();
@@ -575,6 +578,32 @@ fn placeholder(cloud: Cloud, field: FieldId) -> String {
 }
 
 impl Model {
+    /// What discarding the saved progress would lose, in a few words.
+    pub fn what_discarding_loses(&self) -> String {
+        let Some(session) = &self.resume else {
+            return "nothing".into();
+        };
+        let steps = session.cloud.guide().steps.len();
+        let place = match session.step.min(steps) {
+            0 => "the start screen".to_string(),
+            n => format!("step {n} of {steps}"),
+        };
+        let values = session
+            .inputs
+            .typed()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .count();
+        let mut lost = format!(
+            "{}, {place}, {values} value{} recorded",
+            session.cloud.display_name(),
+            if values == 1 { "" } else { "s" }
+        );
+        if let Some(key) = &session.external_key_id {
+            lost.push_str(&format!(", registered key {key}"));
+        }
+        lost
+    }
+
     /// The spec of an action of the current cloud.
     pub fn action_spec(&self, id: ActionId) -> Option<&'static crate::guide::kit::ActionSpec> {
         self.cloud.kit().actions().iter().find(|a| a.id == id)

@@ -54,8 +54,15 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::ResumeSavedProgress => resume(model),
         Msg::StartOver => {
-            model.resume = None;
-            go_to(model, Screen::Start);
+            // Nothing saved is lost without a yes: ask, saying what would go.
+            model.discard_asked = true;
+            model.status = Some(status(
+                StatusKind::Info,
+                format!(
+                    "Start over and discard the saved progress ({}) at the next save? y discards it, any other key keeps it.",
+                    model.what_discarding_loses()
+                ),
+            ));
             Vec::new()
         }
         Msg::TerminalResized { width, height } => {
@@ -159,6 +166,24 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::RunChecks => run_checks(model),
         Msg::OfferAction => offer_action(model),
+        Msg::ConfirmAction if model.discard_asked => {
+            model.discard_asked = false;
+            model.resume = None;
+            model.status = Some(status(
+                StatusKind::Info,
+                "Starting over: the saved progress is replaced at the next save.".into(),
+            ));
+            go_to(model, Screen::Start);
+            Vec::new()
+        }
+        Msg::DeclineAction if model.discard_asked => {
+            model.discard_asked = false;
+            model.status = Some(status(
+                StatusKind::Info,
+                "Kept: the saved progress is as it was.".into(),
+            ));
+            Vec::new()
+        }
         Msg::ConfirmAction => perform_action(model),
         Msg::DeclineAction => {
             let declined = match model.action {
