@@ -216,6 +216,10 @@ fn walking_the_aws_path_to_the_trust_policy_then_quitting() {
     wizard.press("c");
     wizard.wait_for("aws-trust-policy.json");
     wizard.send(CTRL_Q);
+    // Back on the normal screen: where the setup stands and how to go on.
+    wizard.wait_for_words("ekm-wizard: AWS KMS · API registration: at step 3 of 5");
+    wizard.wait_for("Progress is saved in");
+    wizard.wait_for("To go on: ekm-wizard");
     assert_eq!(wizard.exit_code(), 0);
     wizard.assert_restored();
     let copied =
@@ -755,6 +759,7 @@ fn starting_over_asks_before_the_saved_progress_is_lost() {
     again.press("x");
     again.wait_for_words("Kept: the saved progress is as it was.");
     again.send(CTRL_Q);
+    again.wait_for("ekm-wizard: nothing changed; the saved progress is as it was.");
     assert_eq!(again.exit_code(), 0);
     assert!(saved().contains("1234abcd"), "kept:\n{}", saved());
 

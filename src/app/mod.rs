@@ -5,6 +5,7 @@
 //! performs each effect and feeds its result back as a `Msg` -> one draw per batch of events.
 
 pub mod effect;
+pub mod farewell;
 pub mod keymap;
 pub mod layout;
 pub mod model;

@@ -96,7 +96,12 @@ pub fn start(args: Preset) -> u8 {
     let result = runtime.block_on(run(&mut terminal, model, store, files_dir, profile));
     terminal::leave();
     match result {
-        Ok(()) => EXIT_OK,
+        Ok(farewell) => {
+            for line in farewell.lines() {
+                println!("{}", crate::secrets::visible(line));
+            }
+            EXIT_OK
+        }
         Err(err) => {
             eprintln!("error: {err}");
             EXIT_REFUSED
@@ -121,6 +126,8 @@ struct Effects {
     checks: Option<tokio::task::JoinHandle<()>>,
     /// `--profile`: the named credentials profile the checks use, where the cloud has them.
     profile: Option<String>,
+    /// The progress file, when the last save of this run succeeded.
+    saved_to: Option<PathBuf>,
 }
 
 /// How long each live check may take.
@@ -303,7 +310,11 @@ impl Effects {
                 ),
             }],
             Effect::SaveProgress(session) => match &self.store {
-                Some(store) => vec![Msg::ProgressSaved(store.save(&session))],
+                Some(store) => {
+                    let outcome = store.save(&session);
+                    self.saved_to = outcome.is_ok().then(|| store.file());
+                    vec![Msg::ProgressSaved(outcome)]
+                }
                 None => Vec::new(),
             },
         })
@@ -316,7 +327,7 @@ async fn run(
     store: Option<SessionStore>,
     files_dir: PathBuf,
     profile: Option<String>,
-) -> io::Result<()> {
+) -> io::Result<String> {
     let mut events = spawn_terminal_reader();
     let mut terminate = signal(SignalKind::terminate())?;
     let mut hangup = signal(SignalKind::hangup())?;
@@ -329,6 +340,7 @@ async fn run(
         results: results_sender,
         checks: None,
         profile,
+        saved_to: None,
     };
     let mut batch: VecDeque<Incoming> = VecDeque::new();
     loop {
@@ -370,7 +382,12 @@ async fn run(
             for effect in update(&mut model, msg) {
                 match effects.perform(effect) {
                     Some(results) => batch.extend(results.into_iter().map(Incoming::Message)),
-                    None => return Ok(()),
+                    None => {
+                        return Ok(super::farewell::farewell(
+                            &model,
+                            effects.saved_to.as_deref(),
+                        ));
+                    }
                 }
             }
         }
