@@ -526,12 +526,40 @@ fn creating_a_service_principal_is_refused_outside_azure() {
     let outcome = check_with(&fake, &["--create-service-principal"], Some(TOKEN));
     assert_eq!(outcome.code, Some(2), "{}", outcome.stderr);
     assert!(
-        outcome.stderr.contains("--create-service-principal")
-            && outcome.stderr.contains("check azure"),
+        outcome.stderr.contains("--create-service-principal"),
         "{}",
         outcome.stderr
     );
     assert!(fake.seen().is_empty(), "nothing is sent for bad input");
+    // Each cloud's help lists only what checking that cloud takes.
+    let help = |cloud: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+            .args(["check", cloud, "--help"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let (gcp, azure, aws) = (help("gcp"), help("azure"), help("aws"));
+    assert!(
+        !gcp.contains("--create-service-principal") && !gcp.contains("--profile"),
+        "{gcp}"
+    );
+    assert!(
+        azure.contains("--create-service-principal") && !azure.contains("--profile"),
+        "{azure}"
+    );
+    assert!(
+        aws.contains("--profile") && !aws.contains("--create-service-principal"),
+        "{aws}"
+    );
+    assert!(
+        !aws.contains("--name"),
+        "checking does not use the key's name: {aws}"
+    );
+    assert!(
+        !gcp.contains("--kms-arn") && gcp.contains("--kms-key-name"),
+        "{gcp}"
+    );
 }
 
 #[test]

@@ -552,3 +552,82 @@ fn one_fault_gives_one_message() {
     ]);
     assert_eq!(stderr(&output).lines().count(), 2, "{}", stderr(&output));
 }
+
+/// What bash completes for `words`, the last being the word under the cursor.
+fn bash_completes(script: &str, words: &[&str]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ekm-wizard.bash");
+    std::fs::write(&path, script).unwrap();
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let (current, previous) = (words[words.len() - 1], words[words.len() - 2]);
+    let program = format!(
+        "source '{}'; COMP_WORDS=({}); COMP_CWORD={}; _ekm__wizard ekm-wizard '{current}' '{previous}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        path.display(),
+        quoted.join(" "),
+        words.len() - 1
+    );
+    let output = Command::new("bash")
+        .args(["-c", &program])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    stdout(&output)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn completions_are_made_from_the_cli_and_complete_past_a_subcommand() {
+    let output = run(&["completions", "bash"]);
+    assert_eq!(output.status.code(), Some(0));
+    let script = stdout(&output);
+    assert_eq!(
+        bash_completes(&script, &["ekm-wizard", "check", "az"]),
+        ["azure"]
+    );
+    assert_eq!(
+        bash_completes(&script, &["ekm-wizard", "check", "azure", "--create"]),
+        ["--create-service-principal"]
+    );
+    assert!(
+        bash_completes(&script, &["ekm-wizard", "check", "aws", "--create"]).is_empty(),
+        "only the cloud that has the action offers its flag"
+    );
+    assert_eq!(
+        bash_completes(&script, &["ekm-wizard", "check", "aws", "--pro"]),
+        ["--profile"]
+    );
+    for shell in ["zsh", "fish"] {
+        let output = run(&["completions", shell]);
+        assert_eq!(output.status.code(), Some(0));
+        let script = stdout(&output);
+        assert!(
+            script.contains("kms-key-name") && script.contains("create-service-principal"),
+            "{shell}"
+        );
+    }
+    assert_eq!(run(&["completions", "tcsh"]).status.code(), Some(2));
+}
+
+#[test]
+fn the_manual_page_is_roff_made_from_the_cli() {
+    let output = run(&["man"]);
+    assert_eq!(output.status.code(), Some(0));
+    let page = stdout(&output);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH ekm-wizard 1"),
+        "{page}"
+    );
+    for part in [
+        ".SH NAME",
+        ".SH SYNOPSIS",
+        "render",
+        "check",
+        "register",
+        "completions",
+    ] {
+        assert!(page.contains(part), "{part} missing:\n{page}");
+    }
+}

@@ -2,12 +2,12 @@
 //! `headless`). Exit codes (`exit`): 0 done or verified, 1 failed or refused, 2 bad input,
 //! 3 not verified.
 
-pub use crate::headless::args::{self, ApiArgs, CloudValues, CommonArgs};
+pub use crate::headless::args::{self, ApiArgs, CheckValues, CloudValues, CommonArgs};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::guide::{Cloud, SetupPath};
 
@@ -80,17 +80,10 @@ pub enum Command {
     /// failed, but a check could not run: a missing permission, a sign-in, the network).
     Check {
         #[command(subcommand)]
-        values: Box<CloudValues>,
+        values: Box<CheckValues>,
         /// Seconds each check may take.
         #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
         timeout: u64,
-        /// The AWS profile to use (otherwise AWS_PROFILE or the default chain).
-        #[arg(long, global = true)]
-        profile: Option<String>,
-        /// Create OpenAI's service principal in the tenant first, when it is missing (the Azure
-        /// guide's step 1). Giving the flag is the confirmation.
-        #[arg(long, global = true)]
-        create_service_principal: bool,
     },
     /// Register the key with OpenAI's Management API (API path), create the EKM project and
     /// validate. The admin key comes from OPENAI_ADMIN_KEY or a masked prompt, and only ever
@@ -128,6 +121,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print shell completions, made from this command line's own definition:
+    /// `ekm-wizard completions bash > ~/.local/share/bash-completion/completions/ekm-wizard`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), made from this command line's own definition:
+    /// `ekm-wizard man > ekm-wizard.1`.
+    Man,
     /// Write a support bundle (Markdown) of the saved progress: inputs, generated blocks,
     /// recent errors explained. It never contains a secret.
     Export {
@@ -153,17 +155,12 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Render { values }) => ExitCode::from(crate::headless::render(&values)),
-        Some(Command::Check {
-            values,
-            timeout,
-            profile,
-            create_service_principal,
-        }) => ExitCode::from(crate::headless::check(
-            &values,
+        Some(Command::Check { values, timeout }) => ExitCode::from(crate::headless::check(
+            &values.values,
             &crate::headless::CheckRequest {
                 timeout,
-                profile,
-                create_service_principal,
+                profile: values.profile.clone(),
+                actions: values.actions.clone(),
             },
         )),
         Some(Command::Register {
@@ -186,6 +183,43 @@ pub fn main() -> ExitCode {
         Some(Command::Export { output }) => {
             ExitCode::from(crate::headless::export(output.as_deref()))
         }
+        Some(Command::Completions { shell }) => {
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ekm-wizard", &mut text);
+            if shell == clap_complete::Shell::Bash {
+                // clap_complete spells a hyphenated program's subcommand states two ways
+                // (clap-rs/clap#6421), so nothing past a subcommand would complete: make the
+                // case labels match the state the loop builds.
+                text = String::from_utf8_lossy(&text)
+                    .replace("ekm__subcmd__wizard", "ekm__wizard")
+                    .into_bytes();
+            }
+            ExitCode::from(print_bytes(&text, "the completions"))
+        }
+        Some(Command::Man) => {
+            let mut text = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut text) {
+                Ok(()) => ExitCode::from(print_bytes(&text, "the manual page")),
+                Err(err) => {
+                    eprintln!("error: cannot make the manual page: {err}");
+                    ExitCode::from(EXIT_REFUSED)
+                }
+            }
+        }
         None => ExitCode::from(crate::app::runtime::start(cli.start.into())),
+    }
+}
+
+/// Writes generated text to standard output; a closed pipe (`| head`) is not an error.
+fn print_bytes(text: &[u8], what: &str) -> u8 {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text).and_then(|()| stdout.flush()) {
+        Ok(()) => EXIT_OK,
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(err) => {
+            eprintln!("error: cannot write {what}: {err}");
+            EXIT_REFUSED
+        }
     }
 }

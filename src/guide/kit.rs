@@ -146,6 +146,11 @@ pub trait CloudKit: Send + Sync + 'static {
     fn check_endpoints(&self) -> Result<(), super::plan::CannotCheck> {
         Ok(())
     }
+    /// The help of `--profile` when the cloud's credentials come in named profiles; `None`
+    /// when it has none (then `check <cloud>` takes no `--profile`).
+    fn profile_help(&self) -> Option<&'static str> {
+        None
+    }
     /// Environment variables whose values are secrets of this cloud's tools.
     fn secret_env_vars(&self) -> &'static [&'static str] {
         &[]

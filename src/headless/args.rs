@@ -88,6 +88,112 @@ fn cloud_command(cloud: Cloud) -> clap::Command {
     })
 }
 
+/// The cloud a subcommand names, and its matches.
+fn chosen(matches: &ArgMatches) -> Result<(Cloud, &ArgMatches), clap::Error> {
+    let Some((name, values)) = matches.subcommand() else {
+        return Err(clap::Error::raw(
+            ErrorKind::MissingSubcommand,
+            format!("name a cloud: {}\n", crate::clouds::keys()),
+        ));
+    };
+    let Some(cloud) = crate::clouds::by_key(name) else {
+        return Err(clap::Error::raw(
+            ErrorKind::InvalidSubcommand,
+            format!(
+                "`{name}` is not a cloud; expected one of {}\n",
+                crate::clouds::keys()
+            ),
+        ));
+    };
+    Ok((cloud, values))
+}
+
+/// `check <cloud>`: the cloud's values, and what only checking takes: the credentials profile
+/// where the cloud has them, and the flags of the kit's actions.
+#[derive(Debug, Clone)]
+pub struct CheckValues {
+    pub values: CloudValues,
+    pub profile: Option<String>,
+    /// The actions asked for by their flags (`--create-service-principal`).
+    pub actions: Vec<crate::guide::ActionId>,
+}
+
+impl FromArgMatches for CheckValues {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let values = CloudValues::from_arg_matches(matches)?;
+        let (cloud, sub) = chosen(matches)?;
+        let profile = match cloud.kit().profile_help() {
+            Some(_) => sub.get_one::<String>("profile").cloned(),
+            None => None,
+        };
+        let actions = cloud
+            .kit()
+            .actions()
+            .iter()
+            .filter(|a| sub.get_flag(a.flag))
+            .map(|a| a.id)
+            .collect();
+        Ok(CheckValues {
+            values,
+            profile,
+            actions,
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = CheckValues::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Subcommand for CheckValues {
+    fn augment_subcommands(command: clap::Command) -> clap::Command {
+        crate::clouds::all().fold(command, |command, cloud| {
+            let mut sub = cloud_command(cloud)
+                // The key's name matters to registering, not to checking.
+                .mut_arg("name", |a| a.hide(true));
+            if let Some(help) = cloud.kit().profile_help() {
+                sub = sub.arg(
+                    Arg::new("profile")
+                        .long("profile")
+                        .value_name("NAME")
+                        .help(help)
+                        .action(ArgAction::Set)
+                        .value_parser(clap::value_parser!(String)),
+                );
+            }
+            for action in cloud.kit().actions() {
+                sub = sub.arg(
+                    Arg::new(action.flag)
+                        .long(action.flag)
+                        .help(format!(
+                            "{}, when it is missing, before checking (giving the flag is the confirmation).",
+                            capitalized(action.title)
+                        ))
+                        .action(ArgAction::SetTrue),
+                );
+            }
+            command.subcommand(sub)
+        })
+    }
+
+    fn augment_subcommands_for_update(command: clap::Command) -> clap::Command {
+        CheckValues::augment_subcommands(command)
+    }
+
+    fn has_subcommand(name: &str) -> bool {
+        crate::clouds::by_key(name).is_some()
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 impl FromArgMatches for CloudValues {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
         let Some((name, values)) = matches.subcommand() else {

@@ -401,8 +401,8 @@ pub struct CheckRequest {
     /// Seconds each check may take.
     pub timeout: u64,
     pub profile: Option<String>,
-    /// Azure: create OpenAI's service principal first.
-    pub create_service_principal: bool,
+    /// The kit's actions to perform first, asked for by their flags.
+    pub actions: Vec<crate::guide::ActionId>,
 }
 
 /// `ekm-wizard check <cloud> … [--json] [--timeout S] [--profile P] [--create-service-principal]`.
@@ -410,29 +410,6 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
     use crate::checks::{ActionOutcome, CheckOptions, CheckResult, CheckStatus, Verdict};
     let cloud = values.cloud();
     let as_json = values.common().json;
-    let action = request.create_service_principal.then(|| {
-        cloud
-            .kit()
-            .actions()
-            .iter()
-            .find(|a| a.flag == "create-service-principal")
-    });
-    if let Some(None) = action {
-        let offered: Vec<&str> = crate::clouds::all()
-            .filter(|c| {
-                c.kit()
-                    .actions()
-                    .iter()
-                    .any(|a| a.flag == "create-service-principal")
-            })
-            .map(|c| c.key())
-            .collect();
-        return bad_input(&[format!(
-            "--create-service-principal: only `check {}` creates a service principal, not `check {}`",
-            offered.join("` or `check "),
-            cloud.key()
-        )]);
-    }
     let inputs = match inputs_from(values) {
         Ok(inputs) => inputs,
         Err(problems) => return bad_input(&problems),
@@ -460,7 +437,12 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
         return EXIT_REFUSED;
     };
     let mut created = None;
-    if let Some(Some(action)) = action {
+    let actions = cloud
+        .kit()
+        .actions()
+        .iter()
+        .filter(|a| request.actions.contains(&a.id));
+    for action in actions {
         match runtime.block_on(target.perform_action(action.id, &options)) {
             ActionOutcome::CouldNotTry(why) => {
                 let message = crate::secrets::visible(&why);

@@ -143,6 +143,10 @@ impl CloudKit for Aws {
         checks::refuse_plain_http_endpoints()
     }
 
+    fn profile_help(&self) -> Option<&'static str> {
+        Some("The AWS profile to use (otherwise AWS_PROFILE or the default chain).")
+    }
+
     fn secret_env_vars(&self) -> &'static [&'static str] {
         &["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
     }
