@@ -799,8 +799,17 @@ async fn check_vault(
         }
     };
     let (vault_result, hardening) = judge_vault(&vault, vault_session.vault_uri);
+    let only_the_model = vault_result.0 == CheckStatus::Fail
+        && vault_result.1.starts_with("it uses access policies")
+        && !vault_result.1.contains("; ");
+    let vault = Finding::new(vault_result.0, vault_result.1);
     (
-        Finding::new(vault_result.0, vault_result.1),
+        // The permission model is the assignment's prerequisite: it is fixed at that step.
+        if only_the_model {
+            vault.at_step(STEP_ROLE_ASSIGNMENT)
+        } else {
+            vault
+        },
         Finding::new(hardening.0, hardening.1),
     )
 }
