@@ -778,3 +778,29 @@ fn starting_over_asks_before_the_saved_progress_is_lost() {
         saved()
     );
 }
+
+#[test]
+fn the_help_fits_80_by_24_and_scrolls() {
+    let state = tempfile::tempdir().unwrap();
+    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    wizard.wait_for("1. Create a symmetric KMS key");
+    wizard.press(TAB); // off the text field, so ? is a command
+    wizard.press("?");
+    wizard.wait_for("Keys ·");
+    // Every line of help is whole: long ones wrap inside the box, never cut at its edge.
+    wizard.wait_for("create OpenAI's service principal in your");
+    wizard.wait_for("tenant (asks first)");
+    wizard.wait_for("go to the step that fixes the first failed check or");
+    wizard.wait_for("registration ");
+    let first = wizard.contents();
+    wizard.press("\x1b[B\x1b[B\x1b[B\x1b[B\x1b[B\x1b[B");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while wizard.contents() == first && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_ne!(wizard.contents(), first, "↓ scrolls the help");
+    wizard.wait_for("Ctrl-C / Ctrl-Q");
+    wizard.press("\x1b");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+}

@@ -203,14 +203,17 @@ pub static BINDINGS: &[Binding] = &[
     },
     Binding {
         keys: &[plain(KeyCode::PageDown)],
-        modes: &[M::Explaining],
+        modes: &[M::Explaining, M::Help],
         action: || Msg::ScrollContent(5),
         help: None,
-        footer: &[(F::Explaining, 3, "PgDn/PgUp", "scroll")],
+        footer: &[
+            (F::Explaining, 3, "PgDn/PgUp", "scroll"),
+            (F::Help, 2, "↑/↓ PgDn/PgUp", "scroll"),
+        ],
     },
     Binding {
         keys: &[plain(KeyCode::PageUp)],
-        modes: &[M::Explaining],
+        modes: &[M::Explaining, M::Help],
         action: || Msg::ScrollContent(-5),
         help: None,
         footer: &[],
@@ -349,14 +352,14 @@ pub static BINDINGS: &[Binding] = &[
     },
     Binding {
         keys: &[plain(KeyCode::Up)],
-        modes: ON_A_STEP,
+        modes: &[M::Typing, M::Moving, M::Help],
         action: || Msg::ScrollContent(-1),
         help: Some(("↑/↓", "scroll the step")),
         footer: &[(F::Step, 4, "↑/↓", "scroll")],
     },
     Binding {
         keys: &[plain(KeyCode::Down)],
-        modes: ON_A_STEP,
+        modes: &[M::Typing, M::Moving, M::Help],
         action: || Msg::ScrollContent(1),
         help: None,
         footer: &[],

@@ -799,6 +799,41 @@ fn cloud_list() -> String {
     }
 }
 
+/// The help box for a screen of `width` × `height`: where it sits, and its rows (each key's
+/// words wrapped under its description column, so nothing is cut).
+pub fn help_box(width: u16, height: u16) -> (Rect, Vec<(String, String)>) {
+    const KEY_COLUMN: usize = 18;
+    let box_width = 72.min(width.saturating_sub(4));
+    let words_width = usize::from(box_width.saturating_sub(2))
+        .saturating_sub(KEY_COLUMN + 1)
+        .max(10);
+    let mut rows = vec![(String::new(), String::new())];
+    for (keys, does) in super::keymap::help_lines() {
+        for (i, piece) in wrap(does, words_width).into_iter().enumerate() {
+            let keys = if i == 0 {
+                keys.to_string()
+            } else {
+                String::new()
+            };
+            rows.push((keys, piece));
+        }
+    }
+    let box_height = (rows.len() as u16 + 3).min(height.saturating_sub(2)).max(3);
+    let area = Rect::new(
+        width.saturating_sub(box_width) / 2,
+        height.saturating_sub(box_height) / 2,
+        box_width,
+        box_height,
+    );
+    (area, rows)
+}
+
+/// How far the help can scroll: the rows that do not fit.
+pub fn help_scroll_limit(width: u16, height: u16) -> u16 {
+    let (area, rows) = help_box(width, height);
+    (rows.len() as u16 + 1).saturating_sub(area.height.saturating_sub(2))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -191,6 +191,8 @@ pub struct Model {
     /// Show "is empty" errors too: set when leaving a step was refused.
     pub show_empty_errors: bool,
     pub help_open: bool,
+    /// The first row of the help shown (it scrolls when the terminal is short).
+    pub help_scroll: u16,
     pub status: Option<Status>,
     pub saving: Saving,
     /// Saved progress offered on the resume screen.
@@ -231,6 +233,7 @@ impl Model {
             reached: 0,
             show_empty_errors: false,
             help_open: false,
+            help_scroll: 0,
             status: None,
             saving: match options.saving_disabled {
                 Some(reason) => Saving::Disabled(reason),

@@ -29,6 +29,12 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::PasteIntoField(text) => paste(model, &text),
         Msg::ChoosePrevious => choose(model, -1),
         Msg::ChooseNext => choose(model, 1),
+        Msg::ScrollContent(lines) if model.help_open => {
+            let most = layout::help_scroll_limit(model.width, model.height);
+            model.help_scroll =
+                (i64::from(model.help_scroll) + i64::from(lines)).clamp(0, i64::from(most)) as u16;
+            Vec::new()
+        }
         Msg::ScrollContent(lines) => {
             match model.explain.as_mut() {
                 Some(pane) => {
@@ -42,6 +48,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::WriteFocusedBlockToFile => block_effect(model, true),
         Msg::ToggleHelp => {
             model.help_open = !model.help_open;
+            model.help_scroll = 0;
             Vec::new()
         }
         Msg::CloseOverlay => {

@@ -214,28 +214,35 @@ fn draw_footer(frame: &mut Frame, model: &Model, area: Rect) {
 
 fn draw_help(frame: &mut Frame, model: &Model, area: Rect) {
     let theme = model.theme;
-    let help = super::keymap::help_lines();
-    let width = 72.min(area.width.saturating_sub(4));
-    let height = (help.len() as u16 + 4).min(area.height.saturating_sub(2));
+    let (popup, rows) = layout::help_box(area.width, area.height);
     let popup = Rect::new(
-        area.x + (area.width - width) / 2,
-        area.y + (area.height - height) / 2,
-        width,
-        height,
+        area.x + popup.x,
+        area.y + popup.y,
+        popup.width,
+        popup.height,
     );
-    let mut lines = vec![Line::default()];
-    for (keys, does) in help {
-        lines.push(Line::from(vec![
-            Span::styled(format!(" {keys:<17}"), theme.focus()),
-            Span::raw(does),
-        ]));
-    }
+    let limit = layout::help_scroll_limit(area.width, area.height);
+    let scroll = model.help_scroll.min(limit);
+    let lines: Vec<Line> = rows
+        .iter()
+        .map(|(keys, does)| {
+            Line::from(vec![
+                Span::styled(format!(" {keys:<17} "), theme.focus()),
+                Span::raw(does.as_str()),
+            ])
+        })
+        .collect();
+    let title = if limit > 0 {
+        " Keys · ↑/↓ scroll · Esc closes "
+    } else {
+        " Keys · Esc closes "
+    };
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).block(
+        Paragraph::new(lines).scroll((scroll, 0)).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(" Keys · Esc closes ")
+                .title(title)
                 .border_style(theme.focus()),
         ),
         popup,
