@@ -205,7 +205,10 @@ fn done_steps_are_green_and_refused_ones_red_unless_no_color() {
     assert_eq!(step_mark_color(&model, "!"), Some(Color::Red));
     model.set_field(aws::KMS_ARN, KEY);
     assert_eq!(step_mark_color(&model, "✓"), Some(Color::Green));
-    model.theme = Theme { color: false };
+    model.theme = Theme {
+        color: false,
+        ..Theme::default()
+    };
     assert_eq!(step_mark_color(&model, "✓"), Some(Color::Reset));
 }
 

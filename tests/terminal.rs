@@ -427,7 +427,8 @@ fn walking_the_azure_path_catches_a_wrong_key_name_prefix_as_it_is_typed() {
     wizard.press("org-abc123--openai-ekm");
     wizard.press(PAGE_DOWN);
     wizard.wait_for("4. Assign the role to OpenAI on the key");
-    wizard.wait_for("Scope of the role assignment (the key)");
+    // The vault's permission model comes first on this step; the scope follows.
+    wizard.wait_for("First make sure the vault uses the Azure RBAC permission");
     wizard.send(CTRL_Q);
     assert_eq!(wizard.exit_code(), 0);
     wizard.assert_restored();
@@ -803,4 +804,83 @@ fn the_help_fits_80_by_24_and_scrolls() {
     wizard.press("\x1b");
     wizard.send(CTRL_Q);
     assert_eq!(wizard.exit_code(), 0);
+}
+
+/// The colours (as 256-colour indices) of every SGR sequence the program wrote.
+fn colours_used(raw: &[u8]) -> Vec<u32> {
+    let text = String::from_utf8_lossy(raw);
+    let sgr = regex::Regex::new(r"\x1b\[([0-9;]*)m").unwrap();
+    let mut colours = Vec::new();
+    for captures in sgr.captures_iter(&text) {
+        let params: Vec<u32> = captures[1]
+            .split(';')
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        let mut i = 0;
+        while i < params.len() {
+            match params[i] {
+                38 | 48 if params.get(i + 1) == Some(&5) => {
+                    colours.extend(params.get(i + 2));
+                    i += 3;
+                    continue;
+                }
+                38 | 48 if params.get(i + 1) == Some(&2) => {
+                    colours.push(u32::MAX); // a 24-bit colour
+                    i += 5;
+                    continue;
+                }
+                n @ (30..=37 | 40..=47) => colours.push(n % 10),
+                n @ (90..=97 | 100..=107) => colours.push(n % 10 + 8),
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+    colours
+}
+
+#[test]
+fn a_monochrome_ascii_terminal_gets_neither_colour_nor_other_characters() {
+    let state = tempfile::tempdir().unwrap();
+    let mut wizard = Wizard::start_with(
+        Path::new(env!("CARGO_BIN_EXE_ekm-wizard")),
+        state.path(),
+        &["--cloud", "gcp", "--org-id", "org-abc123"],
+        &[("TERM", "vt100"), ("LANG", "C"), ("LC_ALL", "C")],
+    );
+    wizard.wait_for("1. Trust OpenAI's identity token");
+    wizard.press("\x1bOP"); // F1
+    wizard.wait_for("Keys");
+    let screen = wizard.contents();
+    assert!(screen.is_ascii(), "only ASCII on screen:\n{screen}");
+    assert!(
+        screen.contains("+-") && screen.contains("| "),
+        "frames in ASCII:\n{screen}"
+    );
+    wizard.press("\x1b");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+    let raw = wizard.raw.lock().unwrap().clone();
+    assert_eq!(colours_used(&raw), Vec::<u32>::new(), "no colour at all");
+}
+
+#[test]
+fn the_linux_console_gets_the_basic_colours_only() {
+    let state = tempfile::tempdir().unwrap();
+    let mut wizard = Wizard::start_with(
+        Path::new(env!("CARGO_BIN_EXE_ekm-wizard")),
+        state.path(),
+        &["--cloud", "aws", "--org-id", "org-abc123"],
+        &[("TERM", "linux"), ("LANG", "C.UTF-8")],
+    );
+    wizard.wait_for("1. Create a symmetric KMS key");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+    let raw = wizard.raw.lock().unwrap().clone();
+    let used = colours_used(&raw);
+    assert!(!used.is_empty(), "colour is used");
+    assert!(
+        used.iter().all(|n| *n < 8),
+        "only the 8 basic colours: {used:?}"
+    );
 }

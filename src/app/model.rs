@@ -350,16 +350,20 @@ impl Model {
 
     /// Replaces a field's text, keeping its editor's settings.
     pub fn set_field(&mut self, field: FieldId, text: &str) {
-        self.editors
-            .insert(field, new_editor(self.cloud, field, text));
+        let mut editor = new_editor(self.cloud, field, text);
+        editor.set_placeholder_style(self.theme.dim());
+        self.editors.insert(field, editor);
     }
 
     /// Gives every field of `cloud` an editor, keeping those that exist.
     pub fn ensure_editors(&mut self, cloud: Cloud) {
         for spec in cloud.all_fields() {
-            self.editors
-                .entry(spec.id)
-                .or_insert_with(|| new_editor(cloud, spec.id, ""));
+            let dim = self.theme.dim();
+            self.editors.entry(spec.id).or_insert_with(|| {
+                let mut editor = new_editor(cloud, spec.id, "");
+                editor.set_placeholder_style(dim);
+                editor
+            });
         }
     }
 
@@ -535,11 +539,13 @@ impl Model {
     }
 
     /// Shows the cursor only in the focused field.
-    /// Shows every field's example as the current cloud gives it.
+    /// Shows every field's example as the current cloud gives it, in the theme's dim style.
     pub fn refresh_placeholders(&mut self) {
         let cloud = self.cloud;
+        let dim = self.theme.dim();
         for (field, editor) in self.editors.iter_mut() {
             editor.set_placeholder_text(placeholder(cloud, *field));
+            editor.set_placeholder_style(dim);
         }
     }
 

@@ -128,10 +128,12 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::OpenExplainScreen => {
             if model.screen != Screen::ResumeOffer {
                 // It opens on the last thing that went wrong, if anything did.
-                model.explain = Some(match model.recent_errors.last() {
+                let mut pane = match model.recent_errors.last() {
                     Some(last) => ExplainPane::holding(last),
                     None => ExplainPane::new(),
-                });
+                };
+                pane.editor.set_placeholder_style(model.theme.dim());
+                model.explain = Some(pane);
                 model.help_open = false;
             }
             Vec::new()

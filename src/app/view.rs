@@ -14,6 +14,37 @@ use super::model::{ExplainPane, Model, Saving, Screen, StatusKind, StepState};
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, model: &Model) {
+    draw_everything(frame, model);
+    if model.theme.ascii {
+        to_ascii(frame);
+    }
+}
+
+/// Redraws what a terminal that shows only ASCII cannot: each other character becomes its
+/// one-cell stand-in (a wide one, its stand-in and a space).
+fn to_ascii(frame: &mut Frame) {
+    let area = frame.area();
+    let buffer = frame.buffer_mut();
+    for y in area.top()..area.bottom() {
+        let mut widened = false;
+        for x in area.left()..area.right() {
+            let cell = &mut buffer[(x, y)];
+            let symbol = cell.symbol();
+            if widened && symbol.is_empty() {
+                cell.set_symbol(" ");
+                widened = false;
+                continue;
+            }
+            widened = false;
+            if let Some(stand_in) = super::theme::ascii_for(symbol) {
+                widened = unicode_width::UnicodeWidthStr::width(symbol) > 1;
+                cell.set_symbol(stand_in);
+            }
+        }
+    }
+}
+
+fn draw_everything(frame: &mut Frame, model: &Model) {
     let area = frame.area();
     if !layout::fits(area.width, area.height) {
         draw_too_small(frame, model, area);
