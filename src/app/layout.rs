@@ -157,7 +157,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
                 line_width = 0;
             }
             if word_width > width {
-                for piece in hard_wrap(word, width) {
+                for piece in break_at_separators(word, width) {
                     if line_width > 0 {
                         out.push(std::mem::take(&mut line));
                     }
@@ -179,6 +179,88 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// Cuts text into pieces of at most `width` columns, keeping every character (for code).
+/// Breaks an identifier too long for a line only after one of its separators (`:` `/` `.`
+/// `-` `_` `=` `,`), so an ARN or a resource name splits between its parts; a run without
+/// any separator is cut where it must be.
+pub fn break_at_separators(word: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    let mut rest = word;
+    while rest.width() > width {
+        let mut used = 0;
+        let mut fits = 0; // bytes that fit
+        let mut last_break = None; // bytes up to and including the last separator that fits
+        let mut last_strong = None; // the same for a path's or an ARN's own `/` and `:`
+        for (at, c) in rest.char_indices() {
+            let w = c.width().unwrap_or(0);
+            if used + w > width {
+                break;
+            }
+            used += w;
+            fits = at + c.len_utf8();
+            if matches!(c, ':' | '/' | '.' | '-' | '_' | '=' | ',') {
+                last_break = Some((fits, used));
+                if matches!(c, ':' | '/') {
+                    last_strong = Some((fits, used));
+                }
+            }
+        }
+        // Between the parts of a path or an ARN when that keeps the line at least half full.
+        let cut = last_strong
+            .filter(|&(_, w)| w * 2 >= width)
+            .or(last_break)
+            .map(|(bytes, _)| bytes)
+            .filter(|&b| b > 0)
+            .unwrap_or(fits.max(1));
+        let (head, tail) = rest.split_at(cut);
+        out.push(head.to_string());
+        rest = tail;
+    }
+    out.push(rest.to_string());
+    out
+}
+
+/// A line of a generated block, fitted to `width`: broken at spaces first, then after an
+/// identifier's separators; the continuation is indented two more than the line.
+pub fn wrap_code(line: &str, width: usize) -> Vec<String> {
+    let width = width.max(4);
+    if line.width() <= width {
+        return vec![line.to_string()];
+    }
+    let indent = line.len() - line.trim_start().len();
+    let continuation = " ".repeat((indent + 2).min(width / 2));
+    let mut out: Vec<String> = Vec::new();
+    let mut current = " ".repeat(indent.min(width / 2));
+    let mut first_on_line = true;
+    for word in line[indent..].split(' ') {
+        let room = width.saturating_sub(current.width());
+        let needed = word.width() + usize::from(!first_on_line);
+        if needed <= room {
+            if !first_on_line {
+                current.push(' ');
+            }
+            current.push_str(word);
+            first_on_line = false;
+            continue;
+        }
+        if !first_on_line {
+            out.push(std::mem::replace(&mut current, continuation.clone()));
+        }
+        let room = width.saturating_sub(current.width());
+        let pieces = break_at_separators(word, room.max(1));
+        let last = pieces.len() - 1;
+        for (i, piece) in pieces.into_iter().enumerate() {
+            current.push_str(&piece);
+            if i < last {
+                out.push(std::mem::replace(&mut current, continuation.clone()));
+            }
+        }
+        first_on_line = false;
+    }
+    out.push(current);
+    out
+}
+
 pub fn hard_wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut out = Vec::new();
@@ -635,7 +717,7 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
                     ArtifactBody::Text(_) => Style::default(),
                 };
                 for line in body.to_text().lines() {
-                    for piece in hard_wrap(line, width.saturating_sub(2)) {
+                    for piece in wrap_code(line, width.saturating_sub(2)) {
                         out.push(Line::from(vec![
                             Span::styled(gutter, border),
                             Span::styled(piece, style),
@@ -845,5 +927,48 @@ mod tests {
         assert_eq!(wrap("a\nb", 10), ["a", "b"]);
         assert_eq!(hard_wrap("abcdef", 4), ["abcd", "ef"]);
         assert_eq!(hard_wrap("", 4), [""]);
+    }
+
+    #[test]
+    fn identifiers_break_only_after_their_separators() {
+        let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd";
+        for piece in break_at_separators(arn, 20) {
+            assert!(piece.len() <= 20, "{piece}");
+        }
+        assert_eq!(
+            break_at_separators(
+                "projects/p/locations/global/workloadIdentityPools/openai-ekm-pool",
+                57
+            ),
+            [
+                "projects/p/locations/global/workloadIdentityPools/",
+                "openai-ekm-pool"
+            ]
+        );
+        assert_eq!(break_at_separators("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(
+            wrap("see arn:aws:iam::111122223333:role/openai-ekm now", 24)[1],
+            "arn:aws:iam::"
+        );
+        let command = "gcloud iam workload-identity-pools providers create-oidc projects/123456789012/locations/global/workloadIdentityPools/openai-ekm-pool/providers/openai-ekm-provider \\";
+        let lines = wrap_code(command, 57);
+        for line in &lines {
+            assert!(line.width() <= 57, "{line}");
+        }
+        assert!(
+            lines.iter().any(|l| l.contains("/openai-ekm-pool/")),
+            "the pool's id stays whole: {lines:?}"
+        );
+        for line in &lines[..lines.len() - 1] {
+            let end = line.trim_end().chars().last().unwrap();
+            assert!(
+                "/:.-_=,".contains(end) || command.contains(&format!("{} ", line.trim())),
+                "broken mid-word: {line:?} in {lines:?}"
+            );
+        }
+        assert_eq!(
+            lines.concat().split_whitespace().collect::<String>(),
+            command.split_whitespace().collect::<String>()
+        );
     }
 }
