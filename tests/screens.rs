@@ -303,8 +303,31 @@ fn explain_screen_with_an_aws_error() {
     update(&mut model, Msg::ScrollContent(30));
     let scrolled = screen(&model);
     assert!(
-        scrolled.contains("role_arn: the error names") && scrolled.contains("but you recorded"),
+        scrolled.contains("role_arn: the error names") && scrolled.contains("you recorded"),
         "{scrolled}"
     );
     assert!(scrolled.contains("Ctrl-G: go to step 3"), "{scrolled}");
+}
+
+#[test]
+fn every_step_of_every_cloud_at_200_by_60() {
+    let aws_values = complete();
+    let clouds: [(Cloud, &[(FieldId, &str)]); 3] = [
+        (aws::cloud(), &aws_values),
+        (gcp::cloud(), &GCP_VALUES),
+        (azure::cloud(), &AZURE_VALUES),
+    ];
+    for (cloud, values) in clouds {
+        for index in 0..cloud.guide().steps.len() {
+            let mut model = model_for(cloud, Screen::Step(index), SetupPath::Api, values);
+            model.width = 200;
+            model.height = 60;
+            let wide = draw(&model, 200, 60).backend().to_string();
+            assert!(
+                wide.contains(&cloud.guide().steps[index].short),
+                "the full step list shows at 200 columns"
+            );
+            insta::assert_snapshot!(format!("{}_step_{}_200x60", cloud.key(), index + 1), wide);
+        }
+    }
 }

@@ -18,6 +18,19 @@ pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 /// The width of the step list on the left.
 pub const STEP_LIST_WIDTH: u16 = 20;
+/// The step list folded to marks and numbers, below `STEP_LIST_FOLDS_BELOW` columns, so a
+/// command line gets the width.
+pub const FOLDED_STEP_LIST_WIDTH: u16 = 6;
+pub const STEP_LIST_FOLDS_BELOW: u16 = 100;
+
+/// The step list's width on a screen `width` wide.
+pub fn step_list_width(width: u16) -> u16 {
+    if width < STEP_LIST_FOLDS_BELOW {
+        FOLDED_STEP_LIST_WIDTH.min(width)
+    } else {
+        STEP_LIST_WIDTH.min(width)
+    }
+}
 /// Where a field's editor starts within the content.
 pub const EDITOR_INDENT: u16 = 4;
 
@@ -72,7 +85,7 @@ pub fn regions_of(model: &Model) -> Regions {
 pub fn regions(area: Rect, status_rows: u16) -> Regions {
     let status_rows = status_rows.clamp(1, STATUS_MAX_LINES);
     let body_height = area.height.saturating_sub(2 + status_rows);
-    let steps_width = STEP_LIST_WIDTH.min(area.width);
+    let steps_width = step_list_width(area.width);
     let content_x = area.x + steps_width + 1;
     Regions {
         header: Rect::new(area.x, area.y, area.width, 1.min(area.height)),

@@ -117,7 +117,12 @@ fn draw_header(frame: &mut Frame, model: &Model, area: Rect) {
 
 fn draw_step_list(frame: &mut Frame, model: &Model, area: Rect) {
     let theme = model.theme;
-    let mut lines = vec![Line::styled(" Steps", theme.title()), Line::default()];
+    // Folded on a narrow screen: marks and numbers only (the step's title heads the content).
+    let folded = area.width < layout::STEP_LIST_WIDTH;
+    let mut lines = vec![
+        Line::styled(if folded { "" } else { " Steps" }, theme.title()),
+        Line::default(),
+    ];
     let start_mark = match model.screen {
         Screen::Start => ("▸", theme.focus()),
         _ if model.start_problem().is_none() => ("✓", theme.success()),
@@ -126,7 +131,7 @@ fn draw_step_list(frame: &mut Frame, model: &Model, area: Rect) {
     lines.push(Line::from(vec![
         Span::styled(format!(" {} ", start_mark.0), start_mark.1),
         Span::styled(
-            "Start",
+            if folded { "S" } else { "Start" },
             if model.screen == Screen::Start {
                 theme.focus()
             } else {
@@ -150,7 +155,14 @@ fn draw_step_list(frame: &mut Frame, model: &Model, area: Rect) {
             };
             lines.push(Line::from(vec![
                 Span::styled(format!(" {mark} "), style),
-                Span::styled(format!("{} {}", index + 1, step.short), label_style),
+                Span::styled(
+                    if folded {
+                        format!("{}", index + 1)
+                    } else {
+                        format!("{} {}", index + 1, step.short)
+                    },
+                    label_style,
+                ),
             ]));
         }
     }
