@@ -1139,3 +1139,63 @@ fn the_explain_screen_opens_on_the_last_refusal_and_a_paste_replaces_it() {
     update(&mut model, Msg::PasteIntoField("another error".into()));
     assert_eq!(model.explain.as_ref().unwrap().text(), "another error");
 }
+
+#[test]
+fn scrolling_never_leaves_keys_going_into_a_field_off_screen() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ekm_wizard::app::keymap::message_for_key;
+    let mut model = begun();
+    update(
+        &mut model,
+        Msg::TerminalResized {
+            width: 80,
+            height: 14,
+        },
+    );
+    assert_eq!(model.focused(), Some(Focusable::Field(aws::KMS_ARN)));
+    let k = KeyEvent::new(KeyCode::Char('k'), KeyModifiers::NONE);
+    assert!(
+        matches!(message_for_key(&model, k), Some(Msg::EditField(_))),
+        "in a field in view, k is text"
+    );
+    // Scroll the field out of view: the focus follows to what is on screen.
+    update(&mut model, Msg::ScrollContent(30));
+    assert_eq!(
+        model.focused(),
+        Some(Focusable::Block(aws::CREATE_KEY_COMMANDS)),
+        "the block in view takes the focus"
+    );
+    assert!(
+        !matches!(message_for_key(&model, k), Some(Msg::EditField(_))),
+        "k is a command now: {:?}",
+        message_for_key(&model, k)
+    );
+    update(&mut model, Msg::PasteIntoField("pasted".into()));
+    assert_eq!(
+        model.field_text(aws::KMS_ARN),
+        "",
+        "nothing typed out of sight"
+    );
+}
+
+#[test]
+fn every_step_can_be_read_ahead_while_going_on_still_checks() {
+    let mut model = begun();
+    // Step 1's key is not recorded: PgDn refuses, ] reads on.
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Step(0));
+    update(&mut model, Msg::ReadStep(1));
+    update(&mut model, Msg::ReadStep(1));
+    assert_eq!(model.screen, Screen::Step(2), "step 3 can be read");
+    let said = model.status.clone().unwrap().text;
+    assert!(said.contains("Reading ahead: step 1"), "{said}");
+    assert_eq!(model.reached, 0, "reading ahead moves nothing on");
+    for _ in 0..10 {
+        update(&mut model, Msg::ReadStep(1));
+    }
+    assert_eq!(model.screen, Screen::Step(4), "up to the last step");
+    for _ in 0..10 {
+        update(&mut model, Msg::ReadStep(-1));
+    }
+    assert_eq!(model.screen, Screen::Start);
+}

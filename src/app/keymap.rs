@@ -239,6 +239,23 @@ pub static BINDINGS: &[Binding] = &[
         footer: &[(F::Run, 3, "PgUp", "back"), (F::Step, 3, "PgUp", "back")],
     },
     Binding {
+        keys: &[letter(']')],
+        modes: MOVING,
+        action: || Msg::ReadStep(1),
+        help: Some((
+            "] / [",
+            "read the next / previous step, whatever is recorded (PgDn still checks)",
+        )),
+        footer: &[],
+    },
+    Binding {
+        keys: &[letter('[')],
+        modes: MOVING,
+        action: || Msg::ReadStep(-1),
+        help: None,
+        footer: &[],
+    },
+    Binding {
         keys: &[plain(KeyCode::Tab)],
         modes: ON_A_STEP,
         action: || Msg::FocusNext,

@@ -219,6 +219,8 @@ pub struct Model {
     pub action: ActionOffer,
     /// `n` on the resume offer asked whether to discard the saved progress: waiting for yes.
     pub discard_asked: bool,
+    /// Scrolling took every focusable item off screen: keys are commands, not text.
+    pub focus_hidden: bool,
 }
 
 impl Model {
@@ -258,6 +260,7 @@ impl Model {
             checks: ChecksState::default(),
             action: ActionOffer::Idle,
             discard_asked: false,
+            focus_hidden: false,
         };
         let args = options.args;
         let flags_given = args.cloud.is_some() || args.org_id.is_some();
@@ -453,7 +456,8 @@ impl Model {
 
     /// Whether typed keys go into a text input (a field, or the admin key).
     pub fn in_text_input(&self) -> bool {
-        self.focused_field().is_some() || self.focused() == Some(Focusable::AdminKey)
+        !self.focus_hidden
+            && (self.focused_field().is_some() || self.focused() == Some(Focusable::AdminKey))
     }
 
     /// Whether something is running (the spinner turns only then).

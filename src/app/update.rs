@@ -8,6 +8,7 @@ use super::effect::{Effect, TargetHandle};
 use super::layout;
 use super::model::{
     ActionOffer, Choice, ExplainPane, Focusable, Model, Saving, Screen, Status, StatusKind,
+    StepState,
 };
 use super::msg::{Msg, Registered};
 use super::registration::Phase;
@@ -174,6 +175,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::RunChecks => run_checks(model),
+        Msg::ReadStep(delta) => read_step(model, delta),
         Msg::OfferAction => offer_action(model),
         Msg::ConfirmAction if model.discard_asked => {
             model.discard_asked = false;
@@ -272,6 +274,7 @@ fn save(model: &Model) -> Vec<Effect> {
 fn go_to(model: &mut Model, screen: Screen) {
     model.screen = screen;
     model.focus = 0;
+    model.focus_hidden = false;
     model.scroll = 0;
     model.show_empty_errors = false;
     if let Screen::Step(index) = screen {
@@ -332,6 +335,35 @@ fn previous_step(model: &mut Model) -> Vec<Effect> {
     model.status = None;
     go_to(model, target);
     save(model)
+}
+
+/// `]` / `[`: any step of the path can be read at any time; going on (PgDn) still needs
+/// the step's fields, and reading ahead moves nothing on.
+fn read_step(model: &mut Model, delta: i8) -> Vec<Effect> {
+    let steps = model.guide().steps.len();
+    let now = match model.screen {
+        Screen::Step(index) => index as isize + 1,
+        _ => 0,
+    };
+    let target = (now + isize::from(delta)).clamp(0, steps as isize) as usize;
+    let reached = model.reached;
+    match target {
+        0 => go_to(model, Screen::Start),
+        n => go_to(model, Screen::Step(n - 1)),
+    }
+    model.reached = reached;
+    let first_unfinished = (0..steps).find(|i| model.step_state(*i) != StepState::Done);
+    model.status = match (target, first_unfinished) {
+        (n, Some(open)) if n > open + 1 => Some(status(
+            StatusKind::Info,
+            format!(
+                "Reading ahead: step {} is not finished yet (PgUp goes back; PgDn goes on only from a finished step).",
+                open + 1
+            ),
+        )),
+        _ => None,
+    };
+    Vec::new()
 }
 
 fn focus_item(model: &mut Model, item: Focusable) {
@@ -481,6 +513,14 @@ fn paste(model: &mut Model, text: &str) -> Vec<Effect> {
         pane.editor.insert_str(clean);
         return Vec::new();
     }
+    if model.focus_hidden {
+        model.status = Some(status(
+            StatusKind::Info,
+            "Nothing on screen has focus, so the paste went nowhere: Tab to a field, then paste."
+                .into(),
+        ));
+        return Vec::new();
+    }
     if model.focused() == Some(Focusable::AdminKey) {
         model.registration.typed_key.set(text);
         return Vec::new();
@@ -536,19 +576,41 @@ fn viewport_height(model: &Model) -> usize {
     usize::from(layout::content_area(model).height)
 }
 
-fn max_scroll(model: &Model) -> usize {
-    let area = layout::content_area(model);
-    let lines = layout::content(model, area.width).lines.len();
-    lines.saturating_sub(usize::from(area.height))
-}
-
 fn scroll_by(model: &mut Model, lines: i32) {
+    let area = layout::content_area(model);
+    let content = layout::content(model, area.width);
+    let height = usize::from(area.height).max(1);
+    let max = content.lines.len().saturating_sub(height);
     let target = model.scroll as i64 + i64::from(lines);
-    model.scroll = (target.max(0) as usize).min(max_scroll(model));
+    model.scroll = (target.max(0) as usize).min(max);
+    // The focus never stays off screen: it moves to the first item in view, or, when none
+    // is, it is hidden, and keys are commands rather than text until Tab brings one back.
+    let view = model.scroll..model.scroll + height;
+    let in_view =
+        |anchor: &layout::Anchor| anchor.lines.start < view.end && anchor.lines.end > view.start;
+    let focused_in_view = model
+        .focused()
+        .and_then(|item| content.anchor(item))
+        .is_some_and(in_view);
+    if focused_in_view {
+        return;
+    }
+    let focusables = model.focusables();
+    let visible = focusables
+        .iter()
+        .position(|item| content.anchor(*item).is_some_and(in_view));
+    match visible {
+        Some(index) => {
+            model.focus = index;
+            model.focus_hidden = false;
+        }
+        None => model.focus_hidden = true,
+    }
 }
 
 /// Scrolls so the focused item is on screen (its top first when it is taller than the view).
 fn keep_focus_in_view(model: &mut Model) {
+    model.focus_hidden = false;
     let area = layout::content_area(model);
     let content = layout::content(model, area.width);
     let height = viewport_height(model).max(1);
