@@ -166,6 +166,116 @@ impl SessionStore {
     }
 }
 
+/// What the last headless `check` or `register` left for `export`: its cloud, the values it
+/// was given, the checks' results and OpenAI's refusal, if any. Never a secret: values that
+/// look like one are dropped and every text is redacted before it is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastRun {
+    pub cloud: Cloud,
+    pub path: SetupPath,
+    /// When it ran, in Unix seconds.
+    pub written: u64,
+    pub inputs: Inputs,
+    pub checks: Vec<crate::checks::CheckResult>,
+    pub refusal: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedRun {
+    format: u64,
+    cloud: String,
+    path: SetupPath,
+    written: u64,
+    inputs: BTreeMap<String, String>,
+    checks: Vec<SavedCheck>,
+    refusal: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedCheck {
+    id: String,
+    status: crate::checks::CheckStatus,
+    detail: String,
+    step: String,
+}
+
+impl SessionStore {
+    pub fn last_run_file(&self) -> PathBuf {
+        self.dir.join("last-run.json")
+    }
+
+    /// Keeps what a headless run found, for `export`.
+    pub fn save_last_run(&self, run: &LastRun) -> Result<(), String> {
+        let mut inputs = run.inputs.clone();
+        inputs.forget_secrets();
+        let saved = SavedRun {
+            format: SESSION_FORMAT,
+            cloud: run.cloud.key().to_string(),
+            path: run.path,
+            written: run.written,
+            inputs: inputs
+                .typed()
+                .map(|(f, v)| (f.key().to_string(), v.to_string()))
+                .collect(),
+            checks: run
+                .checks
+                .iter()
+                .map(|c| SavedCheck {
+                    id: c.id.key().to_string(),
+                    status: c.status,
+                    detail: crate::secrets::redact(&c.detail),
+                    step: c.step.key().to_string(),
+                })
+                .collect(),
+            refusal: run.refusal.as_deref().map(crate::secrets::redact),
+        };
+        let text = serde_json::to_string_pretty(&saved).map_err(|e| e.to_string())?;
+        create_private_dir(&self.dir)
+            .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
+        write_private(&self.last_run_file(), &format!("{text}\n"))
+            .map_err(|err| format!("cannot write {}: {err}", self.last_run_file().display()))
+    }
+
+    /// What the last headless run left, if it left anything readable. Checks the kit no
+    /// longer has are dropped.
+    pub fn load_last_run(&self) -> Option<LastRun> {
+        let text = fs::read_to_string(self.last_run_file()).ok()?;
+        let saved: SavedRun = serde_json::from_str(&text).ok()?;
+        let cloud = crate::clouds::by_key(&saved.cloud)?;
+        let inputs = Inputs::from_saved(cloud, saved.inputs).ok()?;
+        let checks = saved
+            .checks
+            .into_iter()
+            .filter_map(|c| {
+                let spec = cloud
+                    .kit()
+                    .check_plan()
+                    .iter()
+                    .find(|s| s.id.key() == c.id)?;
+                let step = cloud.step_by_key(&c.step).unwrap_or(spec.fix_step);
+                Some(crate::checks::CheckResult::new(
+                    spec.id, spec.title, step, c.status, c.detail,
+                ))
+            })
+            .collect();
+        Some(LastRun {
+            cloud,
+            path: saved.path,
+            written: saved.written,
+            inputs,
+            checks,
+            refusal: saved.refusal,
+        })
+    }
+}
+
+/// Now, in Unix seconds.
+pub fn now_unix() -> u64 {
+    unix_seconds()
+}
+
 /// Writes `text` to `path` for you alone (0600): a new file beside it, never following a link
 /// that is there, then renamed over it. A failure leaves what was there.
 pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {

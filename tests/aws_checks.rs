@@ -18,7 +18,7 @@ const ACCOUNT: &str = "123456789012";
 use support::aws_world::admin;
 
 fn check(moto: &Moto, args: &[&str]) -> (Option<i32>, Value, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+    let output = ekm()
         .args(["check", "aws", "--org-id", ORG, "--json", "--timeout", "20"])
         .args(args)
         .envs(moto.env())
@@ -56,6 +56,15 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
+}
+
+/// The binary, keeping what a run leaves for `export` in a folder of this test's own.
+fn ekm() -> Command {
+    static STATE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let state = STATE.get_or_init(|| tempfile::tempdir().unwrap());
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"));
+    command.env("EKM_WIZARD_STATE_DIR", state.path());
+    command
 }
 
 #[test]
@@ -336,7 +345,7 @@ fn a_key_policy_that_delegates_to_nobody_fails() {
 #[test]
 fn no_credentials_gives_one_clear_message() {
     let moto = Moto::start();
-    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+    let output = ekm()
         .args(["check", "aws", "--org-id", ORG, "--timeout", "10"])
         .args([
             "--kms-arn",
@@ -373,7 +382,7 @@ fn no_credentials_gives_one_clear_message() {
 
 #[test]
 fn bad_input_exits_2_before_any_request() {
-    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+    let output = ekm()
         .args([
             "check",
             "aws",
@@ -388,7 +397,7 @@ fn bad_input_exits_2_before_any_request() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("KMS key ARN (--kms-arn)"));
-    let gcp = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+    let gcp = ekm()
         .args(["check", "gcp", "--org-id", ORG])
         .output()
         .unwrap();
@@ -419,7 +428,7 @@ fn step_one_is_checked_before_the_role_exists_and_the_rest_waits() {
 fn without_a_region_anywhere_the_key_arn_gives_it() {
     let moto = Moto::start();
     let (key, role) = runtime().block_on(async { admin(&moto).await.good_setup().await });
-    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+    let output = ekm()
         .args(["check", "aws", "--org-id", ORG, "--json", "--timeout", "20"])
         .args(["--kms-arn", &key, "--role-arn", &role])
         .envs(moto.env())
@@ -445,7 +454,7 @@ fn answers_that_are_not_aws_answers_are_not_verified_never_a_pass() {
     let (key, role) = runtime().block_on(async { admin(&moto).await.good_setup().await });
     // A stand-in that answers every request 404 with a body that is not AWS's (a broken proxy).
     let refusing = support::fake_cloud::FakeCloud::start();
-    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+    let output = ekm()
         .args(["check", "aws", "--org-id", ORG, "--json", "--timeout", "20"])
         .args(["--kms-arn", &key, "--role-arn", &role])
         .envs(moto.env())
@@ -468,7 +477,7 @@ fn answers_that_are_not_aws_answers_are_not_verified_never_a_pass() {
 
 #[test]
 fn a_plain_http_endpoint_off_this_machine_is_refused_before_any_request() {
-    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+    let output = ekm()
         .args(["check", "aws", "--org-id", ORG])
         .args([
             "--kms-arn",
@@ -490,7 +499,7 @@ fn a_proxy_in_the_environment_never_sees_loopback_traffic() {
     let moto = Moto::start();
     let (key, role) = runtime().block_on(async { admin(&moto).await.good_setup().await });
     let proxy = support::fake_cloud::FakeCloud::start();
-    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+    let output = ekm()
         .args(["check", "aws", "--org-id", ORG, "--json", "--timeout", "20"])
         .args(["--kms-arn", &key, "--role-arn", &role])
         .envs(moto.env())

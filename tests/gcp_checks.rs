@@ -698,3 +698,46 @@ fn an_override_that_is_not_utf8_is_bad_input_naming_the_variable() {
     );
     assert!(output.stdout.is_empty());
 }
+
+#[test]
+fn export_after_a_headless_check_carries_its_results() {
+    let fake = good_google();
+    let state = tempfile::tempdir().unwrap();
+    let state_dir = state.path().display().to_string();
+    let mut set = vec![
+        ("EKM_GCP_API_URL", fake.base()),
+        ("EKM_GCP_ACCESS_TOKEN", TOKEN.to_string()),
+        ("EKM_WIZARD_STATE_DIR", state_dir.clone()),
+    ];
+    set.push(("CLOUDSDK_CONFIG", state_dir.clone()));
+    let outcome = run_check(
+        "gcp",
+        &FLAGS,
+        &[],
+        &set,
+        &["GOOGLE_APPLICATION_CREDENTIALS"],
+    );
+    assert_eq!(outcome.code, Some(0), "{}", outcome.stderr);
+    let kept = std::fs::read_to_string(state.path().join("last-run.json")).unwrap();
+    assert!(!kept.contains(TOKEN), "the token is never kept");
+    // No saved progress: the headless run is enough to export.
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["export", "--output", "-"])
+        .env("EKM_WIZARD_STATE_DIR", state.path())
+        .output()
+        .unwrap();
+    let bundle = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(bundle.contains("cloud: Google Cloud KMS"), "{bundle}");
+    assert!(
+        bundle.contains("**Workload identity pool** (Pass"),
+        "the check results are in it:\n{bundle}"
+    );
+    assert!(!bundle.contains("No live check was run"), "{bundle}");
+    assert!(!bundle.contains(TOKEN));
+}

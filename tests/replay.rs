@@ -380,6 +380,8 @@ fn replay_aws(path: SetupPath) {
     }
     // What the commands built passes every check: verified.
     let mut check = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"));
+    let state = tempfile::tempdir().unwrap();
+    check.env("EKM_WIZARD_STATE_DIR", state.path());
     check
         .args(["check", "aws", "--org-id", ORG, "--kms-arn", &key_arn])
         .args(["--role-arn", "arn:aws:iam::123456789012:role/openai-ekm"])

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{ActionId, CheckId, FieldId, StepId};
 
 /// How a check came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckStatus {
     /// Proved: the cloud showed what the guide asks for.

@@ -76,16 +76,28 @@ pub fn export(output: Option<&Path>) -> u8 {
         );
         return EXIT_BAD_INPUT;
     };
-    let session = match store.load() {
-        Loaded::Session(session) => session,
-        Loaded::Nothing => {
+    // The last headless check or registration, kept beside the saved progress.
+    let last = store.load_last_run();
+    let session = match (store.load(), &last) {
+        (Loaded::Session(session), _) => session,
+        (Loaded::Nothing, Some(last)) => crate::session::Session {
+            format: crate::session::SESSION_FORMAT,
+            cloud: last.cloud,
+            path: last.path,
+            step: 0,
+            reached: 0,
+            inputs: last.inputs.clone(),
+            external_key_id: None,
+            project_id: None,
+        },
+        (Loaded::Nothing, None) => {
             eprintln!(
-                "error: no saved progress in {}; walk the wizard first, then export",
+                "error: no saved progress and no headless check or registration in {}; walk the wizard or run `ekm-wizard check <cloud>` first, then export",
                 store.dir().display()
             );
             return EXIT_BAD_INPUT;
         }
-        Loaded::SetAside { reason, moved_to } => {
+        (Loaded::SetAside { reason, moved_to }, _) => {
             let kept = moved_to
                 .map(|p| format!(" (kept as {})", p.display()))
                 .unwrap_or_default();
@@ -93,7 +105,13 @@ pub fn export(output: Option<&Path>) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let text = bundle::support_bundle(&session, &[], &[]);
+    let same_cloud = last.as_ref().filter(|l| l.cloud == session.cloud);
+    let checks = same_cloud.map(|l| l.checks.clone()).unwrap_or_default();
+    let errors: Vec<String> = same_cloud
+        .and_then(|l| l.refusal.clone())
+        .into_iter()
+        .collect();
+    let text = bundle::support_bundle(&session, &errors, &checks);
     match output {
         Some(path) if path == Path::new("-") => {
             if std::io::stdout().lock().write_all(text.as_bytes()).is_err() {
@@ -265,7 +283,16 @@ pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>,
     eprintln!("Admin key from {source}; API at {}.", client.base());
     let plan = match runtime.block_on(register::plan(&client, &body)) {
         Ok(plan) => plan,
-        Err(err) => return refused(&err.to_string(), as_json),
+        Err(err) => {
+            remember_run(
+                cloud,
+                SetupPath::Api,
+                &inputs,
+                Vec::new(),
+                Some(err.to_string()),
+            );
+            return refused(&err.to_string(), as_json);
+        }
     };
     if !as_json {
         println!("Registration request body:\n{:#}\n", body);
@@ -305,7 +332,16 @@ pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>,
     ));
     let registration = match outcome {
         Ok(registration) => registration,
-        Err(err) => return refused(&err.to_string(), as_json),
+        Err(err) => {
+            remember_run(
+                cloud,
+                SetupPath::Api,
+                &inputs,
+                Vec::new(),
+                Some(err.to_string()),
+            );
+            return refused(&err.to_string(), as_json);
+        }
     };
     if as_json {
         let document = json!({
@@ -343,6 +379,26 @@ pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>,
         EXIT_OK
     } else {
         EXIT_REFUSED
+    }
+}
+
+/// Keeps what a headless run found for `export` (best effort: a run is not failed for it).
+fn remember_run(
+    cloud: crate::guide::Cloud,
+    path: SetupPath,
+    inputs: &crate::guide::Inputs,
+    checks: Vec<crate::checks::CheckResult>,
+    refusal: Option<String>,
+) {
+    if let Some(store) = SessionStore::default_location() {
+        let _ = store.save_last_run(&crate::session::LastRun {
+            cloud,
+            path,
+            written: crate::session::now_unix(),
+            inputs: inputs.clone(),
+            checks,
+            refusal,
+        });
     }
 }
 
@@ -504,6 +560,7 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
         }
     };
     let verdict = Verdict::of(&results);
+    remember_run(cloud, values.common().path, &inputs, results.clone(), None);
     let results: Vec<CheckResult> = results
         .into_iter()
         .map(|mut r| {

@@ -81,6 +81,7 @@ pub fn run_check(
         })
         .args(extra)
         .env("HOME", home.path())
+        .env("EKM_WIZARD_STATE_DIR", home.path())
         .env("PATH", home.path());
     for name in unset {
         command.env_remove(name);
