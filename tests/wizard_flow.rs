@@ -1199,3 +1199,43 @@ fn every_step_can_be_read_ahead_while_going_on_still_checks() {
     }
     assert_eq!(model.screen, Screen::Start);
 }
+
+#[test]
+fn each_value_of_a_block_can_be_copied_alone() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ekm_wizard::app::keymap::message_for_key;
+    let mut model = wizard();
+    update(&mut model, Msg::ChooseNext);
+    assert_eq!(model.cloud, gcp::cloud());
+    focus(&mut model, Focusable::Field(FieldId::ORG_ID));
+    type_text(&mut model, "org-abc123");
+    update(&mut model, Msg::NextStep);
+    focus(&mut model, Focusable::Block(gcp::PROVIDER_SETTINGS));
+    let three = KeyEvent::new(KeyCode::Char('3'), KeyModifiers::NONE);
+    let msg = message_for_key(&model, three).unwrap();
+    assert!(matches!(msg, Msg::CopyValue(3)), "{msg:?}");
+    let copied: Vec<(String, String)> = (1..=4)
+        .map(|n| match &update(&mut model, Msg::CopyValue(n))[..] {
+            [Effect::CopyToClipboard { what, text, .. }] => (what.clone(), text.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(
+        copied
+            .iter()
+            .any(|(what, text)| what.starts_with("allowed_audiences") && text == "org-abc123"),
+        "{copied:?}"
+    );
+    assert!(
+        copied.iter().any(
+            |(what, text)| what.starts_with("attribute_mapping.google.subject")
+                && text == "assertion.sub"
+        ),
+        "{copied:?}"
+    );
+    assert!(
+        update(&mut model, Msg::CopyValue(9)).is_empty(),
+        "no ninth value"
+    );
+    assert!(model.status.unwrap().text.contains("press 1 to 4"));
+}

@@ -239,6 +239,27 @@ pub static BINDINGS: &[Binding] = &[
         footer: &[(F::Run, 3, "PgUp", "back"), (F::Step, 3, "PgUp", "back")],
     },
     Binding {
+        keys: &[
+            letter('1'),
+            letter('2'),
+            letter('3'),
+            letter('4'),
+            letter('5'),
+            letter('6'),
+            letter('7'),
+            letter('8'),
+            letter('9'),
+        ],
+        modes: MOVING,
+        // The digit pressed picks the value (see `message_for_key`).
+        action: || Msg::CopyValue(0),
+        help: Some((
+            "1–9",
+            "copy one value of the focused block, as a console asks for it",
+        )),
+        footer: &[],
+    },
+    Binding {
         keys: &[letter(']')],
         modes: MOVING,
         action: || Msg::ReadStep(1),
@@ -452,7 +473,12 @@ pub fn message_for_key(model: &Model, key: KeyEvent) -> Option<Msg> {
         .iter()
         .find(|b| b.modes.contains(&mode) && b.keys.iter().any(|k| k.matches(&key)));
     if let Some(binding) = bound {
-        return Some((binding.action)());
+        return Some(match ((binding.action)(), key.code) {
+            (Msg::CopyValue(_), KeyCode::Char(digit @ '1'..='9')) => {
+                Msg::CopyValue(digit as u8 - b'0')
+            }
+            (msg, _) => msg,
+        });
     }
     // What an unbound key does depends on the mode alone.
     match mode {

@@ -714,7 +714,13 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
         let border = if focused { theme.focus() } else { theme.dim() };
         let text = guide.artifact_text(artifact);
         let start = out.lines.len();
-        let keys = if focused { " c copy · w file " } else { "" };
+        let body = artifacts::generate(model.cloud, artifact, &inputs, model.path);
+        let values = body.as_ref().map(artifacts::values_of).unwrap_or_default();
+        let keys = match (focused, values.len()) {
+            (false, _) => String::new(),
+            (true, 0) => " c copy · w file ".to_string(),
+            (true, n) => format!(" c copy · 1–{n} one value · w file "),
+        };
         let title = format!("┌ {} ", text.title);
         let fill = width.saturating_sub(title.width() + keys.width());
         out.push(Line::from(vec![
@@ -723,7 +729,7 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
             Span::styled(keys, theme.focus()),
         ]));
         let gutter = if focused { "┃ " } else { "│ " };
-        match artifacts::generate(model.cloud, artifact, &inputs, model.path) {
+        match body {
             Ok(body) => {
                 let style = match body {
                     ArtifactBody::Json(_) => theme.code(),
@@ -735,6 +741,21 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
                             Span::styled(gutter, border),
                             Span::styled(piece, style),
                         ]));
+                    }
+                }
+                // Focused, each value one key away, for consoles that ask box by box.
+                if focused {
+                    for (number, (path, value)) in values.iter().enumerate() {
+                        let line = format!("{} {path}: {value}", number + 1);
+                        for (i, piece) in
+                            wrap(&line, width.saturating_sub(4)).into_iter().enumerate()
+                        {
+                            out.push(Line::from(vec![
+                                Span::styled(gutter, border),
+                                Span::styled(if i == 0 { "" } else { "  " }, theme.dim()),
+                                Span::styled(piece, theme.dim()),
+                            ]));
+                        }
                     }
                 }
             }

@@ -13,6 +13,8 @@ pub enum Msg {
     NextStep,
     /// Go back one step; always allowed, whatever the state of this one.
     PreviousStep,
+    /// Copy one value of the focused block (1–9).
+    CopyValue(u8),
     /// Show another step to read it, without checking this one (`]` / `[`).
     ReadStep(i8),
     /// Move focus to the next field or block, wrapping around.

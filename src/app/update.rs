@@ -176,6 +176,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::RunChecks => run_checks(model),
         Msg::ReadStep(delta) => read_step(model, delta),
+        Msg::CopyValue(number) => copy_value(model, number),
         Msg::OfferAction => offer_action(model),
         Msg::ConfirmAction if model.discard_asked => {
             model.discard_asked = false;
@@ -631,6 +632,43 @@ fn keep_focus_in_view(model: &mut Model) {
         }
     }
     model.scroll = model.scroll.min(max);
+}
+
+/// 1–9 on a block: one of its values alone, for a console that asks box by box.
+fn copy_value(model: &mut Model, number: u8) -> Vec<Effect> {
+    let Some(Focusable::Block(artifact)) = model.focused() else {
+        return Vec::new();
+    };
+    let Ok(body) = artifacts::generate(model.cloud, artifact, &model.inputs(), model.path) else {
+        return block_effect(model, false);
+    };
+    let values = artifacts::values_of(&body);
+    let Some((path, value)) = values.get(usize::from(number).wrapping_sub(1)) else {
+        model.status = Some(status(
+            StatusKind::Info,
+            if values.is_empty() {
+                "This block is one value: c copies it.".into()
+            } else {
+                format!(
+                    "This block has {} values: press 1 to {}.",
+                    values.len(),
+                    values.len()
+                )
+            },
+        ));
+        return Vec::new();
+    };
+    let title = &model.guide().artifact_text(artifact).title;
+    vec![Effect::CopyToClipboard {
+        what: format!("{path} of {title}"),
+        text: value.clone(),
+        file_name: format!(
+            "{}-{}-{}.txt",
+            model.cloud.key(),
+            artifact.file_stem(),
+            path.replace(['.', '[', ']'], "-").trim_end_matches('-')
+        ),
+    }]
 }
 
 fn block_effect(model: &mut Model, to_file: bool) -> Vec<Effect> {

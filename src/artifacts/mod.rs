@@ -41,6 +41,52 @@ pub fn generate(
     cloud.kit().generate(artifact, inputs, path)
 }
 
+/// The values of a JSON block one by one, as a console asks for them box by box: each leaf
+/// with its path (`attribute_mapping.google.subject`), a one-item list as its item; strings
+/// bare. At most nine (keys 1–9 pick them). Text blocks have none.
+pub fn values_of(body: &ArtifactBody) -> Vec<(String, String)> {
+    fn walk(path: String, value: &Value, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map {
+                    let path = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    walk(path, inner, out);
+                }
+            }
+            Value::Array(items) if items.len() == 1 => walk(path, &items[0], out),
+            Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
+                out.push((path, items.iter().map(plain).collect::<Vec<_>>().join(", ")));
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(format!("{path}[{}]", i + 1), item, out);
+                }
+            }
+            other => out.push((path, plain(other))),
+        }
+    }
+    fn plain(value: &Value) -> String {
+        value
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| value.to_string())
+    }
+    let ArtifactBody::Json(value) = body else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    walk(String::new(), value, &mut out);
+    // A block of one value is copied whole with c; picking makes sense for several.
+    if out.len() < 2 || out.len() > 9 {
+        return Vec::new();
+    }
+    out
+}
+
 /// Whether a block applies, given what is recorded (the key behind an alias, say).
 pub fn artifact_is_relevant(cloud: Cloud, artifact: ArtifactId, inputs: &Inputs) -> bool {
     cloud.kit().artifact_is_relevant(artifact, inputs)
@@ -162,4 +208,31 @@ pub fn dedup(errors: Vec<FieldError>) -> Missing {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_blocks_values_come_one_by_one_as_a_console_asks_them() {
+        let provider = ArtifactBody::Json(json!({
+            "issuer_uri": "https://accounts.google.com",
+            "allowed_audiences": ["org-abc123"],
+            "attribute_mapping": {"google.subject": "assertion.sub"},
+            "attribute_condition": "assertion.sub == \"1\"",
+        }));
+        let values = values_of(&provider);
+        assert!(values.contains(&("allowed_audiences".into(), "org-abc123".into())));
+        assert!(values.contains(&(
+            "attribute_mapping.google.subject".into(),
+            "assertion.sub".into()
+        )));
+        assert!(values.contains(&(
+            "attribute_condition".into(),
+            "assertion.sub == \"1\"".into()
+        )));
+        assert!(values_of(&ArtifactBody::Text("aws kms create-key".into())).is_empty());
+        assert!(values_of(&ArtifactBody::Json(json!({"only": "one"}))).is_empty());
+    }
 }
