@@ -521,6 +521,9 @@ fn focus_keeps_the_focused_block_in_view() {
     assert_eq!(model.scroll, 0);
     update(&mut model, Msg::ScrollContent(-5));
     assert_eq!(model.scroll, 0, "never above the top");
+    // At the bottom the focus follows to a block there, whose values then show under it:
+    // the bottom is where the content ends as it is drawn now.
+    update(&mut model, Msg::ScrollContent(10_000));
     update(&mut model, Msg::ScrollContent(10_000));
     let at_bottom = model.scroll;
     update(&mut model, Msg::ScrollContent(1));

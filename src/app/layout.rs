@@ -680,12 +680,17 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
         format!("{}. {}", index + 1, step.title),
         theme.title(),
     ));
+    let inputs = model.inputs();
+    if let Some(url) = step.console_url(&inputs) {
+        for piece in break_at_separators(&format!("Console: {url}"), width.max(1)) {
+            out.push(Line::styled(piece, theme.dim()));
+        }
+    }
     out.blank();
     for paragraph in step.paragraphs_for(model.path) {
         out.text(paragraph, width, 0, Style::default());
         out.blank();
     }
-    let inputs = model.inputs();
     for field in step.fields_for(model.path, &inputs) {
         let text = guide.field_text(field);
         field_lines(model, field, &text.label, &text.hint, width, out);

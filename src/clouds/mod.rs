@@ -172,6 +172,34 @@ mod tests {
     }
 
     #[test]
+    fn every_step_but_the_hand_over_has_its_console_page() {
+        for cloud in all() {
+            let steps = &cloud.guide().steps;
+            for step in &steps[..steps.len() - 1] {
+                assert!(
+                    step.console
+                        .as_deref()
+                        .is_some_and(|url| url.starts_with("https://")),
+                    "{cloud}: step {} has no console page",
+                    step.id
+                );
+            }
+        }
+        let step = gcp::cloud().guide().step(gcp::STEP_CREATE_KEY).unwrap();
+        let mut inputs = crate::guide::Inputs::new(gcp::cloud());
+        assert_eq!(
+            step.console_url(&inputs).unwrap(),
+            "https://console.cloud.google.com/security/kms/keyrings",
+            "without the project, the page without the query"
+        );
+        inputs.set(gcp::KMS_PROJECT_ID, "projects/adjective-noun-12345");
+        assert_eq!(
+            step.console_url(&inputs).unwrap(),
+            "https://console.cloud.google.com/security/kms/keyrings?project=adjective-noun-12345"
+        );
+    }
+
+    #[test]
     fn every_troubleshooting_entry_sends_to_a_step_of_its_cloud() {
         for entry in crate::explain::knowledge().entries() {
             assert!(

@@ -271,9 +271,38 @@ pub struct Step {
     pub artifacts: Vec<StepArtifact>,
     /// Advice shown as a bulleted list.
     pub advice: Vec<String>,
+    /// The console page where the step is done: `{field_key}` stands for a recorded value;
+    /// while one is missing, the query that names it is left off.
+    pub console: Option<String>,
 }
 
 impl Step {
+    /// The console page of this step, filled in from what is recorded.
+    pub fn console_url(&self, inputs: &Inputs) -> Option<String> {
+        let template = self.console.as_deref()?;
+        let mut url = String::new();
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}') else {
+                break;
+            };
+            let key = &rest[open + 1..open + close];
+            let value = inputs
+                .cloud
+                .field_by_key(key)
+                .and_then(|field| inputs.validated(field).ok());
+            url.push_str(&rest[..open]);
+            match value {
+                Some(value) => url.push_str(&value),
+                // Not recorded yet: the page without the part that names it.
+                None => return Some(url.split('?').next().unwrap_or_default().to_string()),
+            }
+            rest = &rest[open + close + 1..];
+        }
+        url.push_str(rest);
+        Some(url)
+    }
+
     pub fn paragraphs_for(&self, path: SetupPath) -> impl Iterator<Item = &str> {
         self.paragraphs
             .iter()
@@ -421,6 +450,8 @@ struct RawStep {
     artifacts: Vec<RawItem>,
     #[serde(default)]
     advice: Vec<String>,
+    #[serde(default)]
+    console: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -492,6 +523,7 @@ pub fn parse_guide(source: &str, names: &GuideNames<'_>) -> Guide {
                     })
                     .collect(),
                 advice: s.advice,
+                console: s.console,
             })
             .collect(),
         fields: raw
