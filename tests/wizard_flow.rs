@@ -1242,3 +1242,24 @@ fn each_value_of_a_block_can_be_copied_alone() {
     );
     assert!(model.status.unwrap().text.contains("press 1 to 4"));
 }
+
+#[test]
+fn a_late_yes_after_a_refused_action_does_nothing() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ekm_wizard::app::keymap::message_for_key;
+    let mut model = azure_recorded();
+    update(&mut model, Msg::FocusNext);
+    update(&mut model, Msg::OfferAction);
+    update(&mut model, Msg::ConfirmAction);
+    update(
+        &mut model,
+        Msg::ActionFinished(ekm_wizard::checks::ActionOutcome::Refused(
+            "Graph refused (403)".into(),
+        )),
+    );
+    let yes = KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE);
+    assert!(
+        message_for_key(&model, yes).is_none(),
+        "y is only ever an answer"
+    );
+}

@@ -326,8 +326,9 @@ pub static BINDINGS: &[Binding] = &[
         help: None,
         footer: &[],
     },
+    // Only c copies: y answers questions, and a late y after one must not copy anything.
     Binding {
-        keys: &[letter('c'), letter('y')],
+        keys: &[letter('c')],
         modes: MOVING,
         action: || Msg::CopyFocusedBlock,
         help: Some(("c", "copy the focused block (clipboard, OSC 52 or a file)")),
