@@ -884,3 +884,20 @@ fn the_linux_console_gets_the_basic_colours_only() {
         "only the 8 basic colours: {used:?}"
     );
 }
+
+#[test]
+fn a_field_is_never_blank_while_it_holds_text_after_a_long_backspace() {
+    let state = tempfile::tempdir().unwrap();
+    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    wizard.wait_for("1. Create a symmetric KMS key");
+    wizard.press(&format!(
+        "{KEY}-and-much-more-text-typed-past-the-edge-of-the-field"
+    ));
+    for _ in 0..70 {
+        wizard.send("\x7f");
+    }
+    // What is left, from its start: nothing hidden to the left of the field.
+    wizard.wait_for("    arn:aws:kms:us-east-1:111122223333:key/");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+}

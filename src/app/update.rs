@@ -431,11 +431,24 @@ fn edit_field(model: &mut Model, input: Input) -> Vec<Effect> {
     {
         return Vec::new();
     }
+    let field_width = usize::from(
+        layout::content_area(model)
+            .width
+            .saturating_sub(layout::EDITOR_INDENT),
+    );
     if let Some(editor) = model.editors.get_mut(&field) {
         editor.input(input);
         if editor.lines().len() > 1 {
             let joined = editor.lines().join(" ");
             model.set_field(field, &joined);
+        } else if editor
+            .lines()
+            .first()
+            .is_some_and(|line| unicode_width::UnicodeWidthStr::width(line.as_str()) < field_width)
+        {
+            // The whole value fits again (after a long backspace, say): show it from its
+            // start, never a blank field that still holds text to its left.
+            editor.scroll((0, -30_000));
         }
     }
     model.status = None;
