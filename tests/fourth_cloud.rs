@@ -363,7 +363,7 @@ fn check(model: &mut Model) -> Vec<CheckResult> {
         },
     ] = &effects[..]
     else {
-        panic!("{effects:?}")
+        panic!("{effects:?}: {:?}", model.status)
     };
     assert_eq!(*cloud, tundra());
     let reported = Mutex::new(Vec::new());

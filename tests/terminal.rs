@@ -901,3 +901,54 @@ fn a_field_is_never_blank_while_it_holds_text_after_a_long_backspace() {
     wizard.send(CTRL_Q);
     assert_eq!(wizard.exit_code(), 0);
 }
+
+#[test]
+fn a_newcomer_on_gcp_reads_ahead_copies_one_value_and_never_types_out_of_sight() {
+    let state = tempfile::tempdir().unwrap();
+    let mut wizard = Wizard::start(state.path(), &["--cloud", "gcp", "--org-id", "org-abc123"]);
+    wizard.wait_for("1. Trust OpenAI's identity token");
+    // The console page of the step, and this cloud's own examples.
+    wizard.wait_for("Console: https://console.cloud.google.com/iam-admin/");
+    wizard.wait_for("workload-identity-pools");
+    // Scroll the focused field out of sight: letters are commands then, never text.
+    for _ in 0..30 {
+        wizard.press("\x1b[B");
+    }
+    wizard.wait_for("┃ 1 iss: https://accounts.google.com");
+    assert!(
+        !wizard.contents().contains("Pool's project number"),
+        "the field is out of sight"
+    );
+    wizard.press("k");
+    wizard.wait_for_words("The checks cannot start yet");
+    assert!(
+        !std::fs::read_to_string(state.path().join("session.json"))
+            .unwrap_or_default()
+            .contains("\"k\""),
+        "k never became text"
+    );
+    // One value of the provider settings, alone.
+    for _ in 0..8 {
+        if wizard.contents().contains("c copy · 1–4 one value") {
+            break;
+        }
+        wizard.press(TAB);
+    }
+    wizard.wait_for("c copy · 1–4 one value");
+    wizard.press("2");
+    wizard.wait_for_words("Wrote allowed_audiences of OIDC provider settings");
+    let copied = std::fs::read_to_string(
+        state
+            .path()
+            .join("exports/gcp-provider-settings-allowed_audiences.txt"),
+    )
+    .unwrap();
+    assert_eq!(copied.trim(), "org-abc123");
+    // Read ahead to step 3 although step 1 is not finished.
+    wizard.press("]");
+    wizard.press("]");
+    wizard.wait_for("3. Create a key ring and a symmetric key");
+    wizard.wait_for_words("Reading ahead: step 1 is not finished yet");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+}

@@ -432,7 +432,11 @@ impl Model {
         }
     }
 
+    /// The item with focus; none while scrolling has hidden it (keys are commands then).
     pub fn focused(&self) -> Option<Focusable> {
+        if self.focus_hidden {
+            return None;
+        }
         self.focusables().get(self.focus).copied()
     }
 
@@ -456,8 +460,7 @@ impl Model {
 
     /// Whether typed keys go into a text input (a field, or the admin key).
     pub fn in_text_input(&self) -> bool {
-        !self.focus_hidden
-            && (self.focused_field().is_some() || self.focused() == Some(Focusable::AdminKey))
+        self.focused_field().is_some() || self.focused() == Some(Focusable::AdminKey)
     }
 
     /// Whether something is running (the spinner turns only then).

@@ -353,6 +353,23 @@ fn read_step(model: &mut Model, delta: i8) -> Vec<Effect> {
         n => go_to(model, Screen::Step(n - 1)),
     }
     model.reached = reached;
+    // Reading, not typing: the focus goes to the first block in view, or nowhere (keys are
+    // commands, Tab brings it back), so ] and [ keep reading.
+    let area = layout::content_area(model);
+    let content = layout::content(model, area.width);
+    let height = usize::from(area.height);
+    match model.focusables().iter().position(|item| {
+        !matches!(item, Focusable::Field(_))
+            && content
+                .anchor(*item)
+                .is_some_and(|anchor| anchor.lines.start < height)
+    }) {
+        Some(index) => {
+            model.focus = index;
+            model.focus_hidden = false;
+        }
+        None => model.focus_hidden = true,
+    }
     let first_unfinished = (0..steps).find(|i| model.step_state(*i) != StepState::Done);
     model.status = match (target, first_unfinished) {
         (n, Some(open)) if n > open + 1 => Some(status(
@@ -441,14 +458,20 @@ fn edit_field(model: &mut Model, input: Input) -> Vec<Effect> {
         if editor.lines().len() > 1 {
             let joined = editor.lines().join(" ");
             model.set_field(field, &joined);
-        } else if editor
-            .lines()
-            .first()
-            .is_some_and(|line| unicode_width::UnicodeWidthStr::width(line.as_str()) < field_width)
+        } else if editor.scroll_offset().1 > 0
+            && editor.lines().first().is_some_and(|line| {
+                unicode_width::UnicodeWidthStr::width(line.as_str()) < field_width
+            })
         {
             // The whole value fits again (after a long backspace, say): show it from its
-            // start, never a blank field that still holds text to its left.
+            // start, never a blank field that still holds text to its left. The cursor
+            // stays where it was.
+            let ratatui_textarea::DataCursor(row, col) = editor.cursor();
             editor.scroll((0, -30_000));
+            editor.move_cursor(ratatui_textarea::CursorMove::Jump(
+                u16::try_from(row).unwrap_or(0),
+                u16::try_from(col).unwrap_or(u16::MAX),
+            ));
         }
     }
     model.status = None;
