@@ -2,6 +2,7 @@
 //! `serde_json::Value`s (never by filling string templates) from validated inputs.
 
 pub mod shell;
+pub mod yaml;
 
 use serde_json::{Value, json};
 

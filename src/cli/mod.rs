@@ -2,7 +2,9 @@
 //! `headless`). Exit codes (`exit`): 0 done or verified, 1 failed or refused, 2 bad input,
 //! 3 not verified.
 
-pub use crate::headless::args::{self, ApiArgs, CheckValues, CloudValues, CommonArgs};
+pub use crate::headless::args::{
+    self, ApiArgs, CheckValues, CloudValues, CommonArgs, RenderValues,
+};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,7 +75,7 @@ pub enum Command {
     /// Print the generated policies, request bodies and commands for a cloud.
     Render {
         #[command(subcommand)]
-        values: Box<CloudValues>,
+        values: Box<RenderValues>,
     },
     /// Check the setup live with your own cloud credentials. Exit 0 verified (every check ran
     /// and passed; warnings allowed), 1 a check failed, 2 bad input, 3 not verified (nothing
@@ -154,7 +156,10 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Some(Command::Render { values }) => ExitCode::from(crate::headless::render(&values)),
+        Some(Command::Render { values }) => ExitCode::from(match &values.format {
+            Some(format) => crate::headless::render_as_code(&values.values, format),
+            None => crate::headless::render(&values.values),
+        }),
         Some(Command::Check { values, timeout }) => ExitCode::from(crate::headless::check(
             &values.values,
             &crate::headless::CheckRequest {

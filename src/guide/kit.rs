@@ -159,6 +159,16 @@ pub trait CloudKit: Send + Sync + 'static {
     fn actions(&self) -> &'static [ActionSpec] {
         &[]
     }
+    /// The formats the setup can be written in as code (`cloudformation`), for `render
+    /// --format`.
+    fn code_formats(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// The setup as code in `format`, from what is recorded (what is not becomes a
+    /// parameter without a default).
+    fn as_code(&self, _format: &str, _inputs: &Inputs) -> Option<String> {
+        None
+    }
     /// Troubleshooting entries of this cloud, as TOML (`[[entries]]`).
     fn troubleshooting(&self) -> &'static str {
         ""

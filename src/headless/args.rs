@@ -108,6 +108,64 @@ fn chosen(matches: &ArgMatches) -> Result<(Cloud, &ArgMatches), clap::Error> {
     Ok((cloud, values))
 }
 
+/// `render <cloud>`: the cloud's values, and the format: the blocks (default), or the setup
+/// as code in one of the formats the cloud's kit writes.
+#[derive(Debug, Clone)]
+pub struct RenderValues {
+    pub values: CloudValues,
+    /// `--format`: `None` for the blocks.
+    pub format: Option<String>,
+}
+
+impl FromArgMatches for RenderValues {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let values = CloudValues::from_arg_matches(matches)?;
+        let (_, sub) = chosen(matches)?;
+        let format = sub
+            .try_get_one::<String>("format")
+            .ok()
+            .flatten()
+            .filter(|f| f.as_str() != "blocks")
+            .cloned();
+        Ok(RenderValues { values, format })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = RenderValues::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Subcommand for RenderValues {
+    fn augment_subcommands(command: clap::Command) -> clap::Command {
+        crate::clouds::all().fold(command, |command, cloud| {
+            let mut sub = cloud_command(cloud);
+            let formats = cloud.kit().code_formats();
+            if !formats.is_empty() {
+                let mut possible = vec!["blocks"];
+                possible.extend(formats);
+                sub = sub.arg(
+                    Arg::new("format")
+                        .long("format")
+                        .value_name("FORMAT")
+                        .help("What to print: the blocks (default), or the whole setup as code.")
+                        .value_parser(clap::builder::PossibleValuesParser::new(possible))
+                        .action(ArgAction::Set),
+                );
+            }
+            command.subcommand(sub)
+        })
+    }
+
+    fn augment_subcommands_for_update(command: clap::Command) -> clap::Command {
+        RenderValues::augment_subcommands(command)
+    }
+
+    fn has_subcommand(name: &str) -> bool {
+        crate::clouds::by_key(name).is_some()
+    }
+}
+
 /// `check <cloud>`: the cloud's values, and what only checking takes: the credentials profile
 /// where the cloud has them, and the flags of the kit's actions.
 #[derive(Debug, Clone)]

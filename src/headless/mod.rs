@@ -692,6 +692,39 @@ pub fn render(values: &CloudValues) -> u8 {
     }
 }
 
+/// `render <cloud> --format <format>`: the whole setup as code, from what is given; every value
+/// given is checked first (the same messages as `render`, exit 2, nothing printed on stdout).
+pub fn render_as_code(values: &CloudValues, format: &str) -> u8 {
+    let cloud = values.cloud();
+    let inputs = match inputs_from(values) {
+        Ok(inputs) => inputs,
+        Err(problems) => return bad_input(&problems),
+    };
+    let problems: Vec<String> = crate::artifacts::dedup(
+        inputs
+            .typed()
+            .filter(|(_, raw)| !raw.trim().is_empty())
+            .filter_map(|(field, _)| inputs.validated(field).err())
+            .collect(),
+    )
+    .iter()
+    .map(|e| e.on_command_line())
+    .collect();
+    if !problems.is_empty() {
+        return bad_input(&problems);
+    }
+    let Some(code) = cloud.kit().as_code(format, &inputs) else {
+        return bad_input(&[format!(
+            "--format: `{format}` is not a format of {}",
+            cloud.display_name()
+        )]);
+    };
+    if std::io::stdout().lock().write_all(code.as_bytes()).is_err() {
+        return EXIT_REFUSED;
+    }
+    EXIT_OK
+}
+
 /// The whole output of `render`, or every problem with the input.
 pub fn render_text(values: &CloudValues) -> Result<String, Vec<String>> {
     let cloud = values.cloud();

@@ -56,19 +56,29 @@ fn external_id(inputs: &Inputs, path: SetupPath) -> Result<String, FieldError> {
 
 /// The identity policy that lets the role encrypt and decrypt with the key, and nothing else.
 pub fn iam_policy(key: &KmsArn) -> Value {
+    iam_policy_on(json!(key.arn()))
+}
+
+/// The same policy on a key given as any JSON value (a CloudFormation reference, say).
+pub fn iam_policy_on(key: Value) -> Value {
     json!({
         "Version": POLICY_VERSION,
         "Statement": [{
             "Sid": "OpenAIEKMEncryptDecrypt",
             "Effect": "Allow",
             "Action": KMS_ACTIONS,
-            "Resource": key.arn(),
+            "Resource": key,
         }]
     })
 }
 
 /// The role's trust policy: OpenAI's principal may assume it when it presents the ExternalId.
 pub fn trust_policy(external_id: &str) -> Value {
+    trust_policy_for(json!(external_id))
+}
+
+/// The same trust policy with the ExternalId given as any JSON value (a template reference).
+pub fn trust_policy_for(external_id: Value) -> Value {
     json!({
         "Version": POLICY_VERSION,
         "Statement": [{

@@ -2,6 +2,7 @@
 //! rules, the generated policies and commands, and the live checks.
 
 pub mod artifacts;
+pub mod as_code;
 pub mod checks;
 pub mod fields;
 pub mod ids;
@@ -149,6 +150,14 @@ impl CloudKit for Aws {
 
     fn secret_env_vars(&self) -> &'static [&'static str] {
         &["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
+    }
+
+    fn code_formats(&self) -> &'static [&'static str] {
+        &["cloudformation"]
+    }
+
+    fn as_code(&self, format: &str, inputs: &Inputs) -> Option<String> {
+        (format == "cloudformation").then(|| as_code::cloudformation_yaml(inputs))
     }
 
     fn troubleshooting(&self) -> &'static str {
