@@ -150,3 +150,168 @@ fn with_an_existing_key_passed_in_no_key_is_made() {
     let (code, report) = check_with_config(&moto, config);
     assert_eq!(code, Some(0), "{report:#}");
 }
+
+/// An HCL expression as JSON: literals as they are, a reference (`var.x`) as `${var.x}`.
+fn hcl_to_json(expression: &hcl::Expression) -> Value {
+    use hcl::Expression as E;
+    match expression {
+        E::Null => Value::Null,
+        E::Bool(b) => Value::Bool(*b),
+        E::Number(n) => serde_json::to_value(n).unwrap(),
+        E::String(s) => Value::String(s.clone()),
+        E::Array(items) => Value::Array(items.iter().map(hcl_to_json).collect()),
+        E::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, value)| {
+                    let key = match key {
+                        hcl::ObjectKey::Identifier(id) => id.to_string(),
+                        hcl::ObjectKey::Expression(E::String(s)) => s.clone(),
+                        other => panic!("key {other:?}"),
+                    };
+                    (key, hcl_to_json(value))
+                })
+                .collect(),
+        ),
+        other => Value::String(format!("${{{}}}", hcl::format::to_string(other).unwrap())),
+    }
+}
+
+/// The argument of `jsonencode(…)` in `resource.name.attribute` of a parsed body, as JSON.
+fn encoded(body: &hcl::Body, kind: &str, name: &str, attribute: &str) -> Value {
+    let block = body
+        .blocks()
+        .find(|b| {
+            b.identifier() == "resource"
+                && b.labels().first().map(|l| l.as_str()) == Some(kind)
+                && b.labels().get(1).map(|l| l.as_str()) == Some(name)
+        })
+        .unwrap_or_else(|| panic!("no resource {kind}.{name}"));
+    let expression = block
+        .body()
+        .attributes()
+        .find(|a| a.key() == attribute)
+        .unwrap_or_else(|| panic!("no {attribute}"))
+        .expr();
+    let hcl::Expression::FuncCall(call) = expression else {
+        panic!("{attribute} is not jsonencode(…): {expression:?}")
+    };
+    assert_eq!(call.name.to_string(), "jsonencode");
+    hcl_to_json(&call.args[0])
+}
+
+#[test]
+fn the_terraform_parses_and_holds_the_same_policies_as_the_json_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("module");
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args([
+            "render",
+            "aws",
+            "--format",
+            "terraform",
+            "--org-id",
+            "org-abc123",
+        ])
+        .args(["--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut whole = String::new();
+    for name in ["versions.tf", "variables.tf", "main.tf", "outputs.tf"] {
+        let text = std::fs::read_to_string(out.join(name)).unwrap();
+        hcl::parse(&text).unwrap_or_else(|e| panic!("{name} does not parse: {e}"));
+        terraform_fmt_style(name, &text);
+        whole.push_str(&text);
+    }
+    let body = hcl::parse(&whole).unwrap();
+    // The same documents as `render aws --json`, with the template's references in place of
+    // the recorded values.
+    let json = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["render", "aws", "--json", "--org-id", "org-abc123"])
+        .args([
+            "--kms-arn",
+            "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        ])
+        .args(["--role-arn", "arn:aws:iam::111122223333:role/openai-ekm"])
+        .output()
+        .unwrap();
+    let rendered: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let mut trust = rendered["trust_policy"].clone();
+    trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"] =
+        serde_json::json!(["${var.external_id}"]);
+    assert_eq!(
+        encoded(&body, "aws_iam_role", "ekm", "assume_role_policy"),
+        trust
+    );
+    let mut policy = rendered["iam_policy"].clone();
+    policy["Statement"][0]["Resource"] = serde_json::json!("${local.key_arn}");
+    assert_eq!(encoded(&body, "aws_iam_policy", "ekm", "policy"), policy);
+    // One file on standard output is the same module.
+    let one = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args([
+            "render",
+            "aws",
+            "--format",
+            "terraform",
+            "--org-id",
+            "org-abc123",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        hcl::parse(&String::from_utf8_lossy(&one.stdout)).unwrap(),
+        body,
+        "stdout holds the same module"
+    );
+}
+
+/// Two-space indents, and `=` aligned across each run of one-line attributes at one depth.
+fn terraform_fmt_style(name: &str, text: &str) {
+    let mut run: Vec<(usize, usize)> = Vec::new(); // (indent, column of =)
+    for line in text.lines().chain([""]) {
+        let indent = line.len() - line.trim_start().len();
+        assert_eq!(indent % 2, 0, "{name}: odd indent: {line:?}");
+        let attribute = line.find(" = ").filter(|at| {
+            !line[indent..*at].contains(['"', '(']) || line.trim_start().starts_with('"')
+        });
+        match attribute {
+            Some(at) if run.last().is_none_or(|(i, _)| *i == indent) => run.push((indent, at)),
+            _ => {
+                if let Some((_, first)) = run.first() {
+                    assert!(
+                        run.iter().all(|(_, at)| at == first),
+                        "{name}: `=` not aligned in a run ending before {line:?}"
+                    );
+                }
+                run.clear();
+                if let Some(at) = attribute {
+                    run.push((indent, at));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_style_check_sees_a_misaligned_equals_and_bad_input_writes_nothing() {
+    let misaligned = "resource \"a\" \"b\" {\n  name = 1\n  longer_name = 2\n}\n";
+    assert!(std::panic::catch_unwind(|| terraform_fmt_style("x.tf", misaligned)).is_err());
+    terraform_fmt_style(
+        "y.tf",
+        "resource \"a\" \"b\" {\n  name        = 1\n  longer_name = 2\n}\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("module");
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["render", "aws", "--format", "terraform", "--org-id", "bad"])
+        .args(["--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!out.exists(), "no file written for bad input");
+}

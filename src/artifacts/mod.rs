@@ -1,6 +1,7 @@
 //! Generators: the policies, request bodies and commands the admin pastes, built as
 //! `serde_json::Value`s (never by filling string templates) from validated inputs.
 
+pub mod hcl;
 pub mod shell;
 pub mod yaml;
 

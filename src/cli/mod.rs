@@ -157,7 +157,9 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Render { values }) => ExitCode::from(match &values.format {
-            Some(format) => crate::headless::render_as_code(&values.values, format),
+            Some(format) => {
+                crate::headless::render_as_code(&values.values, format, values.out.as_deref())
+            }
             None => crate::headless::render(&values.values),
         }),
         Some(Command::Check { values, timeout }) => ExitCode::from(crate::headless::check(

@@ -164,9 +164,9 @@ pub trait CloudKit: Send + Sync + 'static {
     fn code_formats(&self) -> &'static [&'static str] {
         &[]
     }
-    /// The setup as code in `format`, from what is recorded (what is not becomes a
-    /// parameter without a default).
-    fn as_code(&self, _format: &str, _inputs: &Inputs) -> Option<String> {
+    /// The setup as code in `format`, as files (name, text), from what is recorded (what is
+    /// not becomes a parameter or variable without a default).
+    fn as_code(&self, _format: &str, _inputs: &Inputs) -> Option<Vec<(String, String)>> {
         None
     }
     /// Troubleshooting entries of this cloud, as TOML (`[[entries]]`).

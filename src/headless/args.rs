@@ -115,6 +115,8 @@ pub struct RenderValues {
     pub values: CloudValues,
     /// `--format`: `None` for the blocks.
     pub format: Option<String>,
+    /// `--out DIR`: where the files of the setup as code go (otherwise standard output).
+    pub out: Option<std::path::PathBuf>,
 }
 
 impl FromArgMatches for RenderValues {
@@ -127,7 +129,16 @@ impl FromArgMatches for RenderValues {
             .flatten()
             .filter(|f| f.as_str() != "blocks")
             .cloned();
-        Ok(RenderValues { values, format })
+        let out = sub
+            .try_get_one::<std::path::PathBuf>("out")
+            .ok()
+            .flatten()
+            .cloned();
+        Ok(RenderValues {
+            values,
+            format,
+            out,
+        })
     }
 
     fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
@@ -150,6 +161,14 @@ impl Subcommand for RenderValues {
                         .value_name("FORMAT")
                         .help("What to print: the blocks (default), or the whole setup as code.")
                         .value_parser(clap::builder::PossibleValuesParser::new(possible))
+                        .action(ArgAction::Set),
+                )
+                .arg(
+                    Arg::new("out")
+                        .long("out")
+                        .value_name("DIR")
+                        .help("With --format: write the files into this folder instead of printing them.")
+                        .value_parser(clap::value_parser!(std::path::PathBuf))
                         .action(ArgAction::Set),
                 );
             }

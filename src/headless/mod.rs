@@ -694,7 +694,7 @@ pub fn render(values: &CloudValues) -> u8 {
 
 /// `render <cloud> --format <format>`: the whole setup as code, from what is given; every value
 /// given is checked first (the same messages as `render`, exit 2, nothing printed on stdout).
-pub fn render_as_code(values: &CloudValues, format: &str) -> u8 {
+pub fn render_as_code(values: &CloudValues, format: &str, out: Option<&Path>) -> u8 {
     let cloud = values.cloud();
     let inputs = match inputs_from(values) {
         Ok(inputs) => inputs,
@@ -713,16 +713,44 @@ pub fn render_as_code(values: &CloudValues, format: &str) -> u8 {
     if !problems.is_empty() {
         return bad_input(&problems);
     }
-    let Some(code) = cloud.kit().as_code(format, &inputs) else {
+    let Some(files) = cloud.kit().as_code(format, &inputs) else {
         return bad_input(&[format!(
             "--format: `{format}` is not a format of {}",
             cloud.display_name()
         )]);
     };
-    if std::io::stdout().lock().write_all(code.as_bytes()).is_err() {
-        return EXIT_REFUSED;
+    match out {
+        // A folder of files, written whole or not at all.
+        Some(dir) => {
+            if let Err(err) = std::fs::create_dir_all(dir) {
+                return bad_input(&[format!("--out: cannot create {}: {err}", dir.display())]);
+            }
+            for (name, text) in &files {
+                let path = dir.join(name);
+                if let Err(err) = std::fs::write(&path, text) {
+                    eprintln!("error: cannot write {}: {err}", path.display());
+                    return EXIT_REFUSED;
+                }
+                println!("Wrote {}", path.display());
+            }
+            EXIT_OK
+        }
+        // One file on standard output: Terraform reads its files as one.
+        None => {
+            let text: String = match files.as_slice() {
+                [(_, only)] => only.clone(),
+                many => many
+                    .iter()
+                    .map(|(name, text)| format!("# {name}\n{text}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            };
+            if std::io::stdout().lock().write_all(text.as_bytes()).is_err() {
+                return EXIT_REFUSED;
+            }
+            EXIT_OK
+        }
     }
-    EXIT_OK
 }
 
 /// The whole output of `render`, or every problem with the input.

@@ -154,3 +154,179 @@ pub fn cloudformation_yaml(inputs: &Inputs) -> String {
         crate::artifacts::yaml::to_yaml(&cloudformation(inputs))
     )
 }
+
+/// The Terraform module: `versions.tf`, `variables.tf` (what was recorded as defaults, the
+/// guide's rules as validations), `main.tf` (the key unless an existing one is given, the IAM
+/// policy and the trust policy as the wizard's own documents through `jsonencode`, the
+/// attachment) and `outputs.tf` (with `ekm_wizard_config`, the JSON `check aws --config`
+/// reads).
+pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
+    use crate::artifacts::hcl::{Block, Item, expr, file, value_text};
+    let recorded = |field: FieldId| inputs.validated(field).ok();
+    let existing = inputs
+        .validated(KMS_ARN)
+        .ok()
+        .and_then(|arn| kms_arn(&arn).ok())
+        .filter(|arn| !arn.is_alias())
+        .map(|arn| arn.arn());
+    let role_name = inputs
+        .validated(ROLE_ARN)
+        .ok()
+        .and_then(|arn| arn.rsplit('/').next().map(str::to_string))
+        .unwrap_or_else(|| "openai-ekm".to_string());
+    let variable = |name: &str,
+                    kind: &str,
+                    description: &str,
+                    default: Option<Value>,
+                    rule: Option<(&str, &str)>| {
+        let mut block = Block::new("variable", &[name])
+            .attribute("type", expr(kind))
+            .attribute("description", json!(description));
+        if let Some(default) = default {
+            block = block.attribute("default", default);
+        }
+        if let Some((condition, message)) = rule {
+            block = block.blank().block(
+                Block::new("validation", &[])
+                    .attribute("condition", expr(condition))
+                    .attribute("error_message", json!(message)),
+            );
+        }
+        Item::Block(block)
+    };
+    let versions = file(&[Item::Block(
+        Block::new("terraform", &[])
+            .attribute("required_version", json!(">= 1.3"))
+            .blank()
+            .block(Block::new("required_providers", &[]).attribute(
+                "aws",
+                json!({"source": "hashicorp/aws", "version": ">= 5.0"}),
+            )),
+    )]);
+    let variables = file(&[
+        variable(
+            "org_id",
+            "string",
+            "Your OpenAI organization id (org-...).",
+            recorded(FieldId::ORG_ID).map(Value::String),
+            Some((
+                "can(regex(\"^org-[A-Za-z0-9-]+$\", var.org_id))",
+                "The organization id is org- then letters, digits and hyphens.",
+            )),
+        ),
+        variable(
+            "external_id",
+            "string",
+            "The id OpenAI presents as sts:ExternalId: the organization id, or an API project id (proj_...).",
+            recorded(EXTERNAL_ID).map(Value::String),
+            Some((
+                "can(regex(\"^(org-[A-Za-z0-9-]+|proj_[A-Za-z0-9]+)$\", var.external_id))",
+                "The ExternalId is the organization id (org-...) or an API project id (proj_...).",
+            )),
+        ),
+        variable(
+            "existing_key_arn",
+            "string",
+            "The ARN of an existing symmetric KMS key to use; empty to create one.",
+            Some(json!(existing.unwrap_or_default())),
+            Some((
+                "var.existing_key_arn == \"\" || can(regex(\"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$\", var.existing_key_arn))",
+                "An existing key is given by its key ARN (not an alias).",
+            )),
+        ),
+        variable(
+            "role_name",
+            "string",
+            "The name of the role OpenAI assumes.",
+            Some(json!(role_name)),
+            Some((
+                "can(regex(\"^[A-Za-z0-9+=,.@_-]{1,64}$\", var.role_name))",
+                "A role name is 1 to 64 letters, digits or +=,.@_-.",
+            )),
+        ),
+        variable(
+            "policy_name",
+            "string",
+            "The name of the IAM policy that allows kms:Encrypt and kms:Decrypt on the key.",
+            recorded(POLICY_NAME).map(Value::String),
+            Some((
+                "can(regex(\"^[A-Za-z0-9+=,.@_-]{1,128}$\", var.policy_name))",
+                "A policy name is 1 to 128 letters, digits or +=,.@_-.",
+            )),
+        ),
+        variable(
+            "enable_rotation",
+            "bool",
+            "Rotate a created key automatically every year.",
+            Some(json!(true)),
+            None,
+        ),
+    ]);
+    let jsonencode = |document: Value| expr(&format!("jsonencode({})", value_text(&document, 2)));
+    let main = file(&[
+        Item::Block(
+            Block::new("resource", &["aws_kms_key", "ekm"])
+                .attribute("count", expr("var.existing_key_arn == \"\" ? 1 : 0"))
+                .attribute("description", json!("OpenAI EKM master key"))
+                .attribute("key_usage", json!("ENCRYPT_DECRYPT"))
+                .attribute("customer_master_key_spec", json!("SYMMETRIC_DEFAULT"))
+                .attribute("enable_key_rotation", expr("var.enable_rotation")),
+        ),
+        Item::Block(Block::new("locals", &[]).attribute(
+            "key_arn",
+            expr("var.existing_key_arn != \"\" ? var.existing_key_arn : aws_kms_key.ekm[0].arn"),
+        )),
+        Item::Block(
+            Block::new("resource", &["aws_iam_policy", "ekm"])
+                .attribute("name", expr("var.policy_name"))
+                .attribute("policy", jsonencode(iam_policy_on(expr("local.key_arn")))),
+        ),
+        Item::Block(
+            Block::new("resource", &["aws_iam_role", "ekm"])
+                .attribute("name", expr("var.role_name"))
+                .attribute(
+                    "assume_role_policy",
+                    jsonencode(trust_policy_for(expr("var.external_id"))),
+                ),
+        ),
+        Item::Block(
+            Block::new("resource", &["aws_iam_role_policy_attachment", "ekm"])
+                .attribute("role", expr("aws_iam_role.ekm.name"))
+                .attribute("policy_arn", expr("aws_iam_policy.ekm.arn")),
+        ),
+    ]);
+    let config = json!({
+        "type": "aws",
+        "org_id": expr("var.org_id"),
+        "external_id": expr("var.external_id"),
+        "kms_arn": expr("local.key_arn"),
+        "role_arn": expr("aws_iam_role.ekm.arn"),
+        "policy_name": expr("var.policy_name"),
+    });
+    let outputs = file(&[
+        Item::Block(
+            Block::new("output", &["role_arn"])
+                .attribute("description", json!("The role OpenAI assumes."))
+                .attribute("value", expr("aws_iam_role.ekm.arn")),
+        ),
+        Item::Block(
+            Block::new("output", &["kms_key_arn"])
+                .attribute("description", json!("The key OpenAI uses."))
+                .attribute("value", expr("local.key_arn")),
+        ),
+        Item::Block(
+            Block::new("output", &["ekm_wizard_config"])
+                .attribute(
+                    "description",
+                    json!("terraform output -raw ekm_wizard_config > ekm.json; ekm-wizard check aws --config ekm.json"),
+                )
+                .attribute("value", jsonencode(config)),
+        ),
+    ]);
+    vec![
+        ("versions.tf".into(), versions),
+        ("variables.tf".into(), variables),
+        ("main.tf".into(), main),
+        ("outputs.tf".into(), outputs),
+    ]
+}

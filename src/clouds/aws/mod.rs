@@ -153,11 +153,18 @@ impl CloudKit for Aws {
     }
 
     fn code_formats(&self) -> &'static [&'static str] {
-        &["cloudformation"]
+        &["terraform", "cloudformation"]
     }
 
-    fn as_code(&self, format: &str, inputs: &Inputs) -> Option<String> {
-        (format == "cloudformation").then(|| as_code::cloudformation_yaml(inputs))
+    fn as_code(&self, format: &str, inputs: &Inputs) -> Option<Vec<(String, String)>> {
+        match format {
+            "terraform" => Some(as_code::terraform(inputs)),
+            "cloudformation" => Some(vec![(
+                "ekm.yaml".to_string(),
+                as_code::cloudformation_yaml(inputs),
+            )]),
+            _ => None,
+        }
     }
 
     fn troubleshooting(&self) -> &'static str {

@@ -1,0 +1,180 @@
+//! HCL for Terraform, written from JSON values and a few block shapes: two-space indents, `=`
+//! aligned across a run of one-line attributes (as `terraform fmt` writes them), strings
+//! escaped so that nothing in a value is interpolated. A value made by `expr` is written as an
+//! expression (`var.org_id`, `aws_iam_role.ekm.arn`) instead of a string.
+
+use serde_json::Value;
+
+const EXPRESSION: char = '\u{0}';
+
+/// A value written as an HCL expression rather than a string.
+pub fn expr(text: &str) -> Value {
+    Value::String(format!("{EXPRESSION}{text}"))
+}
+
+/// What a block or a file holds.
+#[derive(Debug, Clone)]
+pub enum Item {
+    Attribute(String, Value),
+    Block(Block),
+    Blank,
+}
+
+/// `kind "label" "label" { … }`.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub kind: String,
+    pub labels: Vec<String>,
+    pub body: Vec<Item>,
+}
+
+impl Block {
+    pub fn new(kind: &str, labels: &[&str]) -> Block {
+        Block {
+            kind: kind.to_string(),
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn attribute(mut self, name: &str, value: Value) -> Block {
+        self.body.push(Item::Attribute(name.to_string(), value));
+        self
+    }
+
+    pub fn block(mut self, block: Block) -> Block {
+        self.body.push(Item::Block(block));
+        self
+    }
+
+    pub fn blank(mut self) -> Block {
+        self.body.push(Item::Blank);
+        self
+    }
+}
+
+/// A file of items, top level blocks separated by a blank line.
+pub fn file(items: &[Item]) -> String {
+    let mut out = String::new();
+    write_items(items, 0, &mut out);
+    out
+}
+
+fn write_items(items: &[Item], indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    let mut i = 0;
+    while i < items.len() {
+        match &items[i] {
+            Item::Blank => {
+                out.push('\n');
+                i += 1;
+            }
+            Item::Block(block) => {
+                if i > 0 && !matches!(items[i - 1], Item::Blank) && indent == 0 {
+                    out.push('\n');
+                }
+                out.push_str(&pad);
+                out.push_str(&block.kind);
+                for label in &block.labels {
+                    out.push(' ');
+                    out.push_str(&string(label));
+                }
+                out.push_str(" {\n");
+                write_items(&block.body, indent + 2, out);
+                out.push_str(&pad);
+                out.push_str("}\n");
+                i += 1;
+            }
+            Item::Attribute(..) => {
+                // A run of attributes: their `=` aligned.
+                let run: Vec<(&String, &Value)> = items[i..]
+                    .iter()
+                    .map_while(|item| match item {
+                        Item::Attribute(name, value) => Some((name, value)),
+                        _ => None,
+                    })
+                    .collect();
+                let width = run.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+                for (name, value) in &run {
+                    out.push_str(&format!(
+                        "{pad}{name:<width$} = {}\n",
+                        value_text(value, indent)
+                    ));
+                }
+                i += run.len();
+            }
+        }
+    }
+}
+
+/// A string literal: JSON escaping, and `${` / `%{` doubled so they stay text.
+fn string(text: &str) -> String {
+    Value::String(text.to_string())
+        .to_string()
+        .replace("${", "$${")
+        .replace("%{", "%%{")
+}
+
+/// A value as HCL, its continuation lines indented from `indent`.
+pub fn value_text(value: &Value, indent: usize) -> String {
+    match value {
+        Value::String(text) => match text.strip_prefix(EXPRESSION) {
+            Some(expression) => expression.to_string(),
+            None => string(text),
+        },
+        Value::Array(items) if items.is_empty() => "[]".into(),
+        Value::Array(items) => {
+            let inner = " ".repeat(indent + 2);
+            let mut out = String::from("[\n");
+            for item in items {
+                out.push_str(&format!("{inner}{},\n", value_text(item, indent + 2)));
+            }
+            out.push_str(&" ".repeat(indent));
+            out.push(']');
+            out
+        }
+        Value::Object(map) if map.is_empty() => "{}".into(),
+        Value::Object(map) => {
+            let inner = " ".repeat(indent + 2);
+            let keys: Vec<String> = map.keys().map(|k| string(k)).collect();
+            let width = keys.iter().map(String::len).max().unwrap_or(0);
+            let mut out = String::from("{\n");
+            for (key, value) in keys.iter().zip(map.values()) {
+                out.push_str(&format!(
+                    "{inner}{key:<width$} = {}\n",
+                    value_text(value, indent + 2)
+                ));
+            }
+            out.push_str(&" ".repeat(indent));
+            out.push('}');
+            out
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn blocks_attributes_and_values_as_terraform_fmt_writes_them() {
+        let text = file(&[Item::Block(
+            Block::new("resource", &["aws_iam_role", "ekm"])
+                .attribute("name", expr("var.role_name"))
+                .attribute("description", json!("uses ${literal}"))
+                .attribute(
+                    "assume_role_policy",
+                    Value::String(format!(
+                        "{EXPRESSION}jsonencode({})",
+                        value_text(&json!({"A": [1, "x"], "Long": true}), 2)
+                    )),
+                ),
+        )]);
+        assert_eq!(
+            text,
+            "resource \"aws_iam_role\" \"ekm\" {\n  name               = var.role_name\n  description        = \"uses $${literal}\"\n  assume_role_policy = jsonencode({\n    \"A\"    = [\n      1,\n      \"x\",\n    ]\n    \"Long\" = true\n  })\n}\n"
+        );
+    }
+}
