@@ -57,12 +57,12 @@ fn bad_input_is_refused_as_render_refuses_it() {
     assert_eq!(gcp.status.code(), Some(2), "CloudFormation is AWS's");
 }
 
-/// Deploys `template` to moto with `parameters`, returning the stack's outputs and how many
-/// KMS keys exist afterwards. With `existing_key`, a key is made first and passed in.
-fn deploy(moto: &Moto, template: &Path, existing_key: bool) -> (Value, usize) {
+/// Deploys `template` to moto as stack `name`, returning the stack's outputs and how many KMS
+/// keys the stack made. With `existing_key`, a key is made first and passed in.
+fn deploy(moto: &Moto, template: &Path, name: &str, existing_key: bool) -> (Value, usize) {
     let script = r#"
 import json, sys, boto3
-endpoint, template, existing = sys.argv[1], open(sys.argv[2]).read(), sys.argv[3] == "yes"
+endpoint, template, existing, name = sys.argv[1], open(sys.argv[2]).read(), sys.argv[3] == "yes", sys.argv[4]
 session = dict(endpoint_url=endpoint, region_name="us-east-1",
                aws_access_key_id="testing", aws_secret_access_key="testing")
 kms = boto3.client("kms", **session)
@@ -71,17 +71,24 @@ parameters = [{"ParameterKey": "OrgId", "ParameterValue": "org-abc123"},
 if existing:
     key = kms.create_key(KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["Arn"]
     parameters.append({"ParameterKey": "ExistingKeyArn", "ParameterValue": key})
+before = len(kms.list_keys()["Keys"])
 cfn = boto3.client("cloudformation", **session)
-cfn.create_stack(StackName="openai-ekm", TemplateBody=template, Parameters=parameters,
+if existing:
+    parameters.append({"ParameterKey": "RoleName", "ParameterValue": name})
+    parameters.append({"ParameterKey": "PolicyName", "ParameterValue": name + "-policy"})
+else:
+    parameters.append({"ParameterKey": "PolicyName", "ParameterValue": "openai-ekm-kms-access"})
+cfn.create_stack(StackName=name, TemplateBody=template, Parameters=parameters,
                  Capabilities=["CAPABILITY_NAMED_IAM"])
-stack = cfn.describe_stacks(StackName="openai-ekm")["Stacks"][0]
+stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
 outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 print(json.dumps({"status": stack["StackStatus"], "outputs": outputs,
-                  "keys": len(kms.list_keys()["Keys"])}))
+                  "keys": len(kms.list_keys()["Keys"]) - before}))
 "#;
     let output = Command::new(venv_program("python"))
         .args(["-c", script, &moto.endpoint(), template.to_str().unwrap()])
         .arg(if existing_key { "yes" } else { "no" })
+        .arg(name)
         .output()
         .unwrap();
     assert!(
@@ -119,14 +126,16 @@ fn check_with_config(moto: &Moto, config: &str) -> (Option<i32>, Value) {
     (output.status.code(), report)
 }
 
+/// One moto for both deployments (ports picked by separate servers can race).
 #[test]
-fn deployed_to_moto_its_config_output_checks_verified() {
+fn deployed_to_moto_its_config_checks_verified_and_an_existing_key_makes_none() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     let template = dir.path().join("ekm.yaml");
     std::fs::write(&template, render(&[]).stdout).unwrap();
-    let (outputs, keys) = deploy(&moto, &template, false);
-    assert_eq!(keys, 1, "the stack made the key");
+
+    let (outputs, made) = deploy(&moto, &template, "openai-ekm", false);
+    assert_eq!(made, 1, "the stack made the key");
     let config = outputs["EkmWizardConfig"]
         .as_str()
         .expect("the config output");
@@ -136,16 +145,9 @@ fn deployed_to_moto_its_config_output_checks_verified() {
     let (code, report) = check_with_config(&moto, config);
     assert_eq!(code, Some(0), "{report:#}");
     assert_eq!(report["verdict"], "verified", "{report:#}");
-}
 
-#[test]
-fn with_an_existing_key_passed_in_no_key_is_made() {
-    let moto = Moto::start();
-    let dir = tempfile::tempdir().unwrap();
-    let template = dir.path().join("ekm.yaml");
-    std::fs::write(&template, render(&[]).stdout).unwrap();
-    let (outputs, keys) = deploy(&moto, &template, true);
-    assert_eq!(keys, 1, "only the key made before: {outputs:#}");
+    let (outputs, made) = deploy(&moto, &template, "openai-ekm-existing", true);
+    assert_eq!(made, 0, "no key made beside the one passed in: {outputs:#}");
     let config = outputs["EkmWizardConfig"].as_str().unwrap();
     let (code, report) = check_with_config(&moto, config);
     assert_eq!(code, Some(0), "{report:#}");
