@@ -317,3 +317,134 @@ fn the_style_check_sees_a_misaligned_equals_and_bad_input_writes_nothing() {
     assert_eq!(output.status.code(), Some(2));
     assert!(!out.exists(), "no file written for bad input");
 }
+
+/// The attribute `attribute` of `resource.name` in a parsed body (or of its `nested` block).
+fn attribute(
+    body: &hcl::Body,
+    kind: &str,
+    name: &str,
+    nested: Option<&str>,
+    attribute: &str,
+) -> Value {
+    let block = body
+        .blocks()
+        .find(|b| {
+            b.identifier() == "resource"
+                && b.labels().first().map(|l| l.as_str()) == Some(kind)
+                && b.labels().get(1).map(|l| l.as_str()) == Some(name)
+        })
+        .unwrap_or_else(|| panic!("no resource {kind}.{name}"));
+    let body = match nested {
+        Some(inner) => block
+            .body()
+            .blocks()
+            .find(|b| b.identifier() == inner)
+            .unwrap_or_else(|| panic!("no {inner} block"))
+            .body(),
+        None => block.body(),
+    };
+    hcl_to_json(
+        body.attributes()
+            .find(|a| a.key() == attribute)
+            .unwrap_or_else(|| panic!("no {attribute}"))
+            .expr(),
+    )
+}
+
+#[test]
+fn the_gcp_terraform_holds_the_same_values_as_the_json_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("module");
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args([
+            "render",
+            "gcp",
+            "--format",
+            "terraform",
+            "--org-id",
+            "org-abc123",
+        ])
+        .args(["--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut whole = String::new();
+    for name in ["versions.tf", "variables.tf", "main.tf", "outputs.tf"] {
+        let text = std::fs::read_to_string(out.join(name)).unwrap();
+        hcl::parse(&text).unwrap_or_else(|e| panic!("{name} does not parse: {e}"));
+        terraform_fmt_style(name, &text);
+        whole.push_str(&text);
+    }
+    let body = hcl::parse(&whole).unwrap();
+    let json = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["render", "gcp", "--json", "--org-id", "org-abc123"])
+        .args(["--workload-identity-project-number", "123456789012"])
+        .args([
+            "--workload-identity-pool-id",
+            "openai-ekm",
+            "--workload-identity-provider-id",
+            "openai-ekm-oidc",
+        ])
+        .args([
+            "--kms-project-id",
+            "adjective-noun-12345",
+            "--kms-key-location",
+            "us-east1",
+        ])
+        .args(["--kms-key-ring-name", "ring", "--kms-key-name", "key"])
+        .output()
+        .unwrap();
+    let rendered: Value = serde_json::from_slice(&json.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&json.stderr)));
+    let provider = &rendered["provider"];
+    let wif = "google_iam_workload_identity_pool_provider";
+    assert_eq!(
+        attribute(&body, wif, "ekm", None, "attribute_condition"),
+        provider["attribute_condition"]
+    );
+    assert_eq!(
+        attribute(&body, wif, "ekm", None, "attribute_mapping"),
+        provider["attribute_mapping"]
+    );
+    assert_eq!(
+        attribute(&body, wif, "ekm", Some("oidc"), "issuer_uri"),
+        provider["issuer_uri"]
+    );
+    assert_eq!(
+        attribute(
+            &body,
+            "google_project_iam_custom_role",
+            "ekm",
+            None,
+            "permissions"
+        ),
+        rendered["custom_role"]["role"]["includedPermissions"]
+    );
+    let expected = rendered["principal"]
+        .as_str()
+        .unwrap()
+        .replace("123456789012", "${var.workload_identity_project_number}")
+        .replace(
+            "/openai-ekm/",
+            "/${google_iam_workload_identity_pool.ekm.workload_identity_pool_id}/",
+        );
+    // The principal string, interpolating the pool's project number and id.
+    assert_eq!(member_text(&whole), format!("\"{expected}\""));
+}
+
+/// The member line's value as written.
+fn member_text(module: &str) -> String {
+    module
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("member")
+                .map(|r| r.trim_start_matches([' ', '=']).trim().to_string())
+        })
+        .unwrap()
+}

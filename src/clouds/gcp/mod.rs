@@ -3,6 +3,7 @@
 //! reader of the provider's attribute condition).
 
 pub mod artifacts;
+pub mod as_code;
 pub mod checks;
 pub mod condition;
 pub mod fields;
@@ -135,6 +136,14 @@ impl CloudKit for Gcp {
 
     fn secret_env_vars(&self) -> &'static [&'static str] {
         &["GOOGLE_OAUTH_ACCESS_TOKEN", "EKM_GCP_ACCESS_TOKEN"]
+    }
+
+    fn code_formats(&self) -> &'static [&'static str] {
+        &["terraform"]
+    }
+
+    fn as_code(&self, format: &str, inputs: &Inputs) -> Option<Vec<(String, String)>> {
+        (format == "terraform").then(|| as_code::terraform(inputs))
     }
 
     fn troubleshooting(&self) -> &'static str {
