@@ -448,3 +448,95 @@ fn member_text(module: &str) -> String {
         })
         .unwrap()
 }
+
+#[test]
+fn the_azure_terraform_holds_the_same_values_as_the_json_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("module");
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args([
+            "render",
+            "azure",
+            "--format",
+            "terraform",
+            "--org-id",
+            "org-abc123",
+        ])
+        .args(["--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut whole = String::new();
+    for name in ["versions.tf", "variables.tf", "main.tf", "outputs.tf"] {
+        let text = std::fs::read_to_string(out.join(name)).unwrap();
+        hcl::parse(&text).unwrap_or_else(|e| panic!("{name} does not parse: {e}"));
+        terraform_fmt_style(name, &text);
+        whole.push_str(&text);
+    }
+    let body = hcl::parse(&whole).unwrap();
+    let json = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["render", "azure", "--json", "--org-id", "org-abc123"])
+        .args(["--tenant-id", "72f988bf-86f1-41af-91ab-2d7cd011db47"])
+        .args(["--subscription-id", "0b1f6471-1bf0-4dda-aec3-cb9272f09590"])
+        .args(["--resource-group", "rg-ekm", "--vault-uri", "contoso-ekm"])
+        .args(["--key-name", "org-abc123--openai-ekm"])
+        .output()
+        .unwrap();
+    let rendered: Value = serde_json::from_slice(&json.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&json.stderr)));
+    assert_eq!(
+        attribute(
+            &body,
+            "azuread_service_principal",
+            "openai",
+            None,
+            "client_id"
+        ),
+        rendered["service_principal_request"]["appId"]
+    );
+    assert_eq!(
+        attribute(
+            &body,
+            "azurerm_role_definition",
+            "ekm",
+            Some("permissions"),
+            "data_actions"
+        ),
+        rendered["custom_role"]["properties"]["permissions"][0]["dataActions"]
+    );
+    let scope = rendered["role_assignment_scope"]
+        .as_str()
+        .unwrap()
+        .replace(
+            "0b1f6471-1bf0-4dda-aec3-cb9272f09590",
+            "${var.subscription_id}",
+        )
+        .replace("rg-ekm", "${var.resource_group}")
+        .replace("/contoso-ekm/", "/${azurerm_key_vault.ekm.name}/")
+        .replace(
+            "org-abc123--openai-ekm",
+            "${azurerm_key_vault_key.ekm.name}",
+        );
+    let written = whole
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("scope              = "))
+        .unwrap();
+    assert_eq!(
+        written,
+        format!("\"{scope}\""),
+        "the assignment sits on the key"
+    );
+    assert!(
+        whole.contains("startswith(var.key_name, \"${var.org_id}--\")"),
+        "the key-name rule"
+    );
+    assert!(
+        whole.contains("enable_rbac_authorization  = true"),
+        "the RBAC model"
+    );
+}

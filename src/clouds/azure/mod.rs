@@ -3,6 +3,7 @@
 //! the one action (creating OpenAI's service principal).
 
 pub mod artifacts;
+pub mod as_code;
 pub mod checks;
 pub mod fields;
 pub mod ids;
@@ -163,6 +164,14 @@ impl CloudKit for Azure {
             offered_after: &[checks::CHECK_SERVICE_PRINCIPAL],
         }];
         &ACTIONS
+    }
+
+    fn code_formats(&self) -> &'static [&'static str] {
+        &["terraform"]
+    }
+
+    fn as_code(&self, format: &str, inputs: &Inputs) -> Option<Vec<(String, String)>> {
+        (format == "terraform").then(|| as_code::terraform(inputs))
     }
 
     fn troubleshooting(&self) -> &'static str {
