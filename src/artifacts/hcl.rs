@@ -107,6 +107,57 @@ fn write_items(items: &[Item], indent: usize, out: &mut String) {
     }
 }
 
+/// `variable "name" { type, description, default, validation }`.
+pub fn variable(
+    name: &str,
+    kind: &str,
+    description: &str,
+    default: Option<Value>,
+    rule: Option<(&str, &str)>,
+) -> Item {
+    let mut block = Block::new("variable", &[name])
+        .attribute("type", expr(kind))
+        .attribute("description", Value::String(description.to_string()));
+    if let Some(default) = default {
+        block = block.attribute("default", default);
+    }
+    if let Some((condition, message)) = rule {
+        block = block.blank().block(
+            Block::new("validation", &[])
+                .attribute("condition", expr(condition))
+                .attribute("error_message", Value::String(message.to_string())),
+        );
+    }
+    Item::Block(block)
+}
+
+/// A quoted template: `text` with its `${…}` references left to interpolate.
+pub fn template(text: &str) -> Value {
+    expr(&Value::String(text.to_string()).to_string())
+}
+
+/// `jsonencode(…)` of a document, written at an attribute's depth.
+pub fn jsonencode(document: &Value) -> Value {
+    expr(&format!("jsonencode({})", value_text(document, 2)))
+}
+
+/// `versions.tf`: Terraform's version and the required providers (`name = {source, version}`).
+pub fn versions(providers: &[(&str, &str, &str)]) -> String {
+    let mut required = Block::new("required_providers", &[]);
+    for (name, source, version) in providers {
+        required = required.attribute(
+            name,
+            serde_json::json!({"source": source, "version": version}),
+        );
+    }
+    file(&[Item::Block(
+        Block::new("terraform", &[])
+            .attribute("required_version", Value::String(">= 1.3".into()))
+            .blank()
+            .block(required),
+    )])
+}
+
 /// A string literal: JSON escaping, and `${` / `%{` doubled so they stay text.
 fn string(text: &str) -> String {
     Value::String(text.to_string())

@@ -161,7 +161,7 @@ pub fn cloudformation_yaml(inputs: &Inputs) -> String {
 /// attachment) and `outputs.tf` (with `ekm_wizard_config`, the JSON `check aws --config`
 /// reads).
 pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
-    use crate::artifacts::hcl::{Block, Item, expr, file, value_text};
+    use crate::artifacts::hcl::{Block, Item, expr, file, jsonencode, variable, versions};
     let recorded = |field: FieldId| inputs.validated(field).ok();
     let existing = inputs
         .validated(KMS_ARN)
@@ -174,35 +174,7 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
         .ok()
         .and_then(|arn| arn.rsplit('/').next().map(str::to_string))
         .unwrap_or_else(|| "openai-ekm".to_string());
-    let variable = |name: &str,
-                    kind: &str,
-                    description: &str,
-                    default: Option<Value>,
-                    rule: Option<(&str, &str)>| {
-        let mut block = Block::new("variable", &[name])
-            .attribute("type", expr(kind))
-            .attribute("description", json!(description));
-        if let Some(default) = default {
-            block = block.attribute("default", default);
-        }
-        if let Some((condition, message)) = rule {
-            block = block.blank().block(
-                Block::new("validation", &[])
-                    .attribute("condition", expr(condition))
-                    .attribute("error_message", json!(message)),
-            );
-        }
-        Item::Block(block)
-    };
-    let versions = file(&[Item::Block(
-        Block::new("terraform", &[])
-            .attribute("required_version", json!(">= 1.3"))
-            .blank()
-            .block(Block::new("required_providers", &[]).attribute(
-                "aws",
-                json!({"source": "hashicorp/aws", "version": ">= 5.0"}),
-            )),
-    )]);
+    let versions = versions(&[("aws", "hashicorp/aws", ">= 5.0")]);
     let variables = file(&[
         variable(
             "org_id",
@@ -262,7 +234,6 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
             None,
         ),
     ]);
-    let jsonencode = |document: Value| expr(&format!("jsonencode({})", value_text(&document, 2)));
     let main = file(&[
         Item::Block(
             Block::new("resource", &["aws_kms_key", "ekm"])
@@ -279,14 +250,14 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
         Item::Block(
             Block::new("resource", &["aws_iam_policy", "ekm"])
                 .attribute("name", expr("var.policy_name"))
-                .attribute("policy", jsonencode(iam_policy_on(expr("local.key_arn")))),
+                .attribute("policy", jsonencode(&iam_policy_on(expr("local.key_arn")))),
         ),
         Item::Block(
             Block::new("resource", &["aws_iam_role", "ekm"])
                 .attribute("name", expr("var.role_name"))
                 .attribute(
                     "assume_role_policy",
-                    jsonencode(trust_policy_for(expr("var.external_id"))),
+                    jsonencode(&trust_policy_for(expr("var.external_id"))),
                 ),
         ),
         Item::Block(
@@ -320,7 +291,7 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
                     "description",
                     json!("terraform output -raw ekm_wizard_config > ekm.json; ekm-wizard check aws --config ekm.json"),
                 )
-                .attribute("value", jsonencode(config)),
+                .attribute("value", jsonencode(&config)),
         ),
     ]);
     vec![

@@ -7,13 +7,8 @@ use serde_json::{Value, json};
 use super::OPENAI_APP_ID;
 use super::artifacts::{KeyPlace, custom_role};
 use super::ids::*;
-use crate::artifacts::hcl::{Block, Item, expr, file, value_text};
+use crate::artifacts::hcl::{Block, Item, expr, file, jsonencode, template, variable, versions};
 use crate::guide::{FieldId, Inputs};
-
-/// A quoted HCL template: the generator's text with `${…}` references left to interpolate.
-fn template(text: &str) -> Value {
-    expr(&Value::String(text.to_string()).to_string())
-}
 
 /// The module: `versions.tf`, `variables.tf`, `main.tf`, `outputs.tf`.
 pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
@@ -23,43 +18,15 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
         .ok()
         .and_then(|uri| super::fields::vault_name(&uri).ok())
         .map(Value::String);
-    let variable =
-        |name: &str, description: &str, default: Option<Value>, rule: Option<(&str, &str)>| {
-            let mut block = Block::new("variable", &[name])
-                .attribute("type", expr("string"))
-                .attribute("description", json!(description));
-            if let Some(default) = default {
-                block = block.attribute("default", default);
-            }
-            if let Some((condition, message)) = rule {
-                block = block.blank().block(
-                    Block::new("validation", &[])
-                        .attribute("condition", expr(condition))
-                        .attribute("error_message", json!(message)),
-                );
-            }
-            Item::Block(block)
-        };
     let uuid = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
-    let versions = file(&[Item::Block(
-        Block::new("terraform", &[])
-            .attribute("required_version", json!(">= 1.3"))
-            .blank()
-            .block(
-                Block::new("required_providers", &[])
-                    .attribute(
-                        "azurerm",
-                        json!({"source": "hashicorp/azurerm", "version": "~> 3.100"}),
-                    )
-                    .attribute(
-                        "azuread",
-                        json!({"source": "hashicorp/azuread", "version": ">= 2.47"}),
-                    ),
-            ),
-    )]);
+    let versions = versions(&[
+        ("azurerm", "hashicorp/azurerm", "~> 3.100"),
+        ("azuread", "hashicorp/azuread", ">= 2.47"),
+    ]);
     let variables = file(&[
         variable(
             "org_id",
+            "string",
             "Your OpenAI organization id (org-...).",
             recorded(FieldId::ORG_ID),
             Some((
@@ -69,6 +36,7 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
         ),
         variable(
             "tenant_id",
+            "string",
             "Your Entra ID tenant id.",
             recorded(TENANT_ID),
             Some((
@@ -78,6 +46,7 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
         ),
         variable(
             "subscription_id",
+            "string",
             "The subscription of the role and the vault.",
             recorded(SUBSCRIPTION_ID),
             Some((
@@ -87,18 +56,21 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
         ),
         variable(
             "resource_group",
+            "string",
             "The vault's resource group (it must exist).",
             recorded(RESOURCE_GROUP),
             None,
         ),
         variable(
             "location",
+            "string",
             "The vault's Azure region, such as westeurope.",
             None,
             None,
         ),
         variable(
             "vault_name",
+            "string",
             "The key vault's name.",
             vault_name,
             Some((
@@ -108,6 +80,7 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
         ),
         variable(
             "key_name",
+            "string",
             "The key's name: your organization id, two hyphens, then any name.",
             recorded(KEY_NAME),
             Some((
@@ -117,6 +90,7 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
         ),
         variable(
             "role_name",
+            "string",
             "The custom role's name.",
             recorded(ROLE_NAME),
             None,
@@ -206,7 +180,7 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
                 "description",
                 json!("terraform output -raw ekm_wizard_config > ekm.json; ekm-wizard check azure --config ekm.json"),
             )
-            .attribute("value", expr(&format!("jsonencode({})", value_text(&config, 2)))),
+            .attribute("value", jsonencode(&config)),
     )]);
     vec![
         ("versions.tf".into(), versions),

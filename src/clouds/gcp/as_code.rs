@@ -5,131 +5,114 @@ use serde_json::{Value, json};
 
 use super::artifacts::{Federation, custom_role, principal, provider_settings};
 use super::ids::*;
-use crate::artifacts::hcl::{Block, Item, expr, file};
+use crate::artifacts::hcl::{Block, Item, expr, file, jsonencode, template, variable, versions};
 use crate::guide::{FieldId, Inputs};
-
-/// A quoted HCL template: the generator's text with `${…}` references left to interpolate.
-fn template(text: &str) -> Value {
-    expr(&Value::String(text.to_string()).to_string())
-}
 
 /// The module: `versions.tf`, `variables.tf`, `main.tf`, `outputs.tf`.
 pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
     let recorded = |field: FieldId| inputs.validated(field).ok().map(Value::String);
-    let variable = |name: &str, description: &str, default: Option<Value>, rule: (&str, &str)| {
-        let mut block = Block::new("variable", &[name])
-            .attribute("type", expr("string"))
-            .attribute("description", json!(description));
-        if let Some(default) = default {
-            block = block.attribute("default", default);
-        }
-        Item::Block(
-            block.blank().block(
-                Block::new("validation", &[])
-                    .attribute("condition", expr(rule.0))
-                    .attribute("error_message", json!(rule.1)),
-            ),
-        )
-    };
-    let versions = file(&[Item::Block(
-        Block::new("terraform", &[])
-            .attribute("required_version", json!(">= 1.3"))
-            .blank()
-            .block(Block::new("required_providers", &[]).attribute(
-                "google",
-                json!({"source": "hashicorp/google", "version": ">= 5.0"}),
-            )),
-    )]);
+
+    let versions = versions(&[("google", "hashicorp/google", ">= 5.0")]);
     let variables = file(&[
         variable(
             "org_id",
+            "string",
             "Your OpenAI organization id (org-...).",
             recorded(FieldId::ORG_ID),
-            (
+            Some((
                 "can(regex(\"^org-[A-Za-z0-9-]+$\", var.org_id))",
                 "The organization id is org- then letters, digits and hyphens.",
-            ),
+            )),
         ),
         variable(
             "audience",
+            "string",
             "The audience OpenAI's token carries: the organization id, or an API project id (proj_...).",
             recorded(AUDIENCE),
-            (
+            Some((
                 "can(regex(\"^(org-[A-Za-z0-9-]+|proj_[A-Za-z0-9]+)$\", var.audience))",
                 "The audience is the organization id (org-...) or an API project id (proj_...).",
-            ),
+            )),
         ),
         variable(
             "workload_identity_project_number",
+            "string",
             "The number (digits) of the project that holds the workload identity pool.",
             recorded(WORKLOAD_IDENTITY_PROJECT_NUMBER),
-            (
+            Some((
                 "can(regex(\"^[0-9]+$\", var.workload_identity_project_number))",
                 "A project number is digits only.",
-            ),
+            )),
         ),
         variable(
             "workload_identity_pool_id",
+            "string",
             "The workload identity pool's id.",
             recorded(WORKLOAD_IDENTITY_POOL_ID),
-            (
+            Some((
                 "can(regex(\"^[a-z0-9-]{4,32}$\", var.workload_identity_pool_id)) && !startswith(var.workload_identity_pool_id, \"gcp-\")",
                 "A pool id is 4 to 32 lowercase letters, digits or hyphens, not starting with gcp-.",
-            ),
+            )),
         ),
         variable(
             "workload_identity_provider_id",
+            "string",
             "The OIDC provider's id in that pool.",
             recorded(WORKLOAD_IDENTITY_PROVIDER_ID),
-            (
+            Some((
                 "can(regex(\"^[a-z0-9-]{4,32}$\", var.workload_identity_provider_id))",
                 "A provider id is 4 to 32 lowercase letters, digits or hyphens.",
-            ),
+            )),
         ),
         variable(
             "kms_project_id",
+            "string",
             "The id of the project that holds the key.",
             recorded(KMS_PROJECT_ID),
-            (
+            Some((
                 "can(regex(\"^[a-z][a-z0-9-]{4,28}[a-z0-9]$\", var.kms_project_id))",
                 "A project id is 6 to 30 lowercase letters, digits or hyphens.",
-            ),
+            )),
         ),
         variable(
             "kms_key_location",
+            "string",
             "The key ring's location, such as us-east1.",
             recorded(KMS_KEY_LOCATION),
-            (
+            Some((
                 "can(regex(\"^[a-z0-9-]+$\", var.kms_key_location))",
                 "A Cloud KMS location such as us-east1 or global.",
-            ),
+            )),
         ),
         variable(
             "kms_key_ring_name",
+            "string",
             "The key ring's name.",
             recorded(KMS_KEY_RING_NAME),
-            (
+            Some((
                 "can(regex(\"^[A-Za-z0-9_-]{1,63}$\", var.kms_key_ring_name))",
                 "1 to 63 letters, digits, _ or -.",
-            ),
+            )),
         ),
         variable(
             "kms_key_name",
+            "string",
             "The key's name.",
             recorded(KMS_KEY_NAME),
-            (
+            Some((
                 "can(regex(\"^[A-Za-z0-9_-]{1,63}$\", var.kms_key_name))",
                 "1 to 63 letters, digits, _ or -.",
-            ),
+            )),
         ),
         variable(
             "role_id",
+            "string",
             "The custom role's id.",
             recorded(ROLE_ID),
-            (
+            Some((
                 "can(regex(\"^[A-Za-z0-9_.]{3,64}$\", var.role_id))",
                 "3 to 64 letters, digits, _ or ..",
-            ),
+            )),
         ),
     ]);
     let settings = provider_settings("${var.audience}");
@@ -227,12 +210,7 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
         "kms_key_name": expr("google_kms_crypto_key.ekm.name"),
         "role_id": expr("var.role_id"),
     });
-    let jsonencode = |document: Value| {
-        expr(&format!(
-            "jsonencode({})",
-            crate::artifacts::hcl::value_text(&document, 2)
-        ))
-    };
+
     let outputs = file(&[
         Item::Block(
             Block::new("output", &["principal"])
@@ -245,7 +223,7 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
                     "description",
                     json!("terraform output -raw ekm_wizard_config > ekm.json; ekm-wizard check gcp --config ekm.json"),
                 )
-                .attribute("value", jsonencode(config)),
+                .attribute("value", jsonencode(&config)),
         ),
     ]);
     vec![
