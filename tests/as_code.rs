@@ -153,6 +153,40 @@ fn deployed_to_moto_its_config_checks_verified_and_an_existing_key_makes_none() 
     assert_eq!(code, Some(0), "{report:#}");
 }
 
+/// `render <cloud> --format terraform --out DIR` for org-abc123: every file parses and keeps
+/// `terraform fmt`'s layout; the module's text and its parsed body.
+fn terraform_module(cloud: &str) -> (String, hcl::Body) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("module");
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args([
+            "render",
+            cloud,
+            "--format",
+            "terraform",
+            "--org-id",
+            "org-abc123",
+        ])
+        .args(["--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut whole = String::new();
+    for name in ["versions.tf", "variables.tf", "main.tf", "outputs.tf"] {
+        let text = std::fs::read_to_string(out.join(name)).unwrap();
+        hcl::parse(&text).unwrap_or_else(|e| panic!("{name} does not parse: {e}"));
+        terraform_fmt_style(name, &text);
+        whole.push_str(&text);
+    }
+    let body = hcl::parse(&whole).unwrap();
+    (whole, body)
+}
+
 /// An HCL expression as JSON: literals as they are, a reference (`var.x`) as `${var.x}`.
 fn hcl_to_json(expression: &hcl::Expression) -> Value {
     use hcl::Expression as E;
@@ -203,34 +237,7 @@ fn encoded(body: &hcl::Body, kind: &str, name: &str, attribute: &str) -> Value {
 
 #[test]
 fn the_terraform_parses_and_holds_the_same_policies_as_the_json_render() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("module");
-    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
-        .args([
-            "render",
-            "aws",
-            "--format",
-            "terraform",
-            "--org-id",
-            "org-abc123",
-        ])
-        .args(["--out", out.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let mut whole = String::new();
-    for name in ["versions.tf", "variables.tf", "main.tf", "outputs.tf"] {
-        let text = std::fs::read_to_string(out.join(name)).unwrap();
-        hcl::parse(&text).unwrap_or_else(|e| panic!("{name} does not parse: {e}"));
-        terraform_fmt_style(name, &text);
-        whole.push_str(&text);
-    }
-    let body = hcl::parse(&whole).unwrap();
+    let (_, body) = terraform_module("aws");
     // The same documents as `render aws --json`, with the template's references in place of
     // the recorded values.
     let json = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
@@ -353,34 +360,7 @@ fn attribute(
 
 #[test]
 fn the_gcp_terraform_holds_the_same_values_as_the_json_render() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("module");
-    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
-        .args([
-            "render",
-            "gcp",
-            "--format",
-            "terraform",
-            "--org-id",
-            "org-abc123",
-        ])
-        .args(["--out", out.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let mut whole = String::new();
-    for name in ["versions.tf", "variables.tf", "main.tf", "outputs.tf"] {
-        let text = std::fs::read_to_string(out.join(name)).unwrap();
-        hcl::parse(&text).unwrap_or_else(|e| panic!("{name} does not parse: {e}"));
-        terraform_fmt_style(name, &text);
-        whole.push_str(&text);
-    }
-    let body = hcl::parse(&whole).unwrap();
+    let (whole, body) = terraform_module("gcp");
     let json = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
         .args(["render", "gcp", "--json", "--org-id", "org-abc123"])
         .args(["--workload-identity-project-number", "123456789012"])
@@ -451,34 +431,7 @@ fn member_text(module: &str) -> String {
 
 #[test]
 fn the_azure_terraform_holds_the_same_values_as_the_json_render() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("module");
-    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
-        .args([
-            "render",
-            "azure",
-            "--format",
-            "terraform",
-            "--org-id",
-            "org-abc123",
-        ])
-        .args(["--out", out.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let mut whole = String::new();
-    for name in ["versions.tf", "variables.tf", "main.tf", "outputs.tf"] {
-        let text = std::fs::read_to_string(out.join(name)).unwrap();
-        hcl::parse(&text).unwrap_or_else(|e| panic!("{name} does not parse: {e}"));
-        terraform_fmt_style(name, &text);
-        whole.push_str(&text);
-    }
-    let body = hcl::parse(&whole).unwrap();
+    let (whole, body) = terraform_module("azure");
     let json = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
         .args(["render", "azure", "--json", "--org-id", "org-abc123"])
         .args(["--tenant-id", "72f988bf-86f1-41af-91ab-2d7cd011db47"])
