@@ -720,7 +720,11 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
         let text = guide.artifact_text(artifact);
         let start = out.lines.len();
         let body = artifacts::generate(model.cloud, artifact, &inputs, model.path);
-        let values = body.as_ref().map(artifacts::values_of).unwrap_or_default();
+        // Only a focused block lists its values; the others need not walk their documents.
+        let values = match (&body, focused) {
+            (Ok(body), true) => artifacts::values_of(body),
+            _ => Vec::new(),
+        };
         let keys = match (focused, values.len()) {
             (false, _) => String::new(),
             (true, 0) => " c copy · w file ".to_string(),
@@ -952,7 +956,12 @@ pub fn help_box(width: u16, height: u16) -> (Rect, Vec<(String, String)>) {
 /// How far the help can scroll: the rows that do not fit.
 pub fn help_scroll_limit(width: u16, height: u16) -> u16 {
     let (area, rows) = help_box(width, height);
-    (rows.len() as u16 + 1).saturating_sub(area.height.saturating_sub(2))
+    help_rows_hidden(area, rows.len())
+}
+
+/// The rows of a help box `area` holding `rows` rows that do not fit in it.
+pub fn help_rows_hidden(area: Rect, rows: usize) -> u16 {
+    (rows as u16 + 1).saturating_sub(area.height.saturating_sub(2))
 }
 
 #[cfg(test)]

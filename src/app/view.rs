@@ -50,15 +50,16 @@ fn draw_everything(frame: &mut Frame, model: &Model) {
         draw_too_small(frame, model, area);
         return;
     }
-    let rows = layout::status_lines(model).len().max(1) as u16;
-    let regions = layout::regions(area, rows);
+    // Wrapped once a frame: its rows size the regions, its text fills the status line.
+    let status = layout::status_lines(model);
+    let regions = layout::regions(area, status.len().max(1) as u16);
     draw_header(frame, model, regions.header);
     draw_step_list(frame, model, regions.steps);
     match &model.explain {
         Some(pane) => draw_explain(frame, model, pane, regions.content),
         None => draw_content(frame, model, regions.content),
     }
-    draw_status(frame, model, regions.status);
+    draw_status(frame, model, &status, regions.status);
     draw_footer(frame, model, regions.footer);
     if model.help_open {
         draw_help(frame, model, area);
@@ -222,7 +223,7 @@ fn draw_content(frame: &mut Frame, model: &Model, area: Rect) {
     }
 }
 
-fn draw_status(frame: &mut Frame, model: &Model, area: Rect) {
+fn draw_status(frame: &mut Frame, model: &Model, lines: &[String], area: Rect) {
     let theme = model.theme;
     let (text, style) = match (&model.status, &model.saving) {
         (Some(status), _) => {
@@ -231,7 +232,7 @@ fn draw_status(frame: &mut Frame, model: &Model, area: Rect) {
                 StatusKind::Success => theme.success(),
                 StatusKind::Error => theme.error(),
             };
-            (layout::status_lines(model).join("\n"), style)
+            (lines.join("\n"), style)
         }
         (None, Saving::Disabled(reason)) => (
             format!(" Progress will not be saved: {reason}"),
@@ -258,13 +259,13 @@ fn draw_footer(frame: &mut Frame, model: &Model, area: Rect) {
 fn draw_help(frame: &mut Frame, model: &Model, area: Rect) {
     let theme = model.theme;
     let (popup, rows) = layout::help_box(area.width, area.height);
+    let limit = layout::help_rows_hidden(popup, rows.len());
     let popup = Rect::new(
         area.x + popup.x,
         area.y + popup.y,
         popup.width,
         popup.height,
     );
-    let limit = layout::help_scroll_limit(area.width, area.height);
     let scroll = model.help_scroll.min(limit);
     let lines: Vec<Line> = rows
         .iter()
