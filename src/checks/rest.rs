@@ -212,9 +212,42 @@ pub struct CloudWords {
     pub name: &'static str,
     /// What to do after a 401.
     pub sign_in: &'static str,
+    /// Errors that are not a refusal but a setting fixed at another step: the error's reason,
+    /// what it means, what to do, and that step.
+    pub fixed_elsewhere: &'static [FixedElsewhere],
+}
+
+/// An error reason that names a setting of another step (an API switched off, a firewall).
+pub struct FixedElsewhere {
+    pub reason: &'static str,
+    pub means: &'static str,
+    pub to_do: &'static str,
+    pub step: StepId,
 }
 
 impl Refusal {
+    /// What an error on a read means: a setting fixed at another step when the cloud names
+    /// one, else what `of` says (a refusal is "could not look", not "broken").
+    pub fn of_read(
+        err: &CloudError,
+        cloud: &CloudWords,
+        what: &str,
+        not_permitted: String,
+    ) -> Refusal {
+        match cloud
+            .fixed_elsewhere
+            .iter()
+            .find(|fixed| err.has_reason(fixed.reason))
+        {
+            Some(fixed) => Refusal {
+                status: CheckStatus::Fail,
+                detail: format!("{} ({}): {}", fixed.means, err.message, fixed.to_do),
+                fix_at: Some(fixed.step),
+            },
+            None => Refusal::of(err, cloud, what, not_permitted),
+        }
+    }
+
     pub fn new(status: CheckStatus, detail: String) -> Refusal {
         Refusal {
             status,

@@ -19,7 +19,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use crate::checks::rest::{CloudError, CloudWords, Redirect, Refusal, Rest, encode_segment};
+use crate::checks::rest::{
+    CloudError, CloudWords, FixedElsewhere, Redirect, Refusal, Rest, encode_segment,
+};
 use std::sync::OnceLock;
 
 use super::artifacts::{AZURE_DATA_ACTIONS, KeyPlace};
@@ -29,7 +31,7 @@ use crate::checks::{
     ActionOutcome, CannotCheck, CheckOptions, CheckSession, CheckSpec, CheckStatus, CheckTarget,
     Finding, Need, probe_bytes, within,
 };
-use crate::guide::{ActionId, CheckId, StepId};
+use crate::guide::{ActionId, CheckId};
 use crate::guide::{FieldError, Inputs, SetupPath};
 
 /// The bearer token used instead of discovering credentials (sent to every Azure host).
@@ -347,22 +349,18 @@ fn vault_error(err: &azure_core::Error, vault_uri: &str) -> CloudError {
 const AZURE: CloudWords = CloudWords {
     name: "Azure",
     sign_in: "sign in again (`az login`)",
+    fixed_elsewhere: &[FixedElsewhere {
+        reason: "ForbiddenByFirewall",
+        means: "the vault's firewall refused this machine",
+        to_do: "allow it, or check from an allowed network; OpenAI must be allowed too",
+        step: STEP_RESTRICTIONS,
+    }],
 };
 
 /// What an error on a read means: a refusal of the admin is "could not look", not "broken";
 /// a vault firewall that keeps this machine out is fixed where the guide restricts access.
 fn read_failure(err: &CloudError, what: &str, permission: &str) -> Refusal {
-    if err.has_reason("ForbiddenByFirewall") {
-        return Refusal {
-            status: CheckStatus::Fail,
-            detail: format!(
-                "the vault's firewall refused this machine ({}): allow it, or check from an allowed network; OpenAI must be allowed too",
-                err.message
-            ),
-            fix_at: Some(StepId::new("restrictions")),
-        };
-    }
-    Refusal::of(
+    Refusal::of_read(
         err,
         &AZURE,
         what,
@@ -1113,7 +1111,7 @@ async fn check_assignment(
             detail.push_str("; ");
             detail.push_str(note);
         }
-        return Finding::new(CheckStatus::Fail, detail).at_step(StepId::new("custom-role"));
+        return Finding::new(CheckStatus::Fail, detail).at_step(STEP_CUSTOM_ROLE);
     }
     let mut detail =
         format!("OpenAI's service principal holds {names}, granting encrypt, decrypt and read");

@@ -15,7 +15,9 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use super::condition::{self, Truth};
-use crate::checks::rest::{CloudError, CloudWords, Redirect, Refusal, Rest, encode_segment};
+use crate::checks::rest::{
+    CloudError, CloudWords, FixedElsewhere, Redirect, Refusal, Rest, encode_segment,
+};
 use std::sync::OnceLock;
 
 use super::artifacts::{Federation, GCP_KMS_PERMISSIONS, KeyLocation, principal};
@@ -25,7 +27,7 @@ use crate::checks::{
     CannotCheck, CheckOptions, CheckSession, CheckSpec, CheckStatus, CheckTarget, Finding, Need,
     probe_bytes, within,
 };
-use crate::guide::{CheckId, StepId};
+use crate::guide::CheckId;
 use crate::guide::{FieldError, Inputs, SetupPath};
 
 /// The bearer token used instead of discovering credentials.
@@ -246,22 +248,18 @@ impl Google<'_> {
 const GOOGLE: CloudWords = CloudWords {
     name: "Google",
     sign_in: "sign in again",
+    fixed_elsewhere: &[FixedElsewhere {
+        reason: "SERVICE_DISABLED",
+        means: "an API this needs is not enabled",
+        to_do: "enable it, then check again",
+        step: STEP_ENABLE_KMS,
+    }],
 };
 
 /// What an error on a read means for the check: a refusal is "could not look", not "broken";
 /// an API switched off is fixed where Cloud KMS is enabled.
 fn read_failure(err: &CloudError, what: &str, permission: &str) -> Refusal {
-    if err.has_reason("SERVICE_DISABLED") {
-        return Refusal {
-            status: CheckStatus::Fail,
-            detail: format!(
-                "an API this needs is not enabled ({}): enable it, then check again",
-                err.message
-            ),
-            fix_at: Some(StepId::new("enable-kms")),
-        };
-    }
-    Refusal::of(
+    Refusal::of_read(
         err,
         &GOOGLE,
         what,
@@ -831,7 +829,7 @@ async fn check_grant(google: &Google<'_>) -> Finding {
             detail.push_str("; ");
             detail.push_str(note);
         }
-        return Finding::new(CheckStatus::Fail, detail).at_step(StepId::new("custom-role"));
+        return Finding::new(CheckStatus::Fail, detail).at_step(STEP_CUSTOM_ROLE);
     }
     let conditional = bindings.iter().any(|b| b.condition.is_some());
     let mut detail =
