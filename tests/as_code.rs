@@ -493,3 +493,31 @@ fn the_azure_terraform_holds_the_same_values_as_the_json_render() {
         "the RBAC model"
     );
 }
+
+#[test]
+fn an_out_folder_that_cannot_be_made_is_bad_input_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "kept").unwrap();
+    let out = file.join("module");
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args([
+            "render",
+            "aws",
+            "--format",
+            "terraform",
+            "--org-id",
+            "org-abc123",
+        ])
+        .args(["--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("--out: cannot create"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "kept",
+        "nothing lost"
+    );
+}
