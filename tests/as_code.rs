@@ -521,3 +521,78 @@ fn an_out_folder_that_cannot_be_made_is_bad_input_naming_the_flag() {
         "nothing lost"
     );
 }
+
+/// checkov's findings on `path` (a folder of Terraform, or a template file), run with nothing
+/// fetched from its vendor and any other attempt sent to a closed loopback port.
+fn checkov(framework: &str, path: &Path) -> Value {
+    let program = support::replay::from_pypi("checkov-venv", "checkov==3.2.533", "checkov");
+    let target = if path.is_dir() { "-d" } else { "-f" };
+    let output = Command::new(program)
+        .arg(target)
+        .arg(path)
+        .args([
+            "--framework",
+            framework,
+            "--skip-download",
+            "--output",
+            "json",
+        ])
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("NO_PROXY", "")
+        .output()
+        .unwrap();
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
+        panic!(
+            "checkov said no JSON ({err}): {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+#[test]
+fn checkov_finds_nothing_and_every_skip_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut scanned = Vec::new();
+    for cloud in ["aws", "gcp", "azure"] {
+        let out = dir.path().join(cloud);
+        let status = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+            .args(["render", cloud, "--format", "terraform", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(status.status.code(), Some(0));
+        scanned.push((cloud, checkov("terraform", &out)));
+    }
+    let template = dir.path().join("ekm.yaml");
+    std::fs::write(&template, render(&["--org-id", "org-abc123"]).stdout).unwrap();
+    scanned.push(("aws cloudformation", checkov("cloudformation", &template)));
+    for (what, report) in scanned {
+        let summary = &report["summary"];
+        assert!(
+            summary["passed"].as_u64().unwrap_or(0) > 0,
+            "{what}: checkov checked nothing: {report}"
+        );
+        assert_eq!(summary["parsing_errors"], 0, "{what}: {summary}");
+        let failed: Vec<&Value> = report["results"]["failed_checks"]
+            .as_array()
+            .map(|a| a.iter().map(|c| &c["check_id"]).collect())
+            .unwrap_or_default();
+        assert!(failed.is_empty(), "{what}: checkov found {failed:?}");
+        for skipped in report["results"]["skipped_checks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let reason = skipped["check_result"]["suppress_comment"]
+                .as_str()
+                .unwrap_or_default();
+            assert!(
+                reason.split_whitespace().count() >= 5,
+                "{what}: {} is skipped without saying why",
+                skipped["check_id"]
+            );
+        }
+    }
+}

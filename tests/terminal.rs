@@ -958,3 +958,76 @@ fn a_newcomer_on_gcp_reads_ahead_copies_one_value_and_never_types_out_of_sight()
     wizard.send(CTRL_Q);
     assert_eq!(wizard.exit_code(), 0);
 }
+
+/// The files `render <args> --out` writes, by name.
+fn rendered_files(args: &[&str]) -> std::collections::BTreeMap<String, String> {
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .arg("render")
+        .args(args)
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(0), "{status:?}");
+    files_in(out.path())
+}
+
+fn files_in(dir: &Path) -> std::collections::BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&path).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_as_code_view_writes_the_same_module_as_render_and_copies_one_file() {
+    const F3: &str = "\x1bOR";
+    const SHIFT_TAB: &str = "\x1b[Z";
+    let state = tempfile::tempdir().unwrap();
+    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    wizard.wait_for("1. Create a symmetric KMS key");
+    // F3 works even with a text field focused (a is a letter there).
+    wizard.press(F3);
+    wizard.wait_for("The setup as code · Terraform");
+    wizard.wait_for("▸versions.tf");
+    wizard.press(TAB);
+    wizard.wait_for("▸variables.tf");
+    wizard.press("w");
+    wizard.wait_for_words("Wrote the Terraform files (4) to");
+    let written = files_in(&state.path().join("exports/aws-terraform"));
+    assert_eq!(
+        written,
+        rendered_files(&["aws", "--org-id", "org-abc123", "--format", "terraform"]),
+        "the view writes what render writes, from the values recorded"
+    );
+    assert!(written["variables.tf"].contains("org-abc123"));
+    // Back past the first file is the last one: the CloudFormation template.
+    wizard.press(SHIFT_TAB);
+    wizard.press(SHIFT_TAB);
+    wizard.wait_for("The setup as code · CloudFormation");
+    wizard.wait_for("▸ekm.yaml");
+    wizard.press("c");
+    wizard.wait_for_words("aws-cloudformation-ekm.yaml");
+    let template = rendered_files(&[
+        "aws",
+        "--org-id",
+        "org-abc123",
+        "--format",
+        "cloudformation",
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(state.path().join("exports/aws-cloudformation-ekm.yaml")).unwrap(),
+        template["ekm.yaml"]
+    );
+    wizard.press("\x1b");
+    wizard.wait_for("1. Create a symmetric KMS key");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+}

@@ -26,6 +26,12 @@ pub enum Effect {
         text: String,
         file_name: String,
     },
+    /// Write files into a folder of the wizard's exports folder, all or none shown as written.
+    WriteFiles {
+        what: String,
+        folder: String,
+        files: Vec<(String, String)>,
+    },
     /// Write the support bundle for this progress and these errors to the exports folder.
     ExportSupportBundle {
         session: Session,

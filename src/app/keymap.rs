@@ -16,6 +16,8 @@ pub enum InputMode {
     Confirming,
     /// The explain screen: keys are text, but for a few.
     Explaining,
+    /// The "as code" view: keys move between files, scroll, copy and write.
+    AsCode,
     /// The offer to resume saved progress.
     Resuming,
     /// A text field has focus: printable keys are text.
@@ -30,6 +32,8 @@ pub fn input_mode(model: &Model) -> InputMode {
         InputMode::Help
     } else if model.explain.is_some() {
         InputMode::Explaining
+    } else if model.as_code.is_some() {
+        InputMode::AsCode
     } else if matches!(model.action, ActionOffer::Asking(_)) || model.discard_asked {
         InputMode::Confirming
     } else if model.screen == Screen::ResumeOffer {
@@ -47,6 +51,7 @@ pub enum FooterPlace {
     Help,
     Confirming,
     Explaining,
+    AsCode,
     Resuming,
     /// A generated block has focus.
     Block,
@@ -66,6 +71,7 @@ pub fn footer_place(model: &Model) -> FooterPlace {
         InputMode::Help => return FooterPlace::Help,
         InputMode::Confirming => return FooterPlace::Confirming,
         InputMode::Explaining => return FooterPlace::Explaining,
+        InputMode::AsCode => return FooterPlace::AsCode,
         InputMode::Resuming => return FooterPlace::Resuming,
         InputMode::Typing | InputMode::Moving => {}
     }
@@ -124,6 +130,7 @@ const ALL: &[InputMode] = &[
     M::Help,
     M::Confirming,
     M::Explaining,
+    M::AsCode,
     M::Resuming,
     M::Typing,
     M::Moving,
@@ -201,19 +208,56 @@ pub static BINDINGS: &[Binding] = &[
         help: None,
         footer: &[(F::Explaining, 2, "^G", "go to the step")],
     },
+    // The "as code" view: files, scrolling, copy and write; the rest does nothing.
+    Binding {
+        keys: &[plain(KeyCode::Esc), letter('a'), plain(KeyCode::F(3))],
+        modes: &[M::AsCode],
+        action: || Msg::CloseOverlay,
+        help: None,
+        footer: &[(F::AsCode, 1, "Esc", "back")],
+    },
+    Binding {
+        keys: &[plain(KeyCode::Tab), plain(KeyCode::Right)],
+        modes: &[M::AsCode],
+        action: || Msg::ShowCodeFile(1),
+        help: None,
+        footer: &[(F::AsCode, 2, "Tab", "file")],
+    },
+    Binding {
+        keys: &[plain(KeyCode::BackTab), plain(KeyCode::Left)],
+        modes: &[M::AsCode],
+        action: || Msg::ShowCodeFile(-1),
+        help: None,
+        footer: &[],
+    },
+    Binding {
+        keys: &[letter('c')],
+        modes: &[M::AsCode],
+        action: || Msg::CopyCodeFile,
+        help: None,
+        footer: &[(F::AsCode, 3, "c", "copy")],
+    },
+    Binding {
+        keys: &[letter('w')],
+        modes: &[M::AsCode],
+        action: || Msg::WriteCodeFiles,
+        help: None,
+        footer: &[(F::AsCode, 4, "w", "write all")],
+    },
     Binding {
         keys: &[plain(KeyCode::PageDown)],
-        modes: &[M::Explaining, M::Help],
+        modes: &[M::Explaining, M::Help, M::AsCode],
         action: || Msg::ScrollContent(5),
         help: None,
         footer: &[
             (F::Explaining, 3, "PgDn/PgUp", "scroll"),
             (F::Help, 2, "↑/↓ PgDn/PgUp", "scroll"),
+            (F::AsCode, 5, "↑/↓", "scroll"),
         ],
     },
     Binding {
         keys: &[plain(KeyCode::PageUp)],
-        modes: &[M::Explaining, M::Help],
+        modes: &[M::Explaining, M::Help, M::AsCode],
         action: || Msg::ScrollContent(-5),
         help: None,
         footer: &[],
@@ -390,36 +434,53 @@ pub static BINDINGS: &[Binding] = &[
         footer: &[],
     },
     Binding {
+        keys: &[plain(KeyCode::F(3))],
+        modes: ON_A_STEP,
+        action: || Msg::OpenAsCode,
+        help: Some((
+            "a / F3",
+            "the setup as code (Terraform, and CloudFormation where the cloud has it): copy or write the files",
+        )),
+        footer: &[],
+    },
+    Binding {
+        keys: &[letter('a')],
+        modes: MOVING,
+        action: || Msg::OpenAsCode,
+        help: None,
+        footer: &[],
+    },
+    Binding {
         keys: &[plain(KeyCode::Up)],
-        modes: &[M::Typing, M::Moving, M::Help],
+        modes: &[M::Typing, M::Moving, M::Help, M::AsCode],
         action: || Msg::ScrollContent(-1),
         help: Some(("↑/↓", "scroll the step")),
         footer: &[(F::Step, 4, "↑/↓", "scroll")],
     },
     Binding {
         keys: &[plain(KeyCode::Down)],
-        modes: &[M::Typing, M::Moving, M::Help],
+        modes: &[M::Typing, M::Moving, M::Help, M::AsCode],
         action: || Msg::ScrollContent(1),
         help: None,
         footer: &[],
     },
     Binding {
         keys: &[plain(KeyCode::Home)],
-        modes: MOVING,
+        modes: &[M::Moving, M::AsCode],
         action: || Msg::ScrollContent(i32::MIN / 2),
         help: None,
         footer: &[],
     },
     Binding {
         keys: &[plain(KeyCode::End)],
-        modes: MOVING,
+        modes: &[M::Moving, M::AsCode],
         action: || Msg::ScrollContent(i32::MAX / 2),
         help: None,
         footer: &[],
     },
     Binding {
         keys: &[plain(KeyCode::F(1))],
-        modes: &[M::Explaining, M::Resuming, M::Typing, M::Moving],
+        modes: &[M::Explaining, M::AsCode, M::Resuming, M::Typing, M::Moving],
         action: || Msg::ToggleHelp,
         help: Some(("? / F1", "this help (? only outside a text field)")),
         footer: &[
@@ -430,10 +491,11 @@ pub static BINDINGS: &[Binding] = &[
     },
     Binding {
         keys: &[plain(KeyCode::Char('?'))],
-        modes: &[M::Resuming, M::Moving],
+        modes: &[M::Resuming, M::Moving, M::AsCode],
         action: || Msg::ToggleHelp,
         help: None,
         footer: &[
+            (F::AsCode, 6, "?", "help"),
             (F::Block, 5, "?", "help"),
             (F::Run, 4, "?", "help"),
             (F::Choice, 4, "?", "help"),
@@ -455,6 +517,7 @@ pub static BINDINGS: &[Binding] = &[
             (F::Help, 9, "Ctrl-Q", "quit"),
             (F::Resuming, 9, "Ctrl-Q", "quit"),
             (F::Explaining, 9, "^Q", "quit"),
+            (F::AsCode, 9, "^Q", "quit"),
             (F::Block, 9, "^Q", "quit"),
             (F::Run, 9, "^Q", "quit"),
             (F::Choice, 9, "^Q", "quit"),
@@ -485,7 +548,7 @@ pub fn message_for_key(model: &Model, key: KeyEvent) -> Option<Msg> {
     match mode {
         InputMode::Explaining | InputMode::Typing => Some(Msg::EditField(key.into())),
         InputMode::Confirming => Some(Msg::DeclineAction),
-        InputMode::Help | InputMode::Resuming | InputMode::Moving => None,
+        InputMode::Help | InputMode::AsCode | InputMode::Resuming | InputMode::Moving => None,
     }
 }
 
@@ -549,6 +612,7 @@ mod tests {
             F::Help,
             F::Confirming,
             F::Explaining,
+            F::AsCode,
             F::Resuming,
             F::Block,
             F::Run,
@@ -599,7 +663,7 @@ mod tests {
     #[test]
     fn the_help_lists_every_command_letter() {
         let help = help_lines();
-        for keys in ["c", "w", "k", "s", "f", "e", "x / F2", "? / F1"] {
+        for keys in ["c", "w", "k", "s", "f", "e", "a / F3", "x / F2", "? / F1"] {
             assert!(
                 help.iter().any(|(k, _)| *k == keys),
                 "{keys} is not in the help"

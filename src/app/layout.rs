@@ -954,6 +954,85 @@ pub fn help_box(width: u16, height: u16) -> (Rect, Vec<(String, String)>) {
 }
 
 /// How far the help can scroll: the rows that do not fit.
+/// The "as code" view as drawn: a head that stays (title, the files, what is left open) and
+/// the lines of the file on show, which scroll.
+pub struct CodeView {
+    pub head: Vec<Line<'static>>,
+    pub body: Vec<Line<'static>>,
+}
+
+/// Lays out the "as code" view `width` columns wide.
+pub fn code_view(model: &Model, width: u16) -> CodeView {
+    let theme = model.theme;
+    let width = usize::from(width.max(10));
+    let files = model.code_files();
+    let shown = model
+        .as_code
+        .map(|pane| pane.file.min(files.len().saturating_sub(1)))
+        .unwrap_or(0);
+    let mut head = Vec::new();
+    let Some(current) = files.get(shown) else {
+        head.push(Line::styled("Nothing to show as code.", theme.dim()));
+        return CodeView {
+            head,
+            body: Vec::new(),
+        };
+    };
+    head.push(Line::styled(
+        format!("The setup as code · {}", current.format.title),
+        theme.title(),
+    ));
+    // One row per format: its files, the one on show marked.
+    let mut formats: Vec<crate::guide::CodeFormat> = Vec::new();
+    for file in &files {
+        if !formats.contains(&file.format) {
+            formats.push(file.format);
+        }
+    }
+    let title_width = formats.iter().map(|f| f.title.width()).max().unwrap_or(0);
+    for format in formats {
+        let mut spans = vec![Span::styled(
+            format!("{:<title_width$}  ", format.title),
+            theme.dim(),
+        )];
+        for (index, file) in files.iter().enumerate() {
+            if file.format != format {
+                continue;
+            }
+            spans.push(if index == shown {
+                Span::styled(format!("▸{}", file.name), theme.focus())
+            } else {
+                Span::raw(format!(" {}", file.name))
+            });
+            spans.push(Span::raw(" "));
+        }
+        head.push(Line::from(spans));
+    }
+    let note = format!(
+        "Made from the values recorded so far; what is not recorded is left without a default, to give when you apply. w writes the {} files into one folder.",
+        current.format.title
+    );
+    for line in wrap(&note, width) {
+        head.push(Line::styled(line, theme.dim()));
+    }
+    head.push(Line::default());
+    let mut body = Vec::new();
+    for line in current.text.lines() {
+        for piece in wrap_code(line, width) {
+            body.push(Line::styled(piece, theme.code()));
+        }
+    }
+    CodeView { head, body }
+}
+
+/// How far the file on show in the "as code" view can scroll.
+pub fn code_scroll_limit(model: &Model) -> usize {
+    let area = regions_of(model).content;
+    let view = code_view(model, area.width);
+    let rows = usize::from(area.height).saturating_sub(view.head.len());
+    view.body.len().saturating_sub(rows)
+}
+
 pub fn help_scroll_limit(width: u16, height: u16) -> u16 {
     let (area, rows) = help_box(width, height);
     help_rows_hidden(area, rows.len())

@@ -150,6 +150,24 @@ impl Default for ExplainPane {
     }
 }
 
+/// The "as code" view: the setup as files of one format, one file on show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AsCodePane {
+    /// Which of the cloud's code formats.
+    pub format: usize,
+    /// Which file of that format.
+    pub file: usize,
+    /// First line of the file on screen.
+    pub scroll: usize,
+}
+
+/// One file of the "as code" view, from the values recorded so far.
+pub struct CodeFile {
+    pub format: guide::CodeFormat,
+    pub name: String,
+    pub text: String,
+}
+
 /// The live checks of this run.
 #[derive(Debug, Default)]
 pub struct ChecksState {
@@ -203,6 +221,8 @@ pub struct Model {
     pub quitting: bool,
     /// The explain screen, while open (over whatever screen was on show).
     pub explain: Option<ExplainPane>,
+    /// The "as code" view, while open (over whatever screen was on show).
+    pub as_code: Option<AsCodePane>,
     /// Errors met in this run, newest last, for the support bundle (already redacted).
     pub recent_errors: Vec<String>,
     /// The secrets of this run, captured at start (and any key typed since): every text the
@@ -247,6 +267,7 @@ impl Model {
             theme: options.theme,
             quitting: false,
             explain: None,
+            as_code: None,
             recent_errors: Vec::new(),
             redactor: options.redactor.clone(),
             registration: RegistrationPane {
@@ -459,6 +480,26 @@ impl Model {
     }
 
     /// Whether typed keys go into a text input (a field, or the admin key).
+    /// Every file of the "as code" view, format by format, from the values recorded so far
+    /// (a value not recorded, or refused, becomes a variable without a default).
+    pub fn code_files(&self) -> Vec<CodeFile> {
+        let inputs = self.inputs();
+        let kit = self.cloud.kit();
+        kit.code_formats()
+            .iter()
+            .flat_map(|format| {
+                kit.as_code(format.key, &inputs)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(name, text)| CodeFile {
+                        format: *format,
+                        name,
+                        text,
+                    })
+            })
+            .collect()
+    }
+
     pub fn in_text_input(&self) -> bool {
         self.focused_field().is_some() || self.focused() == Some(Focusable::AdminKey)
     }

@@ -37,6 +37,14 @@ pub enum Msg {
     CopyFocusedBlock,
     /// Write the focused generated block to a file and show where.
     WriteFocusedBlockToFile,
+    /// Open the "as code" view of the chosen cloud.
+    OpenAsCode,
+    /// Show the next (1) or previous (-1) file of the "as code" view.
+    ShowCodeFile(i32),
+    /// Copy the file on show in the "as code" view.
+    CopyCodeFile,
+    /// Write every file of the format on show into a folder, and show where.
+    WriteCodeFiles,
     /// Open or close the help screen.
     ToggleHelp,
     /// Close the help screen or any other overlay.

@@ -297,6 +297,20 @@ impl Effects {
                 what,
                 outcome: clipboard::write_file(&self.files_dir, &file_name, &text),
             }],
+            Effect::WriteFiles {
+                what,
+                folder,
+                files,
+            } => {
+                let dir = self.files_dir.join(folder);
+                let outcome = files
+                    .iter()
+                    .try_for_each(|(name, text)| {
+                        clipboard::write_file(&dir, name, text).map(|_| ())
+                    })
+                    .map(|()| dir);
+                vec![Msg::FileWritten { what, outcome }]
+            }
             Effect::ExportSupportBundle {
                 session,
                 recent_errors,

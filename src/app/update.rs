@@ -7,8 +7,8 @@ use super::effect::KeyRef;
 use super::effect::{Effect, TargetHandle};
 use super::layout;
 use super::model::{
-    ActionOffer, Choice, ExplainPane, Focusable, Model, Saving, Screen, Status, StatusKind,
-    StepState,
+    ActionOffer, AsCodePane, Choice, ExplainPane, Focusable, Model, Saving, Screen, Status,
+    StatusKind, StepState,
 };
 use super::msg::{Msg, Registered};
 use super::registration::Phase;
@@ -37,16 +37,33 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::ScrollContent(lines) => {
-            match model.explain.as_mut() {
-                Some(pane) => {
-                    pane.scroll = (i64::from(pane.scroll) + i64::from(lines)).clamp(0, 500) as u16;
+            if let Some(pane) = model.explain.as_mut() {
+                pane.scroll = (i64::from(pane.scroll) + i64::from(lines)).clamp(0, 500) as u16;
+            } else if model.as_code.is_some() {
+                let most = layout::code_scroll_limit(model) as i64;
+                if let Some(pane) = model.as_code.as_mut() {
+                    pane.scroll = (pane.scroll as i64 + i64::from(lines)).clamp(0, most) as usize;
                 }
-                None => scroll_by(model, lines),
+            } else {
+                scroll_by(model, lines);
             }
             Vec::new()
         }
         Msg::CopyFocusedBlock => block_effect(model, false),
         Msg::WriteFocusedBlockToFile => block_effect(model, true),
+        Msg::OpenAsCode => open_as_code(model),
+        Msg::ShowCodeFile(step) => {
+            let count = model.code_files().len();
+            if let Some(pane) = model.as_code.as_mut()
+                && count > 0
+            {
+                pane.file = (pane.file as i64 + i64::from(step)).rem_euclid(count as i64) as usize;
+                pane.scroll = 0;
+            }
+            Vec::new()
+        }
+        Msg::CopyCodeFile => code_effect(model, false),
+        Msg::WriteCodeFiles => code_effect(model, true),
         Msg::ToggleHelp => {
             model.help_open = !model.help_open;
             model.help_scroll = 0;
@@ -55,8 +72,10 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::CloseOverlay => {
             if model.help_open {
                 model.help_open = false;
-            } else {
+            } else if model.explain.is_some() {
                 close_explain(model);
+            } else {
+                model.as_code = None;
             }
             Vec::new()
         }
@@ -747,6 +766,63 @@ fn block_effect(model: &mut Model, to_file: bool) -> Vec<Effect> {
             ));
             Vec::new()
         }
+    }
+}
+
+/// Opens the "as code" view, on the first file of the cloud's first code format.
+fn open_as_code(model: &mut Model) -> Vec<Effect> {
+    if model.screen == Screen::ResumeOffer {
+        return Vec::new();
+    }
+    if model.cloud.kit().code_formats().is_empty() {
+        model.status = Some(status(
+            StatusKind::Info,
+            format!(
+                "{} has no as-code view: its steps are done in the console or with the commands shown.",
+                model.cloud.display_name()
+            ),
+        ));
+        return Vec::new();
+    }
+    model.as_code = Some(AsCodePane::default());
+    model.help_open = false;
+    Vec::new()
+}
+
+/// Copies the file on show, or writes every file of its format into one folder.
+fn code_effect(model: &mut Model, write_all: bool) -> Vec<Effect> {
+    let Some(pane) = model.as_code else {
+        return Vec::new();
+    };
+    let mut files = model.code_files();
+    if files.is_empty() {
+        return Vec::new();
+    }
+    let shown = files.swap_remove(pane.file.min(files.len() - 1));
+    let folder = format!("{}-{}", model.cloud.key(), shown.format.key);
+    if write_all {
+        let mut module: Vec<(String, String)> = model
+            .code_files()
+            .into_iter()
+            .filter(|file| file.format == shown.format)
+            .map(|file| (file.name, file.text))
+            .collect();
+        module.sort_by(|a, b| a.0.cmp(&b.0));
+        let what = match module.len() {
+            1 => format!("the {} file", shown.format.title),
+            n => format!("the {} files ({n})", shown.format.title),
+        };
+        vec![Effect::WriteFiles {
+            what,
+            folder,
+            files: module,
+        }]
+    } else {
+        vec![Effect::CopyToClipboard {
+            what: format!("{} ({})", shown.name, shown.format.title),
+            file_name: format!("{folder}-{}", shown.name),
+            text: shown.text,
+        }]
     }
 }
 

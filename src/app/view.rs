@@ -10,7 +10,7 @@ use ratatui::widgets::{
 
 use super::keymap::footer_keys;
 use super::layout::{self, EDITOR_INDENT};
-use super::model::{ExplainPane, Model, Saving, Screen, StatusKind, StepState};
+use super::model::{AsCodePane, ExplainPane, Model, Saving, Screen, StatusKind, StepState};
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, model: &Model) {
@@ -55,9 +55,10 @@ fn draw_everything(frame: &mut Frame, model: &Model) {
     let regions = layout::regions(area, status.len().max(1) as u16);
     draw_header(frame, model, regions.header);
     draw_step_list(frame, model, regions.steps);
-    match &model.explain {
-        Some(pane) => draw_explain(frame, model, pane, regions.content),
-        None => draw_content(frame, model, regions.content),
+    match (&model.explain, model.as_code) {
+        (Some(pane), _) => draw_explain(frame, model, pane, regions.content),
+        (None, Some(pane)) => draw_as_code(frame, model, pane, regions.content),
+        (None, None) => draw_content(frame, model, regions.content),
     }
     draw_status(frame, model, &status, regions.status);
     draw_footer(frame, model, regions.footer);
@@ -86,6 +87,9 @@ fn step_of(model: &Model) -> String {
     let steps = model.guide().steps.len();
     if model.explain.is_some() {
         return "Explain an error".into();
+    }
+    if model.as_code.is_some() {
+        return "As code".into();
     }
     match model.screen {
         Screen::ResumeOffer => "Resume?".into(),
@@ -218,6 +222,42 @@ fn draw_content(frame: &mut Frame, model: &Model, area: Rect) {
                 .end_symbol(Some("↓"))
                 .style(model.theme.dim()),
             bar_area,
+            &mut state,
+        );
+    }
+}
+
+fn draw_as_code(frame: &mut Frame, model: &Model, pane: AsCodePane, area: Rect) {
+    let view = layout::code_view(model, area.width);
+    let head_rows = (view.head.len() as u16).min(area.height);
+    frame.render_widget(
+        Paragraph::new(view.head),
+        Rect::new(area.x, area.y, area.width, head_rows),
+    );
+    let body_area = Rect::new(
+        area.x,
+        area.y + head_rows,
+        area.width,
+        area.height - head_rows,
+    );
+    let height = usize::from(body_area.height);
+    let max_scroll = view.body.len().saturating_sub(height);
+    let scroll = pane.scroll.min(max_scroll);
+    let visible: Vec<Line> = view.body.into_iter().skip(scroll).take(height).collect();
+    frame.render_widget(Paragraph::new(visible), body_area);
+    if max_scroll > 0 {
+        let mut state = ScrollbarState::new(max_scroll).position(scroll);
+        frame.render_stateful_widget(
+            Scrollbar::new(ScrollbarOrientation::VerticalRight)
+                .begin_symbol(Some("↑"))
+                .end_symbol(Some("↓"))
+                .style(model.theme.dim()),
+            Rect::new(
+                body_area.x + body_area.width,
+                body_area.y,
+                1,
+                body_area.height,
+            ),
             &mut state,
         );
     }

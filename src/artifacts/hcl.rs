@@ -17,6 +17,8 @@ pub fn expr(text: &str) -> Value {
 pub enum Item {
     Attribute(String, Value),
     Block(Block),
+    /// A `#` line (a checkov skip with its reason, say).
+    Comment(String),
     Blank,
 }
 
@@ -47,6 +49,11 @@ impl Block {
         self
     }
 
+    pub fn comment(mut self, text: &str) -> Block {
+        self.body.push(Item::Comment(text.to_string()));
+        self
+    }
+
     pub fn blank(mut self) -> Block {
         self.body.push(Item::Blank);
         self
@@ -69,6 +76,10 @@ fn write_items(items: &[Item], indent: usize, out: &mut String) {
                 out.push('\n');
                 i += 1;
             }
+            Item::Comment(text) => {
+                out.push_str(&format!("{pad}# {text}\n"));
+                i += 1;
+            }
             Item::Block(block) => {
                 if i > 0 && !matches!(items[i - 1], Item::Blank) && indent == 0 {
                     out.push('\n');
@@ -79,10 +90,14 @@ fn write_items(items: &[Item], indent: usize, out: &mut String) {
                     out.push(' ');
                     out.push_str(&string(label));
                 }
-                out.push_str(" {\n");
-                write_items(&block.body, indent + 2, out);
-                out.push_str(&pad);
-                out.push_str("}\n");
+                if block.body.is_empty() {
+                    out.push_str(" {}\n");
+                } else {
+                    out.push_str(" {\n");
+                    write_items(&block.body, indent + 2, out);
+                    out.push_str(&pad);
+                    out.push_str("}\n");
+                }
                 i += 1;
             }
             Item::Attribute(..) => {

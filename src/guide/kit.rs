@@ -61,6 +61,21 @@ pub type RenderEntry = (&'static str, ArtifactId);
 
 /// Something a kit does for the admin on one step, after asking (create OpenAI's service
 /// principal, say).
+/// A format the setup can be written in as code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeFormat {
+    /// The value of `render --format`.
+    pub key: &'static str,
+    /// As a person writes it.
+    pub title: &'static str,
+}
+
+/// Terraform, which every cloud with code formats speaks.
+pub const TERRAFORM: CodeFormat = CodeFormat {
+    key: "terraform",
+    title: "Terraform",
+};
+
 pub struct ActionSpec {
     pub id: super::ActionId,
     pub step: StepId,
@@ -159,9 +174,9 @@ pub trait CloudKit: Send + Sync + 'static {
     fn actions(&self) -> &'static [ActionSpec] {
         &[]
     }
-    /// The formats the setup can be written in as code (`cloudformation`), for `render
-    /// --format`.
-    fn code_formats(&self) -> &'static [&'static str] {
+    /// The formats the setup can be written in as code, for `render --format` and the
+    /// wizard's "as code" view.
+    fn code_formats(&self) -> &'static [CodeFormat] {
         &[]
     }
     /// The setup as code in `format`, as files (name, text), from what is recorded (what is

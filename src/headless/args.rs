@@ -154,7 +154,7 @@ impl Subcommand for RenderValues {
             let formats = cloud.kit().code_formats();
             if !formats.is_empty() {
                 let mut possible = vec!["blocks"];
-                possible.extend(formats);
+                possible.extend(formats.iter().map(|format| format.key));
                 sub = sub.arg(
                     Arg::new("format")
                         .long("format")
@@ -185,17 +185,22 @@ impl Subcommand for RenderValues {
     }
 }
 
-/// `check <cloud>`: the cloud's values, and what only checking takes: the credentials profile
-/// where the cloud has them, and the flags of the kit's actions.
+/// A cloud's values, and what reading the live setup takes: the credentials profile where the
+/// cloud has them and, when `ACTIONS`, the flags of the kit's actions.
 #[derive(Debug, Clone)]
-pub struct CheckValues {
+pub struct LiveValues<const ACTIONS: bool> {
     pub values: CloudValues,
     pub profile: Option<String>,
     /// The actions asked for by their flags (`--create-service-principal`).
     pub actions: Vec<crate::guide::ActionId>,
 }
 
-impl FromArgMatches for CheckValues {
+/// `check <cloud>`: the kit's actions can be asked for first.
+pub type CheckValues = LiveValues<true>;
+/// `doctor`, `watch` and `drill <cloud>`: they read (or switch) what exists, nothing more.
+pub type ReadValues = LiveValues<false>;
+
+impl<const ACTIONS: bool> FromArgMatches for LiveValues<ACTIONS> {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
         let values = CloudValues::from_arg_matches(matches)?;
         let (cloud, sub) = chosen(matches)?;
@@ -207,10 +212,10 @@ impl FromArgMatches for CheckValues {
             .kit()
             .actions()
             .iter()
-            .filter(|a| sub.get_flag(a.flag))
+            .filter(|a| ACTIONS && sub.get_flag(a.flag))
             .map(|a| a.id)
             .collect();
-        Ok(CheckValues {
+        Ok(LiveValues {
             values,
             profile,
             actions,
@@ -218,12 +223,12 @@ impl FromArgMatches for CheckValues {
     }
 
     fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
-        *self = CheckValues::from_arg_matches(matches)?;
+        *self = LiveValues::from_arg_matches(matches)?;
         Ok(())
     }
 }
 
-impl Subcommand for CheckValues {
+impl<const ACTIONS: bool> Subcommand for LiveValues<ACTIONS> {
     fn augment_subcommands(command: clap::Command) -> clap::Command {
         crate::clouds::all().fold(command, |command, cloud| {
             let mut sub = cloud_command(cloud)
@@ -239,7 +244,7 @@ impl Subcommand for CheckValues {
                         .value_parser(clap::value_parser!(String)),
                 );
             }
-            for action in cloud.kit().actions() {
+            for action in cloud.kit().actions().iter().filter(|_| ACTIONS) {
                 sub = sub.arg(
                     Arg::new(action.flag)
                         .long(action.flag)
@@ -255,7 +260,7 @@ impl Subcommand for CheckValues {
     }
 
     fn augment_subcommands_for_update(command: clap::Command) -> clap::Command {
-        CheckValues::augment_subcommands(command)
+        Self::augment_subcommands(command)
     }
 
     fn has_subcommand(name: &str) -> bool {

@@ -104,16 +104,9 @@ pub fn cloudformation(inputs: &Inputs) -> Value {
                     // The account's own default key policy: IAM policies decide (step 4's check
                     // passes on it). Written as one JSON string, which CloudFormation and its
                     // emulators read alike.
-                    "KeyPolicy": {"Fn::Sub": json!({
-                        "Version": "2012-10-17",
-                        "Statement": [{
-                            "Sid": "EnableIamPolicies",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"},
-                            "Action": "kms:*",
-                            "Resource": "*",
-                        }],
-                    }).to_string()},
+                    "KeyPolicy": {"Fn::Sub": iam_decides(json!(
+                        "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
+                    )).to_string()},
                 },
             },
             "EkmKeyAccessPolicy": {
@@ -148,6 +141,21 @@ pub fn cloudformation(inputs: &Inputs) -> Value {
 }
 
 /// The template, as YAML.
+/// The account's default key policy: the account's own IAM policies decide who uses the key
+/// (`account_root` names the account).
+fn iam_decides(account_root: Value) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "EnableIamPolicies",
+            "Effect": "Allow",
+            "Principal": {"AWS": account_root},
+            "Action": "kms:*",
+            "Resource": "*",
+        }],
+    })
+}
+
 pub fn cloudformation_yaml(inputs: &Inputs) -> String {
     format!(
         "# OpenAI Enterprise Key Management on AWS, made by ekm-wizard from the same values as its\n# printed policies. Deploy: aws cloudformation deploy --template-file ekm.yaml \\\n#   --stack-name openai-ekm --capabilities CAPABILITY_NAMED_IAM --parameter-overrides OrgId=org-...\n{}",
@@ -161,7 +169,9 @@ pub fn cloudformation_yaml(inputs: &Inputs) -> String {
 /// attachment) and `outputs.tf` (with `ekm_wizard_config`, the JSON `check aws --config`
 /// reads).
 pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
-    use crate::artifacts::hcl::{Block, Item, expr, file, jsonencode, variable, versions};
+    use crate::artifacts::hcl::{
+        Block, Item, expr, file, jsonencode, template, variable, versions,
+    };
     let recorded = |field: FieldId| inputs.validated(field).ok();
     let existing = inputs
         .validated(KMS_ARN)
@@ -235,13 +245,27 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
         ),
     ]);
     let main = file(&[
+        Item::Block(Block::new("data", &["aws_partition", "current"])),
+        Item::Block(Block::new("data", &["aws_caller_identity", "current"])),
         Item::Block(
             Block::new("resource", &["aws_kms_key", "ekm"])
                 .attribute("count", expr("var.existing_key_arn == \"\" ? 1 : 0"))
                 .attribute("description", json!("OpenAI EKM master key"))
                 .attribute("key_usage", json!("ENCRYPT_DECRYPT"))
                 .attribute("customer_master_key_spec", json!("SYMMETRIC_DEFAULT"))
-                .attribute("enable_key_rotation", expr("var.enable_rotation")),
+                .attribute("enable_key_rotation", expr("var.enable_rotation"))
+                // Written out, so a review sees who may use the key: the account's IAM
+                // policies, as the template's key policy says too.
+                .attribute(
+                    "policy",
+                    jsonencode(&iam_decides(template(
+                        "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root",
+                    ))),
+                )
+                .blank()
+                // The master key outlives the module: destroying it would make the data it
+                // protects unreadable.
+                .block(Block::new("lifecycle", &[]).attribute("prevent_destroy", json!(true))),
         ),
         Item::Block(Block::new("locals", &[]).attribute(
             "key_arn",

@@ -152,8 +152,14 @@ impl CloudKit for Aws {
         &["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
     }
 
-    fn code_formats(&self) -> &'static [&'static str] {
-        &["terraform", "cloudformation"]
+    fn code_formats(&self) -> &'static [crate::guide::CodeFormat] {
+        &[
+            crate::guide::TERRAFORM,
+            crate::guide::CodeFormat {
+                key: "cloudformation",
+                title: "CloudFormation",
+            },
+        ]
     }
 
     fn as_code(&self, format: &str, inputs: &Inputs) -> Option<Vec<(String, String)>> {

@@ -166,8 +166,8 @@ impl CloudKit for Azure {
         &ACTIONS
     }
 
-    fn code_formats(&self) -> &'static [&'static str] {
-        &["terraform"]
+    fn code_formats(&self) -> &'static [crate::guide::CodeFormat] {
+        &[crate::guide::TERRAFORM]
     }
 
     fn as_code(&self, format: &str, inputs: &Inputs) -> Option<Vec<(String, String)>> {

@@ -179,7 +179,11 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
                 .attribute("name", expr("var.kms_key_name"))
                 .attribute("key_ring", expr("google_kms_key_ring.ekm.id"))
                 .attribute("purpose", json!("ENCRYPT_DECRYPT"))
-                .attribute("rotation_period", json!("7776000s")),
+                .attribute("rotation_period", json!("7776000s"))
+                .blank()
+                // The master key outlives the module: destroying it would make the data it
+                // protects unreadable.
+                .block(Block::new("lifecycle", &[]).attribute("prevent_destroy", json!(true))),
         ),
         Item::Block(
             Block::new("resource", &["google_project_iam_custom_role", "ekm"])

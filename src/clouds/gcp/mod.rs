@@ -138,8 +138,8 @@ impl CloudKit for Gcp {
         &["GOOGLE_OAUTH_ACCESS_TOKEN", "EKM_GCP_ACCESS_TOKEN"]
     }
 
-    fn code_formats(&self) -> &'static [&'static str] {
-        &["terraform"]
+    fn code_formats(&self) -> &'static [crate::guide::CodeFormat] {
+        &[crate::guide::TERRAFORM]
     }
 
     fn as_code(&self, format: &str, inputs: &Inputs) -> Option<Vec<(String, String)>> {
