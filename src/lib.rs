@@ -1,6 +1,7 @@
 //! ekm-wizard: a terminal wizard that sets up OpenAI Enterprise Key Management (EKM) in the
 //! customer's own cloud KMS, step by step, and the headless commands behind it.
 
+pub mod after_setup;
 pub mod app;
 pub mod artifacts;
 pub mod bundle;

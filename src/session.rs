@@ -207,6 +207,26 @@ impl SessionStore {
     }
 
     /// Keeps what a headless run found, for `export`.
+    /// Where a record of life after setup (`last-doctor.json`, `drill.json`) is kept.
+    pub fn record_file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Keeps a record (already free of secrets) for you alone.
+    pub fn save_record(&self, name: &str, text: &str) -> Result<PathBuf, String> {
+        create_private_dir(&self.dir)
+            .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
+        let path = self.record_file(name);
+        write_private(&path, text)
+            .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+        Ok(path)
+    }
+
+    /// A record kept earlier, if there is one.
+    pub fn load_record(&self, name: &str) -> Option<String> {
+        fs::read_to_string(self.record_file(name)).ok()
+    }
+
     pub fn save_last_run(&self, run: &LastRun) -> Result<(), String> {
         let mut inputs = run.inputs.clone();
         inputs.forget_secrets();

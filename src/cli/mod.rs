@@ -3,7 +3,7 @@
 //! 3 not verified.
 
 pub use crate::headless::args::{
-    self, ApiArgs, CheckValues, CloudValues, CommonArgs, RenderValues,
+    self, AfterSetupArgs, ApiArgs, CheckValues, CloudValues, CommonArgs, ReadValues, RenderValues,
 };
 
 use std::path::PathBuf;
@@ -132,6 +132,38 @@ pub enum Command {
     /// Print the manual page (roff), made from this command line's own definition:
     /// `ekm-wizard man > ekm-wizard.1`.
     Man,
+    /// The health of a finished setup: the cloud checks and, when OPENAI_ADMIN_KEY is set,
+    /// OpenAI's side (the registered key found, validated now, the projects using it). A
+    /// summary, or with --json one object (schema_version 1) for cron, CI and monitoring. Exit
+    /// 0 healthy, 1 unhealthy, 2 bad input, 3 not verified.
+    Doctor {
+        #[command(subcommand)]
+        values: Box<ReadValues>,
+        #[command(flatten)]
+        after: AfterSetupArgs,
+        /// Seconds each call may take.
+        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
+        timeout: u64,
+    },
+    /// Doctor again and again: one line on start and whenever the health changes (with --json,
+    /// one report per line). With --until-healthy it ends at the first healthy run (exit 0),
+    /// or at --timeout with the last health's code (1 or 3): for after a fix, while IAM and
+    /// RBAC changes reach everyone.
+    Watch {
+        #[command(subcommand)]
+        values: Box<ReadValues>,
+        #[command(flatten)]
+        after: AfterSetupArgs,
+        /// How long between runs (15m, 90s, 1h).
+        #[arg(long, global = true, value_name = "DURATION", default_value = "15m", value_parser = args::parse_duration)]
+        every: std::time::Duration,
+        /// End at the first healthy run.
+        #[arg(long, global = true)]
+        until_healthy: bool,
+        /// When to stop (20m, 1h); without it, watch runs until stopped.
+        #[arg(long, global = true, value_name = "DURATION", value_parser = args::parse_duration)]
+        timeout: Option<std::time::Duration>,
+    },
     /// Write a support bundle (Markdown) of the saved progress: inputs, generated blocks,
     /// recent errors explained. It never contains a secret.
     Export {
@@ -187,6 +219,29 @@ pub fn main() -> ExitCode {
         Some(Command::Explain { text, json }) => {
             ExitCode::from(crate::headless::explain(text.as_deref(), json))
         }
+        Some(Command::Doctor {
+            values,
+            after,
+            timeout,
+        }) => ExitCode::from(crate::headless::after_setup::doctor(
+            &values.values,
+            &doctor_request(&values, &after, timeout),
+        )),
+        Some(Command::Watch {
+            values,
+            after,
+            every,
+            until_healthy,
+            timeout,
+        }) => ExitCode::from(crate::headless::after_setup::watch(
+            &values.values,
+            &crate::headless::after_setup::WatchRequest {
+                doctor: doctor_request(&values, &after, 10),
+                every,
+                until_healthy,
+                timeout,
+            },
+        )),
         Some(Command::Export { output }) => {
             ExitCode::from(crate::headless::export(output.as_deref()))
         }
@@ -214,6 +269,20 @@ pub fn main() -> ExitCode {
             }
         }
         None => ExitCode::from(crate::app::runtime::start(cli.start.into())),
+    }
+}
+
+fn doctor_request(
+    values: &ReadValues,
+    after: &AfterSetupArgs,
+    timeout: u64,
+) -> crate::headless::after_setup::DoctorRequest {
+    crate::headless::after_setup::DoctorRequest {
+        key_id: after.key_id.clone(),
+        api_base: after.api_base.clone(),
+        timeout,
+        profile: values.profile.clone(),
+        json: values.values.common().json,
     }
 }
 

@@ -334,3 +334,36 @@ pub fn cloud_value_parser() -> impl clap::builder::TypedValueParser<Value = Clou
         crate::clouds::by_key(&key).unwrap_or_else(crate::clouds::first)
     })
 }
+
+/// Reads a duration: a number with `s`, `m` or `h` (`15m`, `90s`, `1h`), or seconds alone.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        _ => 0,
+    };
+    match number.parse::<u64>() {
+        Ok(n) if n > 0 && seconds > 0 => Ok(std::time::Duration::from_secs(n * seconds)),
+        _ => Err(format!(
+            "`{text}` is not a duration; expected a whole number with s, m or h (15m, 90s, 1h)"
+        )),
+    }
+}
+
+/// What `doctor`, `watch` and `drill` share beyond the cloud's values.
+#[derive(Debug, Args, Clone, Default)]
+pub struct AfterSetupArgs {
+    /// The registered key (extkey_…); otherwise the key registered with the recorded values.
+    #[arg(long, global = true, value_name = "ID")]
+    pub key_id: Option<String>,
+    /// The Management API base (default: OPENAI_BASE_URL, else https://api.openai.com/v1);
+    /// https only, except to this machine. OpenAI is asked only when OPENAI_ADMIN_KEY is set.
+    #[arg(long, global = true, value_name = "URL")]
+    pub api_base: Option<String>,
+}

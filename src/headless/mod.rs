@@ -2,6 +2,7 @@
 //! `validate`, `explain` and `export`, and the values they take from the command line (`args`,
 //! which `cli` parses). What `render` prints is made in `crate::render`.
 
+pub mod after_setup;
 pub mod args;
 
 use std::io::{IsTerminal, Read, Write};

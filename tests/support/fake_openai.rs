@@ -30,6 +30,9 @@ pub enum CreateScript {
     Answer(u16, Value),
 }
 
+/// Decides a validation from the registered key object: status and body.
+pub type Judge = Arc<dyn Fn(&Value) -> (u16, Value) + Send + Sync>;
+
 #[derive(Default)]
 pub struct State {
     pub keys: Vec<Value>,
@@ -41,6 +44,9 @@ pub struct State {
     /// Answer project creation with the shape without `external_key_id`.
     pub minimal_project_shape: bool,
     pub expected_key: String,
+    /// Validation decided by looking at the key's real state (a stand-in's or moto's), when
+    /// no answer is queued: given the registered key object.
+    pub validate_by: Option<Judge>,
 }
 
 pub struct FakeOpenAi {
@@ -244,12 +250,21 @@ fn route(
         ("POST", p)
             if p.starts_with("/v1/organization/external_keys/") && p.ends_with("/validate") =>
         {
-            Some(
-                state
-                    .validate_answers
-                    .pop_front()
-                    .unwrap_or((200, json!({"status": "success"}))),
-            )
+            if let Some(answer) = state.validate_answers.pop_front() {
+                return Some(answer);
+            }
+            let id = p
+                .trim_start_matches("/v1/organization/external_keys/")
+                .trim_end_matches("/validate");
+            let key = state.keys.iter().find(|k| k["id"] == id).cloned();
+            match (key, state.validate_by.clone()) {
+                (None, Some(_)) => Some((
+                    404,
+                    json!({"error": {"message": format!("No external key found with id '{id}'."), "type": "invalid_request_error", "param": null, "code": null}}),
+                )),
+                (Some(key), Some(judge)) => Some(judge(&key)),
+                (_, None) => Some((200, json!({"status": "success"}))),
+            }
         }
         _ => Some((
             404,

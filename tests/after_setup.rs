@@ -1,0 +1,305 @@
+//! Life after setup, through the real binary: `doctor` and `watch` against moto with an
+//! OpenAI stand-in whose validate looks at the key's real state in moto.
+
+mod support;
+
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use support::aws_world::{ORG, admin};
+use support::fake_cloud::{FakeCloud, Reply};
+use support::fake_openai::FakeOpenAi;
+use support::moto::Moto;
+
+const ADMIN_KEY: &str = "sk-admin-CANARY0after0setup0never0shown";
+
+/// The key id at the end of an ARN (moto switches keys by id only; AWS takes either).
+fn key_id(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Whether moto says the key is enabled.
+fn key_enabled(moto_port: u16, key: &str) -> bool {
+    use aws_config::BehaviorVersion;
+    runtime().block_on(async {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(format!("http://127.0.0.1:{moto_port}"))
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "testing", "testing", None, None, "tests",
+            ))
+            .load()
+            .await;
+        let kms = aws_sdk_kms::Client::new(&config);
+        let described = kms.describe_key().key_id(key).send().await.unwrap();
+        described.key_metadata().unwrap().enabled()
+    })
+}
+
+/// An OpenAI stand-in with the AWS key registered (and a project using it), validating by
+/// looking at the key in moto, as OpenAI reaching the customer's KMS would.
+fn openai_for(moto: &Moto, key: &str, role: &str) -> FakeOpenAi {
+    let fake = FakeOpenAi::start(ADMIN_KEY);
+    let port = moto.port;
+    let mut state = fake.state.lock().unwrap();
+    state.keys.push(json!({
+        "id": "extkey_aws1", "object": "organization.external_key", "created_at": 1_760_000_000,
+        "api_project_ids": [], "type": "aws", "name": "ekm",
+        "role_arn": role, "kms_arn": key, "external_id": ORG,
+    }));
+    state.projects.push(json!({
+        "object": "organization.project", "id": "proj_ekm", "name": "EKM project",
+        "created_at": 1_760_000_100, "status": "active", "external_key_id": "extkey_aws1",
+    }));
+    state.validate_by = Some(Arc::new(move |registered: &Value| {
+        let arn = registered["kms_arn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if key_enabled(port, &arn) {
+            (200, json!({"status": "success"}))
+        } else {
+            (
+                400,
+                json!({"error": {"message": format!("An error occurred (DisabledException) when calling the Encrypt operation: {arn} is disabled."), "type": "invalid_request_error", "param": null, "code": null}}),
+            )
+        }
+    }));
+    drop(state);
+    fake
+}
+
+fn ekm(state: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"));
+    command
+        .env("EKM_WIZARD_STATE_DIR", state)
+        .env_remove("OPENAI_ADMIN_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("AWS_PROFILE");
+    command
+}
+
+fn json_of(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn doctor(state: &std::path::Path, env: &[(&str, String)], flags: &[&str]) -> Output {
+    ekm(state)
+        .args(["doctor", "aws", "--org-id", ORG, "--timeout", "20"])
+        .args(flags)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn doctor_is_healthy_then_unhealthy_at_the_right_step_then_not_verified_on_a_403() {
+    let moto = Moto::start();
+    let (key, role) = runtime().block_on(async { admin(&moto).await.good_setup().await });
+    let openai = openai_for(&moto, &key, &role);
+    let state = tempfile::tempdir().unwrap();
+    let mut env = moto.env();
+    env.push(("OPENAI_ADMIN_KEY", ADMIN_KEY.to_string()));
+    let values = ["--kms-arn", key.as_str(), "--role-arn", role.as_str()];
+    let base = openai.base();
+    let api = ["--api-base", base.as_str()];
+    let flags: Vec<&str> = values.iter().chain(&api).copied().collect();
+
+    // Healthy: every check passed, the key found by its values and validated.
+    let mut with_json = flags.clone();
+    with_json.push("--json");
+    let output = doctor(state.path(), &env, &with_json);
+    let report = json_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{report:#}");
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["verdict"], "healthy");
+    assert_eq!(report["cloud_verdict"], "verified");
+    assert_eq!(report["openai"]["status"], "answered");
+    assert_eq!(report["openai"]["key_id"], "extkey_aws1");
+    assert_eq!(report["openai"]["found_by"], "matching-values");
+    assert_eq!(report["openai"]["valid"], true);
+    assert_eq!(report["openai"]["projects"][0]["id"], "proj_ekm");
+    assert!(report["started_at"].as_str().unwrap().ends_with('Z'));
+    let kept = std::fs::read_to_string(state.path().join("last-doctor.json")).unwrap();
+    assert!(kept.contains("\"healthy\""));
+
+    // Someone disables the key behind the wizard's back: unhealthy, the key's step named.
+    runtime().block_on(async {
+        admin(&moto)
+            .await
+            .kms
+            .disable_key()
+            .key_id(key_id(&key))
+            .send()
+            .await
+            .unwrap();
+    });
+    let output = doctor(state.path(), &env, &with_json);
+    let report = json_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{report:#}");
+    assert_eq!(report["verdict"], "unhealthy");
+    assert_eq!(report["openai"]["valid"], false);
+    let failed: Vec<&Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail")
+        .collect();
+    assert!(
+        failed.iter().any(
+            |c| c["step"] == "create-key" && c["detail"].as_str().unwrap().contains("Disabled")
+        ),
+        "{report:#}"
+    );
+    // The summary for people: five lines, the fix step, OpenAI's refusal.
+    let text = doctor(state.path(), &env, &flags);
+    let said = String::from_utf8_lossy(&text.stdout);
+    assert_eq!(text.status.code(), Some(1));
+    assert!(said.starts_with("AWS KMS: unhealthy"), "{said}");
+    assert!(said.contains("(fix: step 1)"), "{said}");
+    assert!(said.contains("extkey_aws1 failed validation"), "{said}");
+    assert!(said.lines().count() <= 8, "{said}");
+
+    // The cloud refuses every read (403): nothing proved wrong, nothing proved right.
+    let refusing = FakeCloud::start();
+    refusing.on_prefix("POST", "/", |_| {
+        Reply::with(
+            403,
+            json!({"__type": "AccessDeniedException", "message": "User: arn:aws:iam::123456789012:user/cron is not authorized to perform: kms:DescribeKey"}),
+        )
+    });
+    let mut refused_env: Vec<(&str, String)> = moto
+        .env()
+        .into_iter()
+        .filter(|(k, _)| *k != "AWS_ENDPOINT_URL")
+        .collect();
+    refused_env.push(("AWS_ENDPOINT_URL", refusing.base()));
+    let output = ekm(state.path())
+        .args(["doctor", "aws", "--org-id", ORG, "--timeout", "5", "--json"])
+        .args(values)
+        .envs(refused_env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    let report = json_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{report:#}");
+    assert_eq!(report["verdict"], "not-verified");
+    assert_eq!(report["openai"]["status"], "not-asked");
+
+    // Nothing the doctor wrote holds the admin key.
+    for entry in std::fs::read_dir(state.path()).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+        assert!(!text.contains(ADMIN_KEY));
+    }
+}
+
+#[test]
+fn watch_until_healthy_ends_when_a_fix_lands_after_a_delay() {
+    let moto = Moto::start();
+    let (key, role) = runtime().block_on(async {
+        let aws = admin(&moto).await;
+        let made = aws.good_setup().await;
+        aws.kms
+            .disable_key()
+            .key_id(key_id(&made.0))
+            .send()
+            .await
+            .unwrap();
+        made
+    });
+    let state = tempfile::tempdir().unwrap();
+    let child = ekm(state.path())
+        .args([
+            "watch",
+            "aws",
+            "--org-id",
+            ORG,
+            "--kms-arn",
+            &key,
+            "--role-arn",
+            &role,
+        ])
+        .args(["--every", "1s", "--until-healthy", "--timeout", "60s"])
+        .envs(moto.env())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The fix lands a few seconds later, as an IAM change reaches everyone.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    runtime().block_on(async {
+        admin(&moto)
+            .await
+            .kms
+            .enable_key()
+            .key_id(key_id(&key))
+            .send()
+            .await
+            .unwrap();
+    });
+    let output = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{said}");
+    let lines: Vec<&str> = said.lines().collect();
+    assert_eq!(
+        lines.len(),
+        2,
+        "one line on start, one on the change: {said}"
+    );
+    assert!(lines[0].contains(" unhealthy: ✗ "), "{said}");
+    assert!(lines[1].ends_with(" healthy"), "{said}");
+}
+
+#[test]
+fn watch_gives_up_at_its_timeout_with_the_last_health() {
+    let moto = Moto::start();
+    let (key, role) = runtime().block_on(async {
+        let aws = admin(&moto).await;
+        let made = aws.good_setup().await;
+        aws.kms
+            .disable_key()
+            .key_id(key_id(&made.0))
+            .send()
+            .await
+            .unwrap();
+        made
+    });
+    let state = tempfile::tempdir().unwrap();
+    let output = ekm(state.path())
+        .args([
+            "watch",
+            "aws",
+            "--org-id",
+            ORG,
+            "--kms-arn",
+            &key,
+            "--role-arn",
+            &role,
+        ])
+        .args(["--every", "1s", "--until-healthy", "--timeout", "3s"])
+        .envs(moto.env())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(said.lines().count(), 1, "no line without a change: {said}");
+    let bad = ekm(state.path())
+        .args(["watch", "aws", "--org-id", ORG, "--every", "soon"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--every"));
+}
