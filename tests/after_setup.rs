@@ -303,3 +303,190 @@ fn watch_gives_up_at_its_timeout_with_the_last_health() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--every"));
 }
+
+/// The drill's flags for the AWS setup in moto.
+fn drill_command(
+    state: &std::path::Path,
+    moto: &Moto,
+    openai: &FakeOpenAi,
+    key: &str,
+    role: &str,
+    wait: &str,
+) -> Command {
+    let mut command = ekm(state);
+    command
+        .args([
+            "drill",
+            "aws",
+            "--org-id",
+            ORG,
+            "--kms-arn",
+            key,
+            "--role-arn",
+            role,
+        ])
+        .args([
+            "--key-id",
+            "extkey_aws1",
+            "--api-base",
+            &openai.base(),
+            "--wait",
+            wait,
+        ])
+        .envs(moto.env())
+        .env("OPENAI_ADMIN_KEY", ADMIN_KEY);
+    command
+}
+
+fn read_json(path: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn a_dry_run_changes_nothing_and_a_drill_proves_the_cut_off_and_leaves_the_key_on() {
+    let moto = Moto::start();
+    let (key, role) = runtime().block_on(async { admin(&moto).await.good_setup().await });
+    let openai = openai_for(&moto, &key, &role);
+    let state = tempfile::tempdir().unwrap();
+
+    let dry = drill_command(state.path(), &moto, &openai, &key, &role, "30s")
+        .arg("--dry-run")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&dry.stdout);
+    assert_eq!(
+        dry.status.code(),
+        Some(0),
+        "{said}{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    assert!(said.contains("plan: switch off the KMS key"), "{said}");
+    assert!(said.contains("aws kms enable-key --key-id"), "{said}");
+    assert!(key_enabled(moto.port, &key));
+    assert!(!state.path().join("drill-in-progress.json").exists());
+    assert!(!state.path().join("last-drill.json").exists());
+
+    // Without a terminal and without --yes, nothing starts.
+    let unasked = drill_command(state.path(), &moto, &openai, &key, &role, "30s")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(unasked.status.code(), Some(2));
+
+    let full = drill_command(state.path(), &moto, &openai, &key, &role, "30s")
+        .args(["--yes", "--json"])
+        .output()
+        .unwrap();
+    let record = json_of(&full);
+    assert_eq!(full.status.code(), Some(0), "{record:#}");
+    assert_eq!(record["end"], "proved", "{record:#}");
+    assert_eq!(record["state"], "on");
+    assert!(record["revoked_after_seconds"].as_f64().is_some());
+    assert!(record["restored_after_seconds"].as_f64().is_some());
+    let steps: Vec<&str> = record["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "read the key",
+            "validate before",
+            "switch off",
+            "validate after switching off",
+            "switch on",
+            "validate after switching on"
+        ]
+    );
+    assert!(key_enabled(moto.port, &key));
+    assert!(!state.path().join("drill-in-progress.json").exists());
+    assert_eq!(
+        read_json(&state.path().join("last-drill.json"))["end"],
+        "proved"
+    );
+    for entry in std::fs::read_dir(state.path()).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+        assert!(!text.contains(ADMIN_KEY));
+    }
+}
+
+/// Starts a drill whose OpenAI never sees the cut-off (so it waits with the key off), and
+/// returns once the record says the key is off.
+fn drill_waiting_with_the_key_off(
+    state: &std::path::Path,
+    moto: &Moto,
+    openai: &FakeOpenAi,
+    key: &str,
+    role: &str,
+) -> std::process::Child {
+    openai.state.lock().unwrap().validate_by =
+        Some(Arc::new(|_: &Value| (200, json!({"status": "success"}))));
+    let child = drill_command(state, moto, openai, key, role, "120s")
+        .arg("--yes")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let record = state.join("drill-in-progress.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if record.exists() && read_json(&record)["state"] == "off" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the drill never switched the key off"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        !key_enabled(moto.port, key),
+        "the key is off while the drill waits"
+    );
+    child
+}
+
+#[test]
+fn ctrl_c_while_the_key_is_off_switches_it_on_and_a_killed_drill_is_finished_by_the_next_start() {
+    let moto = Moto::start();
+    let (key, role) = runtime().block_on(async { admin(&moto).await.good_setup().await });
+    let openai = openai_for(&moto, &key, &role);
+    let state = tempfile::tempdir().unwrap();
+
+    let child = drill_waiting_with_the_key_off(state.path(), &moto, &openai, &key, &role);
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let status = child.wait_with_output().unwrap().status;
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "an interrupted drill proved nothing"
+    );
+    assert!(
+        key_enabled(moto.port, &key),
+        "Ctrl-C switched the key on again"
+    );
+    assert_eq!(
+        read_json(&state.path().join("last-drill.json"))["end"],
+        "interrupted"
+    );
+    assert!(!state.path().join("drill-in-progress.json").exists());
+
+    let mut child = drill_waiting_with_the_key_off(state.path(), &moto, &openai, &key, &role);
+    child.kill().unwrap(); // SIGKILL: nothing runs after it
+    child.wait().unwrap();
+    assert!(!key_enabled(moto.port, &key), "killed with the key off");
+    assert!(state.path().join("drill-in-progress.json").exists());
+    // The next start (here a doctor run) finds the record and switches the key on first.
+    let output = doctor(
+        state.path(),
+        &moto.env(),
+        &["--kms-arn", &key, "--role-arn", &role],
+    );
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("is on again"), "{said}");
+    assert!(key_enabled(moto.port, &key));
+    assert!(!state.path().join("drill-in-progress.json").exists());
+    assert_eq!(output.status.code(), Some(0), "healthy again: {said}");
+}

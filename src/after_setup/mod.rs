@@ -4,3 +4,4 @@
 //! command line, and name no cloud (each kit switches its own key).
 
 pub mod doctor;
+pub mod drill;

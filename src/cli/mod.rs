@@ -164,6 +164,31 @@ pub enum Command {
         #[arg(long, global = true, value_name = "DURATION", value_parser = args::parse_duration)]
         timeout: Option<std::time::Duration>,
     },
+    /// A revocation drill: proves you can cut OpenAI off and bring it back. OpenAI validates
+    /// the key; after your confirmation the key is switched off (AWS: DisableKey; Google:
+    /// the primary version disabled; Azure: the key's current version disabled); OpenAI's
+    /// validation is watched until it fails; the key is switched on again; validation is
+    /// watched until it passes. Every request OpenAI makes with the key fails while it is off.
+    /// The wizard never leaves the key off: Ctrl-C switches it on, and a drill stopped by a
+    /// crash is finished by the next start. Exit 0 proved, 1 not proved, 3 could not ask.
+    Drill {
+        #[command(subcommand)]
+        values: Box<ReadValues>,
+        #[command(flatten)]
+        after: AfterSetupArgs,
+        /// Show the plan (the key, its state, OpenAI's validation now) and change nothing.
+        #[arg(long, global = true)]
+        dry_run: bool,
+        /// Switch the key off without asking (the flag is the confirmation).
+        #[arg(long, global = true)]
+        yes: bool,
+        /// How long to wait for OpenAI to see each change (10m, 90s).
+        #[arg(long, global = true, value_name = "DURATION", default_value = "10m", value_parser = args::parse_duration)]
+        wait: std::time::Duration,
+        /// Seconds each call may take.
+        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 20)]
+        timeout: u64,
+    },
     /// Write a support bundle (Markdown) of the saved progress: inputs, generated blocks,
     /// recent errors explained. It never contains a secret.
     Export {
@@ -187,6 +212,22 @@ pub fn main() -> ExitCode {
             });
         }
     };
+    // A drill a crash or a kill left is finished before anything else reads the cloud.
+    if matches!(
+        cli.command,
+        None | Some(
+            Command::Check { .. }
+                | Command::Doctor { .. }
+                | Command::Watch { .. }
+                | Command::Drill { .. }
+        )
+    ) && let Some(code) = crate::headless::after_setup::finish_left_over_drill()
+        && code != EXIT_OK
+        && matches!(cli.command, Some(Command::Drill { .. }))
+    {
+        // A new drill never starts while an earlier one's key may still be off.
+        return ExitCode::from(code);
+    }
     match cli.command {
         Some(Command::Render { values }) => ExitCode::from(match &values.format {
             Some(format) => {
@@ -240,6 +281,22 @@ pub fn main() -> ExitCode {
                 every,
                 until_healthy,
                 timeout,
+            },
+        )),
+        Some(Command::Drill {
+            values,
+            after,
+            dry_run,
+            yes,
+            wait,
+            timeout,
+        }) => ExitCode::from(crate::headless::after_setup::drill(
+            &values.values,
+            &crate::headless::after_setup::DrillRequest {
+                doctor: doctor_request(&values, &after, timeout),
+                dry_run,
+                yes,
+                wait,
             },
         )),
         Some(Command::Export { output }) => {

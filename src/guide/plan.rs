@@ -318,9 +318,36 @@ pub trait CheckTarget: Send + Sync + fmt::Debug {
     }
 }
 
+/// The key a revocation drill switches off and on again, as its cloud names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct SwitchableKey {
+    /// What `set_key_on` takes: a key id, a key version's name.
+    pub handle: String,
+    /// In words, for the admin: which key (or version of it).
+    pub described: String,
+    /// Whether it is on (enabled) now.
+    pub on: bool,
+    /// The one command that switches it on again, for a person to run.
+    pub switch_on_command: String,
+}
+
+/// What a session says when its cloud's key cannot be switched by the wizard.
+pub const CANNOT_SWITCH: &str = "the wizard cannot switch this cloud's key";
+
 /// A connected session: performs one check at a time when the runner asks. A check may keep
 /// what it learned (the key's facts) for the checks that need it; the runner runs those after.
+/// It can also switch the key OpenAI uses off and on, for a revocation drill.
 #[async_trait::async_trait]
 pub trait CheckSession: Send + Sync {
     async fn perform(&self, check: CheckId, timeout: Duration) -> Finding;
+
+    /// Reads the key a drill would switch: which, and whether it is on.
+    async fn switchable_key(&self) -> Result<SwitchableKey, String> {
+        Err(CANNOT_SWITCH.into())
+    }
+
+    /// Switches the key (by the handle `switchable_key` gave) on or off.
+    async fn set_key_on(&self, _handle: &str, _on: bool) -> Result<(), String> {
+        Err(CANNOT_SWITCH.into())
+    }
 }

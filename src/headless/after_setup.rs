@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use super::args::CloudValues;
 use super::{bad_input, inputs_from, runtime};
 use crate::after_setup::doctor::{self, DoctorReport, Health, OpenAiSide};
+use crate::after_setup::drill;
 use crate::checks::{CheckOptions, CheckStatus, CheckTarget};
 use crate::exit::EXIT_REFUSED;
 use crate::guide::{Cloud, Inputs};
@@ -290,4 +291,273 @@ pub fn watch(values: &CloudValues, request: &WatchRequest) -> u8 {
         };
         std::thread::sleep(wait);
     }
+}
+
+/// What `drill` was asked for.
+#[derive(Debug, Clone)]
+pub struct DrillRequest {
+    pub doctor: DoctorRequest,
+    pub dry_run: bool,
+    pub yes: bool,
+    /// How long to wait for OpenAI to see each change.
+    pub wait: Duration,
+}
+
+/// Asks OpenAI to validate `key_id`, as a drill judges it.
+async fn validation(client: &Client, key_id: &str) -> drill::Validation {
+    use crate::openai::ApiError;
+    match crate::openai::register::validate(client, key_id).await {
+        Ok(()) => drill::Validation::Passed,
+        Err(err @ ApiError::Refused { .. }) => drill::Validation::Failed(err.to_string()),
+        Err(err) => drill::Validation::CouldNotAsk(err.to_string()),
+    }
+}
+
+/// Completes when the process is asked to stop (Ctrl-C, SIGTERM, SIGHUP).
+async fn stop_asked() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut terminate), Ok(mut hangup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+        _ = hangup.recv() => {}
+    }
+}
+
+/// Keeps a finished drill's record, and drops the record of a drill under way unless the key
+/// may still be off (then the next start tries again).
+fn file_drill(store: &SessionStore, record: &drill::DrillRecord) {
+    if let Ok(text) = serde_json::to_string_pretty(record) {
+        let _ = store.save_record(drill::LAST_DRILL, &format!("{text}\n"));
+    }
+    if record.end != Some(drill::DrillEnd::LeftOff) {
+        let _ = std::fs::remove_file(store.record_file(drill::DRILL_IN_PROGRESS));
+    }
+}
+
+/// A drill a crash or a kill left: the key it switched off is switched on again. Said on
+/// stderr; `None` when there was none.
+pub fn finish_left_over_drill() -> Option<u8> {
+    let store = SessionStore::default_location()?;
+    let text = store.load_record(drill::DRILL_IN_PROGRESS)?;
+    let record: drill::DrillRecord = match serde_json::from_str(&text) {
+        Ok(record) => record,
+        Err(err) => {
+            eprintln!(
+                "A drill record at {} cannot be read ({err}); check the key it named is on.",
+                store.record_file(drill::DRILL_IN_PROGRESS).display()
+            );
+            return Some(EXIT_REFUSED);
+        }
+    };
+    let runtime = runtime()?;
+    let finished = runtime.block_on(async {
+        let cloud = crate::clouds::by_key(&record.cloud).ok_or("an unknown cloud")?;
+        let inputs = Inputs::from_saved(cloud, record.inputs.clone())?;
+        let target =
+            crate::checks::target_from_recorded(cloud, &inputs, crate::guide::SetupPath::Api)
+                .map_err(|_| "the recorded values no longer read".to_string())?;
+        let options = CheckOptions {
+            profile: record.profile.clone(),
+            timeout: Duration::from_secs(20),
+        };
+        let session = target.connect(&options).await.map_err(|e| e.0)?;
+        let not_asked = || -> futures::future::BoxFuture<'_, drill::Validation> {
+            Box::pin(async { drill::Validation::CouldNotAsk("not asked".into()) })
+        };
+        let keep = |r: &drill::DrillRecord| {
+            if let Ok(text) = serde_json::to_string_pretty(r) {
+                let _ = store.save_record(drill::DRILL_IN_PROGRESS, &format!("{text}\n"));
+            }
+        };
+        let say = |line: &str| eprintln!("drill: {line}");
+        let runner = drill::Drill {
+            session: session.as_ref(),
+            validate: &not_asked,
+            keep: &keep,
+            say: &say,
+            pace: drill::Pace::default(),
+        };
+        Ok::<_, String>(drill::finish_left_over(&runner, record.clone()).await)
+    });
+    match finished {
+        Ok(done) => {
+            eprintln!("{}", done.message.clone().unwrap_or_default());
+            file_drill(&store, &done);
+            Some(if done.end == Some(drill::DrillEnd::LeftOff) {
+                EXIT_REFUSED
+            } else {
+                crate::exit::EXIT_OK
+            })
+        }
+        Err(err) => {
+            let key = record.key.as_ref();
+            eprintln!(
+                "A drill stopped midway and its key could not be switched on yet ({}): {}. Switch it on: {}",
+                crate::secrets::visible(&err),
+                key.map(|k| k.described.as_str()).unwrap_or("the key"),
+                key.map(|k| k.switch_on_command.as_str())
+                    .unwrap_or("see the record")
+            );
+            Some(EXIT_REFUSED)
+        }
+    }
+}
+
+/// `ekm-wizard drill <cloud> --key-id extkey_… [--dry-run] [--yes]`.
+pub fn drill(values: &CloudValues, request: &DrillRequest) -> u8 {
+    use std::io::IsTerminal;
+    let Some(key_id) = request.doctor.key_id.clone() else {
+        return bad_input(&[
+            "--key-id: missing; name the registered key to drill (extkey_…)".into(),
+        ]);
+    };
+    let doctor = match Doctor::prepare(values, &request.doctor) {
+        Ok(doctor) => doctor,
+        Err(code) => return code,
+    };
+    if !request.yes && !request.dry_run && !std::io::stdin().is_terminal() {
+        return bad_input(&[
+            "standard input is not a terminal, so a drill needs --yes (or --dry-run to see the plan)".into(),
+        ]);
+    }
+    let client = match doctor.client {
+        Some(client) => client,
+        None => match super::admin_key() {
+            Ok((key, _)) => {
+                let base = match ApiBase::resolve(request.doctor.api_base.as_deref()) {
+                    Ok(base) => base,
+                    Err(err) => return bad_input(&[err]),
+                };
+                match Client::new(base, key, doctor.options.timeout) {
+                    Ok(client) => client,
+                    Err(err) => return bad_input(&[err.to_string()]),
+                }
+            }
+            Err(err) => {
+                return bad_input(&[format!("a drill asks OpenAI to validate the key: {err}")]);
+            }
+        },
+    };
+    let Some(store) = SessionStore::default_location() else {
+        eprintln!(
+            "error: a drill keeps its record in the wizard's state folder, and there is none here: set EKM_WIZARD_STATE_DIR"
+        );
+        return EXIT_REFUSED;
+    };
+    let Some(runtime) = runtime() else {
+        return EXIT_REFUSED;
+    };
+    let json = request.doctor.json;
+    let record = drill::DrillRecord::new(
+        doctor.cloud,
+        &key_id,
+        &doctor.inputs,
+        doctor.options.profile.clone(),
+    );
+    let done = runtime.block_on(async {
+        let session = match doctor.target.connect(&doctor.options).await {
+            Ok(session) => session,
+            Err(cannot) => {
+                let mut record = record;
+                record.end = Some(drill::DrillEnd::CouldNotAsk);
+                record.message = Some(crate::secrets::visible(&format!(
+                    "could not sign in to the cloud: {}",
+                    cannot.0
+                )));
+                return record;
+            }
+        };
+        let validate = || -> futures::future::BoxFuture<'_, drill::Validation> {
+            Box::pin(validation(&client, &key_id))
+        };
+        let keep = |r: &drill::DrillRecord| {
+            if request.dry_run {
+                return;
+            }
+            if let Ok(text) = serde_json::to_string_pretty(r) {
+                let _ = store.save_record(drill::DRILL_IN_PROGRESS, &format!("{text}\n"));
+            }
+        };
+        let say = |line: &str| {
+            if json {
+                eprintln!("drill: {line}");
+            } else {
+                println!("{line}");
+            }
+        };
+        let runner = drill::Drill {
+            session: session.as_ref(),
+            validate: &validate,
+            keep: &keep,
+            say: &say,
+            pace: drill::Pace {
+                limit: request.wait,
+                ..Default::default()
+            },
+        };
+        if request.dry_run {
+            let mut record = record;
+            let end = match runner.check_before(&mut record).await {
+                Ok(key) => {
+                    say(&format!(
+                        "plan: switch off {}; wait (up to {} s) for OpenAI's validation of {key_id} to fail; switch it on; wait for validation to pass. Every request OpenAI makes with this key fails while it is off. If the wizard cannot switch it on: {}",
+                        key.described,
+                        request.wait.as_secs(),
+                        key.switch_on_command
+                    ));
+                    (drill::DrillEnd::DryRun, "dry run: nothing was changed".to_string())
+                }
+                Err(ended) => ended,
+            };
+            record.end = Some(end.0);
+            record.message = Some(crate::secrets::visible(&end.1));
+            return record;
+        }
+        let yes = request.yes;
+        let confirm = |key: &crate::guide::plan::SwitchableKey| {
+            if yes {
+                return true;
+            }
+            eprint!(
+                "This switches off {}. Every request OpenAI makes with {key_id} fails until it is switched on again (production traffic under this key stops for the drill, usually a minute or two). Type yes to go on: ",
+                key.described
+            );
+            let mut answer = String::new();
+            std::io::stdin().read_line(&mut answer).is_ok() && answer.trim() == "yes"
+        };
+        use futures::FutureExt;
+        let run = std::panic::AssertUnwindSafe(runner.run(record.clone(), confirm, stop_asked()));
+        match run.catch_unwind().await {
+            Ok(done) => done,
+            // A step crashed: whatever the record says, the key is switched on again.
+            Err(_) => {
+                let kept = store
+                    .load_record(drill::DRILL_IN_PROGRESS)
+                    .and_then(|text| serde_json::from_str(&text).ok())
+                    .unwrap_or(record);
+                drill::finish_left_over(&runner, kept).await
+            }
+        }
+    });
+    if !request.dry_run {
+        file_drill(&store, &done);
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&done).unwrap_or_default()
+        );
+    } else if let Some(message) = &done.message {
+        println!("{message}");
+    }
+    done.end
+        .map(drill::DrillEnd::exit_code)
+        .unwrap_or(EXIT_REFUSED)
 }

@@ -21,6 +21,7 @@ use crate::checks::{
     probe_bytes, within,
 };
 use crate::guide::CheckId;
+use crate::guide::plan::SwitchableKey;
 use crate::guide::{FieldError, FieldId, Inputs, SetupPath};
 
 /// What the checks need from the recorded inputs.
@@ -329,6 +330,8 @@ struct AwsSession<'a> {
     key: OnceLock<KeyFacts>,
     /// The trust policy's finding, once the role check read the role.
     trust: OnceLock<Finding>,
+    /// How long each call may take.
+    timeout: Duration,
 }
 
 #[async_trait::async_trait]
@@ -425,12 +428,63 @@ impl CheckTarget for AwsTarget {
             sts,
             key: OnceLock::new(),
             trust: OnceLock::new(),
+            timeout: options.timeout,
         }))
     }
 }
 
 #[async_trait::async_trait]
 impl CheckSession for AwsSession<'_> {
+    /// The key the recorded ARN (or alias) names, by its id: a drill disables the key itself.
+    async fn switchable_key(&self) -> Result<SwitchableKey, String> {
+        let asked = self.target.key.arn();
+        let answer = within(self.timeout, self.kms.describe_key().key_id(&asked).send())
+            .await
+            .ok_or_else(|| "KMS did not answer in time".to_string())?
+            .map_err(|e| format!("could not read {asked}: {}", DisplayErrorContext(&e)))?;
+        let meta = answer
+            .key_metadata()
+            .ok_or_else(|| format!("KMS described no key for {asked}"))?;
+        let arn = meta.arn().unwrap_or(&asked).to_string();
+        Ok(SwitchableKey {
+            handle: meta.key_id().to_string(),
+            described: format!("the KMS key {arn}"),
+            on: meta.key_state() == Some(&KeyState::Enabled),
+            switch_on_command: format!(
+                "aws kms enable-key --key-id {arn} --region {}",
+                self.target.key.region
+            ),
+        })
+    }
+
+    /// DisableKey or EnableKey, by the key's id (AWS takes the id or the ARN in the key's own
+    /// account and region).
+    async fn set_key_on(&self, handle: &str, on: bool) -> Result<(), String> {
+        let outcome = if on {
+            within(self.timeout, self.kms.enable_key().key_id(handle).send())
+                .await
+                .map(|r| {
+                    r.map(|_| ())
+                        .map_err(|e| DisplayErrorContext(&e).to_string())
+                })
+        } else {
+            within(self.timeout, self.kms.disable_key().key_id(handle).send())
+                .await
+                .map(|r| {
+                    r.map(|_| ())
+                        .map_err(|e| DisplayErrorContext(&e).to_string())
+                })
+        };
+        match outcome {
+            None => Err("KMS did not answer in time".into()),
+            Some(Err(err)) => Err(format!(
+                "KMS refused to {} the key: {err}",
+                if on { "enable" } else { "disable" }
+            )),
+            Some(Ok(())) => Ok(()),
+        }
+    }
+
     async fn perform(&self, check: CheckId, timeout: Duration) -> Finding {
         let target = self.target;
         let key = || {
