@@ -490,3 +490,175 @@ fn ctrl_c_while_the_key_is_off_switches_it_on_and_a_killed_drill_is_finished_by_
     assert!(!state.path().join("drill-in-progress.json").exists());
     assert_eq!(output.status.code(), Some(0), "healthy again: {said}");
 }
+
+/// A drill through a cloud stand-in: `fake` holds the key, `on` its state as the stand-in
+/// keeps it; OpenAI validates by looking at `on`.
+fn drill_through(
+    cloud: &str,
+    flags: &[&str],
+    env: &[(&str, String)],
+    on: &Arc<std::sync::Mutex<bool>>,
+) -> (Option<i32>, Value) {
+    let openai = FakeOpenAi::start(ADMIN_KEY);
+    {
+        let mut state = openai.state.lock().unwrap();
+        state.keys.push(json!({
+            "id": "extkey_drill1", "object": "organization.external_key",
+            "created_at": 1_760_000_000, "api_project_ids": [], "type": cloud, "name": "ekm",
+        }));
+        let on = Arc::clone(on);
+        state.validate_by = Some(Arc::new(move |_: &Value| {
+            if *on.lock().unwrap() {
+                (200, json!({"status": "success"}))
+            } else {
+                (
+                    400,
+                    json!({"error": {"message": "The key is disabled.", "type": "invalid_request_error", "param": null, "code": null}}),
+                )
+            }
+        }));
+    }
+    let state = tempfile::tempdir().unwrap();
+    let output = ekm(state.path())
+        .args(["drill", cloud])
+        .args(flags)
+        .args(["--key-id", "extkey_drill1", "--api-base", &openai.base()])
+        .args(["--yes", "--json", "--wait", "30s"])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("OPENAI_ADMIN_KEY", ADMIN_KEY)
+        .output()
+        .unwrap();
+    (output.status.code(), json_of(&output))
+}
+
+#[test]
+fn a_drill_on_google_disables_and_enables_the_primary_version() {
+    use support::google;
+    let fake = google::good_google();
+    let on = Arc::new(std::sync::Mutex::new(true));
+    let version = format!("{}/cryptoKeyVersions/1", google::KEY);
+    // Cloud KMS: the key shows its primary version's state; PATCH with updateMask=state sets
+    // it and answers with the CryptoKeyVersion.
+    let state = Arc::clone(&on);
+    fake.on_fn("GET", google::KEY, move |_| {
+        let mut key = google::good_key();
+        key["primary"]["state"] = json!(if *state.lock().unwrap() {
+            "ENABLED"
+        } else {
+            "DISABLED"
+        });
+        Reply::ok(key)
+    });
+    let state = Arc::clone(&on);
+    let name = version
+        .trim_start_matches("/cloudkms.googleapis.com/v1/")
+        .to_string();
+    fake.on_fn("PATCH", &version, move |seen| {
+        if seen.query != "updateMask=state" {
+            return Reply::google(400, "INVALID_ARGUMENT", "updateMask must name state");
+        }
+        let wanted = seen.json()["state"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        match wanted.as_str() {
+            "ENABLED" | "DISABLED" => {
+                *state.lock().unwrap() = wanted == "ENABLED";
+                Reply::ok(json!({"name": name, "state": wanted}))
+            }
+            _ => Reply::google(400, "INVALID_ARGUMENT", "bad state"),
+        }
+    });
+    let home = tempfile::tempdir().unwrap();
+    let env = [
+        ("EKM_GCP_API_URL", fake.base()),
+        ("EKM_GCP_ACCESS_TOKEN", google::TOKEN.to_string()),
+        ("CLOUDSDK_CONFIG", home.path().display().to_string()),
+    ];
+    let (code, record) = drill_through("gcp", &google::FLAGS, &env, &on);
+    assert_eq!(code, Some(0), "{record:#}");
+    assert_eq!(record["end"], "proved");
+    assert!(
+        record["key"]["described"]
+            .as_str()
+            .unwrap()
+            .starts_with("version 1 (the primary) of projects/adjective-noun-12345")
+    );
+    assert!(
+        record["key"]["switch_on_command"]
+            .as_str()
+            .unwrap()
+            .starts_with("gcloud kms keys versions enable 1 --key=openai-kms-key")
+    );
+    assert!(
+        *on.lock().unwrap(),
+        "the version is enabled after the drill"
+    );
+    let patches: Vec<Value> = fake
+        .seen()
+        .iter()
+        .filter(|s| s.method == "PATCH")
+        .map(|s| s.json()["state"].clone())
+        .collect();
+    assert_eq!(patches, [json!("DISABLED"), json!("ENABLED")]);
+    assert!(!record.to_string().contains(google::TOKEN));
+}
+
+#[test]
+fn a_drill_on_azure_sets_the_current_versions_enabled_attribute() {
+    use support::azure;
+    let fake = azure::good_azure();
+    let on = Arc::new(std::sync::Mutex::new(true));
+    let state = Arc::clone(&on);
+    let current = move || {
+        let mut key = azure::good_key();
+        key["attributes"]["enabled"] = json!(*state.lock().unwrap());
+        key
+    };
+    for path in [
+        format!("{}/keys/{}", azure::VAULT_HOST, azure::KEY_NAME),
+        format!("{}/keys/{}/", azure::VAULT_HOST, azure::KEY_NAME),
+    ] {
+        let current = current.clone();
+        azure::vault_route(&fake, "GET", &path, move |_| Reply::ok(current()));
+    }
+    // Update Key: PATCH /keys/{name}/{version} with {"attributes": {"enabled": …}} answers
+    // with the key bundle.
+    let state = Arc::clone(&on);
+    let current_after = current.clone();
+    azure::vault_route(
+        &fake,
+        "PATCH",
+        &format!(
+            "{}/keys/{}/0123456789abcdef",
+            azure::VAULT_HOST,
+            azure::KEY_NAME
+        ),
+        move |seen| match seen.json()["attributes"]["enabled"].as_bool() {
+            Some(enabled) => {
+                *state.lock().unwrap() = enabled;
+                Reply::ok(current_after())
+            }
+            None => Reply::azure(400, "BadParameter", "attributes.enabled is required", None),
+        },
+    );
+    let home = tempfile::tempdir().unwrap();
+    let env = [
+        ("EKM_AZURE_API_URL", fake.base()),
+        ("EKM_AZURE_ACCESS_TOKEN", azure::token_for(azure::TENANT)),
+        ("AZURE_CONFIG_DIR", home.path().display().to_string()),
+    ];
+    let (code, record) = drill_through("azure", &azure::FLAGS, &env, &on);
+    assert_eq!(code, Some(0), "{record:#}");
+    assert_eq!(record["end"], "proved");
+    assert_eq!(
+        record["key"]["switch_on_command"],
+        format!(
+            "az keyvault key set-attributes --vault-name contoso-ekm --name {} --version 0123456789abcdef --enabled true",
+            azure::KEY_NAME
+        )
+    );
+    assert!(*on.lock().unwrap(), "the key is enabled after the drill");
+    let patches = fake.seen().iter().filter(|s| s.method == "PATCH").count();
+    assert_eq!(patches, 2);
+}
