@@ -203,7 +203,7 @@ struct SavedCheck {
 
 impl SessionStore {
     pub fn last_run_file(&self) -> PathBuf {
-        self.dir.join("last-run.json")
+        self.dir.join(LAST_RUN)
     }
 
     /// Keeps what a headless run found, for `export`.
@@ -295,6 +295,9 @@ impl SessionStore {
 pub fn now_unix() -> u64 {
     unix_seconds()
 }
+
+/// The file of the last headless check or registration, in the state folder.
+pub const LAST_RUN: &str = "last-run.json";
 
 /// Writes `text` to `path` for you alone (0600): a new file beside it, never following a link
 /// that is there, then renamed over it. A failure leaves what was there.

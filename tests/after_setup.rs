@@ -339,7 +339,8 @@ fn drill_command(
 }
 
 fn read_json(path: &std::path::Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {}\n{text}", path.display()))
 }
 
 #[test]
@@ -661,4 +662,122 @@ fn a_drill_on_azure_sets_the_current_versions_enabled_attribute() {
     assert!(*on.lock().unwrap(), "the key is enabled after the drill");
     let patches = fake.seen().iter().filter(|s| s.method == "PATCH").count();
     assert_eq!(patches, 2);
+}
+
+#[test]
+fn the_evidence_folder_verifies_holds_the_records_and_no_secret() {
+    let moto = Moto::start();
+    let (key, role) = runtime().block_on(async { admin(&moto).await.good_setup().await });
+    let openai = openai_for(&moto, &key, &role);
+    openai.state.lock().unwrap().audit_logs = vec![
+        json!({"id": "audit_log-1", "type": "external_key.registered", "effective_at": 1_760_000_000,
+               "actor": {"type": "api_key", "api_key": {"id": "key_abc"}},
+               "external_key.registered": {"id": "extkey_aws1"}}),
+        json!({"id": "audit_log-2", "type": "project.created", "effective_at": 1_760_000_050}),
+        json!({"id": "audit_log-3", "type": "external_key.removed", "effective_at": 1_760_000_100,
+               "external_key.removed": {"id": "extkey_old"}}),
+    ];
+    let state = tempfile::tempdir().unwrap();
+    let mut env = moto.env();
+    env.push(("OPENAI_ADMIN_KEY", ADMIN_KEY.to_string()));
+    let base = openai.base();
+    let healthy = doctor(
+        state.path(),
+        &env,
+        &["--kms-arn", &key, "--role-arn", &role, "--api-base", &base],
+    );
+    assert_eq!(healthy.status.code(), Some(0));
+    let drilled = drill_command(state.path(), &moto, &openai, &key, &role, "30s")
+        .arg("--yes")
+        .output()
+        .unwrap();
+    assert_eq!(drilled.status.code(), Some(0));
+
+    let folder = state.path().join("evidence");
+    let output = ekm(state.path())
+        .args(["export", "--evidence"])
+        .arg(&folder)
+        .args(["--api-base", &base])
+        .env("OPENAI_ADMIN_KEY", ADMIN_KEY)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The manifest verifies with the standard tool, and covers every file.
+    let verified = Command::new("sha256sum")
+        .args(["-c", "MANIFEST.sha256"])
+        .current_dir(&folder)
+        .output()
+        .unwrap();
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stdout)
+    );
+    let manifest = std::fs::read_to_string(folder.join("MANIFEST.sha256")).unwrap();
+    for name in [
+        "README.md",
+        "results/last-check.json",
+        "results/last-doctor.json",
+        "results/last-drill.json",
+        "openai/audit-log-external-keys.json",
+        "artifacts/trust-policy.json",
+    ] {
+        assert!(
+            manifest.lines().any(|l| l.ends_with(&format!("  {name}"))),
+            "{name} not in the manifest:\n{manifest}"
+        );
+    }
+    let audit: Value = read_json(&folder.join("openai/audit-log-external-keys.json"));
+    let types: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["external_key.registered", "external_key.removed"]);
+    let readme = std::fs::read_to_string(folder.join("README.md")).unwrap();
+    assert!(readme.contains("Last doctor run: healthy"), "{readme}");
+    assert!(readme.contains("Last revocation drill: proved"), "{readme}");
+    // Tampering shows.
+    std::fs::write(folder.join("results/last-drill.json"), "{}").unwrap();
+    let tampered = Command::new("sha256sum")
+        .args(["-c", "--quiet", "MANIFEST.sha256"])
+        .current_dir(&folder)
+        .output()
+        .unwrap();
+    assert!(!tampered.status.success());
+    // No file anywhere holds the admin key.
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(state.path(), &mut files);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(
+            !text.contains(ADMIN_KEY),
+            "{} holds the admin key",
+            file.display()
+        );
+    }
+    // A folder that is not empty is refused, and nothing is written into it.
+    let again = ekm(state.path())
+        .args(["export", "--evidence"])
+        .arg(&folder)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--evidence"));
 }

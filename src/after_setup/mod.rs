@@ -5,3 +5,4 @@
 
 pub mod doctor;
 pub mod drill;
+pub mod evidence;

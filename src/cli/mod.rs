@@ -191,10 +191,21 @@ pub enum Command {
     },
     /// Write a support bundle (Markdown) of the saved progress: inputs, generated blocks,
     /// recent errors explained. It never contains a secret.
+    ///
+    /// With --evidence DIR: a folder for an auditor instead: the generated artifacts, the last
+    /// check, doctor and drill records with their times, OpenAI's audit-log events about
+    /// external keys (when OPENAI_ADMIN_KEY may read them), a README and a SHA-256 manifest.
     Export {
         /// Where to write it; `-` for standard output. Default: ./ekm-wizard-support.md
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "evidence")]
         output: Option<PathBuf>,
+        /// Write the evidence folder here (a new or empty folder).
+        #[arg(long, value_name = "DIR")]
+        evidence: Option<PathBuf>,
+        /// The Management API base for the audit log (default: OPENAI_BASE_URL, else
+        /// https://api.openai.com/v1).
+        #[arg(long, value_name = "URL", requires = "evidence")]
+        api_base: Option<String>,
     },
 }
 
@@ -299,7 +310,15 @@ pub fn main() -> ExitCode {
                 wait,
             },
         )),
-        Some(Command::Export { output }) => {
+        Some(Command::Export {
+            evidence: Some(dir),
+            api_base,
+            ..
+        }) => ExitCode::from(crate::headless::after_setup::evidence(
+            &dir,
+            api_base.as_deref(),
+        )),
+        Some(Command::Export { output, .. }) => {
             ExitCode::from(crate::headless::export(output.as_deref()))
         }
         Some(Command::Completions { shell }) => {

@@ -100,8 +100,16 @@ impl Doctor {
     }
 }
 
-/// Keeps the report for the evidence folder (it holds no secret).
-fn keep(report: &DoctorReport) {
+/// Keeps the report for the evidence folder (it holds no secret), and its checks as the last
+/// run (what `export` reads).
+fn keep(doctor: &Doctor, path: crate::guide::SetupPath, report: &DoctorReport) {
+    super::remember_run(
+        doctor.cloud,
+        path,
+        &doctor.inputs,
+        report.checks.clone(),
+        None,
+    );
     if let (Some(store), Ok(text)) = (
         SessionStore::default_location(),
         serde_json::to_string_pretty(report),
@@ -120,7 +128,7 @@ pub fn doctor(values: &CloudValues, request: &DoctorRequest) -> u8 {
         return EXIT_REFUSED;
     };
     let report = runtime.block_on(doctor.examine());
-    keep(&report);
+    keep(&doctor, values.common().path, &report);
     if request.json {
         println!(
             "{}",
@@ -262,7 +270,7 @@ pub fn watch(values: &CloudValues, request: &WatchRequest) -> u8 {
     let mut last: Option<Health> = None;
     loop {
         let report = runtime.block_on(doctor.examine());
-        keep(&report);
+        keep(&doctor, values.common().path, &report);
         if last != Some(report.health) {
             if request.doctor.json {
                 println!("{}", serde_json::to_string(&report).unwrap_or_default());
@@ -560,4 +568,64 @@ pub fn drill(values: &CloudValues, request: &DrillRequest) -> u8 {
     done.end
         .map(drill::DrillEnd::exit_code)
         .unwrap_or(EXIT_REFUSED)
+}
+
+/// `ekm-wizard export --evidence DIR`: the folder for an auditor.
+pub fn evidence(dir: &std::path::Path, api_base: Option<&str>) -> u8 {
+    use crate::after_setup::evidence::{self, AuditLog, Evidence};
+    let Some(store) = SessionStore::default_location() else {
+        return bad_input(&[
+            "no home or state directory was found, so there is nothing to gather".into(),
+        ]);
+    };
+    let (session, _) = match super::progress_or_last_run(&store) {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
+    let audit_log = match AdminKey::from_env() {
+        None => AuditLog::NotRead("OPENAI_ADMIN_KEY is not set".into()),
+        Some(key) => {
+            let base = match ApiBase::resolve(api_base) {
+                Ok(base) => base,
+                Err(err) => return bad_input(&[err]),
+            };
+            let client = match Client::new(base, key, Duration::from_secs(30)) {
+                Ok(client) => client,
+                Err(err) => return bad_input(&[err.to_string()]),
+            };
+            let Some(runtime) = runtime() else {
+                return EXIT_REFUSED;
+            };
+            match runtime.block_on(crate::openai::register::audit_log_events(
+                &client,
+                &["external_key.registered", "external_key.removed"],
+            )) {
+                Ok(events) => AuditLog::Events(events),
+                Err(err) => AuditLog::NotRead(crate::secrets::visible(&err.to_string())),
+            }
+        }
+    };
+    let gathered = Evidence {
+        cloud: session.cloud,
+        path: session.path,
+        inputs: session.inputs,
+        last_check: store.load_record(crate::session::LAST_RUN),
+        last_doctor: store.load_record(LAST_DOCTOR),
+        last_drill: store.load_record(drill::LAST_DRILL),
+        audit_log,
+        made_at: crate::bundle::iso_8601_utc(crate::session::now_unix()),
+    };
+    match evidence::write(dir, &gathered) {
+        Ok(files) => {
+            println!(
+                "Wrote {} files to {}; check them with: (cd {} && sha256sum -c {})",
+                files.len(),
+                dir.display(),
+                dir.display(),
+                evidence::MANIFEST
+            );
+            crate::exit::EXIT_OK
+        }
+        Err(err) => bad_input(&[format!("--evidence: {err}")]),
+    }
 }

@@ -69,14 +69,11 @@ pub fn explain(text: Option<&str>, as_json: bool) -> u8 {
     }
 }
 
-/// `ekm-wizard export [--output FILE]`: the support bundle of the saved progress.
-pub fn export(output: Option<&Path>) -> u8 {
-    let Some(store) = SessionStore::default_location() else {
-        eprintln!(
-            "error: no home or state directory was found, so there is no saved progress to export"
-        );
-        return EXIT_BAD_INPUT;
-    };
+/// The saved progress or, without it, the last headless check or registration made into
+/// one; said on stderr (exit 2) when there is neither.
+pub(crate) fn progress_or_last_run(
+    store: &SessionStore,
+) -> Result<(crate::session::Session, Option<crate::session::LastRun>), u8> {
     // The last headless check or registration, kept beside the saved progress.
     let last = store.load_last_run();
     let session = match (store.load(), &last) {
@@ -96,15 +93,30 @@ pub fn export(output: Option<&Path>) -> u8 {
                 "error: no saved progress and no headless check or registration in {}; walk the wizard or run `ekm-wizard check <cloud>` first, then export",
                 store.dir().display()
             );
-            return EXIT_BAD_INPUT;
+            return Err(EXIT_BAD_INPUT);
         }
         (Loaded::SetAside { reason, moved_to }, _) => {
             let kept = moved_to
                 .map(|p| format!(" (kept as {})", p.display()))
                 .unwrap_or_default();
             eprintln!("error: {reason}{kept}");
-            return EXIT_BAD_INPUT;
+            return Err(EXIT_BAD_INPUT);
         }
+    };
+    Ok((session, last))
+}
+
+/// `ekm-wizard export [--output FILE]`: the support bundle of the saved progress.
+pub fn export(output: Option<&Path>) -> u8 {
+    let Some(store) = SessionStore::default_location() else {
+        eprintln!(
+            "error: no home or state directory was found, so there is no saved progress to export"
+        );
+        return EXIT_BAD_INPUT;
+    };
+    let (session, last) = match progress_or_last_run(&store) {
+        Ok(found) => found,
+        Err(code) => return code,
     };
     let same_cloud = last.as_ref().filter(|l| l.cloud == session.cloud);
     let checks = same_cloud.map(|l| l.checks.clone()).unwrap_or_default();

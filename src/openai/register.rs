@@ -38,10 +38,20 @@ impl fmt::Display for StepError {
 
 /// Reads every page of a listing.
 async fn list_all(client: &Client, path: &str) -> Result<Vec<Value>, ApiError> {
+    list_all_where(client, path, &[]).await
+}
+
+/// Reads every page of a listing narrowed by `filter` (query pairs, repeated as given).
+async fn list_all_where(
+    client: &Client,
+    path: &str,
+    filter: &[(&str, String)],
+) -> Result<Vec<Value>, ApiError> {
     let mut items = Vec::new();
     let mut after: Option<String> = None;
     for _ in 0..MAX_PAGES {
         let mut query = vec![("limit", "100".to_string())];
+        query.extend(filter.iter().cloned());
         if let Some(after) = &after {
             query.push(("after", after.clone()));
         }
@@ -67,6 +77,15 @@ async fn list_all(client: &Client, path: &str) -> Result<Vec<Value>, ApiError> {
 /// Every external key of the organization.
 pub async fn list_external_keys(client: &Client) -> Result<Vec<Value>, ApiError> {
     list_all(client, "/organization/external_keys").await
+}
+
+/// The organization's audit-log events of these types (`external_key.registered`, …).
+pub async fn audit_log_events(client: &Client, types: &[&str]) -> Result<Vec<Value>, ApiError> {
+    let filter: Vec<(&str, String)> = types
+        .iter()
+        .map(|t| ("event_types[]", t.to_string()))
+        .collect();
+    list_all_where(client, "/organization/audit_logs", &filter).await
 }
 
 /// Every project of the organization.

@@ -47,6 +47,8 @@ pub struct State {
     /// Validation decided by looking at the key's real state (a stand-in's or moto's), when
     /// no answer is queued: given the registered key object.
     pub validate_by: Option<Judge>,
+    /// The organization's audit-log events (`{"id", "type", "effective_at", …}`).
+    pub audit_logs: Vec<Value>,
 }
 
 pub struct FakeOpenAi {
@@ -201,6 +203,27 @@ fn route(
     match (method, path) {
         ("GET", "/v1/organization/external_keys") => {
             Some((200, page(&state.keys, query, state.page_size)))
+        }
+        ("GET", "/v1/organization/audit_logs") => {
+            // `event_types[]=` repeated narrows the listing to those types.
+            let wanted: Vec<String> = query
+                .split('&')
+                .filter_map(|pair| pair.split_once('='))
+                .filter(|(k, _)| *k == "event_types[]" || *k == "event_types%5B%5D")
+                .map(|(_, v)| v.to_string())
+                .collect();
+            let events: Vec<Value> = state
+                .audit_logs
+                .iter()
+                .filter(|e| {
+                    wanted.is_empty()
+                        || wanted
+                            .iter()
+                            .any(|w| e["type"].as_str() == Some(w.as_str()))
+                })
+                .cloned()
+                .collect();
+            Some((200, page(&events, query, state.page_size)))
         }
         ("GET", "/v1/organization/projects") => {
             Some((200, page(&state.projects, query, state.page_size)))
