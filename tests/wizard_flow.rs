@@ -1263,3 +1263,164 @@ fn a_late_yes_after_a_refused_action_does_nothing() {
         "y is only ever an answer"
     );
 }
+
+/// Runs the checks and reports `results`; the effects the end of the run asked for.
+fn run_reporting(
+    model: &mut Model,
+    msg: Msg,
+    results: &[(&'static str, ekm_wizard::checks::CheckStatus)],
+) -> Vec<Effect> {
+    use ekm_wizard::checks::CheckResult;
+    let effects = update(model, msg);
+    let Some(Effect::RunChecks { generation, .. }) = effects.first() else {
+        panic!("{effects:?}")
+    };
+    let generation = *generation;
+    for (id, status) in results {
+        let result = CheckResult::new(
+            ekm_wizard::guide::CheckId::new(id),
+            "Trust policy",
+            ekm_wizard::guide::StepId::new("create-role"),
+            *status,
+            "OpenAI's principal is not trusted",
+        );
+        update(model, Msg::CheckReported { generation, result });
+    }
+    update(
+        model,
+        Msg::ChecksFinished {
+            generation,
+            outcome: Ok(()),
+        },
+    )
+}
+
+/// The id of the countdown's next tick, from the effects.
+fn tick_of(effects: &[Effect]) -> u64 {
+    match effects {
+        [Effect::TickAfter { id, after }] => {
+            assert_eq!(*after, std::time::Duration::from_secs(1));
+            *id
+        }
+        other => panic!("no countdown tick: {other:?}"),
+    }
+}
+
+#[test]
+fn a_fix_that_is_still_spreading_is_checked_again_with_a_countdown_until_it_passes() {
+    use ekm_wizard::checks::CheckStatus::{Fail, Pass};
+    let mut model = at_the_last_step();
+    // The first failure: nothing was fixed yet, so no countdown.
+    let effects = run_reporting(
+        &mut model,
+        Msg::RunChecks,
+        &[("key", Pass), ("trust-policy", Fail)],
+    );
+    assert!(effects.is_empty(), "{effects:?}");
+    // The admin fixes the trust policy and checks again: it still fails (IAM is spreading).
+    let effects = run_reporting(
+        &mut model,
+        Msg::RunChecks,
+        &[("key", Pass), ("trust-policy", Fail)],
+    );
+    let mut id = tick_of(&effects);
+    let said = model.status.clone().unwrap().text;
+    assert!(said.contains("IAM changes can take up to 2 min"), "{said}");
+    assert!(said.contains("checking again in 15 s"), "{said}");
+    assert!(said.contains("Esc stops"), "{said}");
+    // Each second counts down on screen; at zero the checks run again by themselves.
+    for left in (1..15).rev() {
+        id = tick_of(&update(&mut model, Msg::RecheckTick { id }));
+        assert!(
+            model
+                .status
+                .clone()
+                .unwrap()
+                .text
+                .contains(&format!("in {left} s")),
+            "{:?}",
+            model.status
+        );
+    }
+    let effects = update(&mut model, Msg::RecheckTick { id });
+    assert!(
+        matches!(effects[..], [Effect::RunChecks { .. }]),
+        "{effects:?}"
+    );
+    // Simulate that run: still failing, so a longer wait follows.
+    let generation = model.checks.generation;
+    update(
+        &mut model,
+        Msg::ChecksFinished {
+            generation,
+            outcome: Ok(()),
+        },
+    );
+    // (no results reported: an empty run ends the countdown quietly)
+    assert!(model.recheck.is_none());
+
+    // Again, and this time the fix has reached everyone.
+    run_reporting(&mut model, Msg::RunChecks, &[("trust-policy", Fail)]);
+    let effects = run_reporting(&mut model, Msg::RunChecks, &[("trust-policy", Fail)]);
+    let mut id = tick_of(&effects);
+    for _ in 1..15 {
+        id = tick_of(&update(&mut model, Msg::RecheckTick { id }));
+    }
+    let effects = update(&mut model, Msg::RecheckTick { id });
+    let Some(Effect::RunChecks { generation, .. }) = effects.first() else {
+        panic!("{effects:?}")
+    };
+    let generation = *generation;
+    update(
+        &mut model,
+        Msg::CheckReported {
+            generation,
+            result: ekm_wizard::checks::CheckResult::new(
+                ekm_wizard::guide::CheckId::new("trust-policy"),
+                "Trust policy",
+                ekm_wizard::guide::StepId::new("create-role"),
+                Pass,
+                "fine",
+            ),
+        },
+    );
+    let effects = update(
+        &mut model,
+        Msg::ChecksFinished {
+            generation,
+            outcome: Ok(()),
+        },
+    );
+    assert!(effects.is_empty());
+    let said = model.status.clone().unwrap().text;
+    assert!(said.contains("after 15 s of waiting"), "{said}");
+    assert!(model.recheck.is_none());
+}
+
+#[test]
+fn esc_stops_the_countdown_and_it_does_not_come_back_until_a_check_by_hand() {
+    use ekm_wizard::checks::CheckStatus::Fail;
+    let mut model = at_the_last_step();
+    run_reporting(&mut model, Msg::RunChecks, &[("trust-policy", Fail)]);
+    let effects = run_reporting(&mut model, Msg::RunChecks, &[("trust-policy", Fail)]);
+    let id = tick_of(&effects);
+    update(&mut model, Msg::CloseOverlay);
+    assert!(model.recheck.is_none());
+    assert!(
+        model
+            .status
+            .clone()
+            .unwrap()
+            .text
+            .contains("Stopped checking again")
+    );
+    assert!(
+        update(&mut model, Msg::RecheckTick { id }).is_empty(),
+        "a stopped countdown's tick does nothing"
+    );
+    // A failure that is not a spreading change never counts down.
+    let effects = run_reporting(&mut model, Msg::RunChecks, &[("key", Fail)]);
+    assert!(effects.is_empty());
+    let effects = run_reporting(&mut model, Msg::RunChecks, &[("key", Fail)]);
+    assert!(effects.is_empty(), "{effects:?}");
+}

@@ -73,6 +73,11 @@ pub enum Effect {
         action: crate::guide::ActionId,
         target: TargetHandle,
     },
+    /// Send `Msg::RecheckTick { id }` after a while (a countdown's second).
+    TickAfter {
+        id: u64,
+        after: std::time::Duration,
+    },
     SaveProgress(Session),
     /// Restore the terminal and exit.
     Exit,

@@ -176,8 +176,24 @@ pub struct ChecksState {
     pub running: bool,
     /// Results so far, in the order they arrived.
     pub results: Vec<crate::checks::CheckResult>,
+    /// The results of the run before this one (to tell a re-check after a fix).
+    pub previous: Vec<crate::checks::CheckResult>,
     /// Why the checks could not run at all.
     pub error: Option<String>,
+}
+
+/// Checks run again on their own while a fix may still be spreading through the cloud.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recheck {
+    /// Tags the countdown: a tick of a stopped or replaced one is dropped.
+    pub id: u64,
+    /// How many automatic re-checks were started.
+    pub attempt: u32,
+    pub seconds_left: u32,
+    /// Seconds of waiting so far, this wait included.
+    pub waited: u32,
+    /// What spreads, and for how long at most.
+    pub propagation: crate::guide::Propagation,
 }
 
 /// Where an action the cloud's kit offers (creating OpenAI's service principal, say) stands.
@@ -223,6 +239,12 @@ pub struct Model {
     pub explain: Option<ExplainPane>,
     /// The "as code" view, while open (over whatever screen was on show).
     pub as_code: Option<AsCodePane>,
+    /// The countdown to the next automatic re-check, while one is set.
+    pub recheck: Option<Recheck>,
+    /// The last countdown's id.
+    pub recheck_serial: u64,
+    /// The admin stopped the countdown: none starts again until they check by hand.
+    pub recheck_declined: bool,
     /// Errors met in this run, newest last, for the support bundle (already redacted).
     pub recent_errors: Vec<String>,
     /// The secrets of this run, captured at start (and any key typed since): every text the
@@ -268,6 +290,9 @@ impl Model {
             quitting: false,
             explain: None,
             as_code: None,
+            recheck: None,
+            recheck_serial: 0,
+            recheck_declined: false,
             recent_errors: Vec::new(),
             redactor: options.redactor.clone(),
             registration: RegistrationPane {

@@ -118,6 +118,8 @@ pub enum Msg {
     ActionFinished(crate::checks::ActionOutcome),
     /// Time for the spinner's next frame (sent only while something runs).
     SpinnerTick,
+    /// A second of an automatic re-check's countdown passed.
+    RecheckTick { id: u64 },
     /// Save progress and leave.
     Quit,
 }

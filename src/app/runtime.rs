@@ -297,6 +297,14 @@ impl Effects {
                 what,
                 outcome: clipboard::write_file(&self.files_dir, &file_name, &text),
             }],
+            Effect::TickAfter { id, after } => {
+                let results = self.results.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(after).await;
+                    let _ = results.send(Msg::RecheckTick { id });
+                });
+                Vec::new()
+            }
             Effect::WriteFiles {
                 what,
                 folder,

@@ -74,8 +74,14 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 model.help_open = false;
             } else if model.explain.is_some() {
                 close_explain(model);
-            } else {
+            } else if model.as_code.is_some() {
                 model.as_code = None;
+            } else if model.recheck.take().is_some() {
+                model.recheck_declined = true;
+                model.status = Some(status(
+                    StatusKind::Info,
+                    "Stopped checking again on its own; k checks when you are ready.".into(),
+                ));
             }
             Vec::new()
         }
@@ -193,7 +199,13 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Msg::RunChecks => run_checks(model),
+        Msg::RunChecks => {
+            // Checking by hand replaces any countdown.
+            model.recheck = None;
+            model.recheck_declined = false;
+            run_checks(model)
+        }
+        Msg::RecheckTick { id } => recheck_tick(model, id),
         Msg::ReadStep(delta) => read_step(model, delta),
         Msg::CopyValue(number) => copy_value(model, number),
         Msg::OfferAction => offer_action(model),
@@ -260,8 +272,10 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         } => {
             if generation == model.checks.generation {
                 checks_finished(model, outcome);
+                plan_recheck(model)
+            } else {
+                Vec::new()
             }
-            Vec::new()
         }
         Msg::SpinnerTick => {
             model.spinner = model.spinner.wrapping_add(1);
@@ -1122,7 +1136,7 @@ fn run_checks(model: &mut Model) -> Vec<Effect> {
     // A new run replaces any run still going: its late answers are dropped.
     model.checks.generation += 1;
     model.checks.running = true;
-    model.checks.results.clear();
+    model.checks.previous = std::mem::take(&mut model.checks.results);
     model.checks.error = None;
     model.status = Some(status(
         StatusKind::Info,
@@ -1284,6 +1298,139 @@ fn checks_finished(model: &mut Model, outcome: Result<(), crate::checks::CannotC
             model.checks.error = Some(err);
         }
     }
+}
+
+/// The waits between automatic re-checks: longer each time.
+fn recheck_wait(attempt: u32) -> u32 {
+    match attempt {
+        0 => 15,
+        1 => 30,
+        2 => 60,
+        _ => 120,
+    }
+}
+
+fn minutes(seconds: u32) -> String {
+    match seconds {
+        0..=89 => format!("{seconds} s"),
+        _ => format!("{} min", seconds.div_ceil(60)),
+    }
+}
+
+/// After a run: when the only failures are of checks a fix can take minutes to reach, and
+/// the admin just fixed something (the same check failed before) or the wizard is already
+/// waiting, count down to checking again, each wait longer, up to what the cloud documents.
+fn plan_recheck(model: &mut Model) -> Vec<Effect> {
+    use crate::checks::CheckStatus;
+    let Some(propagation) = model.cloud.kit().propagation() else {
+        model.recheck = None;
+        return Vec::new();
+    };
+    let results = &model.checks.results;
+    let failed = |r: &&crate::checks::CheckResult| r.status == CheckStatus::Fail;
+    let spreading: Vec<&crate::checks::CheckResult> = results
+        .iter()
+        .filter(failed)
+        .filter(|r| propagation.checks.contains(&r.id))
+        .collect();
+    let other_failures = results
+        .iter()
+        .filter(failed)
+        .any(|r| !propagation.checks.contains(&r.id));
+    let waiting = model.recheck.take();
+    if model.recheck_declined {
+        return Vec::new();
+    }
+    if spreading.is_empty() || other_failures {
+        let now_passing = results
+            .iter()
+            .any(|r| r.status == CheckStatus::Pass && propagation.checks.contains(&r.id));
+        if let (Some(recheck), Some(shown)) = (waiting, model.status.as_mut())
+            && !other_failures
+            && now_passing
+        {
+            shown.text.push_str(&format!(
+                " (after {} of waiting: the change needed time to reach everyone)",
+                minutes(recheck.waited)
+            ));
+        }
+        return Vec::new();
+    }
+    let after_fix = model
+        .checks
+        .previous
+        .iter()
+        .any(|r| r.status == CheckStatus::Fail && spreading.iter().any(|s| s.id == r.id));
+    if waiting.is_none() && !after_fix {
+        return Vec::new();
+    }
+    let attempt = waiting.map(|r| r.attempt).unwrap_or(0);
+    let waited = waiting.map(|r| r.waited).unwrap_or(0);
+    let next = recheck_wait(attempt);
+    let limit = propagation.up_to.as_secs() as u32;
+    if waited >= limit {
+        model.status = Some(status(
+            StatusKind::Error,
+            format!(
+                "{} still fails after {} of checking again: this is not the change still spreading. f goes to the step that fixes it.",
+                spreading[0].title,
+                minutes(waited)
+            ),
+        ));
+        return Vec::new();
+    }
+    model.recheck_serial += 1;
+    let recheck = crate::app::model::Recheck {
+        id: model.recheck_serial,
+        attempt: attempt + 1,
+        seconds_left: next,
+        waited: waited + next,
+        propagation,
+    };
+    model.recheck = Some(recheck);
+    show_countdown(model, spreading[0].title);
+    vec![Effect::TickAfter {
+        id: recheck.id,
+        after: std::time::Duration::from_secs(1),
+    }]
+}
+
+fn show_countdown(model: &mut Model, failing: &str) {
+    let Some(recheck) = model.recheck else {
+        return;
+    };
+    model.status = Some(status(
+        StatusKind::Info,
+        format!(
+            "{failing} still fails, but {} can take up to {} to reach everyone: checking again in {} s (try {}); Esc stops.",
+            recheck.propagation.what,
+            minutes(recheck.propagation.up_to.as_secs() as u32),
+            recheck.seconds_left,
+            recheck.attempt
+        ),
+    ));
+}
+
+fn recheck_tick(model: &mut Model, id: u64) -> Vec<Effect> {
+    let Some(recheck) = model.recheck.as_mut().filter(|r| r.id == id) else {
+        return Vec::new();
+    };
+    recheck.seconds_left = recheck.seconds_left.saturating_sub(1);
+    if recheck.seconds_left == 0 {
+        return run_checks(model);
+    }
+    let failing = model
+        .checks
+        .results
+        .iter()
+        .find(|r| r.status == crate::checks::CheckStatus::Fail)
+        .map(|r| r.title)
+        .unwrap_or("A check");
+    show_countdown(model, failing);
+    vec![Effect::TickAfter {
+        id,
+        after: std::time::Duration::from_secs(1),
+    }]
 }
 
 /// The step of the first failed check, else of the failed registration's explanation.

@@ -165,9 +165,8 @@ pub enum Command {
         timeout: Option<std::time::Duration>,
     },
     /// A revocation drill: proves you can cut OpenAI off and bring it back. OpenAI validates
-    /// the key; after your confirmation the key is switched off (AWS: DisableKey; Google:
-    /// the primary version disabled; Azure: the key's current version disabled); OpenAI's
-    /// validation is watched until it fails; the key is switched on again; validation is
+    /// the key; after your confirmation the key (or its current version, where the cloud
+    /// switches versions) is disabled; OpenAI's validation is watched until it fails; the key is switched on again; validation is
     /// watched until it passes. Every request OpenAI makes with the key fails while it is off.
     /// The wizard never leaves the key off: Ctrl-C switches it on, and a drill stopped by a
     /// crash is finished by the next start. Exit 0 proved, 1 not proved, 3 could not ask.

@@ -61,6 +61,18 @@ pub type RenderEntry = (&'static str, ArtifactId);
 
 /// Something a kit does for the admin on one step, after asking (create OpenAI's service
 /// principal, say).
+/// Changes that take time to reach everyone in a cloud (IAM, role assignments): a check of
+/// them that fails right after a fix may pass minutes later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Propagation {
+    /// The checks whose failure can be a change still spreading.
+    pub checks: &'static [crate::guide::CheckId],
+    /// How long such a change can take, as the cloud documents it.
+    pub up_to: std::time::Duration,
+    /// What spreads, for the admin ("IAM changes").
+    pub what: &'static str,
+}
+
 /// A format the setup can be written in as code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CodeFormat {
@@ -173,6 +185,10 @@ pub trait CloudKit: Send + Sync + 'static {
     /// What the kit can do for the admin.
     fn actions(&self) -> &'static [ActionSpec] {
         &[]
+    }
+    /// Which checks can fail while a fix is still spreading, and for how long.
+    fn propagation(&self) -> Option<Propagation> {
+        None
     }
     /// The formats the setup can be written in as code, for `render --format` and the
     /// wizard's "as code" view.

@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 
 pub use fields::FieldSpec;
 pub use ids::{ActionId, ArtifactId, CheckId, FieldId, StepId};
-pub use kit::{ArtifactBody, Cloud, CloudKit, CodeFormat, Handover, Missing, TERRAFORM};
+pub use kit::{
+    ArtifactBody, Cloud, CloudKit, CodeFormat, Handover, Missing, Propagation, TERRAFORM,
+};
 pub use validate::FieldError;
 
 /// How the key reaches OpenAI once the cloud side is ready.

@@ -152,6 +152,19 @@ impl CloudKit for Aws {
         &["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
     }
 
+    /// What the cloud documents about how long a change takes to reach everyone.
+    fn propagation(&self) -> Option<crate::guide::Propagation> {
+        Some(crate::guide::Propagation {
+            checks: &[
+                checks::CHECK_ROLE,
+                checks::CHECK_TRUST_POLICY,
+                checks::CHECK_PERMISSIONS,
+            ],
+            up_to: std::time::Duration::from_secs(120),
+            what: "IAM changes",
+        })
+    }
+
     fn code_formats(&self) -> &'static [crate::guide::CodeFormat] {
         &[
             crate::guide::TERRAFORM,

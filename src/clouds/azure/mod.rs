@@ -166,6 +166,18 @@ impl CloudKit for Azure {
         &ACTIONS
     }
 
+    /// What the cloud documents about how long a change takes to reach everyone.
+    fn propagation(&self) -> Option<crate::guide::Propagation> {
+        Some(crate::guide::Propagation {
+            checks: &[
+                checks::CHECK_SERVICE_PRINCIPAL,
+                checks::CHECK_ROLE_ASSIGNMENT,
+            ],
+            up_to: std::time::Duration::from_secs(600),
+            what: "Azure role assignments and Entra ID changes",
+        })
+    }
+
     fn code_formats(&self) -> &'static [crate::guide::CodeFormat] {
         &[crate::guide::TERRAFORM]
     }

@@ -138,6 +138,15 @@ impl CloudKit for Gcp {
         &["GOOGLE_OAUTH_ACCESS_TOKEN", "EKM_GCP_ACCESS_TOKEN"]
     }
 
+    /// What the cloud documents about how long a change takes to reach everyone.
+    fn propagation(&self) -> Option<crate::guide::Propagation> {
+        Some(crate::guide::Propagation {
+            checks: &[checks::CHECK_PROVIDER, checks::CHECK_GRANT],
+            up_to: std::time::Duration::from_secs(420),
+            what: "Google IAM changes",
+        })
+    }
+
     fn code_formats(&self) -> &'static [crate::guide::CodeFormat] {
         &[crate::guide::TERRAFORM]
     }
