@@ -12,9 +12,11 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-use crate::checks::CheckSession;
+use crate::checks::{CheckOptions, CheckSession, CheckTarget};
 use crate::guide::plan::SwitchableKey;
 use crate::guide::{Cloud, Inputs};
+use crate::openai::{ApiError, Client};
+use crate::session::SessionStore;
 
 /// The version of the record's JSON shape.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -447,6 +449,85 @@ impl Drill<'_> {
             }
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(self.pace.longest_wait);
+        }
+    }
+}
+
+/// Asks OpenAI to validate `key_id`, as a drill judges it.
+pub async fn validation(client: &Client, key_id: &str) -> Validation {
+    match crate::openai::register::validate(client, key_id).await {
+        Ok(()) => Validation::Passed,
+        Err(err @ ApiError::Refused { .. }) => Validation::Failed(err.to_string()),
+        Err(err) => Validation::CouldNotAsk(err.to_string()),
+    }
+}
+
+/// Keeps the record of a drill under way in the state folder (it holds no secret).
+pub fn keep_in(store: &SessionStore, record: &DrillRecord) {
+    if let Ok(text) = serde_json::to_string_pretty(record) {
+        let _ = store.save_record(DRILL_IN_PROGRESS, &format!("{text}\n"));
+    }
+}
+
+/// Files a finished drill: kept as the last drill, and the record of one under way dropped
+/// unless the key was left off (then the next start tries again).
+pub fn file(store: &SessionStore, record: &DrillRecord) {
+    if let Ok(text) = serde_json::to_string_pretty(record) {
+        let _ = store.save_record(LAST_DRILL, &format!("{text}\n"));
+    }
+    if record.end != Some(DrillEnd::LeftOff) {
+        let _ = std::fs::remove_file(store.record_file(DRILL_IN_PROGRESS));
+    }
+}
+
+/// A whole drill from a cloud target: signs in, runs, and if a step crashes switches the key
+/// on from the kept record. `confirm` is asked before the key is switched off.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_on_target(
+    target: &dyn CheckTarget,
+    options: &CheckOptions,
+    client: &Client,
+    store: &SessionStore,
+    record: DrillRecord,
+    say: &(dyn Fn(&str) + Sync),
+    confirm: impl FnOnce(&SwitchableKey) -> bool,
+    interrupt: impl Future<Output = ()>,
+    pace: Pace,
+) -> DrillRecord {
+    let session = match target.connect(options).await {
+        Ok(session) => session,
+        Err(cannot) => {
+            let mut record = record;
+            record.end = Some(DrillEnd::CouldNotAsk);
+            record.message = Some(crate::secrets::visible(&format!(
+                "could not sign in to the cloud: {}",
+                cannot.0
+            )));
+            record.finished_at = Some(now());
+            return record;
+        }
+    };
+    let key_id = record.key_id.clone();
+    let validate = || -> BoxFuture<'_, Validation> { Box::pin(validation(client, &key_id)) };
+    let keep = |r: &DrillRecord| keep_in(store, r);
+    let runner = Drill {
+        session: session.as_ref(),
+        validate: &validate,
+        keep: &keep,
+        say,
+        pace,
+    };
+    use futures::FutureExt;
+    let run = std::panic::AssertUnwindSafe(runner.run(record.clone(), confirm, interrupt));
+    match run.catch_unwind().await {
+        Ok(done) => done,
+        // A step crashed: whatever the record says, the key is switched on again.
+        Err(_) => {
+            let kept = store
+                .load_record(DRILL_IN_PROGRESS)
+                .and_then(|text| serde_json::from_str(&text).ok())
+                .unwrap_or(record);
+            finish_left_over(&runner, kept).await
         }
     }
 }

@@ -311,16 +311,6 @@ pub struct DrillRequest {
     pub wait: Duration,
 }
 
-/// Asks OpenAI to validate `key_id`, as a drill judges it.
-async fn validation(client: &Client, key_id: &str) -> drill::Validation {
-    use crate::openai::ApiError;
-    match crate::openai::register::validate(client, key_id).await {
-        Ok(()) => drill::Validation::Passed,
-        Err(err @ ApiError::Refused { .. }) => drill::Validation::Failed(err.to_string()),
-        Err(err) => drill::Validation::CouldNotAsk(err.to_string()),
-    }
-}
-
 /// Completes when the process is asked to stop (Ctrl-C, SIGTERM, SIGHUP).
 async fn stop_asked() {
     use tokio::signal::unix::{SignalKind, signal};
@@ -335,17 +325,6 @@ async fn stop_asked() {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminate.recv() => {}
         _ = hangup.recv() => {}
-    }
-}
-
-/// Keeps a finished drill's record, and drops the record of a drill under way unless the key
-/// may still be off (then the next start tries again).
-fn file_drill(store: &SessionStore, record: &drill::DrillRecord) {
-    if let Ok(text) = serde_json::to_string_pretty(record) {
-        let _ = store.save_record(drill::LAST_DRILL, &format!("{text}\n"));
-    }
-    if record.end != Some(drill::DrillEnd::LeftOff) {
-        let _ = std::fs::remove_file(store.record_file(drill::DRILL_IN_PROGRESS));
     }
 }
 
@@ -379,11 +358,7 @@ pub fn finish_left_over_drill() -> Option<u8> {
         let not_asked = || -> futures::future::BoxFuture<'_, drill::Validation> {
             Box::pin(async { drill::Validation::CouldNotAsk("not asked".into()) })
         };
-        let keep = |r: &drill::DrillRecord| {
-            if let Ok(text) = serde_json::to_string_pretty(r) {
-                let _ = store.save_record(drill::DRILL_IN_PROGRESS, &format!("{text}\n"));
-            }
-        };
+        let keep = |r: &drill::DrillRecord| drill::keep_in(&store, r);
         let say = |line: &str| eprintln!("drill: {line}");
         let runner = drill::Drill {
             session: session.as_ref(),
@@ -397,7 +372,7 @@ pub fn finish_left_over_drill() -> Option<u8> {
     match finished {
         Ok(done) => {
             eprintln!("{}", done.message.clone().unwrap_or_default());
-            file_drill(&store, &done);
+            drill::file(&store, &done);
             Some(if done.end == Some(drill::DrillEnd::LeftOff) {
                 EXIT_REFUSED
             } else {
@@ -418,6 +393,56 @@ pub fn finish_left_over_drill() -> Option<u8> {
     }
 }
 
+/// The plan of a drill: the key read and OpenAI asked, nothing changed.
+async fn dry_run(
+    doctor: &Doctor,
+    client: &Client,
+    mut record: drill::DrillRecord,
+    say: &(dyn Fn(&str) + Sync),
+    pace: drill::Pace,
+) -> drill::DrillRecord {
+    let session = match doctor.target.connect(&doctor.options).await {
+        Ok(session) => session,
+        Err(cannot) => {
+            record.end = Some(drill::DrillEnd::CouldNotAsk);
+            record.message = Some(crate::secrets::visible(&format!(
+                "could not sign in to the cloud: {}",
+                cannot.0
+            )));
+            return record;
+        }
+    };
+    let key_id = record.key_id.clone();
+    let validate = || -> futures::future::BoxFuture<'_, drill::Validation> {
+        Box::pin(drill::validation(client, &key_id))
+    };
+    let runner = drill::Drill {
+        session: session.as_ref(),
+        validate: &validate,
+        keep: &|_| {},
+        say,
+        pace,
+    };
+    let (end, message) = match runner.check_before(&mut record).await {
+        Ok(key) => {
+            say(&format!(
+                "plan: switch off {}; wait (up to {} s) for OpenAI's validation of {key_id} to fail; switch it on; wait for validation to pass. Every request OpenAI makes with this key fails while it is off. If the wizard cannot switch it on: {}",
+                key.described,
+                pace.limit.as_secs(),
+                key.switch_on_command
+            ));
+            (
+                drill::DrillEnd::DryRun,
+                "dry run: nothing was changed".to_string(),
+            )
+        }
+        Err(ended) => ended,
+    };
+    record.end = Some(end);
+    record.message = Some(crate::secrets::visible(&message));
+    record
+}
+
 /// `ekm-wizard drill <cloud> --key-id extkey_… [--dry-run] [--yes]`.
 pub fn drill(values: &CloudValues, request: &DrillRequest) -> u8 {
     use std::io::IsTerminal;
@@ -435,7 +460,8 @@ pub fn drill(values: &CloudValues, request: &DrillRequest) -> u8 {
             "standard input is not a terminal, so a drill needs --yes (or --dry-run to see the plan)".into(),
         ]);
     }
-    let client = match doctor.client {
+    let mut doctor = doctor;
+    let client = match doctor.client.take() {
         Some(client) => client,
         None => match super::admin_key() {
             Ok((key, _)) => {
@@ -469,64 +495,20 @@ pub fn drill(values: &CloudValues, request: &DrillRequest) -> u8 {
         &doctor.inputs,
         doctor.options.profile.clone(),
     );
+    let say = |line: &str| {
+        if json {
+            eprintln!("drill: {line}");
+        } else {
+            println!("{line}");
+        }
+    };
+    let pace = drill::Pace {
+        limit: request.wait,
+        ..Default::default()
+    };
     let done = runtime.block_on(async {
-        let session = match doctor.target.connect(&doctor.options).await {
-            Ok(session) => session,
-            Err(cannot) => {
-                let mut record = record;
-                record.end = Some(drill::DrillEnd::CouldNotAsk);
-                record.message = Some(crate::secrets::visible(&format!(
-                    "could not sign in to the cloud: {}",
-                    cannot.0
-                )));
-                return record;
-            }
-        };
-        let validate = || -> futures::future::BoxFuture<'_, drill::Validation> {
-            Box::pin(validation(&client, &key_id))
-        };
-        let keep = |r: &drill::DrillRecord| {
-            if request.dry_run {
-                return;
-            }
-            if let Ok(text) = serde_json::to_string_pretty(r) {
-                let _ = store.save_record(drill::DRILL_IN_PROGRESS, &format!("{text}\n"));
-            }
-        };
-        let say = |line: &str| {
-            if json {
-                eprintln!("drill: {line}");
-            } else {
-                println!("{line}");
-            }
-        };
-        let runner = drill::Drill {
-            session: session.as_ref(),
-            validate: &validate,
-            keep: &keep,
-            say: &say,
-            pace: drill::Pace {
-                limit: request.wait,
-                ..Default::default()
-            },
-        };
         if request.dry_run {
-            let mut record = record;
-            let end = match runner.check_before(&mut record).await {
-                Ok(key) => {
-                    say(&format!(
-                        "plan: switch off {}; wait (up to {} s) for OpenAI's validation of {key_id} to fail; switch it on; wait for validation to pass. Every request OpenAI makes with this key fails while it is off. If the wizard cannot switch it on: {}",
-                        key.described,
-                        request.wait.as_secs(),
-                        key.switch_on_command
-                    ));
-                    (drill::DrillEnd::DryRun, "dry run: nothing was changed".to_string())
-                }
-                Err(ended) => ended,
-            };
-            record.end = Some(end.0);
-            record.message = Some(crate::secrets::visible(&end.1));
-            return record;
+            return dry_run(&doctor, &client, record, &say, pace).await;
         }
         let yes = request.yes;
         let confirm = |key: &crate::guide::plan::SwitchableKey| {
@@ -540,22 +522,21 @@ pub fn drill(values: &CloudValues, request: &DrillRequest) -> u8 {
             let mut answer = String::new();
             std::io::stdin().read_line(&mut answer).is_ok() && answer.trim() == "yes"
         };
-        use futures::FutureExt;
-        let run = std::panic::AssertUnwindSafe(runner.run(record.clone(), confirm, stop_asked()));
-        match run.catch_unwind().await {
-            Ok(done) => done,
-            // A step crashed: whatever the record says, the key is switched on again.
-            Err(_) => {
-                let kept = store
-                    .load_record(drill::DRILL_IN_PROGRESS)
-                    .and_then(|text| serde_json::from_str(&text).ok())
-                    .unwrap_or(record);
-                drill::finish_left_over(&runner, kept).await
-            }
-        }
+        drill::run_on_target(
+            doctor.target.as_ref(),
+            &doctor.options,
+            &client,
+            &store,
+            record,
+            &say,
+            confirm,
+            stop_asked(),
+            pace,
+        )
+        .await
     });
     if !request.dry_run {
-        file_drill(&store, &done);
+        drill::file(&store, &done);
     }
     if json {
         println!(
