@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use support::aws_world::{ORG, admin};
+use support::aws_world::{ORG, admin, key_enabled, openai_for};
 use support::fake_cloud::{FakeCloud, Reply};
 use support::fake_openai::FakeOpenAi;
 use support::moto::Moto;
@@ -24,57 +24,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-/// Whether moto says the key is enabled.
-fn key_enabled(moto_port: u16, key: &str) -> bool {
-    use aws_config::BehaviorVersion;
-    runtime().block_on(async {
-        let config = aws_config::defaults(BehaviorVersion::latest())
-            .endpoint_url(format!("http://127.0.0.1:{moto_port}"))
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_credential_types::Credentials::new(
-                "testing", "testing", None, None, "tests",
-            ))
-            .load()
-            .await;
-        let kms = aws_sdk_kms::Client::new(&config);
-        let described = kms.describe_key().key_id(key).send().await.unwrap();
-        described.key_metadata().unwrap().enabled()
-    })
-}
-
-/// An OpenAI stand-in with the AWS key registered (and a project using it), validating by
-/// looking at the key in moto, as OpenAI reaching the customer's KMS would.
-fn openai_for(moto: &Moto, key: &str, role: &str) -> FakeOpenAi {
-    let fake = FakeOpenAi::start(ADMIN_KEY);
-    let port = moto.port;
-    let mut state = fake.state.lock().unwrap();
-    state.keys.push(json!({
-        "id": "extkey_aws1", "object": "organization.external_key", "created_at": 1_760_000_000,
-        "api_project_ids": [], "type": "aws", "name": "ekm",
-        "role_arn": role, "kms_arn": key, "external_id": ORG,
-    }));
-    state.projects.push(json!({
-        "object": "organization.project", "id": "proj_ekm", "name": "EKM project",
-        "created_at": 1_760_000_100, "status": "active", "external_key_id": "extkey_aws1",
-    }));
-    state.validate_by = Some(Arc::new(move |registered: &Value| {
-        let arn = registered["kms_arn"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        if key_enabled(port, &arn) {
-            (200, json!({"status": "success"}))
-        } else {
-            (
-                400,
-                json!({"error": {"message": format!("An error occurred (DisabledException) when calling the Encrypt operation: {arn} is disabled."), "type": "invalid_request_error", "param": null, "code": null}}),
-            )
-        }
-    }));
-    drop(state);
-    fake
 }
 
 fn ekm(state: &std::path::Path) -> Command {
@@ -110,7 +59,7 @@ fn doctor(state: &std::path::Path, env: &[(&str, String)], flags: &[&str]) -> Ou
 fn doctor_is_healthy_then_unhealthy_at_the_right_step_then_not_verified_on_a_403() {
     let moto = Moto::start();
     let (key, role) = runtime().block_on(async { admin(&moto).await.good_setup().await });
-    let openai = openai_for(&moto, &key, &role);
+    let openai = openai_for(&moto, &key, &role, ADMIN_KEY);
     let state = tempfile::tempdir().unwrap();
     let mut env = moto.env();
     env.push(("OPENAI_ADMIN_KEY", ADMIN_KEY.to_string()));
@@ -347,7 +296,7 @@ fn read_json(path: &std::path::Path) -> Value {
 fn a_dry_run_changes_nothing_and_a_drill_proves_the_cut_off_and_leaves_the_key_on() {
     let moto = Moto::start();
     let (key, role) = runtime().block_on(async { admin(&moto).await.good_setup().await });
-    let openai = openai_for(&moto, &key, &role);
+    let openai = openai_for(&moto, &key, &role, ADMIN_KEY);
     let state = tempfile::tempdir().unwrap();
 
     let dry = drill_command(state.path(), &moto, &openai, &key, &role, "30s")
@@ -453,7 +402,7 @@ fn drill_waiting_with_the_key_off(
 fn ctrl_c_while_the_key_is_off_switches_it_on_and_a_killed_drill_is_finished_by_the_next_start() {
     let moto = Moto::start();
     let (key, role) = runtime().block_on(async { admin(&moto).await.good_setup().await });
-    let openai = openai_for(&moto, &key, &role);
+    let openai = openai_for(&moto, &key, &role, ADMIN_KEY);
     let state = tempfile::tempdir().unwrap();
 
     let child = drill_waiting_with_the_key_off(state.path(), &moto, &openai, &key, &role);
@@ -668,7 +617,7 @@ fn a_drill_on_azure_sets_the_current_versions_enabled_attribute() {
 fn the_evidence_folder_verifies_holds_the_records_and_no_secret() {
     let moto = Moto::start();
     let (key, role) = runtime().block_on(async { admin(&moto).await.good_setup().await });
-    let openai = openai_for(&moto, &key, &role);
+    let openai = openai_for(&moto, &key, &role, ADMIN_KEY);
     openai.state.lock().unwrap().audit_logs = vec![
         json!({"id": "audit_log-1", "type": "external_key.registered", "effective_at": 1_760_000_000,
                "actor": {"type": "api_key", "api_key": {"id": "key_abc"}},

@@ -1031,3 +1031,90 @@ fn the_as_code_view_writes_the_same_module_as_render_and_copies_one_file() {
     wizard.send(CTRL_Q);
     assert_eq!(wizard.exit_code(), 0);
 }
+
+#[test]
+fn the_drill_on_the_last_step_proves_the_cut_off_and_quitting_midway_switches_the_key_on() {
+    use support::aws_world::{admin, key_enabled, openai_for};
+    const ADMIN: &str = "sk-admin-CANARYdrill0123456789abcdef";
+    let moto = support::moto::Moto::start();
+    let setup = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (key, role) = setup.block_on(async { admin(&moto).await.good_setup().await });
+    let openai = openai_for(&moto, &key, &role, ADMIN);
+    openai.state.lock().unwrap().keys.clear();
+    openai.state.lock().unwrap().projects.clear();
+    let state = tempfile::tempdir().unwrap();
+    let base = openai.base();
+    let mut env: Vec<(&str, String)> = moto.env();
+    env.push(("OPENAI_BASE_URL", base.clone()));
+    env.push(("OPENAI_ADMIN_KEY", ADMIN.to_string()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut wizard = Wizard::start_with(
+        Path::new(env!("CARGO_BIN_EXE_ekm-wizard")),
+        state.path(),
+        &["--cloud", "aws", "--org-id", "org-abc123"],
+        &env,
+    );
+    wizard.wait_for("1. Create a symmetric KMS key");
+    wizard.press(&key);
+    wizard.press(PAGE_DOWN);
+    wizard.press(PAGE_DOWN);
+    wizard.press(&role);
+    wizard.press(PAGE_DOWN);
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("5. Hand the key to OpenAI");
+    // Before a key is registered, d says what the drill needs.
+    wizard.press("\x1b[Z");
+    wizard.press("d");
+    wizard.wait_for_words("once a key is registered");
+    wizard.press("\r");
+    wizard.wait_for("No key with these settings yet");
+    wizard.press("\r");
+    wizard.wait_for("is valid: OpenAI can use your key");
+    wizard.press("d");
+    wizard.wait_for_words("Revocation drill on extkey_1000");
+    wizard.wait_for_words("y starts, any other key cancels");
+    wizard.press("y");
+    wizard.wait_for_words("Drill: proved");
+    assert!(key_enabled(moto.port, &key));
+    let record: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(state.path().join("last-drill.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["end"], "proved");
+
+    // An OpenAI that never sees the cut-off keeps the drill waiting with the key off; quitting
+    // then switches the key on before the wizard exits.
+    openai.state.lock().unwrap().validate_by =
+        Some(std::sync::Arc::new(|_: &serde_json::Value| {
+            (200, serde_json::json!({"status": "success"}))
+        }));
+    wizard.press("d");
+    wizard.press("y");
+    let in_progress = state.path().join("drill-in-progress.json");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(in_progress.exists()
+        && std::fs::read_to_string(&in_progress)
+            .unwrap_or_default()
+            .contains("\"state\": \"off\""))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the drill never switched the key off"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!key_enabled(moto.port, &key));
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+    wizard.assert_restored();
+    assert!(
+        key_enabled(moto.port, &key),
+        "quitting switched the key on first"
+    );
+    assert!(!in_progress.exists());
+    let everything = String::from_utf8_lossy(&wizard.raw.lock().unwrap()).into_owned();
+    assert!(!everything.contains("CANARY"));
+}

@@ -148,6 +148,15 @@ impl DrillRecord {
         }
     }
 
+    /// A drill that ended before it began, for `why`.
+    pub fn refused(cloud: Cloud, key_id: &str, inputs: &Inputs, why: &str) -> DrillRecord {
+        let mut record = DrillRecord::new(cloud, key_id, inputs, None);
+        record.end = Some(DrillEnd::CouldNotAsk);
+        record.message = Some(crate::secrets::visible(why));
+        record.finished_at = Some(now());
+        record
+    }
+
     /// Whether the key may be off: the record must be kept until it is finished.
     pub fn key_may_be_off(&self) -> bool {
         matches!(

@@ -73,6 +73,17 @@ pub enum Effect {
         action: crate::guide::ActionId,
         target: TargetHandle,
     },
+    /// Run the revocation drill on the registered key (already confirmed).
+    RunDrill {
+        base: ApiBase,
+        key: KeyRef,
+        key_id: String,
+        cloud: crate::guide::Cloud,
+        inputs: crate::guide::Inputs,
+        target: TargetHandle,
+    },
+    /// Stop the drill: switch the key on now.
+    StopDrill,
     /// Send `Msg::RecheckTick { id }` after a while (a countdown's second).
     TickAfter {
         id: u64,

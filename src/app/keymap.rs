@@ -4,7 +4,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::model::{ActionOffer, Focusable, Model, Screen};
+use super::model::{ActionOffer, DrillOffer, Focusable, Model, Screen};
 use super::msg::Msg;
 
 /// How keys are read where the admin is.
@@ -34,7 +34,10 @@ pub fn input_mode(model: &Model) -> InputMode {
         InputMode::Explaining
     } else if model.as_code.is_some() {
         InputMode::AsCode
-    } else if matches!(model.action, ActionOffer::Asking(_)) || model.discard_asked {
+    } else if matches!(model.action, ActionOffer::Asking(_))
+        || model.discard_asked
+        || model.drill == DrillOffer::Asking
+    {
         InputMode::Confirming
     } else if model.screen == Screen::ResumeOffer {
         InputMode::Resuming
@@ -434,6 +437,16 @@ pub static BINDINGS: &[Binding] = &[
         footer: &[],
     },
     Binding {
+        keys: &[letter('d')],
+        modes: MOVING,
+        action: || Msg::OfferDrill,
+        help: Some((
+            "d",
+            "revocation drill (last step, a key registered): cut OpenAI off and bring it back, timed; asks first",
+        )),
+        footer: &[],
+    },
+    Binding {
         keys: &[plain(KeyCode::F(3))],
         modes: ON_A_STEP,
         action: || Msg::OpenAsCode,
@@ -558,6 +571,7 @@ pub fn footer_keys(model: &Model) -> Vec<(&'static str, &'static str)> {
     let asked = match model.action {
         ActionOffer::Asking(id) => model.action_spec(id).map(|a| a.title),
         _ if model.discard_asked => Some("discard the saved progress"),
+        _ if model.drill == DrillOffer::Asking => Some("start the drill"),
         _ => None,
     };
     let mut shown: Vec<(u8, &'static str, &'static str)> = BINDINGS

@@ -182,6 +182,17 @@ pub struct ChecksState {
     pub error: Option<String>,
 }
 
+/// Where the revocation drill of the last step stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DrillOffer {
+    #[default]
+    Idle,
+    /// Waiting for the admin's yes.
+    Asking,
+    /// The key may be off: Esc (or quitting) switches it on first.
+    Running,
+}
+
 /// Checks run again on their own while a fix may still be spreading through the cloud.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recheck {
@@ -245,6 +256,8 @@ pub struct Model {
     pub recheck_serial: u64,
     /// The admin stopped the countdown: none starts again until they check by hand.
     pub recheck_declined: bool,
+    /// The revocation drill (last step, API path, a key registered).
+    pub drill: DrillOffer,
     /// Errors met in this run, newest last, for the support bundle (already redacted).
     pub recent_errors: Vec<String>,
     /// The secrets of this run, captured at start (and any key typed since): every text the
@@ -293,6 +306,7 @@ impl Model {
             recheck: None,
             recheck_serial: 0,
             recheck_declined: false,
+            drill: DrillOffer::Idle,
             recent_errors: Vec::new(),
             redactor: options.redactor.clone(),
             registration: RegistrationPane {
@@ -533,6 +547,7 @@ impl Model {
     pub fn busy(&self) -> bool {
         self.registration.phase.busy()
             || self.checks.running
+            || self.drill == DrillOffer::Running
             || matches!(self.action, ActionOffer::Running(_))
     }
 

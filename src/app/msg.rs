@@ -118,6 +118,12 @@ pub enum Msg {
     ActionFinished(crate::checks::ActionOutcome),
     /// Time for the spinner's next frame (sent only while something runs).
     SpinnerTick,
+    /// `d`: offer the revocation drill (asks first).
+    OfferDrill,
+    /// What the drill is doing now.
+    DrillProgress(String),
+    /// The drill ended; its record.
+    DrillFinished(Box<crate::after_setup::drill::DrillRecord>),
     /// A second of an automatic re-check's countdown passed.
     RecheckTick { id: u64 },
     /// Save progress and leave.

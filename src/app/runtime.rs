@@ -128,6 +128,23 @@ struct Effects {
     profile: Option<String>,
     /// The progress file, when the last save of this run succeeded.
     saved_to: Option<PathBuf>,
+    /// The drill under way: how to stop it (the key is switched on at once)…
+    drill_stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// …and its task, waited for before the wizard exits.
+    drill_task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Effects {
+    /// Before the wizard exits: a drill under way is stopped and waited for, so the key is
+    /// switched on again before the process ends.
+    async fn finish_drill(&mut self) {
+        if let Some(stop) = self.drill_stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.drill_task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(90), task).await;
+        }
+    }
 }
 
 /// How long each live check may take.
@@ -297,6 +314,71 @@ impl Effects {
                 what,
                 outcome: clipboard::write_file(&self.files_dir, &file_name, &text),
             }],
+            Effect::RunDrill {
+                base,
+                key,
+                key_id,
+                cloud,
+                inputs,
+                target,
+            } => {
+                let Some(store) = self.store.clone() else {
+                    return Some(vec![Msg::DrillFinished(Box::new(
+                        crate::after_setup::drill::DrillRecord::refused(
+                            cloud,
+                            &key_id,
+                            &inputs,
+                            "a drill keeps its record in the state folder, and there is none here",
+                        ),
+                    ))]);
+                };
+                let results = self.results.clone();
+                let profile = self.profile.clone();
+                let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+                let task = tokio::spawn(async move {
+                    use crate::after_setup::drill;
+                    let record = drill::DrillRecord::new(cloud, &key_id, &inputs, profile.clone());
+                    let done = match client(base, key) {
+                        Err(err) => drill::DrillRecord::refused(cloud, &key_id, &inputs, &err),
+                        Ok(client) => {
+                            let options = crate::checks::CheckOptions {
+                                profile,
+                                timeout: CHECK_TIMEOUT,
+                            };
+                            let progress = results.clone();
+                            let say = move |line: &str| {
+                                let _ = progress.send(Msg::DrillProgress(line.to_string()));
+                            };
+                            drill::run_on_target(
+                                target.0.as_ref(),
+                                &options,
+                                &client,
+                                &store,
+                                record,
+                                &say,
+                                |_| true,
+                                async {
+                                    let _ = stopped.await;
+                                },
+                                drill::Pace::default(),
+                            )
+                            .await
+                        }
+                    };
+                    drill::file(&store, &done);
+                    let _ = results.send(Msg::DrillFinished(Box::new(done)));
+                });
+                self.drill_stop = Some(stop);
+                self.drill_task = Some(task);
+                Vec::new()
+            }
+            Effect::StopDrill => {
+                // The task switches the key on and reports; it is still waited for at exit.
+                if let Some(stop) = self.drill_stop.take() {
+                    let _ = stop.send(());
+                }
+                Vec::new()
+            }
             Effect::TickAfter { id, after } => {
                 let results = self.results.clone();
                 tokio::spawn(async move {
@@ -363,6 +445,8 @@ async fn run(
         checks: None,
         profile,
         saved_to: None,
+        drill_stop: None,
+        drill_task: None,
     };
     let mut batch: VecDeque<Incoming> = VecDeque::new();
     loop {
@@ -405,6 +489,7 @@ async fn run(
                 match effects.perform(effect) {
                     Some(results) => batch.extend(results.into_iter().map(Incoming::Message)),
                     None => {
+                        effects.finish_drill().await;
                         return Ok(super::farewell::farewell(
                             &model,
                             effects.saved_to.as_deref(),

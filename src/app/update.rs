@@ -7,8 +7,8 @@ use super::effect::KeyRef;
 use super::effect::{Effect, TargetHandle};
 use super::layout;
 use super::model::{
-    ActionOffer, AsCodePane, Choice, ExplainPane, Focusable, Model, Saving, Screen, Status,
-    StatusKind, StepState,
+    ActionOffer, AsCodePane, Choice, DrillOffer, ExplainPane, Focusable, Model, Saving, Screen,
+    Status, StatusKind, StepState,
 };
 use super::msg::{Msg, Registered};
 use super::registration::Phase;
@@ -76,6 +76,12 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 close_explain(model);
             } else if model.as_code.is_some() {
                 model.as_code = None;
+            } else if model.drill == DrillOffer::Running {
+                model.status = Some(status(
+                    StatusKind::Info,
+                    "Stopping the drill: switching the key on again…".into(),
+                ));
+                return vec![Effect::StopDrill];
             } else if model.recheck.take().is_some() {
                 model.recheck_declined = true;
                 model.status = Some(status(
@@ -225,6 +231,40 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 StatusKind::Info,
                 "Kept: the saved progress is as it was.".into(),
             ));
+            Vec::new()
+        }
+        Msg::ConfirmAction if model.drill == DrillOffer::Asking => start_drill(model),
+        Msg::DeclineAction if model.drill == DrillOffer::Asking => {
+            model.drill = DrillOffer::Idle;
+            model.status = Some(status(
+                StatusKind::Info,
+                "No drill: nothing was changed.".into(),
+            ));
+            Vec::new()
+        }
+        Msg::OfferDrill => offer_drill(model),
+        Msg::DrillProgress(line) => {
+            if model.drill == DrillOffer::Running {
+                model.status = Some(status(StatusKind::Info, format!("Drill: {line}")));
+            }
+            Vec::new()
+        }
+        Msg::DrillFinished(record) => {
+            use crate::after_setup::drill::DrillEnd;
+            model.drill = DrillOffer::Idle;
+            let message = record.message.clone().unwrap_or_default();
+            let proved = record.end == Some(DrillEnd::Proved);
+            model.status = Some(status(
+                if proved {
+                    StatusKind::Success
+                } else {
+                    StatusKind::Error
+                },
+                format!("Drill: {message}"),
+            ));
+            if !proved {
+                model.remember_error(&message);
+            }
             Vec::new()
         }
         Msg::ConfirmAction => perform_action(model),
@@ -1298,6 +1338,69 @@ fn checks_finished(model: &mut Model, outcome: Result<(), crate::checks::CannotC
             model.checks.error = Some(err);
         }
     }
+}
+
+/// `d`: the revocation drill needs the registered key and the admin key; it asks first,
+/// saying what it does to production.
+fn offer_drill(model: &mut Model) -> Vec<Effect> {
+    if model.busy() || model.drill != DrillOffer::Idle {
+        return Vec::new();
+    }
+    let last_step = model.guide().steps.len().saturating_sub(1);
+    let Some(key_id) = model
+        .external_key_id
+        .clone()
+        .filter(|_| model.path == SetupPath::Api && model.screen == Screen::Step(last_step))
+    else {
+        model.status = Some(status(
+            StatusKind::Info,
+            "The drill runs on the last step once a key is registered there (or headless: ekm-wizard drill <cloud> --key-id …).".into(),
+        ));
+        return Vec::new();
+    };
+    model.drill = DrillOffer::Asking;
+    model.status = Some(status(
+        StatusKind::Info,
+        format!(
+            "Revocation drill on {key_id}: your key is switched off, so every request OpenAI makes with it fails until it is switched on again (a minute or two; Esc switches it on at once). y starts, any other key cancels."
+        ),
+    ));
+    Vec::new()
+}
+
+fn start_drill(model: &mut Model) -> Vec<Effect> {
+    model.drill = DrillOffer::Idle;
+    let Some(key_id) = model.external_key_id.clone() else {
+        return Vec::new();
+    };
+    let inputs = model.inputs();
+    let target = match crate::checks::target_from_recorded(model.cloud, &inputs, model.path) {
+        Ok(target) => target,
+        Err(errors) => {
+            let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
+            model.status = Some(status(
+                StatusKind::Error,
+                format!("The drill cannot start: {first}"),
+            ));
+            return Vec::new();
+        }
+    };
+    let Some((base, key)) = request_means(model) else {
+        return Vec::new();
+    };
+    model.drill = DrillOffer::Running;
+    model.status = Some(status(
+        StatusKind::Info,
+        format!("Drill: reading the key and asking OpenAI to validate {key_id}…"),
+    ));
+    vec![Effect::RunDrill {
+        base,
+        key,
+        key_id,
+        cloud: model.cloud,
+        inputs,
+        target: TargetHandle(target),
+    }]
 }
 
 /// The waits between automatic re-checks: longer each time.

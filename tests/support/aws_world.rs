@@ -10,7 +10,10 @@ use ekm_wizard::clouds::aws::artifacts::{iam_policy, trust_policy};
 use ekm_wizard::clouds::aws::fields::kms_arn;
 use serde_json::Value;
 
+use super::fake_openai::FakeOpenAi;
 use super::moto::Moto;
+use serde_json::json;
+use std::sync::Arc;
 
 pub const ORG: &str = "org-abc123";
 
@@ -105,4 +108,59 @@ impl Aws {
             .unwrap();
         (key, role)
     }
+}
+
+/// Whether moto says the key is enabled.
+pub fn key_enabled(moto_port: u16, key: &str) -> bool {
+    use aws_config::BehaviorVersion;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let config = aws_config::defaults(BehaviorVersion::latest())
+                .endpoint_url(format!("http://127.0.0.1:{moto_port}"))
+                .region(aws_config::Region::new("us-east-1"))
+                .credentials_provider(aws_credential_types::Credentials::new(
+                    "testing", "testing", None, None, "tests",
+                ))
+                .load()
+                .await;
+            let kms = aws_sdk_kms::Client::new(&config);
+            let described = kms.describe_key().key_id(key).send().await.unwrap();
+            described.key_metadata().unwrap().enabled()
+        })
+}
+
+/// An OpenAI stand-in with the AWS key registered (and a project using it), validating by
+/// looking at the key in moto, as OpenAI reaching the customer's KMS would.
+pub fn openai_for(moto: &Moto, key: &str, role: &str, admin_key: &str) -> FakeOpenAi {
+    let fake = FakeOpenAi::start(admin_key);
+    let port = moto.port;
+    let mut state = fake.state.lock().unwrap();
+    state.keys.push(json!({
+        "id": "extkey_aws1", "object": "organization.external_key", "created_at": 1_760_000_000,
+        "api_project_ids": [], "type": "aws", "name": "ekm",
+        "role_arn": role, "kms_arn": key, "external_id": ORG,
+    }));
+    state.projects.push(json!({
+        "object": "organization.project", "id": "proj_ekm", "name": "EKM project",
+        "created_at": 1_760_000_100, "status": "active", "external_key_id": "extkey_aws1",
+    }));
+    state.validate_by = Some(Arc::new(move |registered: &Value| {
+        let arn = registered["kms_arn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if key_enabled(port, &arn) {
+            (200, json!({"status": "success"}))
+        } else {
+            (
+                400,
+                json!({"error": {"message": format!("An error occurred (DisabledException) when calling the Encrypt operation: {arn} is disabled."), "type": "invalid_request_error", "param": null, "code": null}}),
+            )
+        }
+    }));
+    drop(state);
+    fake
 }
