@@ -794,7 +794,9 @@ fn the_help_fits_80_by_24_and_scrolls() {
     wizard.wait_for("go to the step that fixes the first failed check or");
     wizard.wait_for("registration ");
     let first = wizard.contents();
-    wizard.press("\x1b[B\x1b[B\x1b[B\x1b[B\x1b[B\x1b[B");
+    wizard.press(PAGE_DOWN);
+    wizard.press(PAGE_DOWN);
+    wizard.press(PAGE_DOWN);
     let deadline = Instant::now() + Duration::from_secs(10);
     while wizard.contents() == first && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));

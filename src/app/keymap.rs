@@ -442,7 +442,7 @@ pub static BINDINGS: &[Binding] = &[
         action: || Msg::OfferDrill,
         help: Some((
             "d",
-            "revocation drill (last step, a key registered): cut OpenAI off and bring it back, timed; asks first",
+            "revocation drill (last step): cut OpenAI off and back, timed; asks first",
         )),
         footer: &[],
     },
@@ -452,7 +452,7 @@ pub static BINDINGS: &[Binding] = &[
         action: || Msg::OpenAsCode,
         help: Some((
             "a / F3",
-            "the setup as code (Terraform, and CloudFormation where the cloud has it): copy or write the files",
+            "the setup as code (Terraform, CloudFormation): copy or write the files",
         )),
         footer: &[],
     },
