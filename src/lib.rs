@@ -3,6 +3,7 @@
 
 pub mod after_setup;
 pub mod app;
+pub mod apply;
 pub mod artifacts;
 pub mod bundle;
 pub mod checks;

@@ -188,6 +188,25 @@ pub enum Command {
         #[arg(long, global = true, value_name = "SECONDS", default_value_t = 20)]
         timeout: u64,
     },
+    /// Do it for me: read what exists and show the plan (per resource: will create, as
+    /// wanted, differs with its diff, or cannot with the missing permission); after your yes,
+    /// make what is missing in order. Nothing is deleted; a resource that differs is changed
+    /// only with --allow-update, by adding the guide's statement to what is there. A second
+    /// run changes nothing. Then the checks run. Exit 0 verified, 1 refused or failed, 2 bad
+    /// input, 3 not verified.
+    Apply {
+        #[command(subcommand)]
+        values: Box<ReadValues>,
+        /// Apply without asking (the flag is the confirmation).
+        #[arg(long, global = true)]
+        yes: bool,
+        /// Change existing resources that differ (by adding what the guide needs).
+        #[arg(long, global = true)]
+        allow_update: bool,
+        /// Seconds each call may take.
+        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 20)]
+        timeout: u64,
+    },
     /// Write a support bundle (Markdown) of the saved progress: inputs, generated blocks,
     /// recent errors explained. It never contains a secret.
     ///
@@ -307,6 +326,20 @@ pub fn main() -> ExitCode {
                 dry_run,
                 yes,
                 wait,
+            },
+        )),
+        Some(Command::Apply {
+            values,
+            yes,
+            allow_update,
+            timeout,
+        }) => ExitCode::from(crate::headless::apply::apply(
+            &values.values,
+            &crate::headless::apply::ApplyRequest {
+                yes,
+                allow_update,
+                timeout,
+                profile: values.profile.clone(),
             },
         )),
         Some(Command::Export {

@@ -168,6 +168,14 @@ pub trait CloudKit: Send + Sync + 'static {
         path: SetupPath,
         whole: bool,
     ) -> Result<Arc<dyn CheckTarget>, Vec<FieldError>>;
+    /// What "do it for me" reads from the recorded inputs: `None` when the kit cannot make its
+    /// resources itself, else the applier or every refused field.
+    fn applier(
+        &self,
+        _inputs: &Inputs,
+    ) -> Option<Result<Box<dyn super::apply::Applier>, Vec<FieldError>>> {
+        None
+    }
     /// Refuses endpoint overrides the checks must not use (plain http to another machine, a
     /// value that is not UTF-8), before anything is sent.
     fn check_endpoints(&self) -> Result<(), super::plan::CannotCheck> {

@@ -3,6 +3,7 @@
 //! trait and the check plan types. Each cloud's wording lives in `src/clouds/<cloud>/guide.toml`;
 //! this module gives it types.
 
+pub mod apply;
 pub mod fields;
 pub mod ids;
 pub mod kit;

@@ -3,6 +3,7 @@
 //! which `cli` parses). What `render` prints is made in `crate::render`.
 
 pub mod after_setup;
+pub mod apply;
 pub mod args;
 
 use std::io::{IsTerminal, Read, Write};

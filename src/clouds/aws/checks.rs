@@ -334,6 +334,64 @@ struct AwsSession<'a> {
     timeout: Duration,
 }
 
+/// The SDK's configuration with the admin's credentials found and proved to load (from the
+/// standard chain, or `options.profile`); fails as a whole when there are none.
+pub(super) async fn signed_in(
+    options: &CheckOptions,
+) -> Result<aws_config::SdkConfig, CannotCheck> {
+    refuse_plain_http_endpoints()?;
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if endpoints_are_loopback() {
+        loader = loader.http_client(client_without_proxy());
+    }
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    let config = loader.load().await;
+    let profile = options
+        .profile
+        .clone()
+        .or_else(|| std::env::var("AWS_PROFILE").ok())
+        .filter(|p| !p.trim().is_empty());
+    let Some(provider) = config.credentials_provider() else {
+        return Err(no_credentials(
+            "no credential source is configured",
+            profile.as_deref(),
+        ));
+    };
+    use aws_credential_types::provider::ProvideCredentials;
+    use aws_credential_types::provider::error::CredentialsError;
+    match within(options.timeout, provider.provide_credentials()).await {
+        Some(Ok(_)) => {}
+        Some(Err(CredentialsError::CredentialsNotLoaded(_))) => {
+            return Err(no_credentials(
+                "none of the sources had any: environment variables, the shared config and credentials files, SSO, the instance role",
+                profile.as_deref(),
+            ));
+        }
+        Some(Err(err)) => {
+            let text = DisplayErrorContext(&err).to_string().to_ascii_lowercase();
+            let reason = if text.contains("expired") || text.contains("sso") {
+                "the SSO session has expired or was never started"
+            } else if text.contains("timed out") || text.contains("timeout") {
+                "a credential source did not answer in time"
+            } else if text.contains("profile") {
+                "the profile could not be used (missing, or set up incompletely)"
+            } else {
+                "the configured credential source gave none"
+            };
+            return Err(no_credentials(reason, profile.as_deref()));
+        }
+        None => {
+            return Err(no_credentials(
+                "looking for credentials took too long",
+                profile.as_deref(),
+            ));
+        }
+    }
+    Ok(config)
+}
+
 #[async_trait::async_trait]
 impl CheckTarget for AwsTarget {
     /// Finds credentials in the standard chain. Fails as a whole only when there are none.
@@ -341,56 +399,7 @@ impl CheckTarget for AwsTarget {
         &self,
         options: &CheckOptions,
     ) -> Result<Box<dyn CheckSession + '_>, CannotCheck> {
-        refuse_plain_http_endpoints()?;
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if endpoints_are_loopback() {
-            loader = loader.http_client(client_without_proxy());
-        }
-        if let Some(profile) = &options.profile {
-            loader = loader.profile_name(profile);
-        }
-        let config = loader.load().await;
-        let profile = options
-            .profile
-            .clone()
-            .or_else(|| std::env::var("AWS_PROFILE").ok())
-            .filter(|p| !p.trim().is_empty());
-        let Some(provider) = config.credentials_provider() else {
-            return Err(no_credentials(
-                "no credential source is configured",
-                profile.as_deref(),
-            ));
-        };
-        use aws_credential_types::provider::ProvideCredentials;
-        use aws_credential_types::provider::error::CredentialsError;
-        match within(options.timeout, provider.provide_credentials()).await {
-            Some(Ok(_)) => {}
-            Some(Err(CredentialsError::CredentialsNotLoaded(_))) => {
-                return Err(no_credentials(
-                    "none of the sources had any: environment variables, the shared config and credentials files, SSO, the instance role",
-                    profile.as_deref(),
-                ));
-            }
-            Some(Err(err)) => {
-                let text = DisplayErrorContext(&err).to_string().to_ascii_lowercase();
-                let reason = if text.contains("expired") || text.contains("sso") {
-                    "the SSO session has expired or was never started"
-                } else if text.contains("timed out") || text.contains("timeout") {
-                    "a credential source did not answer in time"
-                } else if text.contains("profile") {
-                    "the profile could not be used (missing, or set up incompletely)"
-                } else {
-                    "the configured credential source gave none"
-                };
-                return Err(no_credentials(reason, profile.as_deref()));
-            }
-            None => {
-                return Err(no_credentials(
-                    "looking for credentials took too long",
-                    profile.as_deref(),
-                ));
-            }
-        }
+        let config = signed_in(options).await?;
         // The key's ARN names its region: KMS is always asked there, whatever the profile says.
         let kms_config = aws_sdk_kms::config::Builder::from(&config)
             .region(aws_sdk_kms::config::Region::new(self.key.region.clone()))

@@ -1,6 +1,7 @@
 //! AWS KMS, whole: OpenAI's AWS identities, the guide (`guide.toml`), the fields and their
 //! rules, the generated policies and commands, and the live checks.
 
+pub mod apply;
 pub mod artifacts;
 pub mod as_code;
 pub mod checks;
@@ -124,6 +125,16 @@ impl CloudKit for Aws {
 
     fn check_plan(&self) -> &'static [CheckSpec] {
         &checks::PLAN
+    }
+
+    fn applier(
+        &self,
+        inputs: &Inputs,
+    ) -> Option<Result<Box<dyn crate::guide::apply::Applier>, Vec<crate::guide::FieldError>>> {
+        Some(
+            apply::AwsApplier::from_inputs(inputs)
+                .map(|a| Box::new(a) as Box<dyn crate::guide::apply::Applier>),
+        )
     }
 
     fn check_target(

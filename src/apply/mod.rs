@@ -1,0 +1,139 @@
+//! "Do it for me": the plan a kit read is carried out in order, with the rules that make it
+//! safe whatever the cloud: nothing is written when anything cannot be done, a resource that
+//! exists but differs is changed only with consent, the first refusal stops the run (what was
+//! made stays, a second run continues from there), and a run with nothing to do writes
+//! nothing. Services only: the caller shows the plan and asks.
+
+use serde::Serialize;
+
+use crate::guide::apply::{Applied, ApplySession, Change, Planned};
+
+/// What became of one planned resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Done {
+    #[serde(flatten)]
+    pub planned: Planned,
+    /// What the write did; `None` when nothing was written.
+    pub applied: Option<Applied>,
+    /// Why nothing was written, when it was not.
+    pub note: Option<String>,
+}
+
+/// Whether the plan has anything to write.
+pub fn has_work(plan: &[Planned]) -> bool {
+    plan.iter()
+        .any(|p| matches!(p.change, Change::Create | Change::Differs { .. }))
+}
+
+/// The first resource that cannot be read or made: the run does not start.
+pub fn blocked(plan: &[Planned]) -> Option<&Planned> {
+    plan.iter()
+        .find(|p| matches!(p.change, Change::Cannot { .. }))
+}
+
+/// Carries out `plan` in order. A resource that differs is changed only when `allow_update`;
+/// the first refusal stops the run. `say` hears each outcome as it comes.
+pub async fn carry_out(
+    session: &dyn ApplySession,
+    plan: &[Planned],
+    allow_update: bool,
+    say: &(dyn Fn(&Done) + Sync),
+) -> Vec<Done> {
+    let mut done = Vec::new();
+    let mut stopped = false;
+    for planned in plan {
+        let (applied, note) = match (&planned.change, stopped) {
+            (_, true) => (
+                None,
+                Some("not reached: the run stopped before it".to_string()),
+            ),
+            (Change::AsWanted, _) => (None, Some("already as the guide wants".to_string())),
+            (Change::Cannot { why }, _) => (None, Some(why.clone())),
+            (Change::Differs { .. }, _) if !allow_update => (
+                None,
+                Some("left as it is: the change was not accepted (--allow-update)".to_string()),
+            ),
+            (Change::Create | Change::Differs { .. }, false) => {
+                let applied = session.apply(planned).await;
+                stopped = matches!(applied, Applied::Refused { .. });
+                (Some(applied), None)
+            }
+        };
+        let entry = Done {
+            planned: planned.clone(),
+            applied,
+            note,
+        };
+        say(&entry);
+        done.push(entry);
+    }
+    done
+}
+
+/// Whether a run stopped at a refusal.
+pub fn refusal(done: &[Done]) -> Option<&Done> {
+    done.iter()
+        .find(|d| matches!(d.applied, Some(Applied::Refused { .. })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::guide::StepId;
+    use std::sync::Mutex;
+
+    struct Recorder {
+        refuse: &'static str,
+        writes: Mutex<Vec<&'static str>>,
+    }
+
+    #[async_trait::async_trait]
+    impl ApplySession for Recorder {
+        async fn plan(&self) -> Vec<Planned> {
+            Vec::new()
+        }
+        async fn apply(&self, planned: &Planned) -> Applied {
+            self.writes.lock().unwrap().push(planned.id);
+            if planned.id == self.refuse {
+                Applied::Refused {
+                    why: "iam:CreateRole is not allowed".into(),
+                }
+            } else {
+                Applied::Made {
+                    detail: planned.id.into(),
+                }
+            }
+        }
+    }
+
+    fn planned(id: &'static str, change: Change) -> Planned {
+        Planned {
+            id,
+            title: id.into(),
+            step: StepId::new("s"),
+            change,
+        }
+    }
+
+    #[test]
+    fn differing_resources_wait_for_consent_and_a_refusal_stops_the_rest() {
+        let plan = vec![
+            planned("key", Change::Create),
+            planned("policy", Change::Differs { diff: "+ x".into() }),
+            planned("role", Change::Create),
+            planned("attachment", Change::Create),
+            planned("rotation", Change::AsWanted),
+        ];
+        let session = Recorder {
+            refuse: "role",
+            writes: Mutex::new(Vec::new()),
+        };
+        let done = futures::executor::block_on(carry_out(&session, &plan, false, &|_| {}));
+        assert_eq!(*session.writes.lock().unwrap(), ["key", "role"]);
+        assert!(done[1].note.as_deref().unwrap().contains("not accepted"));
+        assert_eq!(refusal(&done).unwrap().planned.id, "role");
+        assert!(done[3].note.as_deref().unwrap().contains("not reached"));
+        assert!(has_work(&plan));
+        assert!(!has_work(&plan[4..]));
+    }
+}

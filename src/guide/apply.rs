@@ -1,0 +1,123 @@
+//! The contract of "do it for me": a kit reads what exists of its guide's resources (a plan,
+//! resource by resource, in the order they depend on each other) and makes or changes one
+//! planned resource at a time. Generic code decides what is done (nothing before the admin
+//! confirms, nothing changed without consent, a stop at the first refusal); kits only read
+//! and write. Every call is kept in a `CallLog`.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::plan::{CannotCheck, CheckOptions};
+use super::{FieldId, StepId};
+
+/// What applying would do to one resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "change", rename_all = "kebab-case")]
+pub enum Change {
+    /// It does not exist: it will be made.
+    Create,
+    /// It exists as the guide wants: nothing to do.
+    AsWanted,
+    /// It exists but differs; changed only with consent, by adding what the guide needs.
+    Differs { diff: String },
+    /// It cannot be read or made: the permission that is missing, or why.
+    Cannot { why: String },
+}
+
+/// One resource of the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Planned {
+    /// The kit's name for it (`role`, `key-binding`).
+    pub id: &'static str,
+    /// In words, with its name (`the role openai-ekm`).
+    pub title: String,
+    /// The guide's step that makes it.
+    pub step: StepId,
+    #[serde(flatten)]
+    pub change: Change,
+}
+
+/// What one write did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum Applied {
+    Made {
+        detail: String,
+    },
+    Changed {
+        detail: String,
+    },
+    /// Refused: stop here.
+    Refused {
+        why: String,
+    },
+}
+
+/// One call made to the cloud.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Call {
+    /// ISO 8601, UTC.
+    pub at: String,
+    pub method: String,
+    pub resource: String,
+    pub outcome: String,
+    pub millis: u64,
+}
+
+/// Every call of a run, in order, shared with whoever shows them.
+#[derive(Debug, Clone, Default)]
+pub struct CallLog(Arc<Mutex<Vec<Call>>>);
+
+impl CallLog {
+    /// Records a call that started at `started`; its outcome in a few words (never a secret).
+    pub fn record(&self, method: &str, resource: &str, outcome: &str, started: Instant) {
+        let call = Call {
+            at: crate::bundle::iso_8601_utc(crate::session::now_unix()),
+            method: method.to_string(),
+            resource: crate::secrets::visible(resource),
+            outcome: crate::secrets::one_line(&crate::secrets::redact(outcome), 160),
+            millis: started.elapsed().as_millis() as u64,
+        };
+        if let Ok(mut calls) = self.0.lock() {
+            calls.push(call);
+        }
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.0.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// How many calls changed something (anything but a read).
+    pub fn writes(&self) -> usize {
+        self.calls()
+            .iter()
+            .filter(|c| !matches!(c.method.as_str(), "GET" | "READ"))
+            .count()
+    }
+}
+
+/// A signed-in session that plans and applies one cloud's resources.
+#[async_trait::async_trait]
+pub trait ApplySession: Send + Sync {
+    /// Reads what exists, resource by resource, in dependency order.
+    async fn plan(&self) -> Vec<Planned>;
+    /// Makes (or, for `Differs`, changes by adding to) one planned resource.
+    async fn apply(&self, planned: &Planned) -> Applied;
+    /// Values the run made that the setup records (a new key's ARN).
+    fn outputs(&self) -> Vec<(FieldId, String)> {
+        Vec::new()
+    }
+}
+
+/// What a kit's apply reads from the recorded inputs.
+#[async_trait::async_trait]
+pub trait Applier: Send + Sync {
+    /// Signs in with the admin's credentials; every call goes into `log`.
+    async fn connect(
+        &self,
+        options: &CheckOptions,
+        log: CallLog,
+    ) -> Result<Box<dyn ApplySession + '_>, CannotCheck>;
+}

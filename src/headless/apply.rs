@@ -1,0 +1,276 @@
+//! `ekm-wizard apply <cloud>`: the plan (what exists, per resource), the admin's yes, the
+//! writes in order with a log of every call, then the checks, waiting while a change can
+//! still be spreading. The rules are in `apply`; the reading and writing in each kit.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::args::CloudValues;
+use super::{bad_input, inputs_from, remember_run, runtime};
+use crate::apply::{self, Done};
+use crate::checks::{CheckOptions, CheckResult, CheckStatus, Verdict};
+use crate::exit::{EXIT_OK, EXIT_REFUSED};
+use crate::guide::apply::{Applied, CallLog, Change, Planned};
+use crate::session::SessionStore;
+
+/// What `apply` was asked for.
+#[derive(Debug, Clone)]
+pub struct ApplyRequest {
+    pub yes: bool,
+    pub allow_update: bool,
+    pub timeout: u64,
+    pub profile: Option<String>,
+}
+
+/// Where the last apply's calls are kept, for the support bundle.
+pub const LAST_APPLY: &str = "last-apply.json";
+
+fn plan_line(planned: &Planned) -> String {
+    match &planned.change {
+        Change::Create => format!("  + will create  {}", planned.title),
+        Change::AsWanted => format!("  = as wanted    {}", planned.title),
+        Change::Differs { diff } => format!(
+            "  ~ differs      {}\n                 {diff}",
+            planned.title
+        ),
+        Change::Cannot { why } => format!("  ! cannot       {}: {why}", planned.title),
+    }
+}
+
+fn done_line(done: &Done) -> String {
+    match (&done.applied, &done.note) {
+        (Some(Applied::Made { detail }), _) => {
+            format!("  made     {} ({detail})", done.planned.title)
+        }
+        (Some(Applied::Changed { detail }), _) => {
+            format!("  changed  {} ({detail})", done.planned.title)
+        }
+        (Some(Applied::Refused { why }), _) => format!("  refused  {}: {why}", done.planned.title),
+        (None, Some(note)) => format!("  skipped  {}: {note}", done.planned.title),
+        (None, None) => format!("  skipped  {}", done.planned.title),
+    }
+}
+
+/// `ekm-wizard apply <cloud> …`.
+pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
+    let cloud = values.cloud();
+    let json_out = values.common().json;
+    let mut inputs = match inputs_from(values) {
+        Ok(inputs) => inputs,
+        Err(problems) => return bad_input(&problems),
+    };
+    let applier = match cloud.kit().applier(&inputs) {
+        None => {
+            return bad_input(&[format!(
+                "apply does not make {}'s resources yet: follow the steps (ekm-wizard render {}), or use the Terraform module (render {} --format terraform)",
+                cloud.display_name(),
+                cloud.key(),
+                cloud.key()
+            )]);
+        }
+        Some(Err(errors)) => {
+            return bad_input(
+                &errors
+                    .iter()
+                    .map(|e| e.on_command_line())
+                    .collect::<Vec<_>>(),
+            );
+        }
+        Some(Ok(applier)) => applier,
+    };
+    if let Err(err) = cloud.kit().check_endpoints() {
+        return bad_input(&[err.0]);
+    }
+    if !request.yes && !std::io::stdin().is_terminal() {
+        return bad_input(&["standard input is not a terminal, so apply needs --yes".into()]);
+    }
+    let Some(runtime) = runtime() else {
+        return EXIT_REFUSED;
+    };
+    let options = CheckOptions {
+        profile: request.profile.clone(),
+        timeout: Duration::from_secs(request.timeout.max(1)),
+    };
+    let log = CallLog::default();
+    let outcome = runtime.block_on(async {
+        let session = applier.connect(&options, log.clone()).await.map_err(|e| e.0)?;
+        let plan = session.plan().await;
+        if !json_out {
+            println!("Plan for {}:", cloud.display_name());
+            for planned in &plan {
+                println!("{}", plan_line(planned));
+            }
+        }
+        if let Some(blocked) = apply::blocked(&plan) {
+            return Ok((plan.clone(), Vec::new(), Vec::new(), Some(format!(
+                "nothing was written: {} cannot be done",
+                blocked.title
+            ))));
+        }
+        if !apply::has_work(&plan) {
+            return Ok((plan, Vec::new(), session.outputs(), None));
+        }
+        if !request.yes {
+            eprint!("Apply this plan (resources that differ change only with --allow-update)? Type yes: ");
+            let mut answer = String::new();
+            if std::io::stdin().read_line(&mut answer).is_err() || answer.trim() != "yes" {
+                return Ok((plan, Vec::new(), Vec::new(), Some("not confirmed: nothing was written".into())));
+            }
+        }
+        let say = |done: &Done| {
+            if !json_out {
+                println!("{}", done_line(done));
+            }
+        };
+        let done = apply::carry_out(session.as_ref(), &plan, request.allow_update, &say).await;
+        let stop = apply::refusal(&done).map(|d| {
+            let remaining: Vec<&str> = done
+                .iter()
+                .skip_while(|x| x.planned.id != d.planned.id)
+                .skip(1)
+                .filter(|x| !matches!(x.planned.change, Change::AsWanted))
+                .map(|x| x.planned.id)
+                .collect();
+            format!(
+                "stopped at {}: what was made stays; remaining: {}. Grant the permission named, then run apply again: it continues from here",
+                d.planned.title,
+                if remaining.is_empty() { "nothing".to_string() } else { remaining.join(", ") }
+            )
+        });
+        Ok::<_, String>((plan, done, session.outputs(), stop))
+    });
+    let (plan, done, outputs, stop) = match outcome {
+        Ok(found) => found,
+        Err(cannot) => {
+            let message = crate::secrets::visible(&cannot);
+            eprintln!("error: {message}");
+            if json_out {
+                println!(
+                    "{:#}",
+                    json!({"verdict": Verdict::NotVerified.key(), "error": message})
+                );
+            }
+            return Verdict::NotVerified.exit_code();
+        }
+    };
+    for (field, value) in &outputs {
+        inputs.set(*field, value.clone());
+    }
+    let calls = log.calls();
+    if let Some(store) = SessionStore::default_location()
+        && let Ok(text) =
+            serde_json::to_string_pretty(&json!({"cloud": cloud.key(), "calls": calls}))
+    {
+        let _ = store.save_record(LAST_APPLY, &format!("{text}\n"));
+    }
+    let recorded: serde_json::Map<String, serde_json::Value> = outputs
+        .iter()
+        .map(|(f, v)| (f.key().to_string(), json!(v)))
+        .collect();
+    // Then the checks prove the result, waiting while a change can still be spreading.
+    let checks = if stop.is_none() && done.iter().all(|d| d.applied.is_some() || d.note.is_some()) {
+        runtime.block_on(check_after(cloud, &inputs, values, &options, json_out))
+    } else {
+        Vec::new()
+    };
+    let verdict = if stop.is_some() || apply::blocked(&plan).is_some() {
+        Verdict::Failed
+    } else {
+        Verdict::of(&checks)
+    };
+    if !checks.is_empty() {
+        remember_run(cloud, values.common().path, &inputs, checks.clone(), None);
+    }
+    if json_out {
+        println!(
+            "{:#}",
+            json!({
+                "verdict": verdict.key(),
+                "plan": plan,
+                "done": done,
+                "stopped": stop,
+                "recorded": recorded,
+                "checks": checks,
+                "calls": calls,
+            })
+        );
+    } else {
+        if !recorded.is_empty() {
+            println!("Record these values (the next run finds them too):");
+            for (field, value) in &recorded {
+                println!(
+                    "  --{} {}",
+                    field.replace('_', "-"),
+                    value.as_str().unwrap_or_default()
+                );
+            }
+        }
+        match (&stop, done.is_empty() && !apply::has_work(&plan)) {
+            (Some(stop), _) => println!("{stop}"),
+            (None, true) => println!("Nothing to change: every resource is as the guide wants."),
+            (None, false) => {}
+        }
+        println!(
+            "{} calls made ({} writes); kept in {}.",
+            calls.len(),
+            log.writes(),
+            LAST_APPLY
+        );
+        if !checks.is_empty() {
+            println!("Checks: {}", verdict.key());
+        }
+    }
+    if stop.is_some() || apply::blocked(&plan).is_some() {
+        return EXIT_REFUSED;
+    }
+    if checks.is_empty() {
+        return EXIT_OK;
+    }
+    verdict.exit_code()
+}
+
+/// Runs the checks; while the only failures are of checks a change can take time to reach,
+/// runs them again with longer waits, up to what the cloud documents.
+async fn check_after(
+    cloud: crate::guide::Cloud,
+    inputs: &crate::guide::Inputs,
+    values: &CloudValues,
+    options: &CheckOptions,
+    quiet: bool,
+) -> Vec<CheckResult> {
+    let Ok(target) = crate::checks::target_from_recorded(cloud, inputs, values.common().path)
+    else {
+        return Vec::new();
+    };
+    let propagation = cloud.kit().propagation();
+    let mut waited = Duration::ZERO;
+    let mut wait = Duration::from_secs(5);
+    loop {
+        let results = crate::checks::run(cloud, inputs, target.as_ref(), options, &|_| {})
+            .await
+            .unwrap_or_default();
+        let failing: Vec<&CheckResult> = results
+            .iter()
+            .filter(|r| r.status == CheckStatus::Fail)
+            .collect();
+        let spreading = propagation.is_some_and(|p| {
+            !failing.is_empty() && failing.iter().all(|r| p.checks.contains(&r.id))
+        });
+        let limit = propagation.map(|p| p.up_to).unwrap_or_default();
+        if !spreading || waited + wait > limit {
+            return results;
+        }
+        if !quiet {
+            println!(
+                "{} still fails; the change may still be spreading: checking again in {} s",
+                failing[0].title,
+                wait.as_secs()
+            );
+        }
+        tokio::time::sleep(wait).await;
+        waited += wait;
+        wait = (wait * 2).min(Duration::from_secs(60));
+    }
+}

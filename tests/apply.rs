@@ -1,0 +1,287 @@
+//! `ekm-wizard apply aws` against moto: from an empty account to verified; a second run
+//! writes nothing; what exists and differs changes only with consent and keeps what is there;
+//! a run killed midway and run again ends with the same resources as one whole run.
+
+mod support;
+
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+use support::aws_world::admin;
+use support::fake_cloud::FakeCloud;
+use support::moto::Moto;
+
+const ORG: &str = "org-apply1";
+const ROLE: &str = "arn:aws:iam::123456789012:role/openai-ekm";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn apply_at(endpoint: &str, moto: &Moto, state: &std::path::Path, extra: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"));
+    command
+        .args([
+            "apply",
+            "aws",
+            "--org-id",
+            ORG,
+            "--role-arn",
+            ROLE,
+            "--yes",
+            "--json",
+        ])
+        .args(extra)
+        .envs(moto.env())
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("EKM_WIZARD_STATE_DIR", state)
+        .env_remove("AWS_PROFILE");
+    command
+}
+
+fn apply(moto: &Moto, state: &std::path::Path, extra: &[&str]) -> (Option<i32>, Value) {
+    let output = apply_at(&moto.endpoint(), moto, state, extra)
+        .output()
+        .unwrap();
+    (output.status.code(), json_of(&output))
+}
+
+fn json_of(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn change_of<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {report:#}"))
+}
+
+fn writes(report: &Value) -> Vec<String> {
+    report["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["method"] != "READ")
+        .map(|c| c["resource"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn trust_document(moto: &Moto, name: &str) -> Value {
+    runtime().block_on(async {
+        let aws = admin(moto).await;
+        let role = aws.iam.get_role().role_name(name).send().await.unwrap();
+        let text = role
+            .role()
+            .unwrap()
+            .assume_role_policy_document()
+            .unwrap()
+            .to_string();
+        let decoded = ekm_wizard::clouds::aws::policy::percent_decode(&text);
+        serde_json::from_str(if text.starts_with('%') {
+            &decoded
+        } else {
+            &text
+        })
+        .unwrap()
+    })
+}
+
+#[test]
+fn from_an_empty_account_to_verified_and_a_second_run_writes_nothing() {
+    let moto = Moto::start();
+    let state = tempfile::tempdir().unwrap();
+    let (code, report) = apply(&moto, state.path(), &[]);
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(report["verdict"], "verified");
+    for id in ["key", "policy", "role", "attachment", "rotation"] {
+        assert_eq!(change_of(&report, id)["change"], "create", "{id}");
+    }
+    let made = writes(&report);
+    assert!(made[0].starts_with("kms:CreateKey"), "{made:?}");
+    assert!(
+        made.iter()
+            .any(|w| w.starts_with("iam:CreateRole openai-ekm"))
+    );
+    let key = report["recorded"]["kms_arn"].as_str().unwrap().to_string();
+    assert!(key.starts_with("arn:aws:kms:us-east-1:123456789012:key/"));
+    // The role's trust policy is the guide's.
+    let trust = trust_document(&moto, "openai-ekm");
+    let statement = &trust["Statement"][0];
+    assert_eq!(
+        statement["Principal"]["AWS"],
+        "arn:aws:iam::790389265272:role/EnterpriseKeyManagement"
+    );
+    assert_eq!(
+        statement["Condition"]["StringEquals"]["sts:ExternalId"],
+        json!([ORG])
+    );
+    // The call log is kept without secrets.
+    let kept = std::fs::read_to_string(state.path().join("last-apply.json")).unwrap();
+    assert!(kept.contains("kms:CreateKey") && !kept.contains("testing"));
+
+    let (code, again) = apply(&moto, state.path(), &[]);
+    assert_eq!(code, Some(0), "{again:#}");
+    assert!(
+        writes(&again).is_empty(),
+        "a second run writes nothing: {:?}",
+        writes(&again)
+    );
+    for planned in again["plan"].as_array().unwrap() {
+        assert_eq!(planned["change"], "as-wanted", "{planned}");
+    }
+    assert_eq!(
+        again["recorded"]["kms_arn"],
+        key.as_str(),
+        "the key made is found again"
+    );
+}
+
+#[test]
+fn an_existing_role_and_key_policy_change_only_with_consent_and_keep_their_statements() {
+    let moto = Moto::start();
+    let state = tempfile::tempdir().unwrap();
+    let theirs = json!({"Sid": "Theirs", "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"});
+    let key_statement = json!({"Sid": "KeyAdmins", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/admin"}, "Action": "kms:*", "Resource": "*"});
+    let key = runtime().block_on(async {
+        let aws = admin(&moto).await;
+        aws.role(
+            "openai-ekm",
+            &json!({"Version": "2012-10-17", "Statement": [theirs.clone()]}),
+        )
+        .await;
+        let policy = json!({"Version": "2012-10-17", "Statement": [key_statement.clone()]});
+        aws.key(
+            aws_sdk_kms::types::KeySpec::SymmetricDefault,
+            Some(&policy.to_string()),
+        )
+        .await
+    });
+    let (code, report) = apply(&moto, state.path(), &["--kms-arn", &key]);
+    assert_eq!(
+        change_of(&report, "role")["change"],
+        "differs",
+        "{report:#}"
+    );
+    assert!(
+        change_of(&report, "role")["diff"]
+            .as_str()
+            .unwrap()
+            .contains("sts:ExternalId equals org-apply1")
+    );
+    assert_eq!(change_of(&report, "key-policy")["change"], "differs");
+    assert_eq!(change_of(&report, "rotation")["change"], "differs");
+    assert_eq!(
+        code,
+        Some(1),
+        "without consent the setup stays incomplete: {report:#}"
+    );
+    assert_eq!(
+        trust_document(&moto, "openai-ekm")["Statement"],
+        json!([theirs.clone()]),
+        "unchanged"
+    );
+    assert!(
+        !writes(&report)
+            .iter()
+            .any(|w| w.starts_with("iam:UpdateAssumeRolePolicy")
+                || w.starts_with("kms:PutKeyPolicy")),
+        "{:?}",
+        writes(&report)
+    );
+
+    let (code, report) = apply(&moto, state.path(), &["--kms-arn", &key, "--allow-update"]);
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(report["verdict"], "verified");
+    let trust = trust_document(&moto, "openai-ekm");
+    let statements = trust["Statement"].as_array().unwrap();
+    assert_eq!(statements[0], theirs, "their statement stays");
+    assert_eq!(statements.len(), 2);
+    let policy: Value = runtime().block_on(async {
+        let aws = admin(&moto).await;
+        let found = aws
+            .kms
+            .get_key_policy()
+            .key_id(&key)
+            .policy_name("default")
+            .send()
+            .await
+            .unwrap();
+        serde_json::from_str(found.policy().unwrap()).unwrap()
+    });
+    let statements = policy["Statement"].as_array().unwrap();
+    assert_eq!(
+        statements[0], key_statement,
+        "the key policy's statement stays"
+    );
+    assert_eq!(statements[1]["Sid"], "AllowOpenAIEKMRole");
+}
+
+#[test]
+fn a_run_killed_midway_and_run_again_ends_like_one_whole_run() {
+    let moto = Moto::start();
+    let state = tempfile::tempdir().unwrap();
+    // A slow stand-in in front of moto: the run is killed once the key's alias is asked for.
+    let slow = FakeCloud::start();
+    slow.proxy_to(moto.port);
+    slow.delay_all(std::time::Duration::from_millis(300));
+    let mut child = apply_at(&slow.base(), &moto, state.path(), &[])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !slow.seen().iter().any(|s| s.body.contains("AliasName")) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never made the key"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Requests the killed run left in the stand-in still land, as they would in flight.
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let (code, report) = apply(&moto, state.path(), &[]);
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(
+        change_of(&report, "key")["change"],
+        "as-wanted",
+        "the key made before is found"
+    );
+    let keys = runtime().block_on(async {
+        let aws = admin(&moto).await;
+        aws.kms.list_keys().send().await.unwrap().keys().len()
+    });
+    assert_eq!(keys, 1, "one key, as one whole run makes");
+    let (_, again) = apply(&moto, state.path(), &[]);
+    assert!(writes(&again).is_empty());
+}
+
+#[test]
+fn bad_input_names_the_flag_and_a_cloud_without_apply_says_so() {
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["apply", "aws", "--org-id", ORG, "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Role ARN (--role-arn)"));
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["apply", "aws", "--org-id", ORG, "--role-arn", ROLE])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "no terminal, no --yes");
+}
