@@ -55,6 +55,7 @@ pub fn support_bundle(
     session: &Session,
     recent_errors: &[String],
     checks: &[CheckResult],
+    calls: &[crate::guide::apply::Call],
 ) -> String {
     let cloud = session.cloud;
     let guide = cloud.guide();
@@ -176,6 +177,26 @@ pub fn support_bundle(
         }
     }
     out.push('\n');
+
+    if !calls.is_empty() {
+        let _ = writeln!(out, "## Calls of the last apply\n");
+        let _ = writeln!(
+            out,
+            "| time | call | outcome | ms |\n| --- | --- | --- | --- |"
+        );
+        for call in calls {
+            let _ = writeln!(
+                out,
+                "| {} | {} `{}` | {} | {} |",
+                call.at,
+                call.method,
+                crate::secrets::redact(&call.resource).replace('|', "\\|"),
+                crate::secrets::redact(&call.outcome).replace('|', "\\|"),
+                call.millis
+            );
+        }
+        out.push('\n');
+    }
 
     let _ = writeln!(out, "## Registration\n");
     match (&session.external_key_id, &session.project_id) {

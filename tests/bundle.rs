@@ -43,8 +43,22 @@ fn the_bundle_has_versions_inputs_blocks_and_explained_errors() {
         ekm_wizard::checks::CheckStatus::Fail,
         "sts:ExternalId is org-other but OpenAI will present org-abc123",
     )];
-    let bundle = support_bundle(&session(), &[error, "something unknown".into()], &checks);
+    let calls = [ekm_wizard::guide::apply::Call {
+        at: "2026-11-30T07:00:00Z".into(),
+        method: "WRITE".into(),
+        resource: "iam:CreateRole openai-ekm|x".into(),
+        outcome: format!("AccessDenied: sent with Bearer {CANARY_KEY}"),
+        millis: 42,
+    }];
+    let bundle = support_bundle(
+        &session(),
+        &[error, "something unknown".into()],
+        &checks,
+        &calls,
+    );
     for expected in [
+        "## Calls of the last apply",
+        "| WRITE `iam:CreateRole openai-ekm\\|x` |",
         "# ekm-wizard support bundle",
         env!("CARGO_PKG_VERSION"),
         "cloud: AWS KMS",
@@ -114,7 +128,7 @@ fn the_bundle_reads_as_facts_one_row_each_prose_as_prose() {
     on_chatgpt.step = 7;
     on_chatgpt.reached = 9;
     on_chatgpt.inputs.set(FieldId::NAME, "EKM key");
-    let bundle = support_bundle(&on_chatgpt, &[], &[]);
+    let bundle = support_bundle(&on_chatgpt, &[], &[], &[]);
     assert_eq!(bundle.matches("| `name` |").count(), 1, "{bundle}");
     assert!(
         !bundle.contains("| `key_arn` |"),

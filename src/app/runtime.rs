@@ -410,7 +410,16 @@ impl Effects {
                 outcome: clipboard::write_file(
                     &self.files_dir,
                     &format!("support-bundle-{}.md", session.cloud.key()),
-                    &crate::bundle::support_bundle(&session, &recent_errors, &checks),
+                    &crate::bundle::support_bundle(
+                        &session,
+                        &recent_errors,
+                        &checks,
+                        &self
+                            .store
+                            .as_ref()
+                            .map(crate::apply::last_calls)
+                            .unwrap_or_default(),
+                    ),
                 ),
             }],
             Effect::SaveProgress(session) => match &self.store {

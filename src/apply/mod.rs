@@ -8,6 +8,31 @@ use serde::Serialize;
 
 use crate::guide::apply::{Applied, ApplySession, Change, Planned};
 
+/// Where the last apply's calls are kept in the state folder, for the support bundle.
+pub const LAST_APPLY: &str = "last-apply.json";
+
+/// Keeps the calls of a run (they hold no secret).
+pub fn keep_calls(
+    store: &crate::session::SessionStore,
+    cloud: &str,
+    calls: &[crate::guide::apply::Call],
+) {
+    if let Ok(text) =
+        serde_json::to_string_pretty(&serde_json::json!({"cloud": cloud, "calls": calls}))
+    {
+        let _ = store.save_record(LAST_APPLY, &format!("{text}\n"));
+    }
+}
+
+/// The calls of the last run kept, if any.
+pub fn last_calls(store: &crate::session::SessionStore) -> Vec<crate::guide::apply::Call> {
+    store
+        .load_record(LAST_APPLY)
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|kept| serde_json::from_value(kept["calls"].clone()).ok())
+        .unwrap_or_default()
+}
+
 /// What became of one planned resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Done {

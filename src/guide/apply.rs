@@ -56,7 +56,7 @@ pub enum Applied {
 }
 
 /// One call made to the cloud.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Call {
     /// ISO 8601, UTC.
     pub at: String,

@@ -24,9 +24,6 @@ pub struct ApplyRequest {
     pub profile: Option<String>,
 }
 
-/// Where the last apply's calls are kept, for the support bundle.
-pub const LAST_APPLY: &str = "last-apply.json";
-
 fn plan_line(planned: &Planned) -> String {
     match &planned.change {
         Change::Create => format!("  + will create  {}", planned.title),
@@ -159,11 +156,8 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
         inputs.set(*field, value.clone());
     }
     let calls = log.calls();
-    if let Some(store) = SessionStore::default_location()
-        && let Ok(text) =
-            serde_json::to_string_pretty(&json!({"cloud": cloud.key(), "calls": calls}))
-    {
-        let _ = store.save_record(LAST_APPLY, &format!("{text}\n"));
+    if let Some(store) = SessionStore::default_location() {
+        apply::keep_calls(&store, cloud.key(), &calls);
     }
     let recorded: serde_json::Map<String, serde_json::Value> = outputs
         .iter()
@@ -216,7 +210,7 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
             "{} calls made ({} writes); kept in {}.",
             calls.len(),
             log.writes(),
-            LAST_APPLY
+            apply::LAST_APPLY
         );
         if !checks.is_empty() {
             println!("Checks: {}", verdict.key());

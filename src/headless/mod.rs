@@ -125,7 +125,12 @@ pub fn export(output: Option<&Path>) -> u8 {
         .and_then(|l| l.refusal.clone())
         .into_iter()
         .collect();
-    let text = bundle::support_bundle(&session, &errors, &checks);
+    let text = bundle::support_bundle(
+        &session,
+        &errors,
+        &checks,
+        &crate::apply::last_calls(&store),
+    );
     match output {
         Some(path) if path == Path::new("-") => {
             if std::io::stdout().lock().write_all(text.as_bytes()).is_err() {
