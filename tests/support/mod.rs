@@ -4,5 +4,6 @@ pub mod check_run;
 pub mod fake_cloud;
 pub mod fake_openai;
 pub mod google;
+pub mod google_world;
 pub mod moto;
 pub mod replay;

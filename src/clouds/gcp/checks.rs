@@ -95,7 +95,7 @@ impl GcpTarget {
         }
     }
 
-    fn pool_url(&self) -> String {
+    pub(super) fn pool_url(&self) -> String {
         format!(
             "https://iam.googleapis.com/v1/projects/{}/locations/global/workloadIdentityPools/{}",
             self.federation.project_number,
@@ -103,7 +103,7 @@ impl GcpTarget {
         )
     }
 
-    fn provider_url(&self) -> String {
+    pub(super) fn provider_url(&self) -> String {
         format!(
             "{}/providers/{}",
             self.pool_url(),
@@ -112,7 +112,7 @@ impl GcpTarget {
     }
 }
 
-fn key_url(key: &KeyLocation) -> String {
+pub(super) fn key_url(key: &KeyLocation) -> String {
     format!(
         "https://cloudkms.googleapis.com/v1/projects/{}/locations/{}/keyRings/{}/cryptoKeys/{}",
         encode_segment(&key.project),
@@ -122,7 +122,7 @@ fn key_url(key: &KeyLocation) -> String {
     )
 }
 
-fn key_display(key: &KeyLocation) -> String {
+pub(super) fn key_display(key: &KeyLocation) -> String {
     format!(
         "projects/{}/locations/{}/keyRings/{}/cryptoKeys/{}",
         key.project, key.location, key.ring, key.key
@@ -130,15 +130,15 @@ fn key_display(key: &KeyLocation) -> String {
 }
 
 /// The admin's credentials, held only for this run.
-struct Credentials {
-    token: Zeroizing<String>,
+pub(super) struct Credentials {
+    pub(super) token: Zeroizing<String>,
     /// Where they came from, in words (never the token).
-    source: String,
+    pub(super) source: String,
 }
 
 /// Finds credentials the way Google's tools do, without waiting on a metadata server that is
 /// not there: the metadata server is asked only on a Google Compute Engine machine.
-async fn discover(timeout: Duration) -> Result<Credentials, CannotCheck> {
+pub(super) async fn discover(timeout: Duration) -> Result<Credentials, CannotCheck> {
     if let Ok(token) = std::env::var(TOKEN_VAR)
         && !token.trim().is_empty()
     {

@@ -2,6 +2,7 @@
 //! and their rules, the generated settings and gcloud commands, and the live checks (with the
 //! reader of the provider's attribute condition).
 
+pub mod apply;
 pub mod artifacts;
 pub mod as_code;
 pub mod checks;
@@ -114,6 +115,16 @@ impl CloudKit for Gcp {
 
     fn check_plan(&self) -> &'static [CheckSpec] {
         &checks::PLAN
+    }
+
+    fn applier(
+        &self,
+        inputs: &Inputs,
+    ) -> Option<Result<Box<dyn crate::guide::apply::Applier>, Vec<crate::guide::FieldError>>> {
+        Some(
+            apply::GcpApplier::from_inputs(inputs)
+                .map(|a| Box::new(a) as Box<dyn crate::guide::apply::Applier>),
+        )
     }
 
     fn check_target(
