@@ -271,9 +271,37 @@ fn a_run_killed_midway_and_run_again_ends_like_one_whole_run() {
 }
 
 #[test]
+fn without_a_role_arn_the_role_is_made_in_the_account_of_the_credentials() {
+    let moto = Moto::start();
+    let state = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["apply", "aws", "--org-id", ORG, "--yes", "--json"])
+        .envs(moto.env())
+        .env("EKM_WIZARD_STATE_DIR", state.path())
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    let report = json_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{report:#}");
+    assert_eq!(
+        report["recorded"]["role_arn"],
+        "arn:aws:iam::123456789012:role/openai-ekm"
+    );
+    assert_eq!(report["verdict"], "verified");
+}
+
+#[test]
 fn bad_input_names_the_flag_and_a_cloud_without_apply_says_so() {
     let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
-        .args(["apply", "aws", "--org-id", ORG, "--yes"])
+        .args([
+            "apply",
+            "aws",
+            "--org-id",
+            ORG,
+            "--role-arn",
+            "openai-ekm",
+            "--yes",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
@@ -284,4 +312,15 @@ fn bad_input_names_the_flag_and_a_cloud_without_apply_says_so() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2), "no terminal, no --yes");
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["apply", "azure", "--org-id", ORG, "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("does not make Azure Key Vault's resources yet"),
+        "{said}"
+    );
+    assert!(said.contains("--format terraform"), "{said}");
 }

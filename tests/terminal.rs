@@ -1120,3 +1120,61 @@ fn the_drill_on_the_last_step_proves_the_cut_off_and_quitting_midway_switches_th
     let everything = String::from_utf8_lossy(&wizard.raw.lock().unwrap()).into_owned();
     assert!(!everything.contains("CANARY"));
 }
+
+#[test]
+fn do_it_for_me_plans_everything_applies_after_y_records_the_values_and_then_has_nothing_to_do() {
+    const F4: &str = "\x1bOS";
+    let moto = support::moto::Moto::start();
+    let state = tempfile::tempdir().unwrap();
+    let env: Vec<(&str, String)> = moto.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut wizard = Wizard::start_with(
+        Path::new(env!("CARGO_BIN_EXE_ekm-wizard")),
+        state.path(),
+        &["--cloud", "aws", "--org-id", "org-abc123"],
+        &env,
+    );
+    wizard.wait_for("1. Create a symmetric KMS key");
+    wizard.press(PAGE_UP); // the start screen: every step
+    wizard.press(F4);
+    wizard.wait_for("Do it for me · every step");
+    wizard.wait_for("+ will create: a KMS key with the alias alias/openai-ekm-org-abc123");
+    wizard.wait_for("+ will create: the role openai-ekm");
+    wizard.wait_for("READ sts:GetCallerIdentity");
+    assert!(
+        wizard.contents().contains("y apply"),
+        "the footer offers y:\n{}",
+        wizard.contents()
+    );
+    wizard.press("y");
+    wizard.wait_for_words("Done: 5 made, 0 changed");
+    wizard.wait_for_words("Verified: all");
+    // Every call is listed below the plan.
+    wizard.press(PAGE_DOWN);
+    wizard.press(PAGE_DOWN);
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("WRITE iam:CreateRole openai-ekm");
+    wizard.press("\x1b");
+    wizard.wait_for("Set up OpenAI Enterprise Key Management");
+    // The key made is recorded in its field, and saved.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(state.path().join("session.json"))
+        .unwrap_or_default()
+        .contains("arn:aws:kms:us-east-1:123456789012:key/")
+    {
+        assert!(Instant::now() < deadline, "the made key was not recorded");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    wizard.press(F4);
+    wizard.wait_for("= as wanted: the KMS key");
+    wizard.wait_for_words("Nothing to change");
+    assert!(
+        !wizard.contents().contains("y apply"),
+        "nothing to apply, no y:\n{}",
+        wizard.contents()
+    );
+    wizard.press("\x1b");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+    wizard.assert_restored();
+}

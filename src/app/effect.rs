@@ -73,6 +73,18 @@ pub enum Effect {
         action: crate::guide::ActionId,
         target: TargetHandle,
     },
+    /// Read what exists of the cloud's resources ("do it for me", first half).
+    PlanApply {
+        cloud: crate::guide::Cloud,
+        inputs: crate::guide::Inputs,
+    },
+    /// Carry out these planned resources (after the admin's yes).
+    RunApply {
+        cloud: crate::guide::Cloud,
+        inputs: crate::guide::Inputs,
+        plan: Vec<crate::guide::apply::Planned>,
+        allow_update: bool,
+    },
     /// Run the revocation drill on the registered key (already confirmed).
     RunDrill {
         base: ApiBase,

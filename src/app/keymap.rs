@@ -18,6 +18,8 @@ pub enum InputMode {
     Explaining,
     /// The "as code" view: keys move between files, scroll, copy and write.
     AsCode,
+    /// The "do it for me" view: y applies, u allows updates, Esc goes back.
+    Applying,
     /// The offer to resume saved progress.
     Resuming,
     /// A text field has focus: printable keys are text.
@@ -34,6 +36,8 @@ pub fn input_mode(model: &Model) -> InputMode {
         InputMode::Explaining
     } else if model.as_code.is_some() {
         InputMode::AsCode
+    } else if model.apply.is_some() {
+        InputMode::Applying
     } else if matches!(model.action, ActionOffer::Asking(_))
         || model.discard_asked
         || model.drill == DrillOffer::Asking
@@ -55,6 +59,10 @@ pub enum FooterPlace {
     Confirming,
     Explaining,
     AsCode,
+    /// The "do it for me" plan, waiting for a yes.
+    Applying,
+    /// The "do it for me" view while it reads or writes, or after.
+    ApplyDone,
     Resuming,
     /// A generated block has focus.
     Block,
@@ -75,6 +83,16 @@ pub fn footer_place(model: &Model) -> FooterPlace {
         InputMode::Confirming => return FooterPlace::Confirming,
         InputMode::Explaining => return FooterPlace::Explaining,
         InputMode::AsCode => return FooterPlace::AsCode,
+        InputMode::Applying
+            if model.apply.as_ref().is_some_and(|a| {
+                a.phase == super::model::ApplyPhase::Planned
+                    && crate::apply::has_work(&a.plan)
+                    && crate::apply::blocked(&a.plan).is_none()
+            }) =>
+        {
+            return FooterPlace::Applying;
+        }
+        InputMode::Applying => return FooterPlace::ApplyDone,
         InputMode::Resuming => return FooterPlace::Resuming,
         InputMode::Typing | InputMode::Moving => {}
     }
@@ -134,6 +152,7 @@ const ALL: &[InputMode] = &[
     M::Confirming,
     M::Explaining,
     M::AsCode,
+    M::Applying,
     M::Resuming,
     M::Typing,
     M::Moving,
@@ -211,6 +230,31 @@ pub static BINDINGS: &[Binding] = &[
         help: None,
         footer: &[(F::Explaining, 2, "^G", "go to the step")],
     },
+    // The "do it for me" view: y applies the plan, u allows changing what differs.
+    Binding {
+        keys: &[letter('y')],
+        modes: &[M::Applying],
+        action: || Msg::ConfirmApply,
+        help: None,
+        footer: &[(F::Applying, 1, "y", "apply")],
+    },
+    Binding {
+        keys: &[letter('u')],
+        modes: &[M::Applying],
+        action: || Msg::ToggleAllowUpdate,
+        help: None,
+        footer: &[(F::Applying, 2, "u", "allow updates")],
+    },
+    Binding {
+        keys: &[plain(KeyCode::Esc)],
+        modes: &[M::Applying],
+        action: || Msg::CloseOverlay,
+        help: None,
+        footer: &[
+            (F::Applying, 3, "Esc", "back"),
+            (F::ApplyDone, 1, "Esc", "back"),
+        ],
+    },
     // The "as code" view: files, scrolling, copy and write; the rest does nothing.
     Binding {
         keys: &[plain(KeyCode::Esc), letter('a'), plain(KeyCode::F(3))],
@@ -249,18 +293,20 @@ pub static BINDINGS: &[Binding] = &[
     },
     Binding {
         keys: &[plain(KeyCode::PageDown)],
-        modes: &[M::Explaining, M::Help, M::AsCode],
+        modes: &[M::Explaining, M::Help, M::AsCode, M::Applying],
         action: || Msg::ScrollContent(5),
         help: None,
         footer: &[
             (F::Explaining, 3, "PgDn/PgUp", "scroll"),
             (F::Help, 2, "↑/↓ PgDn/PgUp", "scroll"),
             (F::AsCode, 5, "↑/↓", "scroll"),
+            (F::Applying, 4, "↑/↓", "scroll"),
+            (F::ApplyDone, 2, "↑/↓", "scroll"),
         ],
     },
     Binding {
         keys: &[plain(KeyCode::PageUp)],
-        modes: &[M::Explaining, M::Help, M::AsCode],
+        modes: &[M::Explaining, M::Help, M::AsCode, M::Applying],
         action: || Msg::ScrollContent(-5),
         help: None,
         footer: &[],
@@ -437,6 +483,23 @@ pub static BINDINGS: &[Binding] = &[
         footer: &[],
     },
     Binding {
+        keys: &[plain(KeyCode::F(4))],
+        modes: ON_A_STEP,
+        action: || Msg::OpenApply,
+        help: Some((
+            "m / F4",
+            "do it for me: this step's resources (on the start screen, all), after a plan and your yes",
+        )),
+        footer: &[],
+    },
+    Binding {
+        keys: &[letter('m')],
+        modes: MOVING,
+        action: || Msg::OpenApply,
+        help: None,
+        footer: &[],
+    },
+    Binding {
         keys: &[letter('d')],
         modes: MOVING,
         action: || Msg::OfferDrill,
@@ -465,14 +528,14 @@ pub static BINDINGS: &[Binding] = &[
     },
     Binding {
         keys: &[plain(KeyCode::Up)],
-        modes: &[M::Typing, M::Moving, M::Help, M::AsCode],
+        modes: &[M::Typing, M::Moving, M::Help, M::AsCode, M::Applying],
         action: || Msg::ScrollContent(-1),
         help: Some(("↑/↓", "scroll the step")),
         footer: &[(F::Step, 4, "↑/↓", "scroll")],
     },
     Binding {
         keys: &[plain(KeyCode::Down)],
-        modes: &[M::Typing, M::Moving, M::Help, M::AsCode],
+        modes: &[M::Typing, M::Moving, M::Help, M::AsCode, M::Applying],
         action: || Msg::ScrollContent(1),
         help: None,
         footer: &[],
@@ -493,7 +556,14 @@ pub static BINDINGS: &[Binding] = &[
     },
     Binding {
         keys: &[plain(KeyCode::F(1))],
-        modes: &[M::Explaining, M::AsCode, M::Resuming, M::Typing, M::Moving],
+        modes: &[
+            M::Explaining,
+            M::AsCode,
+            M::Applying,
+            M::Resuming,
+            M::Typing,
+            M::Moving,
+        ],
         action: || Msg::ToggleHelp,
         help: Some(("? / F1", "this help (? only outside a text field)")),
         footer: &[
@@ -504,10 +574,12 @@ pub static BINDINGS: &[Binding] = &[
     },
     Binding {
         keys: &[plain(KeyCode::Char('?'))],
-        modes: &[M::Resuming, M::Moving, M::AsCode],
+        modes: &[M::Resuming, M::Moving, M::AsCode, M::Applying],
         action: || Msg::ToggleHelp,
         help: None,
         footer: &[
+            (F::Applying, 5, "?", "help"),
+            (F::ApplyDone, 3, "?", "help"),
             (F::AsCode, 6, "?", "help"),
             (F::Block, 5, "?", "help"),
             (F::Run, 4, "?", "help"),
@@ -531,6 +603,8 @@ pub static BINDINGS: &[Binding] = &[
             (F::Resuming, 9, "Ctrl-Q", "quit"),
             (F::Explaining, 9, "^Q", "quit"),
             (F::AsCode, 9, "^Q", "quit"),
+            (F::Applying, 9, "^Q", "quit"),
+            (F::ApplyDone, 9, "^Q", "quit"),
             (F::Block, 9, "^Q", "quit"),
             (F::Run, 9, "^Q", "quit"),
             (F::Choice, 9, "^Q", "quit"),
@@ -561,7 +635,11 @@ pub fn message_for_key(model: &Model, key: KeyEvent) -> Option<Msg> {
     match mode {
         InputMode::Explaining | InputMode::Typing => Some(Msg::EditField(key.into())),
         InputMode::Confirming => Some(Msg::DeclineAction),
-        InputMode::Help | InputMode::AsCode | InputMode::Resuming | InputMode::Moving => None,
+        InputMode::Help
+        | InputMode::AsCode
+        | InputMode::Applying
+        | InputMode::Resuming
+        | InputMode::Moving => None,
     }
 }
 
@@ -627,6 +705,8 @@ mod tests {
             F::Confirming,
             F::Explaining,
             F::AsCode,
+            F::Applying,
+            F::ApplyDone,
             F::Resuming,
             F::Block,
             F::Run,
@@ -677,7 +757,9 @@ mod tests {
     #[test]
     fn the_help_lists_every_command_letter() {
         let help = help_lines();
-        for keys in ["c", "w", "k", "s", "f", "e", "a / F3", "x / F2", "? / F1"] {
+        for keys in [
+            "c", "w", "k", "s", "f", "e", "a / F3", "m / F4", "x / F2", "? / F1",
+        ] {
             assert!(
                 help.iter().any(|(k, _)| *k == keys),
                 "{keys} is not in the help"

@@ -182,6 +182,35 @@ pub struct ChecksState {
     pub error: Option<String>,
 }
 
+/// Where "do it for me" stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyPhase {
+    /// Reading what exists.
+    Planning,
+    /// The plan is shown: waiting for the admin's yes.
+    Planned,
+    /// Writing.
+    Applying,
+    /// Done, refused or stopped: the outcome is shown.
+    Finished,
+}
+
+/// The "do it for me" view: the plan, then what was done, and every call made.
+#[derive(Debug, Clone)]
+pub struct ApplyPane {
+    /// The step whose resources are made; `None` for all of them.
+    pub step: Option<crate::guide::StepId>,
+    pub phase: ApplyPhase,
+    pub plan: Vec<crate::guide::apply::Planned>,
+    pub done: Vec<crate::apply::Done>,
+    pub calls: Vec<crate::guide::apply::Call>,
+    /// Resources that differ are changed too (the admin pressed u).
+    pub allow_update: bool,
+    /// Why the run could not start or stopped, or how it ended.
+    pub outcome: Option<String>,
+    pub scroll: usize,
+}
+
 /// Where the revocation drill of the last step stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DrillOffer {
@@ -258,6 +287,8 @@ pub struct Model {
     pub recheck_declined: bool,
     /// The revocation drill (last step, API path, a key registered).
     pub drill: DrillOffer,
+    /// "Do it for me", while its view is open.
+    pub apply: Option<ApplyPane>,
     /// Errors met in this run, newest last, for the support bundle (already redacted).
     pub recent_errors: Vec<String>,
     /// The secrets of this run, captured at start (and any key typed since): every text the
@@ -307,6 +338,7 @@ impl Model {
             recheck_serial: 0,
             recheck_declined: false,
             drill: DrillOffer::Idle,
+            apply: None,
             recent_errors: Vec::new(),
             redactor: options.redactor.clone(),
             registration: RegistrationPane {
@@ -548,6 +580,10 @@ impl Model {
         self.registration.phase.busy()
             || self.checks.running
             || self.drill == DrillOffer::Running
+            || self
+                .apply
+                .as_ref()
+                .is_some_and(|a| matches!(a.phase, ApplyPhase::Planning | ApplyPhase::Applying))
             || matches!(self.action, ActionOffer::Running(_))
     }
 

@@ -118,6 +118,24 @@ pub enum Msg {
     ActionFinished(crate::checks::ActionOutcome),
     /// Time for the spinner's next frame (sent only while something runs).
     SpinnerTick,
+    /// `m`: plan "do it for me" (this step's resources, or all from the start screen).
+    OpenApply,
+    /// The plan was read (or could not be).
+    ApplyPlanned(
+        Result<Vec<crate::guide::apply::Planned>, String>,
+        Vec<crate::guide::apply::Call>,
+    ),
+    /// `y` in the apply view: carry the plan out.
+    ConfirmApply,
+    /// `u` in the apply view: change resources that differ too (or not).
+    ToggleAllowUpdate,
+    /// One resource was done (or skipped), with the calls so far.
+    ApplyProgress(Box<crate::apply::Done>, Vec<crate::guide::apply::Call>),
+    /// The run ended: the values it made to record, and every call.
+    ApplyFinished(
+        Result<Vec<(crate::guide::FieldId, String)>, String>,
+        Vec<crate::guide::apply::Call>,
+    ),
     /// `d`: offer the revocation drill (asks first).
     OfferDrill,
     /// What the drill is doing now.

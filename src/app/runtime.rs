@@ -372,6 +372,79 @@ impl Effects {
                 self.drill_task = Some(task);
                 Vec::new()
             }
+            Effect::PlanApply { cloud, inputs } => {
+                let results = self.results.clone();
+                let profile = self.profile.clone();
+                tokio::spawn(async move {
+                    let log = crate::guide::apply::CallLog::default();
+                    let planned = async {
+                        let applier = match cloud.kit().applier(&inputs) {
+                            Some(Ok(applier)) => applier,
+                            _ => return Err("the recorded values are not enough".to_string()),
+                        };
+                        let options = crate::checks::CheckOptions {
+                            profile,
+                            timeout: CHECK_TIMEOUT,
+                        };
+                        let session = applier
+                            .connect(&options, log.clone())
+                            .await
+                            .map_err(|e| e.0)?;
+                        Ok(session.plan().await)
+                    }
+                    .await;
+                    let _ = results.send(Msg::ApplyPlanned(planned, log.calls()));
+                });
+                Vec::new()
+            }
+            Effect::RunApply {
+                cloud,
+                inputs,
+                plan,
+                allow_update,
+            } => {
+                let results = self.results.clone();
+                let profile = self.profile.clone();
+                let store = self.store.clone();
+                tokio::spawn(async move {
+                    let log = crate::guide::apply::CallLog::default();
+                    let outputs = async {
+                        let Some(Ok(applier)) = cloud.kit().applier(&inputs) else {
+                            return Err("the recorded values are not enough".to_string());
+                        };
+                        let options = crate::checks::CheckOptions {
+                            profile,
+                            timeout: CHECK_TIMEOUT,
+                        };
+                        let session = applier
+                            .connect(&options, log.clone())
+                            .await
+                            .map_err(|e| e.0)?;
+                        // A fresh read primes the session (what exists now); only what the
+                        // admin saw and accepted is carried out.
+                        let fresh: Vec<_> = session
+                            .plan()
+                            .await
+                            .into_iter()
+                            .filter(|p| plan.iter().any(|seen| seen.id == p.id))
+                            .collect();
+                        let progress = results.clone();
+                        let calls = log.clone();
+                        let say = move |done: &crate::apply::Done| {
+                            let _ = progress
+                                .send(Msg::ApplyProgress(Box::new(done.clone()), calls.calls()));
+                        };
+                        crate::apply::carry_out(session.as_ref(), &fresh, allow_update, &say).await;
+                        Ok(session.outputs())
+                    }
+                    .await;
+                    if let Some(store) = &store {
+                        crate::apply::keep_calls(store, cloud.key(), &log.calls());
+                    }
+                    let _ = results.send(Msg::ApplyFinished(outputs, log.calls()));
+                });
+                Vec::new()
+            }
             Effect::StopDrill => {
                 // The task switches the key on and reports; it is still waited for at exit.
                 if let Some(stop) = self.drill_stop.take() {

@@ -7,8 +7,8 @@ use super::effect::KeyRef;
 use super::effect::{Effect, TargetHandle};
 use super::layout;
 use super::model::{
-    ActionOffer, AsCodePane, Choice, DrillOffer, ExplainPane, Focusable, Model, Saving, Screen,
-    Status, StatusKind, StepState,
+    ActionOffer, ApplyPhase, AsCodePane, Choice, DrillOffer, ExplainPane, Focusable, Model, Saving,
+    Screen, Status, StatusKind, StepState,
 };
 use super::msg::{Msg, Registered};
 use super::registration::Phase;
@@ -44,6 +44,11 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 if let Some(pane) = model.as_code.as_mut() {
                     pane.scroll = (pane.scroll as i64 + i64::from(lines)).clamp(0, most) as usize;
                 }
+            } else if model.apply.is_some() {
+                let most = layout::apply_scroll_limit(model) as i64;
+                if let Some(pane) = model.apply.as_mut() {
+                    pane.scroll = (pane.scroll as i64 + i64::from(lines)).clamp(0, most) as usize;
+                }
             } else {
                 scroll_by(model, lines);
             }
@@ -76,6 +81,12 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 close_explain(model);
             } else if model.as_code.is_some() {
                 model.as_code = None;
+            } else if model
+                .apply
+                .as_ref()
+                .is_some_and(|a| a.phase != ApplyPhase::Applying)
+            {
+                model.apply = None;
             } else if model.drill == DrillOffer::Running {
                 model.status = Some(status(
                     StatusKind::Info,
@@ -243,6 +254,59 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::OfferDrill => offer_drill(model),
+        Msg::OpenApply => open_apply(model),
+        Msg::ApplyPlanned(planned, calls) => {
+            if let Some(pane) = model.apply.as_mut()
+                && pane.phase == ApplyPhase::Planning
+            {
+                pane.calls = calls;
+                match planned {
+                    Ok(plan) => {
+                        let plan: Vec<_> = plan
+                            .into_iter()
+                            .filter(|p| pane.step.is_none_or(|step| p.step == step))
+                            .collect();
+                        pane.outcome = if let Some(blocked) = crate::apply::blocked(&plan) {
+                            Some(format!(
+                                "Nothing can be written: {} cannot be done (see its line).",
+                                blocked.title
+                            ))
+                        } else if !crate::apply::has_work(&plan) {
+                            Some(
+                                "Nothing to change: every resource here is as the guide wants."
+                                    .into(),
+                            )
+                        } else {
+                            None
+                        };
+                        pane.plan = plan;
+                        pane.phase = ApplyPhase::Planned;
+                    }
+                    Err(why) => {
+                        pane.outcome = Some(format!("The plan could not be read: {why}"));
+                        pane.phase = ApplyPhase::Finished;
+                    }
+                }
+            }
+            Vec::new()
+        }
+        Msg::ToggleAllowUpdate => {
+            if let Some(pane) = model.apply.as_mut()
+                && pane.phase == ApplyPhase::Planned
+            {
+                pane.allow_update = !pane.allow_update;
+            }
+            Vec::new()
+        }
+        Msg::ConfirmApply => confirm_apply(model),
+        Msg::ApplyProgress(done, calls) => {
+            if let Some(pane) = model.apply.as_mut() {
+                pane.done.push(*done);
+                pane.calls = calls;
+            }
+            Vec::new()
+        }
+        Msg::ApplyFinished(outputs, calls) => apply_finished(model, outputs, calls),
         Msg::DrillProgress(line) => {
             if model.drill == DrillOffer::Running {
                 model.status = Some(status(StatusKind::Info, format!("Drill: {line}")));
@@ -1338,6 +1402,130 @@ fn checks_finished(model: &mut Model, outcome: Result<(), crate::checks::CannotC
             model.checks.error = Some(err);
         }
     }
+}
+
+/// `m`: plans "do it for me" for this step (or, on the start screen, every step).
+fn open_apply(model: &mut Model) -> Vec<Effect> {
+    if model.busy() || model.screen == Screen::ResumeOffer {
+        return Vec::new();
+    }
+    let inputs = model.inputs();
+    match model.cloud.kit().applier(&inputs) {
+        None => {
+            model.status = Some(status(
+                StatusKind::Info,
+                format!(
+                    "The wizard does not make {}'s resources itself yet: follow the steps, or use the Terraform module (a).",
+                    model.cloud.display_name()
+                ),
+            ));
+            Vec::new()
+        }
+        Some(Err(errors)) => {
+            let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
+            model.status = Some(status(
+                StatusKind::Error,
+                format!("To make the resources, the wizard needs {first}"),
+            ));
+            Vec::new()
+        }
+        Some(Ok(_)) => {
+            model.apply = Some(crate::app::model::ApplyPane {
+                step: model.current_step().map(|(_, step)| step.id),
+                phase: ApplyPhase::Planning,
+                plan: Vec::new(),
+                done: Vec::new(),
+                calls: Vec::new(),
+                allow_update: false,
+                outcome: None,
+                scroll: 0,
+            });
+            model.help_open = false;
+            vec![Effect::PlanApply {
+                cloud: model.cloud,
+                inputs,
+            }]
+        }
+    }
+}
+
+fn confirm_apply(model: &mut Model) -> Vec<Effect> {
+    let inputs = model.inputs();
+    let cloud = model.cloud;
+    let Some(pane) = model.apply.as_mut() else {
+        return Vec::new();
+    };
+    if pane.phase != ApplyPhase::Planned
+        || crate::apply::blocked(&pane.plan).is_some()
+        || !crate::apply::has_work(&pane.plan)
+    {
+        return Vec::new();
+    }
+    pane.phase = ApplyPhase::Applying;
+    vec![Effect::RunApply {
+        cloud,
+        inputs,
+        plan: pane.plan.clone(),
+        allow_update: pane.allow_update,
+    }]
+}
+
+/// After a run: the values it made are recorded, what happened is said, and the checks run.
+fn apply_finished(
+    model: &mut Model,
+    outputs: Result<Vec<(FieldId, String)>, String>,
+    calls: Vec<crate::guide::apply::Call>,
+) -> Vec<Effect> {
+    let outputs = match outputs {
+        Ok(outputs) => outputs,
+        Err(why) => {
+            if let Some(pane) = model.apply.as_mut() {
+                pane.calls = calls;
+                pane.phase = ApplyPhase::Finished;
+                pane.outcome = Some(format!("Nothing was written: {why}"));
+            }
+            return Vec::new();
+        }
+    };
+    if !outputs.is_empty() {
+        let mut inputs = model.inputs();
+        for (field, value) in &outputs {
+            inputs.set(*field, value.clone());
+        }
+        model.load_inputs(&inputs);
+    }
+    let Some(pane) = model.apply.as_mut() else {
+        return Vec::new();
+    };
+    pane.calls = calls;
+    pane.phase = ApplyPhase::Finished;
+    let refused = crate::apply::refusal(&pane.done).map(|d| d.planned.title.clone());
+    let made = pane
+        .done
+        .iter()
+        .filter(|d| matches!(d.applied, Some(crate::guide::apply::Applied::Made { .. })))
+        .count();
+    let changed = pane
+        .done
+        .iter()
+        .filter(|d| {
+            matches!(
+                d.applied,
+                Some(crate::guide::apply::Applied::Changed { .. })
+            )
+        })
+        .count();
+    pane.outcome = Some(match &refused {
+        Some(title) => format!(
+            "Stopped at {title}: what was made stays; grant what its line names, then m again continues from there."
+        ),
+        None => format!("Done: {made} made, {changed} changed. Checking the result…"),
+    });
+    let mut effects = save(model);
+    if refused.is_none() {
+        effects.extend(run_checks(model));
+    }
+    effects
 }
 
 /// `d`: the revocation drill needs the registered key and the admin key; it asks first,

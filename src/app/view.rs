@@ -58,6 +58,7 @@ fn draw_everything(frame: &mut Frame, model: &Model) {
     match (&model.explain, model.as_code) {
         (Some(pane), _) => draw_explain(frame, model, pane, regions.content),
         (None, Some(pane)) => draw_as_code(frame, model, pane, regions.content),
+        (None, None) if model.apply.is_some() => draw_apply(frame, model, regions.content),
         (None, None) => draw_content(frame, model, regions.content),
     }
     draw_status(frame, model, &status, regions.status);
@@ -90,6 +91,9 @@ fn step_of(model: &Model) -> String {
     }
     if model.as_code.is_some() {
         return "As code".into();
+    }
+    if model.apply.is_some() {
+        return "Do it for me".into();
     }
     match model.screen {
         Screen::ResumeOffer => "Resume?".into(),
@@ -261,6 +265,20 @@ fn draw_as_code(frame: &mut Frame, model: &Model, pane: AsCodePane, area: Rect) 
             &mut state,
         );
     }
+}
+
+fn draw_apply(frame: &mut Frame, model: &Model, area: Rect) {
+    let lines = layout::apply_view(model, area.width);
+    let height = usize::from(area.height);
+    let max_scroll = lines.len().saturating_sub(height);
+    let scroll = model
+        .apply
+        .as_ref()
+        .map(|p| p.scroll)
+        .unwrap_or(0)
+        .min(max_scroll);
+    let visible: Vec<Line> = lines.into_iter().skip(scroll).take(height).collect();
+    frame.render_widget(Paragraph::new(visible), area);
 }
 
 fn draw_status(frame: &mut Frame, model: &Model, lines: &[String], area: Rect) {

@@ -26,9 +26,13 @@ pub struct AwsApplier {
     org: String,
     external_id: String,
     key: Option<KmsArn>,
-    role: RoleArn,
+    /// The recorded role; without one, `openai-ekm` in the account of your credentials.
+    role: Option<RoleArn>,
     policy_name: String,
 }
+
+/// The role made when none is recorded.
+const DEFAULT_ROLE_NAME: &str = "openai-ekm";
 
 impl AwsApplier {
     pub fn from_inputs(inputs: &Inputs) -> Result<AwsApplier, Vec<FieldError>> {
@@ -41,11 +45,16 @@ impl AwsApplier {
             .validated(EXTERNAL_ID)
             .map_err(|e| errors.push(e))
             .ok();
-        let role = inputs
-            .validated(ROLE_ARN)
-            .and_then(|v| role_arn(&v))
-            .map_err(|e| errors.push(e))
-            .ok();
+        let role = if inputs.effective(ROLE_ARN).trim().is_empty() {
+            Some(None)
+        } else {
+            inputs
+                .validated(ROLE_ARN)
+                .and_then(|v| role_arn(&v))
+                .map_err(|e| errors.push(e))
+                .ok()
+                .map(Some)
+        };
         let policy_name = inputs
             .validated(POLICY_NAME)
             .map_err(|e| errors.push(e))
@@ -77,13 +86,6 @@ impl AwsApplier {
     fn alias(&self) -> String {
         format!("alias/openai-ekm-{}", self.org)
     }
-
-    fn policy_arn(&self) -> String {
-        format!(
-            "arn:aws:iam::{}:policy/{}",
-            self.role.account, self.policy_name
-        )
-    }
 }
 
 #[async_trait::async_trait]
@@ -105,6 +107,37 @@ impl Applier for AwsApplier {
                     )
                 })?,
         };
+        let role = match &self.role {
+            Some(role) => role.clone(),
+            None => {
+                let sts = aws_sdk_sts::Client::new(&config);
+                let started = Instant::now();
+                let me = sts.get_caller_identity().send().await;
+                let account = match me {
+                    Ok(me) => {
+                        log.record("READ", "sts:GetCallerIdentity", "read", started);
+                        me.account().unwrap_or_default().to_string()
+                    }
+                    Err(err) => {
+                        log.record(
+                            "READ",
+                            "sts:GetCallerIdentity",
+                            &DisplayErrorContext(&err).to_string(),
+                            started,
+                        );
+                        return Err(CannotCheck(format!(
+                            "your account could not be read (sts:GetCallerIdentity): record the role ARN instead ({})",
+                            DisplayErrorContext(&err)
+                        )));
+                    }
+                };
+                RoleArn {
+                    account,
+                    path: "/".into(),
+                    name: DEFAULT_ROLE_NAME.into(),
+                }
+            }
+        };
         let kms = aws_sdk_kms::Client::from_conf(
             aws_sdk_kms::config::Builder::from(&config)
                 .region(aws_sdk_kms::config::Region::new(region.clone()))
@@ -122,23 +155,29 @@ impl Applier for AwsApplier {
         );
         Ok(Box::new(AwsApply {
             applier: self,
+            role,
             region,
             kms,
             iam,
             log,
             key_arn: Mutex::new(self.key.as_ref().map(KmsArn::arn)),
+            role_exists: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 }
 
 struct AwsApply<'a> {
     applier: &'a AwsApplier,
+    /// The role to make or check: recorded, or the default in your account.
+    role: RoleArn,
     region: String,
     kms: aws_sdk_kms::Client,
     iam: aws_sdk_iam::Client,
     log: CallLog,
     /// The key's ARN, once known (recorded, found by its alias, or made).
     key_arn: Mutex<Option<String>>,
+    /// The role exists (found, or made): only then is its ARN worth recording.
+    role_exists: std::sync::atomic::AtomicBool,
 }
 
 /// What `write` says when a create found its resource already there.
@@ -226,6 +265,13 @@ fn iam_statement(key: &str) -> Value {
 }
 
 impl AwsApply<'_> {
+    fn policy_arn(&self) -> String {
+        format!(
+            "arn:aws:iam::{}:policy/{}",
+            self.role.account, self.applier.policy_name
+        )
+    }
+
     fn key(&self) -> Option<String> {
         self.key_arn.lock().ok().and_then(|k| k.clone())
     }
@@ -312,7 +358,7 @@ impl AwsApply<'_> {
     }
 
     async fn plan_policy(&self) -> Planned {
-        let arn = self.applier.policy_arn();
+        let arn = self.policy_arn();
         let title = format!("the IAM policy {}", self.applier.policy_name);
         let step = STEP_IAM_POLICY;
         let started = Instant::now();
@@ -414,12 +460,14 @@ impl AwsApply<'_> {
 
     /// The role's trust policy document, `None` when there is no such role.
     async fn role_document(&self) -> Result<Option<Value>, String> {
-        let name = &self.applier.role.name;
+        let name = &self.role.name;
         let started = Instant::now();
         match self.iam.get_role().role_name(name).send().await {
             Ok(found) => {
                 self.log
                     .record("READ", &format!("iam:GetRole {name}"), "found", started);
+                self.role_exists
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
                 Ok(found
                     .role()
                     .and_then(|r| r.assume_role_policy_document())
@@ -440,7 +488,7 @@ impl AwsApply<'_> {
     }
 
     async fn plan_role(&self) -> (Planned, bool) {
-        let title = format!("the role {}", self.applier.role.name);
+        let title = format!("the role {}", self.role.name);
         let (change, exists) = match self.role_document().await {
             Err(why) => (Change::Cannot { why }, false),
             Ok(None) => (Change::Create, false),
@@ -476,13 +524,13 @@ impl AwsApply<'_> {
     async fn plan_attachment(&self, role_exists: bool) -> Planned {
         let title = format!(
             "the policy {} attached to the role {}",
-            self.applier.policy_name, self.applier.role.name
+            self.applier.policy_name, self.role.name
         );
         let change = if !role_exists {
             Change::Create
         } else {
             let started = Instant::now();
-            let name = &self.applier.role.name;
+            let name = &self.role.name;
             match self
                 .iam
                 .list_attached_role_policies()
@@ -497,7 +545,7 @@ impl AwsApply<'_> {
                         "read",
                         started,
                     );
-                    let wanted = self.applier.policy_arn();
+                    let wanted = self.policy_arn();
                     if attached
                         .attached_policies()
                         .iter()
@@ -545,9 +593,8 @@ impl AwsApply<'_> {
         let change = match self.key_policy(&key).await {
             Err(why) => Change::Cannot { why },
             Ok(document) => {
-                let verdict = Policy::parse(&document.to_string()).map(|p| {
-                    judge_key_policy(&p, &self.applier.role.account, &self.applier.role.arn())
-                });
+                let verdict = Policy::parse(&document.to_string())
+                    .map(|p| judge_key_policy(&p, &self.role.account, &self.role.arn()));
                 match verdict {
                     Ok(KeyPolicyVerdict::DelegatesToIam | KeyPolicyVerdict::GrantsRole) => {
                         Change::AsWanted
@@ -560,7 +607,7 @@ impl AwsApply<'_> {
                     _ => Change::Differs {
                         diff: format!(
                             "+ key policy statement AllowOpenAIEKMRole: {} may use kms:Encrypt and kms:Decrypt (the statements there stay)",
-                            self.applier.role.arn()
+                            self.role.arn()
                         ),
                     },
                 }
@@ -763,7 +810,7 @@ impl ApplySession for AwsApply<'_> {
                     };
                 };
                 let statement = iam_statement(&key);
-                let arn = self.applier.policy_arn();
+                let arn = self.policy_arn();
                 if *change == Change::Create {
                     let document = json!({"Version": "2012-10-17", "Statement": [statement]});
                     self.write(
@@ -814,15 +861,21 @@ impl ApplySession for AwsApply<'_> {
                 let mut request = self
                     .iam
                     .create_role()
-                    .role_name(&self.applier.role.name)
+                    .role_name(&self.role.name)
                     .assume_role_policy_document(document.to_string())
                     .description("Lets OpenAI use the EKM key");
-                if self.applier.role.path != "/" {
-                    request = request.path(&self.applier.role.path);
+                if self.role.path != "/" {
+                    request = request.path(&self.role.path);
                 }
-                self.write("iam:CreateRole", &self.applier.role.name, request.send())
+                let made = self
+                    .write("iam:CreateRole", &self.role.name, request.send())
                     .await
-                    .map(|_| (true, self.applier.role.arn()))
+                    .map(|_| (true, self.role.arn()));
+                if made.is_ok() {
+                    self.role_exists
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+                made
             }
             ("role", _) => {
                 let document = match self.role_document().await {
@@ -837,28 +890,28 @@ impl ApplySession for AwsApply<'_> {
                 let merged = with_statement(&document, &trust_statement(&self.applier.external_id));
                 self.write(
                     "iam:UpdateAssumeRolePolicy",
-                    &self.applier.role.name,
+                    &self.role.name,
                     self.iam
                         .update_assume_role_policy()
-                        .role_name(&self.applier.role.name)
+                        .role_name(&self.role.name)
                         .policy_document(merged.to_string())
                         .send(),
                 )
                 .await
-                .map(|_| (false, self.applier.role.arn()))
+                .map(|_| (false, self.role.arn()))
             }
             ("attachment", _) => self
                 .write(
                     "iam:AttachRolePolicy",
-                    &self.applier.role.name,
+                    &self.role.name,
                     self.iam
                         .attach_role_policy()
-                        .role_name(&self.applier.role.name)
-                        .policy_arn(self.applier.policy_arn())
+                        .role_name(&self.role.name)
+                        .policy_arn(self.policy_arn())
                         .send(),
                 )
                 .await
-                .map(|_| (true, self.applier.policy_arn())),
+                .map(|_| (true, self.policy_arn())),
             ("key-policy", _) => {
                 let Some(key) = self.key() else {
                     return Applied::Refused {
@@ -869,7 +922,7 @@ impl ApplySession for AwsApply<'_> {
                     Ok(document) => document,
                     Err(why) => return Applied::Refused { why },
                 };
-                let merged = with_statement(&document, &key_policy_statement(&self.applier.role));
+                let merged = with_statement(&document, &key_policy_statement(&self.role));
                 self.write(
                     "kms:PutKeyPolicy",
                     &key,
@@ -911,10 +964,15 @@ impl ApplySession for AwsApply<'_> {
     }
 
     fn outputs(&self) -> Vec<(FieldId, String)> {
-        match (&self.applier.key, self.key()) {
-            (None, Some(made)) => vec![(KMS_ARN, made)],
-            _ => Vec::new(),
+        let mut outputs = Vec::new();
+        if let (None, Some(made)) = (&self.applier.key, self.key()) {
+            outputs.push((KMS_ARN, made));
         }
+        if self.applier.role.is_none() && self.role_exists.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            outputs.push((ROLE_ARN, self.role.arn()));
+        }
+        outputs
     }
 }
 
