@@ -1,5 +1,6 @@
 pub mod aws_world;
 pub mod azure;
+pub mod azure_world;
 pub mod check_run;
 pub mod fake_cloud;
 pub mod fake_openai;

@@ -43,10 +43,10 @@ pub const TOKEN_VAR: &str = "EKM_AZURE_ACCESS_TOKEN";
 /// Sends every request for an Azure host (management, Graph, Key Vault) to `<value>/<host><path>`.
 pub const API_URL_VAR: &str = "EKM_AZURE_API_URL";
 
-const MANAGEMENT: &str = "https://management.azure.com";
-const GRAPH: &str = "https://graph.microsoft.com";
+pub(super) const MANAGEMENT: &str = "https://management.azure.com";
+pub(super) const GRAPH: &str = "https://graph.microsoft.com";
 const MANAGEMENT_SCOPE: &str = "https://management.azure.com/.default";
-const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+pub(super) const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 /// The asset tag Azure's VMs carry; only there is the instance metadata service asked.
 const AZURE_ASSET_TAG: &str = "7783-7084-3265-9085-8269-3286-77";
 
@@ -130,18 +130,18 @@ impl TokenCredential for GivenToken {
 }
 
 /// The admin's credential, and in words where it came from (never the token).
-struct Credentials {
-    credential: Arc<dyn TokenCredential>,
-    source: String,
+pub(super) struct Credentials {
+    pub(super) credential: Arc<dyn TokenCredential>,
+    pub(super) source: String,
     /// A token for Azure Resource Manager, proven to work.
-    management: Zeroizing<String>,
+    pub(super) management: Zeroizing<String>,
 }
 
 /// Finds a credential the way the Azure CLI user expects: a token given in the environment,
 /// a service principal's secret in the environment, the Azure CLI (then azd), and the managed
 /// identity only where one can exist (App Service, or an Azure VM), so that a machine without
 /// credentials says so at once.
-async fn discover(tenant: &str, timeout: Duration) -> Result<Credentials, CannotCheck> {
+pub(super) async fn discover(tenant: &str, timeout: Duration) -> Result<Credentials, CannotCheck> {
     let mut candidates: Vec<(Arc<dyn TokenCredential>, String)> = Vec::new();
     if let Ok(token) = std::env::var(TOKEN_VAR)
         && !token.trim().is_empty()
@@ -259,7 +259,7 @@ impl azure_core::http::HttpClient for Forwarding {
     }
 }
 
-fn key_client(
+pub(super) fn key_client(
     vault: &VaultPlace,
     credential: Arc<dyn TokenCredential>,
     rest: &Rest,

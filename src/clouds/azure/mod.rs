@@ -2,6 +2,7 @@
 //! fields and their rules, the generated role, requests and az commands, the live checks, and
 //! the one action (creating OpenAI's service principal).
 
+pub mod apply;
 pub mod artifacts;
 pub mod as_code;
 pub mod checks;
@@ -116,6 +117,16 @@ impl CloudKit for Azure {
 
     fn check_plan(&self) -> &'static [CheckSpec] {
         &checks::PLAN
+    }
+
+    fn applier(
+        &self,
+        inputs: &Inputs,
+    ) -> Option<Result<Box<dyn crate::guide::apply::Applier>, Vec<crate::guide::FieldError>>> {
+        Some(
+            apply::AzureApplier::from_inputs(inputs)
+                .map(|a| Box::new(a) as Box<dyn crate::guide::apply::Applier>),
+        )
     }
 
     fn check_target(
