@@ -159,3 +159,18 @@ fn a_refused_assignment_stops_the_run_and_the_next_run_continues() {
     assert_eq!(change_of(&report, "role"), "as-wanted");
     assert_eq!(change_of(&report, "assignment"), "create");
 }
+
+#[test]
+fn from_an_empty_resource_group_the_vault_is_made_in_its_region_on_rbac() {
+    let world = AzureWorld::empty();
+    let (code, report) = apply(&world, &[]);
+    assert_eq!(change_of(&report, "vault"), "create", "{report:#}");
+    assert_eq!(change_of(&report, "key"), "create");
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(report["verdict"], "verified");
+    let state = world.world.lock().unwrap();
+    assert_eq!(state.vault["location"], "westeurope");
+    assert_eq!(state.vault["properties"]["enableRbacAuthorization"], true);
+    assert_eq!(state.vault["properties"]["enablePurgeProtection"], true);
+    assert_eq!(state.vault["properties"]["tenantId"], TENANT);
+}

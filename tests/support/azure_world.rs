@@ -63,9 +63,21 @@ fn filtered(query: &str, field: &str) -> Option<String> {
 const ROLES: &str = "/management.azure.com/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/providers/Microsoft.Authorization/roleDefinitions";
 
 impl AzureWorld {
+    /// Nothing made yet but the resource group (in westeurope).
+    pub fn empty() -> AzureWorld {
+        let world = AzureWorld::with_vault(true);
+        world.world.lock().unwrap().vault = Value::Null;
+        world
+    }
+
     /// Nothing made yet but the vault (on access policies when `rbac` is false).
     pub fn with_vault(rbac: bool) -> AzureWorld {
         let fake = good_azure();
+        fake.on(
+            "GET",
+            &format!("/management.azure.com/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-ekm"),
+            Reply::ok(json!({"id": format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-ekm"), "name": "rg-ekm", "location": "westeurope"})),
+        );
         let mut vault = good_vault();
         vault["properties"]["enableRbacAuthorization"] = json!(rbac);
         let world = Arc::new(Mutex::new(World {
@@ -194,7 +206,30 @@ impl AzureWorld {
         let vault_path = format!("/management.azure.com{}", vault_scope());
         let w = Arc::clone(&world);
         fake.on_fn("GET", &vault_path, move |_| {
-            Reply::ok(w.lock().unwrap().vault.clone())
+            let vault = w.lock().unwrap().vault.clone();
+            if vault.is_null() {
+                return Reply::azure(
+                    404,
+                    "ResourceNotFound",
+                    "The Resource 'Microsoft.KeyVault/vaults/contoso-ekm' under resource group 'rg-ekm' was not found.",
+                    None,
+                );
+            }
+            Reply::ok(vault)
+        });
+        let w = Arc::clone(&world);
+        fake.on_fn("PUT", &vault_path, move |seen| {
+            let body = seen.json();
+            let mut world = w.lock().unwrap();
+            let mut vault = good_vault();
+            vault["location"] = body["location"].clone();
+            if let Some(fields) = body["properties"].as_object() {
+                for (name, value) in fields {
+                    vault["properties"][name] = value.clone();
+                }
+            }
+            world.vault = vault.clone();
+            Reply::ok(vault)
         });
         let w = Arc::clone(&world);
         fake.on_fn("PATCH", &vault_path, move |seen| {

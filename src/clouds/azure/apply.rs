@@ -1,10 +1,10 @@
 //! "Do it for me" on Azure, with the admin's own sign-in: OpenAI's service principal
 //! (Microsoft Graph), the custom role with the three data actions and the role assignment at
 //! the key's scope (Azure Resource Manager), the vault's permission model switched to RBAC,
-//! and the RSA key in the vault (Key Vault). Role definitions and assignments are written with
-//! PUT under a name derived from what they are, so writing one twice makes one; an equal
-//! existing assignment counts as done. The vault itself is not made: it needs a region and a
-//! name the admin chooses (step 3's command, or the Terraform module).
+//! the vault (in its resource group's region, on the RBAC model with purge protection, or an
+//! existing one switched to RBAC with consent) and the RSA key in it (Key Vault). Role
+//! definitions and assignments are written with PUT under a name derived from what they are,
+//! so writing one twice makes one; an equal existing assignment counts as done.
 
 use std::time::{Duration, Instant};
 
@@ -288,6 +288,63 @@ impl AzureApply<'_> {
         }
     }
 
+    /// A new vault in its resource group's region: the RBAC model, purge protection, 90 days
+    /// of soft delete, as step 3's command makes it.
+    async fn make_vault(&self) -> Result<Applied, String> {
+        let place = &self.applier.vault.place;
+        let group = format!(
+            "{MANAGEMENT}/subscriptions/{}/resourceGroups/{}?api-version=2021-04-01",
+            place.subscription, place.resource_group
+        );
+        let location = match self
+            .call(
+                Method::GET,
+                &group,
+                &self.management,
+                None,
+                &format!("ARM resource group {}", place.resource_group),
+            )
+            .await
+        {
+            Ok(found) => found["location"].as_str().unwrap_or_default().to_string(),
+            Err(err) if err.status == Some(404) => {
+                return Err(format!(
+                    "no resource group {} in the subscription: make it first (az group create); apply does not choose a region for you",
+                    place.resource_group
+                ));
+            }
+            Err(err) => {
+                return Err(refusal(
+                    &err,
+                    "Microsoft.Resources/subscriptions/resourceGroups/read",
+                ));
+            }
+        };
+        let body = json!({
+            "location": location,
+            "properties": {
+                "tenantId": self.applier.tenant,
+                "sku": {"family": "A", "name": "standard"},
+                "enableRbacAuthorization": true,
+                "enablePurgeProtection": true,
+                "enableSoftDelete": true,
+                "softDeleteRetentionInDays": 90,
+            }
+        });
+        self.call(
+            Method::PUT,
+            &self.vault_url(),
+            &self.management,
+            Some(&body),
+            &format!("ARM vault {} PUT", place.vault),
+        )
+        .await
+        .map(|_| Applied::Made {
+            detail: format!("{} in {location}, RBAC, purge protection", place.vault),
+        })
+        .map_err(|err| refusal(&err, "Microsoft.KeyVault/vaults/write"))
+    }
+
     fn planned(
         id: &'static str,
         title: String,
@@ -347,12 +404,7 @@ impl ApplySession for AzureApply<'_> {
             Ok(_) => Change::Differs {
                 diff: "permission model: access policies → Azure RBAC (access policies then stop counting)".into(),
             },
-            Err(err) if err.status == Some(404) => Change::Cannot {
-                why: format!(
-                    "no vault {} in resource group {}: make it at step 3 (it needs a region and a name you choose), or with the Terraform module",
-                    place.vault, place.resource_group
-                ),
-            },
+            Err(err) if err.status == Some(404) => Change::Create,
             Err(err) => Change::Cannot {
                 why: refusal(&err, "Microsoft.KeyVault/vaults/read"),
             },
@@ -562,6 +614,7 @@ impl ApplySession for AzureApply<'_> {
                     )),
                 }
             }
+            "vault" if planned.change == Change::Create => self.make_vault().await,
             "vault" => self
                 .call(
                     Method::PATCH,
