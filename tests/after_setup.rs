@@ -730,3 +730,152 @@ fn the_evidence_folder_verifies_holds_the_records_and_no_secret() {
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("--evidence"));
 }
+
+/// `doctor <cloud>` through a cloud stand-in, with an OpenAI stand-in that validates by
+/// looking at `on` (the stand-in's key state).
+fn doctor_through(
+    cloud: &str,
+    flags: &[&str],
+    env: &[(&str, String)],
+    on: &Arc<std::sync::Mutex<bool>>,
+) -> (Option<i32>, Value) {
+    let openai = FakeOpenAi::start(ADMIN_KEY);
+    {
+        let mut state = openai.state.lock().unwrap();
+        state.keys.push(json!({
+            "id": "extkey_doc1", "object": "organization.external_key",
+            "created_at": 1_760_000_000, "api_project_ids": ["proj_1"], "type": cloud, "name": "ekm",
+        }));
+        let on = Arc::clone(on);
+        state.validate_by = Some(Arc::new(move |_: &Value| {
+            if *on.lock().unwrap() {
+                (200, json!({"status": "success"}))
+            } else {
+                (
+                    400,
+                    json!({"error": {"message": "The key is disabled.", "type": "invalid_request_error", "param": null, "code": null}}),
+                )
+            }
+        }));
+    }
+    let state = tempfile::tempdir().unwrap();
+    let output = ekm(state.path())
+        .args(["doctor", cloud])
+        .args(flags)
+        .args([
+            "--key-id",
+            "extkey_doc1",
+            "--api-base",
+            &openai.base(),
+            "--json",
+            "--timeout",
+            "5",
+        ])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("OPENAI_ADMIN_KEY", ADMIN_KEY)
+        .output()
+        .unwrap();
+    (output.status.code(), json_of(&output))
+}
+
+/// Healthy, then unhealthy at `step` once the key is off behind the wizard's back, then not
+/// verified when the key cannot be read (403).
+fn judge_three_ways(
+    cloud: &str,
+    flags: &[&str],
+    env: &[(&str, String)],
+    on: &Arc<std::sync::Mutex<bool>>,
+    step: &str,
+    refuse: impl FnOnce(),
+) {
+    let (code, report) = doctor_through(cloud, flags, env, on);
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(report["verdict"], "healthy");
+    assert_eq!(report["openai"]["found_by"], "id");
+    assert_eq!(report["openai"]["projects"][0]["id"], "proj_1");
+    *on.lock().unwrap() = false;
+    let (code, report) = doctor_through(cloud, flags, env, on);
+    assert_eq!(code, Some(1), "{report:#}");
+    assert_eq!(report["verdict"], "unhealthy");
+    assert_eq!(report["openai"]["valid"], false);
+    assert!(
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["status"] == "fail" && c["step"] == step),
+        "{report:#}"
+    );
+    *on.lock().unwrap() = true;
+    refuse();
+    let (code, report) = doctor_through(cloud, flags, env, on);
+    assert_eq!(code, Some(3), "{report:#}");
+    assert_eq!(report["verdict"], "not-verified");
+}
+
+#[test]
+fn doctor_on_google_and_azure_stand_ins_judges_the_keys_real_state() {
+    use support::{azure, google};
+    // Google: the key shows its primary version's state.
+    let fake = google::good_google();
+    let on = Arc::new(std::sync::Mutex::new(true));
+    let state = Arc::clone(&on);
+    fake.on_fn("GET", google::KEY, move |_| {
+        let mut key = google::good_key();
+        key["primary"]["state"] = json!(if *state.lock().unwrap() {
+            "ENABLED"
+        } else {
+            "DISABLED"
+        });
+        Reply::ok(key)
+    });
+    let home = tempfile::tempdir().unwrap();
+    let env = [
+        ("EKM_GCP_API_URL", fake.base()),
+        ("EKM_GCP_ACCESS_TOKEN", google::TOKEN.to_string()),
+        ("CLOUDSDK_CONFIG", home.path().display().to_string()),
+    ];
+    judge_three_ways("gcp", &google::FLAGS, &env, &on, "create-key", || {
+        fake.on(
+            "GET",
+            google::KEY,
+            Reply::google(
+                403,
+                "PERMISSION_DENIED",
+                "Permission 'cloudkms.cryptoKeys.get' denied on resource (or it may not exist).",
+            ),
+        );
+    });
+
+    // Azure: the key's `enabled` attribute.
+    let fake = azure::good_azure();
+    let on = Arc::new(std::sync::Mutex::new(true));
+    for path in [
+        format!("{}/keys/{}", azure::VAULT_HOST, azure::KEY_NAME),
+        format!("{}/keys/{}/", azure::VAULT_HOST, azure::KEY_NAME),
+    ] {
+        let state = Arc::clone(&on);
+        azure::vault_route(&fake, "GET", &path, move |_| {
+            let mut key = azure::good_key();
+            key["attributes"]["enabled"] = json!(*state.lock().unwrap());
+            Reply::ok(key)
+        });
+    }
+    let home = tempfile::tempdir().unwrap();
+    let env = [
+        ("EKM_AZURE_API_URL", fake.base()),
+        ("EKM_AZURE_ACCESS_TOKEN", azure::token_for(azure::TENANT)),
+        ("AZURE_CONFIG_DIR", home.path().display().to_string()),
+    ];
+    judge_three_ways("azure", &azure::FLAGS, &env, &on, "create-key", || {
+        azure::key_refused(
+            &fake,
+            Reply::azure(
+                403,
+                "Forbidden",
+                "Caller is not authorized to perform action on resource.",
+                Some("ForbiddenByRbac"),
+            ),
+        );
+    });
+}
