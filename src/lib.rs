@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod checks;
 pub mod cli;
 pub mod clipboard;
+pub mod clock;
 pub mod clouds;
 pub mod exit;
 pub mod explain;

@@ -293,7 +293,7 @@ impl SessionStore {
 
 /// Now, in Unix seconds.
 pub fn now_unix() -> u64 {
-    unix_seconds()
+    crate::clock::now_unix()
 }
 
 /// The file of the last headless check or registration, in the state folder.

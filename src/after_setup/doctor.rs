@@ -141,7 +141,7 @@ pub async fn examine(
     options: &CheckOptions,
     openai: Option<(&Client, Option<&str>)>,
 ) -> DoctorReport {
-    let started_at = crate::bundle::iso_8601_utc(crate::session::now_unix());
+    let started_at = crate::clock::iso_8601_utc(crate::clock::now_unix());
     let checks = crate::checks::run(cloud, inputs, target, options, &|_| {});
     let asking = async {
         match openai {
@@ -169,7 +169,7 @@ pub async fn examine(
         cloud: cloud.key(),
         health: health_of(cloud_verdict, &openai),
         started_at,
-        finished_at: crate::bundle::iso_8601_utc(crate::session::now_unix()),
+        finished_at: crate::clock::iso_8601_utc(crate::clock::now_unix()),
         cloud_verdict: cloud_verdict.key(),
         checks,
         cloud_error,

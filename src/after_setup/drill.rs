@@ -170,7 +170,7 @@ impl DrillRecord {
 }
 
 fn now() -> String {
-    crate::bundle::iso_8601_utc(crate::session::now_unix())
+    crate::clock::iso_8601_utc(crate::clock::now_unix())
 }
 
 /// What OpenAI's validation said.

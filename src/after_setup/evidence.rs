@@ -169,7 +169,7 @@ fn readme(evidence: &Evidence, files: &[(String, String)]) -> String {
                 .unwrap_or(0);
             let written = written
                 .parse::<u64>()
-                .map(crate::bundle::iso_8601_utc)
+                .map(crate::clock::iso_8601_utc)
                 .unwrap_or(written);
             format!("{count} checks, run at {written} (results/last-check.json)")
         }

@@ -74,7 +74,7 @@ impl CallLog {
     /// Records a call that started at `started`; its outcome in a few words (never a secret).
     pub fn record(&self, method: &str, resource: &str, outcome: &str, started: Instant) {
         let call = Call {
-            at: crate::bundle::iso_8601_utc(crate::session::now_unix()),
+            at: crate::clock::iso_8601_utc(crate::clock::now_unix()),
             method: method.to_string(),
             resource: crate::secrets::visible(resource),
             outcome: crate::secrets::one_line(&crate::secrets::redact(outcome), 160),

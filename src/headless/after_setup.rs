@@ -594,7 +594,7 @@ pub fn evidence(dir: &std::path::Path, api_base: Option<&str>) -> u8 {
         last_doctor: store.load_record(LAST_DOCTOR),
         last_drill: store.load_record(drill::LAST_DRILL),
         audit_log,
-        made_at: crate::bundle::iso_8601_utc(crate::session::now_unix()),
+        made_at: crate::clock::iso_8601_utc(crate::clock::now_unix()),
     };
     match evidence::write(dir, &gathered) {
         Ok(files) => {

@@ -413,7 +413,7 @@ fn remember_run(
         let _ = store.save_last_run(&crate::session::LastRun {
             cloud,
             path,
-            written: crate::session::now_unix(),
+            written: crate::clock::now_unix(),
             inputs: inputs.clone(),
             checks,
             refusal,

@@ -652,7 +652,7 @@ impl ApplySession for GcpApply<'_> {
                 let body = json!({
                     "purpose": "ENCRYPT_DECRYPT",
                     "rotationPeriod": "7776000s",
-                    "nextRotationTime": crate::bundle::iso_8601_utc(crate::session::now_unix() + 90 * 86_400),
+                    "nextRotationTime": crate::clock::iso_8601_utc(crate::clock::now_unix() + 90 * 86_400),
                 });
                 match self
                     .write(Method::POST, &url, &body, "cloudkms.cryptoKeys.create")
@@ -673,7 +673,7 @@ impl ApplySession for GcpApply<'_> {
                 );
                 let body = json!({
                     "rotationPeriod": "7776000s",
-                    "nextRotationTime": crate::bundle::iso_8601_utc(crate::session::now_unix() + 90 * 86_400),
+                    "nextRotationTime": crate::clock::iso_8601_utc(crate::clock::now_unix() + 90 * 86_400),
                 });
                 self.write(Method::PATCH, &url, &body, "cloudkms.cryptoKeys.update")
                     .await
