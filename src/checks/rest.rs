@@ -96,6 +96,19 @@ pub struct CloudError {
 }
 
 impl CloudError {
+    /// A refused read or write in words for the admin: for a 403 the permission that is
+    /// missing; otherwise what `cloud` answered, or that it could not be reached.
+    pub fn refusal(&self, cloud: &str, permission: &str) -> String {
+        match self.status {
+            Some(403) => format!(
+                "{permission} is not allowed for your credentials ({})",
+                self.message
+            ),
+            Some(status) => format!("{cloud} answered {status}: {}", self.message),
+            None => format!("{cloud} could not be reached: {}", self.message),
+        }
+    }
+
     fn network(message: String) -> CloudError {
         CloudError {
             status: None,

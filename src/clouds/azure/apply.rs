@@ -134,17 +134,6 @@ struct AzureApply<'a> {
     timeout: Duration,
 }
 
-fn refusal(err: &CloudError, permission: &str) -> String {
-    match err.status {
-        Some(403) => format!(
-            "{permission} is not allowed for your sign-in ({})",
-            err.message
-        ),
-        Some(status) => format!("Azure answered {status}: {}", err.message),
-        None => format!("Azure could not be reached: {}", err.message),
-    }
-}
-
 impl AzureApply<'_> {
     async fn call(
         &self,
@@ -196,10 +185,9 @@ impl AzureApply<'_> {
                 .and_then(|v| v.first())
                 .and_then(|sp| sp["id"].as_str())
                 .map(str::to_string)),
-            Err(err) => Err(refusal(
-                &err,
-                "Application.Read.All (reading service principals)",
-            )),
+            Err(err) => {
+                Err(err.refusal("Azure", "Application.Read.All (reading service principals)"))
+            }
         }
     }
 
@@ -236,10 +224,7 @@ impl AzureApply<'_> {
                         role.clone(),
                     )
                 })),
-            Err(err) => Err(refusal(
-                &err,
-                "Microsoft.Authorization/roleDefinitions/read",
-            )),
+            Err(err) => Err(err.refusal("Azure", "Microsoft.Authorization/roleDefinitions/read")),
         }
     }
 
@@ -281,10 +266,7 @@ impl AzureApply<'_> {
                         .is_some_and(|r| r.eq_ignore_ascii_case(role_id))
                 })
             })),
-            Err(err) => Err(refusal(
-                &err,
-                "Microsoft.Authorization/roleAssignments/read",
-            )),
+            Err(err) => Err(err.refusal("Azure", "Microsoft.Authorization/roleAssignments/read")),
         }
     }
 
@@ -314,8 +296,8 @@ impl AzureApply<'_> {
                 ));
             }
             Err(err) => {
-                return Err(refusal(
-                    &err,
+                return Err(err.refusal(
+                    "Azure",
                     "Microsoft.Resources/subscriptions/resourceGroups/read",
                 ));
             }
@@ -342,7 +324,7 @@ impl AzureApply<'_> {
         .map(|_| Applied::Made {
             detail: format!("{} in {location}, RBAC, purge protection", place.vault),
         })
-        .map_err(|err| refusal(&err, "Microsoft.KeyVault/vaults/write"))
+        .map_err(|err| err.refusal("Azure", "Microsoft.KeyVault/vaults/write"))
     }
 
     fn planned(
@@ -406,7 +388,7 @@ impl ApplySession for AzureApply<'_> {
             },
             Err(err) if err.status == Some(404) => Change::Create,
             Err(err) => Change::Cannot {
-                why: refusal(&err, "Microsoft.KeyVault/vaults/read"),
+                why: err.refusal("Azure", "Microsoft.KeyVault/vaults/read"),
             },
         };
         // The key.
@@ -547,12 +529,10 @@ impl ApplySession for AzureApply<'_> {
                                             detail: format!("object id {id} (already made)"),
                                         })
                                     }
-                                    _ => Err(refusal(&err, "creating service principals")),
+                                    _ => Err(err.refusal("Azure", "creating service principals")),
                                 }
                             } else {
-                                Err(refusal(
-                                    &err,
-                                    "creating service principals (Application Administrator or Cloud Application Administrator)",
+                                Err(err.refusal("Azure", "creating service principals (Application Administrator or Cloud Application Administrator)",
                                 ))
                             }
                         }
@@ -608,10 +588,9 @@ impl ApplySession for AzureApply<'_> {
                             Applied::Made { detail: id }
                         })
                     }
-                    Err(err) => Err(refusal(
-                        &err,
-                        "Microsoft.Authorization/roleDefinitions/write",
-                    )),
+                    Err(err) => {
+                        Err(err.refusal("Azure", "Microsoft.Authorization/roleDefinitions/write"))
+                    }
                 }
             }
             "vault" if planned.change == Change::Create => self.make_vault().await,
@@ -627,7 +606,7 @@ impl ApplySession for AzureApply<'_> {
                 .map(|_| Applied::Changed {
                     detail: "permission model: Azure RBAC".into(),
                 })
-                .map_err(|err| refusal(&err, "Microsoft.KeyVault/vaults/write")),
+                .map_err(|err| err.refusal("Azure", "Microsoft.KeyVault/vaults/write")),
             "key" => {
                 let parameters = CreateKeyParameters {
                     kty: Some(KeyType::Rsa),
@@ -723,8 +702,8 @@ impl ApplySession for AzureApply<'_> {
                                     wait *= 2;
                                 }
                                 Err(err) => {
-                                    outcome = Err(refusal(
-                                        &err,
+                                    outcome = Err(err.refusal(
+                                        "Azure",
                                         "Microsoft.Authorization/roleAssignments/write",
                                     ));
                                     break;

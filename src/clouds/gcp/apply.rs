@@ -17,7 +17,7 @@ use super::artifacts::{
 use super::checks::{GcpTarget, discover, judge_provider, key_display, key_url};
 use super::ids::*;
 use crate::checks::CheckStatus;
-use crate::checks::rest::{CloudError, Redirect, Rest, encode_segment};
+use crate::checks::rest::{Redirect, Rest, encode_segment};
 use crate::guide::apply::{Applied, Applier, ApplySession, CallLog, Change, Planned};
 use crate::guide::plan::{CannotCheck, CheckOptions};
 use crate::guide::{FieldError, Inputs, SetupPath};
@@ -85,18 +85,6 @@ const SERVICE_USAGE: &str = "https://serviceusage.googleapis.com/v1";
 const IAM: &str = "https://iam.googleapis.com/v1";
 const KMS: &str = "https://cloudkms.googleapis.com/v1";
 
-/// A refusal in words, naming the permission for a 403.
-fn refusal(err: &CloudError, permission: &str) -> String {
-    match err.status {
-        Some(403) => format!(
-            "{permission} is not allowed for your credentials ({})",
-            err.message
-        ),
-        Some(status) => format!("Google answered {status}: {}", err.message),
-        None => format!("Google could not be reached: {}", err.message),
-    }
-}
-
 impl GcpApply<'_> {
     /// Reads `url`: the resource, `None` when it does not exist, or why it cannot be read.
     async fn read(&self, url: &str, permission: &str) -> Result<Option<Value>, String> {
@@ -114,7 +102,7 @@ impl GcpApply<'_> {
             }
             Err(err) => {
                 self.log.record("READ", shown, &err.message, started);
-                Err(refusal(&err, permission))
+                Err(err.refusal("Google", permission))
             }
         }
     }
@@ -154,7 +142,7 @@ impl GcpApply<'_> {
                         wait *= 2;
                         continue;
                     }
-                    return Err((err.status, refusal(&err, permission)));
+                    return Err((err.status, err.refusal("Google", permission)));
                 }
             }
         }
