@@ -155,3 +155,68 @@ fn a_refused_write_stops_the_run_naming_the_permission_and_the_next_run_continue
     assert_eq!(change_of(&report, "role"), "create");
     assert_eq!(change_of(&report, "binding"), "create");
 }
+
+#[test]
+fn a_throttled_create_is_waited_out_and_a_failed_one_is_never_sent_twice() {
+    use support::fake_cloud::Reply;
+    let world = GoogleWorld::empty(KMS_PROJECT);
+    let rings =
+        format!("/cloudkms.googleapis.com/v1/projects/{KMS_PROJECT}/locations/us-east1/keyRings");
+    world.fake.queue(
+        "POST",
+        &rings,
+        vec![
+            Reply::google(
+                429,
+                "RESOURCE_EXHAUSTED",
+                "Quota exceeded for quota metric 'Write requests'.",
+            )
+            .header("retry-after", "1"),
+        ],
+    );
+    let keys = format!("{rings}/openai-kms-key-ring/cryptoKeys");
+    world.fake.queue(
+        "POST",
+        &keys,
+        vec![Reply::google(
+            503,
+            "UNAVAILABLE",
+            "The service is currently unavailable.",
+        )],
+    );
+    let state = tempfile::tempdir().unwrap();
+    let (code, report) = apply(&world, state.path());
+    assert_eq!(code, Some(1), "{report:#}");
+    let posts = |path: &str| {
+        world
+            .fake
+            .seen()
+            .iter()
+            .filter(|s| s.method == "POST" && s.path == path)
+            .count()
+    };
+    assert_eq!(posts(&rings), 2, "the throttled create was sent again");
+    assert!(
+        world
+            .get(&format!(
+                "{}/openai-kms-key-ring",
+                rings.trim_start_matches('/')
+            ))
+            .is_some()
+    );
+    assert_eq!(
+        posts(&keys),
+        1,
+        "a create that failed otherwise is not repeated blindly"
+    );
+    assert!(
+        report["stopped"]
+            .as_str()
+            .unwrap()
+            .contains("stopped at the key")
+    );
+    // The next run looks first, and makes it.
+    let (code, report) = apply(&world, state.path());
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(change_of(&report, "key-ring"), "as-wanted");
+}

@@ -373,7 +373,9 @@ impl Rest {
     /// Sends a request that creates something exactly once: a create is never repeated
     /// blindly, whatever the answer (a 503 may come after the create was done).
     pub async fn create(&self, url: &str, bearer: &str, body: &Value) -> Result<Value, CloudError> {
-        self.send(Method::POST, url, bearer, Some(body), 1).await
+        // Only a 429 is asked again: the cloud says it did nothing with the request.
+        self.send_as(Method::POST, url, bearer, Some(body), ATTEMPTS, true)
+            .await
     }
 
     async fn send(
@@ -383,6 +385,20 @@ impl Rest {
         bearer: &str,
         body: Option<&Value>,
         attempts: u32,
+    ) -> Result<Value, CloudError> {
+        self.send_as(method, url, bearer, body, attempts, false)
+            .await
+    }
+
+    /// Sends, asking again after a 429 or a 5xx (or, when `throttling_only`, a 429 alone).
+    async fn send_as(
+        &self,
+        method: Method,
+        url: &str,
+        bearer: &str,
+        body: Option<&Value>,
+        attempts: u32,
+        throttling_only: bool,
     ) -> Result<Value, CloudError> {
         let parsed = Url::parse(url).map_err(|e| CloudError::network(format!("bad URL: {e}")))?;
         let target = self.redirect.apply(&parsed);
@@ -432,12 +448,17 @@ impl Rest {
                     if let Some(seconds) = retry_after {
                         last.reasons.push(format!("retry-after:{seconds}"));
                     }
-                    if !is_retryable(status) {
+                    if !is_retryable(status)
+                        || (throttling_only && status != StatusCode::TOO_MANY_REQUESTS)
+                    {
                         return Err(last);
                     }
                 }
                 Err(err) => {
                     last = CloudError::network(describe_network(&err, &shown_host));
+                    if throttling_only {
+                        return Err(last);
+                    }
                 }
             }
         }
