@@ -331,3 +331,111 @@ fn every_step_of_every_cloud_at_200_by_60() {
         }
     }
 }
+
+#[test]
+fn the_as_code_view() {
+    let mut model = model_at(Screen::Step(0), SetupPath::Api, &complete());
+    update(&mut model, Msg::OpenAsCode);
+    update(&mut model, Msg::ShowCodeFile(2)); // main.tf
+    insta::assert_snapshot!(screen(&model));
+}
+
+#[test]
+fn the_do_it_for_me_plan_and_its_outcome() {
+    use ekm_wizard::guide::StepId;
+    use ekm_wizard::guide::apply::{Applied, Call, Change, Planned};
+    let mut model = model_at(Screen::Start, SetupPath::Api, &complete());
+    update(&mut model, Msg::OpenApply);
+    let planned = |id: &'static str, title: &str, step: &'static str, change: Change| Planned {
+        id,
+        title: title.into(),
+        step: StepId::new(step),
+        change,
+    };
+    let plan = vec![
+        planned(
+            "key",
+            "the KMS key arn:…:key/1234abcd",
+            "create-key",
+            Change::AsWanted,
+        ),
+        planned(
+            "policy",
+            "the IAM policy openai-ekm-kms-access",
+            "iam-policy",
+            Change::Create,
+        ),
+        planned(
+            "role",
+            "the role openai-ekm",
+            "role",
+            Change::Differs {
+                diff: "+ trust statement OpenAIEKMAssumeRole (the statements there stay)".into(),
+            },
+        ),
+        planned(
+            "attachment",
+            "the policy attached to the role",
+            "role",
+            Change::Create,
+        ),
+    ];
+    let call = |method: &str, resource: &str, outcome: &str| Call {
+        at: "2026-11-30T08:00:00Z".into(),
+        method: method.into(),
+        resource: resource.into(),
+        outcome: outcome.into(),
+        millis: 12,
+    };
+    update(
+        &mut model,
+        Msg::ApplyPlanned(
+            Ok(plan.clone()),
+            vec![call("READ", "iam:GetRole openai-ekm", "found")],
+        ),
+    );
+    insta::assert_snapshot!("do_it_for_me_plan", screen(&model));
+    update(&mut model, Msg::ConfirmApply);
+    let done =
+        |planned: &Planned, applied: Option<Applied>, note: Option<&str>| ekm_wizard::apply::Done {
+            planned: planned.clone(),
+            applied,
+            note: note.map(str::to_string),
+        };
+    update(
+        &mut model,
+        Msg::ApplyProgress(
+            Box::new(done(&plan[0], None, Some("already as the guide wants"))),
+            Vec::new(),
+        ),
+    );
+    update(
+        &mut model,
+        Msg::ApplyProgress(
+            Box::new(done(
+                &plan[1],
+                Some(Applied::Refused {
+                    why: "iam:CreatePolicy is not allowed for your credentials".into(),
+                }),
+                None,
+            )),
+            vec![call(
+                "WRITE",
+                "iam:CreatePolicy openai-ekm-kms-access",
+                "AccessDenied",
+            )],
+        ),
+    );
+    update(
+        &mut model,
+        Msg::ApplyFinished(
+            Ok(Vec::new()),
+            vec![call(
+                "WRITE",
+                "iam:CreatePolicy openai-ekm-kms-access",
+                "AccessDenied",
+            )],
+        ),
+    );
+    insta::assert_snapshot!("do_it_for_me_stopped", screen(&model));
+}
