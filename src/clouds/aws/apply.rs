@@ -180,6 +180,10 @@ struct AwsApply<'a> {
     role_exists: std::sync::atomic::AtomicBool,
 }
 
+/// Why a resource of a later step waits for the key.
+const KEY_FIRST: &str =
+    "the key is not made yet: make step 1's key first (on the start screen, m makes every step)";
+
 /// What `write` says when a create found its resource already there.
 const ALREADY_EXISTS: &str = "already exists";
 
@@ -806,7 +810,7 @@ impl ApplySession for AwsApply<'_> {
             ("policy", change) => {
                 let Some(key) = self.key() else {
                     return Applied::Refused {
-                        why: "the key is not known yet".into(),
+                        why: KEY_FIRST.into(),
                     };
                 };
                 let statement = iam_statement(&key);
@@ -915,7 +919,7 @@ impl ApplySession for AwsApply<'_> {
             ("key-policy", _) => {
                 let Some(key) = self.key() else {
                     return Applied::Refused {
-                        why: "the key is not known yet".into(),
+                        why: KEY_FIRST.into(),
                     };
                 };
                 let document = match self.key_policy(&key).await {
@@ -939,7 +943,7 @@ impl ApplySession for AwsApply<'_> {
             ("rotation", change) => {
                 let Some(key) = self.key() else {
                     return Applied::Refused {
-                        why: "the key is not known yet".into(),
+                        why: KEY_FIRST.into(),
                     };
                 };
                 self.write(
