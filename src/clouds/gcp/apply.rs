@@ -457,6 +457,17 @@ impl GcpApply<'_> {
     async fn add_binding(&self) -> Result<String, String> {
         let member = principal(&self.applier.target.federation);
         let role = self.applier.role_name();
+        let key = self.applier.key();
+        if self
+            .read(&key_url(key), "cloudkms.cryptoKeys.get")
+            .await?
+            .is_none()
+        {
+            return Err(format!(
+                "the key {} is not made yet: make it first (on the start screen, m makes every step)",
+                key_display(key)
+            ));
+        }
         for _ in 0..4 {
             let mut policy = self.key_policy().await?;
             if self.has_binding(&policy) {
