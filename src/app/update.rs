@@ -912,23 +912,22 @@ fn code_effect(model: &mut Model, write_all: bool) -> Vec<Effect> {
     let Some(pane) = model.as_code else {
         return Vec::new();
     };
-    let mut files = model.code_files();
-    if files.is_empty() {
+    let files = model.code_files();
+    let Some(shown) = files.get(pane.file.min(files.len().saturating_sub(1))) else {
         return Vec::new();
-    }
-    let shown = files.swap_remove(pane.file.min(files.len() - 1));
+    };
     let folder = format!("{}-{}", model.cloud.key(), shown.format.key);
     if write_all {
-        let mut module: Vec<(String, String)> = model
-            .code_files()
+        let format = shown.format;
+        let mut module: Vec<(String, String)> = files
             .into_iter()
-            .filter(|file| file.format == shown.format)
+            .filter(|file| file.format == format)
             .map(|file| (file.name, file.text))
             .collect();
         module.sort_by(|a, b| a.0.cmp(&b.0));
         let what = match module.len() {
-            1 => format!("the {} file", shown.format.title),
-            n => format!("the {} files ({n})", shown.format.title),
+            1 => format!("the {} file", format.title),
+            n => format!("the {} files ({n})", format.title),
         };
         vec![Effect::WriteFiles {
             what,
@@ -939,7 +938,7 @@ fn code_effect(model: &mut Model, write_all: bool) -> Vec<Effect> {
         vec![Effect::CopyToClipboard {
             what: format!("{} ({})", shown.name, shown.format.title),
             file_name: format!("{folder}-{}", shown.name),
-            text: shown.text,
+            text: shown.text.clone(),
         }]
     }
 }

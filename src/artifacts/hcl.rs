@@ -146,6 +146,50 @@ pub fn variable(
     Item::Block(block)
 }
 
+/// The `org_id` variable every module takes, with the recorded id as its default.
+pub fn org_id_variable(recorded: Option<Value>) -> Item {
+    variable(
+        "org_id",
+        "string",
+        "Your OpenAI organization id (org-...).",
+        recorded,
+        Some((
+            "can(regex(\"^org-[A-Za-z0-9-]+$\", var.org_id))",
+            "The organization id is org- then letters, digits and hyphens.",
+        )),
+    )
+}
+
+/// The `ekm_wizard_config` output: `config` as the JSON `ekm-wizard check <cloud> --config`
+/// reads.
+pub fn config_output(cloud: &str, config: &Value) -> Item {
+    Item::Block(
+        Block::new("output", &["ekm_wizard_config"])
+            .attribute(
+                "description",
+                Value::String(format!(
+                    "terraform output -raw ekm_wizard_config > ekm.json; ekm-wizard check {cloud} --config ekm.json"
+                )),
+            )
+            .attribute("value", jsonencode(config)),
+    )
+}
+
+/// A module as its four files, by name.
+pub fn module(
+    versions: String,
+    variables: String,
+    main: String,
+    outputs: String,
+) -> Vec<(String, String)> {
+    vec![
+        ("versions.tf".into(), versions),
+        ("variables.tf".into(), variables),
+        ("main.tf".into(), main),
+        ("outputs.tf".into(), outputs),
+    ]
+}
+
 /// A quoted template: `text` with its `${…}` references left to interpolate.
 pub fn template(text: &str) -> Value {
     expr(&Value::String(text.to_string()).to_string())

@@ -39,6 +39,17 @@ pub struct Planned {
     pub change: Change,
 }
 
+impl Planned {
+    pub fn new(id: &'static str, title: String, step: StepId, change: Change) -> Planned {
+        Planned {
+            id,
+            title,
+            step,
+            change,
+        }
+    }
+}
+
 /// What one write did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]

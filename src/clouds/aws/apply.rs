@@ -353,12 +353,7 @@ impl AwsApply<'_> {
                 }
             }
         };
-        Planned {
-            id: "key",
-            title,
-            step: STEP_CREATE_KEY,
-            change,
-        }
+        Planned::new("key", title, STEP_CREATE_KEY, change)
     }
 
     async fn plan_policy(&self) -> Planned {
@@ -419,12 +414,7 @@ impl AwsApply<'_> {
                 }
             }
         };
-        Planned {
-            id: "policy",
-            title,
-            step,
-            change,
-        }
+        Planned::new("policy", title, step, change)
     }
 
     async fn policy_document(&self, arn: &str, version: &str) -> Result<Value, String> {
@@ -514,15 +504,7 @@ impl AwsApply<'_> {
                 }
             }
         };
-        (
-            Planned {
-                id: "role",
-                title,
-                step: STEP_ROLE,
-                change,
-            },
-            exists,
-        )
+        (Planned::new("role", title, STEP_ROLE, change), exists)
     }
 
     async fn plan_attachment(&self, role_exists: bool) -> Planned {
@@ -573,12 +555,7 @@ impl AwsApply<'_> {
                 }
             }
         };
-        Planned {
-            id: "attachment",
-            title,
-            step: STEP_ROLE,
-            change,
-        }
+        Planned::new("attachment", title, STEP_ROLE, change)
     }
 
     /// The key policy: IAM must decide (the default policy), or the role be granted.
@@ -587,12 +564,7 @@ impl AwsApply<'_> {
         let step = STEP_RESTRICTIONS;
         let Some(key) = self.key().filter(|_| !key_made_here) else {
             // A key the apply makes gets the account's default policy: IAM decides.
-            return Planned {
-                id: "key-policy",
-                title,
-                step,
-                change: Change::AsWanted,
-            };
+            return Planned::new("key-policy", title, step, Change::AsWanted);
         };
         let change = match self.key_policy(&key).await {
             Err(why) => Change::Cannot { why },
@@ -617,12 +589,7 @@ impl AwsApply<'_> {
                 }
             }
         };
-        Planned {
-            id: "key-policy",
-            title,
-            step,
-            change,
-        }
+        Planned::new("key-policy", title, step, change)
     }
 
     async fn key_policy(&self, key: &str) -> Result<Value, String> {
@@ -692,12 +659,7 @@ impl AwsApply<'_> {
                 }
             }
         };
-        Planned {
-            id: "rotation",
-            title,
-            step,
-            change,
-        }
+        Planned::new("rotation", title, step, change)
     }
 
     /// Runs one write, recording it; the refusal names the permission.

@@ -170,7 +170,8 @@ pub fn cloudformation_yaml(inputs: &Inputs) -> String {
 /// reads).
 pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
     use crate::artifacts::hcl::{
-        Block, Item, expr, file, jsonencode, template, variable, versions,
+        Block, Item, config_output, expr, file, jsonencode, module, org_id_variable, template,
+        variable, versions,
     };
     let recorded = |field: FieldId| inputs.validated(field).ok();
     let existing = inputs
@@ -186,16 +187,7 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
         .unwrap_or_else(|| "openai-ekm".to_string());
     let versions = versions(&[("aws", "hashicorp/aws", ">= 5.0")]);
     let variables = file(&[
-        variable(
-            "org_id",
-            "string",
-            "Your OpenAI organization id (org-...).",
-            recorded(FieldId::ORG_ID).map(Value::String),
-            Some((
-                "can(regex(\"^org-[A-Za-z0-9-]+$\", var.org_id))",
-                "The organization id is org- then letters, digits and hyphens.",
-            )),
-        ),
+        org_id_variable(recorded(FieldId::ORG_ID).map(Value::String)),
         variable(
             "external_id",
             "string",
@@ -309,19 +301,7 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
                 .attribute("description", json!("The key OpenAI uses."))
                 .attribute("value", expr("local.key_arn")),
         ),
-        Item::Block(
-            Block::new("output", &["ekm_wizard_config"])
-                .attribute(
-                    "description",
-                    json!("terraform output -raw ekm_wizard_config > ekm.json; ekm-wizard check aws --config ekm.json"),
-                )
-                .attribute("value", jsonencode(&config)),
-        ),
+        config_output("aws", &config),
     ]);
-    vec![
-        ("versions.tf".into(), versions),
-        ("variables.tf".into(), variables),
-        ("main.tf".into(), main),
-        ("outputs.tf".into(), outputs),
-    ]
+    module(versions, variables, main, outputs)
 }

@@ -326,20 +326,6 @@ impl AzureApply<'_> {
         })
         .map_err(|err| err.refusal("Azure", "Microsoft.KeyVault/vaults/write"))
     }
-
-    fn planned(
-        id: &'static str,
-        title: String,
-        step: crate::guide::StepId,
-        change: Change,
-    ) -> Planned {
-        Planned {
-            id,
-            title,
-            step,
-            change,
-        }
-    }
 }
 
 #[async_trait::async_trait]
@@ -456,31 +442,31 @@ impl ApplySession for AzureApply<'_> {
             _ => Change::Create,
         };
         vec![
-            Self::planned(
+            Planned::new(
                 "service-principal",
                 format!("OpenAI's service principal ({OPENAI_APP_DISPLAY_NAME})"),
                 STEP_SERVICE_PRINCIPAL,
                 principal_change,
             ),
-            Self::planned(
+            Planned::new(
                 "role",
                 format!("the custom role {}", self.applier.role_name),
                 STEP_CUSTOM_ROLE,
                 role_change,
             ),
-            Self::planned(
+            Planned::new(
                 "vault",
                 format!("the vault {}", place.vault),
                 STEP_CREATE_KEY,
                 vault_change,
             ),
-            Self::planned(
+            Planned::new(
                 "key",
                 format!("the RSA key {}", place.key),
                 STEP_CREATE_KEY,
                 key_change,
             ),
-            Self::planned(
+            Planned::new(
                 "assignment",
                 format!("the role assignment on the key {}", place.key),
                 STEP_ROLE_ASSIGNMENT,

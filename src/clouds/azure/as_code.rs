@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 use super::OPENAI_APP_ID;
 use super::artifacts::{KeyPlace, custom_role};
 use super::ids::*;
-use crate::artifacts::hcl::{Block, Item, expr, file, jsonencode, template, variable, versions};
+use crate::artifacts::hcl::{
+    Block, Item, config_output, expr, file, module, org_id_variable, template, variable, versions,
+};
 use crate::guide::{FieldId, Inputs};
 
 /// The module: `versions.tf`, `variables.tf`, `main.tf`, `outputs.tf`.
@@ -24,16 +26,7 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
         ("azuread", "hashicorp/azuread", ">= 2.47"),
     ]);
     let variables = file(&[
-        variable(
-            "org_id",
-            "string",
-            "Your OpenAI organization id (org-...).",
-            recorded(FieldId::ORG_ID),
-            Some((
-                "can(regex(\"^org-[A-Za-z0-9-]+$\", var.org_id))",
-                "The organization id is org- then letters, digits and hyphens.",
-            )),
-        ),
+        org_id_variable(recorded(FieldId::ORG_ID)),
         variable(
             "tenant_id",
             "string",
@@ -179,18 +172,6 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
         "key_name": expr("azurerm_key_vault_key.ekm.name"),
         "role_name": expr("var.role_name"),
     });
-    let outputs = file(&[Item::Block(
-        Block::new("output", &["ekm_wizard_config"])
-            .attribute(
-                "description",
-                json!("terraform output -raw ekm_wizard_config > ekm.json; ekm-wizard check azure --config ekm.json"),
-            )
-            .attribute("value", jsonencode(&config)),
-    )]);
-    vec![
-        ("versions.tf".into(), versions),
-        ("variables.tf".into(), variables),
-        ("main.tf".into(), main),
-        ("outputs.tf".into(), outputs),
-    ]
+    let outputs = file(&[config_output("azure", &config)]);
+    module(versions, variables, main, outputs)
 }

@@ -219,20 +219,6 @@ impl GcpApply<'_> {
         })
     }
 
-    fn planned(
-        id: &'static str,
-        title: String,
-        step: crate::guide::StepId,
-        change: Change,
-    ) -> Planned {
-        Planned {
-            id,
-            title,
-            step,
-            change,
-        }
-    }
-
     async fn plan_service(&self) -> Planned {
         let project = &self.applier.key().project;
         let change = match self
@@ -243,7 +229,7 @@ impl GcpApply<'_> {
             Ok(_) => Change::Create,
             Err(why) => Change::Cannot { why },
         };
-        Self::planned(
+        Planned::new(
             "kms-api",
             format!("the Cloud KMS API in {project}"),
             STEP_ENABLE_KMS,
@@ -276,7 +262,7 @@ impl GcpApply<'_> {
             Ok(Some(_)) => Change::AsWanted,
             Err(why) => Change::Cannot { why },
         };
-        Self::planned(
+        Planned::new(
             "pool",
             format!(
                 "the workload identity pool {} in project {}",
@@ -313,7 +299,7 @@ impl GcpApply<'_> {
                 Err(why) => Change::Cannot { why },
             }
         };
-        Self::planned(
+        Planned::new(
             "provider",
             format!("the OIDC provider {}", fed.provider),
             STEP_FEDERATED_IDENTITY,
@@ -333,7 +319,7 @@ impl GcpApply<'_> {
             Err(why) => (Change::Cannot { why }, false),
         };
         (
-            Self::planned(
+            Planned::new(
                 "key-ring",
                 format!("the key ring {} in {}", key.ring, key.location),
                 STEP_CREATE_KEY,
@@ -348,7 +334,7 @@ impl GcpApply<'_> {
         let title = format!("the key {}", key.key);
         if !ring_exists {
             return (
-                Self::planned("key", title, STEP_CREATE_KEY, Change::Create),
+                Planned::new("key", title, STEP_CREATE_KEY, Change::Create),
                 false,
             );
         }
@@ -372,7 +358,7 @@ impl GcpApply<'_> {
             Ok(Some(_)) => (Change::AsWanted, true),
             Err(why) => (Change::Cannot { why }, false),
         };
-        (Self::planned("key", title, STEP_CREATE_KEY, change), exists)
+        (Planned::new("key", title, STEP_CREATE_KEY, change), exists)
     }
 
     async fn plan_role(&self) -> Planned {
@@ -404,7 +390,7 @@ impl GcpApply<'_> {
             }
             Err(why) => Change::Cannot { why },
         };
-        Self::planned(
+        Planned::new(
             "role",
             format!("the custom role {}", self.applier.role_id),
             STEP_CUSTOM_ROLE,
@@ -449,7 +435,7 @@ impl GcpApply<'_> {
                 Err(why) => Change::Cannot { why },
             }
         };
-        Self::planned("binding", title, STEP_GRANT, change)
+        Planned::new("binding", title, STEP_GRANT, change)
     }
 
     /// Adds OpenAI's member to the role's binding, with the policy's etag; a conflict (someone
@@ -516,7 +502,7 @@ impl ApplySession for GcpApply<'_> {
             // With the API off nothing of the key can exist yet.
             let key = self.applier.key();
             (
-                Self::planned(
+                Planned::new(
                     "key-ring",
                     format!("the key ring {} in {}", key.ring, key.location),
                     STEP_CREATE_KEY,

@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 
 use super::artifacts::{Federation, custom_role, principal, provider_settings};
 use super::ids::*;
-use crate::artifacts::hcl::{Block, Item, expr, file, jsonencode, template, variable, versions};
+use crate::artifacts::hcl::{
+    Block, Item, config_output, expr, file, module, org_id_variable, template, variable, versions,
+};
 use crate::guide::{FieldId, Inputs};
 
 /// The module: `versions.tf`, `variables.tf`, `main.tf`, `outputs.tf`.
@@ -14,16 +16,7 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
 
     let versions = versions(&[("google", "hashicorp/google", ">= 5.0")]);
     let variables = file(&[
-        variable(
-            "org_id",
-            "string",
-            "Your OpenAI organization id (org-...).",
-            recorded(FieldId::ORG_ID),
-            Some((
-                "can(regex(\"^org-[A-Za-z0-9-]+$\", var.org_id))",
-                "The organization id is org- then letters, digits and hyphens.",
-            )),
-        ),
+        org_id_variable(recorded(FieldId::ORG_ID)),
         variable(
             "audience",
             "string",
@@ -218,22 +211,13 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
     let outputs = file(&[
         Item::Block(
             Block::new("output", &["principal"])
-                .attribute("description", json!("OpenAI's principal, granted the custom role on the key."))
-                .attribute("value", template(&member)),
-        ),
-        Item::Block(
-            Block::new("output", &["ekm_wizard_config"])
                 .attribute(
                     "description",
-                    json!("terraform output -raw ekm_wizard_config > ekm.json; ekm-wizard check gcp --config ekm.json"),
+                    json!("OpenAI's principal, granted the custom role on the key."),
                 )
-                .attribute("value", jsonencode(&config)),
+                .attribute("value", template(&member)),
         ),
+        config_output("gcp", &config),
     ]);
-    vec![
-        ("versions.tf".into(), versions),
-        ("variables.tf".into(), variables),
-        ("main.tf".into(), main),
-        ("outputs.tf".into(), outputs),
-    ]
+    module(versions, variables, main, outputs)
 }
