@@ -879,3 +879,51 @@ fn doctor_on_google_and_azure_stand_ins_judges_the_keys_real_state() {
         );
     });
 }
+
+#[test]
+fn bad_key_ids_and_a_missing_one_are_bad_input_naming_the_flag_and_nothing_is_written() {
+    let state = tempfile::tempdir().unwrap();
+    let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let role = "arn:aws:iam::111122223333:role/openai-ekm";
+    let doctor = ekm(state.path())
+        .args([
+            "doctor",
+            "aws",
+            "--org-id",
+            ORG,
+            "--kms-arn",
+            key,
+            "--role-arn",
+            role,
+        ])
+        .args(["--key-id", "../users/x"])
+        .output()
+        .unwrap();
+    assert_eq!(doctor.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&doctor.stderr);
+    assert!(
+        said.contains("--key-id") && said.contains("extkey_"),
+        "{said}"
+    );
+    let drill = ekm(state.path())
+        .args([
+            "drill",
+            "aws",
+            "--org-id",
+            ORG,
+            "--kms-arn",
+            key,
+            "--role-arn",
+            role,
+            "--yes",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(drill.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&drill.stderr).contains("--key-id: missing"));
+    assert_eq!(
+        std::fs::read_dir(state.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}

@@ -11,7 +11,7 @@ use super::args::CloudValues;
 use super::{bad_input, inputs_from, remember_run, runtime};
 use crate::apply::{self, Done};
 use crate::checks::{CheckOptions, CheckResult, CheckStatus, Verdict};
-use crate::exit::{EXIT_OK, EXIT_REFUSED};
+use crate::exit::EXIT_REFUSED;
 use crate::guide::apply::{Applied, CallLog, Change, Planned};
 use crate::session::SessionStore;
 
@@ -164,10 +164,14 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
         .map(|(f, v)| (f.key().to_string(), json!(v)))
         .collect();
     // Then the checks prove the result, waiting while a change can still be spreading.
-    let checks = if stop.is_none() && done.iter().all(|d| d.applied.is_some() || d.note.is_some()) {
-        runtime.block_on(check_after(cloud, &inputs, values, &options, json_out))
+    // Then the checks prove the result; when they cannot run, nothing is proved.
+    let (checks, unchecked) = if stop.is_none() {
+        match runtime.block_on(check_after(cloud, &inputs, values, &options, json_out)) {
+            Ok(checks) => (checks, None),
+            Err(why) => (Vec::new(), Some(crate::secrets::visible(&why))),
+        }
     } else {
-        Vec::new()
+        (Vec::new(), None)
     };
     let verdict = if stop.is_some() || apply::blocked(&plan).is_some() {
         Verdict::Failed
@@ -187,6 +191,7 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
                 "stopped": stop,
                 "recorded": recorded,
                 "checks": checks,
+                "checks_error": unchecked,
                 "calls": calls,
             })
         );
@@ -212,15 +217,14 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
             log.writes(),
             apply::LAST_APPLY
         );
-        if !checks.is_empty() {
-            println!("Checks: {}", verdict.key());
+        match (&unchecked, stop.is_some()) {
+            (Some(why), _) => println!("Checks: not verified: they could not run ({why})"),
+            (None, false) => println!("Checks: {}", verdict.key()),
+            (None, true) => {}
         }
     }
     if stop.is_some() || apply::blocked(&plan).is_some() {
         return EXIT_REFUSED;
-    }
-    if checks.is_empty() {
-        return EXIT_OK;
     }
     verdict.exit_code()
 }
@@ -233,18 +237,22 @@ async fn check_after(
     values: &CloudValues,
     options: &CheckOptions,
     quiet: bool,
-) -> Vec<CheckResult> {
-    let Ok(target) = crate::checks::target_from_recorded(cloud, inputs, values.common().path)
-    else {
-        return Vec::new();
-    };
+) -> Result<Vec<CheckResult>, String> {
+    let target = crate::checks::target_from_recorded(cloud, inputs, values.common().path).map_err(
+        |errors| {
+            errors
+                .first()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "the recorded values are not enough".into())
+        },
+    )?;
     let propagation = cloud.kit().propagation();
     let mut waited = Duration::ZERO;
     let mut wait = Duration::from_secs(5);
     loop {
         let results = crate::checks::run(cloud, inputs, target.as_ref(), options, &|_| {})
             .await
-            .unwrap_or_default();
+            .map_err(|cannot| cannot.0)?;
         let failing: Vec<&CheckResult> = results
             .iter()
             .filter(|r| r.status == CheckStatus::Fail)
@@ -254,7 +262,7 @@ async fn check_after(
         });
         let limit = propagation.map(|p| p.up_to).unwrap_or_default();
         if !spreading || waited + wait > limit {
-            return results;
+            return Ok(results);
         }
         if !quiet {
             println!(
