@@ -42,6 +42,19 @@ fn apply_at(endpoint: &str, moto: &Moto, state: &std::path::Path, extra: &[&str]
     command
 }
 
+/// The same run in words (no --json), and without --yes unless `extra` gives it.
+fn apply_in_words(endpoint: &str, moto: &Moto, state: &std::path::Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["apply", "aws", "--org-id", ORG, "--role-arn", ROLE])
+        .args(extra)
+        .envs(moto.env())
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("EKM_WIZARD_STATE_DIR", state)
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap()
+}
+
 fn apply(moto: &Moto, state: &std::path::Path, extra: &[&str]) -> (Option<i32>, Value) {
     let output = apply_at(&moto.endpoint(), moto, state, extra)
         .output()
@@ -320,4 +333,131 @@ fn bad_input_names_the_flag_and_nothing_is_asked_of_the_cloud() {
     let said = String::from_utf8_lossy(&output.stderr);
     assert!(said.contains("Tenant id (--tenant-id): is empty"), "{said}");
     assert!(said.contains("Key name (--key-name)"), "{said}");
+}
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn a_plan_that_could_read_nothing_knows_nothing_and_writes_nothing() {
+    let moto = Moto::start();
+    let state = tempfile::tempdir().unwrap();
+    let nowhere = format!("http://127.0.0.1:{}", closed_port());
+    let output = apply_at(&nowhere, &moto, state.path(), &["--timeout", "3"])
+        .output()
+        .unwrap();
+    let report = json_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{report:#}");
+    assert_eq!(report["verdict"], "not-verified", "{report:#}");
+    assert_eq!(report["counts"]["unknown"], 6, "{report:#}");
+    assert_eq!(report["counts"]["create"], 0, "{report:#}");
+    assert_eq!(report["counts"]["as_wanted"], 0, "{report:#}");
+    assert!(writes(&report).is_empty(), "{report:#}");
+    // The words: the headline counts them; no "will create", no "as wanted".
+    let output = apply_in_words(&nowhere, &moto, state.path(), &["--timeout", "3", "--plan"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(3), "{text}");
+    assert!(text.contains("Could not read 6 of 6"), "{text}");
+    assert!(!text.contains("will create"), "{text}");
+    assert!(!text.contains("as wanted"), "{text}");
+    assert!(!text.contains("Nothing to change"), "{text}");
+}
+
+#[test]
+fn what_depends_on_a_resource_that_could_not_be_read_is_unknown_too() {
+    let moto = Moto::start();
+    let state = tempfile::tempdir().unwrap();
+    // IAM answers (moto); KMS cannot be reached.
+    let output = apply_at(&moto.endpoint(), &moto, state.path(), &["--timeout", "3"])
+        .env(
+            "AWS_ENDPOINT_URL_KMS",
+            format!("http://127.0.0.1:{}", closed_port()),
+        )
+        .output()
+        .unwrap();
+    let report = json_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{report:#}");
+    for id in ["key", "policy", "key-policy", "rotation"] {
+        assert_eq!(
+            change_of(&report, id)["change"],
+            "unknown",
+            "{id}: {report:#}"
+        );
+    }
+    assert!(
+        change_of(&report, "rotation")["why"]
+            .as_str()
+            .unwrap()
+            .contains("depends on"),
+        "{report:#}"
+    );
+    assert_eq!(change_of(&report, "role")["change"], "create");
+    assert_eq!(report["counts"]["unknown"], 4, "{report:#}");
+    assert!(writes(&report).is_empty(), "nothing written: {report:#}");
+    let roles = runtime().block_on(async {
+        let aws = admin(&moto).await;
+        aws.iam.list_roles().send().await.unwrap().roles().len()
+    });
+    assert_eq!(roles, 0, "no role was made");
+}
+
+#[test]
+fn plan_only_reads_prints_and_writes_nothing() {
+    let moto = Moto::start();
+    let state = tempfile::tempdir().unwrap();
+    let output = apply_in_words(
+        &moto.endpoint(),
+        &moto,
+        state.path(),
+        &["--dry-run", "--json"],
+    );
+    let report = json_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{report:#}");
+    assert_eq!(report["verdict"], "planned");
+    assert_eq!(report["counts"]["create"], 5, "{report:#}");
+    assert_eq!(report["counts"]["unknown"], 0, "{report:#}");
+    assert!(writes(&report).is_empty(), "{report:#}");
+    let keys = runtime().block_on(async {
+        let aws = admin(&moto).await;
+        aws.kms.list_keys().send().await.unwrap().keys().len()
+    });
+    assert_eq!(keys, 0, "no key was made");
+    // --plan needs no terminal and no --yes, and refuses --yes.
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(["apply", "aws", "--org-id", ORG, "--plan", "--yes"])
+        .env("EKM_WIZARD_STATE_DIR", state.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn a_difference_left_in_place_is_said_at_once_not_waited_for() {
+    let moto = Moto::start();
+    let state = tempfile::tempdir().unwrap();
+    let other = json!({"Sid": "Theirs", "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"});
+    runtime().block_on(async {
+        let aws = admin(&moto).await;
+        aws.role(
+            "openai-ekm",
+            &json!({"Version": "2012-10-17", "Statement": [other]}),
+        )
+        .await;
+    });
+    let output = apply_in_words(&moto.endpoint(), &moto, state.path(), &["--yes"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        !text.contains("still be spreading"),
+        "no wait for a change this run did not make: {text}"
+    );
+    assert!(
+        text.contains(
+            "the role openai-ekm differs and was left as it is: run apply again with --allow-update"
+        ),
+        "{text}"
+    );
 }

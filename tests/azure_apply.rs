@@ -174,3 +174,26 @@ fn from_an_empty_resource_group_the_vault_is_made_in_its_region_on_rbac() {
     assert_eq!(state.vault["properties"]["enablePurgeProtection"], true);
     assert_eq!(state.vault["properties"]["tenantId"], TENANT);
 }
+
+#[test]
+fn a_service_principal_that_could_not_be_read_leaves_the_assignment_unknown() {
+    use support::fake_cloud::Reply;
+    let world = AzureWorld::with_vault(true);
+    world.fake.on(
+        "GET",
+        "/graph.microsoft.com/v1.0/servicePrincipals",
+        Reply::with(
+            403,
+            serde_json::json!({"error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}}),
+        ),
+    );
+    let (code, report) = apply(&world, &[]);
+    assert_eq!(code, Some(3), "{report:#}");
+    assert_eq!(change_of(&report, "service-principal"), "unknown");
+    assert_eq!(change_of(&report, "assignment"), "unknown", "{report:#}");
+    assert_eq!(
+        writes(&world),
+        0,
+        "nothing written while something is unknown"
+    );
+}

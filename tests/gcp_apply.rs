@@ -220,3 +220,33 @@ fn a_throttled_create_is_waited_out_and_a_failed_one_is_never_sent_twice() {
     assert_eq!(code, Some(0), "{report:#}");
     assert_eq!(change_of(&report, "key-ring"), "as-wanted");
 }
+
+#[test]
+fn a_service_that_could_not_be_read_leaves_it_and_what_needs_it_unknown() {
+    use support::fake_cloud::Reply;
+    let world = GoogleWorld::empty(KMS_PROJECT);
+    // Whether Cloud KMS is on cannot be read: nothing of the key can be known either.
+    let service = format!(
+        "/serviceusage.googleapis.com/v1/projects/{KMS_PROJECT}/services/cloudkms.googleapis.com"
+    );
+    world.fake.on(
+        "GET",
+        &service,
+        Reply::google(
+            403,
+            "PERMISSION_DENIED",
+            "Permission 'serviceusage.services.get' denied on resource (or it may not exist).",
+        ),
+    );
+    let state = tempfile::tempdir().unwrap();
+    let (code, report) = apply(&world, state.path());
+    assert_eq!(code, Some(3), "{report:#}");
+    for id in ["kms-api", "key-ring", "key", "binding"] {
+        assert_eq!(change_of(&report, id), "unknown", "{id}: {report:#}");
+    }
+    assert_eq!(change_of(&report, "pool"), "create");
+    assert!(
+        !world.fake.seen().iter().any(|s| s.method != "GET"),
+        "nothing written while something is unknown"
+    );
+}

@@ -439,3 +439,68 @@ fn the_do_it_for_me_plan_and_its_outcome() {
     );
     insta::assert_snapshot!("do_it_for_me_stopped", screen(&model));
 }
+
+#[test]
+fn a_plan_that_could_not_read_says_unknown_and_offers_no_yes() {
+    use ekm_wizard::app::Effect;
+    use ekm_wizard::guide::StepId;
+    use ekm_wizard::guide::apply::{Change, Planned};
+    let mut model = model_at(Screen::Start, SetupPath::Api, &complete());
+    update(&mut model, Msg::OpenApply);
+    let refused = "kms:DescribeKey was refused: AccessDeniedException".to_string();
+    let plan = vec![
+        Planned {
+            id: "key",
+            title: "the KMS key arn:…:key/1234abcd".into(),
+            step: StepId::new("create-key"),
+            change: Change::Unknown { why: refused },
+        },
+        Planned {
+            id: "role",
+            title: "the role openai-ekm".into(),
+            step: StepId::new("role"),
+            change: Change::Create,
+        },
+        Planned {
+            id: "rotation",
+            title: "automatic rotation of the key".into(),
+            step: StepId::new("restrictions"),
+            change: Change::Unknown {
+                why: "it depends on the KMS key arn:…:key/1234abcd, which could not be read".into(),
+            },
+        },
+    ];
+    update(&mut model, Msg::ApplyPlanned(Ok(plan), Vec::new()));
+    let shown = screen(&model);
+    assert!(shown.contains("? unknown: the KMS key"), "{shown}");
+    assert!(shown.contains("Could not read 2 of 3"), "{shown}");
+    assert!(!shown.contains("y applies"), "{shown}");
+    let effects = update(&mut model, Msg::ConfirmApply);
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::RunApply { .. })),
+        "nothing is written while something is unknown"
+    );
+    insta::assert_snapshot!("do_it_for_me_plan_unknown", shown);
+}
+
+#[test]
+fn a_step_that_makes_nothing_does_not_say_all_is_as_wanted() {
+    use ekm_wizard::guide::StepId;
+    use ekm_wizard::guide::apply::{Change, Planned};
+    let last = aws::cloud().kit().guide().steps.len() - 1;
+    let mut model = model_at(Screen::Step(last), SetupPath::Api, &complete());
+    update(&mut model, Msg::OpenApply);
+    // The whole plan, of which nothing belongs to the last step.
+    let plan = vec![Planned {
+        id: "key",
+        title: "the KMS key".into(),
+        step: StepId::new("create-key"),
+        change: Change::Unknown {
+            why: "could not reach kms.us-east-1.amazonaws.com".into(),
+        },
+    }];
+    update(&mut model, Msg::ApplyPlanned(Ok(plan), Vec::new()));
+    let shown = screen(&model);
+    assert!(!shown.contains("as the guide wants"), "{shown}");
+    assert!(shown.contains("Nothing to plan"), "{shown}");
+}

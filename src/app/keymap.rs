@@ -86,8 +86,7 @@ pub fn footer_place(model: &Model) -> FooterPlace {
         InputMode::Applying
             if model.apply.as_ref().is_some_and(|a| {
                 a.phase == super::model::ApplyPhase::Planned
-                    && crate::apply::has_work(&a.plan)
-                    && crate::apply::blocked(&a.plan).is_none()
+                    && crate::apply::readiness(&a.plan).may_write()
             }) =>
         {
             return FooterPlace::Applying;

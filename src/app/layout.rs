@@ -1088,6 +1088,7 @@ pub fn apply_view(model: &Model, width: u16) -> Vec<Line<'static>> {
             (None, Change::Differs { .. }) if done.is_some() => ("-", theme.dim(), "left as it is"),
             (None, Change::Differs { .. }) => ("~", theme.warning(), "differs"),
             (None, Change::Cannot { .. }) => ("!", theme.error(), "cannot"),
+            (None, Change::Unknown { .. }) => ("?", theme.warning(), "unknown"),
         };
         say(
             &mut lines,
@@ -1099,6 +1100,7 @@ pub fn apply_view(model: &Model, width: u16) -> Vec<Line<'static>> {
             (_, Some(Applied::Refused { why })) => say(&mut lines, why, theme.error(), 4),
             (Change::Differs { diff }, None) => say(&mut lines, diff, Style::default(), 4),
             (Change::Cannot { why }, _) => say(&mut lines, why, theme.error(), 4),
+            (Change::Unknown { why }, _) => say(&mut lines, why, theme.warning(), 4),
             _ => {}
         }
     }

@@ -266,19 +266,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                             .into_iter()
                             .filter(|p| pane.step.is_none_or(|step| p.step == step))
                             .collect();
-                        pane.outcome = if let Some(blocked) = crate::apply::blocked(&plan) {
-                            Some(format!(
-                                "Nothing can be written: {} cannot be done (see its line).",
-                                blocked.title
-                            ))
-                        } else if !crate::apply::has_work(&plan) {
-                            Some(
-                                "Nothing to change: every resource here is as the guide wants."
-                                    .into(),
-                            )
-                        } else {
-                            None
-                        };
+                        pane.outcome = crate::apply::readiness(&plan).headline();
                         pane.plan = plan;
                         pane.phase = ApplyPhase::Planned;
                     }
@@ -1454,10 +1442,7 @@ fn confirm_apply(model: &mut Model) -> Vec<Effect> {
     let Some(pane) = model.apply.as_mut() else {
         return Vec::new();
     };
-    if pane.phase != ApplyPhase::Planned
-        || crate::apply::blocked(&pane.plan).is_some()
-        || !crate::apply::has_work(&pane.plan)
-    {
+    if pane.phase != ApplyPhase::Planned || !crate::apply::readiness(&pane.plan).may_write() {
         return Vec::new();
     }
     pane.phase = ApplyPhase::Applying;

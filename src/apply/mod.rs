@@ -44,6 +44,98 @@ pub struct Done {
     pub note: Option<String>,
 }
 
+/// What a plan allows, said the same way by every front end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness<'a> {
+    /// Some resources could not be read: nothing is known about them, nothing is written.
+    Unknown {
+        unknown: usize,
+        of: usize,
+        /// A resource that cannot be made, besides.
+        blocked: Option<&'a Planned>,
+    },
+    /// A resource cannot be made as the guide wants: nothing is written.
+    Blocked(&'a Planned),
+    /// The plan holds no resource (a step that makes none).
+    Empty,
+    /// Every resource was read and is as the guide wants.
+    NothingToDo,
+    /// Something can be written.
+    Work,
+}
+
+/// Weighs a plan: what could not be read comes first, since nothing can be said of it.
+pub fn readiness(plan: &[Planned]) -> Readiness<'_> {
+    let unknown = plan.iter().filter(|p| p.change.is_unknown()).count();
+    if unknown > 0 {
+        return Readiness::Unknown {
+            unknown,
+            of: plan.len(),
+            blocked: blocked(plan),
+        };
+    }
+    if let Some(blocked) = blocked(plan) {
+        return Readiness::Blocked(blocked);
+    }
+    if plan.is_empty() {
+        return Readiness::Empty;
+    }
+    if has_work(plan) {
+        Readiness::Work
+    } else {
+        Readiness::NothingToDo
+    }
+}
+
+impl Readiness<'_> {
+    /// Whether the run may write (after the admin's yes).
+    pub fn may_write(&self) -> bool {
+        *self == Readiness::Work
+    }
+
+    /// The plan's outcome in one sentence; `None` when there is work to confirm.
+    pub fn headline(&self) -> Option<String> {
+        match self {
+            Readiness::Unknown {
+                unknown,
+                of,
+                blocked,
+            } => Some(format!(
+                "Could not read {unknown} of {of}: nothing is known about {}, so nothing will be written{}. Their lines say why; plan again once they can be read.",
+                if *unknown == 1 { "it" } else { "them" },
+                blocked
+                    .map(|b| format!(" (and {} cannot be done)", b.title))
+                    .unwrap_or_default()
+            )),
+            Readiness::Blocked(blocked) => Some(format!(
+                "Nothing can be written: {} cannot be done (see its line).",
+                blocked.title
+            )),
+            Readiness::Empty => Some(
+                "Nothing to plan: this part of the guide makes no resource the wizard can make for you."
+                    .into(),
+            ),
+            Readiness::NothingToDo => {
+                Some("Nothing to change: every resource here is as the guide wants.".into())
+            }
+            Readiness::Work => None,
+        }
+    }
+
+    /// The exit code of a plan that stops here: 1 when something is proved to stand in the
+    /// way, 3 when something could not be read, 0 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Readiness::Unknown {
+                blocked: Some(_), ..
+            }
+            | Readiness::Blocked(_) => crate::exit::EXIT_REFUSED,
+            Readiness::Unknown { .. } => crate::exit::EXIT_NOT_VERIFIED,
+            Readiness::Empty | Readiness::NothingToDo | Readiness::Work => crate::exit::EXIT_OK,
+        }
+    }
+}
+
 /// Whether the plan has anything to write.
 pub fn has_work(plan: &[Planned]) -> bool {
     plan.iter()
@@ -73,7 +165,7 @@ pub async fn carry_out(
                 Some("not reached: the run stopped before it".to_string()),
             ),
             (Change::AsWanted, _) => (None, Some("already as the guide wants".to_string())),
-            (Change::Cannot { why }, _) => (None, Some(why.clone())),
+            (Change::Cannot { why } | Change::Unknown { why }, _) => (None, Some(why.clone())),
             (Change::Differs { .. }, _) if !allow_update => (
                 None,
                 Some("left as it is: the change was not accepted (--allow-update)".to_string()),

@@ -203,6 +203,10 @@ pub enum Command {
         /// Change existing resources that differ (by adding what the guide needs).
         #[arg(long, global = true)]
         allow_update: bool,
+        /// Only read and print the plan (text or --json); write nothing. Exit 0 when every
+        /// resource could be read, 1 when one cannot be made, 3 when one could not be read.
+        #[arg(long, global = true, visible_alias = "dry-run", conflicts_with = "yes")]
+        plan: bool,
         /// Seconds each call may take.
         #[arg(long, global = true, value_name = "SECONDS", default_value_t = 20)]
         timeout: u64,
@@ -332,12 +336,14 @@ pub fn main() -> ExitCode {
             values,
             yes,
             allow_update,
+            plan,
             timeout,
         }) => ExitCode::from(crate::headless::apply::apply(
             &values.values,
             &crate::headless::apply::ApplyRequest {
                 yes,
                 allow_update,
+                plan_only: plan,
                 timeout,
                 profile: values.profile.clone(),
             },

@@ -22,8 +22,41 @@ pub enum Change {
     AsWanted,
     /// It exists but differs; changed only with consent, by adding what the guide needs.
     Differs { diff: String },
-    /// It cannot be read or made: the permission that is missing, or why.
+    /// It was read and cannot be made as the guide wants (a key of the wrong kind, a Deny
+    /// apply does not remove): why.
     Cannot { why: String },
+    /// It could not be read (refused, unreachable), or it depends on something that could not
+    /// be: nothing is known of it, so nothing is written.
+    Unknown { why: String },
+}
+
+impl Change {
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Change::Unknown { .. })
+    }
+}
+
+/// Marks as unknown every resource whose plan was read on the assumption that what it depends
+/// on is known: `needs` holds `(dependent, dependency)` pairs of kit ids, in plan order (a
+/// dependent turned unknown passes it on to its own dependents further down the list).
+pub fn follow_unknowns(plan: &mut [Planned], needs: &[(&str, &str)]) {
+    for (dependent, dependency) in needs {
+        let Some(title) = plan
+            .iter()
+            .find(|p| p.id == *dependency && p.change.is_unknown())
+            .map(|p| p.title.clone())
+        else {
+            continue;
+        };
+        if let Some(planned) = plan
+            .iter_mut()
+            .find(|p| p.id == *dependent && !p.change.is_unknown())
+        {
+            planned.change = Change::Unknown {
+                why: format!("it depends on {title}, which could not be read"),
+            };
+        }
+    }
 }
 
 /// One resource of the plan.

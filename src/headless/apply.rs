@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::args::CloudValues;
 use super::{bad_input, inputs_from, remember_run, runtime};
-use crate::apply::{self, Done};
+use crate::apply::{self, Done, Readiness};
 use crate::checks::{CheckOptions, CheckResult, CheckStatus, Verdict};
 use crate::exit::EXIT_REFUSED;
 use crate::guide::apply::{Applied, CallLog, Change, Planned};
@@ -20,6 +20,8 @@ use crate::session::SessionStore;
 pub struct ApplyRequest {
     pub yes: bool,
     pub allow_update: bool,
+    /// Only read and print the plan; write nothing.
+    pub plan_only: bool,
     pub timeout: u64,
     pub profile: Option<String>,
 }
@@ -33,6 +35,7 @@ fn plan_line(planned: &Planned) -> String {
             planned.title
         ),
         Change::Cannot { why } => format!("  ! cannot       {}: {why}", planned.title),
+        Change::Unknown { why } => format!("  ? unknown      {}: {why}", planned.title),
     }
 }
 
@@ -80,8 +83,8 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
     if let Err(err) = cloud.kit().check_endpoints() {
         return bad_input(&[err.0]);
     }
-    if !request.yes && !std::io::stdin().is_terminal() {
-        return bad_input(&["standard input is not a terminal, so apply needs --yes".into()]);
+    if !request.yes && !request.plan_only && !std::io::stdin().is_terminal() {
+        return bad_input(&["standard input is not a terminal, so apply needs --yes (or --plan to only see the plan)".into()]);
     }
     let Some(runtime) = runtime() else {
         return EXIT_REFUSED;
@@ -100,20 +103,18 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
                 println!("{}", plan_line(planned));
             }
         }
-        if let Some(blocked) = apply::blocked(&plan) {
-            return Ok((plan.clone(), Vec::new(), Vec::new(), Some(format!(
-                "nothing was written: {} cannot be done",
-                blocked.title
-            ))));
+        let ready = apply::readiness(&plan);
+        if request.plan_only || !matches!(ready, Readiness::Work | Readiness::NothingToDo) {
+            return Ok(Run::Planned(plan));
         }
-        if !apply::has_work(&plan) {
-            return Ok((plan, Vec::new(), session.outputs(), None));
+        if ready == Readiness::NothingToDo {
+            return Ok(Run::Ran { plan, done: Vec::new(), outputs: session.outputs(), stop: None });
         }
         if !request.yes {
             eprint!("Apply this plan (resources that differ change only with --allow-update)? Type yes: ");
             let mut answer = String::new();
             if std::io::stdin().read_line(&mut answer).is_err() || answer.trim() != "yes" {
-                return Ok((plan, Vec::new(), Vec::new(), Some("not confirmed: nothing was written".into())));
+                return Ok(Run::Ran { plan, done: Vec::new(), outputs: Vec::new(), stop: Some("not confirmed: nothing was written".into()) });
             }
         }
         let say = |done: &Done| {
@@ -136,10 +137,10 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
                 if remaining.is_empty() { "nothing".to_string() } else { remaining.join(", ") }
             )
         });
-        Ok::<_, String>((plan, done, session.outputs(), stop))
+        Ok::<_, String>(Run::Ran { plan, done, outputs: session.outputs(), stop })
     });
-    let (plan, done, outputs, stop) = match outcome {
-        Ok(found) => found,
+    let run = match outcome {
+        Ok(run) => run,
         Err(cannot) => {
             let message = crate::secrets::visible(&cannot);
             eprintln!("error: {message}");
@@ -152,29 +153,48 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
             return Verdict::NotVerified.exit_code();
         }
     };
-    for (field, value) in &outputs {
-        inputs.set(*field, value.clone());
-    }
     let calls = log.calls();
     if let Some(store) = SessionStore::default_location() {
         apply::keep_calls(&store, cloud.key(), &calls);
+    }
+    let (plan, done, outputs, stop) = match run {
+        Run::Planned(plan) => return planned_only(&plan, &calls, json_out),
+        Run::Ran {
+            plan,
+            done,
+            outputs,
+            stop,
+        } => (plan, done, outputs, stop),
+    };
+    for (field, value) in &outputs {
+        inputs.set(*field, value.clone());
     }
     let recorded: serde_json::Map<String, serde_json::Value> = outputs
         .iter()
         .map(|(f, v)| (f.key().to_string(), json!(v)))
         .collect();
-    // Then the checks prove the result, waiting while a change can still be spreading.
-    // Then the checks prove the result; when they cannot run, nothing is proved.
+    // Then the checks prove the result; when they cannot run, nothing is proved. Only a change
+    // this run made is waited for while it spreads; a step where a difference was left in
+    // place fails for that, which is said at once.
+    let left = left_in_place(&done);
+    let changed: Vec<crate::guide::StepId> = changed_steps(&done)
+        .into_iter()
+        .filter(|step| !left.iter().any(|p| p.step == *step))
+        .collect();
     let (checks, unchecked) = if stop.is_none() {
-        match runtime.block_on(check_after(cloud, &inputs, values, &options, json_out)) {
+        match runtime.block_on(check_after(
+            cloud, &inputs, values, &options, json_out, &changed,
+        )) {
             Ok(checks) => (checks, None),
             Err(why) => (Vec::new(), Some(crate::secrets::visible(&why))),
         }
     } else {
         (Vec::new(), None)
     };
-    let verdict = if stop.is_some() || apply::blocked(&plan).is_some() {
+    let verdict = if stop.is_some() {
         Verdict::Failed
+    } else if unchecked.is_some() {
+        Verdict::NotVerified
     } else {
         Verdict::of(&checks)
     };
@@ -206,10 +226,16 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
                 );
             }
         }
-        match (&stop, done.is_empty() && !apply::has_work(&plan)) {
+        match (&stop, done.is_empty()) {
             (Some(stop), _) => println!("{stop}"),
-            (None, true) => println!("Nothing to change: every resource is as the guide wants."),
+            (None, true) => println!("{}", apply::readiness(&plan).headline().unwrap_or_default()),
             (None, false) => {}
+        }
+        for planned in &left {
+            println!(
+                "{} differs and was left as it is: run apply again with --allow-update to change it.",
+                planned.title
+            );
         }
         println!(
             "{} calls made ({} writes); kept in {}.",
@@ -219,14 +245,115 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
         );
         match (&unchecked, stop.is_some()) {
             (Some(why), _) => println!("Checks: not verified: they could not run ({why})"),
-            (None, false) => println!("Checks: {}", verdict.key()),
+            (None, false) => {
+                println!("Checks: {}", verdict.key());
+                for failed in checks.iter().filter(|r| r.status == CheckStatus::Fail) {
+                    println!(
+                        "  failed  {}: {}",
+                        failed.title,
+                        crate::secrets::visible(&failed.detail)
+                    );
+                    let fix = match left.iter().find(|p| p.step == failed.step) {
+                        Some(planned) => format!(
+                            "{} was left as it is: run apply again with --allow-update",
+                            planned.title
+                        ),
+                        None => {
+                            format!("the step that fixes it: {}", step_title(cloud, failed.step))
+                        }
+                    };
+                    println!("          {fix}");
+                }
+            }
             (None, true) => {}
         }
     }
-    if stop.is_some() || apply::blocked(&plan).is_some() {
+    if stop.is_some() {
         return EXIT_REFUSED;
     }
     verdict.exit_code()
+}
+
+/// What the run came to before the checks.
+enum Run {
+    /// Only the plan was read (asked for, or nothing can be written).
+    Planned(Vec<Planned>),
+    /// The plan was carried out (or there was nothing to do, or the admin said no).
+    Ran {
+        plan: Vec<Planned>,
+        done: Vec<Done>,
+        outputs: Vec<(crate::guide::FieldId, String)>,
+        stop: Option<String>,
+    },
+}
+
+/// The end of a run that wrote nothing by design: the plan's headline, its counts in JSON,
+/// and the exit code of what it found.
+fn planned_only(plan: &[Planned], calls: &[crate::guide::apply::Call], json_out: bool) -> u8 {
+    let ready = apply::readiness(plan);
+    let count = |f: fn(&Change) -> bool| plan.iter().filter(|p| f(&p.change)).count();
+    if json_out {
+        println!(
+            "{:#}",
+            json!({
+                "verdict": match ready.exit_code() {
+                    0 => "planned",
+                    1 => Verdict::Failed.key(),
+                    _ => Verdict::NotVerified.key(),
+                },
+                "headline": ready.headline(),
+                "counts": {
+                    "create": count(|c| *c == Change::Create),
+                    "as_wanted": count(|c| *c == Change::AsWanted),
+                    "differs": count(|c| matches!(c, Change::Differs { .. })),
+                    "cannot": count(|c| matches!(c, Change::Cannot { .. })),
+                    "unknown": count(Change::is_unknown),
+                },
+                "plan": plan,
+                "calls": calls,
+            })
+        );
+    } else {
+        match ready.headline() {
+            Some(headline) => println!("{headline}"),
+            None => println!(
+                "Nothing was written (--plan). Run without --plan to apply it; what differs changes only with --allow-update."
+            ),
+        }
+    }
+    ready.exit_code()
+}
+
+/// The steps of the resources this run made or changed.
+fn changed_steps(done: &[Done]) -> Vec<crate::guide::StepId> {
+    done.iter()
+        .filter(|d| {
+            matches!(
+                d.applied,
+                Some(Applied::Made { .. } | Applied::Changed { .. })
+            )
+        })
+        .map(|d| d.planned.step)
+        .collect()
+}
+
+/// Resources that differ and were left as they are (no --allow-update).
+fn left_in_place(done: &[Done]) -> Vec<&Planned> {
+    done.iter()
+        .filter(|d| d.applied.is_none() && matches!(d.planned.change, Change::Differs { .. }))
+        .map(|d| &d.planned)
+        .collect()
+}
+
+fn step_title(cloud: crate::guide::Cloud, step: crate::guide::StepId) -> String {
+    cloud
+        .kit()
+        .guide()
+        .steps
+        .iter()
+        .find(|s| s.id == step)
+        .map(|s| s.title.clone())
+        .unwrap_or_else(|| step.to_string())
 }
 
 /// Runs the checks; while the only failures are of checks a change can take time to reach,
@@ -237,6 +364,7 @@ async fn check_after(
     values: &CloudValues,
     options: &CheckOptions,
     quiet: bool,
+    changed: &[crate::guide::StepId],
 ) -> Result<Vec<CheckResult>, String> {
     let target = crate::checks::target_from_recorded(cloud, inputs, values.common().path).map_err(
         |errors| {
@@ -257,8 +385,13 @@ async fn check_after(
             .iter()
             .filter(|r| r.status == CheckStatus::Fail)
             .collect();
+        // Only a change this run made can still be spreading: a failure at a step it did
+        // not change is said at once.
         let spreading = propagation.is_some_and(|p| {
-            !failing.is_empty() && failing.iter().all(|r| p.checks.contains(&r.id))
+            !failing.is_empty()
+                && failing
+                    .iter()
+                    .all(|r| p.checks.contains(&r.id) && changed.contains(&r.step))
         });
         let limit = propagation.map(|p| p.up_to).unwrap_or_default();
         if !spreading || waited + wait > limit {

@@ -15,7 +15,9 @@ use super::artifacts::{iam_policy_on, key_policy_statement, trust_policy};
 use super::fields::{KmsArn, RoleArn, kms_arn, role_arn};
 use super::ids::*;
 use super::policy::{Decision, KeyPolicyVerdict, Policy, TrustVerdict, evaluate, judge_key_policy};
-use crate::guide::apply::{Applied, Applier, ApplySession, CallLog, Change, Planned};
+use crate::guide::apply::{
+    Applied, Applier, ApplySession, CallLog, Change, Planned, follow_unknowns,
+};
 use crate::guide::plan::{CannotCheck, CheckOptions};
 use crate::guide::{FieldError, FieldId, Inputs};
 
@@ -348,7 +350,7 @@ impl AwsApply<'_> {
                     &said(&err),
                     started,
                 );
-                Change::Cannot {
+                Change::Unknown {
                     why: refused("kms:DescribeKey", &err),
                 }
             }
@@ -379,7 +381,7 @@ impl AwsApply<'_> {
                     &said(&err),
                     started,
                 );
-                Change::Cannot {
+                Change::Unknown {
                     why: refused("iam:GetPolicy", &err),
                 }
             }
@@ -392,7 +394,7 @@ impl AwsApply<'_> {
                     .unwrap_or("v1")
                     .to_string();
                 match self.policy_document(&arn, &version).await {
-                    Err(why) => Change::Cannot { why },
+                    Err(why) => Change::Unknown { why },
                     Ok(document) => match self.key() {
                         Some(key)
                             if Policy::parse(&document.to_string()).is_ok_and(|p| {
@@ -484,7 +486,7 @@ impl AwsApply<'_> {
     async fn plan_role(&self) -> (Planned, bool) {
         let title = format!("the role {}", self.role.name);
         let (change, exists) = match self.role_document().await {
-            Err(why) => (Change::Cannot { why }, false),
+            Err(why) => (Change::Unknown { why }, false),
             Ok(None) => (Change::Create, false),
             Ok(Some(document)) => {
                 let verdict = Policy::parse(&document.to_string())
@@ -549,7 +551,7 @@ impl AwsApply<'_> {
                         &said(&err),
                         started,
                     );
-                    Change::Cannot {
+                    Change::Unknown {
                         why: refused("iam:ListAttachedRolePolicies", &err),
                     }
                 }
@@ -567,7 +569,7 @@ impl AwsApply<'_> {
             return Planned::new("key-policy", title, step, Change::AsWanted);
         };
         let change = match self.key_policy(&key).await {
-            Err(why) => Change::Cannot { why },
+            Err(why) => Change::Unknown { why },
             Ok(document) => {
                 let verdict = Policy::parse(&document.to_string())
                     .map(|p| judge_key_policy(&p, &self.role.account, &self.role.arn()));
@@ -652,7 +654,7 @@ impl AwsApply<'_> {
                             &said(&err),
                             started,
                         );
-                        Change::Cannot {
+                        Change::Unknown {
                             why: refused("kms:GetKeyRotationStatus", &err),
                         }
                     }
@@ -763,7 +765,17 @@ impl ApplySession for AwsApply<'_> {
         let attachment = self.plan_attachment(role_exists).await;
         let key_policy = self.plan_key_policy(key_made_here).await;
         let rotation = self.plan_rotation(key_made_here).await;
-        vec![key, policy, role, attachment, key_policy, rotation]
+        let mut plan = vec![key, policy, role, attachment, key_policy, rotation];
+        follow_unknowns(
+            &mut plan,
+            &[
+                ("policy", "key"),
+                ("attachment", "role"),
+                ("key-policy", "key"),
+                ("rotation", "key"),
+            ],
+        );
+        plan
     }
 
     async fn apply(&self, planned: &Planned) -> Applied {

@@ -22,7 +22,9 @@ use super::checks::{
 use super::ids::*;
 use super::{OPENAI_APP_DISPLAY_NAME, OPENAI_APP_ID};
 use crate::checks::rest::{CloudError, Redirect, Rest, encode_segment};
-use crate::guide::apply::{Applied, Applier, ApplySession, CallLog, Change, Planned};
+use crate::guide::apply::{
+    Applied, Applier, ApplySession, CallLog, Change, Planned, follow_unknowns,
+};
 use crate::guide::plan::{CannotCheck, CheckOptions};
 use crate::guide::{FieldError, Inputs, SetupPath};
 
@@ -340,7 +342,7 @@ impl ApplySession for AzureApply<'_> {
                 Change::AsWanted
             }
             Ok(None) => Change::Create,
-            Err(why) => Change::Cannot { why: why.clone() },
+            Err(why) => Change::Unknown { why: why.clone() },
         };
         // The custom role.
         let role_change = match self.find_role().await {
@@ -361,7 +363,7 @@ impl ApplySession for AzureApply<'_> {
                 }
             }
             Ok(None) => Change::Create,
-            Err(why) => Change::Cannot { why },
+            Err(why) => Change::Unknown { why },
         };
         // The vault: it must exist; its permission model must be RBAC.
         let vault_change = match self
@@ -373,14 +375,17 @@ impl ApplySession for AzureApply<'_> {
                 diff: "permission model: access policies → Azure RBAC (access policies then stop counting)".into(),
             },
             Err(err) if err.status == Some(404) => Change::Create,
-            Err(err) => Change::Cannot {
+            Err(err) => Change::Unknown {
                 why: err.refusal("Azure", "Microsoft.KeyVault/vaults/read"),
             },
         };
         // The key.
-        let key_change = if matches!(vault_change, Change::Cannot { .. }) {
-            Change::Cannot {
-                why: "the vault is needed first".into(),
+        let key_change = if matches!(vault_change, Change::Cannot { .. } | Change::Unknown { .. }) {
+            Change::Unknown {
+                why: format!(
+                    "it depends on the vault {}, which could not be read",
+                    place.vault
+                ),
             }
         } else {
             let started = Instant::now();
@@ -415,7 +420,7 @@ impl ApplySession for AzureApply<'_> {
                         &err.to_string(),
                         started,
                     );
-                    Change::Cannot {
+                    Change::Unknown {
                         why: format!(
                             "the key {} could not be read ({}): your sign-in needs a data-plane role on the vault, such as Key Vault Crypto Officer",
                             place.key,
@@ -423,7 +428,7 @@ impl ApplySession for AzureApply<'_> {
                         ),
                     }
                 }
-                Err(_) => Change::Cannot {
+                Err(_) => Change::Unknown {
                     why: "Key Vault did not answer in time".into(),
                 },
             }
@@ -436,12 +441,12 @@ impl ApplySession for AzureApply<'_> {
                 match self.assignment_exists(&principal, &role).await {
                     Ok(true) => Change::AsWanted,
                     Ok(false) => Change::Create,
-                    Err(why) => Change::Cannot { why },
+                    Err(why) => Change::Unknown { why },
                 }
             }
             _ => Change::Create,
         };
-        vec![
+        let mut plan = vec![
             Planned::new(
                 "service-principal",
                 format!("OpenAI's service principal ({OPENAI_APP_DISPLAY_NAME})"),
@@ -472,7 +477,12 @@ impl ApplySession for AzureApply<'_> {
                 STEP_ROLE_ASSIGNMENT,
                 assignment_change,
             ),
-        ]
+        ];
+        follow_unknowns(
+            &mut plan,
+            &[("assignment", "service-principal"), ("assignment", "role")],
+        );
+        plan
     }
 
     async fn apply(&self, planned: &Planned) -> Applied {

@@ -18,7 +18,9 @@ use super::checks::{GcpTarget, discover, judge_provider, key_display, key_url};
 use super::ids::*;
 use crate::checks::CheckStatus;
 use crate::checks::rest::{Redirect, Rest, encode_segment};
-use crate::guide::apply::{Applied, Applier, ApplySession, CallLog, Change, Planned};
+use crate::guide::apply::{
+    Applied, Applier, ApplySession, CallLog, Change, Planned, follow_unknowns,
+};
 use crate::guide::plan::{CannotCheck, CheckOptions};
 use crate::guide::{FieldError, Inputs, SetupPath};
 
@@ -227,7 +229,7 @@ impl GcpApply<'_> {
         {
             Ok(Some(service)) if service["state"] == "ENABLED" => Change::AsWanted,
             Ok(_) => Change::Create,
-            Err(why) => Change::Cannot { why },
+            Err(why) => Change::Unknown { why },
         };
         Planned::new(
             "kms-api",
@@ -260,7 +262,7 @@ impl GcpApply<'_> {
                 ),
             },
             Ok(Some(_)) => Change::AsWanted,
-            Err(why) => Change::Cannot { why },
+            Err(why) => Change::Unknown { why },
         };
         Planned::new(
             "pool",
@@ -296,7 +298,7 @@ impl GcpApply<'_> {
                         },
                     }
                 }
-                Err(why) => Change::Cannot { why },
+                Err(why) => Change::Unknown { why },
             }
         };
         Planned::new(
@@ -316,7 +318,7 @@ impl GcpApply<'_> {
             Err(why) if why.contains("SERVICE_DISABLED") || why.contains("has not been used") => {
                 (Change::Create, false)
             }
-            Err(why) => (Change::Cannot { why }, false),
+            Err(why) => (Change::Unknown { why }, false),
         };
         (
             Planned::new(
@@ -356,7 +358,7 @@ impl GcpApply<'_> {
                 true,
             ),
             Ok(Some(_)) => (Change::AsWanted, true),
-            Err(why) => (Change::Cannot { why }, false),
+            Err(why) => (Change::Unknown { why }, false),
         };
         (Planned::new("key", title, STEP_CREATE_KEY, change), exists)
     }
@@ -388,7 +390,7 @@ impl GcpApply<'_> {
                     }
                 }
             }
-            Err(why) => Change::Cannot { why },
+            Err(why) => Change::Unknown { why },
         };
         Planned::new(
             "role",
@@ -432,7 +434,7 @@ impl GcpApply<'_> {
             match self.key_policy().await {
                 Ok(policy) if self.has_binding(&policy) => Change::AsWanted,
                 Ok(_) => Change::Create,
-                Err(why) => Change::Cannot { why },
+                Err(why) => Change::Unknown { why },
             }
         };
         Planned::new("binding", title, STEP_GRANT, change)
@@ -516,7 +518,17 @@ impl ApplySession for GcpApply<'_> {
         let (key, key_exists) = self.plan_key(ring_exists).await;
         let role = self.plan_role().await;
         let binding = self.plan_binding(key_exists).await;
-        vec![service, pool, provider, ring, key, role, binding]
+        let mut plan = vec![service, pool, provider, ring, key, role, binding];
+        follow_unknowns(
+            &mut plan,
+            &[
+                ("provider", "pool"),
+                ("key-ring", "kms-api"),
+                ("key", "key-ring"),
+                ("binding", "key"),
+            ],
+        );
+        plan
     }
 
     async fn apply(&self, planned: &Planned) -> Applied {
