@@ -521,3 +521,34 @@ fn a_proxy_in_the_environment_never_sees_loopback_traffic() {
     );
     assert!(proxy.seen().is_empty(), "the proxy saw: {:?}", proxy.seen());
 }
+
+#[test]
+fn when_no_check_could_run_it_says_none_could_and_never_that_nothing_failed() {
+    let moto = Moto::start();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere = format!("http://127.0.0.1:{}", closed.local_addr().unwrap().port());
+    drop(closed);
+    let output = ekm()
+        .args([
+            "check",
+            "aws",
+            "--org-id",
+            ORG,
+            "--timeout",
+            "3",
+            "--kms-arn",
+            &format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+            "--role-arn",
+            &format!("arn:aws:iam::{ACCOUNT}:role/openai-ekm"),
+        ])
+        .envs(moto.env())
+        .env("AWS_ENDPOINT_URL", &nowhere)
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(3), "{text}");
+    assert!(text.contains("Not verified: none of the"), "{text}");
+    assert!(text.contains("checks could run:"), "{text}");
+    assert!(!text.contains("nothing failed"), "{text}");
+}

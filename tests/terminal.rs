@@ -1178,3 +1178,91 @@ fn do_it_for_me_plans_everything_applies_after_y_records_the_values_and_then_has
     assert_eq!(wizard.exit_code(), 0);
     wizard.assert_restored();
 }
+
+impl Wizard {
+    fn resize_to(&self, rows: u16, cols: u16) {
+        self.parser
+            .lock()
+            .unwrap()
+            .screen_mut()
+            .set_size(rows, cols);
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+    }
+}
+
+#[test]
+fn keys_pressed_under_the_too_small_notice_change_nothing() {
+    let state = tempfile::tempdir().unwrap();
+    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    wizard.wait_for("1. Create a symmetric KMS key");
+    wizard.resize_to(20, 60);
+    wizard.wait_for("at least 80×24");
+    // Typed while nothing can be seen: none of it may land in the focused field.
+    wizard.press("arn-typed-blind");
+    wizard.press(PAGE_DOWN);
+    wizard.resize_to(24, 80);
+    wizard.wait_for("1. Create a symmetric KMS key");
+    assert!(
+        !wizard.contents().contains("arn-typed-blind"),
+        "{}",
+        wizard.contents()
+    );
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+    let saved = std::fs::read_to_string(state.path().join("session.json")).unwrap();
+    assert!(!saved.contains("typed-blind"), "{saved}");
+}
+
+#[test]
+fn flags_for_another_cloud_over_saved_progress_ask_first_and_keep_it() {
+    let state = tempfile::tempdir().unwrap();
+    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    wizard.wait_for("1. Create a symmetric KMS key");
+    wizard.press(KEY);
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("2. ");
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+    let before = std::fs::read_to_string(state.path().join("session.json")).unwrap();
+
+    let mut other = Wizard::start(
+        state.path(),
+        &["--cloud", "azure", "--org-id", "org-abc123"],
+    );
+    other.wait_for("Saved progress found");
+    other.wait_for("values that differ from it: cloud Azure Key Vault");
+    other.wait_for("(saved: AWS KMS)");
+    other.send(CTRL_Q);
+    assert_eq!(other.exit_code(), 0);
+    let after = std::fs::read_to_string(state.path().join("session.json")).unwrap();
+    assert_eq!(
+        before, after,
+        "quitting at the question keeps the progress as it was"
+    );
+
+    let mut again = Wizard::start(
+        state.path(),
+        &["--cloud", "azure", "--org-id", "org-abc123"],
+    );
+    again.wait_for("Saved progress found");
+    again.press("\r");
+    again.wait_for("2. ");
+    again.wait_for_words("start flags were not used");
+    again.send(CTRL_Q);
+    assert_eq!(again.exit_code(), 0);
+    let kept = std::fs::read_to_string(state.path().join("session.json")).unwrap();
+    assert!(kept.contains("\"aws\"") && kept.contains(KEY), "{kept}");
+
+    // The same cloud and values: straight on, the step reached kept.
+    let mut same = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    same.wait_for("Step 2 of 5");
+    same.send(CTRL_Q);
+    assert_eq!(same.exit_code(), 0);
+}

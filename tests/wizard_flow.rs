@@ -449,14 +449,76 @@ fn flags_start_straight_at_the_first_step() {
             path: Some(SetupPath::ChatGpt),
             ..Default::default()
         },
-        loaded: Some(Loaded::Session(saved())),
         ..Default::default()
     });
     assert_eq!(model.screen, Screen::Step(0));
     assert_eq!(model.path, SetupPath::ChatGpt);
     assert_eq!(model.field_text(FieldId::ORG_ID), "org-flag");
-    // Values recorded earlier for the same cloud are kept.
+}
+
+#[test]
+fn flags_that_repeat_saved_progress_keep_it_and_the_step_reached() {
+    let model = Model::new(StartOptions {
+        args: Preset {
+            cloud: Some(aws::cloud()),
+            org_id: Some("org-saved".into()),
+            ..Default::default()
+        },
+        loaded: Some(Loaded::Session(saved())),
+        ..Default::default()
+    });
+    assert_eq!(model.screen, Screen::Step(2), "where it was");
+    assert_eq!(model.reached, 2, "the step reached never goes back");
+    assert_eq!(model.path, SetupPath::ChatGpt);
     assert_eq!(model.field_text(aws::KMS_ARN), KEY);
+}
+
+#[test]
+fn flags_that_differ_from_saved_progress_ask_first_and_lose_nothing() {
+    let held = |org: &str, cloud: ekm_wizard::guide::Cloud| {
+        Model::new(StartOptions {
+            args: Preset {
+                cloud: Some(cloud),
+                org_id: Some(org.into()),
+                ..Default::default()
+            },
+            loaded: Some(Loaded::Session(saved())),
+            width: 80,
+            height: 24,
+            ..Default::default()
+        })
+    };
+    // Another cloud: the saved AWS progress is offered, with what differs said.
+    let mut model = held("org-saved", ekm_wizard::clouds::azure::cloud());
+    assert_eq!(model.screen, Screen::ResumeOffer);
+    assert!(
+        model
+            .held_flags_differences()
+            .iter()
+            .any(|d| d.contains("saved: AWS KMS")),
+        "{:?}",
+        model.held_flags_differences()
+    );
+    // Enter resumes it whole; the flags are not used.
+    update(&mut model, Msg::ResumeSavedProgress);
+    assert_eq!(model.cloud, aws::cloud());
+    assert_eq!(model.screen, Screen::Step(2));
+    assert_eq!(model.field_text(aws::KMS_ARN), KEY);
+    assert!(model.status.as_ref().unwrap().text.contains("not used"));
+
+    // Another organization, same cloud: asked too; n then y starts over with the flags.
+    let mut model = held("org-other", aws::cloud());
+    assert_eq!(model.screen, Screen::ResumeOffer);
+    assert!(model.held_flags_differences()[0].contains("org-other (saved: org-saved)"));
+    update(&mut model, Msg::StartOver);
+    assert_eq!(
+        model.screen,
+        Screen::ResumeOffer,
+        "nothing goes without a yes"
+    );
+    update(&mut model, Msg::ConfirmAction);
+    assert_eq!(model.screen, Screen::Step(0));
+    assert_eq!(model.field_text(FieldId::ORG_ID), "org-other");
 }
 
 #[test]
@@ -1157,8 +1219,24 @@ fn scrolling_never_leaves_keys_going_into_a_field_off_screen() {
     );
     assert_eq!(model.focused(), Some(Focusable::Field(aws::KMS_ARN)));
     let k = KeyEvent::new(KeyCode::Char('k'), KeyModifiers::NONE);
+    // At 80x14 the wizard shows only the "too small" notice: no key but quitting does anything.
     assert!(
-        matches!(message_for_key(&model, k), Some(Msg::EditField(_))),
+        message_for_key(&model, k).is_none(),
+        "too small: k does nothing"
+    );
+    // Which keys are text and which are commands is read as at a size that fits (the
+    // layout of this short screen is kept, so that scrolling has somewhere to go).
+    let keys_at_a_fitting_size = |model: &mut Model, key: KeyEvent| {
+        model.height = 24;
+        let msg = message_for_key(model, key);
+        model.height = 14;
+        msg
+    };
+    assert!(
+        matches!(
+            keys_at_a_fitting_size(&mut model, k),
+            Some(Msg::EditField(_))
+        ),
         "in a field in view, k is text"
     );
     // Scroll the field out of view: the focus follows to what is on screen.
@@ -1168,10 +1246,10 @@ fn scrolling_never_leaves_keys_going_into_a_field_off_screen() {
         Some(Focusable::Block(aws::CREATE_KEY_COMMANDS)),
         "the block in view takes the focus"
     );
+    let now = keys_at_a_fitting_size(&mut model, k);
     assert!(
-        !matches!(message_for_key(&model, k), Some(Msg::EditField(_))),
-        "k is a command now: {:?}",
-        message_for_key(&model, k)
+        !matches!(now, Some(Msg::EditField(_))),
+        "k is a command now: {now:?}"
     );
     update(&mut model, Msg::PasteIntoField("pasted".into()));
     assert_eq!(
@@ -1423,4 +1501,49 @@ fn esc_stops_the_countdown_and_it_does_not_come_back_until_a_check_by_hand() {
     assert!(effects.is_empty());
     let effects = run_reporting(&mut model, Msg::RunChecks, &[("key", Fail)]);
     assert!(effects.is_empty(), "{effects:?}");
+}
+
+#[test]
+fn end_and_scrolling_never_put_the_focus_into_the_masked_admin_key() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ekm_wizard::app::keymap::message_for_key;
+    let k = KeyEvent::new(KeyCode::Char('k'), KeyModifiers::NONE);
+    for (cloud, (width, height)) in ekm_wizard::clouds::all()
+        .flat_map(|c| [(80, 24), (100, 30), (120, 40), (200, 60)].map(|size| (c, size)))
+    {
+        let mut model = Model::new(StartOptions {
+            args: Preset {
+                cloud: Some(cloud),
+                org_id: Some("org-abc123".into()),
+                ..Default::default()
+            },
+            width,
+            height,
+            ..Default::default()
+        });
+        for _ in 0..10 {
+            update(&mut model, Msg::ReadStep(1));
+        }
+        let last = model.guide().steps.len() - 1;
+        assert_eq!(model.screen, Screen::Step(last));
+        assert!(model.focusables().contains(&Focusable::AdminKey));
+        let moves = [i32::MAX / 2, -3, 1, i32::MIN / 2, 5, i32::MAX / 2]
+            .into_iter()
+            .chain(std::iter::repeat_n(1, 80));
+        for lines in moves {
+            update(&mut model, Msg::ScrollContent(lines));
+            assert_ne!(
+                model.focused(),
+                Some(Focusable::AdminKey),
+                "{} at {width}x{height}: scrolling by {lines} focused the admin key",
+                cloud.key()
+            );
+            if model.focused() == Some(Focusable::AdminKey) {
+                assert!(!matches!(
+                    message_for_key(&model, k),
+                    Some(Msg::EditField(_))
+                ));
+            }
+        }
+    }
 }

@@ -618,6 +618,12 @@ pub fn message_for_key(model: &Model, key: KeyEvent) -> Option<Msg> {
     if key.kind == KeyEventKind::Release {
         return None;
     }
+    // While the "terminal too small" notice is up nothing is on screen to act on: only
+    // quitting works, so no key changes what the admin cannot see.
+    if !super::layout::fits(model.width, model.height) {
+        let quits = [ctrl('c'), ctrl('q')].iter().any(|k| k.matches(&key));
+        return quits.then_some(Msg::Quit);
+    }
     let mode = input_mode(model);
     let bound = BINDINGS
         .iter()

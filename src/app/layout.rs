@@ -332,6 +332,19 @@ fn resume_content(model: &Model, width: usize, out: &mut Content) {
             Style::default(),
         );
     }
+    let differences = model.held_flags_differences();
+    if !differences.is_empty() {
+        out.blank();
+        out.text(
+            &format!(
+                "You started with values that differ from it: {}. Nothing is replaced unless you say so.",
+                differences.join("; ")
+            ),
+            width,
+            0,
+            theme.warning(),
+        );
+    }
     out.blank();
     out.text(
         "Enter   resume where you left off",
@@ -340,7 +353,11 @@ fn resume_content(model: &Model, width: usize, out: &mut Content) {
         Style::default(),
     );
     out.text(
-        "n       start over (asks first: the saved progress is replaced at the next save)",
+        if model.held_flags.is_some() {
+            "n       start over with the values you gave (asks first: the saved progress is replaced at the next save)"
+        } else {
+            "n       start over (asks first: the saved progress is replaced at the next save)"
+        },
         width,
         0,
         Style::default(),

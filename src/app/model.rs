@@ -271,6 +271,9 @@ pub struct Model {
     pub saving: Saving,
     /// Saved progress offered on the resume screen.
     pub resume: Option<Session>,
+    /// Start flags that differ from the saved progress, held until the admin chooses: Enter
+    /// resumes (the flags go unused), `n` and a yes start over with them.
+    pub held_flags: Option<Preset>,
     pub width: u16,
     pub height: u16,
     pub theme: Theme,
@@ -328,6 +331,7 @@ impl Model {
                 None => Saving::Enabled,
             },
             resume: None,
+            held_flags: None,
             width: options.width,
             height: options.height,
             theme: options.theme,
@@ -356,17 +360,40 @@ impl Model {
         };
         let args = options.args;
         let flags_given = args.cloud.is_some() || args.org_id.is_some();
+        for cloud in crate::clouds::all() {
+            model.ensure_editors(cloud);
+        }
         match options.loaded {
             Some(Loaded::Session(session)) if !flags_given => {
                 model.resume = Some(session);
                 model.screen = Screen::ResumeOffer;
             }
-            Some(Loaded::Session(session)) if args.cloud.is_none_or(|c| c == session.cloud) => {
-                // Flags start a fresh walk but keep what was recorded for the same cloud.
+            Some(Loaded::Session(session)) if flags_agree_with(&args, &session) => {
+                // Flags that only repeat or add to what was recorded keep all of it, the step
+                // reached included: the walk goes on where it was.
+                model.cloud = session.cloud;
+                model.ensure_editors(model.cloud);
                 model.load_inputs(&session.inputs);
                 model.path = session.path;
                 model.external_key_id = session.external_key_id;
                 model.project_id = session.project_id;
+                model.reached = session.reached.min(model.guide().steps.len());
+                model.apply_preset(&args);
+                if let (Screen::Step(_), 1..) = (model.screen, session.step) {
+                    model.screen =
+                        Screen::Step(session.step.min(model.guide().steps.len()).max(1) - 1);
+                }
+                model.refresh_editor_styles();
+                return model;
+            }
+            Some(Loaded::Session(session)) => {
+                // Flags for another cloud or other values: nothing saved goes without a yes.
+                model.resume = Some(session);
+                model.screen = Screen::ResumeOffer;
+                model.held_flags = Some(args);
+                model.refresh_placeholders();
+                model.refresh_editor_styles();
+                return model;
             }
             Some(Loaded::SetAside { reason, moved_to }) => {
                 let kept = moved_to
@@ -379,38 +406,50 @@ impl Model {
             }
             _ => {}
         }
+        model.apply_preset(&args);
+        model.refresh_editor_styles();
+        model
+    }
+
+    /// Takes the start flags: the cloud, path, organization and presented id they give, and
+    /// the first step when they are enough to begin.
+    pub fn apply_preset(&mut self, args: &Preset) {
         if let Some(cloud) = args.cloud {
-            model.cloud = cloud;
+            self.cloud = cloud;
         }
-        for cloud in crate::clouds::all().chain([model.cloud]) {
-            model.ensure_editors(cloud);
-        }
-        model.refresh_placeholders();
+        self.ensure_editors(self.cloud);
+        self.refresh_placeholders();
         if let Some(path) = args.path {
-            model.path = path;
+            self.path = path;
         }
         if let Some(org) = &args.org_id {
-            model.set_field(FieldId::ORG_ID, org);
+            self.set_field(FieldId::ORG_ID, org);
         }
-        if let (Some(external), Some(field)) = (&args.external_id, model.cloud.presented_id_field())
+        if let (Some(external), Some(field)) = (&args.external_id, self.cloud.presented_id_field())
         {
-            model.set_field(field, external);
+            self.set_field(field, external);
         }
         if args.cloud.is_some() && args.org_id.is_some() {
-            let start_problem = model.start_problem();
-            match start_problem {
-                None => model.screen = Screen::Step(0),
+            match self.start_problem() {
+                None => self.screen = Screen::Step(0),
                 Some(problem) => {
-                    model.status = Some(Status {
+                    self.status = Some(Status {
                         kind: StatusKind::Error,
                         text: problem,
                     });
-                    model.show_empty_errors = true;
+                    self.show_empty_errors = true;
                 }
             }
         }
-        model.refresh_editor_styles();
-        model
+    }
+
+    /// How held start flags differ from the saved progress, in words ("cloud Azure Key Vault
+    /// (saved: AWS KMS)").
+    pub fn held_flags_differences(&self) -> Vec<String> {
+        match (&self.held_flags, &self.resume) {
+            (Some(args), Some(session)) => differences(args, session),
+            _ => Vec::new(),
+        }
     }
 
     /// The guide of the chosen cloud.
@@ -741,4 +780,53 @@ impl Model {
     pub fn action_spec(&self, id: ActionId) -> Option<&'static crate::guide::kit::ActionSpec> {
         self.cloud.kit().actions().iter().find(|a| a.id == id)
     }
+}
+
+/// Whether start flags only repeat or add to saved progress: the same cloud and path, and an
+/// organization and presented id that are the saved ones or fill empty fields.
+fn flags_agree_with(args: &Preset, session: &Session) -> bool {
+    differences(args, session).is_empty()
+}
+
+/// What start flags change of saved progress, in words.
+fn differences(args: &Preset, session: &Session) -> Vec<String> {
+    let mut found = Vec::new();
+    if let Some(cloud) = args.cloud.filter(|c| *c != session.cloud) {
+        found.push(format!(
+            "cloud {} (saved: {})",
+            cloud.display_name(),
+            session.cloud.display_name()
+        ));
+    }
+    if let Some(path) = args.path.filter(|p| *p != session.path) {
+        found.push(format!(
+            "path {} (saved: {})",
+            path.display_name(),
+            session.path.display_name()
+        ));
+    }
+    let differs = |given: &Option<String>, field: FieldId| -> Option<String> {
+        let given = given.as_deref()?.trim();
+        let saved = session.inputs.raw(field).trim();
+        (!saved.is_empty() && saved != given).then(|| saved.to_string())
+    };
+    if let Some(saved) = differs(&args.org_id, FieldId::ORG_ID) {
+        found.push(format!(
+            "organization {} (saved: {saved})",
+            args.org_id.as_deref().unwrap_or_default().trim()
+        ));
+    }
+    if let Some(field) = args
+        .cloud
+        .unwrap_or(session.cloud)
+        .presented_id_field()
+        .filter(|_| args.cloud.is_none_or(|c| c == session.cloud))
+        && let Some(saved) = differs(&args.external_id, field)
+    {
+        found.push(format!(
+            "presented id {} (saved: {saved})",
+            args.external_id.as_deref().unwrap_or_default().trim()
+        ));
+    }
+    found
 }

@@ -229,11 +229,23 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::ConfirmAction if model.discard_asked => {
             model.discard_asked = false;
             model.resume = None;
+            go_to(model, Screen::Start);
             model.status = Some(status(
                 StatusKind::Info,
                 "Starting over: the saved progress is replaced at the next save.".into(),
             ));
-            go_to(model, Screen::Start);
+            // Start flags held over the saved progress take effect now.
+            if let Some(args) = model.held_flags.take() {
+                model.apply_preset(&args);
+                if let Screen::Step(index) = model.screen {
+                    model.screen = Screen::Start;
+                    go_to(model, Screen::Step(index));
+                    model.status = Some(status(
+                        StatusKind::Info,
+                        "Starting over with the values you gave: the saved progress is replaced at the next save.".into(),
+                    ));
+                }
+            }
             Vec::new()
         }
         Msg::DeclineAction if model.discard_asked => {
@@ -757,10 +769,11 @@ fn scroll_by(model: &mut Model, lines: i32) {
     if focused_in_view {
         return;
     }
+    // Never the masked admin key: a command letter typed next would become part of it.
     let focusables = model.focusables();
-    let visible = focusables
-        .iter()
-        .position(|item| content.anchor(*item).is_some_and(in_view));
+    let visible = focusables.iter().position(|item| {
+        *item != Focusable::AdminKey && content.anchor(*item).is_some_and(in_view)
+    });
     match visible {
         Some(index) => {
             model.focus = index;
@@ -951,7 +964,10 @@ fn resume(model: &mut Model) -> Vec<Effect> {
     go_to(model, screen);
     model.status = Some(status(
         StatusKind::Info,
-        "Resumed your saved progress.".into(),
+        match model.held_flags.take() {
+            Some(_) => "Resumed your saved progress; your start flags were not used.".into(),
+            None => "Resumed your saved progress.".into(),
+        },
     ));
     Vec::new()
 }
@@ -1368,9 +1384,11 @@ fn checks_finished(model: &mut Model, outcome: Result<(), crate::checks::CannotC
                 }
                 crate::checks::Verdict::NotVerified => status(
                     StatusKind::Info,
-                    format!(
-                        "Not verified: {passed} passed, {unverified} could not be checked (marked ?).{not_run_note}"
-                    ),
+                    crate::checks::none_could_run(&model.checks.results).unwrap_or_else(|| {
+                        format!(
+                            "Not verified: {passed} passed, {unverified} could not be checked (marked ?).{not_run_note}"
+                        )
+                    }),
                 ),
             });
             let failures: Vec<String> = model

@@ -648,9 +648,19 @@ fn verdict_sentence(
                     .map(|r| r.title)
                     .collect()
             };
+            if let Some(sentence) = crate::checks::none_could_run(results) {
+                return sentence;
+            }
             let unchecked = titles(&[CheckStatus::Unverified, CheckStatus::Skip]);
             let waiting = titles(&[CheckStatus::Waiting]);
-            let mut sentence = "Not verified: nothing failed, but".to_string();
+            let passed = results
+                .iter()
+                .any(|r| matches!(r.status, CheckStatus::Pass | CheckStatus::Warn));
+            let mut sentence = if passed {
+                "Not verified: nothing failed, but".to_string()
+            } else {
+                "Not verified: no check passed yet:".to_string()
+            };
             if !unchecked.is_empty() {
                 sentence.push_str(&format!(
                     " {} could not be checked ({}); the lines marked ? say what would let them: a permission to add, a sign-in, or the network",
