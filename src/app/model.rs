@@ -364,6 +364,12 @@ impl Model {
             Some(Loaded::Session(session)) if args.cloud.is_none_or(|c| c == session.cloud) => {
                 // Flags start a fresh walk but keep what was recorded for the same cloud.
                 model.load_inputs(&session.inputs);
+                if let Some(left_out) = session.inputs.left_out_sentence() {
+                    model.status = Some(Status {
+                        kind: StatusKind::Error,
+                        text: left_out,
+                    });
+                }
                 model.path = session.path;
                 model.external_key_id = session.external_key_id;
                 model.project_id = session.project_id;
