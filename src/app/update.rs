@@ -1188,8 +1188,10 @@ fn registration_planned(model: &mut Model, outcome: Result<crate::openai::regist
     match outcome {
         Ok(plan) => {
             let mut text = match plan.existing.as_ref().and_then(|k| k["id"].as_str()) {
+                // An id from OpenAI's listing: shown made safe, form-checked before any use.
                 Some(id) => format!(
-                    "{id} is already registered with these settings: Enter uses it (no duplicate)."
+                    "{} is already registered with these settings: Enter uses it (no duplicate).",
+                    crate::secrets::outside_id(id, 80)
                 ),
                 None => {
                     "No key with these settings yet: Enter registers the body above.".to_string()
