@@ -86,10 +86,20 @@ pub fn support_bundle(
         };
         let typed = if raw.is_empty() {
             "(empty)".to_string()
+        } else if raw.chars().count() > crate::guide::MAX_FIELD_LENGTH {
+            // A paste gone wrong: its size is what helps, never its whole text.
+            format!("({} characters, not shown)", raw.chars().count())
         } else {
             format!("`{raw}`")
         };
         let _ = writeln!(out, "| `{}` | {typed} | {used} |", field.key());
+    }
+    for left_out in inputs.left_out() {
+        let _ = writeln!(
+            out,
+            "\nLeft out of the saved progress when it was read: {} ({}).",
+            left_out.what, left_out.why
+        );
     }
 
     let _ = writeln!(out, "\n## Generated blocks\n");

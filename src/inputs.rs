@@ -6,6 +6,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::secrets::SECRET_REFUSED;
+
 use crate::guide::{Cloud, FieldId, Inputs};
 
 /// The keys a config file may hold for a cloud: `type` plus every recorded field.
@@ -69,7 +71,8 @@ pub fn read_config(path: &Path, cloud: Cloud) -> Result<Inputs, Vec<String>> {
     for (key, value) in map {
         if !allowed.contains(&key.as_str()) {
             problems.push(format!(
-                "config {shown}: unknown key `{key}`; expected one of {}",
+                "config {shown}: unknown key `{}`; expected one of {}",
+                crate::secrets::outside_id(&key, 60),
                 allowed.join(", ")
             ));
             continue;
@@ -78,10 +81,15 @@ pub fn read_config(path: &Path, cloud: Cloud) -> Result<Inputs, Vec<String>> {
             problems.push(format!("config {shown}: `{key}` must be a string"));
             continue;
         };
+        if crate::secrets::looks_secret(&text) {
+            problems.push(format!("config {shown}: `{key}` {SECRET_REFUSED}"));
+            continue;
+        }
         if key == "type" {
             if text != cloud.key() {
                 problems.push(format!(
-                    "config {shown}: `type` is `{text}` but the command renders `{}`",
+                    "config {shown}: `type` is `{}` but the command renders `{}`",
+                    crate::secrets::outside_id(&text, 60),
                     cloud.key()
                 ));
             }
@@ -108,10 +116,22 @@ pub fn from_config_and_flags(
         Some(path) => read_config(path, cloud)?,
         None => Inputs::new(cloud),
     };
+    let mut problems = Vec::new();
     for (field, value) in flags {
         if let Some(value) = value {
+            if crate::secrets::looks_secret(&value) {
+                problems.push(format!(
+                    "--{} {SECRET_REFUSED}",
+                    field.key().replace('_', "-")
+                ));
+                continue;
+            }
             inputs.set(field, value);
         }
     }
-    Ok(inputs)
+    if problems.is_empty() {
+        Ok(inputs)
+    } else {
+        Err(problems)
+    }
 }

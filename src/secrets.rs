@@ -57,6 +57,10 @@ pub fn secret_env_vars() -> impl Iterator<Item = &'static str> {
         .chain(CLOUD_SECRET_VARS.get().into_iter().flatten().copied())
 }
 
+/// What a refusal of a value shaped like a key or a token says, after the flag, the config
+/// key or the field that held it (the value itself is never repeated).
+pub const SECRET_REFUSED: &str = "looks like a secret (a key or a token), so it is refused and not shown; give the value this asks for, and keep the secret where it was";
+
 /// Whether a value typed or pasted somewhere looks like a secret.
 pub fn looks_secret(value: &str) -> bool {
     process().looks_secret(value)
@@ -195,6 +199,32 @@ pub fn one_line(text: &str, max: usize) -> String {
     cut
 }
 
+/// JSON text (as `serde_json` writes it) with every character that would act on a terminal
+/// written as a JSON escape (`\u009b`, `\u202e`): the same document once parsed, yet nothing in
+/// it acts on the terminal it is printed to. `serde_json` escapes C0 controls itself, but not
+/// C1 controls or the bidirectional marks an outside answer may carry.
+pub fn json_for_terminal(json: &str) -> String {
+    if !json.chars().any(acts_on_a_terminal) {
+        return json.to_string();
+    }
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if acts_on_a_terminal(c) {
+            // Outside a string JSON allows no such character, so each is inside one.
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// An id or a name sent by OpenAI or a cloud, made safe to print: one line of at most `max`
+/// characters, escapes visible, anything shaped like a secret redacted.
+pub fn outside_id(text: &str, max: usize) -> String {
+    one_line(&redact(text), max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,6 +259,15 @@ mod tests {
         assert_eq!(visible("a\x1b]52;c;eA==\x07b"), "a\\x1b]52;c;eA==\\x07b");
         assert_eq!(visible("x\u{202e}y\u{9b}z"), "x\\u{202e}y\\x9bz");
         assert_eq!(visible("tab\tand\nline"), "tab\tand\nline");
+    }
+
+    #[test]
+    fn json_for_terminal_escapes_what_serde_json_leaves() {
+        let value = serde_json::json!({"name": "a\u{1b}[2Jb\u{9b}31mc\u{202e}d\u{7}"});
+        let text = json_for_terminal(&serde_json::to_string(&value).unwrap());
+        assert!(!text.chars().any(acts_on_a_terminal), "{text:?}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, value, "the same document once parsed");
     }
 
     #[test]

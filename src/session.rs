@@ -375,8 +375,15 @@ pub fn parse(text: &str) -> Result<Session, String> {
             crate::clouds::keys()
         ));
     };
-    let inputs = Inputs::from_saved(cloud, saved.inputs)
+    let mut inputs = Inputs::from_saved(cloud, saved.inputs)
         .map_err(|e| format!("the saved progress is damaged ({e})"))?;
+    let external_key_id = saved_id(
+        &mut inputs,
+        saved.external_key_id,
+        "extkey_",
+        "the registered key's id",
+    );
+    let project_id = saved_id(&mut inputs, saved.project_id, "proj_", "the project's id");
     Ok(Session {
         format: saved.format,
         cloud,
@@ -384,9 +391,21 @@ pub fn parse(text: &str) -> Result<Session, String> {
         step: saved.step,
         reached: saved.reached,
         inputs,
-        external_key_id: saved.external_key_id,
-        project_id: saved.project_id,
+        external_key_id,
+        project_id,
     })
+}
+
+/// A saved OpenAI id, when it has OpenAI's form; otherwise it is left out (and said so in the
+/// inputs' notes), never shown nor put into a request.
+fn saved_id(inputs: &mut Inputs, id: Option<String>, prefix: &str, what: &str) -> Option<String> {
+    let id = id?;
+    if crate::openai::register::checked_id(&id, prefix).is_ok() {
+        Some(id)
+    } else {
+        inputs.leave_out(what, format!("not an OpenAI id of the form {prefix}…"));
+        None
+    }
 }
 
 #[cfg(test)]
@@ -500,6 +519,49 @@ mod tests {
     }
 
     #[test]
+    fn a_saved_value_that_breaks_a_rule_is_left_out_and_named() {
+        let text = serde_json::json!({
+            "format": 1,
+            "cloud": "aws",
+            "path": "api",
+            "step": 1,
+            "inputs": {
+                "org_id": "org-abc",
+                "name": "x".repeat(1024 * 1024),
+                "project_name": "sk-admin-CANARY0123456789abcdef",
+                "role_arn": "arn:aws:iam::111122223333:role/a\u{1b}[2J",
+            },
+            "external_key_id": "extkey_../../users/x",
+            "project_id": "proj_1",
+        })
+        .to_string();
+        let session = parse(&text).unwrap();
+        assert_eq!(session.inputs.raw(FieldId::ORG_ID), "org-abc");
+        for field in [
+            FieldId::NAME,
+            FieldId::PROJECT_NAME,
+            crate::clouds::aws::ROLE_ARN,
+        ] {
+            assert_eq!(session.inputs.raw(field), "", "{field:?} is not loaded");
+        }
+        assert_eq!(session.external_key_id, None);
+        assert_eq!(session.project_id.as_deref(), Some("proj_1"));
+        let said = session.inputs.left_out_sentence().unwrap();
+        for words in [
+            "1048576 characters",
+            "looks like a secret",
+            "control characters",
+            "the registered key's id",
+        ] {
+            assert!(said.contains(words), "{words}: {said}");
+        }
+        assert!(
+            !said.contains("CANARY") && !said.contains("users/x"),
+            "{said}"
+        );
+    }
+
+    #[test]
     fn concurrent_saves_never_interleave() {
         let dir = tempfile::tempdir().unwrap();
         let threads: Vec<_> = (0..4)
@@ -507,9 +569,7 @@ mod tests {
                 let store = SessionStore::in_dir(dir.path());
                 std::thread::spawn(move || {
                     let mut session = sample();
-                    session
-                        .inputs
-                        .set(FieldId::NAME, "x".repeat(1000 * (n + 1)));
+                    session.inputs.set(FieldId::NAME, "x".repeat(400 * (n + 1)));
                     for _ in 0..50 {
                         store.save(&session).unwrap();
                     }
@@ -522,7 +582,9 @@ mod tests {
         match SessionStore::in_dir(dir.path()).load() {
             Loaded::Session(session) => {
                 let name = session.inputs.raw(FieldId::NAME);
-                assert!(name.len() % 1000 == 0 && name.chars().all(|c| c == 'x'));
+                assert!(
+                    !name.is_empty() && name.len() % 400 == 0 && name.chars().all(|c| c == 'x')
+                );
             }
             other => panic!("{other:?}"),
         }

@@ -134,7 +134,13 @@ fn a_100_kb_paste_into_a_field_and_into_the_explain_screen_is_handled() {
     model.set_field(FieldId::ORG_ID, "org-abc");
     model.screen = Screen::Step(0);
     update(&mut model, Msg::PasteIntoField(big.clone()));
-    assert_eq!(model.field_text(aws::KMS_ARN).len(), big.len());
+    // Longer than any value of a field: refused, and said, without the paste on screen.
+    assert_eq!(model.field_text(aws::KMS_ARN), "");
+    let said = &model.status.as_ref().unwrap().text;
+    assert!(
+        said.contains("KMS key ARN") && said.contains("characters long"),
+        "{said}"
+    );
     update(&mut model, Msg::OpenExplainScreen);
     update(&mut model, Msg::PasteIntoField(big));
     for (width, height) in [(80, 24), (20, 5), (200, 60)] {

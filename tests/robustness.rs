@@ -42,10 +42,25 @@ impl Drop for Savers {
     }
 }
 
-/// The saved key name: which session is in the file, and whether it is whole.
+/// The saved key name: which session is in the file, and whether it is whole. The names are
+/// far longer than any field takes (so a write spans many system calls), and loading leaves
+/// such a value out: the file's own text is read here, after the loader has accepted it.
 fn saved_name(dir: &Path) -> String {
-    match SessionStore::in_dir(dir).load() {
-        Loaded::Session(session) => session.inputs.raw(FieldId::NAME).to_string(),
+    let store = SessionStore::in_dir(dir);
+    match store.load() {
+        Loaded::Session(session) => {
+            assert!(
+                session.inputs.raw(FieldId::NAME).is_empty()
+                    && session.inputs.left_out().len() == 1,
+                "an overlong name is left out when loaded, and said"
+            );
+            let text = std::fs::read_to_string(store.file()).unwrap();
+            let saved: serde_json::Value = serde_json::from_str(&text).unwrap();
+            saved["inputs"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        }
         Loaded::Nothing => panic!("there is no session file"),
         Loaded::SetAside { reason, .. } => {
             let reason: String = reason.chars().take(200).collect();

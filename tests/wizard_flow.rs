@@ -1547,3 +1547,99 @@ fn end_and_scrolling_never_put_the_focus_into_the_masked_admin_key() {
         }
     }
 }
+
+#[test]
+fn a_key_pasted_or_typed_into_an_ordinary_field_is_refused_at_once_and_never_saved() {
+    const BODY: &str = "K3yB0dyCANARY0123456789";
+    let mut model = begun();
+    assert_eq!(model.focused(), Some(Focusable::Field(aws::KMS_ARN)));
+    type_text(&mut model, "arn:aws:kms:");
+    // Pasted whole: not taken, what was there stays, the field is named, the key never echoed.
+    update(
+        &mut model,
+        Msg::PasteIntoField(format!("sk-admin-{BODY}\n")),
+    );
+    assert_eq!(model.field_text(aws::KMS_ARN), "arn:aws:kms:");
+    let said = model.status.clone().unwrap();
+    assert_eq!(said.kind, StatusKind::Error);
+    assert!(
+        said.text.contains("KMS key ARN") && said.text.contains("looks like a secret"),
+        "{}",
+        said.text
+    );
+    assert!(!said.text.contains("CANARY"), "{}", said.text);
+    // Pasted in two halves: the half that completes it is not taken either.
+    update(&mut model, Msg::PasteIntoField("sk-admin-".into()));
+    update(&mut model, Msg::PasteIntoField(BODY.into()));
+    assert_eq!(model.field_text(aws::KMS_ARN), "arn:aws:kms:sk-admin-");
+    assert!(
+        model
+            .status
+            .clone()
+            .unwrap()
+            .text
+            .contains("looks like a secret")
+    );
+    // Typed by hand: the field is cleared the moment it holds the shape of a key.
+    update(
+        &mut model,
+        Msg::EditField(Input {
+            key: Key::Char('u'),
+            ctrl: true,
+            ..Default::default()
+        }),
+    );
+    let mut cleared = false;
+    for c in format!("sk-admin-{BODY}").chars() {
+        type_text(&mut model, &c.to_string());
+        let text = model.field_text(aws::KMS_ARN).to_string();
+        assert!(!model.redactor.looks_secret(&text), "{text} is on screen");
+        cleared |= model
+            .status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("field was cleared"));
+    }
+    assert!(cleared, "the admin was told why the field emptied");
+    // Nothing of the key is in what would be saved, nor in the effects of quitting.
+    assert!(!format!("{:?}", model.session()).contains(BODY));
+    let effects = update(&mut model, Msg::Quit);
+    assert!(!format!("{effects:?}").contains(BODY), "{effects:?}");
+}
+
+#[test]
+fn a_saved_value_too_long_to_be_typed_is_not_resumed_and_the_status_says_which() {
+    let text = serde_json::json!({
+        "format": SESSION_FORMAT,
+        "cloud": "aws",
+        "path": "api",
+        "step": 2,
+        "reached": 2,
+        "inputs": {"org_id": "org-saved", "kms_arn": KEY, "role_arn": "a".repeat(1024 * 1024)},
+    })
+    .to_string();
+    let session = ekm_wizard::session::parse(&text).unwrap();
+    let mut model = Model::new(StartOptions {
+        loaded: Some(Loaded::Session(session)),
+        width: 80,
+        height: 24,
+        ..Default::default()
+    });
+    update(&mut model, Msg::ResumeSavedProgress);
+    assert_eq!(model.field_text(aws::KMS_ARN), KEY);
+    assert_eq!(
+        model.field_text(aws::ROLE_ARN),
+        "",
+        "the long value is not loaded"
+    );
+    let said = model.status.clone().unwrap();
+    assert_eq!(said.kind, StatusKind::Error);
+    assert!(
+        said.text.contains("Role ARN") && said.text.contains("1048576 characters"),
+        "{}",
+        said.text
+    );
+    match model.session().inputs.raw(aws::ROLE_ARN) {
+        "" => {}
+        other => panic!("{} characters would be saved again", other.len()),
+    }
+}

@@ -331,6 +331,9 @@ fn resume_content(model: &Model, width: usize, out: &mut Content) {
             0,
             Style::default(),
         );
+        if let Some(left_out) = session.inputs.left_out_sentence() {
+            out.text(&left_out, width, 0, theme.warning());
+        }
     }
     let differences = model.held_flags_differences();
     if !differences.is_empty() {

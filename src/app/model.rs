@@ -374,6 +374,12 @@ impl Model {
                 model.cloud = session.cloud;
                 model.ensure_editors(model.cloud);
                 model.load_inputs(&session.inputs);
+                if let Some(left_out) = session.inputs.left_out_sentence() {
+                    model.status = Some(Status {
+                        kind: StatusKind::Error,
+                        text: left_out,
+                    });
+                }
                 model.path = session.path;
                 model.external_key_id = session.external_key_id;
                 model.project_id = session.project_id;

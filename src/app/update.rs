@@ -611,8 +611,39 @@ fn edit_field(model: &mut Model, input: Input) -> Vec<Effect> {
             ));
         }
     }
+    if model.redactor.looks_secret(model.field_text(field)) {
+        // A key typed out by hand: gone from the screen (and the editor's undo) at once.
+        model.set_field(field, "");
+        model.status = Some(status(
+            StatusKind::Error,
+            format!(
+                "{}: what was typed looks like a secret (a key or a token), so the field was cleared; it is never shown or saved. Type the value this field asks for.",
+                model.cloud.label(field)
+            ),
+        ));
+        return Vec::new();
+    }
     model.status = None;
     Vec::new()
+}
+
+/// Why a paste into a field is not taken, if it is not: a secret, a paste longer than any
+/// value, or characters that would act on the terminal. The paste is never echoed.
+fn refused_paste(redactor: &crate::secrets::Redactor, text: &str) -> Option<String> {
+    let length = text.chars().count();
+    if length > crate::guide::MAX_FIELD_LENGTH {
+        return Some(format!(
+            "is {length} characters long; no value of this field is longer than {}",
+            crate::guide::MAX_FIELD_LENGTH
+        ));
+    }
+    if redactor.looks_secret(text) {
+        return Some("looks like a secret (a key or a token)".into());
+    }
+    if text.chars().any(char::is_control) {
+        return Some("holds control characters (terminal escapes)".into());
+    }
+    None
 }
 
 /// Every text a task brings back from outside passes the run's redactor before the model
@@ -717,8 +748,27 @@ fn paste(model: &mut Model, text: &str) -> Vec<Effect> {
             }
         })
         .collect();
-    if let Some(editor) = model.editors.get_mut(&field) {
-        editor.insert_str(single_line);
+    let before = model.field_text(field).to_string();
+    // The paste alone, then the field with it (a key pasted in two halves).
+    let mut refused = refused_paste(&model.redactor, &single_line);
+    if refused.is_none() {
+        if let Some(editor) = model.editors.get_mut(&field) {
+            editor.insert_str(single_line.as_str());
+        }
+        refused = refused_paste(&model.redactor, model.field_text(field));
+    }
+    if let Some(problem) = refused {
+        // What was there before stays; the paste is not on screen, in the editor's undo, or
+        // in anything saved.
+        model.set_field(field, &before);
+        model.status = Some(status(
+            StatusKind::Error,
+            format!(
+                "The paste into {} {problem}, so it was not kept: it is never shown or saved. Paste the value this field asks for.",
+                model.cloud.label(field)
+            ),
+        ));
+        return Vec::new();
     }
     model.status = None;
     Vec::new()
@@ -962,13 +1012,22 @@ fn resume(model: &mut Model) -> Vec<Effect> {
         _ => Screen::Start,
     };
     go_to(model, screen);
-    model.status = Some(status(
-        StatusKind::Info,
-        match model.held_flags.take() {
-            Some(_) => "Resumed your saved progress; your start flags were not used.".into(),
-            None => "Resumed your saved progress.".into(),
-        },
-    ));
+    let flags = if model.held_flags.take().is_some() {
+        "; your start flags were not used"
+    } else {
+        ""
+    };
+    model.status = Some(match session.inputs.left_out_sentence() {
+        // A saved value that broke a rule was not loaded: which one, and why.
+        Some(left_out) => status(
+            StatusKind::Error,
+            format!("Resumed your saved progress{flags}. {left_out}"),
+        ),
+        None => status(
+            StatusKind::Info,
+            format!("Resumed your saved progress{flags}."),
+        ),
+    });
     Vec::new()
 }
 
@@ -1138,8 +1197,10 @@ fn registration_planned(model: &mut Model, outcome: Result<crate::openai::regist
     match outcome {
         Ok(plan) => {
             let mut text = match plan.existing.as_ref().and_then(|k| k["id"].as_str()) {
+                // An id from OpenAI's listing: shown made safe, form-checked before any use.
                 Some(id) => format!(
-                    "{id} is already registered with these settings: Enter uses it (no duplicate)."
+                    "{} is already registered with these settings: Enter uses it (no duplicate).",
+                    crate::secrets::outside_id(id, 80)
                 ),
                 None => {
                     "No key with these settings yet: Enter registers the body above.".to_string()

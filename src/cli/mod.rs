@@ -9,7 +9,7 @@ pub use crate::headless::args::{
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::guide::{Cloud, SetupPath};
 
@@ -234,16 +234,31 @@ pub enum Command {
 /// Parses the command line and runs what it asks for.
 pub fn main() -> ExitCode {
     crate::secrets::watch_env_vars(crate::clouds::secret_env_vars());
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(err) => {
-            let _ = err.print();
-            return ExitCode::from(if err.use_stderr() {
-                EXIT_BAD_INPUT
-            } else {
-                EXIT_OK
-            });
+    let said = |err: clap::Error| {
+        let _ = err.print();
+        ExitCode::from(if err.use_stderr() {
+            EXIT_BAD_INPUT
+        } else {
+            EXIT_OK
+        })
+    };
+    let command = Cli::command();
+    let matches = match command.clone().try_get_matches() {
+        Ok(matches) => matches,
+        Err(err) => return said(err),
+    };
+    // A key or a token given as any value is refused before anything reads or sends it.
+    let mut refused = Vec::new();
+    secret_shaped_values(&command, &matches, &mut refused);
+    if !refused.is_empty() {
+        for flag in refused {
+            eprintln!("error: {flag} {}", crate::secrets::SECRET_REFUSED);
         }
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => return said(err),
     };
     // A drill a crash or a kill left is finished before anything else reads the cloud.
     if matches!(
@@ -384,6 +399,45 @@ pub fn main() -> ExitCode {
         }
         None => ExitCode::from(crate::app::runtime::start(cli.start.into())),
     }
+}
+
+/// Names every argument (`--project-name`, `--kms-arn`, `<ID>`) whose value is shaped like a
+/// secret, in the command and the subcommand chosen, never the value. The text given to
+/// `explain` is exempt (an error message to explain, redacted there), and so is an API base
+/// with `user:pass@`, which its own check refuses with its own words before any connection.
+fn secret_shaped_values(command: &clap::Command, matches: &ArgMatches, out: &mut Vec<String>) {
+    if command.get_name() == "explain" {
+        return;
+    }
+    for arg in command.get_arguments() {
+        let id = arg.get_id().as_str();
+        let Ok(Some(values)) = matches.try_get_raw(id) else {
+            continue;
+        };
+        let secret = values.map(|v| v.to_string_lossy()).any(|value| {
+            crate::secrets::looks_secret(&value) && !(id == "api_base" && holds_credentials(&value))
+        });
+        if !secret {
+            continue;
+        }
+        let name = match arg.get_long() {
+            Some(long) => format!("--{long}"),
+            None => format!("<{}>", id.to_ascii_uppercase()),
+        };
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    if let Some((name, sub_matches)) = matches.subcommand()
+        && let Some(sub) = command.find_subcommand(name)
+    {
+        secret_shaped_values(sub, sub_matches, out);
+    }
+}
+
+fn holds_credentials(url: &str) -> bool {
+    reqwest::Url::parse(url.trim())
+        .is_ok_and(|url| !url.username().is_empty() || url.password().is_some())
 }
 
 fn doctor_request(

@@ -59,12 +59,41 @@ impl SetupPath {
 /// characters): anything longer is a paste gone wrong, refused without being echoed.
 pub const MAX_FIELD_LENGTH: usize = 2048;
 
+/// Why a value read back from a file may not be loaded, if it may not: the rules a typed value
+/// meets (its length, no secret, nothing that acts on a terminal), never echoing it.
+pub fn unloadable(value: &str) -> Option<String> {
+    let length = value.chars().count();
+    if length > MAX_FIELD_LENGTH {
+        return Some(format!(
+            "{length} characters; no value of this field is longer than {MAX_FIELD_LENGTH}"
+        ));
+    }
+    if crate::secrets::looks_secret(value) {
+        return Some("it looks like a secret (a key or a token)".into());
+    }
+    if value.chars().any(char::is_control) {
+        return Some("it holds control characters".into());
+    }
+    None
+}
+
 /// What the admin typed for one cloud, as typed. Cleaned, defaulted values are derived from
 /// it on demand, never stored beside it. Only the values are saved; the cloud is saved beside.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inputs {
     pub cloud: Cloud,
     values: BTreeMap<FieldId, String>,
+    /// What was left out when these inputs were read back from a file, and why: never
+    /// saved, only said.
+    left_out: Vec<LeftOut>,
+}
+
+/// A saved value not loaded, named (a field's label, or what it was) with the reason; the
+/// value itself is never kept nor shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftOut {
+    pub what: String,
+    pub why: String,
 }
 
 impl Serialize for Inputs {
@@ -78,22 +107,59 @@ impl Inputs {
         Inputs {
             cloud,
             values: BTreeMap::new(),
+            left_out: Vec::new(),
         }
     }
 
-    /// Inputs from saved `key → value` pairs; a key this cloud does not record is named.
+    /// Inputs from saved `key → value` pairs; a key this cloud does not record is named. A
+    /// saved value passes the rules a typed one meets before it is kept: one longer than any
+    /// value of its field, shaped like a secret, or holding control characters is left out,
+    /// and named in [`Inputs::left_out`] with the reason.
     pub fn from_saved(cloud: Cloud, saved: BTreeMap<String, String>) -> Result<Inputs, String> {
         let mut inputs = Inputs::new(cloud);
         for (key, value) in saved {
             let Some(field) = cloud.field_by_key(&key) else {
                 return Err(format!(
-                    "`{key}` is not a field of {}",
+                    "`{}` is not a field of {}",
+                    crate::secrets::outside_id(&key, 60),
                     cloud.display_name()
                 ));
             };
-            inputs.set(field, value);
+            match unloadable(&value) {
+                Some(why) => inputs.leave_out(cloud.label(field), why),
+                None => inputs.set(field, value),
+            }
         }
         Ok(inputs)
+    }
+
+    /// Notes a saved value that was not loaded (it is not kept).
+    pub fn leave_out(&mut self, what: impl Into<String>, why: impl Into<String>) {
+        self.left_out.push(LeftOut {
+            what: what.into(),
+            why: why.into(),
+        });
+    }
+
+    /// The saved values not loaded, and why.
+    pub fn left_out(&self) -> &[LeftOut] {
+        &self.left_out
+    }
+
+    /// One sentence naming what was left out of the saved values, when anything was.
+    pub fn left_out_sentence(&self) -> Option<String> {
+        if self.left_out.is_empty() {
+            return None;
+        }
+        let named: Vec<String> = self
+            .left_out
+            .iter()
+            .map(|l| format!("{} ({})", l.what, l.why))
+            .collect();
+        Some(format!(
+            "Left out of the saved progress, so type again: {}.",
+            named.join("; ")
+        ))
     }
 
     pub fn raw(&self, field: FieldId) -> &str {

@@ -284,9 +284,14 @@ pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>,
     let from_config = inputs.raw(FieldId::PROJECT_NAME).to_string();
     let project_name =
         project_name.or((!from_config.trim().is_empty()).then_some(from_config.as_str()));
-    let project_name = match project_name.map(str::trim) {
-        Some(name) if !name.is_empty() && name.chars().count() <= 100 => name.to_string(),
-        Some(_) => return bad_input(&["project_name: expected 1 to 100 characters".into()]),
+    let project_name = match project_name {
+        Some(name) if crate::secrets::looks_secret(name) => {
+            return bad_input(&[format!("--project-name {}", crate::secrets::SECRET_REFUSED)]);
+        }
+        Some(name) => match crate::guide::validate::display_name(FieldId::PROJECT_NAME, name) {
+            Ok(name) => name,
+            Err(err) => return bad_input(&[err.on_command_line()]),
+        },
         None => return bad_input(&[
             "project_name: missing; pass --project-name NAME for the project that will use the key"
                 .into(),
@@ -323,11 +328,12 @@ pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>,
         Some(true) => eprintln!("EKM is enabled for this organization."),
         None => {}
     }
+    // An id from OpenAI's listing is shown made safe; it is form-checked before any use.
     let existing_id = plan
         .existing
         .as_ref()
         .and_then(|k| k["id"].as_str())
-        .map(str::to_string);
+        .map(|id| crate::secrets::outside_id(id, 80));
     let question = match &existing_id {
         Some(id) => format!(
             "A key with these settings is already registered ({id}). Use it for project \"{project_name}\"?"
@@ -372,26 +378,43 @@ pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>,
             "project_reused": registration.project_reused,
             "validation": validation_json(&registration.validation),
         });
-        println!("{document:#}");
+        println!(
+            "{}",
+            crate::secrets::json_for_terminal(&format!("{document:#}"))
+        );
     } else {
         let verb = if registration.key_reused {
             "Using existing key"
         } else {
             "Registered key"
         };
-        println!("{verb}: {}", registration.key_id().unwrap_or("(no id)"));
+        println!(
+            "{verb}: {}",
+            registration
+                .key_id()
+                .map(|id| crate::secrets::outside_id(id, 80))
+                .unwrap_or_else(|| "(no id)".into())
+        );
         let verb = if registration.project_reused {
             "Using existing project"
         } else {
             "Created project"
         };
-        println!(
-            "{verb} \"{project_name}\": {}",
-            registration.project_id().unwrap_or("(no id in the answer)")
-        );
+        let project_id = match (registration.project_id(), &registration.project) {
+            (Some(id), _) => id.to_string(),
+            (None, Some(project)) if project["id"].is_string() => format!(
+                "OpenAI's answer gave an id not of the form proj_… (`{}`); it is not used",
+                crate::secrets::outside_id(project["id"].as_str().unwrap_or_default(), 80)
+            ),
+            (None, _) => "(no id in the answer)".into(),
+        };
+        println!("{verb} \"{project_name}\": {project_id}");
         match &registration.validation {
             Ok(()) => println!("Validation: success: OpenAI can use the key."),
-            Err(err) => println!("Validation failed: {}", explain_failure(&err.to_string())),
+            Err(err) => println!(
+                "Validation failed: {}",
+                crate::secrets::visible(&explain_failure(&err.to_string()))
+            ),
         }
     }
     if registration.validation.is_ok() {
@@ -431,23 +454,27 @@ fn bad_input(problems: &[String]) -> u8 {
 fn refused(error: &str, as_json: bool) -> u8 {
     let explained = explain::explain(error).map(|found| found.entry.id.clone());
     if as_json {
-        println!("{:#}", json!({"error": error, "explanation": explained}));
+        println!(
+            "{}",
+            crate::secrets::json_for_terminal(&format!(
+                "{:#}",
+                json!({"error": error, "explanation": explained})
+            ))
+        );
     }
-    eprintln!("error: {}", explain_failure(error));
+    eprintln!(
+        "error: {}",
+        crate::secrets::visible(&explain_failure(error))
+    );
     EXIT_REFUSED
 }
 
 /// `ekm-wizard validate extkey_… [--json]`.
 pub fn validate(id: &str, api: &ApiArgs, as_json: bool) -> u8 {
-    let valid_id = id.strip_prefix("extkey_").is_some_and(|rest| {
-        !rest.is_empty()
-            && rest
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    });
-    if !valid_id {
+    if register::checked_id(id, "extkey_").is_err() {
         return bad_input(&[format!(
-            "id: `{id}` is not an external key id; expected extkey_ then letters and digits"
+            "id: `{}` is not an external key id; expected extkey_ then letters and digits",
+            crate::secrets::outside_id(id, 80)
         )]);
     }
     let (client, _, runtime) = match api_session(api) {
@@ -456,11 +483,17 @@ pub fn validate(id: &str, api: &ApiArgs, as_json: bool) -> u8 {
     };
     let validation = runtime.block_on(register::validate(&client, id));
     if as_json {
-        println!("{:#}", validation_json(&validation));
+        println!(
+            "{}",
+            crate::secrets::json_for_terminal(&format!("{:#}", validation_json(&validation)))
+        );
     } else {
         match &validation {
             Ok(()) => println!("{id}: success: OpenAI can use the key."),
-            Err(err) => println!("{id}: {}", explain_failure(&err.to_string())),
+            Err(err) => println!(
+                "{id}: {}",
+                crate::secrets::visible(&explain_failure(&err.to_string()))
+            ),
         }
     }
     if validation.is_ok() {

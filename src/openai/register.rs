@@ -243,7 +243,7 @@ pub async fn validate(client: &Client, key_id: &str) -> Result<(), ApiError> {
         .unwrap_or_else(|| answer.to_string());
     Err(ApiError::Refused {
         status: 200,
-        message: crate::secrets::redact(&message),
+        message: crate::secrets::outside_id(&message, 400),
         kind: None,
         param: None,
         code: answer["status"].as_str().map(str::to_string),
@@ -266,8 +266,13 @@ impl Registration {
         self.key["id"].as_str()
     }
 
+    /// The project's id, when it has OpenAI's form (`proj_…`): an id of another shape is
+    /// never kept, saved or sent on.
     pub fn project_id(&self) -> Option<&str> {
-        self.project.as_ref().and_then(|p| p["id"].as_str())
+        self.project
+            .as_ref()
+            .and_then(|p| p["id"].as_str())
+            .filter(|id| checked_id(id, "proj_").is_ok())
     }
 }
 
