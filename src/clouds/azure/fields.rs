@@ -1,7 +1,10 @@
-//! The Azure fields: their rules, defaults, flags and the mix-ups they catch.
+//! The Azure fields: their rules, defaults, flags and the mix-ups they catch. Where an id is
+//! asked, a Resource Manager id or a Key Vault key identifier pasted in gives it, and the other
+//! ids it holds (the key's vault, the vault's group and subscription) fill their fields or are
+//! refused when they differ.
 
 use crate::guide::validate::{first_bad_char, is_alnum_hyphen, non_empty, org_id};
-use crate::guide::{FieldError, FieldId, FieldSpec};
+use crate::guide::{FieldError, FieldId, FieldSpec, Implied};
 
 use super::OPENAI_APP_ID;
 use super::ids::*;
@@ -21,24 +24,26 @@ pub static FIELDS: [FieldSpec; 6] = [
             azure_uuid(TENANT_ID, raw)
         },
         relevant: None,
+        implies: None,
     },
     FieldSpec {
         id: VAULT_URI,
         expected: "https://<vault name>.vault.azure.net/ (or just the vault name)",
         flag_help: "The vault's URI (or its name).",
         keeps_spaces: false,
-        clean: None,
+        clean: Some(|v| vault_part(v).unwrap_or_else(|| v.to_string())),
         default: None,
         default_follows: None,
         validate: |raw, _| vault_uri(raw),
         relevant: None,
+        implies: Some(|v| named_fields(v, VAULT_URI)),
     },
     FieldSpec {
         id: KEY_NAME,
         expected: "<your org id>--<name>, letters, digits and hyphens, e.g. org-2fGxYz8kLm--openai-ekm",
         flag_help: "The key's name: <org id>--<name>.",
         keeps_spaces: false,
-        clean: None,
+        clean: Some(|v| key_part(v).unwrap_or_else(|| v.to_string())),
         default: None,
         default_follows: None,
         validate: |raw, inputs| {
@@ -46,13 +51,14 @@ pub static FIELDS: [FieldSpec; 6] = [
             azure_key_name(raw, org.as_deref())
         },
         relevant: None,
+        implies: Some(|v| named_fields(v, KEY_NAME)),
     },
     FieldSpec {
         id: SUBSCRIPTION_ID,
         expected: "a UUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47",
         flag_help: "The subscription of the role and the vault.",
         keeps_spaces: false,
-        clean: None,
+        clean: Some(|v| arm_segment(v, "subscriptions").unwrap_or_else(|| v.to_string())),
         default: None,
         default_follows: None,
         validate: |raw, _| {
@@ -60,17 +66,19 @@ pub static FIELDS: [FieldSpec; 6] = [
             azure_uuid(SUBSCRIPTION_ID, raw)
         },
         relevant: None,
+        implies: Some(|v| named_fields(v, SUBSCRIPTION_ID)),
     },
     FieldSpec {
         id: RESOURCE_GROUP,
         expected: "1 to 90 letters, digits or _-.(), not ending with a period",
         flag_help: "The vault's resource group.",
         keeps_spaces: false,
-        clean: None,
+        clean: Some(|v| arm_segment(v, "resourceGroups").unwrap_or_else(|| v.to_string())),
         default: None,
         default_follows: None,
         validate: |raw, _| resource_group(raw),
         relevant: None,
+        implies: Some(|v| named_fields(v, RESOURCE_GROUP)),
     },
     FieldSpec {
         id: ROLE_NAME,
@@ -82,8 +90,111 @@ pub static FIELDS: [FieldSpec; 6] = [
         default_follows: None,
         validate: |raw, _| azure_role_name(raw),
         relevant: None,
+        implies: None,
     },
 ];
+
+/// The (collection, name) pairs of a Resource Manager id
+/// (`/subscriptions/S/resourceGroups/G/providers/Microsoft.KeyVault/vaults/V/keys/K`), read
+/// from its `subscriptions` segment on (a `https://management.azure.com` before it is
+/// allowed); `None` when the value is no such id.
+fn arm_pairs(value: &str) -> Option<Vec<(&str, &str)>> {
+    let lower = value.to_ascii_lowercase();
+    let start = lower.find("subscriptions/")?;
+    if start > 0 && !value[..start].ends_with('/') {
+        return None;
+    }
+    let segments: Vec<&str> = value[start..].trim_end_matches('/').split('/').collect();
+    Some(
+        segments
+            .chunks(2)
+            .take_while(|pair| pair.len() == 2 && !pair[0].is_empty() && !pair[1].is_empty())
+            .map(|pair| (pair[0], pair[1]))
+            .collect(),
+    )
+}
+
+/// The name `collection` has in a Resource Manager id (collections compared without regard to
+/// case, as Resource Manager does); a vault or key only under `providers/Microsoft.KeyVault`.
+fn arm_segment(value: &str, collection: &str) -> Option<String> {
+    let mut key_vault = false;
+    for (c, name) in arm_pairs(value)? {
+        if c.eq_ignore_ascii_case("providers") {
+            key_vault = name.eq_ignore_ascii_case("Microsoft.KeyVault");
+            continue;
+        }
+        let needs_key_vault = ["vaults", "keys"]
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(collection));
+        if c.eq_ignore_ascii_case(collection) && (key_vault || !needs_key_vault) {
+            return Some(name.to_string());
+        }
+    }
+    None
+}
+
+/// The vault and key of a Key Vault key identifier,
+/// `https://<vault>.vault.azure.net/keys/<name>[/<version>]`.
+fn key_identifier(value: &str) -> Option<(String, String)> {
+    let rest = value.strip_prefix("https://")?;
+    let (host, path) = rest.split_once('/')?;
+    let (vault, domain) = host.split_once('.')?;
+    if !domain.eq_ignore_ascii_case("vault.azure.net") {
+        return None;
+    }
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["keys", name] | ["keys", name, _] if !name.is_empty() => {
+            Some((vault.to_string(), name.to_string()))
+        }
+        _ => None,
+    }
+}
+
+/// The vault a pasted id names: its URI from a key identifier, its name from a Resource
+/// Manager id.
+fn vault_part(value: &str) -> Option<String> {
+    if let Some((vault, _)) = key_identifier(value) {
+        return Some(format!("https://{vault}.vault.azure.net/"));
+    }
+    arm_segment(value, "vaults")
+}
+
+/// The key a pasted key identifier or Resource Manager id names.
+fn key_part(value: &str) -> Option<String> {
+    key_identifier(value)
+        .map(|(_, key)| key)
+        .or_else(|| arm_segment(value, "keys"))
+}
+
+/// The fields an Azure id holds besides the one it was pasted in: a Resource Manager id gives
+/// the subscription, resource group and (under Microsoft.KeyVault) the vault and key; a key
+/// identifier gives the vault and key. Subscriptions, groups and vaults compare without
+/// regard to case, as Azure does.
+pub fn named_fields(value: &str, pasted_in: FieldId) -> Vec<Implied> {
+    let mut parts = Vec::new();
+    if let Some((vault, key)) = key_identifier(value) {
+        parts.push(Implied::any_case(VAULT_URI, &vault));
+        parts.push(Implied::new(KEY_NAME, &key));
+    } else if arm_pairs(value).is_some() {
+        for (field, collection, any_case) in [
+            (SUBSCRIPTION_ID, "subscriptions", true),
+            (RESOURCE_GROUP, "resourceGroups", true),
+            (VAULT_URI, "vaults", true),
+            (KEY_NAME, "keys", false),
+        ] {
+            if let Some(name) = arm_segment(value, collection) {
+                parts.push(if any_case {
+                    Implied::any_case(field, &name)
+                } else {
+                    Implied::new(field, &name)
+                });
+            }
+        }
+    }
+    parts.retain(|part| part.field != pasted_in);
+    parts
+}
 
 /// OpenAI's application id is not one of the admin's own ids.
 fn not_openai_app(field: FieldId, value: &str, what: &str) -> Result<(), FieldError> {
