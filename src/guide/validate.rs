@@ -149,7 +149,10 @@ pub fn what_cleaning_did(raw: &str, recorded: &str) -> Option<String> {
         return whitespace.map(str::to_string);
     }
     let shown = crate::secrets::one_line(&squeezed, 200);
-    let how = if squeezed.contains('/') && !recorded.is_empty() && squeezed.contains(recorded) {
+    let within = squeezed
+        .to_ascii_lowercase()
+        .contains(&recorded.to_ascii_lowercase());
+    let how = if squeezed.contains('/') && !recorded.is_empty() && within {
         format!("taken from the full name {shown}")
     } else {
         format!("recorded as {}", crate::secrets::one_line(recorded, 200))
