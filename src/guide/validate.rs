@@ -319,6 +319,49 @@ mod tests {
     }
 
     #[test]
+    fn what_cleaning_did_is_said_in_words() {
+        assert_eq!(what_cleaning_did(" org-abc ", "org-abc"), None);
+        assert_eq!(
+            what_cleaning_did("arn:aws:iam::1:role/ x", "arn:aws:iam::1:role/x").as_deref(),
+            Some("spaces removed")
+        );
+        assert_eq!(
+            what_cleaning_did("ab\ncd", "abcd").as_deref(),
+            Some("line breaks removed")
+        );
+        assert_eq!(
+            what_cleaning_did("a b\r\ncd", "abcd").as_deref(),
+            Some("spaces and line breaks removed")
+        );
+        assert_eq!(
+            what_cleaning_did("projects/p/keyRings/ r", "r").as_deref(),
+            Some("spaces removed, taken from the full name projects/p/keyRings/r")
+        );
+        assert_eq!(
+            what_cleaning_did("Contoso", "https://contoso.vault.azure.net/").as_deref(),
+            Some("recorded as https://contoso.vault.azure.net/")
+        );
+    }
+
+    #[test]
+    fn a_conflict_names_the_other_field_and_its_flag_on_the_command_line() {
+        let mut error = FieldError::new(
+            FieldId::new("kms_key_name"),
+            conflict_problem("Key ring name", "other-ring", "ekm-ring", None),
+        );
+        error.label = "Key name".into();
+        error.conflict = Some((FieldId::new("kms_key_ring_name"), "Key ring name".into()));
+        assert_eq!(
+            error.to_string(),
+            "Key name: the full name names Key ring name `other-ring`, but Key ring name is `ekm-ring`: correct one of them"
+        );
+        assert_eq!(
+            error.on_command_line(),
+            "Key name (--kms-key-name): the full name names Key ring name `other-ring`, but Key ring name (--kms-key-ring-name) is `ekm-ring`: correct one of them"
+        );
+    }
+
+    #[test]
     fn display_names() {
         let name = FieldId::NAME;
         assert_eq!(display_name(name, "  EKM key ").unwrap(), "EKM key");

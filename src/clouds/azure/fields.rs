@@ -417,6 +417,73 @@ mod tests {
         }
     }
 
+    const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+
+    fn parts(value: &str, pasted_in: FieldId) -> Vec<(FieldId, String, bool)> {
+        named_fields(value, pasted_in)
+            .into_iter()
+            .map(|part| (part.field, part.value, part.any_case))
+            .collect()
+    }
+
+    #[test]
+    fn a_resource_id_names_its_subscription_group_vault_and_key() {
+        let key = format!(
+            "/subscriptions/{SUBSCRIPTION}/resourcegroups/rg-ekm/providers/Microsoft.KeyVault/vaults/contoso-ekm/keys/org-abc--k/versions/01ab"
+        );
+        assert_eq!(
+            parts(&key, KEY_NAME),
+            [
+                (SUBSCRIPTION_ID, SUBSCRIPTION.to_string(), true),
+                (RESOURCE_GROUP, "rg-ekm".to_string(), true),
+                (VAULT_URI, "contoso-ekm".to_string(), true),
+            ]
+        );
+        assert_eq!(key_part(&key).as_deref(), Some("org-abc--k"));
+        assert_eq!(vault_part(&key).as_deref(), Some("contoso-ekm"));
+        assert_eq!(
+            arm_segment(&key, "subscriptions").as_deref(),
+            Some(SUBSCRIPTION)
+        );
+        // Another provider's vaults are not Key Vault's.
+        let other = format!(
+            "https://management.azure.com/subscriptions/{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Other/vaults/v"
+        );
+        assert_eq!(arm_segment(&other, "vaults"), None);
+        assert_eq!(arm_segment(&other, "resourceGroups").as_deref(), Some("rg"));
+        assert_eq!(
+            parts(&format!("/subscriptions/{SUBSCRIPTION}"), SUBSCRIPTION_ID),
+            []
+        );
+        assert!(parts("rg-ekm", RESOURCE_GROUP).is_empty());
+        assert_eq!(arm_segment("/notsubscriptions/x", "subscriptions"), None);
+    }
+
+    #[test]
+    fn a_key_identifier_names_its_vault_and_key() {
+        let id = "https://Contoso-EKM.vault.azure.net/keys/org-abc--k/0123456789abcdef";
+        assert_eq!(
+            parts(id, VAULT_URI),
+            [(KEY_NAME, "org-abc--k".to_string(), false)]
+        );
+        assert_eq!(
+            parts(id, KEY_NAME),
+            [(VAULT_URI, "Contoso-EKM".to_string(), true)]
+        );
+        assert_eq!(
+            vault_part("https://contoso.vault.azure.net/keys/k").as_deref(),
+            Some("https://contoso.vault.azure.net/")
+        );
+        for not_a_key in [
+            "https://contoso.vault.azure.net/secrets/s",
+            "https://contoso.vault.azure.net/keys/",
+            "https://contoso.vault.azure.cn/keys/k",
+            "http://contoso.vault.azure.net/keys/k",
+        ] {
+            assert_eq!(key_identifier(not_a_key), None, "{not_a_key}");
+        }
+    }
+
     #[test]
     fn azure_key_names_follow_the_org_prefix_rule() {
         assert_eq!(

@@ -368,6 +368,81 @@ pub fn gcp_role_id(raw: &str) -> Result<String, FieldError> {
 mod tests {
     use super::*;
 
+    fn parts(value: &str, pasted_in: FieldId) -> Vec<(FieldId, String)> {
+        named_fields(value, pasted_in)
+            .into_iter()
+            .map(|part| (part.field, part.value))
+            .collect()
+    }
+
+    #[test]
+    fn a_kms_name_names_its_project_location_ring_and_key() {
+        let key = "projects/p-123456/locations/us-east1/keyRings/ring-1/cryptoKeys/key-1";
+        let owned = |f: FieldId, v: &str| (f, v.to_string());
+        assert_eq!(
+            parts(key, KMS_KEY_NAME),
+            [
+                owned(KMS_PROJECT_ID, "p-123456"),
+                owned(KMS_KEY_LOCATION, "us-east1"),
+                owned(KMS_KEY_RING_NAME, "ring-1"),
+            ]
+        );
+        // Behind the service's name, with a version, pasted in the ring's field.
+        let version = format!("//cloudkms.googleapis.com/{key}/cryptoKeyVersions/3");
+        assert_eq!(
+            parts(&version, KMS_KEY_RING_NAME),
+            [
+                owned(KMS_PROJECT_ID, "p-123456"),
+                owned(KMS_KEY_LOCATION, "us-east1"),
+                owned(KMS_KEY_NAME, "key-1"),
+            ]
+        );
+        // A project given by number is not the project id asked for.
+        assert_eq!(
+            parts(
+                "projects/123456789012/locations/us/keyRings/r/cryptoKeys/k",
+                KMS_KEY_NAME
+            ),
+            [owned(KMS_KEY_LOCATION, "us"), owned(KMS_KEY_RING_NAME, "r")]
+        );
+        // A short name belongs to the family of the field it was pasted in.
+        assert_eq!(
+            parts("projects/p-123456/locations/europe-west4", KMS_KEY_LOCATION),
+            [owned(KMS_PROJECT_ID, "p-123456")]
+        );
+        // Not a resource name: nothing.
+        assert!(parts("ring-1", KMS_KEY_RING_NAME).is_empty());
+        assert!(parts("myprojects/p/keyRings/r", KMS_KEY_RING_NAME).is_empty());
+    }
+
+    #[test]
+    fn a_workload_identity_name_names_its_project_number_pool_and_provider() {
+        let owned = |f: FieldId, v: &str| (f, v.to_string());
+        let provider = "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/pool-1/providers/prov-1";
+        assert_eq!(
+            parts(provider, WORKLOAD_IDENTITY_PROJECT_NUMBER),
+            [
+                owned(WORKLOAD_IDENTITY_POOL_ID, "pool-1"),
+                owned(WORKLOAD_IDENTITY_PROVIDER_ID, "prov-1"),
+            ]
+        );
+        assert_eq!(
+            parts(provider, WORKLOAD_IDENTITY_PROVIDER_ID),
+            [
+                owned(WORKLOAD_IDENTITY_PROJECT_NUMBER, "123456789012"),
+                owned(WORKLOAD_IDENTITY_POOL_ID, "pool-1"),
+            ]
+        );
+        // The principal OpenAI is given names the same pool.
+        let principal = "principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/pool-1/subject/105900137572174660365";
+        assert!(
+            parts(principal, WORKLOAD_IDENTITY_PROJECT_NUMBER)
+                .contains(&owned(WORKLOAD_IDENTITY_POOL_ID, "pool-1"))
+        );
+        // `projects/NUMBER` alone, in the number's field, names nothing else.
+        assert!(parts("projects/123456789012", WORKLOAD_IDENTITY_PROJECT_NUMBER).is_empty());
+    }
+
     #[test]
     fn gcp_project_numbers() {
         assert_eq!(project_number(" 123456789012 ").unwrap(), "123456789012");
