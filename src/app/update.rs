@@ -618,8 +618,9 @@ fn edit_field(model: &mut Model, input: Input) -> Vec<Effect> {
 /// After a field changed, the status line says how its value is cleaned (spaces removed, the
 /// id taken from a full name) or why a full name is refused (it names another field
 /// differently); nothing when the value is kept as typed. After a paste that is accepted, the
-/// empty fields its full name names are filled in, and said; typing fills nothing (an empty field still takes
-/// what the full name gives, as its hint shows), so a name half typed never fills a field.
+/// empty fields its full name names are filled in, and said; typing fills nothing (an empty
+/// field still takes what the full name gives, as its hint shows), so a name half typed never
+/// fills a field.
 fn say_cleaning(model: &mut Model, field: FieldId, fill: bool) {
     let mut inputs = model.inputs();
     let filled: Vec<(FieldId, String)> = if fill && inputs.validated(field).is_ok() {

@@ -158,13 +158,19 @@ impl Inputs {
             return Vec::new();
         };
         let squeezed: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
-        if squeezed.is_empty() || self.check_alone(source, raw).is_err() {
+        if squeezed.is_empty() {
             return Vec::new();
         }
-        implies(&squeezed)
+        // The name is read first: a plain id (the common case) names nothing, and costs no
+        // validation on every frame.
+        let parts: Vec<Implied> = implies(&squeezed)
             .into_iter()
             .filter(|part| part.field != source && self.cloud.field(part.field).is_some())
-            .collect()
+            .collect();
+        if parts.is_empty() || self.check_alone(source, raw).is_err() {
+            return Vec::new();
+        }
+        parts
     }
 
     /// Writes into every empty field what a full name typed in another field gives it; returns
