@@ -1,11 +1,12 @@
 //! Reading what the admin recorded from outside the wizard: a `--config` file (a small JSON
 //! object of the registration fields) and flags over it. render, check and register all read
-//! their inputs here.
+//! their inputs here, and say on standard error what cleaning changed (`settle`).
 
 use std::path::Path;
 
 use serde_json::Value;
 
+use crate::guide::validate::what_cleaning_did;
 use crate::secrets::SECRET_REFUSED;
 
 use crate::guide::{Cloud, FieldId, Inputs};
@@ -134,4 +135,37 @@ pub fn from_config_and_flags(
     } else {
         Err(problems)
     }
+}
+
+/// The flag that sets a field on the command line.
+fn flag(field: FieldId) -> String {
+    format!("--{}", field.key().replace('_', "-"))
+}
+
+/// Fills every empty field that a full name given to another flag names, and says what
+/// reading changed: one line per field, naming its flag (`--role-arn: spaces removed`,
+/// `--kms-key-ring-name: ekm-ring, taken from the full name given to --kms-key-name`). A value
+/// refused is not described here: its refusal says what is wrong.
+pub fn settle(inputs: &mut Inputs) -> Vec<String> {
+    let mut notes: Vec<String> = inputs
+        .cloud
+        .all_fields()
+        .filter_map(|spec| {
+            let raw = inputs.raw(spec.id);
+            if raw.trim().is_empty() {
+                return None;
+            }
+            let recorded = inputs.validated(spec.id).ok()?;
+            what_cleaning_did(raw, &recorded).map(|did| format!("{}: {did}", flag(spec.id)))
+        })
+        .collect();
+    for (field, value, source) in inputs.fill_implied() {
+        notes.push(format!(
+            "{}: {}, taken from the full name given to {}",
+            flag(field),
+            crate::secrets::one_line(&value, 200),
+            flag(source)
+        ));
+    }
+    notes
 }

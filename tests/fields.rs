@@ -116,3 +116,110 @@ fn full_names_give_their_id_and_broken_lines_are_joined() {
         Some("the id taken from the full name")
     );
 }
+
+#[test]
+fn a_full_name_fills_empty_fields_and_is_refused_where_it_differs() {
+    let key = "projects/p-123456/locations/us-east1/keyRings/ring-1/cryptoKeys/key-1";
+    let mut inputs = inputs_with(gcp::cloud(), &[(gcp::KMS_KEY_NAME, key)]);
+    // The empty fields take what the full name gives, before and after they are filled in.
+    assert_eq!(inputs.validated(gcp::KMS_KEY_RING_NAME).unwrap(), "ring-1");
+    let filled = inputs.fill_implied();
+    assert!(filled.contains(&(
+        gcp::KMS_KEY_RING_NAME,
+        "ring-1".to_string(),
+        gcp::KMS_KEY_NAME
+    )));
+    assert_eq!(inputs.raw(gcp::KMS_PROJECT_ID), "p-123456");
+    assert_eq!(inputs.raw(gcp::KMS_KEY_LOCATION), "us-east1");
+    assert_eq!(inputs.validated(gcp::KMS_KEY_NAME).unwrap(), "key-1");
+
+    // A recorded field that differs is a conflict on the full name, naming both.
+    inputs.set(gcp::KMS_KEY_RING_NAME, "other-ring");
+    let said = inputs.validated(gcp::KMS_KEY_NAME).unwrap_err();
+    assert_eq!(said.field, gcp::KMS_KEY_NAME);
+    assert_eq!(
+        said.conflict.as_ref().map(|(field, _)| *field),
+        Some(gcp::KMS_KEY_RING_NAME)
+    );
+    assert!(
+        said.to_string().starts_with(
+            "Key name: the full name names Key ring name `ring-1`, but Key ring name is `other-ring`: correct one of them"
+        ),
+        "{said}"
+    );
+    // The raw text is kept as typed.
+    assert_eq!(inputs.raw(gcp::KMS_KEY_NAME), key);
+
+    // Two full names that name the ring differently, the ring empty: both are refused.
+    let two = inputs_with(
+        gcp::cloud(),
+        &[
+            (gcp::KMS_KEY_NAME, key),
+            (
+                gcp::KMS_KEY_LOCATION,
+                "projects/p-123456/locations/us-east1/keyRings/ring-2",
+            ),
+        ],
+    );
+    for field in [gcp::KMS_KEY_NAME, gcp::KMS_KEY_LOCATION] {
+        let said = two.validated(field).unwrap_err().to_string();
+        assert!(said.contains("(from the full name in"), "{said}");
+    }
+}
+
+#[test]
+fn id_fields_take_the_full_names_that_hold_their_id() {
+    let none = Inputs::new(gcp::cloud());
+    assert_eq!(
+        none.check(
+            gcp::WORKLOAD_IDENTITY_PROJECT_NUMBER,
+            "projects/123456789012/locations/global/workloadIdentityPools/pool-1"
+        )
+        .unwrap(),
+        "123456789012"
+    );
+    let said = refused(
+        gcp::WORKLOAD_IDENTITY_PROJECT_NUMBER,
+        "projects/my-project/locations/global",
+        &none,
+    );
+    assert!(said.contains("looks like a project id"), "{said}");
+    let azure = Inputs::new(azure::cloud());
+    let subscription = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+    for id in [
+        format!("/subscriptions/{subscription}"),
+        format!(
+            "/subscriptions/{subscription}/resourceGroups/rg-ekm/providers/Microsoft.KeyVault/vaults/v-1"
+        ),
+    ] {
+        assert_eq!(
+            azure.check(azure::SUBSCRIPTION_ID, &id).unwrap(),
+            subscription
+        );
+    }
+    assert_eq!(
+        azure
+            .check(
+                azure::VAULT_URI,
+                "https://contoso-ekm.vault.azure.net/keys/org-abc--k/0123"
+            )
+            .unwrap(),
+        "https://contoso-ekm.vault.azure.net/"
+    );
+    assert_eq!(
+        azure
+            .check(
+                azure::KEY_NAME,
+                "https://contoso-ekm.vault.azure.net/keys/org-abc--k/0123"
+            )
+            .unwrap(),
+        "org-abc--k"
+    );
+    // A vault URI with any other path is still refused.
+    let said = refused(
+        azure::VAULT_URI,
+        "https://contoso-ekm.vault.azure.net/secrets/s",
+        &azure,
+    );
+    assert!(said.contains("has a path"), "{said}");
+}

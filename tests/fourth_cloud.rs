@@ -104,6 +104,7 @@ static FIELDS: [FieldSpec; 1] = [FieldSpec {
         }
     },
     relevant: None,
+    implies: None,
 }];
 
 static PLAN: [CheckSpec; 2] = [

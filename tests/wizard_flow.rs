@@ -1643,3 +1643,128 @@ fn a_saved_value_too_long_to_be_typed_is_not_resumed_and_the_status_says_which()
         other => panic!("{} characters would be saved again", other.len()),
     }
 }
+
+const GCP_KEY_NAME: &str = "projects/adjective-noun-12345/locations/us-east1/keyRings/openai-kms-key-ring/cryptoKeys/openai-kms-key";
+
+/// Google Cloud, walked to the key's step (index 2) with the key's project recorded.
+fn at_the_gcp_key_step() -> Model {
+    let mut model = wizard();
+    update(&mut model, Msg::ChooseNext);
+    focus(&mut model, Focusable::Field(FieldId::ORG_ID));
+    type_text(&mut model, "org-abc123");
+    update(&mut model, Msg::NextStep);
+    for value in ["123456789012", "openai-ekm", "openai-ekm-provider"] {
+        type_text(&mut model, value);
+        update(&mut model, Msg::FocusNext);
+    }
+    update(&mut model, Msg::NextStep);
+    type_text(&mut model, "adjective-noun-12345");
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Step(2));
+    model
+}
+
+#[test]
+fn a_pasted_gcp_key_name_from_another_ring_is_refused_with_the_text_kept() {
+    let mut model = at_the_gcp_key_step();
+    focus(&mut model, Focusable::Field(gcp::KMS_KEY_RING_NAME));
+    type_text(&mut model, "ekm-ring");
+    focus(&mut model, Focusable::Field(gcp::KMS_KEY_NAME));
+    update(&mut model, Msg::PasteIntoField(format!("{GCP_KEY_NAME}\n")));
+    // Nothing the admin typed or pasted is lost, and nothing is filled from a refused name.
+    assert_eq!(model.field_text(gcp::KMS_KEY_NAME), GCP_KEY_NAME);
+    assert_eq!(model.field_text(gcp::KMS_KEY_RING_NAME), "ekm-ring");
+    assert_eq!(model.field_text(gcp::KMS_KEY_LOCATION), "");
+    let status = model.status.clone().expect("the conflict is said at once");
+    assert_eq!(status.kind, StatusKind::Error);
+    assert!(
+        status.text.contains(
+            "Key name: the full name names Key ring name `openai-kms-key-ring`, but Key ring name is `ekm-ring`: correct one of them"
+        ),
+        "{}",
+        status.text
+    );
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Step(2), "the step is not left");
+    let status = model.status.clone().unwrap();
+    assert!(
+        status
+            .text
+            .starts_with("Before moving on, fix Key name: the full name names Key ring name"),
+        "{}",
+        status.text
+    );
+    assert_eq!(model.focused(), Some(Focusable::Field(gcp::KMS_KEY_NAME)));
+    // Correcting the ring settles it.
+    focus(&mut model, Focusable::Field(gcp::KMS_KEY_RING_NAME));
+    for _ in 0.."ekm-ring".len() {
+        update(
+            &mut model,
+            Msg::EditField(Input {
+                key: Key::Backspace,
+                ..Default::default()
+            }),
+        );
+    }
+    type_text(&mut model, "openai-kms-key-ring");
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Step(3), "{:?}", model.status);
+}
+
+#[test]
+fn a_pasted_gcp_key_name_fills_the_empty_ring_and_location_and_says_so() {
+    let mut model = at_the_gcp_key_step();
+    focus(&mut model, Focusable::Field(gcp::KMS_KEY_NAME));
+    update(&mut model, Msg::PasteIntoField(GCP_KEY_NAME.into()));
+    assert_eq!(model.field_text(gcp::KMS_KEY_NAME), GCP_KEY_NAME);
+    assert_eq!(
+        model.field_text(gcp::KMS_KEY_RING_NAME),
+        "openai-kms-key-ring"
+    );
+    assert_eq!(model.field_text(gcp::KMS_KEY_LOCATION), "us-east1");
+    let status = model.status.clone().expect("the cleaning is said");
+    assert_eq!(status.kind, StatusKind::Info);
+    assert!(
+        status.text.contains(&format!(
+            "Key name: taken from the full name {GCP_KEY_NAME}"
+        )),
+        "{}",
+        status.text
+    );
+    assert!(
+        status.text.contains("Key ring name (openai-kms-key-ring)")
+            && status.text.contains("Key ring location (us-east1)"),
+        "{}",
+        status.text
+    );
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Step(3), "{:?}", model.status);
+    let inputs = model.inputs();
+    assert_eq!(
+        inputs.validated(gcp::KMS_KEY_NAME).unwrap(),
+        "openai-kms-key"
+    );
+}
+
+#[test]
+fn a_gcp_key_name_typed_in_full_gives_the_empty_ring_without_filling_it_half_typed() {
+    let mut model = at_the_gcp_key_step();
+    focus(&mut model, Focusable::Field(gcp::KMS_KEY_NAME));
+    type_text(&mut model, GCP_KEY_NAME);
+    // Typing never writes into another field (a name half typed would fill it wrongly) ...
+    assert_eq!(model.field_text(gcp::KMS_KEY_RING_NAME), "");
+    let status = model.status.clone().expect("the cleaning is said");
+    assert!(
+        status.text.contains("Key name: taken from the full name"),
+        "{}",
+        status.text
+    );
+    // ... yet the empty ring takes what the full name gives, and the step is done.
+    let inputs = model.inputs();
+    assert_eq!(
+        inputs.validated(gcp::KMS_KEY_RING_NAME).unwrap(),
+        "openai-kms-key-ring"
+    );
+    update(&mut model, Msg::NextStep);
+    assert_eq!(model.screen, Screen::Step(3), "{:?}", model.status);
+}

@@ -623,7 +623,7 @@ fn edit_field(model: &mut Model, input: Input) -> Vec<Effect> {
         ));
         return Vec::new();
     }
-    model.status = None;
+    say_cleaning(model, field, false);
     Vec::new()
 }
 
@@ -644,6 +644,51 @@ fn refused_paste(redactor: &crate::secrets::Redactor, text: &str) -> Option<Stri
         return Some("holds control characters (terminal escapes)".into());
     }
     None
+}
+
+/// After a field changed, the status line says how its value is cleaned (spaces removed, the
+/// id taken from a full name) or why a full name is refused (it names another field
+/// differently); nothing when the value is kept as typed. After a paste that is accepted, the
+/// empty fields its full name names are filled in, and said; typing fills nothing (an empty
+/// field still takes what the full name gives, as its hint shows), so a name half typed never
+/// fills a field.
+fn say_cleaning(model: &mut Model, field: FieldId, fill: bool) {
+    let mut inputs = model.inputs();
+    let filled: Vec<(FieldId, String)> = if fill && inputs.validated(field).is_ok() {
+        inputs
+            .fill_implied()
+            .into_iter()
+            .filter(|(_, _, source)| *source == field)
+            .map(|(other, value, _)| (other, value))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for (other, value) in &filled {
+        model.set_field(*other, value);
+    }
+    let raw = inputs.raw(field).to_string();
+    let label = model.cloud.label(field);
+    model.status = match inputs.validated(field) {
+        Err(refused) if refused.conflict.is_some() => {
+            Some(status(StatusKind::Error, refused.to_string()))
+        }
+        Err(_) => None,
+        Ok(recorded) => {
+            let mut said: Vec<String> = crate::guide::validate::what_cleaning_did(&raw, &recorded)
+                .map(|did| format!("{label}: {did}"))
+                .into_iter()
+                .collect();
+            if !filled.is_empty() {
+                let names: Vec<String> = filled
+                    .iter()
+                    .map(|(other, value)| format!("{} ({value})", model.cloud.label(*other)))
+                    .collect();
+                said.push(format!("filled in from it: {}", names.join(", ")));
+            }
+            (!said.is_empty()).then(|| status(StatusKind::Info, said.join("; ")))
+        }
+    };
 }
 
 /// Every text a task brings back from outside passes the run's redactor before the model
@@ -770,7 +815,7 @@ fn paste(model: &mut Model, text: &str) -> Vec<Effect> {
         ));
         return Vec::new();
     }
-    model.status = None;
+    say_cleaning(model, field, true);
     Vec::new()
 }
 

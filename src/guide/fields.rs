@@ -26,6 +26,39 @@ pub struct FieldSpec {
     pub validate: fn(&str, &Inputs) -> Result<String, FieldError>,
     /// Whether the field is asked at all, given the others; `None` means always.
     pub relevant: Option<fn(&Inputs) -> bool>,
+    /// The other fields a full resource name pasted here also names (a key's full name holds
+    /// its key ring), read from the value with its whitespace dropped; empty when the value
+    /// is no such name. An empty field takes what is implied; a recorded one that differs is
+    /// a conflict, refused by naming both.
+    pub implies: Option<fn(&str) -> Vec<Implied>>,
+}
+
+/// A value a full resource name gives another field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Implied {
+    pub field: FieldId,
+    pub value: String,
+    /// Whether the cloud compares this value without regard to case (an Azure resource
+    /// group), so `RG-1` and `rg-1` are the same.
+    pub any_case: bool,
+}
+
+impl Implied {
+    pub fn new(field: FieldId, value: &str) -> Self {
+        Implied {
+            field,
+            value: value.to_string(),
+            any_case: false,
+        }
+    }
+
+    /// The same, compared without regard to case.
+    pub fn any_case(field: FieldId, value: &str) -> Self {
+        Implied {
+            any_case: true,
+            ..Implied::new(field, value)
+        }
+    }
 }
 
 /// The specs of the shared fields.
@@ -40,6 +73,7 @@ pub static SHARED: [FieldSpec; 3] = [
         default_follows: None,
         validate: |raw, _| org_id(raw),
         relevant: None,
+        implies: None,
     },
     FieldSpec {
         id: FieldId::NAME,
@@ -51,6 +85,7 @@ pub static SHARED: [FieldSpec; 3] = [
         default_follows: None,
         validate: |raw, _| display_name(FieldId::NAME, raw),
         relevant: None,
+        implies: None,
     },
     FieldSpec {
         id: FieldId::PROJECT_NAME,
@@ -62,6 +97,7 @@ pub static SHARED: [FieldSpec; 3] = [
         default_follows: None,
         validate: |raw, _| display_name(FieldId::PROJECT_NAME, raw),
         relevant: None,
+        implies: None,
     },
 ];
 

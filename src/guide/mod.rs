@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-pub use fields::FieldSpec;
+pub use fields::{FieldSpec, Implied};
 pub use ids::{ActionId, ArtifactId, CheckId, FieldId, StepId};
 pub use kit::{
     ArtifactBody, Cloud, CloudKit, CodeFormat, Handover, Missing, Propagation, TERRAFORM,
@@ -186,12 +186,76 @@ impl Inputs {
         raw.to_string()
     }
 
-    /// The value used when the admin leaves the field empty, if the field has one.
+    /// The value used when the admin leaves the field empty, if the field has one: what a
+    /// full name typed in another field gives it, else the field's default.
     pub fn default_value(&self, field: FieldId) -> Option<String> {
+        if let Some((_, value)) = self.implied_value(field, None) {
+            return Some(value);
+        }
         self.cloud
             .field(field)
             .and_then(|spec| spec.default)
             .map(|default| default(self))
+    }
+
+    /// The value a full name typed in another field (never `except`) gives `field`, and the
+    /// field that gives it: the first in the cloud's order whose value is itself accepted.
+    pub fn implied_value(
+        &self,
+        field: FieldId,
+        except: Option<FieldId>,
+    ) -> Option<(FieldId, String)> {
+        self.cloud
+            .all_fields()
+            .map(|spec| spec.id)
+            .filter(|source| *source != field && Some(*source) != except)
+            .find_map(|source| {
+                self.implied_parts(source, self.raw(source))
+                    .into_iter()
+                    .find(|part| part.field == field)
+                    .map(|part| (source, part.value))
+            })
+    }
+
+    /// The other fields `raw`, typed in `source`, names when it is a full resource name; none
+    /// when the value is refused on its own.
+    pub fn implied_parts(&self, source: FieldId, raw: &str) -> Vec<Implied> {
+        let Some(implies) = self.cloud.field(source).and_then(|spec| spec.implies) else {
+            return Vec::new();
+        };
+        let squeezed: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+        if squeezed.is_empty() {
+            return Vec::new();
+        }
+        // The name is read first: a plain id (the common case) names nothing, and costs no
+        // validation on every frame.
+        let parts: Vec<Implied> = implies(&squeezed)
+            .into_iter()
+            .filter(|part| part.field != source && self.cloud.field(part.field).is_some())
+            .collect();
+        if parts.is_empty() || self.check_alone(source, raw).is_err() {
+            return Vec::new();
+        }
+        parts
+    }
+
+    /// Writes into every empty field what a full name typed in another field gives it; returns
+    /// each field filled, its value and the field whose full name gave it.
+    pub fn fill_implied(&mut self) -> Vec<(FieldId, String, FieldId)> {
+        let filled: Vec<(FieldId, String, FieldId)> = self
+            .cloud
+            .all_fields()
+            .map(|spec| spec.id)
+            .filter(|field| self.raw(*field).trim().is_empty())
+            .filter_map(|field| {
+                self.implied_value(field, None)
+                    .map(|(source, value)| (field, value, source))
+            })
+            .collect();
+        for (field, value, _) in &filled {
+            self.set(*field, value.clone());
+        }
+        filled
     }
 
     /// Drops every value that looks like a secret (an OpenAI key, a token pasted into the
@@ -213,8 +277,57 @@ impl Inputs {
     }
 
     /// Checks a raw value for `field`, returning the cleaned value on success. Some fields are
-    /// checked against others (a Key Vault key name against the organization id).
+    /// checked against others (a Key Vault key name against the organization id), and a full
+    /// resource name against the fields it also names.
     pub fn check(&self, field: FieldId, raw: &str) -> Result<String, FieldError> {
+        let cleaned = self.check_alone(field, raw)?;
+        self.no_conflict(field, raw)?;
+        Ok(cleaned)
+    }
+
+    /// A full name typed in `field` may not name another field differently from what that
+    /// field holds (typed, or given by a third field's full name): a silent choice of one
+    /// would name another resource than the one pasted.
+    fn no_conflict(&self, field: FieldId, raw: &str) -> Result<(), FieldError> {
+        for part in self.implied_parts(field, raw) {
+            let other = part.field;
+            let typed = self.raw(other);
+            let (held, from) = if !typed.trim().is_empty() {
+                (typed.to_string(), None)
+            } else {
+                match self.implied_value(other, Some(field)) {
+                    Some((source, value)) => (value, Some(source)),
+                    None => continue,
+                }
+            };
+            let ours = self.normalised(other, &part.value);
+            let theirs = self.normalised(other, &held);
+            if ours == theirs || (part.any_case && ours.eq_ignore_ascii_case(&theirs)) {
+                continue;
+            }
+            let label = self.cloud.label(other);
+            let problem = validate::conflict_problem(
+                &label,
+                &ours,
+                &theirs,
+                from.map(|source| self.cloud.label(source)).as_deref(),
+            );
+            let mut error = self.refuse(field, problem);
+            error.conflict = Some((other, label));
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    /// `value` as `field` records it, or as cleaned when refused: what two values are
+    /// compared by.
+    fn normalised(&self, field: FieldId, value: &str) -> String {
+        self.check_alone(field, value)
+            .unwrap_or_else(|_| self.clean(field, value).trim().to_string())
+    }
+
+    /// Checks a value against the field's own rules only.
+    fn check_alone(&self, field: FieldId, raw: &str) -> Result<String, FieldError> {
         let Some(spec) = self.cloud.field(field) else {
             return Err(self.complete(FieldError::new(
                 field,

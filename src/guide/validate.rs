@@ -16,6 +16,8 @@ pub struct FieldError {
     pub problem: String,
     /// The form the field expects, with an example (filled in by `Inputs` when empty).
     pub expected: &'static str,
+    /// The other field a full name typed here disagrees with, and its label.
+    pub conflict: Option<(FieldId, String)>,
 }
 
 impl FieldError {
@@ -31,6 +33,7 @@ impl FieldError {
             },
             problem: problem.into(),
             expected: "",
+            conflict: None,
         }
     }
 
@@ -65,13 +68,22 @@ impl fmt::Display for FieldError {
 }
 
 impl FieldError {
-    /// The error as a headless command says it: the field's label and the flag that sets it.
+    /// The error as a headless command says it: the field's label and the flag that sets it
+    /// (and the other field's flag, in a conflict).
     pub fn on_command_line(&self) -> String {
+        let problem = match &self.conflict {
+            Some((other, label)) => self.problem.replacen(
+                &format!("but {label} is"),
+                &format!("but {label} (--{}) is", other.key().replace('_', "-")),
+                1,
+            ),
+            None => self.problem.clone(),
+        };
         format!(
             "{} (--{}): {}{}",
             self.label(),
             self.field.key().replace('_', "-"),
-            self.problem,
+            problem,
             self.expected_part()
         )
     }
@@ -101,6 +113,54 @@ pub fn presented_id_mix_up(
     } else {
         Ok(())
     }
+}
+
+/// The refusal of a full name that names another field (`label`) as `ours` while that field
+/// holds `theirs` (given by the field `from`, when it was not typed).
+pub fn conflict_problem(label: &str, ours: &str, theirs: &str, from: Option<&str>) -> String {
+    let from = from
+        .map(|source| format!(" (from the full name in {source})"))
+        .unwrap_or_default();
+    format!(
+        "the full name names {label} `{ours}`, but {label} is `{theirs}`{from}: correct one of them"
+    )
+}
+
+/// What cleaning did to a value, in words for a person: the spaces or line breaks removed,
+/// the full name the id was taken from, or the form it was recorded in; `None` when the
+/// value is recorded as typed (surrounding whitespace aside).
+pub fn what_cleaning_did(raw: &str, recorded: &str) -> Option<String> {
+    let typed = raw.trim();
+    if typed == recorded {
+        return None;
+    }
+    let squeezed: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+    let breaks = typed.contains(['\n', '\r']);
+    let spaces = typed
+        .chars()
+        .any(|c| c.is_whitespace() && c != '\n' && c != '\r');
+    let whitespace = match (spaces, breaks) {
+        (true, true) => Some("spaces and line breaks removed"),
+        (true, false) => Some("spaces removed"),
+        (false, true) => Some("line breaks removed"),
+        (false, false) => None,
+    };
+    if squeezed == recorded {
+        return whitespace.map(str::to_string);
+    }
+    let shown = crate::secrets::one_line(&squeezed, 200);
+    let within = squeezed
+        .to_ascii_lowercase()
+        .contains(&recorded.to_ascii_lowercase());
+    let how = if squeezed.contains('/') && !recorded.is_empty() && within {
+        format!("taken from the full name {shown}")
+    } else {
+        format!("recorded as {}", crate::secrets::one_line(recorded, 200))
+    };
+    Some(match whitespace {
+        Some(removed) => format!("{removed}, {how}"),
+        None => how,
+    })
 }
 
 /// Why a recorded value differs from what was typed, in a few words; `None` when it does not.
@@ -256,6 +316,49 @@ mod tests {
         for bad in ["proj_", "proj_a-b", "project", "", "org-a b"] {
             assert_eq!(presented_id(field, bad).unwrap_err().field, field, "{bad}");
         }
+    }
+
+    #[test]
+    fn what_cleaning_did_is_said_in_words() {
+        assert_eq!(what_cleaning_did(" org-abc ", "org-abc"), None);
+        assert_eq!(
+            what_cleaning_did("arn:aws:iam::1:role/ x", "arn:aws:iam::1:role/x").as_deref(),
+            Some("spaces removed")
+        );
+        assert_eq!(
+            what_cleaning_did("ab\ncd", "abcd").as_deref(),
+            Some("line breaks removed")
+        );
+        assert_eq!(
+            what_cleaning_did("a b\r\ncd", "abcd").as_deref(),
+            Some("spaces and line breaks removed")
+        );
+        assert_eq!(
+            what_cleaning_did("projects/p/keyRings/ r", "r").as_deref(),
+            Some("spaces removed, taken from the full name projects/p/keyRings/r")
+        );
+        assert_eq!(
+            what_cleaning_did("Contoso", "https://contoso.vault.azure.net/").as_deref(),
+            Some("recorded as https://contoso.vault.azure.net/")
+        );
+    }
+
+    #[test]
+    fn a_conflict_names_the_other_field_and_its_flag_on_the_command_line() {
+        let mut error = FieldError::new(
+            FieldId::new("kms_key_name"),
+            conflict_problem("Key ring name", "other-ring", "ekm-ring", None),
+        );
+        error.label = "Key name".into();
+        error.conflict = Some((FieldId::new("kms_key_ring_name"), "Key ring name".into()));
+        assert_eq!(
+            error.to_string(),
+            "Key name: the full name names Key ring name `other-ring`, but Key ring name is `ekm-ring`: correct one of them"
+        );
+        assert_eq!(
+            error.on_command_line(),
+            "Key name (--kms-key-name): the full name names Key ring name `other-ring`, but Key ring name (--kms-key-ring-name) is `ekm-ring`: correct one of them"
+        );
     }
 
     #[test]

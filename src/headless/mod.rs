@@ -724,13 +724,18 @@ fn verdict_sentence(
     }
 }
 
-/// The config file's values, overridden by any flag given.
+/// The config file's values, overridden by any flag given; the fields a full name names are
+/// filled in, and what cleaning changed is said on standard error, one line per field.
 pub fn inputs_from(values: &CloudValues) -> Result<crate::guide::Inputs, Vec<String>> {
-    crate::inputs::from_config_and_flags(
+    let mut inputs = crate::inputs::from_config_and_flags(
         values.cloud(),
         values.common().config.as_deref(),
         values.flags(),
-    )
+    )?;
+    for note in crate::inputs::settle(&mut inputs) {
+        eprintln!("{note}");
+    }
+    Ok(inputs)
 }
 
 /// `ekm-wizard render <cloud>`: prints the generated artifacts, or every problem with the

@@ -22,6 +22,7 @@ pub static FIELDS: [FieldSpec; 5] = [
         default_follows: None,
         validate: |raw, _| kms_arn(raw).map(|a| a.arn()),
         relevant: None,
+        implies: None,
     },
     FieldSpec {
         id: KEY_ARN,
@@ -36,6 +37,7 @@ pub static FIELDS: [FieldSpec; 5] = [
             key_arn(raw).map(|a| a.arn())
         },
         relevant: Some(|inputs| recorded_alias(inputs).is_some()),
+        implies: None,
     },
     FieldSpec {
         id: ROLE_ARN,
@@ -55,6 +57,7 @@ pub static FIELDS: [FieldSpec; 5] = [
             role_arn(raw).map(|a| a.arn())
         },
         relevant: None,
+        implies: None,
     },
     FieldSpec {
         id: EXTERNAL_ID,
@@ -69,6 +72,7 @@ pub static FIELDS: [FieldSpec; 5] = [
             presented_id(EXTERNAL_ID, raw)
         },
         relevant: None,
+        implies: None,
     },
     FieldSpec {
         id: POLICY_NAME,
@@ -80,6 +84,7 @@ pub static FIELDS: [FieldSpec; 5] = [
         default_follows: None,
         validate: |raw, _| policy_name(raw),
         relevant: None,
+        implies: None,
     },
 ];
 

@@ -1,7 +1,10 @@
-//! The Azure fields: their rules, defaults, flags and the mix-ups they catch.
+//! The Azure fields: their rules, defaults, flags and the mix-ups they catch. Where an id is
+//! asked, a Resource Manager id or a Key Vault key identifier pasted in gives it, and the other
+//! ids it holds (the key's vault, the vault's group and subscription) fill their fields or are
+//! refused when they differ.
 
 use crate::guide::validate::{first_bad_char, is_alnum_hyphen, non_empty, org_id};
-use crate::guide::{FieldError, FieldId, FieldSpec};
+use crate::guide::{FieldError, FieldId, FieldSpec, Implied};
 
 use super::OPENAI_APP_ID;
 use super::ids::*;
@@ -21,24 +24,26 @@ pub static FIELDS: [FieldSpec; 6] = [
             azure_uuid(TENANT_ID, raw)
         },
         relevant: None,
+        implies: None,
     },
     FieldSpec {
         id: VAULT_URI,
         expected: "https://<vault name>.vault.azure.net/ (or just the vault name)",
         flag_help: "The vault's URI (or its name).",
         keeps_spaces: false,
-        clean: None,
+        clean: Some(|v| vault_part(v).unwrap_or_else(|| v.to_string())),
         default: None,
         default_follows: None,
         validate: |raw, _| vault_uri(raw),
         relevant: None,
+        implies: Some(|v| named_fields(v, VAULT_URI)),
     },
     FieldSpec {
         id: KEY_NAME,
         expected: "<your org id>--<name>, letters, digits and hyphens, e.g. org-2fGxYz8kLm--openai-ekm",
         flag_help: "The key's name: <org id>--<name>.",
         keeps_spaces: false,
-        clean: None,
+        clean: Some(|v| key_part(v).unwrap_or_else(|| v.to_string())),
         default: None,
         default_follows: None,
         validate: |raw, inputs| {
@@ -46,13 +51,14 @@ pub static FIELDS: [FieldSpec; 6] = [
             azure_key_name(raw, org.as_deref())
         },
         relevant: None,
+        implies: Some(|v| named_fields(v, KEY_NAME)),
     },
     FieldSpec {
         id: SUBSCRIPTION_ID,
         expected: "a UUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47",
         flag_help: "The subscription of the role and the vault.",
         keeps_spaces: false,
-        clean: None,
+        clean: Some(|v| arm_segment(v, "subscriptions").unwrap_or_else(|| v.to_string())),
         default: None,
         default_follows: None,
         validate: |raw, _| {
@@ -60,17 +66,19 @@ pub static FIELDS: [FieldSpec; 6] = [
             azure_uuid(SUBSCRIPTION_ID, raw)
         },
         relevant: None,
+        implies: Some(|v| named_fields(v, SUBSCRIPTION_ID)),
     },
     FieldSpec {
         id: RESOURCE_GROUP,
         expected: "1 to 90 letters, digits or _-.(), not ending with a period",
         flag_help: "The vault's resource group.",
         keeps_spaces: false,
-        clean: None,
+        clean: Some(|v| arm_segment(v, "resourceGroups").unwrap_or_else(|| v.to_string())),
         default: None,
         default_follows: None,
         validate: |raw, _| resource_group(raw),
         relevant: None,
+        implies: Some(|v| named_fields(v, RESOURCE_GROUP)),
     },
     FieldSpec {
         id: ROLE_NAME,
@@ -82,8 +90,111 @@ pub static FIELDS: [FieldSpec; 6] = [
         default_follows: None,
         validate: |raw, _| azure_role_name(raw),
         relevant: None,
+        implies: None,
     },
 ];
+
+/// The (collection, name) pairs of a Resource Manager id
+/// (`/subscriptions/S/resourceGroups/G/providers/Microsoft.KeyVault/vaults/V/keys/K`), read
+/// from its `subscriptions` segment on (a `https://management.azure.com` before it is
+/// allowed); `None` when the value is no such id.
+fn arm_pairs(value: &str) -> Option<Vec<(&str, &str)>> {
+    let lower = value.to_ascii_lowercase();
+    let start = lower.find("subscriptions/")?;
+    if start > 0 && !value[..start].ends_with('/') {
+        return None;
+    }
+    let segments: Vec<&str> = value[start..].trim_end_matches('/').split('/').collect();
+    Some(
+        segments
+            .chunks(2)
+            .take_while(|pair| pair.len() == 2 && !pair[0].is_empty() && !pair[1].is_empty())
+            .map(|pair| (pair[0], pair[1]))
+            .collect(),
+    )
+}
+
+/// The name `collection` has in a Resource Manager id (collections compared without regard to
+/// case, as Resource Manager does); a vault or key only under `providers/Microsoft.KeyVault`.
+fn arm_segment(value: &str, collection: &str) -> Option<String> {
+    let mut key_vault = false;
+    for (c, name) in arm_pairs(value)? {
+        if c.eq_ignore_ascii_case("providers") {
+            key_vault = name.eq_ignore_ascii_case("Microsoft.KeyVault");
+            continue;
+        }
+        let needs_key_vault = ["vaults", "keys"]
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(collection));
+        if c.eq_ignore_ascii_case(collection) && (key_vault || !needs_key_vault) {
+            return Some(name.to_string());
+        }
+    }
+    None
+}
+
+/// The vault and key of a Key Vault key identifier,
+/// `https://<vault>.vault.azure.net/keys/<name>[/<version>]`.
+fn key_identifier(value: &str) -> Option<(String, String)> {
+    let rest = value.strip_prefix("https://")?;
+    let (host, path) = rest.split_once('/')?;
+    let (vault, domain) = host.split_once('.')?;
+    if !domain.eq_ignore_ascii_case("vault.azure.net") {
+        return None;
+    }
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["keys", name] | ["keys", name, _] if !name.is_empty() => {
+            Some((vault.to_string(), name.to_string()))
+        }
+        _ => None,
+    }
+}
+
+/// The vault a pasted id names: its URI from a key identifier, its name from a Resource
+/// Manager id.
+fn vault_part(value: &str) -> Option<String> {
+    if let Some((vault, _)) = key_identifier(value) {
+        return Some(format!("https://{vault}.vault.azure.net/"));
+    }
+    arm_segment(value, "vaults")
+}
+
+/// The key a pasted key identifier or Resource Manager id names.
+fn key_part(value: &str) -> Option<String> {
+    key_identifier(value)
+        .map(|(_, key)| key)
+        .or_else(|| arm_segment(value, "keys"))
+}
+
+/// The fields an Azure id holds besides the one it was pasted in: a Resource Manager id gives
+/// the subscription, resource group and (under Microsoft.KeyVault) the vault and key; a key
+/// identifier gives the vault and key. Subscriptions, groups and vaults compare without
+/// regard to case, as Azure does.
+pub fn named_fields(value: &str, pasted_in: FieldId) -> Vec<Implied> {
+    let mut parts = Vec::new();
+    if let Some((vault, key)) = key_identifier(value) {
+        parts.push(Implied::any_case(VAULT_URI, &vault));
+        parts.push(Implied::new(KEY_NAME, &key));
+    } else if arm_pairs(value).is_some() {
+        for (field, collection, any_case) in [
+            (SUBSCRIPTION_ID, "subscriptions", true),
+            (RESOURCE_GROUP, "resourceGroups", true),
+            (VAULT_URI, "vaults", true),
+            (KEY_NAME, "keys", false),
+        ] {
+            if let Some(name) = arm_segment(value, collection) {
+                parts.push(if any_case {
+                    Implied::any_case(field, &name)
+                } else {
+                    Implied::new(field, &name)
+                });
+            }
+        }
+    }
+    parts.retain(|part| part.field != pasted_in);
+    parts
+}
 
 /// OpenAI's application id is not one of the admin's own ids.
 fn not_openai_app(field: FieldId, value: &str, what: &str) -> Result<(), FieldError> {
@@ -303,6 +414,73 @@ mod tests {
         ] {
             let err = vault_uri(bad).unwrap_err();
             assert!(err.to_string().contains(fragment), "{bad}: {err}");
+        }
+    }
+
+    const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+
+    fn parts(value: &str, pasted_in: FieldId) -> Vec<(FieldId, String, bool)> {
+        named_fields(value, pasted_in)
+            .into_iter()
+            .map(|part| (part.field, part.value, part.any_case))
+            .collect()
+    }
+
+    #[test]
+    fn a_resource_id_names_its_subscription_group_vault_and_key() {
+        let key = format!(
+            "/subscriptions/{SUBSCRIPTION}/resourcegroups/rg-ekm/providers/Microsoft.KeyVault/vaults/contoso-ekm/keys/org-abc--k/versions/01ab"
+        );
+        assert_eq!(
+            parts(&key, KEY_NAME),
+            [
+                (SUBSCRIPTION_ID, SUBSCRIPTION.to_string(), true),
+                (RESOURCE_GROUP, "rg-ekm".to_string(), true),
+                (VAULT_URI, "contoso-ekm".to_string(), true),
+            ]
+        );
+        assert_eq!(key_part(&key).as_deref(), Some("org-abc--k"));
+        assert_eq!(vault_part(&key).as_deref(), Some("contoso-ekm"));
+        assert_eq!(
+            arm_segment(&key, "subscriptions").as_deref(),
+            Some(SUBSCRIPTION)
+        );
+        // Another provider's vaults are not Key Vault's.
+        let other = format!(
+            "https://management.azure.com/subscriptions/{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Other/vaults/v"
+        );
+        assert_eq!(arm_segment(&other, "vaults"), None);
+        assert_eq!(arm_segment(&other, "resourceGroups").as_deref(), Some("rg"));
+        assert_eq!(
+            parts(&format!("/subscriptions/{SUBSCRIPTION}"), SUBSCRIPTION_ID),
+            []
+        );
+        assert!(parts("rg-ekm", RESOURCE_GROUP).is_empty());
+        assert_eq!(arm_segment("/notsubscriptions/x", "subscriptions"), None);
+    }
+
+    #[test]
+    fn a_key_identifier_names_its_vault_and_key() {
+        let id = "https://Contoso-EKM.vault.azure.net/keys/org-abc--k/0123456789abcdef";
+        assert_eq!(
+            parts(id, VAULT_URI),
+            [(KEY_NAME, "org-abc--k".to_string(), false)]
+        );
+        assert_eq!(
+            parts(id, KEY_NAME),
+            [(VAULT_URI, "Contoso-EKM".to_string(), true)]
+        );
+        assert_eq!(
+            vault_part("https://contoso.vault.azure.net/keys/k").as_deref(),
+            Some("https://contoso.vault.azure.net/")
+        );
+        for not_a_key in [
+            "https://contoso.vault.azure.net/secrets/s",
+            "https://contoso.vault.azure.net/keys/",
+            "https://contoso.vault.azure.cn/keys/k",
+            "http://contoso.vault.azure.net/keys/k",
+        ] {
+            assert_eq!(key_identifier(not_a_key), None, "{not_a_key}");
         }
     }
 

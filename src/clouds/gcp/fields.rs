@@ -1,10 +1,11 @@
 //! The Google Cloud fields: their rules, defaults, flags and the mix-ups they catch. Where an
-//! id is asked, a full resource name pasted in gives its id.
+//! id is asked, a full resource name pasted in gives its id, and the other ids it holds (a
+//! key's project, location and ring) fill their fields or are refused when they differ.
 
 use crate::guide::validate::{
     first_bad_char, is_dashed_region, non_empty, presented_id, presented_id_mix_up,
 };
-use crate::guide::{FieldError, FieldId, FieldSpec, fields::org_id_as_default};
+use crate::guide::{FieldError, FieldId, FieldSpec, Implied, fields::org_id_as_default};
 
 use super::OPENAI_SUBJECT_ID;
 use super::ids::*;
@@ -16,7 +17,7 @@ pub static FIELDS: [FieldSpec; 9] = [
         expected: "the project number, digits only, e.g. 123456789012",
         flag_help: "The number (digits) of the project holding the workload identity pool.",
         keeps_spaces: false,
-        clean: None,
+        clean: Some(|v| id_in(v, "projects")),
         default: None,
         default_follows: None,
         validate: |raw, _| {
@@ -29,6 +30,7 @@ pub static FIELDS: [FieldSpec; 9] = [
             project_number(raw)
         },
         relevant: None,
+        implies: Some(|v| named_fields(v, WORKLOAD_IDENTITY_PROJECT_NUMBER)),
     },
     FieldSpec {
         id: WORKLOAD_IDENTITY_POOL_ID,
@@ -40,6 +42,7 @@ pub static FIELDS: [FieldSpec; 9] = [
         default_follows: None,
         validate: |raw, _| workload_identity_id(WORKLOAD_IDENTITY_POOL_ID, raw),
         relevant: None,
+        implies: Some(|v| named_fields(v, WORKLOAD_IDENTITY_POOL_ID)),
     },
     FieldSpec {
         id: WORKLOAD_IDENTITY_PROVIDER_ID,
@@ -51,6 +54,7 @@ pub static FIELDS: [FieldSpec; 9] = [
         default_follows: None,
         validate: |raw, _| workload_identity_id(WORKLOAD_IDENTITY_PROVIDER_ID, raw),
         relevant: None,
+        implies: Some(|v| named_fields(v, WORKLOAD_IDENTITY_PROVIDER_ID)),
     },
     FieldSpec {
         id: AUDIENCE,
@@ -65,23 +69,19 @@ pub static FIELDS: [FieldSpec; 9] = [
             presented_id(AUDIENCE, raw)
         },
         relevant: None,
+        implies: None,
     },
     FieldSpec {
         id: KMS_PROJECT_ID,
         expected: "a project id: 6 to 30 lowercase letters, digits or hyphens, e.g. adjective-noun-12345",
         flag_help: "The id of the project holding the key.",
         keeps_spaces: false,
-        clean: Some(|v| {
-            if v.starts_with("projects/") {
-                id_in(v, "projects")
-            } else {
-                v.to_string()
-            }
-        }),
+        clean: Some(|v| id_in(v, "projects")),
         default: None,
         default_follows: None,
         validate: |raw, _| gcp_project_id(raw),
         relevant: None,
+        implies: Some(|v| named_fields(v, KMS_PROJECT_ID)),
     },
     FieldSpec {
         id: KMS_KEY_RING_NAME,
@@ -93,6 +93,7 @@ pub static FIELDS: [FieldSpec; 9] = [
         default_follows: None,
         validate: |raw, _| kms_resource_name(KMS_KEY_RING_NAME, raw),
         relevant: None,
+        implies: Some(|v| named_fields(v, KMS_KEY_RING_NAME)),
     },
     FieldSpec {
         id: KMS_KEY_NAME,
@@ -104,6 +105,7 @@ pub static FIELDS: [FieldSpec; 9] = [
         default_follows: None,
         validate: |raw, _| kms_resource_name(KMS_KEY_NAME, raw),
         relevant: None,
+        implies: Some(|v| named_fields(v, KMS_KEY_NAME)),
     },
     FieldSpec {
         id: KMS_KEY_LOCATION,
@@ -126,6 +128,7 @@ pub static FIELDS: [FieldSpec; 9] = [
             kms_location(raw)
         },
         relevant: None,
+        implies: Some(|v| named_fields(v, KMS_KEY_LOCATION)),
     },
     FieldSpec {
         id: ROLE_ID,
@@ -137,6 +140,7 @@ pub static FIELDS: [FieldSpec; 9] = [
         default_follows: None,
         validate: |raw, _| gcp_role_id(raw),
         relevant: None,
+        implies: None,
     },
 ];
 
@@ -150,6 +154,69 @@ fn id_in(value: &str, collection: &str) -> String {
     segment_after(name, collection)
         .map(str::to_string)
         .unwrap_or_else(|| value.to_string())
+}
+
+/// The fields a Google Cloud resource name holds besides the one it was pasted in. A Cloud KMS
+/// name (`projects/P/locations/L/keyRings/R/cryptoKeys/K`, perhaps with a version or behind
+/// `//cloudkms.googleapis.com/`) gives the key's project id, location, ring and key; a
+/// workload identity name (`projects/NUMBER/locations/global/workloadIdentityPools/POOL/
+/// providers/PROVIDER`, perhaps behind `//iam.googleapis.com/`) gives the pool's project
+/// number, pool and provider. A name that is neither (`projects/P/locations/L`) belongs to the
+/// family of the field it was pasted in. A project given by its number where the key's
+/// project id is asked gives nothing for it (the two cannot be compared here).
+pub fn named_fields(value: &str, pasted_in: FieldId) -> Vec<Implied> {
+    let Some(start) = value.find("projects/") else {
+        return Vec::new();
+    };
+    if start > 0 && !value[..start].ends_with('/') {
+        return Vec::new();
+    }
+    let segments: Vec<&str> = value[start..].trim_end_matches('/').split('/').collect();
+    let pairs: Vec<(&str, &str)> = segments
+        .chunks(2)
+        .take_while(|pair| pair.len() == 2 && !pair[0].is_empty() && !pair[1].is_empty())
+        .map(|pair| (pair[0], pair[1]))
+        .collect();
+    let has = |collection: &str| pairs.iter().any(|(c, _)| *c == collection);
+    let kms = [
+        KMS_PROJECT_ID,
+        KMS_KEY_LOCATION,
+        KMS_KEY_RING_NAME,
+        KMS_KEY_NAME,
+    ];
+    let pool = [
+        WORKLOAD_IDENTITY_PROJECT_NUMBER,
+        WORKLOAD_IDENTITY_POOL_ID,
+        WORKLOAD_IDENTITY_PROVIDER_ID,
+    ];
+    let workload_identity = if has("workloadIdentityPools") {
+        true
+    } else if has("keyRings") || has("cryptoKeys") {
+        false
+    } else if pool.contains(&pasted_in) {
+        true
+    } else if kms.contains(&pasted_in) {
+        false
+    } else {
+        return Vec::new();
+    };
+    let is_number = |id: &str| id.chars().all(|c| c.is_ascii_digit());
+    pairs
+        .iter()
+        .filter_map(|(collection, id)| {
+            let field = match (workload_identity, *collection) {
+                (true, "projects") if is_number(id) => WORKLOAD_IDENTITY_PROJECT_NUMBER,
+                (true, "workloadIdentityPools") => WORKLOAD_IDENTITY_POOL_ID,
+                (true, "providers") => WORKLOAD_IDENTITY_PROVIDER_ID,
+                (false, "projects") if !is_number(id) => KMS_PROJECT_ID,
+                (false, "locations") => KMS_KEY_LOCATION,
+                (false, "keyRings") => KMS_KEY_RING_NAME,
+                (false, "cryptoKeys") => KMS_KEY_NAME,
+                _ => return None,
+            };
+            (field != pasted_in).then(|| Implied::new(field, id))
+        })
+        .collect()
 }
 
 /// The segment of a Google Cloud resource name that names `collection`'s member:
@@ -300,6 +367,81 @@ pub fn gcp_role_id(raw: &str) -> Result<String, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parts(value: &str, pasted_in: FieldId) -> Vec<(FieldId, String)> {
+        named_fields(value, pasted_in)
+            .into_iter()
+            .map(|part| (part.field, part.value))
+            .collect()
+    }
+
+    #[test]
+    fn a_kms_name_names_its_project_location_ring_and_key() {
+        let key = "projects/p-123456/locations/us-east1/keyRings/ring-1/cryptoKeys/key-1";
+        let owned = |f: FieldId, v: &str| (f, v.to_string());
+        assert_eq!(
+            parts(key, KMS_KEY_NAME),
+            [
+                owned(KMS_PROJECT_ID, "p-123456"),
+                owned(KMS_KEY_LOCATION, "us-east1"),
+                owned(KMS_KEY_RING_NAME, "ring-1"),
+            ]
+        );
+        // Behind the service's name, with a version, pasted in the ring's field.
+        let version = format!("//cloudkms.googleapis.com/{key}/cryptoKeyVersions/3");
+        assert_eq!(
+            parts(&version, KMS_KEY_RING_NAME),
+            [
+                owned(KMS_PROJECT_ID, "p-123456"),
+                owned(KMS_KEY_LOCATION, "us-east1"),
+                owned(KMS_KEY_NAME, "key-1"),
+            ]
+        );
+        // A project given by number is not the project id asked for.
+        assert_eq!(
+            parts(
+                "projects/123456789012/locations/us/keyRings/r/cryptoKeys/k",
+                KMS_KEY_NAME
+            ),
+            [owned(KMS_KEY_LOCATION, "us"), owned(KMS_KEY_RING_NAME, "r")]
+        );
+        // A short name belongs to the family of the field it was pasted in.
+        assert_eq!(
+            parts("projects/p-123456/locations/europe-west4", KMS_KEY_LOCATION),
+            [owned(KMS_PROJECT_ID, "p-123456")]
+        );
+        // Not a resource name: nothing.
+        assert!(parts("ring-1", KMS_KEY_RING_NAME).is_empty());
+        assert!(parts("myprojects/p/keyRings/r", KMS_KEY_RING_NAME).is_empty());
+    }
+
+    #[test]
+    fn a_workload_identity_name_names_its_project_number_pool_and_provider() {
+        let owned = |f: FieldId, v: &str| (f, v.to_string());
+        let provider = "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/pool-1/providers/prov-1";
+        assert_eq!(
+            parts(provider, WORKLOAD_IDENTITY_PROJECT_NUMBER),
+            [
+                owned(WORKLOAD_IDENTITY_POOL_ID, "pool-1"),
+                owned(WORKLOAD_IDENTITY_PROVIDER_ID, "prov-1"),
+            ]
+        );
+        assert_eq!(
+            parts(provider, WORKLOAD_IDENTITY_PROVIDER_ID),
+            [
+                owned(WORKLOAD_IDENTITY_PROJECT_NUMBER, "123456789012"),
+                owned(WORKLOAD_IDENTITY_POOL_ID, "pool-1"),
+            ]
+        );
+        // The principal OpenAI is given names the same pool.
+        let principal = "principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/pool-1/subject/105900137572174660365";
+        assert!(
+            parts(principal, WORKLOAD_IDENTITY_PROJECT_NUMBER)
+                .contains(&owned(WORKLOAD_IDENTITY_POOL_ID, "pool-1"))
+        );
+        // `projects/NUMBER` alone, in the number's field, names nothing else.
+        assert!(parts("projects/123456789012", WORKLOAD_IDENTITY_PROJECT_NUMBER).is_empty());
+    }
 
     #[test]
     fn gcp_project_numbers() {
