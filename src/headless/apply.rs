@@ -173,7 +173,10 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
     } else {
         (Vec::new(), None)
     };
-    let verdict = if stop.is_some() || apply::blocked(&plan).is_some() {
+    let unreached = apply::unreached(&plan, &done);
+    let verdict = if unreached {
+        Verdict::NotVerified
+    } else if stop.is_some() || apply::blocked(&plan).is_some() {
         Verdict::Failed
     } else {
         Verdict::of(&checks)
@@ -223,7 +226,7 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
             (None, true) => {}
         }
     }
-    if stop.is_some() || apply::blocked(&plan).is_some() {
+    if !unreached && (stop.is_some() || apply::blocked(&plan).is_some()) {
         return EXIT_REFUSED;
     }
     verdict.exit_code()

@@ -337,12 +337,12 @@ fn vault_error(err: &azure_core::Error, vault_uri: &str) -> CloudError {
         (None, _) => CloudError {
             status: None,
             code: String::new(),
-            message: format!(
-                "{} could not be reached (network, proxy or firewall)",
-                reqwest::Url::parse(vault_uri)
+            message: crate::net::could_not_reach(
+                &reqwest::Url::parse(vault_uri)
                     .ok()
                     .and_then(|u| u.host_str().map(str::to_string))
-                    .unwrap_or_else(|| "the vault".into())
+                    .unwrap_or_else(|| "the vault".into()),
+                err,
             ),
             reasons: Vec::new(),
             unreadable: false,
@@ -553,7 +553,14 @@ impl CheckSession for AzureRun<'_> {
         let name = &vault.place.key;
         let key = within(self.session.timeout, vault.keys.get_key(name, None))
             .await
-            .ok_or_else(|| "Key Vault did not answer in time".to_string())?
+            .ok_or_else(|| {
+                crate::net::Unreachable::TimedOut.sentence(
+                    vault
+                        .vault_uri
+                        .trim_start_matches("https://")
+                        .trim_end_matches('/'),
+                )
+            })?
             .and_then(|r| r.into_model())
             .map_err(|e| {
                 format!(
@@ -610,7 +617,14 @@ impl CheckSession for AzureRun<'_> {
         };
         let updated = within(self.session.timeout, update)
             .await
-            .ok_or_else(|| "Key Vault did not answer in time".to_string())?
+            .ok_or_else(|| {
+                crate::net::Unreachable::TimedOut.sentence(
+                    vault
+                        .vault_uri
+                        .trim_start_matches("https://")
+                        .trim_end_matches('/'),
+                )
+            })?
             .map_err(|e| {
                 format!(
                     "Key Vault refused to {} key `{name}`: {}",
