@@ -383,7 +383,23 @@ pub(super) async fn signed_in(
     options: &CheckOptions,
 ) -> Result<aws_config::SdkConfig, CannotCheck> {
     refuse_plain_http_endpoints()?;
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    // Every call (its retries included) gives up a little before the caller's window closes,
+    // so that what is said is the SDK's timeout, which names the host, not a bare "no answer";
+    // and a server that accepts and never answers cannot hold a call that has no window.
+    let window = options
+        .timeout
+        .saturating_sub(options.timeout / 10)
+        .max(Duration::from_millis(100));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(window.min(Duration::from_secs(5)))
+                .operation_timeout(window)
+                .build(),
+        )
+        // Retries are spaced to fit in the window, so that a failure that repeats (a refused
+        // connection, a TLS failure) is said as itself, not as the timeout that cut its retries.
+        .retry_config(aws_config::retry::RetryConfig::standard().with_initial_backoff(window / 10));
     if endpoints_are_loopback() {
         loader = loader.http_client(client_without_proxy());
     }
