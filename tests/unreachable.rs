@@ -227,7 +227,7 @@ fn cloud_commands(cloud: &str, mode: Mode) {
     // OpenAI's side is out of reach too, in the same way: the drill and the doctor ask it.
     let (flags, env) = cloud_setup(cloud, &far);
     let api = format!("{}/v1", far.base());
-    let per_call = "2";
+    let per_call = "3";
     let runs: Vec<(&str, Vec<String>, bool)> = vec![
         ("check", vec!["check".into(), cloud.into()], false),
         (

@@ -53,6 +53,11 @@ impl Redirect {
         Ok(Redirect(Some(url)))
     }
 
+    /// The host (and port) every request is sent to instead, when there is an override.
+    pub fn through(&self) -> Option<String> {
+        self.0.as_ref().map(crate::net::host_of)
+    }
+
     pub fn is_active(&self) -> bool {
         self.0.is_some()
     }
@@ -463,8 +468,12 @@ impl Rest {
                 }
                 Err(err) => {
                     last = CloudError::network(describe_network(&err, &shown_host));
-                    // After a timeout the caller's window is spent: asking again cannot help.
-                    if throttling_only || err.is_timeout() {
+                    // After a timeout the caller's window is spent, and a TLS failure does not
+                    // pass by itself: asking again cannot help.
+                    if throttling_only
+                        || err.is_timeout()
+                        || crate::net::Unreachable::of(&err) == Some(crate::net::Unreachable::Tls)
+                    {
                         return Err(last);
                     }
                 }
