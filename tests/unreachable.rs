@@ -208,7 +208,7 @@ fn assert_unreachable(label: &str, output: &Output, far: &OutOfReach) {
         far.host()
     );
     assert!(
-        both.contains(&format!("could not reach ")) && both.contains(far.mode.kind()),
+        both.contains("could not reach ") && both.contains(far.mode.kind()),
         "{label}: the kind `{}` is not named\n{both}",
         far.mode.kind()
     );
