@@ -184,7 +184,7 @@ fn unreachable_entry() -> &'static Entry {
 
 /// Words that say a connection failed in a text pasted from another tool (an SDK, curl, a
 /// log), beside the kind of failure.
-const CONNECTION_WORDS: [&str; 9] = [
+const CONNECTION_WORDS: [&str; 8] = [
     "error sending request",
     "dispatch failure",
     "connect error",
@@ -193,7 +193,6 @@ const CONNECTION_WORDS: [&str; 9] = [
     "unable to connect",
     "could not reach",
     "unable to reach",
-    "connection",
 ];
 
 /// A host that could not be reached, in the wizard's own words or another tool's.
