@@ -1,7 +1,9 @@
 //! Troubleshooting: an error text (a registration refusal, a cloud error, anything a customer
 //! pastes) becomes what it means, what to do, and the step to revisit. The knowledge lives in
 //! each cloud's `src/clouds/<cloud>/troubleshooting.toml`; this module folds the text's
-//! variations and matches it, trying the clouds in the registry's order.
+//! variations and matches it, trying the clouds in the registry's order. A host that could
+//! not be reached is a fault on this machine's side (its network, proxy, DNS, firewall): it
+//! is recognised first and never sent to a cloud's or OpenAI's entry.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -29,9 +31,21 @@ pub struct Entry {
     pub may_be_propagation: bool,
     #[serde(skip_serializing)]
     pub patterns: Vec<String>,
+    /// The fault is on this machine's side (no service answered): no cloud, no step.
+    #[serde(skip_deserializing, default)]
+    pub local: bool,
 }
 
 impl Entry {
+    /// Whose entry it is, for its heading: the cloud's name, or "This machine".
+    pub fn origin(&self) -> &'static str {
+        if self.local {
+            "This machine"
+        } else {
+            self.cloud.display_name()
+        }
+    }
+
     /// The step to revisit: its position (0-based) and title in the cloud's guide.
     pub fn step_position(&self) -> Option<(usize, &'static str)> {
         let guide = self.cloud.guide();
@@ -141,14 +155,81 @@ pub fn normalize(text: &str) -> String {
     unescaped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The entry for a host that could not be reached: no service answered, so no cloud's or
+/// OpenAI's setting is at fault.
+fn unreachable_entry() -> &'static Entry {
+    static ENTRY: OnceLock<Entry> = OnceLock::new();
+    ENTRY.get_or_init(|| Entry {
+        id: "local-network".into(),
+        cloud: crate::clouds::first(),
+        title: "A host could not be reached from this machine".into(),
+        meaning: "The request never got an answer: the connection failed on the way (the name \
+            lookup, the connection, TLS or a proxy), before the cloud or OpenAI could say yes or no. \
+            Nothing in the setup is proved wrong; the network between this machine and the host is \
+            where to look."
+            .into(),
+        fixes: vec![
+            "Check this machine reaches the host named: `curl -sv https://HOST/ -o /dev/null` shows where it stops.".into(),
+            "A name lookup failure: check the host name (an endpoint override in the environment or --api-base points elsewhere?) and this machine's DNS or VPN.".into(),
+            "Connection refused or timed out: a firewall, VPN or security group may block the host or port; ask your network team to allow it.".into(),
+            "Behind a proxy: set HTTPS_PROXY (and NO_PROXY for hosts that must not use it); a proxy that inspects TLS needs its certificate trusted by this machine.".into(),
+            "Then run the same command again.".into(),
+        ],
+        step: String::new(),
+        may_be_propagation: false,
+        patterns: Vec::new(),
+        local: true,
+    })
+}
+
+/// Words that say a connection failed in a text pasted from another tool (an SDK, curl, a
+/// log), beside the kind of failure.
+const CONNECTION_WORDS: [&str; 8] = [
+    "error sending request",
+    "dispatch failure",
+    "connect error",
+    "could not connect",
+    "failed to connect",
+    "unable to connect",
+    "could not reach",
+    "unable to reach",
+];
+
+/// A host that could not be reached, in the wizard's own words or another tool's.
+fn unreachable_in(folded: &str) -> Option<Explanation> {
+    let mut extracted = BTreeMap::new();
+    if let Some((host, kind)) = crate::net::reach_failure_in(folded) {
+        extracted.insert("host".to_string(), host);
+        extracted.insert("failure".to_string(), kind.words().to_string());
+    } else {
+        let lower = folded.to_ascii_lowercase();
+        let kind = crate::net::Unreachable::in_text(folded)?;
+        if !CONNECTION_WORDS.iter().any(|w| lower.contains(w)) {
+            return None;
+        }
+        extracted.insert("failure".to_string(), kind.words().to_string());
+    }
+    Some(Explanation {
+        entry: unreachable_entry(),
+        extracted,
+    })
+}
+
 /// Explains a text, if a known error is in it.
 pub fn explain(text: &str) -> Option<Explanation> {
     let folded = normalize(text);
+    // The wizard's own sentence is certain: nothing answered, whatever else the text holds.
+    if crate::net::is_unreachable(&folded) {
+        return unreachable_in(&folded);
+    }
     let knowledge = knowledge();
-    let (entry, regexes) = knowledge
+    let Some((entry, regexes)) = knowledge
         .entries
         .iter()
-        .find(|(_, regexes)| regexes.iter().any(|r| r.is_match(&folded)))?;
+        .find(|(_, regexes)| regexes.iter().any(|r| r.is_match(&folded)))
+    else {
+        return unreachable_in(&folded);
+    };
     let mut extracted = BTreeMap::new();
     let extractors = knowledge
         .extractors
@@ -175,7 +256,7 @@ pub fn describe(explanation: &Explanation) -> String {
     let entry = explanation.entry;
     let mut out = format!(
         "{} · {}\n\nWhat it means: {}\n\nWhat to do:\n",
-        entry.cloud.display_name(),
+        entry.origin(),
         entry.title,
         entry.meaning.trim()
     );
@@ -269,6 +350,27 @@ mod tests {
             assert!(!entry.fixes.is_empty(), "{}", entry.id);
             assert!(!entry.patterns.is_empty(), "{}", entry.id);
         }
+    }
+
+    #[test]
+    fn a_host_out_of_reach_is_this_machines_fault_not_a_clouds() {
+        let said = crate::net::Unreachable::Refused.sentence("127.0.0.1:9");
+        let found = explain(&format!("OpenAI's API: {said}")).unwrap();
+        assert!(found.entry.local);
+        assert_eq!(found.extracted["host"], "127.0.0.1:9");
+        assert_eq!(found.extracted["failure"], "connection refused");
+        let text = describe(&found);
+        assert!(text.starts_with("This machine · "), "{text}");
+        assert!(!text.contains("Step to revisit"), "{text}");
+        // Another tool's words for the same thing.
+        let pasted = explain("error sending request for url (https://api.openai.com/v1/x): dns error: failed to lookup address information").unwrap();
+        assert!(pasted.entry.local);
+        assert_eq!(pasted.extracted["failure"], "name lookup failed");
+        // A cloud's answer is never taken for one.
+        assert!(
+            explain("AccessDeniedException: not authorized to perform kms:Decrypt")
+                .is_none_or(|f| !f.entry.local)
+        );
     }
 
     #[test]

@@ -242,10 +242,7 @@ impl Drill<'_> {
         let key = match self.session.switchable_key().await {
             Ok(key) => key,
             Err(err) => {
-                return Err((
-                    DrillEnd::CouldNotSwitch,
-                    format!("could not read the key: {err}"),
-                ));
+                return Err((ended_by(&err), format!("could not read the key: {err}")));
             }
         };
         record.key = Some(key.clone());
@@ -307,7 +304,7 @@ impl Drill<'_> {
             return match self.switch_on(&mut record, &key).await {
                 Ok(()) => self.end(
                     record,
-                    DrillEnd::CouldNotSwitch,
+                    ended_by(&err),
                     format!("the key could not be switched off ({err}); it is on"),
                 ),
                 Err(left) => self.end(record, DrillEnd::LeftOff, left),
@@ -538,6 +535,16 @@ pub async fn run_on_target(
                 .unwrap_or(record);
             finish_left_over(&runner, kept).await
         }
+    }
+}
+
+/// How a drill ends when the key could not be read or switched: when the cloud could not be
+/// reached, nothing was refused and nothing proved (could not ask, exit 3).
+fn ended_by(err: &str) -> DrillEnd {
+    if crate::net::is_unreachable(err) {
+        DrillEnd::CouldNotAsk
+    } else {
+        DrillEnd::CouldNotSwitch
     }
 }
 

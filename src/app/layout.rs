@@ -634,10 +634,14 @@ fn registration_lines(model: &Model, width: usize, out: &mut Content) {
         out.text(&format!("✗ {err}"), width, 4, theme.error());
         if let Some(found) = crate::explain::explain(err) {
             out.text(
-                &format!(
-                    "{} (x explains it; the step: {})",
-                    found.entry.title, found.entry.step
-                ),
+                &if found.entry.local {
+                    format!("{} (x explains it)", found.entry.title)
+                } else {
+                    format!(
+                        "{} (x explains it; the step: {})",
+                        found.entry.title, found.entry.step
+                    )
+                },
                 width,
                 4,
                 theme.warning(),

@@ -1105,6 +1105,13 @@ fn go_to_explained_step(model: &mut Model) -> Vec<Effect> {
         return Vec::new();
     };
     let entry = explanation.entry;
+    if entry.local {
+        model.status = Some(status(
+            StatusKind::Info,
+            "A host could not be reached: no step fixes that; check this machine's network, proxy, DNS and firewall, then try again.".into(),
+        ));
+        return Vec::new();
+    }
     if entry.cloud != model.cloud {
         model.status = Some(status(
             StatusKind::Info,
@@ -1843,7 +1850,7 @@ fn go_to_step_to_fix(model: &mut Model) -> Vec<Effect> {
         .map(|r| (r.step.to_string(), format!("{}: {}", r.title, r.detail)));
     let from_registration = match &model.registration.phase {
         Phase::Failed(err) => crate::explain::explain(err)
-            .filter(|found| found.entry.cloud == model.cloud)
+            .filter(|found| !found.entry.local && found.entry.cloud == model.cloud)
             .map(|found| (found.entry.step.clone(), found.entry.title.clone())),
         _ => None,
     };

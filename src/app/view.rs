@@ -405,7 +405,7 @@ fn draw_explain(frame: &mut Frame, model: &Model, pane: &ExplainPane, area: Rect
             Some(explanation) => {
                 let entry = explanation.entry;
                 push(
-                    &format!("{} · {}", entry.cloud.display_name(), entry.title),
+                    &format!("{} · {}", entry.origin(), entry.title),
                     theme.error(),
                     0,
                 );

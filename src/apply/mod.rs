@@ -193,6 +193,26 @@ pub fn refusal(done: &[Done]) -> Option<&Done> {
         .find(|d| matches!(d.applied, Some(Applied::Refused { .. })))
 }
 
+/// Whether the run stopped, or could not start, only because a host could not be reached:
+/// nothing was refused, so nothing is proved either way (not verified, not failed).
+pub fn unreached(plan: &[Planned], done: &[Done]) -> bool {
+    let blocked_by = blocked(plan).map(|p| match &p.change {
+        Change::Cannot { why } => why.as_str(),
+        _ => "",
+    });
+    let stopped_by = refusal(done).map(|d| match &d.applied {
+        Some(Applied::Refused { why }) => why.as_str(),
+        _ => "",
+    });
+    match (blocked_by, stopped_by) {
+        (None, None) => false,
+        (blocked, stopped) => {
+            blocked.is_none_or(crate::net::is_unreachable)
+                && stopped.is_none_or(crate::net::is_unreachable)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,5 +272,32 @@ mod tests {
         assert!(done[3].note.as_deref().unwrap().contains("not reached"));
         assert!(has_work(&plan));
         assert!(!has_work(&plan[4..]));
+        assert!(
+            !unreached(&plan, &done),
+            "a refusal is not a network failure"
+        );
+    }
+
+    #[test]
+    fn a_plan_blocked_only_by_a_host_out_of_reach_is_unreached() {
+        let far = crate::net::Unreachable::Refused.sentence("iam.amazonaws.com");
+        let plan = vec![
+            planned(
+                "key",
+                Change::Cannot {
+                    why: format!("kms:DescribeKey was not answered: {far}"),
+                },
+            ),
+            planned("role", Change::Create),
+        ];
+        assert!(unreached(&plan, &[]));
+        let refused = vec![planned(
+            "key",
+            Change::Cannot {
+                why: "kms:DescribeKey is not allowed for your credentials".into(),
+            },
+        )];
+        assert!(!unreached(&refused, &[]));
+        assert!(!unreached(&[planned("key", Change::AsWanted)], &[]));
     }
 }

@@ -53,6 +53,11 @@ impl Redirect {
         Ok(Redirect(Some(url)))
     }
 
+    /// The host (and port) every request is sent to instead, when there is an override.
+    pub fn through(&self) -> Option<String> {
+        self.0.as_ref().map(crate::net::host_of)
+    }
+
     pub fn is_active(&self) -> bool {
         self.0.is_some()
     }
@@ -105,6 +110,8 @@ impl CloudError {
                 self.message
             ),
             Some(status) => format!("{cloud} answered {status}: {}", self.message),
+            // The message is already the one sentence: the host, and how it failed.
+            None if crate::net::is_unreachable(&self.message) => self.message.clone(),
             None => format!("{cloud} could not be reached: {}", self.message),
         }
     }
@@ -339,6 +346,11 @@ pub struct Rest {
 impl Rest {
     pub fn new(redirect: Redirect, timeout: Duration) -> Result<Rest, CannotCheck> {
         let to_loopback = redirect.loopback();
+        // A request gives up a little before the check's own window closes, so that what is
+        // said is its failure, which names the host and the kind, not a bare "no answer".
+        let timeout = timeout
+            .saturating_sub(timeout / 10)
+            .max(Duration::from_millis(100));
         let http = crate::net::client_builder(timeout, to_loopback)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .build()
@@ -402,8 +414,8 @@ impl Rest {
     ) -> Result<Value, CloudError> {
         let parsed = Url::parse(url).map_err(|e| CloudError::network(format!("bad URL: {e}")))?;
         let target = self.redirect.apply(&parsed);
-        let host = target.host_str().unwrap_or("the host").to_string();
-        let shown_host = parsed.host_str().unwrap_or("the host").to_string();
+        let host = crate::net::host_of(&target);
+        let shown_host = crate::net::host_of(&parsed);
         let shown_host = if shown_host == host {
             host
         } else {
@@ -456,7 +468,12 @@ impl Rest {
                 }
                 Err(err) => {
                     last = CloudError::network(describe_network(&err, &shown_host));
-                    if throttling_only {
+                    // After a timeout the caller's window is spent, and a TLS failure does not
+                    // pass by itself: asking again cannot help.
+                    if throttling_only
+                        || err.is_timeout()
+                        || crate::net::Unreachable::of(&err) == Some(crate::net::Unreachable::Tls)
+                    {
                         return Err(last);
                     }
                 }
@@ -481,13 +498,7 @@ fn retry_wait(last: &CloudError, backoff: Duration) -> Duration {
 }
 
 fn describe_network(err: &reqwest::Error, host: &str) -> String {
-    if err.is_timeout() {
-        format!("{host} did not answer in time")
-    } else if err.is_connect() {
-        format!("{host} could not be reached (network, proxy or firewall)")
-    } else {
-        format!("the connection to {host} failed")
-    }
+    crate::net::could_not_reach(host, err)
 }
 
 /// The part of a URL path after the host, percent-encoded where a name could need it.

@@ -241,7 +241,14 @@ fn watch_line(report: &DoctorReport) -> String {
     let first = report
         .problems()
         .first()
-        .map(|p| format!(": {} {}", p.status.mark(), p.title))
+        .map(|p| {
+            format!(
+                ": {} {}: {}",
+                p.status.mark(),
+                p.title,
+                crate::secrets::one_line(&p.detail, 160)
+            )
+        })
         .or_else(|| {
             report
                 .cloud_error

@@ -191,7 +191,11 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
     } else {
         (Vec::new(), None)
     };
-    let verdict = if stop.is_some() {
+    // A run stopped only because a host gave no answer proves nothing either way.
+    let unreached = apply::unreached(&plan, &done);
+    let verdict = if unreached {
+        Verdict::NotVerified
+    } else if stop.is_some() {
         Verdict::Failed
     } else if unchecked.is_some() {
         Verdict::NotVerified
@@ -268,7 +272,7 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
             (None, true) => {}
         }
     }
-    if stop.is_some() {
+    if !unreached && stop.is_some() {
         return EXIT_REFUSED;
     }
     verdict.exit_code()

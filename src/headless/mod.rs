@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 use crate::artifacts::{self, ArtifactBody};
 use crate::bundle;
 
-use crate::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED};
+use crate::exit::{EXIT_BAD_INPUT, EXIT_NOT_VERIFIED, EXIT_OK, EXIT_REFUSED};
 use crate::explain::{self, describe};
 use crate::guide::{ArtifactId, FieldId, SetupPath};
 use crate::openai::client::ADMIN_KEY_ENV;
@@ -44,11 +44,18 @@ pub fn explain(text: Option<&str>, as_json: bool) -> u8 {
     let explanation = explain::explain(&text);
     let mut stdout = std::io::stdout().lock();
     let written = match (&explanation, as_json) {
-        (Some(found), true) => writeln!(
-            stdout,
-            "{:#}",
-            json!({"matched": true, "entry": found.entry, "extracted": found.extracted})
-        ),
+        (Some(found), true) => {
+            let mut entry = json!(found.entry);
+            if found.entry.local {
+                // No cloud and no step: the fault is on this machine's side.
+                entry["cloud"] = serde_json::Value::Null;
+            }
+            writeln!(
+                stdout,
+                "{:#}",
+                json!({"matched": true, "entry": entry, "extracted": found.extracted})
+            )
+        }
         (None, true) => writeln!(
             stdout,
             "{:#}",
@@ -242,6 +249,11 @@ fn explain_failure(error: &str) -> String {
 fn validation_json(validation: &Result<(), ApiError>) -> serde_json::Value {
     match validation {
         Ok(()) => json!({"status": "success"}),
+        Err(err @ ApiError::Network(_)) => json!({
+            "status": "not-verified",
+            "error": err.to_string(),
+            "explanation": explain::explain(&err.to_string()).map(|found| found.entry.id.clone()),
+        }),
         Err(err) => {
             let entry = err
                 .message()
@@ -417,10 +429,15 @@ pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>,
             ),
         }
     }
-    if registration.validation.is_ok() {
-        EXIT_OK
-    } else {
-        EXIT_REFUSED
+    validation_exit(&registration.validation)
+}
+
+/// 0 when OpenAI validated the key, 3 when it could not be asked (no answer), else 1.
+fn validation_exit(validation: &Result<(), ApiError>) -> u8 {
+    match validation {
+        Ok(()) => EXIT_OK,
+        Err(ApiError::Network(_)) => EXIT_NOT_VERIFIED,
+        Err(_) => EXIT_REFUSED,
     }
 }
 
@@ -466,7 +483,12 @@ fn refused(error: &str, as_json: bool) -> u8 {
         "error: {}",
         crate::secrets::visible(&explain_failure(error))
     );
-    EXIT_REFUSED
+    // No answer is no refusal: what was asked could not be verified.
+    if crate::net::is_unreachable(error) {
+        EXIT_NOT_VERIFIED
+    } else {
+        EXIT_REFUSED
+    }
 }
 
 /// `ekm-wizard validate extkey_… [--json]`.
@@ -496,11 +518,7 @@ pub fn validate(id: &str, api: &ApiArgs, as_json: bool) -> u8 {
             ),
         }
     }
-    if validation.is_ok() {
-        EXIT_OK
-    } else {
-        EXIT_REFUSED
-    }
+    validation_exit(&validation)
 }
 
 /// What `check` was asked for beyond the recorded values.

@@ -147,9 +147,8 @@ pub enum ApiError {
         param: Option<String>,
         code: Option<String>,
     },
-    /// No answer within the time allowed.
-    Timeout,
-    /// The connection failed or dropped.
+    /// No answer came: the host could not be reached, or did not answer in time (the one
+    /// sentence of `crate::net`, naming the host and the kind of failure).
     Network(String),
     /// The answer could not be read.
     Unreadable(String),
@@ -169,16 +168,13 @@ impl ApiError {
 
     /// Whether the request may have reached OpenAI without an answer coming back.
     pub fn outcome_unknown(&self) -> bool {
-        matches!(self, ApiError::Timeout | ApiError::Network(_))
+        matches!(self, ApiError::Network(_))
     }
 
     fn retryable(&self) -> bool {
         matches!(
             self,
-            ApiError::RateLimited(_)
-                | ApiError::Server { .. }
-                | ApiError::Timeout
-                | ApiError::Network(_)
+            ApiError::RateLimited(_) | ApiError::Server { .. } | ApiError::Network(_)
         )
     }
 }
@@ -205,8 +201,7 @@ impl fmt::Display for ApiError {
             ApiError::Refused {
                 status, message, ..
             } => write!(f, "OpenAI refused the request ({status}): {message}"),
-            ApiError::Timeout => write!(f, "OpenAI did not answer in time"),
-            ApiError::Network(m) => write!(f, "Could not reach OpenAI: {m}"),
+            ApiError::Network(m) => write!(f, "OpenAI's API: {m}"),
             ApiError::Unreadable(m) => write!(f, "OpenAI's answer could not be read: {m}"),
         }
     }
@@ -234,7 +229,7 @@ impl Client {
     pub fn new(base: ApiBase, key: AdminKey, timeout: Duration) -> Result<Self, ApiError> {
         let http = crate::net::client_builder(timeout, base.is_loopback())
             .build()
-            .map_err(|e| ApiError::Network(e.to_string()))?;
+            .map_err(|e| ApiError::Network(format!("the HTTP client could not start: {e}")))?;
         Ok(Client {
             http,
             base,
@@ -299,10 +294,11 @@ impl Client {
         if let Some(body) = body {
             request = request.json(body);
         }
+        let host = crate::net::host_of(&self.base.0);
         let response = request
             .send()
             .await
-            .map_err(|e| (transport_error(&e), None))?;
+            .map_err(|e| (transport_error(&e, &host), None))?;
         let status = response.status();
         if let Some(note) = crate::net::redirect_note(&response) {
             return Err((ApiError::Unreadable(format!("OpenAI {note}")), None));
@@ -335,13 +331,10 @@ impl Client {
     }
 }
 
-fn transport_error(err: &reqwest::Error) -> ApiError {
-    if err.is_timeout() {
-        ApiError::Timeout
-    } else {
-        // reqwest's messages name the URL, never the headers: the key cannot appear here.
-        ApiError::Network(err.to_string())
-    }
+/// A request that got no answer: the host, and the kind of failure (never the HTTP
+/// library's own text, which names the whole URL and none of the cause).
+fn transport_error(err: &reqwest::Error, host: &str) -> ApiError {
+    ApiError::Network(crate::net::could_not_reach(host, err))
 }
 
 /// Reads OpenAI's error body, `{"error": {"message", "type", "param", "code"}}`, where there is one.

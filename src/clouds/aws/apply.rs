@@ -7,7 +7,7 @@
 use std::sync::Mutex;
 use std::time::Instant;
 
-use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::types::{KeySpec, KeyState, KeyUsageType, Tag};
 use serde_json::{Value, json};
 
@@ -121,16 +121,15 @@ impl Applier for AwsApplier {
                         me.account().unwrap_or_default().to_string()
                     }
                     Err(err) => {
-                        log.record(
-                            "READ",
-                            "sts:GetCallerIdentity",
-                            &DisplayErrorContext(&err).to_string(),
-                            started,
-                        );
-                        return Err(CannotCheck(format!(
-                            "your account could not be read (sts:GetCallerIdentity): record the role ARN instead ({})",
-                            DisplayErrorContext(&err)
-                        )));
+                        log.record("READ", "sts:GetCallerIdentity", &said(&err), started);
+                        let host = super::checks::host_of("sts:GetCallerIdentity", &region);
+                        return Err(CannotCheck(match super::checks::unreachable(&err, &host) {
+                            Some(sentence) => sentence,
+                            None => format!(
+                                "your account could not be read (sts:GetCallerIdentity): record the role ARN instead ({})",
+                                said(&err)
+                            ),
+                        }));
                     }
                 };
                 RoleArn {
@@ -189,18 +188,12 @@ const KEY_FIRST: &str =
 /// What `write` says when a create found its resource already there.
 const ALREADY_EXISTS: &str = "already exists";
 
-/// An SDK error in a few words: the service's code and message.
+/// An SDK error in a few words: the service's code and message, or the kind of failure when
+/// no answer came (never the SDK's debug text).
 fn said<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
     err: &SdkError<E, R>,
 ) -> String {
-    match err.as_service_error() {
-        Some(service) => format!(
-            "{}: {}",
-            service.code().unwrap_or("error"),
-            service.message().unwrap_or_default()
-        ),
-        None => DisplayErrorContext(err).to_string(),
-    }
+    super::checks::service_said(err)
 }
 
 fn code_of<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
@@ -211,11 +204,17 @@ fn code_of<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::D
         .unwrap_or_default()
 }
 
-/// A refusal for the missing permission `action`.
+/// A refusal for the missing permission `action`; when no answer came, the host of the
+/// action's service in `region` that could not be reached, and how.
 fn refused<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
     action: &str,
+    region: &str,
     err: &SdkError<E, R>,
 ) -> String {
+    if let Some(sentence) = super::checks::unreachable(err, &super::checks::host_of(action, region))
+    {
+        return format!("{action} was not answered: {sentence}");
+    }
     let code = code_of(err);
     if code.contains("AccessDenied") || code == "UnauthorizedOperation" {
         format!(
@@ -351,7 +350,7 @@ impl AwsApply<'_> {
                     started,
                 );
                 Change::Unknown {
-                    why: refused("kms:DescribeKey", &err),
+                    why: refused("kms:DescribeKey", &self.region, &err),
                 }
             }
         };
@@ -382,7 +381,7 @@ impl AwsApply<'_> {
                     started,
                 );
                 Change::Unknown {
-                    why: refused("iam:GetPolicy", &err),
+                    why: refused("iam:GetPolicy", &self.region, &err),
                 }
             }
             Ok(policy) => {
@@ -449,7 +448,7 @@ impl AwsApply<'_> {
                     &said(&err),
                     started,
                 );
-                Err(refused("iam:GetPolicyVersion", &err))
+                Err(refused("iam:GetPolicyVersion", &self.region, &err))
             }
         }
     }
@@ -478,7 +477,7 @@ impl AwsApply<'_> {
             Err(err) => {
                 self.log
                     .record("READ", &format!("iam:GetRole {name}"), &said(&err), started);
-                Err(refused("iam:GetRole", &err))
+                Err(refused("iam:GetRole", &self.region, &err))
             }
         }
     }
@@ -552,7 +551,7 @@ impl AwsApply<'_> {
                         started,
                     );
                     Change::Unknown {
-                        why: refused("iam:ListAttachedRolePolicies", &err),
+                        why: refused("iam:ListAttachedRolePolicies", &self.region, &err),
                     }
                 }
             }
@@ -619,7 +618,7 @@ impl AwsApply<'_> {
                     &said(&err),
                     started,
                 );
-                Err(refused("kms:GetKeyPolicy", &err))
+                Err(refused("kms:GetKeyPolicy", &self.region, &err))
             }
         }
     }
@@ -655,7 +654,7 @@ impl AwsApply<'_> {
                             started,
                         );
                         Change::Unknown {
-                            why: refused("kms:GetKeyRotationStatus", &err),
+                            why: refused("kms:GetKeyRotationStatus", &self.region, &err),
                         }
                     }
                 }
@@ -692,7 +691,7 @@ impl AwsApply<'_> {
                 if code_of(&err) == "EntityAlreadyExists" {
                     return Err(ALREADY_EXISTS.to_string());
                 }
-                Err(refused(action, &err))
+                Err(refused(action, &self.region, &err))
             }
         }
     }
@@ -811,7 +810,7 @@ impl ApplySession for AwsApply<'_> {
                             .to_string(),
                         Err(err) => {
                             return Applied::Refused {
-                                why: refused("iam:GetPolicy", &err),
+                                why: refused("iam:GetPolicy", &self.region, &err),
                             };
                         }
                     };

@@ -116,9 +116,65 @@ fn aws_host(service: &str, region: &str) -> String {
 }
 
 /// The host a permission's service is reached at, for the words of a network failure.
-fn host_of(permission: &str, region: &str) -> String {
+pub(super) fn host_of(permission: &str, region: &str) -> String {
     let service = permission.split(':').next().unwrap_or("aws");
     aws_host(service, region)
+}
+
+/// The kind of failure of a request that got no answer (no connection, a timeout), read from
+/// the SDK's error and what lies under it; `None` when AWS answered.
+fn reach_failure<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    err: &SdkError<E, R>,
+) -> Option<crate::net::Unreachable> {
+    use crate::net::Unreachable;
+    match err {
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => Some(Unreachable::TimedOut),
+        SdkError::DispatchFailure(failure) => Some(
+            failure
+                .as_connector_error()
+                .and_then(|connector| Unreachable::of(connector))
+                .unwrap_or(Unreachable::Other),
+        ),
+        SdkError::TimeoutError(_) => Some(Unreachable::TimedOut),
+        _ => None,
+    }
+}
+
+/// The one sentence for a request to `host` that got no answer; `None` when AWS answered.
+pub(super) fn unreachable<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    err: &SdkError<E, R>,
+    host: &str,
+) -> Option<String> {
+    reach_failure(err).map(|kind| kind.sentence(host))
+}
+
+/// What AWS answered, in a few words (its code and message), or the kind of failure when no
+/// answer came: never the SDK's debug text.
+pub(super) fn service_said<
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+>(
+    err: &SdkError<E, R>,
+) -> String {
+    match err.as_service_error() {
+        Some(service) => format!(
+            "{}: {}",
+            service.code().unwrap_or("error"),
+            crate::secrets::one_line(
+                &crate::secrets::redact(service.message().unwrap_or_default()),
+                300
+            )
+        ),
+        None => match err {
+            _ if reach_failure(err).is_some() => format!(
+                "no answer: {}",
+                reach_failure(err).map(|k| k.words()).unwrap_or_default()
+            ),
+            SdkError::ConstructionFailure(_) => "the request could not be made".into(),
+            SdkError::ResponseError(_) => "an answer that is not AWS's".into(),
+            _ => "an error without a code".into(),
+        },
+    }
 }
 
 /// What an AWS error means for a check, in one plain sentence: a refused read, refused or
@@ -131,26 +187,13 @@ fn describe_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
     region: &str,
 ) -> (CheckStatus, String) {
     let host = host_of(permission, region);
+    if let Some(sentence) = unreachable(err, &host) {
+        return (
+            CheckStatus::Unverified,
+            format!("could not check: {sentence}"),
+        );
+    }
     match err {
-        SdkError::DispatchFailure(failure) => {
-            let why = if failure.is_timeout() {
-                "the connection timed out"
-            } else if failure.is_io() {
-                "the network, a proxy or a firewall stopped the connection"
-            } else {
-                "the request could not be sent"
-            };
-            return (
-                CheckStatus::Unverified,
-                format!("could not check: {host} could not be reached ({why})"),
-            );
-        }
-        SdkError::TimeoutError(_) => {
-            return (
-                CheckStatus::Unverified,
-                format!("could not check: {host} did not answer in time"),
-            );
-        }
         SdkError::ConstructionFailure(_) => {
             return (
                 CheckStatus::Unverified,
@@ -340,7 +383,23 @@ pub(super) async fn signed_in(
     options: &CheckOptions,
 ) -> Result<aws_config::SdkConfig, CannotCheck> {
     refuse_plain_http_endpoints()?;
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    // Every call (its retries included) gives up a little before the caller's window closes,
+    // so that what is said is the SDK's timeout, which names the host, not a bare "no answer";
+    // and a server that accepts and never answers cannot hold a call that has no window.
+    let window = options
+        .timeout
+        .saturating_sub(options.timeout / 10)
+        .max(Duration::from_millis(100));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(window.min(Duration::from_secs(5)))
+                .operation_timeout(window)
+                .build(),
+        )
+        // Retries are spaced to fit in the window, so that a failure that repeats (a refused
+        // connection, a TLS failure) is said as itself, not as the timeout that cut its retries.
+        .retry_config(aws_config::retry::RetryConfig::standard().with_initial_backoff(window / 10));
     if endpoints_are_loopback() {
         loader = loader.http_client(client_without_proxy());
     }
@@ -447,10 +506,14 @@ impl CheckSession for AwsSession<'_> {
     /// The key the recorded ARN (or alias) names, by its id: a drill disables the key itself.
     async fn switchable_key(&self) -> Result<SwitchableKey, String> {
         let asked = self.target.key.arn();
+        let host = aws_host("kms", &self.target.key.region);
         let answer = within(self.timeout, self.kms.describe_key().key_id(&asked).send())
             .await
-            .ok_or_else(|| "KMS did not answer in time".to_string())?
-            .map_err(|e| format!("could not read {asked}: {}", DisplayErrorContext(&e)))?;
+            .ok_or_else(|| crate::net::Unreachable::TimedOut.sentence(&host))?
+            .map_err(|e| match unreachable(&e, &host) {
+                Some(sentence) => sentence,
+                None => format!("could not read {asked}: {}", service_said(&e)),
+            })?;
         let meta = answer
             .key_metadata()
             .ok_or_else(|| format!("KMS described no key for {asked}"))?;
@@ -469,25 +532,27 @@ impl CheckSession for AwsSession<'_> {
     /// DisableKey or EnableKey, by the key's id (AWS takes the id or the ARN in the key's own
     /// account and region).
     async fn set_key_on(&self, handle: &str, on: bool) -> Result<(), String> {
+        let host = aws_host("kms", &self.target.key.region);
         let outcome = if on {
             within(self.timeout, self.kms.enable_key().key_id(handle).send())
                 .await
                 .map(|r| {
                     r.map(|_| ())
-                        .map_err(|e| DisplayErrorContext(&e).to_string())
+                        .map_err(|e| (unreachable(&e, &host), service_said(&e)))
                 })
         } else {
             within(self.timeout, self.kms.disable_key().key_id(handle).send())
                 .await
                 .map(|r| {
                     r.map(|_| ())
-                        .map_err(|e| DisplayErrorContext(&e).to_string())
+                        .map_err(|e| (unreachable(&e, &host), service_said(&e)))
                 })
         };
         match outcome {
-            None => Err("KMS did not answer in time".into()),
-            Some(Err(err)) => Err(format!(
-                "KMS refused to {} the key: {err}",
+            None => Err(crate::net::Unreachable::TimedOut.sentence(&host)),
+            Some(Err((Some(sentence), _))) => Err(sentence),
+            Some(Err((None, said))) => Err(format!(
+                "KMS refused to {} the key: {said}",
                 if on { "enable" } else { "disable" }
             )),
             Some(Ok(())) => Ok(()),

@@ -267,9 +267,14 @@ pub(super) fn key_client(
 ) -> Result<KeyClient, CannotCheck> {
     let mut client_options = ClientOptions {
         retry: RetryOptions::exponential(ExponentialRetryOptions {
-            initial_delay: azure_core::time::Duration::milliseconds(rest.backoff.as_millis() as i64),
+            // Spaced to fit in the window, so a failure that repeats is said as itself.
+            initial_delay: azure_core::time::Duration::milliseconds(
+                rest.backoff.min(timeout / 10).as_millis() as i64,
+            ),
             max_retries: crate::checks::rest::ATTEMPTS - 1,
-            max_total_elapsed: azure_core::time::Duration::seconds(timeout.as_secs() as i64),
+            max_total_elapsed: azure_core::time::Duration::milliseconds(
+                (timeout * 8 / 10).as_millis() as i64,
+            ),
             max_delay: azure_core::time::Duration::seconds(3),
         }),
         ..Default::default()
@@ -322,6 +327,22 @@ impl AzureSession<'_> {
     }
 }
 
+/// The vault's host for the words of a failure to reach it, with where its requests really
+/// go when an override (`EKM_AZURE_API_URL`) sends them elsewhere.
+fn vault_host(vault_uri: &str) -> String {
+    let host = reqwest::Url::parse(vault_uri)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| "the vault".into());
+    match Redirect::from_env(API_URL_VAR)
+        .ok()
+        .and_then(|r| r.through())
+    {
+        Some(through) => format!("{host} (through {through})"),
+        None => host,
+    }
+}
+
 /// Reads a Key Vault SDK error into the common form.
 fn vault_error(err: &azure_core::Error, vault_uri: &str) -> CloudError {
     let status = err.http_status().map(u16::from);
@@ -337,13 +358,7 @@ fn vault_error(err: &azure_core::Error, vault_uri: &str) -> CloudError {
         (None, _) => CloudError {
             status: None,
             code: String::new(),
-            message: format!(
-                "{} could not be reached (network, proxy or firewall)",
-                reqwest::Url::parse(vault_uri)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_string))
-                    .unwrap_or_else(|| "the vault".into())
-            ),
+            message: crate::net::could_not_reach(&vault_host(vault_uri), err),
             reasons: Vec::new(),
             unreadable: false,
         },
@@ -553,7 +568,9 @@ impl CheckSession for AzureRun<'_> {
         let name = &vault.place.key;
         let key = within(self.session.timeout, vault.keys.get_key(name, None))
             .await
-            .ok_or_else(|| "Key Vault did not answer in time".to_string())?
+            .ok_or_else(|| {
+                crate::net::Unreachable::TimedOut.sentence(&vault_host(vault.vault_uri))
+            })?
             .and_then(|r| r.into_model())
             .map_err(|e| {
                 format!(
@@ -610,7 +627,9 @@ impl CheckSession for AzureRun<'_> {
         };
         let updated = within(self.session.timeout, update)
             .await
-            .ok_or_else(|| "Key Vault did not answer in time".to_string())?
+            .ok_or_else(|| {
+                crate::net::Unreachable::TimedOut.sentence(&vault_host(vault.vault_uri))
+            })?
             .map_err(|e| {
                 format!(
                     "Key Vault refused to {} key `{name}`: {}",

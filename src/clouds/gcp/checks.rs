@@ -31,6 +31,8 @@ use crate::guide::CheckId;
 use crate::guide::plan::SwitchableKey;
 use crate::guide::{FieldError, Inputs, SetupPath};
 
+/// The host of Cloud KMS, for the words of a failure to reach it.
+const KMS_HOST: &str = "cloudkms.googleapis.com";
 /// The bearer token used instead of discovering credentials.
 pub const TOKEN_VAR: &str = "EKM_GCP_ACCESS_TOKEN";
 /// Sends every request for a Google host to `<value>/<host><path>`.
@@ -414,7 +416,7 @@ impl CheckSession for GcpSession<'_> {
         let found = google
             .get(&key_url(key))
             .await
-            .ok_or_else(|| "Cloud KMS did not answer in time".to_string())?
+            .ok_or_else(|| crate::net::Unreachable::TimedOut.sentence(KMS_HOST))?
             .map_err(|e| format!("could not read {}: {}", key_display(key), e.message))?;
         let primary = &found["primary"];
         let name = primary["name"].as_str().unwrap_or_default();
@@ -457,7 +459,7 @@ impl CheckSession for GcpSession<'_> {
             ),
         )
         .await
-        .ok_or_else(|| "Cloud KMS did not answer in time".to_string())?;
+        .ok_or_else(|| crate::net::Unreachable::TimedOut.sentence(KMS_HOST))?;
         match answer {
             Ok(version) if version["state"].as_str() == Some(state) => Ok(()),
             Ok(version) => Err(format!(
