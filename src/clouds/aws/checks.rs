@@ -862,14 +862,38 @@ async fn check_role(
         }
     };
     let expected = &target.external_id;
-    Ok(match policy::judge_trust(&policy, expected) {
-        TrustVerdict::Admits => Finding::new(
+    Ok(trust_finding(policy::judge_trust(&policy, expected), expected))
+}
+
+/// The trust policy check's finding for a verdict: a statement letting OpenAI's principal (or
+/// anyone) in without exactly the organization's ExternalId fails, naming it; statements for
+/// other principals warn.
+fn trust_finding(verdict: TrustVerdict, expected: &str) -> Finding {
+    let named = |admissions: &[policy::Admission]| {
+        admissions
+            .iter()
+            .map(|a| format!("{} {}", a.statement, a.admits))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    match verdict {
+        TrustVerdict::Admits { others } if others.is_empty() => Finding::new(
             CheckStatus::Pass,
             format!("{OPENAI_PRINCIPAL_ARN} may assume the role with sts:ExternalId {expected}"),
         ),
-        TrustVerdict::Wildcard => Finding::new(
+        TrustVerdict::Admits { others } => Finding::new(
+            CheckStatus::Warn,
+            format!(
+                "{OPENAI_PRINCIPAL_ARN} may assume the role with sts:ExternalId {expected}, but the role admits more than OpenAI: {}. Whoever it trusts may use the key as OpenAI does; keep those statements only if they are meant",
+                named(&others)
+            ),
+        ),
+        TrustVerdict::Loose { loose, .. } => Finding::new(
             CheckStatus::Fail,
-            "it lets any AWS principal (\"*\") assume the role: trust only OpenAI's principal, with the ExternalId condition",
+            format!(
+                "{}. Only OpenAI's principal, with exactly sts:ExternalId {expected}, should be let in: otherwise another organization's requests through OpenAI (or anyone) may use your key. Replace these statements with the one of step 3",
+                named(&loose)
+            ),
         ),
         TrustVerdict::OtherPrincipals(others) => Finding::new(
             CheckStatus::Fail,
@@ -882,28 +906,11 @@ async fn check_role(
                 }
             ),
         ),
-        TrustVerdict::NoExternalId => Finding::new(
-            CheckStatus::Fail,
-            format!(
-                "OpenAI's principal is trusted without a StringEquals sts:ExternalId condition: add it with {expected}"
-            ),
-        ),
-        TrustVerdict::WrongExternalId(found) => Finding::new(
-            CheckStatus::Fail,
-            format!(
-                "sts:ExternalId is {} but OpenAI will present {expected}",
-                found.join(", ")
-            ),
-        ),
-        TrustVerdict::OtherOperator(operator) => Finding::new(
-            CheckStatus::Fail,
-            format!("sts:ExternalId is checked with {operator}; use StringEquals with {expected}"),
-        ),
         TrustVerdict::Denied(which) => Finding::new(
             CheckStatus::Fail,
             format!("{which} denies OpenAI's principal sts:AssumeRole"),
         ),
-    })
+    }
 }
 
 async fn role_policies(
