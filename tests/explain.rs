@@ -341,6 +341,14 @@ fn the_wizards_own_check_failures_are_explained() {
             "aws-check-key-policy",
         ),
         (
+            "Key policy: statement OpenAIRole (AROARZPUZDIKFPYM33AOL) names a role by the unique id AWS shows once that role is deleted: a role made again under the same name is not the old one, and the key policy grants it nothing.",
+            "aws-check-key-policy-deleted-role",
+        ),
+        (
+            "Key policy: it grants arn:aws:iam::123456789012:root, so IAM policies decide; but the key policy grants more than the guide: statement Everyone grants kms:Encrypt or kms:Decrypt to anyone (\"*\")",
+            "aws-check-key-policy-wide",
+        ),
+        (
             "KMS key: arn:aws:kms:us-east-1:1:key/x: the key is Disabled (it must be Enabled)",
             "aws-check-key-state",
         ),

@@ -341,7 +341,8 @@ fn trust_rewrite(document: &Value, external_id: &str) -> (Value, Vec<String>) {
         if statement.get("NotPrincipal").is_some() {
             diff.push(format!(
                 "- {label}: {}",
-                said(index).unwrap_or_else(|| "lets everyone but those named assume the role".into())
+                said(index)
+                    .unwrap_or_else(|| "lets everyone but those named assume the role".into())
             ));
             continue;
         }
@@ -1116,9 +1117,18 @@ mod tests {
             diff[0].starts_with("- statement #2 (no Sid): lets OpenAI's principal assume the role when sts:ExternalId is org-Wrong999"),
             "{diff:?}"
         );
-        assert!(diff[1].starts_with("~ statement Both: no longer names"), "{diff:?}");
-        assert!(diff[2].starts_with("- statement Anyone: lets any AWS principal"), "{diff:?}");
-        assert!(diff[3].starts_with("+ trust statement OpenAIEKMAssumeRole"), "{diff:?}");
+        assert!(
+            diff[1].starts_with("~ statement Both: no longer names"),
+            "{diff:?}"
+        );
+        assert!(
+            diff[2].starts_with("- statement Anyone: lets any AWS principal"),
+            "{diff:?}"
+        );
+        assert!(
+            diff[3].starts_with("+ trust statement OpenAIEKMAssumeRole"),
+            "{diff:?}"
+        );
         let judged = super::super::policy::judge_trust(
             &Policy::parse(&rewritten.to_string()).unwrap(),
             "org-abc123",

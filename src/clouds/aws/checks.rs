@@ -10,7 +10,7 @@ use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{KeySpec, KeyState, KeyUsageType};
 
-use super::policy::{self, Decision, KeyPolicyVerdict, Policy, TrustVerdict};
+use super::policy::{self, Decision, KeyPolicyConcern, KeyPolicyVerdict, Policy, TrustVerdict};
 use std::sync::OnceLock;
 
 use super::OPENAI_PRINCIPAL_ARN;
@@ -796,7 +796,15 @@ async fn check_key_policy(
     if role_arn.is_none() && verdict != KeyPolicyVerdict::DelegatesToIam {
         return crate::checks::waiting_for(super::cloud(), ROLE_ARN);
     }
-    match verdict {
+    let concerns = policy::key_policy_concerns(&policy);
+    let deleted: Vec<String> = concerns
+        .iter()
+        .filter_map(|c| match c {
+            KeyPolicyConcern::DeletedRole { statement, id } => Some(format!("{statement} ({id})")),
+            _ => None,
+        })
+        .collect();
+    let finding = match verdict {
         KeyPolicyVerdict::DelegatesToIam => Finding::new(
             CheckStatus::Pass,
             format!(
@@ -807,6 +815,15 @@ async fn check_key_policy(
         KeyPolicyVerdict::GrantsRole => Finding::new(
             CheckStatus::Pass,
             "it grants the role kms:Encrypt and kms:Decrypt itself",
+        ),
+        KeyPolicyVerdict::Neither if !deleted.is_empty() => Finding::new(
+            CheckStatus::Fail,
+            format!(
+                "{} {} a role by the unique id AWS shows once that role is deleted: a role made again under the same name is not the old one, and the key policy grants it nothing. Name the role again in the key policy (step 4's statement grants {})",
+                deleted.join(", "),
+                if deleted.len() == 1 { "names" } else { "name" },
+                role_arn.as_deref().unwrap_or("the role")
+            ),
         ),
         KeyPolicyVerdict::Neither => Finding::new(
             CheckStatus::Fail,
@@ -819,7 +836,40 @@ async fn check_key_policy(
             CheckStatus::Fail,
             format!("{which} denies the role kms:Encrypt or kms:Decrypt"),
         ),
+    };
+    key_policy_warnings(finding, &concerns)
+}
+
+/// A passing key policy check turned into a warning by what else the key policy grants.
+fn key_policy_warnings(finding: Finding, concerns: &[KeyPolicyConcern]) -> Finding {
+    if finding.status != CheckStatus::Pass || concerns.is_empty() {
+        return finding;
     }
+    let said: Vec<String> = concerns
+        .iter()
+        .map(|concern| match concern {
+            KeyPolicyConcern::Anyone { statement, conditional: false } => format!(
+                "{statement} grants kms:Encrypt or kms:Decrypt to anyone (\"*\")"
+            ),
+            KeyPolicyConcern::Anyone { statement, conditional: true } => format!(
+                "{statement} grants kms:Encrypt or kms:Decrypt to anyone (\"*\") under conditions this check does not judge"
+            ),
+            KeyPolicyConcern::OpenAiDirectly { statement, principal } => format!(
+                "{statement} grants kms:Encrypt or kms:Decrypt to OpenAI's account directly ({principal}): that bypasses your role and its ExternalId, so OpenAI could use the key for any organization, and revoking the role would not revoke it"
+            ),
+            KeyPolicyConcern::DeletedRole { statement, id } => format!(
+                "{statement} names {id}, the unique id AWS shows for a role since deleted: a role made again under the same name is not the old one (harmless here, but name the role again if that grant was meant for it)"
+            ),
+        })
+        .collect();
+    Finding::new(
+        CheckStatus::Warn,
+        format!(
+            "{}; but the key policy grants more than the guide: {}",
+            finding.detail,
+            said.join("; ")
+        ),
+    )
 }
 
 /// Finds the role; on success returns the trust policy check, else the failed role check.
@@ -862,7 +912,10 @@ async fn check_role(
         }
     };
     let expected = &target.external_id;
-    Ok(trust_finding(policy::judge_trust(&policy, expected), expected))
+    Ok(trust_finding(
+        policy::judge_trust(&policy, expected),
+        expected,
+    ))
 }
 
 /// The trust policy check's finding for a verdict: a statement letting OpenAI's principal (or

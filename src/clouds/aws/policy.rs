@@ -1,8 +1,9 @@
 //! A local evaluator of AWS policy documents: enough of IAM's logic to tell whether a role may
 //! call an action on a resource (Allow and explicit Deny, wildcards, `NotAction`,
-//! `NotResource`), whether a trust policy admits OpenAI's principal with the right ExternalId,
-//! and whether a key policy lets IAM policies work. Used because moto enforces none of this
-//! and `iam:SimulatePrincipalPolicy` cannot see key policies.
+//! `NotResource`), whether a trust policy admits OpenAI's principal with exactly the right
+//! ExternalId and nothing looser (naming each statement that admits more), and whether a key
+//! policy lets IAM policies work and what else it grants. Used because moto enforces none of
+//! this and `iam:SimulatePrincipalPolicy` cannot see key policies.
 
 use serde_json::Value;
 
@@ -580,6 +581,81 @@ pub fn judge_key_policy(policy: &Policy, account: &str, role_arn: &str) -> KeyPo
     }
 }
 
+/// What else a key policy says that bears on OpenAI's access, beside whether the role gets in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyPolicyConcern {
+    /// A statement grants kms:Encrypt or kms:Decrypt to anyone (`*`), under conditions this
+    /// evaluator does not judge when `conditional`.
+    Anyone {
+        statement: String,
+        conditional: bool,
+    },
+    /// A statement grants them to OpenAI's account or principal directly: past the role, its
+    /// trust policy and the ExternalId.
+    OpenAiDirectly {
+        statement: String,
+        principal: String,
+    },
+    /// A statement names a principal by the unique id (`AROA…`) AWS shows once that role is
+    /// deleted.
+    DeletedRole { statement: String, id: String },
+}
+
+/// Whether a principal is a role's unique id (`AROA` then upper-case letters and digits), the
+/// form AWS gives a policy's principal once the role it named is deleted.
+pub fn is_role_unique_id(principal: &str) -> bool {
+    principal.len() >= 16
+        && principal.starts_with("AROA")
+        && principal
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// The concerns of a key policy: grants of kms:Encrypt or kms:Decrypt to anyone or to OpenAI's
+/// account directly, and statements naming a deleted role.
+pub fn key_policy_concerns(policy: &Policy) -> Vec<KeyPolicyConcern> {
+    let mut concerns = Vec::new();
+    for (index, statement) in policy.statements.iter().enumerate() {
+        if statement.effect != Effect::Allow
+            || !(statement.covers_action("kms:Encrypt") || statement.covers_action("kms:Decrypt"))
+        {
+            continue;
+        }
+        let label = statement_label(statement, index);
+        for principal in statement.principals.iter().flatten() {
+            if is_role_unique_id(principal) {
+                concerns.push(KeyPolicyConcern::DeletedRole {
+                    statement: label.clone(),
+                    id: principal.clone(),
+                });
+                continue;
+            }
+            let openai_side = principal == OPENAI_PRINCIPAL_ARN
+                || principal == openai_account()
+                || principal.starts_with(&format!("arn:aws:iam::{}:", openai_account()))
+                || principal.starts_with(&format!("arn:aws:sts::{}:", openai_account()));
+            match reach(principal) {
+                Reach::Anyone => concerns.push(KeyPolicyConcern::Anyone {
+                    statement: label.clone(),
+                    conditional: statement.condition.is_some(),
+                }),
+                _ if openai_side => concerns.push(KeyPolicyConcern::OpenAiDirectly {
+                    statement: label.clone(),
+                    principal: principal.clone(),
+                }),
+                _ => {}
+            }
+        }
+        if statement.not_principals.is_some() {
+            concerns.push(KeyPolicyConcern::Anyone {
+                statement: label.clone(),
+                conditional: statement.condition.is_some(),
+            });
+        }
+    }
+    concerns
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -767,7 +843,9 @@ mod tests {
             assert_eq!(found.len(), 1, "{condition}: {found:?}");
             assert_eq!(found[0].0, "statement #1 (no Sid)");
             assert!(
-                found[0].1.starts_with("lets OpenAI's principal assume the role")
+                found[0]
+                    .1
+                    .starts_with("lets OpenAI's principal assume the role")
                     && found[0].1.contains(words),
                 "{condition}: {}",
                 found[0].1
@@ -801,7 +879,9 @@ mod tests {
             for condition in ["", GOOD] {
                 let found = loose(judge_trust(&trust(principal, condition), "org-abc"));
                 assert!(
-                    found[0].1.starts_with("lets any AWS principal (\"*\") assume the role"),
+                    found[0]
+                        .1
+                        .starts_with("lets any AWS principal (\"*\") assume the role"),
                     "{principal}{condition}: {found:?}"
                 );
             }
@@ -914,5 +994,49 @@ mod tests {
             judge_key_policy(&policy(other_account_root), "111122223333", ROLE),
             KeyPolicyVerdict::Neither
         );
+    }
+
+    #[test]
+    fn key_policy_concerns_name_anyone_openai_directly_and_a_deleted_role() {
+        let default = r#"{"Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}"#;
+        assert!(key_policy_concerns(&policy(default)).is_empty());
+        let wide = format!(
+            r#"{{"Statement":[
+                {{"Sid":"Everyone","Effect":"Allow","Principal":{{"AWS":"*"}},"Action":["kms:Encrypt","kms:Decrypt"],"Resource":"*"}},
+                {{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{{"StringEquals":{{"kms:CallerAccount":"111122223333"}}}}}},
+                {{"Sid":"OpenAI","Effect":"Allow","Principal":{{"AWS":"{OPENAI_PRINCIPAL_ARN}"}},"Action":"kms:*","Resource":"*"}},
+                {{"Sid":"OpenAIAccount","Effect":"Allow","Principal":{{"AWS":"790389265272"}},"Action":"kms:Encrypt","Resource":"*"}},
+                {{"Sid":"Gone","Effect":"Allow","Principal":{{"AWS":"AROARZPUZDIKFPYM33AOL"}},"Action":["kms:Encrypt","kms:Decrypt"],"Resource":"*"}},
+                {{"Sid":"Describe","Effect":"Allow","Principal":"*","Action":"kms:DescribeKey","Resource":"*"}}]}}"#
+        );
+        assert_eq!(
+            key_policy_concerns(&policy(&wide)),
+            vec![
+                KeyPolicyConcern::Anyone {
+                    statement: "statement Everyone".into(),
+                    conditional: false
+                },
+                KeyPolicyConcern::Anyone {
+                    statement: "statement #2 (no Sid)".into(),
+                    conditional: true
+                },
+                KeyPolicyConcern::OpenAiDirectly {
+                    statement: "statement OpenAI".into(),
+                    principal: OPENAI_PRINCIPAL_ARN.into()
+                },
+                KeyPolicyConcern::OpenAiDirectly {
+                    statement: "statement OpenAIAccount".into(),
+                    principal: "790389265272".into()
+                },
+                KeyPolicyConcern::DeletedRole {
+                    statement: "statement Gone".into(),
+                    id: "AROARZPUZDIKFPYM33AOL".into()
+                },
+            ]
+        );
+        assert!(!is_role_unique_id("AROA"));
+        assert!(!is_role_unique_id(
+            "arn:aws:iam::111122223333:role/AROAEXAMPLEEXAMPLE"
+        ));
     }
 }
