@@ -1069,7 +1069,7 @@ pub fn apply_view(model: &Model, width: u16) -> Vec<Line<'static>> {
         _ => {
             say(
                 &mut lines,
-                "Nothing is deleted; what exists and differs changes only if you allow updates (u), and then only by adding what the guide needs.",
+                "Nothing is deleted; what exists and differs changes only if you allow updates (u), and then only as its diff shows.",
                 theme.dim(),
                 0,
             );
