@@ -138,6 +138,12 @@ fn an_alias_resolves_to_its_key_but_a_policy_naming_the_alias_fails() {
     );
     assert_eq!(code, Some(1));
     assert_check(&document, "key", "pass", "alias/openai-ekm points to it");
+    let warning = document["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.contains("pointing the alias at another key revokes OpenAI's access")
+            && warning.ends_with(&format!("Register the key ARN instead: {key}")),
+        "{warning}"
+    );
     assert_check(
         &document,
         "permissions",

@@ -490,6 +490,17 @@ fn field_lines(
             out.text(&hint, width, 4, theme.dim());
         }
     }
+    if inputs.validated(field).is_ok() {
+        for (_, warning) in model
+            .cloud
+            .kit()
+            .field_warnings(&inputs)
+            .into_iter()
+            .filter(|(warned, _)| *warned == field)
+        {
+            out.text(&format!("Warning: {warning}"), width, 4, theme.warning());
+        }
+    }
     out.anchors.push(Anchor {
         item: Focusable::Field(field),
         lines: start..out.lines.len(),
