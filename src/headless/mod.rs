@@ -703,9 +703,10 @@ pub fn inputs_from(values: &CloudValues) -> Result<crate::guide::Inputs, Vec<Str
 pub fn render(values: &CloudValues) -> u8 {
     match render_text(values) {
         Ok(text) => {
-            // The documents are whole: a warning about a value goes beside them, on stderr.
+            // The documents are whole: a warning about a value goes beside them, on stderr
+            // (in the document itself with --json).
             if let Ok(inputs) = inputs_from(values) {
-                warn_of(values.cloud(), &inputs, false);
+                warn_of(values.cloud(), &inputs, values.common().json);
             }
             let mut stdout = std::io::stdout().lock();
             if stdout.write_all(text.as_bytes()).is_err() {
@@ -810,7 +811,7 @@ pub fn render_text(values: &CloudValues) -> Result<String, Vec<String>> {
     // Validate everything first, so text output is all or nothing, like JSON.
     let mut document = render::document(cloud, &inputs).map_err(render::to_messages)?;
     if values.common().json {
-        let warnings = artifacts::field_warnings(cloud, &inputs);
+        let warnings = warn_of(cloud, &inputs, true);
         if !warnings.is_empty() {
             document["warnings"] = json!(warnings);
         }
