@@ -331,7 +331,10 @@ fn trust_rewrite(document: &Value, external_id: &str) -> (Value, Vec<String>) {
             s.effect == super::policy::Effect::Allow && s.covers_action("sts:AssumeRole")
         });
         if statement["Sid"].as_str() == Some(guide_sid.as_str()) {
-            diff.push(format!("- {label}: replaced by the guide's"));
+            // Its own Sid: made again as the guide says (said only when it differed).
+            if *statement != guide {
+                diff.push(format!("- {label}: replaced by the guide's"));
+            }
             continue;
         }
         if !allows_assume {
