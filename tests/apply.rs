@@ -461,3 +461,127 @@ fn a_difference_left_in_place_is_said_at_once_not_waited_for() {
         "{text}"
     );
 }
+
+#[test]
+fn a_trust_statement_for_another_external_id_is_replaced_only_with_consent_and_others_stay() {
+    let moto = Moto::start();
+    let state = tempfile::tempdir().unwrap();
+    let openai = ekm_wizard::clouds::aws::OPENAI_PRINCIPAL_ARN;
+    // What the tester found: the guide's statement added beside an older one that lets OpenAI
+    // in under another organization's ExternalId, and a partner account's statement.
+    let partner = json!({"Sid": "Partner", "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "sts:AssumeRole"});
+    let wrong = json!({"Sid": "Wrong", "Effect": "Allow", "Principal": {"AWS": openai},
+        "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "org-Wrong999"}}});
+    let mine = json!({"Sid": "OpenAIEKMAssumeRole", "Effect": "Allow", "Principal": {"AWS": openai},
+        "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": [ORG]}}});
+    runtime().block_on(async {
+        admin(&moto)
+            .await
+            .role(
+                "openai-ekm",
+                &json!({"Version": "2012-10-17", "Statement": [partner.clone(), wrong.clone(), mine.clone()]}),
+            )
+            .await;
+    });
+    let (code, report) = apply(&moto, state.path(), &[]);
+    assert_eq!(code, Some(1), "without consent: {report:#}");
+    let role = change_of(&report, "role");
+    assert_eq!(role["change"], "differs", "{report:#}");
+    let diff = role["diff"].as_str().unwrap();
+    assert!(
+        diff.contains("- statement Wrong: lets OpenAI's principal assume the role when sts:ExternalId is org-Wrong999"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("+ trust statement OpenAIEKMAssumeRole:")
+            && diff.contains("sts:ExternalId equals org-apply1"),
+        "{diff}"
+    );
+    assert!(
+        !diff.contains("Partner"),
+        "the partner's statement stays: {diff}"
+    );
+    assert!(
+        !writes(&report)
+            .iter()
+            .any(|w| w.starts_with("iam:UpdateAssumeRolePolicy")),
+        "{:?}",
+        writes(&report)
+    );
+    assert_eq!(
+        trust_document(&moto, "openai-ekm")["Statement"],
+        json!([partner.clone(), wrong.clone(), mine.clone()]),
+        "left in place"
+    );
+    // The rest was made; the check fails on the trust policy alone, naming the statement.
+    let key = report["recorded"]["kms_arn"].as_str().unwrap().to_string();
+    let (code, checked) = check_at(&moto, &key);
+    assert_eq!(code, Some(1), "{checked:#}");
+    let trust = checked["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "trust-policy")
+        .unwrap();
+    assert_eq!(trust["status"], "fail", "{checked:#}");
+    assert!(
+        trust["detail"]
+            .as_str()
+            .unwrap()
+            .contains("statement Wrong"),
+        "{trust:#}"
+    );
+
+    let (code, report) = apply(&moto, state.path(), &["--allow-update"]);
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(report["verdict"], "verified");
+    assert!(
+        writes(&report)
+            .iter()
+            .any(|w| w.starts_with("iam:UpdateAssumeRolePolicy openai-ekm")),
+        "{:?}",
+        writes(&report)
+    );
+    let statements = trust_document(&moto, "openai-ekm")["Statement"].clone();
+    assert_eq!(
+        statements,
+        json!([partner, mine]),
+        "the wrong statement is gone, the partner's stays, the guide's is there once"
+    );
+    let (code, checked) = check_at(&moto, &key);
+    assert_eq!(code, Some(0), "{checked:#}");
+    assert_eq!(checked["verdict"], "verified");
+    let trust = checked["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "trust-policy")
+        .unwrap();
+    assert_eq!(
+        trust["status"], "warn",
+        "the partner is still trusted: {trust:#}"
+    );
+}
+
+/// `check aws --json` of the apply's role and `key`.
+fn check_at(moto: &Moto, key: &str) -> (Option<i32>, Value) {
+    let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args([
+            "check",
+            "aws",
+            "--org-id",
+            ORG,
+            "--role-arn",
+            ROLE,
+            "--kms-arn",
+            key,
+        ])
+        .args(["--json", "--timeout", "20"])
+        .envs(moto.env())
+        .env_remove("AWS_PROFILE")
+        .env("EKM_WIZARD_STATE_DIR", tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    (output.status.code(), json_of(&output))
+}

@@ -1,5 +1,7 @@
 //! `ekm-wizard check aws` against moto: a good setup passes, and each way of breaking it is
-//! named by the specific check that fails, with its wording.
+//! named by the specific check that fails (or warns), with its wording: among them trust
+//! statements that let OpenAI in without exactly the organization's ExternalId, and a key
+//! policy naming a deleted role.
 
 mod support;
 
@@ -136,6 +138,12 @@ fn an_alias_resolves_to_its_key_but_a_policy_naming_the_alias_fails() {
     );
     assert_eq!(code, Some(1));
     assert_check(&document, "key", "pass", "alias/openai-ekm points to it");
+    let warning = document["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.contains("pointing the alias at another key revokes OpenAI's access")
+            && warning.ends_with(&format!("Register the key ARN instead: {key}")),
+        "{warning}"
+    );
     assert_check(
         &document,
         "permissions",
@@ -551,4 +559,208 @@ fn when_no_check_could_run_it_says_none_could_and_never_that_nothing_failed() {
     assert!(text.contains("Not verified: none of the"), "{text}");
     assert!(text.contains("checks could run:"), "{text}");
     assert!(!text.contains("nothing failed"), "{text}");
+}
+
+/// `check aws` of a setup whose role `name` trusts with the guide's statement for ORG and
+/// `extra` beside it (everything else as the guide says).
+fn trust_check_beside_the_guide(moto: &Moto, name: &str, extra: Value) -> (Option<i32>, Value) {
+    let (key, role) = runtime().block_on(async {
+        let aws = admin(moto).await;
+        let key = aws.symmetric_key().await;
+        let mut trust = trust_policy(ORG);
+        trust["Statement"].as_array_mut().unwrap().push(extra);
+        let role = aws.role(name, &trust).await;
+        aws.attach(name, &iam_policy(&kms_arn(&key).unwrap())).await;
+        (key, role)
+    });
+    let (code, document, _) = check(moto, &["--kms-arn", &key, "--role-arn", &role]);
+    (code, document)
+}
+
+fn explained_by(document: &Value, id: &str, entry: &str) {
+    let detail = result(document, id)["detail"].as_str().unwrap().to_string();
+    let found = ekm_wizard::explain::explain(&detail).map(|e| e.entry.id.clone());
+    assert_eq!(found.as_deref(), Some(entry), "{detail}");
+}
+
+#[test]
+fn a_trust_statement_letting_openai_in_without_exactly_the_external_id_fails_beside_the_guides() {
+    let moto = Moto::start();
+    let openai = aws::OPENAI_PRINCIPAL_ARN;
+    let cases = [
+        (
+            "other-external-id",
+            json!({"Sid": "Old", "Effect": "Allow", "Principal": {"AWS": openai}, "Action": "sts:AssumeRole",
+                   "Condition": {"StringEquals": {"sts:ExternalId": "org-Wrong999"}}}),
+            "statement Old lets OpenAI's principal assume the role when sts:ExternalId is org-Wrong999 but OpenAI will present org-abc123",
+        ),
+        (
+            "no-condition",
+            json!({"Effect": "Allow", "Principal": {"AWS": openai}, "Action": "sts:AssumeRole"}),
+            "statement #2 (no Sid) lets OpenAI's principal assume the role without a StringEquals sts:ExternalId condition (it has no condition at all)",
+        ),
+        (
+            "anyone",
+            json!({"Sid": "Anyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}),
+            "statement Anyone lets any AWS principal (\"*\") assume the role",
+        ),
+        (
+            "pattern",
+            json!({"Sid": "Pattern", "Effect": "Allow", "Principal": {"AWS": openai}, "Action": "sts:AssumeRole",
+                   "Condition": {"StringLike": {"sts:ExternalId": "org-*"}}}),
+            "statement Pattern lets OpenAI's principal assume the role when sts:ExternalId matches org-* (StringLike)",
+        ),
+        (
+            "list",
+            json!({"Sid": "List", "Effect": "Allow", "Principal": {"AWS": openai}, "Action": "sts:AssumeRole",
+                   "Condition": {"StringEquals": {"sts:ExternalId": [ORG, "org-Wrong999"]}}}),
+            "statement List lets OpenAI's principal assume the role when sts:ExternalId is any of org-abc123, org-Wrong999: org-Wrong999 is not your organization's",
+        ),
+    ];
+    for (name, extra, words) in cases {
+        let (code, document) = trust_check_beside_the_guide(&moto, name, extra);
+        assert_eq!(code, Some(1), "{name}: {document:#}");
+        assert_eq!(document["verdict"], "failed", "{name}");
+        assert_check(&document, "trust-policy", "fail", words);
+        assert_check(
+            &document,
+            "trust-policy",
+            "fail",
+            "Only OpenAI's principal, with exactly sts:ExternalId org-abc123, should be let in",
+        );
+        explained_by(&document, "trust-policy", "aws-check-trust-loose");
+        // Only the trust policy is at fault.
+        for other in ["key", "key-policy", "role", "permissions", "round-trip"] {
+            assert_eq!(
+                result(&document, other)["status"],
+                "pass",
+                "{name}: {other}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_trust_statement_for_another_account_beside_the_guides_warns() {
+    let moto = Moto::start();
+    let partner = json!({"Sid": "Partner", "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "sts:AssumeRole"});
+    let (code, document) = trust_check_beside_the_guide(&moto, "openai-ekm", partner);
+    assert_eq!(code, Some(0), "a warning is no failure: {document:#}");
+    assert_check(
+        &document,
+        "trust-policy",
+        "warn",
+        "the role admits more than OpenAI: statement Partner trusts arn:aws:iam::444455556666:root",
+    );
+    explained_by(&document, "trust-policy", "aws-check-trust-others");
+}
+
+#[test]
+fn a_key_policy_naming_a_deleted_role_fails_and_wide_grants_warn() {
+    let moto = Moto::start();
+    let (key, wide_key, role) = runtime().block_on(async {
+        let aws = admin(&moto).await;
+        let admin_only = json!({"Sid": "KeyAdmins", "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:user/admin")}, "Action": "kms:*", "Resource": "*"});
+        // The role is granted in the key policy, then deleted and made again under its name.
+        let old = aws
+            .iam
+            .create_role()
+            .role_name("openai-ekm")
+            .assume_role_policy_document(trust_policy(ORG).to_string())
+            .send()
+            .await
+            .unwrap();
+        let old = old.role().unwrap();
+        let grant = |principal: &str| {
+            json!({"Sid": "OpenAIRole", "Effect": "Allow", "Principal": {"AWS": principal},
+                   "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*"})
+        };
+        let policy = json!({"Version": "2012-10-17", "Statement": [admin_only.clone(), grant(old.arn())]});
+        let key = aws
+            .key(KeySpec::SymmetricDefault, Some(&policy.to_string()))
+            .await;
+        aws.iam
+            .delete_role()
+            .role_name("openai-ekm")
+            .send()
+            .await
+            .unwrap();
+        // AWS shows a deleted role's principal as its unique id; moto keeps the ARN, so the
+        // key policy is written as AWS would show it.
+        let shown = aws
+            .kms
+            .get_key_policy()
+            .key_id(&key)
+            .policy_name("default")
+            .send()
+            .await
+            .unwrap();
+        let mut shown: Value = serde_json::from_str(shown.policy().unwrap()).unwrap();
+        if shown["Statement"][1]["Principal"]["AWS"] == old.arn() {
+            shown["Statement"][1]["Principal"]["AWS"] = json!(old.role_id());
+        }
+        assert!(old.role_id().starts_with("AROA"), "{}", old.role_id());
+        aws.kms
+            .put_key_policy()
+            .key_id(&key)
+            .policy_name("default")
+            .policy(shown.to_string())
+            .send()
+            .await
+            .unwrap();
+        let role = aws.role("openai-ekm", &trust_policy(ORG)).await;
+        aws.attach("openai-ekm", &iam_policy(&kms_arn(&key).unwrap()))
+            .await;
+        // Another key lets IAM decide, but also grants anyone and OpenAI's account directly.
+        let wide = json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "kms:*", "Resource": "*"},
+            {"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"},
+            {"Sid": "OpenAIDirect", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::790389265272:root"}, "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*"},
+        ]});
+        let wide_key = aws
+            .key(KeySpec::SymmetricDefault, Some(&wide.to_string()))
+            .await;
+        aws.inline("openai-ekm", &iam_policy(&kms_arn(&wide_key).unwrap()))
+            .await;
+        (key, wide_key, role)
+    });
+    let (code, document, _) = check(&moto, &["--kms-arn", &key, "--role-arn", &role]);
+    assert_eq!(code, Some(1), "{document:#}");
+    assert_check(
+        &document,
+        "key-policy",
+        "fail",
+        "statement OpenAIRole (AROA",
+    );
+    assert_check(
+        &document,
+        "key-policy",
+        "fail",
+        "a role made again under the same name is not the old one",
+    );
+    assert_check(
+        &document,
+        "key-policy",
+        "fail",
+        &format!("Name the role again in the key policy (step 4's statement grants {role})"),
+    );
+    explained_by(&document, "key-policy", "aws-check-key-policy-deleted-role");
+
+    let (code, document, _) = check(&moto, &["--kms-arn", &wide_key, "--role-arn", &role]);
+    assert_check(
+        &document,
+        "key-policy",
+        "warn",
+        "statement Everyone grants kms:Encrypt or kms:Decrypt to anyone (\"*\")",
+    );
+    assert_check(
+        &document,
+        "key-policy",
+        "warn",
+        "statement OpenAIDirect grants kms:Encrypt or kms:Decrypt to OpenAI's account directly (arn:aws:iam::790389265272:root)",
+    );
+    explained_by(&document, "key-policy", "aws-check-key-policy-wide");
+    assert_eq!(code, Some(0), "warnings only: {document:#}");
 }

@@ -317,6 +317,14 @@ fn the_wizards_own_check_failures_are_explained() {
             "aws-check-trust-principal",
         ),
         (
+            "Trust policy: statement #2 (no Sid) lets OpenAI's principal assume the role when sts:ExternalId is org-Wrong999 but OpenAI will present org-abc for you. Only OpenAI's principal, with exactly sts:ExternalId org-abc, should be let in: otherwise another organization's requests through OpenAI (or anyone) may use your key. Replace these statements with the one of step 3",
+            "aws-check-trust-loose",
+        ),
+        (
+            "Trust policy: arn:aws:iam::790389265272:role/EnterpriseKeyManagement may assume the role with sts:ExternalId org-abc, but the role admits more than OpenAI: statement Partner trusts arn:aws:iam::444455556666:root.",
+            "aws-check-trust-others",
+        ),
+        (
             "Role exists: no role named openai-ekm in account 123456789012: check the role ARN",
             "aws-check-role-missing",
         ),
@@ -331,6 +339,14 @@ fn the_wizards_own_check_failures_are_explained() {
         (
             "Key policy: it neither grants the account root nor the role: the IAM policy alone has no effect.",
             "aws-check-key-policy",
+        ),
+        (
+            "Key policy: statement OpenAIRole (AROARZPUZDIKFPYM33AOL) names a role by the unique id AWS shows once that role is deleted: a role made again under the same name is not the old one, and the key policy grants it nothing.",
+            "aws-check-key-policy-deleted-role",
+        ),
+        (
+            "Key policy: it grants arn:aws:iam::123456789012:root, so IAM policies decide; but the key policy grants more than the guide: statement Everyone grants kms:Encrypt or kms:Decrypt to anyone (\"*\")",
+            "aws-check-key-policy-wide",
         ),
         (
             "KMS key: arn:aws:kms:us-east-1:1:key/x: the key is Disabled (it must be Enabled)",

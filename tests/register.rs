@@ -137,6 +137,45 @@ fn registers_creates_the_project_and_validates() {
 }
 
 #[test]
+fn registering_an_alias_warns_that_moving_it_revokes_openais_access() {
+    let fake = FakeOpenAi::start(CANARY);
+    let state = tempfile::tempdir().unwrap();
+    let base = fake.base();
+    let alias = "arn:aws:kms:us-east-1:111122223333:alias/openai-ekm";
+    let mut args = aws_args(&base);
+    let at = args.iter().position(|a| *a == KEY).unwrap();
+    args[at] = alias;
+    args.extend(["--key-arn", KEY]);
+    let output = run(&args, state.path());
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let document = json_of(&output);
+    let warning = document["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.starts_with("KMS key ARN (--kms-arn): alias/openai-ekm is an alias")
+            && warning.contains("revokes OpenAI's access")
+            && warning.ends_with(&format!("Register the key ARN instead: {KEY}")),
+        "{warning}"
+    );
+    // For people, on stderr, before anything is registered.
+    args.retain(|a| *a != "--json");
+    let output = run(&args, state.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let warned = stderr
+        .find("warning: KMS key ARN (--kms-arn): alias/openai-ekm is an alias")
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        warned < stderr.find("Admin key from").unwrap_or(usize::MAX),
+        "{stderr}"
+    );
+    assert_no_canary(&output, state.path());
+}
+
+#[test]
 fn a_second_run_reuses_the_key_and_the_project() {
     let fake = FakeOpenAi::start(CANARY);
     let state = tempfile::tempdir().unwrap();

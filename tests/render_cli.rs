@@ -184,6 +184,49 @@ fn an_alias_needs_the_key_arn_and_then_renders_the_look_up_command() {
     let document: Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(document["iam_policy"]["Statement"][0]["Resource"], KEY);
     assert_eq!(document["registration"]["kms_arn"], alias);
+    // Moving an alias to another key revokes OpenAI's access: said, with the key ARN to use.
+    let warning = document["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.starts_with("KMS key ARN (--kms-arn): alias/openai-ekm is an alias")
+            && warning.contains("revokes OpenAI's access")
+            && warning.ends_with(&format!("Register the key ARN instead: {KEY}")),
+        "{warning}"
+    );
+    let text = run(&[
+        "render",
+        "aws",
+        "--org-id",
+        "org-abc",
+        "--kms-arn",
+        alias,
+        "--key-arn",
+        KEY,
+        "--role-arn",
+        ROLE,
+    ]);
+    assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
+    assert!(
+        stderr(&text).contains("warning: KMS key ARN (--kms-arn): alias/openai-ekm is an alias"),
+        "{}",
+        stderr(&text)
+    );
+    let plain = run(&[
+        "render",
+        "aws",
+        "--org-id",
+        "org-abc",
+        "--kms-arn",
+        KEY,
+        "--role-arn",
+        ROLE,
+        "--json",
+    ]);
+    assert!(!stderr(&plain).contains("warning"), "{}", stderr(&plain));
+    let without_alias: Value = serde_json::from_str(&stdout(&plain)).unwrap();
+    assert!(
+        without_alias.get("warnings").is_none(),
+        "no alias, no warning"
+    );
     assert!(
         document["commands"]["find_alias_target"]
             .as_str()

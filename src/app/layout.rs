@@ -510,6 +510,17 @@ fn field_lines(
             out.text(&hint, width, 4, theme.dim());
         }
     }
+    if inputs.validated(field).is_ok() {
+        for (_, warning) in model
+            .cloud
+            .kit()
+            .field_warnings(&inputs)
+            .into_iter()
+            .filter(|(warned, _)| *warned == field)
+        {
+            out.text(&format!("Warning: {warning}"), width, 4, theme.warning());
+        }
+    }
     out.anchors.push(Anchor {
         item: Focusable::Field(field),
         lines: start..out.lines.len(),
@@ -1093,7 +1104,7 @@ pub fn apply_view(model: &Model, width: u16) -> Vec<Line<'static>> {
         _ => {
             say(
                 &mut lines,
-                "Nothing is deleted; what exists and differs changes only if you allow updates (u), and then only by adding what the guide needs.",
+                "Nothing is deleted; what exists and differs changes only if you allow updates (u), and then only as its diff shows.",
                 theme.dim(),
                 0,
             );

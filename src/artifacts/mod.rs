@@ -99,6 +99,23 @@ pub fn step_notes(cloud: Cloud, step: crate::guide::StepId, inputs: &Inputs) -> 
     cloud.kit().step_notes(step, inputs)
 }
 
+/// The warnings about valid recorded values, each as a headless command says it: the field's
+/// label and flag, then the words.
+pub fn field_warnings(cloud: Cloud, inputs: &Inputs) -> Vec<String> {
+    cloud
+        .kit()
+        .field_warnings(inputs)
+        .into_iter()
+        .map(|(field, words)| {
+            format!(
+                "{} (--{}): {words}",
+                crate::guide::label_of(cloud, field),
+                field.key().replace('_', "-")
+            )
+        })
+        .collect()
+}
+
 /// The id OpenAI presents: on the ChatGPT path always the organization id, on the API path
 /// the recorded field (ExternalId, audience), which defaults to it.
 pub fn presented_id(

@@ -191,7 +191,7 @@ pub enum Command {
     /// Do it for me: read what exists and show the plan (per resource: will create, as
     /// wanted, differs with its diff, or cannot with the missing permission); after your yes,
     /// make what is missing in order. Nothing is deleted; a resource that differs is changed
-    /// only with --allow-update, by adding the guide's statement to what is there. A second
+    /// only with --allow-update, and only as its diff shows. A second
     /// run changes nothing. Then the checks run. Exit 0 verified, 1 refused or failed, 2 bad
     /// input, 3 not verified.
     Apply {

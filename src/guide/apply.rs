@@ -20,7 +20,7 @@ pub enum Change {
     Create,
     /// It exists as the guide wants: nothing to do.
     AsWanted,
-    /// It exists but differs; changed only with consent, by adding what the guide needs.
+    /// It exists but differs; changed only with consent, as its diff says.
     Differs { diff: String },
     /// It was read and cannot be made as the guide wants (a key of the wrong kind, a Deny
     /// apply does not remove): why.

@@ -156,6 +156,12 @@ pub trait CloudKit: Send + Sync + 'static {
     fn step_notes(&self, _step: StepId, _inputs: &Inputs) -> Vec<String> {
         Vec::new()
     }
+    /// Warnings about recorded values that are valid but carry a risk the admin should know
+    /// of, by field: shown under the field in the wizard, printed by `render`, `check` and
+    /// `register`. They refuse nothing.
+    fn field_warnings(&self, _inputs: &Inputs) -> Vec<(FieldId, String)> {
+        Vec::new()
+    }
     /// The documents and the commands of `render --json`, by key.
     fn render_layout(&self) -> (&'static [RenderEntry], &'static [RenderEntry]);
     /// The live checks, in the order they are shown.

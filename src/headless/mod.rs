@@ -272,6 +272,7 @@ pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>,
         Ok(inputs) => inputs,
         Err(problems) => return bad_input(&problems),
     };
+    let warnings = warn_of(cloud, &inputs, as_json);
     let body = match artifacts::generate(
         cloud,
         ArtifactId::REGISTRATION_BODY,
@@ -381,7 +382,7 @@ pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>,
         }
     };
     if as_json {
-        let document = json!({
+        let mut document = json!({
             "registration_body": body,
             "ekm_enabled": plan.ekm_enabled,
             "external_key": registration.key,
@@ -390,6 +391,9 @@ pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>,
             "project_reused": registration.project_reused,
             "validation": validation_json(&registration.validation),
         });
+        if !warnings.is_empty() {
+            document["warnings"] = json!(warnings);
+        }
         println!(
             "{}",
             crate::secrets::json_for_terminal(&format!("{document:#}"))
@@ -540,6 +544,7 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
         Ok(inputs) => inputs,
         Err(problems) => return bad_input(&problems),
     };
+    let warnings = warn_of(cloud, &inputs, as_json);
     // What is recorded so far is checked; checks whose values are not given wait for them.
     let target = match crate::checks::target_from_recorded(cloud, &inputs, values.common().path) {
         Ok(target) => target,
@@ -646,6 +651,9 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
         });
         if let Some((key, created)) = created {
             report[key] = created;
+        }
+        if !warnings.is_empty() {
+            report["warnings"] = json!(warnings);
         }
         println!("{report:#}");
     } else {
@@ -761,6 +769,11 @@ pub fn inputs_from(values: &CloudValues) -> Result<crate::guide::Inputs, Vec<Str
 pub fn render(values: &CloudValues) -> u8 {
     match render_text(values) {
         Ok(text) => {
+            // The documents are whole: a warning about a value goes beside them, on stderr
+            // (in the document itself with --json).
+            if let Ok(inputs) = inputs_from(values) {
+                warn_of(values.cloud(), &inputs, values.common().json);
+            }
             let mut stdout = std::io::stdout().lock();
             if stdout.write_all(text.as_bytes()).is_err() {
                 return EXIT_BAD_INPUT;
@@ -838,13 +851,36 @@ pub fn render_as_code(values: &CloudValues, format: &str, out: Option<&Path>) ->
     }
 }
 
+/// The warnings about valid values given (an alias that can be moved, say): printed on stderr
+/// for people, returned for a JSON report.
+fn warn_of(
+    cloud: crate::guide::Cloud,
+    inputs: &crate::guide::Inputs,
+    as_json: bool,
+) -> Vec<String> {
+    let warnings: Vec<String> = artifacts::field_warnings(cloud, inputs)
+        .iter()
+        .map(|w| crate::secrets::visible(w))
+        .collect();
+    if !as_json {
+        for warning in &warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+    warnings
+}
+
 /// The whole output of `render`, or every problem with the input.
 pub fn render_text(values: &CloudValues) -> Result<String, Vec<String>> {
     let cloud = values.cloud();
     let inputs = inputs_from(values)?;
     // Validate everything first, so text output is all or nothing, like JSON.
-    let document = render::document(cloud, &inputs).map_err(render::to_messages)?;
+    let mut document = render::document(cloud, &inputs).map_err(render::to_messages)?;
     if values.common().json {
+        let warnings = warn_of(cloud, &inputs, true);
+        if !warnings.is_empty() {
+            document["warnings"] = json!(warnings);
+        }
         let mut text = serde_json::to_string_pretty(&document).map_err(|e| vec![e.to_string()])?;
         text.push('\n');
         Ok(text)

@@ -2,7 +2,9 @@
 //! the recorded one), the IAM policy, the role with its trust policy, the attachment, the key
 //! policy's grant where IAM does not decide, and rotation. What exists is judged with the same
 //! evaluator the checks use; an existing document is changed only by adding the guide's
-//! statement to what is there. A key is made once: it is found again by its alias.
+//! statement to what is there, except that in a trust policy the statements letting OpenAI's
+//! principal (or anyone) in are replaced by the guide's one. A key is made once: it is found
+//! again by its alias.
 
 use std::sync::Mutex;
 use std::time::Instant;
@@ -264,6 +266,128 @@ fn trust_statement(external_id: &str) -> Value {
     statement
 }
 
+/// A principal with the parts that let OpenAI's principal in (`*`, OpenAI's principal, OpenAI's
+/// account) taken out: `None` when nothing else remains.
+fn without_openai(principal: &Value) -> Option<Value> {
+    let reaches = |p: &Value| {
+        p.as_str()
+            .is_some_and(|p| super::policy::reach(p) != super::policy::Reach::Other)
+    };
+    let kinds = principal.as_object()?;
+    let mut kept = serde_json::Map::new();
+    for (kind, named) in kinds {
+        let rest: Vec<Value> = match named {
+            Value::Array(items) => items.iter().filter(|p| !reaches(p)).cloned().collect(),
+            single if reaches(single) => Vec::new(),
+            single => vec![single.clone()],
+        };
+        match rest.len() {
+            0 => {}
+            1 if !named.is_array() => {
+                kept.insert(kind.clone(), rest[0].clone());
+            }
+            _ => {
+                kept.insert(kind.clone(), Value::Array(rest));
+            }
+        }
+    }
+    (!kept.is_empty()).then_some(Value::Object(kept))
+}
+
+/// The trust policy with every Allow statement that lets OpenAI's principal (or anyone) assume
+/// the role replaced by the guide's one statement; statements for other principals, and any
+/// Deny, stay. Returns the document and the diff, a line per statement removed, narrowed or
+/// added.
+fn trust_rewrite(document: &Value, external_id: &str) -> (Value, Vec<String>) {
+    let guide = trust_statement(external_id);
+    let guide_sid = guide["Sid"].as_str().unwrap_or_default().to_string();
+    let statements: Vec<Value> = match &document["Statement"] {
+        Value::Array(items) => items.clone(),
+        Value::Null => Vec::new(),
+        single => vec![single.clone()],
+    };
+    // The evaluator's words for what each statement admits, by its place.
+    let verdict = Policy::parse(&document.to_string())
+        .map(|p| super::policy::judge_trust(&p, external_id))
+        .ok();
+    let said = |index: usize| -> Option<String> {
+        match &verdict {
+            Some(TrustVerdict::Loose { loose, .. }) => loose
+                .iter()
+                .find(|a| a.index == index)
+                .map(|a| a.admits.clone()),
+            _ => None,
+        }
+    };
+    let parsed = Policy::parse(&json!({"Statement": statements}).to_string()).ok();
+    let mut kept = Vec::new();
+    let mut diff = Vec::new();
+    for (index, statement) in statements.iter().enumerate() {
+        let label = match statement["Sid"].as_str().filter(|s| !s.is_empty()) {
+            Some(sid) => format!("statement {sid}"),
+            None => format!("statement #{} (no Sid)", index + 1),
+        };
+        let judged = parsed.as_ref().and_then(|p| p.statements.get(index));
+        let allows_assume = judged.is_some_and(|s| {
+            s.effect == super::policy::Effect::Allow && s.covers_action("sts:AssumeRole")
+        });
+        if statement["Sid"].as_str() == Some(guide_sid.as_str()) {
+            // Its own Sid: made again as the guide says (said only when it differed).
+            if *statement != guide {
+                diff.push(format!("- {label}: replaced by the guide's"));
+            }
+            continue;
+        }
+        if !allows_assume {
+            kept.push(statement.clone());
+            continue;
+        }
+        if statement.get("NotPrincipal").is_some() {
+            diff.push(format!(
+                "- {label}: {}",
+                said(index)
+                    .unwrap_or_else(|| "lets everyone but those named assume the role".into())
+            ));
+            continue;
+        }
+        let principal = &statement["Principal"];
+        let remaining = if principal.as_str() == Some("*") {
+            None
+        } else {
+            without_openai(principal)
+        };
+        match remaining {
+            Some(rest) if rest == *principal => kept.push(statement.clone()),
+            Some(rest) => {
+                let mut narrowed = statement.clone();
+                narrowed["Principal"] = rest.clone();
+                diff.push(format!(
+                    "~ {label}: no longer names OpenAI's principal or anyone (\"*\"); still trusts {rest}"
+                ));
+                kept.push(narrowed);
+            }
+            None => diff.push(format!(
+                "- {label}: {}",
+                said(index).unwrap_or_else(|| {
+                    "lets OpenAI's principal assume the role (the guide's statement takes its place)"
+                        .into()
+                })
+            )),
+        }
+    }
+    diff.push(format!(
+        "+ trust statement {guide_sid}: {} may assume the role when sts:ExternalId equals {external_id} (statements for other principals stay)",
+        super::OPENAI_PRINCIPAL_ARN
+    ));
+    kept.push(guide);
+    let mut rewritten = document.clone();
+    rewritten["Statement"] = Value::Array(kept);
+    if rewritten["Version"].is_null() {
+        rewritten["Version"] = json!("2012-10-17");
+    }
+    (rewritten, diff)
+}
+
 /// The guide's IAM statement on `key`.
 fn iam_statement(key: &str) -> Value {
     iam_policy_on(json!(key))["Statement"][0].clone()
@@ -488,17 +612,23 @@ impl AwsApply<'_> {
             Err(why) => (Change::Unknown { why }, false),
             Ok(None) => (Change::Create, false),
             Ok(Some(document)) => {
+                let external_id = &self.applier.external_id;
                 let verdict = Policy::parse(&document.to_string())
-                    .map(|p| super::policy::judge_trust(&p, &self.applier.external_id));
+                    .map(|p| super::policy::judge_trust(&p, external_id));
                 match verdict {
-                    Ok(TrustVerdict::Admits) => (Change::AsWanted, true),
+                    // Statements for other principals are theirs: the check warns of them.
+                    Ok(TrustVerdict::Admits { .. }) => (Change::AsWanted, true),
+                    Ok(TrustVerdict::Denied(deny)) => (
+                        Change::Cannot {
+                            why: format!(
+                                "the trust policy denies OpenAI's principal ({deny}); apply does not remove a Deny"
+                            ),
+                        },
+                        true,
+                    ),
                     _ => (
                         Change::Differs {
-                            diff: format!(
-                                "+ trust statement OpenAIEKMAssumeRole: {} may assume the role when sts:ExternalId equals {} (the statements there stay)",
-                                super::OPENAI_PRINCIPAL_ARN,
-                                self.applier.external_id
-                            ),
+                            diff: trust_rewrite(&document, external_id).1.join("; "),
                         },
                         true,
                     ),
@@ -864,7 +994,7 @@ impl ApplySession for AwsApply<'_> {
                     }
                     Err(why) => return Applied::Refused { why },
                 };
-                let merged = with_statement(&document, &trust_statement(&self.applier.external_id));
+                let (merged, _) = trust_rewrite(&document, &self.applier.external_id);
                 self.write(
                     "iam:UpdateAssumeRolePolicy",
                     &self.role.name,
@@ -970,6 +1100,56 @@ mod tests {
         assert_eq!(
             statements[1]["Condition"]["StringEquals"]["sts:ExternalId"],
             json!(["org-abc123"])
+        );
+    }
+
+    #[test]
+    fn a_trust_rewrite_replaces_what_admits_openai_and_keeps_other_principals() {
+        let openai = crate::clouds::aws::OPENAI_PRINCIPAL_ARN;
+        let theirs = json!({"Sid": "Theirs", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "sts:AssumeRole"});
+        let deny = json!({"Sid": "NoOne", "Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"});
+        let document = json!({"Version": "2012-10-17", "Statement": [
+            theirs.clone(),
+            {"Effect": "Allow", "Principal": {"AWS": openai}, "Action": "sts:AssumeRole",
+             "Condition": {"StringEquals": {"sts:ExternalId": "org-Wrong999"}}},
+            {"Sid": "Both", "Effect": "Allow", "Principal": {"AWS": [openai, "arn:aws:iam::111122223333:root"]}, "Action": "sts:AssumeRole"},
+            {"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"},
+            deny.clone(),
+        ]});
+        let (rewritten, diff) = trust_rewrite(&document, "org-abc123");
+        let statements = rewritten["Statement"].as_array().unwrap();
+        assert_eq!(statements.len(), 4, "{rewritten:#}");
+        assert_eq!(statements[0], theirs);
+        assert_eq!(
+            statements[1]["Principal"],
+            json!({"AWS": ["arn:aws:iam::111122223333:root"]}),
+            "the other principal of a shared statement stays"
+        );
+        assert_eq!(statements[2], deny, "a Deny stays");
+        assert_eq!(statements[3], trust_statement("org-abc123"));
+        assert!(
+            diff[0].starts_with("- statement #2 (no Sid): lets OpenAI's principal assume the role when sts:ExternalId is org-Wrong999"),
+            "{diff:?}"
+        );
+        assert!(
+            diff[1].starts_with("~ statement Both: no longer names"),
+            "{diff:?}"
+        );
+        assert!(
+            diff[2].starts_with("- statement Anyone: lets any AWS principal"),
+            "{diff:?}"
+        );
+        assert!(
+            diff[3].starts_with("+ trust statement OpenAIEKMAssumeRole"),
+            "{diff:?}"
+        );
+        let judged = super::super::policy::judge_trust(
+            &Policy::parse(&rewritten.to_string()).unwrap(),
+            "org-abc123",
+        );
+        assert!(
+            matches!(&judged, TrustVerdict::Admits { others } if others.len() == 2),
+            "{judged:?}"
         );
     }
 }

@@ -10,7 +10,7 @@ use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{KeySpec, KeyState, KeyUsageType};
 
-use super::policy::{self, Decision, KeyPolicyVerdict, Policy, TrustVerdict};
+use super::policy::{self, Decision, KeyPolicyConcern, KeyPolicyVerdict, Policy, TrustVerdict};
 use std::sync::OnceLock;
 
 use super::OPENAI_PRINCIPAL_ARN;
@@ -861,7 +861,15 @@ async fn check_key_policy(
     if role_arn.is_none() && verdict != KeyPolicyVerdict::DelegatesToIam {
         return crate::checks::waiting_for(super::cloud(), ROLE_ARN);
     }
-    match verdict {
+    let concerns = policy::key_policy_concerns(&policy);
+    let deleted: Vec<String> = concerns
+        .iter()
+        .filter_map(|c| match c {
+            KeyPolicyConcern::DeletedRole { statement, id } => Some(format!("{statement} ({id})")),
+            _ => None,
+        })
+        .collect();
+    let finding = match verdict {
         KeyPolicyVerdict::DelegatesToIam => Finding::new(
             CheckStatus::Pass,
             format!(
@@ -872,6 +880,15 @@ async fn check_key_policy(
         KeyPolicyVerdict::GrantsRole => Finding::new(
             CheckStatus::Pass,
             "it grants the role kms:Encrypt and kms:Decrypt itself",
+        ),
+        KeyPolicyVerdict::Neither if !deleted.is_empty() => Finding::new(
+            CheckStatus::Fail,
+            format!(
+                "{} {} a role by the unique id AWS shows once that role is deleted: a role made again under the same name is not the old one, and the key policy grants it nothing. Name the role again in the key policy (step 4's statement grants {})",
+                deleted.join(", "),
+                if deleted.len() == 1 { "names" } else { "name" },
+                role_arn.as_deref().unwrap_or("the role")
+            ),
         ),
         KeyPolicyVerdict::Neither => Finding::new(
             CheckStatus::Fail,
@@ -884,7 +901,40 @@ async fn check_key_policy(
             CheckStatus::Fail,
             format!("{which} denies the role kms:Encrypt or kms:Decrypt"),
         ),
+    };
+    key_policy_warnings(finding, &concerns)
+}
+
+/// A passing key policy check turned into a warning by what else the key policy grants.
+fn key_policy_warnings(finding: Finding, concerns: &[KeyPolicyConcern]) -> Finding {
+    if finding.status != CheckStatus::Pass || concerns.is_empty() {
+        return finding;
     }
+    let said: Vec<String> = concerns
+        .iter()
+        .map(|concern| match concern {
+            KeyPolicyConcern::Anyone { statement, conditional: false } => format!(
+                "{statement} grants kms:Encrypt or kms:Decrypt to anyone (\"*\")"
+            ),
+            KeyPolicyConcern::Anyone { statement, conditional: true } => format!(
+                "{statement} grants kms:Encrypt or kms:Decrypt to anyone (\"*\") under conditions this check does not judge"
+            ),
+            KeyPolicyConcern::OpenAiDirectly { statement, principal } => format!(
+                "{statement} grants kms:Encrypt or kms:Decrypt to OpenAI's account directly ({principal}): that bypasses your role and its ExternalId, so OpenAI could use the key for any organization, and revoking the role would not revoke it"
+            ),
+            KeyPolicyConcern::DeletedRole { statement, id } => format!(
+                "{statement} names {id}, the unique id AWS shows for a role since deleted: a role made again under the same name is not the old one (harmless here, but name the role again if that grant was meant for it)"
+            ),
+        })
+        .collect();
+    Finding::new(
+        CheckStatus::Warn,
+        format!(
+            "{}; but the key policy grants more than the guide: {}",
+            finding.detail,
+            said.join("; ")
+        ),
+    )
 }
 
 /// Finds the role; on success returns the trust policy check, else the failed role check.
@@ -927,14 +977,41 @@ async fn check_role(
         }
     };
     let expected = &target.external_id;
-    Ok(match policy::judge_trust(&policy, expected) {
-        TrustVerdict::Admits => Finding::new(
+    Ok(trust_finding(
+        policy::judge_trust(&policy, expected),
+        expected,
+    ))
+}
+
+/// The trust policy check's finding for a verdict: a statement letting OpenAI's principal (or
+/// anyone) in without exactly the organization's ExternalId fails, naming it; statements for
+/// other principals warn.
+fn trust_finding(verdict: TrustVerdict, expected: &str) -> Finding {
+    let named = |admissions: &[policy::Admission]| {
+        admissions
+            .iter()
+            .map(|a| format!("{} {}", a.statement, a.admits))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    match verdict {
+        TrustVerdict::Admits { others } if others.is_empty() => Finding::new(
             CheckStatus::Pass,
             format!("{OPENAI_PRINCIPAL_ARN} may assume the role with sts:ExternalId {expected}"),
         ),
-        TrustVerdict::Wildcard => Finding::new(
+        TrustVerdict::Admits { others } => Finding::new(
+            CheckStatus::Warn,
+            format!(
+                "{OPENAI_PRINCIPAL_ARN} may assume the role with sts:ExternalId {expected}, but the role admits more than OpenAI: {}. Whoever it trusts may use the key as OpenAI does; keep those statements only if they are meant",
+                named(&others)
+            ),
+        ),
+        TrustVerdict::Loose { loose, .. } => Finding::new(
             CheckStatus::Fail,
-            "it lets any AWS principal (\"*\") assume the role: trust only OpenAI's principal, with the ExternalId condition",
+            format!(
+                "{}. Only OpenAI's principal, with exactly sts:ExternalId {expected}, should be let in: otherwise another organization's requests through OpenAI (or anyone) may use your key. Replace these statements with the one of step 3",
+                named(&loose)
+            ),
         ),
         TrustVerdict::OtherPrincipals(others) => Finding::new(
             CheckStatus::Fail,
@@ -947,28 +1024,11 @@ async fn check_role(
                 }
             ),
         ),
-        TrustVerdict::NoExternalId => Finding::new(
-            CheckStatus::Fail,
-            format!(
-                "OpenAI's principal is trusted without a StringEquals sts:ExternalId condition: add it with {expected}"
-            ),
-        ),
-        TrustVerdict::WrongExternalId(found) => Finding::new(
-            CheckStatus::Fail,
-            format!(
-                "sts:ExternalId is {} but OpenAI will present {expected}",
-                found.join(", ")
-            ),
-        ),
-        TrustVerdict::OtherOperator(operator) => Finding::new(
-            CheckStatus::Fail,
-            format!("sts:ExternalId is checked with {operator}; use StringEquals with {expected}"),
-        ),
         TrustVerdict::Denied(which) => Finding::new(
             CheckStatus::Fail,
             format!("{which} denies OpenAI's principal sts:AssumeRole"),
         ),
-    })
+    }
 }
 
 async fn role_policies(

@@ -88,6 +88,40 @@ pub static FIELDS: [FieldSpec; 5] = [
     },
 ];
 
+/// Warnings about valid values: a key recorded by its alias can be revoked by moving the alias.
+pub fn warnings(inputs: &Inputs) -> Vec<(FieldId, String)> {
+    let Some(alias) = inputs
+        .validated(KMS_ARN)
+        .ok()
+        .and_then(|v| kms_arn(&v).ok())
+        .filter(KmsArn::is_alias)
+    else {
+        return Vec::new();
+    };
+    let key = inputs
+        .validated(KEY_ARN)
+        .ok()
+        .filter(|_| !inputs.raw(KEY_ARN).trim().is_empty())
+        .and_then(|v| key_arn(&v).ok())
+        .map(|k| k.arn())
+        .unwrap_or_else(|| {
+            format!(
+                "arn:aws:kms:{}:{}:key/<id>; `aws kms describe-key --key-id {} --region {}` shows it",
+                alias.region,
+                alias.account,
+                alias.resource_part(),
+                alias.region
+            )
+        });
+    vec![(
+        KMS_ARN,
+        format!(
+            "{} is an alias: OpenAI follows it to whichever key it points at, so pointing the alias at another key revokes OpenAI's access to everything encrypted under the old one (a revocation, not a rotation: rotation keeps the same key). Register the key ARN instead: {key}",
+            alias.resource_part()
+        ),
+    )]
+}
+
 /// The recorded key ARN when it is an alias.
 pub fn recorded_alias(inputs: &Inputs) -> Option<KmsArn> {
     kms_arn(&inputs.clean(KMS_ARN, inputs.raw(KMS_ARN)))
@@ -360,6 +394,45 @@ pub enum KmsResource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_alias_warns_that_moving_it_revokes_and_recommends_the_key_arn() {
+        let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let mut inputs = Inputs::new(crate::clouds::aws::cloud());
+        inputs.set(FieldId::ORG_ID, "org-abc123");
+        inputs.set(KMS_ARN, key);
+        assert!(warnings(&inputs).is_empty(), "a key ARN is not an alias");
+        inputs.set(
+            KMS_ARN,
+            "arn:aws:kms:us-east-1:123456789012:alias/openai-ekm",
+        );
+        let found = warnings(&inputs);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, KMS_ARN);
+        assert!(
+            found[0]
+                .1
+                .contains("pointing the alias at another key revokes OpenAI's access")
+                && found[0]
+                    .1
+                    .contains("describe-key --key-id alias/openai-ekm --region us-east-1"),
+            "{}",
+            found[0].1
+        );
+        inputs.set(KEY_ARN, key);
+        assert!(
+            warnings(&inputs)[0]
+                .1
+                .ends_with(&format!("Register the key ARN instead: {key}")),
+            "{:?}",
+            warnings(&inputs)
+        );
+        inputs.set(KMS_ARN, "not an arn");
+        assert!(
+            warnings(&inputs).is_empty(),
+            "a refused value is an error, not a warning"
+        );
+    }
 
     #[test]
     fn kms_arns_in_the_three_forms() {

@@ -104,6 +104,10 @@ impl CloudKit for Aws {
         artifacts::step_notes(step, inputs)
     }
 
+    fn field_warnings(&self, inputs: &Inputs) -> Vec<(FieldId, String)> {
+        fields::warnings(inputs)
+    }
+
     fn render_layout(&self) -> (&'static [RenderEntry], &'static [RenderEntry]) {
         (
             &[
