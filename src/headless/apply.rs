@@ -131,10 +131,16 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
                 .filter(|x| !matches!(x.planned.change, Change::AsWanted))
                 .map(|x| x.planned.id)
                 .collect();
+            let unreached = matches!(&d.applied, Some(Applied::Refused { why }) if crate::net::is_unreachable(why));
             format!(
-                "stopped at {}: what was made stays; remaining: {}. Grant the permission named, then run apply again: it continues from here",
+                "stopped at {}: what was made stays; remaining: {}. {}: it continues from here",
                 d.planned.title,
-                if remaining.is_empty() { "nothing".to_string() } else { remaining.join(", ") }
+                if remaining.is_empty() { "nothing".to_string() } else { remaining.join(", ") },
+                if unreached {
+                    "Once the host named answers again, run apply again"
+                } else {
+                    "Grant the permission named, then run apply again"
+                }
             )
         });
         Ok::<_, String>(Run::Ran { plan, done, outputs: session.outputs(), stop })
