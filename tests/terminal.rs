@@ -1266,3 +1266,33 @@ fn flags_for_another_cloud_over_saved_progress_ask_first_and_keep_it() {
     same.send(CTRL_Q);
     assert_eq!(same.exit_code(), 0);
 }
+
+#[test]
+fn end_on_the_last_step_never_lets_a_letter_into_the_admin_key() {
+    let state = tempfile::tempdir().unwrap();
+    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    wizard.wait_for("1. Create a symmetric KMS key");
+    wizard.press(KEY);
+    wizard.press(PAGE_DOWN);
+    wizard.press(PAGE_DOWN);
+    wizard.press(ROLE);
+    wizard.press(PAGE_DOWN);
+    wizard.press(PAGE_DOWN);
+    wizard.wait_for("5. Hand the key to OpenAI");
+    // Out of the fields onto a block, where keys are commands; End scrolls to the bottom,
+    // where the admin key's field is.
+    wizard.press(TAB);
+    wizard.press(TAB);
+    for end in ["\x1b[F", "\x1b[4~"] {
+        wizard.press(end);
+        wizard.press("z");
+        std::thread::sleep(Duration::from_millis(600));
+        let shown = wizard.contents();
+        assert!(
+            !shown.contains("typed, hidden"),
+            "a letter went into the admin key:\n{shown}"
+        );
+    }
+    wizard.send(CTRL_Q);
+    assert_eq!(wizard.exit_code(), 0);
+}
