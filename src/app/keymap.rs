@@ -4,7 +4,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::model::{ActionOffer, DrillOffer, Focusable, Model, Screen};
+use super::model::{Focusable, Model, Question, Screen};
 use super::msg::Msg;
 
 /// How keys are read where the admin is.
@@ -38,10 +38,7 @@ pub fn input_mode(model: &Model) -> InputMode {
         InputMode::AsCode
     } else if model.apply.is_some() {
         InputMode::Applying
-    } else if matches!(model.action, ActionOffer::Asking(_))
-        || model.discard_asked
-        || model.drill == DrillOffer::Asking
-    {
+    } else if model.question.is_some() {
         InputMode::Confirming
     } else if model.screen == Screen::ResumeOffer {
         InputMode::Resuming
@@ -651,11 +648,11 @@ pub fn message_for_key(model: &Model, key: KeyEvent) -> Option<Msg> {
 /// The keys that work where the admin is, for the footer, in their order.
 pub fn footer_keys(model: &Model) -> Vec<(&'static str, &'static str)> {
     let place = footer_place(model);
-    let asked = match model.action {
-        ActionOffer::Asking(id) => model.action_spec(id).map(|a| a.title),
-        _ if model.discard_asked => Some("discard the saved progress"),
-        _ if model.drill == DrillOffer::Asking => Some("start the drill"),
-        _ => None,
+    let asked = match model.question {
+        Some(Question::Action(id)) => model.action_spec(id).map(|a| a.title),
+        Some(Question::Discard) => Some("discard the saved progress"),
+        Some(Question::Drill) => Some("start the drill"),
+        None => None,
     };
     let mut shown: Vec<(u8, &'static str, &'static str)> = BINDINGS
         .iter()

@@ -9,7 +9,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use super::model::{Choice, Focusable, Model, Screen, StatusKind};
+use super::model::{Choice, Focusable, Model, Question, Screen, StatusKind};
 use crate::artifacts::{self, ArtifactBody};
 use crate::guide::{self, FieldId};
 
@@ -919,18 +919,18 @@ fn check_lines(model: &Model, step_id: crate::guide::StepId, width: usize, out: 
             }
         }
     }
-    match model.action {
-        ActionOffer::Asking(id) => {
+    match (model.question, model.action) {
+        (Some(Question::Action(id)), _) => {
             if let Some(action) = model.action_spec(id) {
                 out.text(action.asking, width, 0, theme.warning());
             }
         }
-        ActionOffer::Running(id) => {
+        (_, ActionOffer::Running(id)) => {
             if let Some(action) = model.action_spec(id) {
                 out.text(action.running, width, 0, theme.dim());
             }
         }
-        ActionOffer::Idle => {
+        (_, ActionOffer::Idle) => {
             let offered = model.cloud.kit().actions().iter().find(|action| {
                 (last || step_id == action.step)
                     && checks.results.iter().any(|r| {

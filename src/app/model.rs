@@ -216,10 +216,20 @@ pub struct ApplyPane {
 pub enum DrillOffer {
     #[default]
     Idle,
-    /// Waiting for the admin's yes.
-    Asking,
     /// The key may be off: Esc (or quitting) switches it on first.
     Running,
+}
+
+/// The one question waiting for the admin's yes (y) or no (any other key). Only one is ever
+/// asked at a time, so what y and Esc answer is never a matter of priority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Question {
+    /// Perform the kit's action.
+    Action(ActionId),
+    /// Discard the saved progress (from the resume screen).
+    Discard,
+    /// Start the revocation drill.
+    Drill,
 }
 
 /// Checks run again on their own while a fix may still be spreading through the cloud.
@@ -241,8 +251,6 @@ pub struct Recheck {
 pub enum ActionOffer {
     #[default]
     Idle,
-    /// Waiting for the admin's yes.
-    Asking(ActionId),
     /// Asked of the cloud; waiting for its answer.
     Running(ActionId),
 }
@@ -306,8 +314,8 @@ pub struct Model {
     pub spinner: usize,
     pub checks: ChecksState,
     pub action: ActionOffer,
-    /// `n` on the resume offer asked whether to discard the saved progress: waiting for yes.
-    pub discard_asked: bool,
+    /// The question waiting for the admin's yes, if any.
+    pub question: Option<Question>,
     /// Scrolling took every focusable item off screen: keys are commands, not text.
     pub focus_hidden: bool,
 }
@@ -355,7 +363,7 @@ impl Model {
             spinner: 0,
             checks: ChecksState::default(),
             action: ActionOffer::Idle,
-            discard_asked: false,
+            question: None,
             focus_hidden: false,
         };
         let args = options.args;

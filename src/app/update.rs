@@ -7,8 +7,8 @@ use super::effect::KeyRef;
 use super::effect::{Effect, TargetHandle};
 use super::layout;
 use super::model::{
-    ActionOffer, ApplyPhase, AsCodePane, Choice, DrillOffer, ExplainPane, Focusable, Model, Saving,
-    Screen, Status, StatusKind, StepState,
+    ActionOffer, ApplyPhase, AsCodePane, Choice, DrillOffer, ExplainPane, Focusable, Model,
+    Question, Saving, Screen, Status, StatusKind, StepState,
 };
 use super::msg::{Msg, Registered};
 use super::registration::Phase;
@@ -105,7 +105,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::ResumeSavedProgress => resume(model),
         Msg::StartOver => {
             // Nothing saved is lost without a yes: ask, saying what would go.
-            model.discard_asked = true;
+            model.question = Some(Question::Discard);
             model.status = Some(status(
                 StatusKind::Info,
                 format!(
@@ -226,43 +226,14 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::ReadStep(delta) => read_step(model, delta),
         Msg::CopyValue(number) => copy_value(model, number),
         Msg::OfferAction => offer_action(model),
-        Msg::ConfirmAction if model.discard_asked => {
-            model.discard_asked = false;
-            model.resume = None;
-            go_to(model, Screen::Start);
-            model.status = Some(status(
-                StatusKind::Info,
-                "Starting over: the saved progress is replaced at the next save.".into(),
-            ));
-            // Start flags held over the saved progress take effect now.
-            if let Some(args) = model.held_flags.take() {
-                model.apply_preset(&args);
-                if let Screen::Step(index) = model.screen {
-                    model.screen = Screen::Start;
-                    go_to(model, Screen::Step(index));
-                    model.status = Some(status(
-                        StatusKind::Info,
-                        "Starting over with the values you gave: the saved progress is replaced at the next save.".into(),
-                    ));
-                }
-            }
-            Vec::new()
-        }
-        Msg::DeclineAction if model.discard_asked => {
-            model.discard_asked = false;
-            model.status = Some(status(
-                StatusKind::Info,
-                "Kept: the saved progress is as it was.".into(),
-            ));
-            Vec::new()
-        }
-        Msg::ConfirmAction if model.drill == DrillOffer::Asking => start_drill(model),
-        Msg::DeclineAction if model.drill == DrillOffer::Asking => {
-            model.drill = DrillOffer::Idle;
-            model.status = Some(status(
-                StatusKind::Info,
-                "No drill: nothing was changed.".into(),
-            ));
+        Msg::ConfirmAction => match model.question.take() {
+            Some(Question::Discard) => discard_saved_progress(model),
+            Some(Question::Drill) => start_drill(model),
+            Some(Question::Action(id)) => perform_action(model, id),
+            None => Vec::new(),
+        },
+        Msg::DeclineAction => {
+            decline(model);
             Vec::new()
         }
         Msg::OfferDrill => offer_drill(model),
@@ -329,19 +300,6 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             if !proved {
                 model.remember_error(&message);
             }
-            Vec::new()
-        }
-        Msg::ConfirmAction => perform_action(model),
-        Msg::DeclineAction => {
-            let declined = match model.action {
-                ActionOffer::Asking(id) => model.action_spec(id).map(|a| a.declined),
-                _ => None,
-            };
-            model.action = ActionOffer::Idle;
-            model.status = Some(status(
-                StatusKind::Info,
-                declined.unwrap_or("Nothing was done.").into(),
-            ));
             Vec::new()
         }
         Msg::ActionFinished(outcome) => {
@@ -1076,6 +1034,44 @@ fn resume(model: &mut Model) -> Vec<Effect> {
     Vec::new()
 }
 
+/// `y` on the question to discard the saved progress: start over, with the start flags
+/// held over it if there were any.
+fn discard_saved_progress(model: &mut Model) -> Vec<Effect> {
+    model.resume = None;
+    go_to(model, Screen::Start);
+    model.status = Some(status(
+        StatusKind::Info,
+        "Starting over: the saved progress is replaced at the next save.".into(),
+    ));
+    // Start flags held over the saved progress take effect now.
+    if let Some(args) = model.held_flags.take() {
+        model.apply_preset(&args);
+        if let Screen::Step(index) = model.screen {
+            model.screen = Screen::Start;
+            go_to(model, Screen::Step(index));
+            model.status = Some(status(
+                StatusKind::Info,
+                "Starting over with the values you gave: the saved progress is replaced at the next save.".into(),
+            ));
+        }
+    }
+    Vec::new()
+}
+
+/// Any key but `y` on a question: nothing is done, and that is said.
+fn decline(model: &mut Model) {
+    let said = match model.question.take() {
+        Some(Question::Discard) => "Kept: the saved progress is as it was.",
+        Some(Question::Drill) => "No drill: nothing was changed.",
+        Some(Question::Action(id)) => model
+            .action_spec(id)
+            .map(|a| a.declined)
+            .unwrap_or("Nothing was done."),
+        None => return,
+    };
+    model.status = Some(status(StatusKind::Info, said.into()));
+}
+
 fn remember_status_error(model: &mut Model) {
     if let Some(Status {
         kind: StatusKind::Error,
@@ -1414,15 +1410,12 @@ fn offer_action(model: &mut Model) -> Vec<Effect> {
         ));
         return Vec::new();
     }
-    model.action = ActionOffer::Asking(action.id);
+    model.question = Some(Question::Action(action.id));
     model.status = Some(status(StatusKind::Info, (action.question)(&model.inputs())));
     Vec::new()
 }
 
-fn perform_action(model: &mut Model) -> Vec<Effect> {
-    let ActionOffer::Asking(id) = model.action else {
-        return Vec::new();
-    };
+fn perform_action(model: &mut Model, id: crate::guide::ActionId) -> Vec<Effect> {
     let (Some(action), Ok(target)) = (
         model.action_spec(id),
         crate::checks::target_from_recorded(model.cloud, &model.inputs(), model.path),
@@ -1646,7 +1639,7 @@ fn apply_finished(
 /// `d`: the revocation drill needs the registered key and the admin key; it asks first,
 /// saying what it does to production.
 fn offer_drill(model: &mut Model) -> Vec<Effect> {
-    if model.busy() || model.drill != DrillOffer::Idle {
+    if model.busy() || model.drill != DrillOffer::Idle || model.question.is_some() {
         return Vec::new();
     }
     let last_step = model.guide().steps.len().saturating_sub(1);
@@ -1661,7 +1654,7 @@ fn offer_drill(model: &mut Model) -> Vec<Effect> {
         ));
         return Vec::new();
     };
-    model.drill = DrillOffer::Asking;
+    model.question = Some(Question::Drill);
     model.status = Some(status(
         StatusKind::Info,
         format!(
