@@ -617,7 +617,7 @@ pub fn message_for_key(model: &Model, key: KeyEvent) -> Option<Msg> {
     }
     // While the "terminal too small" notice is up nothing is on screen to act on: only
     // quitting works, so no key changes what the admin cannot see.
-    if !super::layout::fits(model.width, model.height) {
+    if !model.terminal_fits() {
         let quits = [ctrl('c'), ctrl('q')].iter().any(|k| k.matches(&key));
         return quits.then_some(Msg::Quit);
     }

@@ -13,9 +13,8 @@ use super::model::{Choice, Focusable, Model, Question, Screen, StatusKind};
 use crate::artifacts::{self, ArtifactBody};
 use crate::guide::{self, FieldId};
 
-/// The smallest terminal the wizard draws in.
-pub const MIN_WIDTH: u16 = 80;
-pub const MIN_HEIGHT: u16 = 24;
+pub use super::model::{MIN_HEIGHT, MIN_WIDTH};
+
 /// The width of the step list on the left.
 pub const STEP_LIST_WIDTH: u16 = 20;
 /// The step list folded to marks and numbers, below `STEP_LIST_FOLDS_BELOW` columns, so a

@@ -6,6 +6,7 @@
 
 pub mod effect;
 pub mod farewell;
+pub mod features;
 pub mod keymap;
 pub mod layout;
 pub mod model;
@@ -15,6 +16,7 @@ pub mod registration;
 pub mod runtime;
 pub mod terminal;
 pub mod theme;
+pub mod transitions;
 pub mod update;
 pub mod view;
 

@@ -220,6 +220,10 @@ pub enum DrillOffer {
     Running,
 }
 
+/// The smallest terminal the wizard draws in; below it, only a notice (and only quitting).
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
 /// The one question waiting for the admin's yes (y) or no (any other key). Only one is ever
 /// asked at a time, so what y and Esc answer is never a matter of priority.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -464,6 +468,11 @@ impl Model {
             (Some(args), Some(session)) => differences(args, session),
             _ => Vec::new(),
         }
+    }
+
+    /// Whether the terminal is big enough to draw the wizard in.
+    pub fn terminal_fits(&self) -> bool {
+        self.width >= MIN_WIDTH && self.height >= MIN_HEIGHT
     }
 
     /// The guide of the chosen cloud.

@@ -3,8 +3,8 @@
 
 use ratatui_textarea::{Input, Key};
 
-use super::effect::KeyRef;
 use super::effect::{Effect, TargetHandle};
+use super::features::{apply, drill, recheck};
 use super::layout;
 use super::model::{
     ActionOffer, ApplyPhase, AsCodePane, Choice, DrillOffer, ExplainPane, Focusable, Model,
@@ -12,10 +12,12 @@ use super::model::{
 };
 use super::msg::{Msg, Registered};
 use super::registration::Phase;
+use super::transitions::{
+    focus_item, go_to, keep_focus_in_view, request_means, run_checks, save, status,
+};
 use crate::artifacts;
 use crate::clipboard::CopyRoute;
 use crate::guide::{Cloud, FieldId, SetupPath};
-use crate::openai::ApiBase;
 
 /// Applies one message; returns what the runtime should do next.
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
@@ -222,13 +224,13 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             model.recheck_declined = false;
             run_checks(model)
         }
-        Msg::RecheckTick { id } => recheck_tick(model, id),
+        Msg::RecheckTick { id } => recheck::recheck_tick(model, id),
         Msg::ReadStep(delta) => read_step(model, delta),
         Msg::CopyValue(number) => copy_value(model, number),
         Msg::OfferAction => offer_action(model),
         Msg::ConfirmAction => match model.question.take() {
             Some(Question::Discard) => discard_saved_progress(model),
-            Some(Question::Drill) => start_drill(model),
+            Some(Question::Drill) => drill::start_drill(model),
             Some(Question::Action(id)) => perform_action(model, id),
             None => Vec::new(),
         },
@@ -236,72 +238,15 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             decline(model);
             Vec::new()
         }
-        Msg::OfferDrill => offer_drill(model),
-        Msg::OpenApply => open_apply(model),
-        Msg::ApplyPlanned(planned, calls) => {
-            if let Some(pane) = model.apply.as_mut()
-                && pane.phase == ApplyPhase::Planning
-            {
-                pane.calls = calls;
-                match planned {
-                    Ok(plan) => {
-                        let plan: Vec<_> = plan
-                            .into_iter()
-                            .filter(|p| pane.step.is_none_or(|step| p.step == step))
-                            .collect();
-                        pane.outcome = crate::apply::readiness(&plan).headline();
-                        pane.plan = plan;
-                        pane.phase = ApplyPhase::Planned;
-                    }
-                    Err(why) => {
-                        pane.outcome = Some(format!("The plan could not be read: {why}"));
-                        pane.phase = ApplyPhase::Finished;
-                    }
-                }
-            }
-            Vec::new()
-        }
-        Msg::ToggleAllowUpdate => {
-            if let Some(pane) = model.apply.as_mut()
-                && pane.phase == ApplyPhase::Planned
-            {
-                pane.allow_update = !pane.allow_update;
-            }
-            Vec::new()
-        }
-        Msg::ConfirmApply => confirm_apply(model),
-        Msg::ApplyProgress(done, calls) => {
-            if let Some(pane) = model.apply.as_mut() {
-                pane.done.push(*done);
-                pane.calls = calls;
-            }
-            Vec::new()
-        }
-        Msg::ApplyFinished(outputs, calls) => apply_finished(model, outputs, calls),
-        Msg::DrillProgress(line) => {
-            if model.drill == DrillOffer::Running {
-                model.status = Some(status(StatusKind::Info, format!("Drill: {line}")));
-            }
-            Vec::new()
-        }
-        Msg::DrillFinished(record) => {
-            use crate::after_setup::drill::DrillEnd;
-            model.drill = DrillOffer::Idle;
-            let message = record.message.clone().unwrap_or_default();
-            let proved = record.end == Some(DrillEnd::Proved);
-            model.status = Some(status(
-                if proved {
-                    StatusKind::Success
-                } else {
-                    StatusKind::Error
-                },
-                format!("Drill: {message}"),
-            ));
-            if !proved {
-                model.remember_error(&message);
-            }
-            Vec::new()
-        }
+        Msg::OfferDrill => drill::offer_drill(model),
+        Msg::OpenApply => apply::open_apply(model),
+        Msg::ApplyPlanned(planned, calls) => apply::planned(model, planned, calls),
+        Msg::ToggleAllowUpdate => apply::toggle_allow_update(model),
+        Msg::ConfirmApply => apply::confirm_apply(model),
+        Msg::ApplyProgress(done, calls) => apply::progress(model, *done, calls),
+        Msg::ApplyFinished(outputs, calls) => apply::apply_finished(model, outputs, calls),
+        Msg::DrillProgress(line) => drill::progress(model, line),
+        Msg::DrillFinished(record) => drill::finished(model, *record),
         Msg::ActionFinished(outcome) => {
             use crate::checks::ActionOutcome;
             model.action = ActionOffer::Idle;
@@ -334,7 +279,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         } => {
             if generation == model.checks.generation {
                 checks_finished(model, outcome);
-                plan_recheck(model)
+                recheck::plan_recheck(model)
             } else {
                 Vec::new()
             }
@@ -353,29 +298,6 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     model.focus = model.focus.min(model.focusables().len().saturating_sub(1));
     model.refresh_editor_styles();
     effects
-}
-
-fn status(kind: StatusKind, text: String) -> Status {
-    Status { kind, text }
-}
-
-/// Saves progress, except on the resume offer, where nothing new exists to overwrite it with.
-fn save(model: &Model) -> Vec<Effect> {
-    if model.screen == Screen::ResumeOffer {
-        return Vec::new();
-    }
-    vec![Effect::SaveProgress(model.session())]
-}
-
-fn go_to(model: &mut Model, screen: Screen) {
-    model.screen = screen;
-    model.focus = 0;
-    model.focus_hidden = false;
-    model.scroll = 0;
-    model.show_empty_errors = false;
-    if let Screen::Step(index) = screen {
-        model.reached = model.reached.max(index);
-    }
 }
 
 fn next_step(model: &mut Model) -> Vec<Effect> {
@@ -477,13 +399,6 @@ fn read_step(model: &mut Model, delta: i8) -> Vec<Effect> {
         _ => None,
     };
     Vec::new()
-}
-
-fn focus_item(model: &mut Model, item: Focusable) {
-    if let Some(position) = model.focusables().iter().position(|i| *i == item) {
-        model.focus = position;
-        keep_focus_in_view(model);
-    }
 }
 
 fn move_focus(model: &mut Model, delta: isize) -> Vec<Effect> {
@@ -799,10 +714,6 @@ fn choose(model: &mut Model, delta: isize) -> Vec<Effect> {
     Vec::new()
 }
 
-fn viewport_height(model: &Model) -> usize {
-    usize::from(layout::content_area(model).height)
-}
-
 fn scroll_by(model: &mut Model, lines: i32) {
     let area = layout::content_area(model);
     let content = layout::content(model, area.width);
@@ -834,31 +745,6 @@ fn scroll_by(model: &mut Model, lines: i32) {
         }
         None => model.focus_hidden = true,
     }
-}
-
-/// Scrolls so the focused item is on screen (its top first when it is taller than the view).
-fn keep_focus_in_view(model: &mut Model) {
-    model.focus_hidden = false;
-    let area = layout::content_area(model);
-    let content = layout::content(model, area.width);
-    let height = viewport_height(model).max(1);
-    let max = content.lines.len().saturating_sub(height);
-    if let Some(anchor) = model
-        .focused()
-        .and_then(|item| content.anchor(item).cloned())
-    {
-        if anchor.lines.end > model.scroll + height {
-            model.scroll = anchor.lines.end.saturating_sub(height);
-        }
-        if anchor.lines.start < model.scroll || anchor.lines.len() > height {
-            model.scroll = anchor.lines.start;
-        }
-        // The first item brings back the step's instructions when they fit with it.
-        if model.focus == 0 && anchor.lines.end <= height {
-            model.scroll = 0;
-        }
-    }
-    model.scroll = model.scroll.min(max);
 }
 
 /// 1–9 on a block: one of its values alone, for a console that asks box by box.
@@ -1132,43 +1018,6 @@ fn go_to_explained_step(model: &mut Model) -> Vec<Effect> {
     save(model)
 }
 
-/// The key and base a request needs, or why it cannot be sent (said on the status line).
-fn request_means(model: &mut Model) -> Option<(ApiBase, KeyRef)> {
-    let base = match model.registration.api_base.clone() {
-        Some(Ok(base)) => base,
-        Some(Err(err)) => {
-            model.status = Some(status(StatusKind::Error, err));
-            return None;
-        }
-        None => match ApiBase::parse(crate::identities::OPENAI_API_BASE) {
-            Ok(base) => base,
-            Err(err) => {
-                model.status = Some(status(StatusKind::Error, err));
-                return None;
-            }
-        },
-    };
-    let key = if model.registration.key_from_env {
-        KeyRef::Environment
-    } else {
-        match model.registration.typed_key.key() {
-            Some(key) => {
-                model.registration.typed_key.teach(&mut model.redactor);
-                KeyRef::Typed(key)
-            }
-            None => {
-                model.status = Some(status(
-                    StatusKind::Error,
-                    "Type or paste your admin key first (or start the wizard with OPENAI_ADMIN_KEY set).".into(),
-                ));
-                focus_item(model, Focusable::AdminKey);
-                return None;
-            }
-        }
-    };
-    Some((base, key))
-}
-
 fn start_registration(model: &mut Model) -> Vec<Effect> {
     if model.busy() {
         model.status = Some(status(
@@ -1335,40 +1184,6 @@ fn validation_finished(model: &mut Model, outcome: Result<(), String>) {
     model.registration.validation = Some(outcome);
 }
 
-fn run_checks(model: &mut Model) -> Vec<Effect> {
-    // What is recorded so far is checked; checks whose values come on later steps wait.
-    let inputs = model.inputs();
-    let target = match crate::checks::target_from_recorded(model.cloud, &inputs, model.path) {
-        Ok(target) => target,
-        Err(errors) => {
-            let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
-            model.status = Some(status(
-                StatusKind::Error,
-                format!("The checks cannot start yet: {first}"),
-            ));
-            return Vec::new();
-        }
-    };
-    // A new run replaces any run still going: its late answers are dropped.
-    model.checks.generation += 1;
-    model.checks.running = true;
-    model.checks.previous = std::mem::take(&mut model.checks.results);
-    model.checks.error = None;
-    model.status = Some(status(
-        StatusKind::Info,
-        format!(
-            "Checking your {} setup with your credentials…",
-            model.cloud.display_name()
-        ),
-    ));
-    vec![Effect::RunChecks {
-        generation: model.checks.generation,
-        cloud: model.cloud,
-        inputs,
-        target: TargetHandle(target),
-    }]
-}
-
 /// The action `s` offers: the current step's, else the one a failed check calls for.
 fn offered_action(model: &Model) -> Option<&'static crate::guide::kit::ActionSpec> {
     let actions = model.cloud.kit().actions();
@@ -1513,323 +1328,6 @@ fn checks_finished(model: &mut Model, outcome: Result<(), crate::checks::CannotC
             model.checks.error = Some(err);
         }
     }
-}
-
-/// `m`: plans "do it for me" for this step (or, on the start screen, every step).
-fn open_apply(model: &mut Model) -> Vec<Effect> {
-    if model.busy() || model.screen == Screen::ResumeOffer {
-        return Vec::new();
-    }
-    let inputs = model.inputs();
-    match model.cloud.kit().applier(&inputs) {
-        None => {
-            model.status = Some(status(
-                StatusKind::Info,
-                format!(
-                    "The wizard does not make {}'s resources itself yet: follow the steps, or use the Terraform module (a).",
-                    model.cloud.display_name()
-                ),
-            ));
-            Vec::new()
-        }
-        Some(Err(errors)) => {
-            let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
-            model.status = Some(status(
-                StatusKind::Error,
-                format!("To make the resources, the wizard needs {first}"),
-            ));
-            Vec::new()
-        }
-        Some(Ok(_)) => {
-            model.apply = Some(crate::app::model::ApplyPane {
-                step: model.current_step().map(|(_, step)| step.id),
-                phase: ApplyPhase::Planning,
-                plan: Vec::new(),
-                done: Vec::new(),
-                calls: Vec::new(),
-                allow_update: false,
-                outcome: None,
-                scroll: 0,
-            });
-            model.help_open = false;
-            vec![Effect::PlanApply {
-                cloud: model.cloud,
-                inputs,
-            }]
-        }
-    }
-}
-
-fn confirm_apply(model: &mut Model) -> Vec<Effect> {
-    let inputs = model.inputs();
-    let cloud = model.cloud;
-    let Some(pane) = model.apply.as_mut() else {
-        return Vec::new();
-    };
-    if pane.phase != ApplyPhase::Planned || !crate::apply::readiness(&pane.plan).may_write() {
-        return Vec::new();
-    }
-    pane.phase = ApplyPhase::Applying;
-    vec![Effect::RunApply {
-        cloud,
-        inputs,
-        plan: pane.plan.clone(),
-        allow_update: pane.allow_update,
-    }]
-}
-
-/// After a run: the values it made are recorded, what happened is said, and the checks run.
-fn apply_finished(
-    model: &mut Model,
-    outputs: Result<Vec<(FieldId, String)>, String>,
-    calls: Vec<crate::guide::apply::Call>,
-) -> Vec<Effect> {
-    let outputs = match outputs {
-        Ok(outputs) => outputs,
-        Err(why) => {
-            if let Some(pane) = model.apply.as_mut() {
-                pane.calls = calls;
-                pane.phase = ApplyPhase::Finished;
-                pane.outcome = Some(format!("Nothing was written: {why}"));
-            }
-            return Vec::new();
-        }
-    };
-    if !outputs.is_empty() {
-        let mut inputs = model.inputs();
-        for (field, value) in &outputs {
-            inputs.set(*field, value.clone());
-        }
-        model.load_inputs(&inputs);
-    }
-    let Some(pane) = model.apply.as_mut() else {
-        return Vec::new();
-    };
-    pane.calls = calls;
-    pane.phase = ApplyPhase::Finished;
-    let refused = crate::apply::refusal(&pane.done).map(|d| d.planned.title.clone());
-    let made = pane
-        .done
-        .iter()
-        .filter(|d| matches!(d.applied, Some(crate::guide::apply::Applied::Made { .. })))
-        .count();
-    let changed = pane
-        .done
-        .iter()
-        .filter(|d| {
-            matches!(
-                d.applied,
-                Some(crate::guide::apply::Applied::Changed { .. })
-            )
-        })
-        .count();
-    pane.outcome = Some(match &refused {
-        Some(title) => format!(
-            "Stopped at {title}: what was made stays; grant what its line names, then m again continues from there."
-        ),
-        None => format!("Done: {made} made, {changed} changed. Checking the result…"),
-    });
-    let mut effects = save(model);
-    if refused.is_none() {
-        effects.extend(run_checks(model));
-    }
-    effects
-}
-
-/// `d`: the revocation drill needs the registered key and the admin key; it asks first,
-/// saying what it does to production.
-fn offer_drill(model: &mut Model) -> Vec<Effect> {
-    if model.busy() || model.drill != DrillOffer::Idle || model.question.is_some() {
-        return Vec::new();
-    }
-    let last_step = model.guide().steps.len().saturating_sub(1);
-    let Some(key_id) = model
-        .external_key_id
-        .clone()
-        .filter(|_| model.path == SetupPath::Api && model.screen == Screen::Step(last_step))
-    else {
-        model.status = Some(status(
-            StatusKind::Info,
-            "The drill runs on the last step once a key is registered there (or headless: ekm-wizard drill <cloud> --key-id …).".into(),
-        ));
-        return Vec::new();
-    };
-    model.question = Some(Question::Drill);
-    model.status = Some(status(
-        StatusKind::Info,
-        format!(
-            "Revocation drill on {key_id}: your key is switched off, so every request OpenAI makes with it fails until it is switched on again (a minute or two; Esc switches it on at once). y starts, any other key cancels."
-        ),
-    ));
-    Vec::new()
-}
-
-fn start_drill(model: &mut Model) -> Vec<Effect> {
-    model.drill = DrillOffer::Idle;
-    let Some(key_id) = model.external_key_id.clone() else {
-        return Vec::new();
-    };
-    let inputs = model.inputs();
-    let target = match crate::checks::target_from_recorded(model.cloud, &inputs, model.path) {
-        Ok(target) => target,
-        Err(errors) => {
-            let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
-            model.status = Some(status(
-                StatusKind::Error,
-                format!("The drill cannot start: {first}"),
-            ));
-            return Vec::new();
-        }
-    };
-    let Some((base, key)) = request_means(model) else {
-        return Vec::new();
-    };
-    model.drill = DrillOffer::Running;
-    model.status = Some(status(
-        StatusKind::Info,
-        format!("Drill: reading the key and asking OpenAI to validate {key_id}…"),
-    ));
-    vec![Effect::RunDrill {
-        base,
-        key,
-        key_id,
-        cloud: model.cloud,
-        inputs,
-        target: TargetHandle(target),
-    }]
-}
-
-/// The waits between automatic re-checks: longer each time.
-fn recheck_wait(attempt: u32) -> u32 {
-    match attempt {
-        0 => 15,
-        1 => 30,
-        2 => 60,
-        _ => 120,
-    }
-}
-
-fn minutes(seconds: u32) -> String {
-    match seconds {
-        0..=89 => format!("{seconds} s"),
-        _ => format!("{} min", seconds.div_ceil(60)),
-    }
-}
-
-/// After a run: when the only failures are of checks a fix can take minutes to reach, and
-/// the admin just fixed something (the same check failed before) or the wizard is already
-/// waiting, count down to checking again, each wait longer, up to what the cloud documents.
-fn plan_recheck(model: &mut Model) -> Vec<Effect> {
-    use crate::checks::CheckStatus;
-    let Some(propagation) = model.cloud.kit().propagation() else {
-        model.recheck = None;
-        return Vec::new();
-    };
-    let results = &model.checks.results;
-    let failed = |r: &&crate::checks::CheckResult| r.status == CheckStatus::Fail;
-    let spreading: Vec<&crate::checks::CheckResult> = results
-        .iter()
-        .filter(failed)
-        .filter(|r| propagation.checks.contains(&r.id))
-        .collect();
-    let other_failures = results
-        .iter()
-        .filter(failed)
-        .any(|r| !propagation.checks.contains(&r.id));
-    let waiting = model.recheck.take();
-    if model.recheck_declined {
-        return Vec::new();
-    }
-    if spreading.is_empty() || other_failures {
-        let now_passing = results
-            .iter()
-            .any(|r| r.status == CheckStatus::Pass && propagation.checks.contains(&r.id));
-        if let (Some(recheck), Some(shown)) = (waiting, model.status.as_mut())
-            && !other_failures
-            && now_passing
-        {
-            shown.text.push_str(&format!(
-                " (after {} of waiting: the change needed time to reach everyone)",
-                minutes(recheck.waited)
-            ));
-        }
-        return Vec::new();
-    }
-    let after_fix = model
-        .checks
-        .previous
-        .iter()
-        .any(|r| r.status == CheckStatus::Fail && spreading.iter().any(|s| s.id == r.id));
-    if waiting.is_none() && !after_fix {
-        return Vec::new();
-    }
-    let attempt = waiting.map(|r| r.attempt).unwrap_or(0);
-    let waited = waiting.map(|r| r.waited).unwrap_or(0);
-    let next = recheck_wait(attempt);
-    let limit = propagation.up_to.as_secs() as u32;
-    if waited >= limit {
-        model.status = Some(status(
-            StatusKind::Error,
-            format!(
-                "{} still fails after {} of checking again: this is not the change still spreading. f goes to the step that fixes it.",
-                spreading[0].title,
-                minutes(waited)
-            ),
-        ));
-        return Vec::new();
-    }
-    model.recheck_serial += 1;
-    let recheck = crate::app::model::Recheck {
-        id: model.recheck_serial,
-        attempt: attempt + 1,
-        seconds_left: next,
-        waited: waited + next,
-        propagation,
-    };
-    model.recheck = Some(recheck);
-    show_countdown(model, spreading[0].title);
-    vec![Effect::TickAfter {
-        id: recheck.id,
-        after: std::time::Duration::from_secs(1),
-    }]
-}
-
-fn show_countdown(model: &mut Model, failing: &str) {
-    let Some(recheck) = model.recheck else {
-        return;
-    };
-    model.status = Some(status(
-        StatusKind::Info,
-        format!(
-            "{failing} still fails, but {} can take up to {} to reach everyone: checking again in {} s (try {}); Esc stops.",
-            recheck.propagation.what,
-            minutes(recheck.propagation.up_to.as_secs() as u32),
-            recheck.seconds_left,
-            recheck.attempt
-        ),
-    ));
-}
-
-fn recheck_tick(model: &mut Model, id: u64) -> Vec<Effect> {
-    let Some(recheck) = model.recheck.as_mut().filter(|r| r.id == id) else {
-        return Vec::new();
-    };
-    recheck.seconds_left = recheck.seconds_left.saturating_sub(1);
-    if recheck.seconds_left == 0 {
-        return run_checks(model);
-    }
-    let failing = model
-        .checks
-        .results
-        .iter()
-        .find(|r| r.status == crate::checks::CheckStatus::Fail)
-        .map(|r| r.title)
-        .unwrap_or("A check");
-    show_countdown(model, failing);
-    vec![Effect::TickAfter {
-        id,
-        after: std::time::Duration::from_secs(1),
-    }]
 }
 
 /// The step of the first failed check, else of the failed registration's explanation.

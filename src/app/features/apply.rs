@@ -1,0 +1,180 @@
+//! "Do it for me" in the wizard: the plan read for this step (or every step), the admin's
+//! y, the writes under way, and what was made recorded and checked.
+
+use crate::app::effect::Effect;
+use crate::app::model::{ApplyPhase, Model, Screen, StatusKind};
+use crate::app::transitions::{run_checks, save, status};
+use crate::guide::FieldId;
+
+/// `m`: plans "do it for me" for this step (or, on the start screen, every step).
+pub(crate) fn open_apply(model: &mut Model) -> Vec<Effect> {
+    if model.busy() || model.screen == Screen::ResumeOffer {
+        return Vec::new();
+    }
+    let inputs = model.inputs();
+    match model.cloud.kit().applier(&inputs) {
+        None => {
+            model.status = Some(status(
+                StatusKind::Info,
+                format!(
+                    "The wizard does not make {}'s resources itself yet: follow the steps, or use the Terraform module (a).",
+                    model.cloud.display_name()
+                ),
+            ));
+            Vec::new()
+        }
+        Some(Err(errors)) => {
+            let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
+            model.status = Some(status(
+                StatusKind::Error,
+                format!("To make the resources, the wizard needs {first}"),
+            ));
+            Vec::new()
+        }
+        Some(Ok(_)) => {
+            model.apply = Some(crate::app::model::ApplyPane {
+                step: model.current_step().map(|(_, step)| step.id),
+                phase: ApplyPhase::Planning,
+                plan: Vec::new(),
+                done: Vec::new(),
+                calls: Vec::new(),
+                allow_update: false,
+                outcome: None,
+                scroll: 0,
+            });
+            model.help_open = false;
+            vec![Effect::PlanApply {
+                cloud: model.cloud,
+                inputs,
+            }]
+        }
+    }
+}
+
+pub(crate) fn confirm_apply(model: &mut Model) -> Vec<Effect> {
+    let inputs = model.inputs();
+    let cloud = model.cloud;
+    let Some(pane) = model.apply.as_mut() else {
+        return Vec::new();
+    };
+    if pane.phase != ApplyPhase::Planned || !crate::apply::readiness(&pane.plan).may_write() {
+        return Vec::new();
+    }
+    pane.phase = ApplyPhase::Applying;
+    vec![Effect::RunApply {
+        cloud,
+        inputs,
+        plan: pane.plan.clone(),
+        allow_update: pane.allow_update,
+    }]
+}
+
+/// After a run: the values it made are recorded, what happened is said, and the checks run.
+pub(crate) fn apply_finished(
+    model: &mut Model,
+    outputs: Result<Vec<(FieldId, String)>, String>,
+    calls: Vec<crate::guide::apply::Call>,
+) -> Vec<Effect> {
+    let outputs = match outputs {
+        Ok(outputs) => outputs,
+        Err(why) => {
+            if let Some(pane) = model.apply.as_mut() {
+                pane.calls = calls;
+                pane.phase = ApplyPhase::Finished;
+                pane.outcome = Some(format!("Nothing was written: {why}"));
+            }
+            return Vec::new();
+        }
+    };
+    if !outputs.is_empty() {
+        let mut inputs = model.inputs();
+        for (field, value) in &outputs {
+            inputs.set(*field, value.clone());
+        }
+        model.load_inputs(&inputs);
+    }
+    let Some(pane) = model.apply.as_mut() else {
+        return Vec::new();
+    };
+    pane.calls = calls;
+    pane.phase = ApplyPhase::Finished;
+    let refused = crate::apply::refusal(&pane.done).map(|d| d.planned.title.clone());
+    let made = pane
+        .done
+        .iter()
+        .filter(|d| matches!(d.applied, Some(crate::guide::apply::Applied::Made { .. })))
+        .count();
+    let changed = pane
+        .done
+        .iter()
+        .filter(|d| {
+            matches!(
+                d.applied,
+                Some(crate::guide::apply::Applied::Changed { .. })
+            )
+        })
+        .count();
+    pane.outcome = Some(match &refused {
+        Some(title) => format!(
+            "Stopped at {title}: what was made stays; grant what its line names, then m again continues from there."
+        ),
+        None => format!("Done: {made} made, {changed} changed. Checking the result…"),
+    });
+    let mut effects = save(model);
+    if refused.is_none() {
+        effects.extend(run_checks(model));
+    }
+    effects
+}
+
+/// The plan read: this step's part of it, and what it allows.
+pub(crate) fn planned(
+    model: &mut Model,
+    planned: Result<Vec<crate::guide::apply::Planned>, String>,
+    calls: Vec<crate::guide::apply::Call>,
+) -> Vec<Effect> {
+    if let Some(pane) = model.apply.as_mut()
+        && pane.phase == ApplyPhase::Planning
+    {
+        pane.calls = calls;
+        match planned {
+            Ok(plan) => {
+                let plan: Vec<_> = plan
+                    .into_iter()
+                    .filter(|p| pane.step.is_none_or(|step| p.step == step))
+                    .collect();
+                pane.outcome = crate::apply::readiness(&plan).headline();
+                pane.plan = plan;
+                pane.phase = ApplyPhase::Planned;
+            }
+            Err(why) => {
+                pane.outcome = Some(format!("The plan could not be read: {why}"));
+                pane.phase = ApplyPhase::Finished;
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// `u`: allow (or no longer allow) changing what differs.
+pub(crate) fn toggle_allow_update(model: &mut Model) -> Vec<Effect> {
+    if let Some(pane) = model.apply.as_mut()
+        && pane.phase == ApplyPhase::Planned
+    {
+        pane.allow_update = !pane.allow_update;
+    }
+    Vec::new()
+}
+
+/// One resource done (or skipped), with the calls so far.
+pub(crate) fn progress(
+    model: &mut Model,
+    done: crate::apply::Done,
+    calls: Vec<crate::guide::apply::Call>,
+) -> Vec<Effect> {
+    if let Some(pane) = model.apply.as_mut() {
+        pane.done.push(done);
+        pane.calls = calls;
+    }
+    Vec::new()
+}

@@ -1,0 +1,101 @@
+//! The revocation drill in the wizard: offered on the last step once a key is registered,
+//! asked first, then under way with its lines in the status, and its end said.
+
+use crate::app::effect::{Effect, TargetHandle};
+use crate::app::model::{DrillOffer, Model, Question, Screen, StatusKind};
+use crate::app::transitions::{request_means, status};
+use crate::guide::SetupPath;
+
+/// `d`: the revocation drill needs the registered key and the admin key; it asks first,
+/// saying what it does to production.
+pub(crate) fn offer_drill(model: &mut Model) -> Vec<Effect> {
+    if model.busy() || model.drill != DrillOffer::Idle || model.question.is_some() {
+        return Vec::new();
+    }
+    let last_step = model.guide().steps.len().saturating_sub(1);
+    let Some(key_id) = model
+        .external_key_id
+        .clone()
+        .filter(|_| model.path == SetupPath::Api && model.screen == Screen::Step(last_step))
+    else {
+        model.status = Some(status(
+            StatusKind::Info,
+            "The drill runs on the last step once a key is registered there (or headless: ekm-wizard drill <cloud> --key-id …).".into(),
+        ));
+        return Vec::new();
+    };
+    model.question = Some(Question::Drill);
+    model.status = Some(status(
+        StatusKind::Info,
+        format!(
+            "Revocation drill on {key_id}: your key is switched off, so every request OpenAI makes with it fails until it is switched on again (a minute or two; Esc switches it on at once). y starts, any other key cancels."
+        ),
+    ));
+    Vec::new()
+}
+
+pub(crate) fn start_drill(model: &mut Model) -> Vec<Effect> {
+    model.drill = DrillOffer::Idle;
+    let Some(key_id) = model.external_key_id.clone() else {
+        return Vec::new();
+    };
+    let inputs = model.inputs();
+    let target = match crate::checks::target_from_recorded(model.cloud, &inputs, model.path) {
+        Ok(target) => target,
+        Err(errors) => {
+            let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
+            model.status = Some(status(
+                StatusKind::Error,
+                format!("The drill cannot start: {first}"),
+            ));
+            return Vec::new();
+        }
+    };
+    let Some((base, key)) = request_means(model) else {
+        return Vec::new();
+    };
+    model.drill = DrillOffer::Running;
+    model.status = Some(status(
+        StatusKind::Info,
+        format!("Drill: reading the key and asking OpenAI to validate {key_id}…"),
+    ));
+    vec![Effect::RunDrill {
+        base,
+        key,
+        key_id,
+        cloud: model.cloud,
+        inputs,
+        target: TargetHandle(target),
+    }]
+}
+
+/// A line of the drill under way, in the status.
+pub(crate) fn progress(model: &mut Model, line: String) -> Vec<Effect> {
+    if model.drill == DrillOffer::Running {
+        model.status = Some(status(StatusKind::Info, format!("Drill: {line}")));
+    }
+    Vec::new()
+}
+
+/// The drill's end: proved, or why not (remembered for explain and the bundle).
+pub(crate) fn finished(
+    model: &mut Model,
+    record: crate::after_setup::drill::DrillRecord,
+) -> Vec<Effect> {
+    use crate::after_setup::drill::DrillEnd;
+    model.drill = DrillOffer::Idle;
+    let message = record.message.clone().unwrap_or_default();
+    let proved = record.end == Some(DrillEnd::Proved);
+    model.status = Some(status(
+        if proved {
+            StatusKind::Success
+        } else {
+            StatusKind::Error
+        },
+        format!("Drill: {message}"),
+    ));
+    if !proved {
+        model.remember_error(&message);
+    }
+    Vec::new()
+}
