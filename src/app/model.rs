@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use ratatui::style::Style;
 use ratatui_textarea::TextArea;
 
+use super::preset::Preset;
 use super::registration::RegistrationPane;
 use super::theme::Theme;
-use crate::app::Preset;
 use crate::artifacts;
 use crate::guide::{self, ActionId, ArtifactId, Cloud, FieldId, Guide, Inputs, SetupPath, Step};
 use crate::openai::ApiBase;

@@ -4,17 +4,15 @@
 use ratatui_textarea::{Input, Key};
 
 use super::effect::{Effect, TargetHandle};
-use super::features::{apply, drill, recheck};
+use super::features::{apply, as_code, drill, explain, recheck, registration};
 use super::layout;
 use super::model::{
-    ActionOffer, ApplyPhase, AsCodePane, Choice, DrillOffer, ExplainPane, Focusable, Model,
-    Question, Saving, Screen, Status, StatusKind, StepState,
+    ActionOffer, ApplyPhase, Choice, DrillOffer, ExplainPane, Focusable, Model, Question, Saving,
+    Screen, Status, StatusKind, StepState,
 };
-use super::msg::{Msg, Registered};
+use super::msg::Msg;
 use super::registration::Phase;
-use super::transitions::{
-    focus_item, go_to, keep_focus_in_view, request_means, run_checks, save, status,
-};
+use super::transitions::{focus_item, go_to, keep_focus_in_view, run_checks, save, status};
 use crate::artifacts;
 use crate::clipboard::CopyRoute;
 use crate::guide::{Cloud, FieldId, SetupPath};
@@ -58,7 +56,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::CopyFocusedBlock => block_effect(model, false),
         Msg::WriteFocusedBlockToFile => block_effect(model, true),
-        Msg::OpenAsCode => open_as_code(model),
+        Msg::OpenAsCode => as_code::open_as_code(model),
         Msg::ShowCodeFile(step) => {
             let count = model.code_files().len();
             if let Some(pane) = model.as_code.as_mut()
@@ -69,8 +67,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Msg::CopyCodeFile => code_effect(model, false),
-        Msg::WriteCodeFiles => code_effect(model, true),
+        Msg::CopyCodeFile => as_code::code_effect(model, false),
+        Msg::WriteCodeFiles => as_code::code_effect(model, true),
         Msg::ToggleHelp => {
             model.help_open = !model.help_open;
             model.help_scroll = 0;
@@ -80,7 +78,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             if model.help_open {
                 model.help_open = false;
             } else if model.explain.is_some() {
-                close_explain(model);
+                explain::close_explain(model);
             } else if model.as_code.is_some() {
                 model.as_code = None;
             } else if model
@@ -183,20 +181,20 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Msg::GoToExplainedStep => go_to_explained_step(model),
+        Msg::GoToExplainedStep => explain::go_to_explained_step(model),
         Msg::ExportSupportBundle => vec![Effect::ExportSupportBundle {
             session: model.session(),
             recent_errors: model.recent_errors.clone(),
             checks: model.checks.results.clone(),
         }],
-        Msg::StartRegistration => start_registration(model),
-        Msg::ValidateRegisteredKey => validate_registered_key(model),
+        Msg::StartRegistration => registration::start_registration(model),
+        Msg::ValidateRegisteredKey => registration::validate_registered_key(model),
         Msg::RegistrationPlanned {
             generation,
             outcome,
         } => {
             if generation == model.registration.generation {
-                registration_planned(model, outcome);
+                registration::registration_planned(model, outcome);
             }
             Vec::new()
         }
@@ -205,7 +203,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             outcome,
         } => {
             if generation == model.registration.generation {
-                return registration_finished(model, outcome);
+                return registration::registration_finished(model, outcome);
             }
             Vec::new()
         }
@@ -214,7 +212,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             outcome,
         } => {
             if generation == model.registration.generation {
-                validation_finished(model, outcome);
+                registration::validation_finished(model, outcome);
             }
             Vec::new()
         }
@@ -416,8 +414,8 @@ fn confirm(model: &mut Model) -> Vec<Effect> {
     match model.focused() {
         Some(Focusable::Begin) => next_step(model),
         Some(Focusable::Block(_)) => block_effect(model, false),
-        Some(Focusable::Register) => start_registration(model),
-        Some(Focusable::Validate) => validate_registered_key(model),
+        Some(Focusable::Register) => registration::start_registration(model),
+        Some(Focusable::Validate) => registration::validate_registered_key(model),
         Some(_) => {
             // The last item of a step moves on; any other moves to the next item.
             let last = model.focus + 1 >= model.focusables().len();
@@ -827,62 +825,6 @@ fn block_effect(model: &mut Model, to_file: bool) -> Vec<Effect> {
     }
 }
 
-/// Opens the "as code" view, on the first file of the cloud's first code format.
-fn open_as_code(model: &mut Model) -> Vec<Effect> {
-    if model.screen == Screen::ResumeOffer {
-        return Vec::new();
-    }
-    if model.cloud.kit().code_formats().is_empty() {
-        model.status = Some(status(
-            StatusKind::Info,
-            format!(
-                "{} has no as-code view: its steps are done in the console or with the commands shown.",
-                model.cloud.display_name()
-            ),
-        ));
-        return Vec::new();
-    }
-    model.as_code = Some(AsCodePane::default());
-    model.help_open = false;
-    Vec::new()
-}
-
-/// Copies the file on show, or writes every file of its format into one folder.
-fn code_effect(model: &mut Model, write_all: bool) -> Vec<Effect> {
-    let Some(pane) = model.as_code else {
-        return Vec::new();
-    };
-    let files = model.code_files();
-    let Some(shown) = files.get(pane.file.min(files.len().saturating_sub(1))) else {
-        return Vec::new();
-    };
-    let folder = format!("{}-{}", model.cloud.key(), shown.format.key);
-    if write_all {
-        let format = shown.format;
-        let mut module: Vec<(String, String)> = files
-            .into_iter()
-            .filter(|file| file.format == format)
-            .map(|file| (file.name, file.text))
-            .collect();
-        module.sort_by(|a, b| a.0.cmp(&b.0));
-        let what = match module.len() {
-            1 => format!("the {} file", format.title),
-            n => format!("the {} files ({n})", format.title),
-        };
-        vec![Effect::WriteFiles {
-            what,
-            folder,
-            files: module,
-        }]
-    } else {
-        vec![Effect::CopyToClipboard {
-            what: format!("{} ({})", shown.name, shown.format.title),
-            file_name: format!("{folder}-{}", shown.name),
-            text: shown.text.clone(),
-        }]
-    }
-}
-
 fn resume(model: &mut Model) -> Vec<Effect> {
     let Some(session) = model.resume.take() else {
         return Vec::new();
@@ -966,222 +908,6 @@ fn remember_status_error(model: &mut Model) {
     {
         model.remember_error(&text);
     }
-}
-
-/// Closes the explain screen, keeping what was pasted for the support bundle.
-fn close_explain(model: &mut Model) {
-    if let Some(pane) = model.explain.take() {
-        model.remember_error(&pane.text());
-    }
-}
-
-fn go_to_explained_step(model: &mut Model) -> Vec<Effect> {
-    let Some(pane) = model.explain.as_ref() else {
-        return Vec::new();
-    };
-    let Some(explanation) = crate::explain::explain(&pane.text()) else {
-        model.status = Some(status(
-            StatusKind::Info,
-            "No known error matched, so there is no step to go to.".into(),
-        ));
-        return Vec::new();
-    };
-    let entry = explanation.entry;
-    if entry.local {
-        model.status = Some(status(
-            StatusKind::Info,
-            "A host could not be reached: no step fixes that; check this machine's network, proxy, DNS and firewall, then try again.".into(),
-        ));
-        return Vec::new();
-    }
-    if entry.cloud != model.cloud {
-        model.status = Some(status(
-            StatusKind::Info,
-            format!(
-                "This error is about {}; the wizard is on {}. Choose {} on the start screen to fix it there.",
-                entry.cloud.display_name(),
-                model.cloud.display_name(),
-                entry.cloud.display_name()
-            ),
-        ));
-        return Vec::new();
-    }
-    let Some((index, title)) = entry.step_position() else {
-        return Vec::new();
-    };
-    close_explain(model);
-    go_to(model, Screen::Step(index));
-    model.status = Some(status(
-        StatusKind::Info,
-        format!("Step {}: {title}. {}", index + 1, entry.title),
-    ));
-    save(model)
-}
-
-fn start_registration(model: &mut Model) -> Vec<Effect> {
-    if model.busy() {
-        model.status = Some(status(
-            StatusKind::Info,
-            "Still working on the last request…".into(),
-        ));
-        return Vec::new();
-    }
-    let body = match artifacts::generate(
-        model.cloud,
-        crate::guide::ArtifactId::REGISTRATION_BODY,
-        &model.inputs(),
-        SetupPath::Api,
-    ) {
-        Ok(artifacts::ArtifactBody::Json(body)) => body,
-        Ok(_) => return Vec::new(),
-        Err(missing) => {
-            let first = missing.first().map(|e| e.to_string()).unwrap_or_default();
-            model.status = Some(status(
-                StatusKind::Error,
-                format!("The registration body is not ready: {first}"),
-            ));
-            return Vec::new();
-        }
-    };
-    let Some((base, key)) = request_means(model) else {
-        return Vec::new();
-    };
-    let phase = std::mem::take(&mut model.registration.phase);
-    model.registration.generation += 1;
-    let generation = model.registration.generation;
-    match phase {
-        Phase::Ready { existing, .. } => {
-            let project_name = model
-                .inputs()
-                .validated(FieldId::PROJECT_NAME)
-                .unwrap_or_else(|_| "EKM project".into());
-            model.registration.phase = Phase::Registering;
-            model.status = Some(status(
-                StatusKind::Info,
-                match &existing {
-                    Some(_) => {
-                        "Using the registered key; creating the project and validating…".into()
-                    }
-                    None => "Registering the key, creating the project and validating…".into(),
-                },
-            ));
-            vec![Effect::Register {
-                generation,
-                base,
-                key,
-                body,
-                existing,
-                project_name,
-            }]
-        }
-        _ => {
-            model.registration.phase = Phase::Checking;
-            model.status = Some(status(
-                StatusKind::Info,
-                "Looking for a key with the same settings…".into(),
-            ));
-            vec![Effect::PlanRegistration {
-                generation,
-                base,
-                key,
-                body,
-            }]
-        }
-    }
-}
-
-fn registration_planned(model: &mut Model, outcome: Result<crate::openai::register::Plan, String>) {
-    match outcome {
-        Ok(plan) => {
-            let mut text = match plan.existing.as_ref().and_then(|k| k["id"].as_str()) {
-                // An id from OpenAI's listing: shown made safe, form-checked before any use.
-                Some(id) => format!(
-                    "{} is already registered with these settings: Enter uses it (no duplicate).",
-                    crate::secrets::outside_id(id, 80)
-                ),
-                None => {
-                    "No key with these settings yet: Enter registers the body above.".to_string()
-                }
-            };
-            if plan.ekm_enabled == Some(false) {
-                text.push_str(" Note: no project shows external_key_id, so EKM may not be enabled for this organization yet.");
-            }
-            model.status = Some(status(StatusKind::Info, text));
-            model.registration.phase = Phase::Ready {
-                existing: plan.existing,
-                ekm_enabled: plan.ekm_enabled,
-            };
-        }
-        Err(err) => failed(model, err),
-    }
-}
-
-fn failed(model: &mut Model, err: String) {
-    model.status = Some(status(StatusKind::Error, err.clone()));
-    model.remember_error(&err);
-    model.registration.phase = Phase::Failed(err);
-}
-
-fn registration_finished(model: &mut Model, outcome: Result<Registered, String>) -> Vec<Effect> {
-    match outcome {
-        Ok(registered) => {
-            // The typed key is no longer needed: wipe it.
-            model.registration.typed_key.clear();
-            model.registration.reused_key = registered.key_reused;
-            model.external_key_id = Some(registered.key_id.clone());
-            model.project_id = registered.project_id.clone();
-            model.registration.phase = Phase::Idle;
-            validation_finished(model, registered.validation);
-            focus_item(model, Focusable::Validate);
-            save(model)
-        }
-        Err(err) => {
-            failed(model, err);
-            Vec::new()
-        }
-    }
-}
-
-fn validate_registered_key(model: &mut Model) -> Vec<Effect> {
-    let Some(key_id) = model.external_key_id.clone() else {
-        return Vec::new();
-    };
-    if model.busy() {
-        return Vec::new();
-    }
-    let Some((base, key)) = request_means(model) else {
-        return Vec::new();
-    };
-    model.registration.generation += 1;
-    model.registration.phase = Phase::Validating;
-    model.status = Some(status(StatusKind::Info, format!("Validating {key_id}…")));
-    vec![Effect::Validate {
-        generation: model.registration.generation,
-        base,
-        key,
-        key_id,
-    }]
-}
-
-fn validation_finished(model: &mut Model, outcome: Result<(), String>) {
-    model.registration.phase = Phase::Idle;
-    let id = model.external_key_id.clone().unwrap_or_default();
-    match &outcome {
-        Ok(()) => {
-            model.status = Some(status(
-                StatusKind::Success,
-                format!("{id} is valid: OpenAI can use your key."),
-            ));
-        }
-        Err(err) => {
-            model.status = Some(status(
-                StatusKind::Error,
-                format!("Validation of {id} failed: {err}"),
-            ));
-            model.remember_error(err);
-        }
-    }
-    model.registration.validation = Some(outcome);
 }
 
 /// The action `s` offers: the current step's, else the one a failed check calls for.

@@ -2,5 +2,8 @@
 //! dispatches) and the helpers they share with nothing else.
 
 pub mod apply;
+pub mod as_code;
 pub mod drill;
+pub mod explain;
 pub mod recheck;
+pub mod registration;
