@@ -15,7 +15,10 @@ use serde_json::Value;
 use crate::guide::{Cloud, Inputs, SetupPath};
 
 /// The format this version writes; a file with a higher number came from a newer wizard.
-pub const SESSION_FORMAT: u64 = 1;
+/// Format 2 names the step on screen and the furthest step by their ids (`step_id`,
+/// `reached_id`) beside their numbers, so a guide whose steps move still resumes at the same
+/// step; format 1 files (numbers only) still load.
+pub const SESSION_FORMAT: u64 = 2;
 
 /// Overrides where progress is kept (used by tests and by admins who want it elsewhere).
 pub const STATE_DIR_ENV: &str = "EKM_WIZARD_STATE_DIR";
@@ -49,6 +52,11 @@ struct SavedSession {
     step: usize,
     #[serde(default)]
     reached: usize,
+    /// The step on screen by its id (format 2); it wins over `step` when the guide has it.
+    #[serde(default)]
+    step_id: Option<String>,
+    #[serde(default)]
+    reached_id: Option<String>,
     #[serde(default)]
     inputs: BTreeMap<String, String>,
     #[serde(default)]
@@ -157,7 +165,8 @@ impl SessionStore {
     pub fn save(&self, session: &Session) -> Result<(), String> {
         let mut kept = session.clone();
         kept.inputs.forget_secrets();
-        let text = serde_json::to_string_pretty(&kept).map_err(|e| e.to_string())?;
+        let text =
+            serde_json::to_string_pretty(&with_step_ids(&kept)?).map_err(|e| e.to_string())?;
         create_private_dir(&self.dir)
             .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
         write_private(&self.file(), &format!("{text}\n"))
@@ -388,12 +397,40 @@ pub fn parse(text: &str) -> Result<Session, String> {
         format: saved.format,
         cloud,
         path: saved.path,
-        step: saved.step,
-        reached: saved.reached,
+        step: step_number(cloud, saved.step_id.as_deref(), saved.step),
+        reached: step_number(cloud, saved.reached_id.as_deref(), saved.reached),
         inputs,
         external_key_id,
         project_id,
     })
+}
+
+/// The session as the file holds it: its fields, and the steps also named by their ids.
+fn with_step_ids(session: &Session) -> Result<Value, String> {
+    let mut value = serde_json::to_value(session).map_err(|e| e.to_string())?;
+    let steps = &session.cloud.guide().steps;
+    let id_of = |number: usize| {
+        number
+            .checked_sub(1)
+            .and_then(|index| steps.get(index))
+            .map(|step| Value::String(step.id.key().to_string()))
+    };
+    if let Value::Object(fields) = &mut value {
+        for (key, number) in [("step_id", session.step), ("reached_id", session.reached)] {
+            if let Some(id) = id_of(number) {
+                fields.insert(key.to_string(), id);
+            }
+        }
+    }
+    Ok(value)
+}
+
+/// A saved step's number (0 is the start screen, n the guide's step n): from its id when the
+/// guide still has that step, else the number saved (a format 1 file, or a step since gone).
+fn step_number(cloud: Cloud, id: Option<&str>, saved: usize) -> usize {
+    id.and_then(|id| cloud.guide().steps.iter().position(|s| s.id == id))
+        .map(|index| index + 1)
+        .unwrap_or(saved)
 }
 
 /// A saved OpenAI id, when it has OpenAI's form; otherwise it is left out (and said so in the
@@ -430,6 +467,34 @@ mod tests {
             external_key_id: Some("extkey_123".into()),
             project_id: None,
         }
+    }
+
+    #[test]
+    fn steps_are_saved_by_id_and_found_by_id_first_and_old_files_still_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::in_dir(dir.path());
+        store.save(&sample()).unwrap();
+        let text = std::fs::read_to_string(store.file()).unwrap();
+        let saved: Value = serde_json::from_str(&text).unwrap();
+        let steps = &crate::clouds::aws::cloud().guide().steps;
+        assert_eq!(saved["step_id"], steps[1].id.key());
+        assert_eq!(saved["reached_id"], steps[2].id.key());
+        assert_eq!(saved["format"], SESSION_FORMAT);
+        // The id wins over the number: a guide whose steps moved resumes at the same step.
+        let mut moved = saved.clone();
+        moved["step"] = serde_json::json!(4);
+        moved["step_id"] = serde_json::json!(steps[0].id.key());
+        assert_eq!(parse(&moved.to_string()).unwrap().step, 1);
+        // An id the guide no longer has: the number stands.
+        moved["step_id"] = serde_json::json!("a-step-since-gone");
+        assert_eq!(parse(&moved.to_string()).unwrap().step, 4);
+        // A format 1 file: numbers only.
+        let old = serde_json::json!({
+            "format": 1, "cloud": "aws", "path": "api", "step": 3, "reached": 3,
+            "inputs": {"org_id": "org-abc"}
+        });
+        let loaded = parse(&old.to_string()).unwrap();
+        assert_eq!((loaded.step, loaded.reached), (3, 3));
     }
 
     #[test]
