@@ -178,3 +178,80 @@ pub(crate) fn progress(
     }
     Vec::new()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::model::{ApplyPane, StartOptions};
+    use crate::guide::StepId;
+    use crate::guide::apply::{Change, Planned};
+
+    fn planning() -> Model {
+        let mut model = Model::new(StartOptions {
+            width: 80,
+            height: 24,
+            ..Default::default()
+        });
+        model.apply = Some(ApplyPane {
+            step: None,
+            phase: ApplyPhase::Planning,
+            plan: Vec::new(),
+            done: Vec::new(),
+            calls: Vec::new(),
+            allow_update: false,
+            outcome: None,
+            scroll: 0,
+        });
+        model
+    }
+
+    fn resource(id: &'static str, change: Change) -> Planned {
+        Planned::new(id, id.into(), StepId::new("s"), change)
+    }
+
+    #[test]
+    fn only_a_plan_that_is_all_known_and_has_work_can_be_confirmed() {
+        let mut model = planning();
+        planned(
+            &mut model,
+            Ok(vec![
+                resource("key", Change::Create),
+                resource(
+                    "role",
+                    Change::Unknown {
+                        why: "refused".into(),
+                    },
+                ),
+            ]),
+            Vec::new(),
+        );
+        assert!(
+            model.apply.as_ref().unwrap().outcome.is_some(),
+            "the headline says why"
+        );
+        assert!(confirm_apply(&mut model).is_empty(), "nothing written");
+
+        let mut model = planning();
+        planned(
+            &mut model,
+            Ok(vec![resource("key", Change::Create)]),
+            Vec::new(),
+        );
+        assert!(matches!(
+            confirm_apply(&mut model).as_slice(),
+            [Effect::RunApply { .. }]
+        ));
+        assert_eq!(model.apply.as_ref().unwrap().phase, ApplyPhase::Applying);
+        // Asked twice, written once.
+        assert!(confirm_apply(&mut model).is_empty());
+    }
+
+    #[test]
+    fn a_plan_that_could_not_be_read_ends_the_pane_saying_so() {
+        let mut model = planning();
+        planned(&mut model, Err("no credentials".into()), Vec::new());
+        let pane = model.apply.as_ref().unwrap();
+        assert_eq!(pane.phase, ApplyPhase::Finished);
+        assert!(pane.outcome.as_deref().unwrap().contains("no credentials"));
+    }
+}

@@ -99,3 +99,52 @@ pub(crate) fn finished(
     }
     Vec::new()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::model::StartOptions;
+
+    fn on_last_step(registered: bool) -> Model {
+        let mut model = Model::new(StartOptions {
+            args: crate::app::Preset {
+                cloud: Some(crate::clouds::first()),
+                org_id: Some("org-abc123".into()),
+                ..Default::default()
+            },
+            width: 80,
+            height: 24,
+            ..Default::default()
+        });
+        model.screen = Screen::Step(model.guide().steps.len() - 1);
+        if registered {
+            model.external_key_id = Some("extkey_123".into());
+        }
+        model
+    }
+
+    #[test]
+    fn the_drill_is_asked_first_and_only_with_a_registered_key() {
+        let mut model = on_last_step(false);
+        assert!(offer_drill(&mut model).is_empty());
+        assert_eq!(model.question, None, "nothing to drill without a key");
+        let mut model = on_last_step(true);
+        offer_drill(&mut model);
+        assert_eq!(model.question, Some(Question::Drill));
+        assert_eq!(model.drill, DrillOffer::Idle, "nothing starts before a yes");
+        // Asked once: a second d does not ask again over the question.
+        model.status = None;
+        offer_drill(&mut model);
+        assert!(model.status.is_none());
+    }
+
+    #[test]
+    fn a_drill_line_shows_only_while_one_runs() {
+        let mut model = on_last_step(true);
+        progress(&mut model, "key switched off".into());
+        assert!(model.status.is_none());
+        model.drill = DrillOffer::Running;
+        progress(&mut model, "key switched off".into());
+        assert!(model.status.unwrap().text.contains("key switched off"));
+    }
+}

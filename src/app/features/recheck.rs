@@ -16,6 +16,7 @@ pub(crate) fn recheck_wait(attempt: u32) -> u32 {
     }
 }
 
+/// A wait in words: seconds up to a minute and a half, then whole minutes, rounded up.
 pub(crate) fn minutes(seconds: u32) -> String {
     match seconds {
         0..=89 => format!("{seconds} s"),
@@ -137,4 +138,19 @@ pub(crate) fn recheck_tick(model: &mut Model, id: u64) -> Vec<Effect> {
         id,
         after: std::time::Duration::from_secs(1),
     }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_wait_is_longer_and_minutes_read_as_people_say_them() {
+        let waits: Vec<u32> = (0..6).map(recheck_wait).collect();
+        assert!(waits.windows(2).all(|w| w[0] <= w[1]), "{waits:?}");
+        assert!(waits[0] > 0);
+        assert_eq!(minutes(60), "60 s");
+        assert_eq!(minutes(120), "2 min");
+        assert_eq!(minutes(91), "2 min", "a part of a minute counts as one");
+    }
 }
