@@ -16,13 +16,14 @@ use super::OPENAI_PRINCIPAL_ARN;
 use super::fields::RoleArn;
 use super::ids::*;
 use super::plan::*;
-use super::session::{aws_host, host_of, service_said, signed_in, unreachable};
+use super::session::{host_of, kms_for, signed_in, unreachable};
+use super::switch::AwsKeySwitch;
 use super::target::AwsTarget;
 use crate::checks::{
     CannotCheck, CheckOptions, CheckSession, CheckStatus, CheckTarget, Finding, probe_bytes, within,
 };
 use crate::guide::CheckId;
-use crate::guide::plan::SwitchableKey;
+use crate::guide::plan::KeySwitch;
 
 /// What an AWS error means for a check, in one plain sentence: a refused read, refused or
 /// expired credentials, no answer, or an answer that could not be read all mean "could not
@@ -130,8 +131,6 @@ struct AwsSession<'a> {
     key: OnceLock<KeyFacts>,
     /// The trust policy's finding, once the role check read the role.
     trust: OnceLock<Finding>,
-    /// How long each call may take.
-    timeout: Duration,
 }
 
 #[async_trait::async_trait]
@@ -142,11 +141,7 @@ impl CheckTarget for AwsTarget {
         options: &CheckOptions,
     ) -> Result<Box<dyn CheckSession + '_>, CannotCheck> {
         let config = signed_in(options).await?;
-        // The key's ARN names its region: KMS is always asked there, whatever the profile says.
-        let kms_config = aws_sdk_kms::config::Builder::from(&config)
-            .region(aws_sdk_kms::config::Region::new(self.key.region.clone()))
-            .build();
-        let kms = aws_sdk_kms::Client::from_conf(kms_config);
+        let kms = kms_for(&config, &self.key);
         // IAM is global; it signs in us-east-1 when no region is set (aws-cn and aws-us-gov
         // keys name their own partition's region instead).
         let iam_region = config.region().cloned().unwrap_or_else(|| {
@@ -179,69 +174,19 @@ impl CheckTarget for AwsTarget {
             sts,
             key: OnceLock::new(),
             trust: OnceLock::new(),
-            timeout: options.timeout,
         }))
+    }
+
+    async fn key_switch(
+        &self,
+        options: &CheckOptions,
+    ) -> Result<Box<dyn KeySwitch + '_>, CannotCheck> {
+        Ok(Box::new(AwsKeySwitch::connect(self, options).await?))
     }
 }
 
 #[async_trait::async_trait]
 impl CheckSession for AwsSession<'_> {
-    /// The key the recorded ARN (or alias) names, by its id: a drill disables the key itself.
-    async fn switchable_key(&self) -> Result<SwitchableKey, String> {
-        let asked = self.target.key.arn();
-        let host = aws_host("kms", &self.target.key.region);
-        let answer = within(self.timeout, self.kms.describe_key().key_id(&asked).send())
-            .await
-            .ok_or_else(|| crate::net::Unreachable::TimedOut.sentence(&host))?
-            .map_err(|e| match unreachable(&e, &host) {
-                Some(sentence) => sentence,
-                None => format!("could not read {asked}: {}", service_said(&e)),
-            })?;
-        let meta = answer
-            .key_metadata()
-            .ok_or_else(|| format!("KMS described no key for {asked}"))?;
-        let arn = meta.arn().unwrap_or(&asked).to_string();
-        Ok(SwitchableKey {
-            handle: meta.key_id().to_string(),
-            described: format!("the KMS key {arn}"),
-            on: meta.key_state() == Some(&KeyState::Enabled),
-            switch_on_command: format!(
-                "aws kms enable-key --key-id {arn} --region {}",
-                self.target.key.region
-            ),
-        })
-    }
-
-    /// DisableKey or EnableKey, by the key's id (AWS takes the id or the ARN in the key's own
-    /// account and region).
-    async fn set_key_on(&self, handle: &str, on: bool) -> Result<(), String> {
-        let host = aws_host("kms", &self.target.key.region);
-        let outcome = if on {
-            within(self.timeout, self.kms.enable_key().key_id(handle).send())
-                .await
-                .map(|r| {
-                    r.map(|_| ())
-                        .map_err(|e| (unreachable(&e, &host), service_said(&e)))
-                })
-        } else {
-            within(self.timeout, self.kms.disable_key().key_id(handle).send())
-                .await
-                .map(|r| {
-                    r.map(|_| ())
-                        .map_err(|e| (unreachable(&e, &host), service_said(&e)))
-                })
-        };
-        match outcome {
-            None => Err(crate::net::Unreachable::TimedOut.sentence(&host)),
-            Some(Err((Some(sentence), _))) => Err(sentence),
-            Some(Err((None, said))) => Err(format!(
-                "KMS refused to {} the key: {said}",
-                if on { "enable" } else { "disable" }
-            )),
-            Some(Ok(())) => Ok(()),
-        }
-    }
-
     async fn perform(&self, check: CheckId, timeout: Duration) -> Finding {
         let target = self.target;
         let key = || {

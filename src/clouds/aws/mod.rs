@@ -10,6 +10,7 @@ pub mod ids;
 pub mod plan;
 pub mod policy;
 pub mod session;
+pub mod switch;
 pub mod target;
 
 use std::sync::{Arc, OnceLock};

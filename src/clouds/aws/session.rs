@@ -8,6 +8,7 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
+use super::fields::KmsArn;
 use crate::checks::{CannotCheck, CheckOptions, within};
 
 /// The host an AWS service is reached at: the endpoint override when one is set
@@ -234,4 +235,13 @@ fn no_credentials(reason: &str, profile: Option<&str>) -> CannotCheck {
     CannotCheck(format!(
         "Could not check: no usable AWS credentials ({reason}). Sign in first: {sign_in}; --profile picks a named profile."
     ))
+}
+
+/// The KMS client for a key: the key's ARN names its region, and KMS is always asked there,
+/// whatever the profile says.
+pub(super) fn kms_for(config: &aws_config::SdkConfig, key: &KmsArn) -> aws_sdk_kms::Client {
+    let kms_config = aws_sdk_kms::config::Builder::from(config)
+        .region(aws_sdk_kms::config::Region::new(key.region.clone()))
+        .build();
+    aws_sdk_kms::Client::from_conf(kms_config)
 }

@@ -8,10 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use azure_security_keyvault_keys::ResourceExt as _;
-use azure_security_keyvault_keys::models::{
-    EncryptionAlgorithm, KeyAttributes, KeyClientUpdateKeyPropertiesOptions,
-    KeyOperationParameters, KeyType, UpdateKeyPropertiesParameters,
-};
+use azure_security_keyvault_keys::models::{EncryptionAlgorithm, KeyOperationParameters, KeyType};
 use reqwest::Method;
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
@@ -23,13 +20,14 @@ use super::artifacts::AZURE_DATA_ACTIONS;
 use super::ids::*;
 use super::plan::*;
 use super::session::*;
+use super::switch::AzureKeySwitch;
 use super::target::AzureTarget;
 use super::{OPENAI_APP_DISPLAY_NAME, OPENAI_APP_ID};
 use crate::checks::{
     ActionOutcome, CannotCheck, CheckOptions, CheckSession, CheckStatus, CheckTarget, Finding,
     probe_bytes, within,
 };
-use crate::guide::plan::SwitchableKey;
+use crate::guide::plan::KeySwitch;
 use crate::guide::{ActionId, CheckId};
 
 /// What an error on a read means: a refusal of the admin is "could not look", not "broken";
@@ -105,6 +103,13 @@ impl CheckTarget for AzureTarget {
         }))
     }
 
+    async fn key_switch(
+        &self,
+        options: &CheckOptions,
+    ) -> Result<Box<dyn KeySwitch + '_>, CannotCheck> {
+        Ok(Box::new(AzureKeySwitch::connect(self, options).await?))
+    }
+
     async fn perform_action(&self, action: ActionId, options: &CheckOptions) -> ActionOutcome {
         if action != super::CREATE_SERVICE_PRINCIPAL {
             return ActionOutcome::CouldNotTry(format!("{action} is not an Azure action"));
@@ -124,104 +129,8 @@ impl CheckTarget for AzureTarget {
     }
 }
 
-/// A key version as Key Vault writes it in a key id: letters and digits, no more than 64.
-fn is_key_version(text: &str) -> bool {
-    !text.is_empty() && text.len() <= 64 && text.chars().all(|c| c.is_ascii_alphanumeric())
-}
-
 #[async_trait::async_trait]
 impl CheckSession for AzureRun<'_> {
-    /// The key's current version: a drill sets its `enabled` attribute.
-    async fn switchable_key(&self) -> Result<SwitchableKey, String> {
-        let vault = self
-            .vault
-            .as_ref()
-            .ok_or_else(|| "the vault and key are not recorded yet".to_string())?;
-        let name = &vault.place.key;
-        let key = within(self.session.timeout, vault.keys.get_key(name, None))
-            .await
-            .ok_or_else(|| {
-                crate::net::Unreachable::TimedOut.sentence(&vault_host(vault.vault_uri))
-            })?
-            .and_then(|r| r.into_model())
-            .map_err(|e| {
-                format!(
-                    "could not read key `{name}`: {}",
-                    vault_error(&e, vault.vault_uri).message
-                )
-            })?;
-        let version = key
-            .resource_id()
-            .ok()
-            .and_then(|r| r.version)
-            .filter(|v| is_key_version(v))
-            .ok_or_else(|| format!("Key Vault gave no version for key `{name}`"))?;
-        let on = key.attributes.as_ref().and_then(|a| a.enabled) != Some(false);
-        Ok(SwitchableKey {
-            described: format!("version {version} of key `{name}` in {}", vault.vault_uri),
-            switch_on_command: format!(
-                "az keyvault key set-attributes --vault-name {} --name {name} --version {version} --enabled true",
-                vault.place.vault
-            ),
-            handle: version,
-            on,
-        })
-    }
-
-    /// Updates the version's `enabled` attribute, as `az keyvault key set-attributes` does.
-    async fn set_key_on(&self, handle: &str, on: bool) -> Result<(), String> {
-        let vault = self
-            .vault
-            .as_ref()
-            .ok_or_else(|| "the vault and key are not recorded".to_string())?;
-        if !is_key_version(handle) {
-            return Err(format!("`{handle}` is not a key version"));
-        }
-        let name = &vault.place.key;
-        let parameters = UpdateKeyPropertiesParameters {
-            key_attributes: Some(KeyAttributes {
-                enabled: Some(on),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let options = KeyClientUpdateKeyPropertiesOptions {
-            key_version: Some(handle.to_string()),
-            ..Default::default()
-        };
-        let update = async {
-            let content = parameters.try_into()?;
-            vault
-                .keys
-                .update_key_properties(name, content, Some(options))
-                .await?
-                .into_model()
-        };
-        let updated = within(self.session.timeout, update)
-            .await
-            .ok_or_else(|| {
-                crate::net::Unreachable::TimedOut.sentence(&vault_host(vault.vault_uri))
-            })?
-            .map_err(|e| {
-                format!(
-                    "Key Vault refused to {} key `{name}`: {}",
-                    if on { "enable" } else { "disable" },
-                    vault_error(&e, vault.vault_uri).message
-                )
-            })?;
-        match updated.attributes.as_ref().and_then(|a| a.enabled) {
-            Some(enabled) if enabled == on => Ok(()),
-            other => Err(format!(
-                "Key Vault answered with the key {}",
-                match other {
-                    Some(true) => "enabled",
-                    Some(false) => "disabled",
-                    None => "in an unknown state",
-                }
-            )),
-        }
-    }
-
     async fn perform(&self, check: CheckId, _timeout: Duration) -> Finding {
         let session = &self.session;
         let vault = || {

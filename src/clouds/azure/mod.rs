@@ -10,6 +10,7 @@ pub mod fields;
 pub mod ids;
 pub mod plan;
 pub mod session;
+pub mod switch;
 pub mod target;
 
 use std::sync::{Arc, OnceLock};
