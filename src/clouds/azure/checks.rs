@@ -19,7 +19,10 @@ use std::sync::OnceLock;
 use super::artifacts::AZURE_DATA_ACTIONS;
 use super::ids::*;
 use super::plan::*;
-use super::session::*;
+use super::session::{
+    API_URL_VAR, AZURE, AzureSession, GRAPH, GRAPH_SCOPE, VaultSession, discover, key_client,
+    token_claims, vault_error,
+};
 use super::switch::AzureKeySwitch;
 use super::target::AzureTarget;
 use super::{OPENAI_APP_DISPLAY_NAME, OPENAI_APP_ID};
