@@ -1,5 +1,5 @@
 //! The revocation drill: proves the customer can cut OpenAI off and bring it back. OpenAI
-//! validates the key; the key is switched off (each cloud's own way, through its session);
+//! validates the key; the key is switched off (each cloud's own way, through its key switch);
 //! OpenAI's validation is watched until it fails; the key is switched on again; validation is
 //! watched until it passes. Every step is kept in a record (`DrillRecord`) before it is taken,
 //! so a drill stopped by a crash or a kill is found and finished by the next start: the
@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-use crate::checks::{CheckOptions, CheckSession, CheckTarget};
-use crate::guide::plan::SwitchableKey;
+use crate::checks::{CheckOptions, CheckTarget};
+use crate::guide::plan::{KeySwitch, SwitchableKey};
 use crate::guide::{Cloud, Inputs};
 use crate::openai::{ApiError, Client};
 use crate::session::SessionStore;
@@ -204,7 +204,8 @@ impl Default for Pace {
 
 /// What a drill works with; the caller provides OpenAI, the keeping and the saying.
 pub struct Drill<'a> {
-    pub session: &'a dyn CheckSession,
+    /// The key switch the cloud's target signed in for the drill.
+    pub session: &'a dyn KeySwitch,
     /// Asks OpenAI to validate the key now.
     pub validate: &'a (dyn Fn() -> BoxFuture<'a, Validation> + Sync),
     /// Keeps the record (before each change to the key).
@@ -500,7 +501,7 @@ pub async fn run_on_target(
     interrupt: impl Future<Output = ()>,
     pace: Pace,
 ) -> DrillRecord {
-    let session = match target.connect(options).await {
+    let session = match target.key_switch(options).await {
         Ok(session) => session,
         Err(cannot) => {
             let mut record = record;
@@ -599,8 +600,6 @@ fn state_words(state: DrillState) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::Finding;
-    use crate::guide::CheckId;
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
@@ -612,10 +611,7 @@ mod tests {
     }
 
     #[async_trait::async_trait]
-    impl CheckSession for Switch {
-        async fn perform(&self, _check: CheckId, _timeout: Duration) -> Finding {
-            Finding::unverified("not used")
-        }
+    impl KeySwitch for Switch {
         async fn switchable_key(&self) -> Result<SwitchableKey, String> {
             Ok(SwitchableKey {
                 handle: "k1".into(),

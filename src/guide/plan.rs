@@ -316,6 +316,15 @@ pub trait CheckTarget: Send + Sync + fmt::Debug {
     async fn perform_action(&self, action: ActionId, _options: &CheckOptions) -> ActionOutcome {
         ActionOutcome::CouldNotTry(format!("{action} is not something this cloud can do"))
     }
+
+    /// Signs in for a revocation drill alone and hands over the one thing that can switch the
+    /// key OpenAI uses off and on. Only the drill asks for it; the checks' session cannot.
+    async fn key_switch(
+        &self,
+        _options: &CheckOptions,
+    ) -> Result<Box<dyn KeySwitch + '_>, CannotCheck> {
+        Ok(Box::new(NoKeySwitch))
+    }
 }
 
 /// The key a revocation drill switches off and on again, as its cloud names it.
@@ -336,17 +345,32 @@ pub const CANNOT_SWITCH: &str = "the wizard cannot switch this cloud's key";
 
 /// A connected session: performs one check at a time when the runner asks. A check may keep
 /// what it learned (the key's facts) for the checks that need it; the runner runs those after.
-/// It can also switch the key OpenAI uses off and on, for a revocation drill.
+/// It only reads: switching a key is `KeySwitch`, which a session has no way to reach.
 #[async_trait::async_trait]
 pub trait CheckSession: Send + Sync {
     async fn perform(&self, check: CheckId, timeout: Duration) -> Finding;
+}
 
+/// The key switch of a revocation drill, signed in by `CheckTarget::key_switch`: switches the
+/// key OpenAI uses off and on.
+#[async_trait::async_trait]
+pub trait KeySwitch: Send + Sync {
     /// Reads the key a drill would switch: which, and whether it is on.
+    async fn switchable_key(&self) -> Result<SwitchableKey, String>;
+
+    /// Switches the key (by the handle `switchable_key` gave) on or off.
+    async fn set_key_on(&self, handle: &str, on: bool) -> Result<(), String>;
+}
+
+/// The key switch of a cloud whose key the wizard cannot switch: it says so.
+struct NoKeySwitch;
+
+#[async_trait::async_trait]
+impl KeySwitch for NoKeySwitch {
     async fn switchable_key(&self) -> Result<SwitchableKey, String> {
         Err(CANNOT_SWITCH.into())
     }
 
-    /// Switches the key (by the handle `switchable_key` gave) on or off.
     async fn set_key_on(&self, _handle: &str, _on: bool) -> Result<(), String> {
         Err(CANNOT_SWITCH.into())
     }

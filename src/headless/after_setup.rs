@@ -361,7 +361,7 @@ pub fn finish_left_over_drill() -> Option<u8> {
             profile: record.profile.clone(),
             timeout: Duration::from_secs(20),
         };
-        let session = target.connect(&options).await.map_err(|e| e.0)?;
+        let session = target.key_switch(&options).await.map_err(|e| e.0)?;
         let not_asked = || -> futures::future::BoxFuture<'_, drill::Validation> {
             Box::pin(async { drill::Validation::CouldNotAsk("not asked".into()) })
         };
@@ -408,7 +408,7 @@ async fn dry_run(
     say: &(dyn Fn(&str) + Sync),
     pace: drill::Pace,
 ) -> drill::DrillRecord {
-    let session = match doctor.target.connect(&doctor.options).await {
+    let session = match doctor.target.key_switch(&doctor.options).await {
         Ok(session) => session,
         Err(cannot) => {
             record.end = Some(drill::DrillEnd::CouldNotAsk);

@@ -17,6 +17,7 @@ use super::artifacts::{iam_policy_on, key_policy_statement, trust_policy};
 use super::fields::{KmsArn, RoleArn, kms_arn, role_arn};
 use super::ids::*;
 use super::policy::{Decision, KeyPolicyVerdict, Policy, TrustVerdict, evaluate, judge_key_policy};
+use super::session;
 use crate::guide::apply::{
     Applied, Applier, ApplySession, CallLog, Change, Planned, follow_unknowns,
 };
@@ -99,7 +100,7 @@ impl Applier for AwsApplier {
         options: &CheckOptions,
         log: CallLog,
     ) -> Result<Box<dyn ApplySession + '_>, CannotCheck> {
-        let config = super::checks::signed_in(options).await?;
+        let config = session::signed_in(options).await?;
         let region = match &self.key {
             Some(key) => key.region.clone(),
             None => config
@@ -124,8 +125,8 @@ impl Applier for AwsApplier {
                     }
                     Err(err) => {
                         log.record("READ", "sts:GetCallerIdentity", &said(&err), started);
-                        let host = super::checks::host_of("sts:GetCallerIdentity", &region);
-                        return Err(CannotCheck(match super::checks::unreachable(&err, &host) {
+                        let host = session::host_of("sts:GetCallerIdentity", &region);
+                        return Err(CannotCheck(match session::unreachable(&err, &host) {
                             Some(sentence) => sentence,
                             None => format!(
                                 "your account could not be read (sts:GetCallerIdentity): record the role ARN instead ({})",
@@ -195,7 +196,7 @@ const ALREADY_EXISTS: &str = "already exists";
 fn said<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
     err: &SdkError<E, R>,
 ) -> String {
-    super::checks::service_said(err)
+    session::service_said(err)
 }
 
 fn code_of<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
@@ -213,8 +214,7 @@ fn refused<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::D
     region: &str,
     err: &SdkError<E, R>,
 ) -> String {
-    if let Some(sentence) = super::checks::unreachable(err, &super::checks::host_of(action, region))
-    {
+    if let Some(sentence) = session::unreachable(err, &session::host_of(action, region)) {
         return format!("{action} was not answered: {sentence}");
     }
     let code = code_of(err);

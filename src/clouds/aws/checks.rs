@@ -1,12 +1,11 @@
-//! The AWS checks: who the admin is, the key, its key policy, the role and its trust policy,
-//! the role's permissions (evaluated locally), an encrypt/decrypt round trip, and rotation.
-//! Credentials come from the standard AWS chain (environment, profiles, SSO, instance role).
+//! The AWS checks, performed one at a time: who the admin is, the key, its key policy, the
+//! role and its trust policy, the role's permissions (evaluated locally), an encrypt/decrypt
+//! round trip, and rotation. The plan is in `plan.rs`, the sign-in in `session.rs`.
 
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use aws_sdk_kms::config::http::HttpResponse;
-use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{KeySpec, KeyState, KeyUsageType};
 
@@ -14,168 +13,17 @@ use super::policy::{self, Decision, KeyPolicyConcern, KeyPolicyVerdict, Policy, 
 use std::sync::OnceLock;
 
 use super::OPENAI_PRINCIPAL_ARN;
-use super::fields::{KmsArn, RoleArn};
+use super::fields::RoleArn;
 use super::ids::*;
+use super::plan::*;
+use super::session::{host_of, kms_for, signed_in, unreachable};
+use super::switch::AwsKeySwitch;
+use super::target::AwsTarget;
 use crate::checks::{
-    CannotCheck, CheckOptions, CheckSession, CheckSpec, CheckStatus, CheckTarget, Finding, Need,
-    probe_bytes, within,
+    CannotCheck, CheckOptions, CheckSession, CheckStatus, CheckTarget, Finding, probe_bytes, within,
 };
 use crate::guide::CheckId;
-use crate::guide::plan::SwitchableKey;
-use crate::guide::{FieldError, FieldId, Inputs, SetupPath};
-
-/// What the checks need from the recorded inputs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AwsTarget {
-    pub key: KmsArn,
-    /// The key ARN behind an alias, as recorded.
-    pub key_behind_alias: Option<KmsArn>,
-    /// The role, once step 3 recorded it; until then its checks wait.
-    pub role: Option<RoleArn>,
-    pub external_id: String,
-}
-
-impl AwsTarget {
-    /// Reads the recorded values; every refused field is returned.
-    pub fn from_inputs(inputs: &Inputs, path: SetupPath) -> Result<AwsTarget, Vec<FieldError>> {
-        Self::read(inputs, path, true)
-    }
-
-    /// Reads what is recorded so far: the key is needed, the role may come later.
-    pub fn from_recorded(inputs: &Inputs, path: SetupPath) -> Result<AwsTarget, Vec<FieldError>> {
-        Self::read(inputs, path, false)
-    }
-
-    fn read(inputs: &Inputs, path: SetupPath, whole: bool) -> Result<AwsTarget, Vec<FieldError>> {
-        let key = inputs
-            .validated(KMS_ARN)
-            .and_then(|v| super::fields::kms_arn(&v));
-        let role = if whole || !inputs.effective(ROLE_ARN).trim().is_empty() {
-            Some(
-                inputs
-                    .validated(ROLE_ARN)
-                    .and_then(|v| super::fields::role_arn(&v)),
-            )
-        } else {
-            None
-        };
-        let external_id = match path {
-            SetupPath::Api => inputs.validated(EXTERNAL_ID),
-            SetupPath::ChatGpt => inputs.validated(FieldId::ORG_ID),
-        };
-        let org = inputs.validated(FieldId::ORG_ID);
-        let behind = match &key {
-            Ok(k) if k.is_alias() && !inputs.raw(KEY_ARN).trim().is_empty() => Some(
-                inputs
-                    .validated(KEY_ARN)
-                    .and_then(|v| super::fields::key_arn(&v)),
-            ),
-            _ => None,
-        };
-        let mut errors = Vec::new();
-        errors.extend(org.err());
-        errors.extend(key.as_ref().err().cloned());
-        if let Some(Err(err)) = &role {
-            errors.push(err.clone());
-        }
-        errors.extend(external_id.as_ref().err().cloned());
-        if let Some(Err(err)) = &behind {
-            errors.push(err.clone());
-        }
-        if !errors.is_empty() {
-            return Err(crate::artifacts::dedup(errors));
-        }
-        Ok(AwsTarget {
-            key: key.map_err(|e| vec![e])?,
-            key_behind_alias: behind.and_then(Result::ok),
-            role: role.transpose().map_err(|e| vec![e])?,
-            external_id: external_id.map_err(|e| vec![e])?,
-        })
-    }
-}
-
-/// The host an AWS service is reached at: the endpoint override when one is set
-/// (`AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`), else the public one.
-fn aws_host(service: &str, region: &str) -> String {
-    let specific = format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase());
-    for var in [specific.as_str(), "AWS_ENDPOINT_URL"] {
-        if let Ok(url) = std::env::var(var)
-            && let Ok(parsed) = reqwest::Url::parse(url.trim())
-            && let Some(host) = parsed.host_str()
-        {
-            return match parsed.port() {
-                Some(port) => format!("{host}:{port}"),
-                None => host.to_string(),
-            };
-        }
-    }
-    match service {
-        "iam" => "iam.amazonaws.com".into(),
-        _ => format!("{service}.{region}.amazonaws.com"),
-    }
-}
-
-/// The host a permission's service is reached at, for the words of a network failure.
-pub(super) fn host_of(permission: &str, region: &str) -> String {
-    let service = permission.split(':').next().unwrap_or("aws");
-    aws_host(service, region)
-}
-
-/// The kind of failure of a request that got no answer (no connection, a timeout), read from
-/// the SDK's error and what lies under it; `None` when AWS answered.
-fn reach_failure<E: std::error::Error + 'static, R: std::fmt::Debug>(
-    err: &SdkError<E, R>,
-) -> Option<crate::net::Unreachable> {
-    use crate::net::Unreachable;
-    match err {
-        SdkError::DispatchFailure(failure) if failure.is_timeout() => Some(Unreachable::TimedOut),
-        SdkError::DispatchFailure(failure) => Some(
-            failure
-                .as_connector_error()
-                .and_then(|connector| Unreachable::of(connector))
-                .unwrap_or(Unreachable::Other),
-        ),
-        SdkError::TimeoutError(_) => Some(Unreachable::TimedOut),
-        _ => None,
-    }
-}
-
-/// The one sentence for a request to `host` that got no answer; `None` when AWS answered.
-pub(super) fn unreachable<E: std::error::Error + 'static, R: std::fmt::Debug>(
-    err: &SdkError<E, R>,
-    host: &str,
-) -> Option<String> {
-    reach_failure(err).map(|kind| kind.sentence(host))
-}
-
-/// What AWS answered, in a few words (its code and message), or the kind of failure when no
-/// answer came: never the SDK's debug text.
-pub(super) fn service_said<
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
->(
-    err: &SdkError<E, R>,
-) -> String {
-    match err.as_service_error() {
-        Some(service) => format!(
-            "{}: {}",
-            service.code().unwrap_or("error"),
-            crate::secrets::one_line(
-                &crate::secrets::redact(service.message().unwrap_or_default()),
-                300
-            )
-        ),
-        None => match err {
-            _ if reach_failure(err).is_some() => format!(
-                "no answer: {}",
-                reach_failure(err).map(|k| k.words()).unwrap_or_default()
-            ),
-            SdkError::ConstructionFailure(_) => "the request could not be made".into(),
-            SdkError::ResponseError(_) => "an answer that is not AWS's".into(),
-            _ => "an error without a code".into(),
-        },
-    }
-}
+use crate::guide::plan::KeySwitch;
 
 /// What an AWS error means for a check, in one plain sentence: a refused read, refused or
 /// expired credentials, no answer, or an answer that could not be read all mean "could not
@@ -273,96 +121,6 @@ impl KeyFacts {
     }
 }
 
-/// The AWS checks, in the order they are shown. The runner starts each as soon as what it
-/// needs is known: who you are, the key and the role at once; the rest after the key (and the
-/// role).
-pub static PLAN: [CheckSpec; 8] = [
-    CheckSpec {
-        id: CHECK_IDENTITY,
-        title: "Who you are",
-        proves: "the credentials in use belong to an AWS account that answers",
-        fix_step: STEP_CREATE_KEY,
-        needs_fields: &[],
-        needs_checks: &[],
-        calls: 1,
-    },
-    CheckSpec {
-        id: CHECK_KEY,
-        title: "KMS key",
-        proves: "the key exists, is enabled, symmetric and for encrypt and decrypt",
-        fix_step: STEP_CREATE_KEY,
-        needs_fields: &[],
-        needs_checks: &[],
-        calls: 2,
-    },
-    CheckSpec {
-        id: CHECK_KEY_POLICY,
-        title: "Key policy",
-        proves: "the key policy lets IAM decide, or grants the role itself, and denies it nothing",
-        fix_step: STEP_RESTRICTIONS,
-        needs_fields: &[],
-        needs_checks: &[Need::after(CHECK_KEY, "the key")],
-        calls: 1,
-    },
-    CheckSpec {
-        id: CHECK_ROLE,
-        title: "Role exists",
-        proves: "the recorded role exists",
-        fix_step: STEP_ROLE,
-        needs_fields: &[ROLE_ARN],
-        needs_checks: &[],
-        calls: 1,
-    },
-    CheckSpec {
-        id: CHECK_TRUST_POLICY,
-        title: "Trust policy",
-        proves: "only OpenAI's principal may assume the role, and only with the agreed ExternalId",
-        fix_step: STEP_ROLE,
-        needs_fields: &[ROLE_ARN],
-        needs_checks: &[Need::after(CHECK_ROLE, "the role")],
-        calls: 1,
-    },
-    CheckSpec {
-        id: CHECK_PERMISSIONS,
-        title: "Role permissions",
-        proves: "the role's policies allow kms:Encrypt and kms:Decrypt on the key",
-        fix_step: STEP_IAM_POLICY,
-        needs_fields: &[ROLE_ARN],
-        needs_checks: &[
-            Need::after(CHECK_KEY, "the key"),
-            Need::after(CHECK_ROLE, "the role"),
-        ],
-        calls: 4,
-    },
-    CheckSpec {
-        id: CHECK_ROUND_TRIP,
-        title: "Encrypt and decrypt",
-        proves: "the key encrypts and decrypts for you (not yet for OpenAI)",
-        fix_step: STEP_CREATE_KEY,
-        needs_fields: &[],
-        needs_checks: &[Need::after(CHECK_KEY, "the key")],
-        calls: 2,
-    },
-    CheckSpec {
-        id: CHECK_ROTATION,
-        title: "Key rotation",
-        proves: "automatic rotation is on",
-        fix_step: STEP_RESTRICTIONS,
-        needs_fields: &[],
-        needs_checks: &[Need::after(CHECK_KEY, "the key")],
-        calls: 1,
-    },
-];
-
-pub const CHECK_IDENTITY: CheckId = CheckId::new("identity");
-pub const CHECK_KEY: CheckId = CheckId::new("key");
-pub const CHECK_KEY_POLICY: CheckId = CheckId::new("key-policy");
-pub const CHECK_ROLE: CheckId = CheckId::new("role");
-pub const CHECK_TRUST_POLICY: CheckId = CheckId::new("trust-policy");
-pub const CHECK_PERMISSIONS: CheckId = CheckId::new("permissions");
-pub const CHECK_ROUND_TRIP: CheckId = CheckId::new("round-trip");
-pub const CHECK_ROTATION: CheckId = CheckId::new("rotation");
-
 /// The clients of one run, and what earlier checks learned for later ones.
 struct AwsSession<'a> {
     target: &'a AwsTarget,
@@ -373,82 +131,6 @@ struct AwsSession<'a> {
     key: OnceLock<KeyFacts>,
     /// The trust policy's finding, once the role check read the role.
     trust: OnceLock<Finding>,
-    /// How long each call may take.
-    timeout: Duration,
-}
-
-/// The SDK's configuration with the admin's credentials found and proved to load (from the
-/// standard chain, or `options.profile`); fails as a whole when there are none.
-pub(super) async fn signed_in(
-    options: &CheckOptions,
-) -> Result<aws_config::SdkConfig, CannotCheck> {
-    refuse_plain_http_endpoints()?;
-    // Every call (its retries included) gives up a little before the caller's window closes,
-    // so that what is said is the SDK's timeout, which names the host, not a bare "no answer";
-    // and a server that accepts and never answers cannot hold a call that has no window.
-    let window = options
-        .timeout
-        .saturating_sub(options.timeout / 10)
-        .max(Duration::from_millis(100));
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .connect_timeout(window.min(Duration::from_secs(5)))
-                .operation_timeout(window)
-                .build(),
-        )
-        // Retries are spaced to fit in the window, so that a failure that repeats (a refused
-        // connection, a TLS failure) is said as itself, not as the timeout that cut its retries.
-        .retry_config(aws_config::retry::RetryConfig::standard().with_initial_backoff(window / 10));
-    if endpoints_are_loopback() {
-        loader = loader.http_client(client_without_proxy());
-    }
-    if let Some(profile) = &options.profile {
-        loader = loader.profile_name(profile);
-    }
-    let config = loader.load().await;
-    let profile = options
-        .profile
-        .clone()
-        .or_else(|| std::env::var("AWS_PROFILE").ok())
-        .filter(|p| !p.trim().is_empty());
-    let Some(provider) = config.credentials_provider() else {
-        return Err(no_credentials(
-            "no credential source is configured",
-            profile.as_deref(),
-        ));
-    };
-    use aws_credential_types::provider::ProvideCredentials;
-    use aws_credential_types::provider::error::CredentialsError;
-    match within(options.timeout, provider.provide_credentials()).await {
-        Some(Ok(_)) => {}
-        Some(Err(CredentialsError::CredentialsNotLoaded(_))) => {
-            return Err(no_credentials(
-                "none of the sources had any: environment variables, the shared config and credentials files, SSO, the instance role",
-                profile.as_deref(),
-            ));
-        }
-        Some(Err(err)) => {
-            let text = DisplayErrorContext(&err).to_string().to_ascii_lowercase();
-            let reason = if text.contains("expired") || text.contains("sso") {
-                "the SSO session has expired or was never started"
-            } else if text.contains("timed out") || text.contains("timeout") {
-                "a credential source did not answer in time"
-            } else if text.contains("profile") {
-                "the profile could not be used (missing, or set up incompletely)"
-            } else {
-                "the configured credential source gave none"
-            };
-            return Err(no_credentials(reason, profile.as_deref()));
-        }
-        None => {
-            return Err(no_credentials(
-                "looking for credentials took too long",
-                profile.as_deref(),
-            ));
-        }
-    }
-    Ok(config)
 }
 
 #[async_trait::async_trait]
@@ -459,11 +141,7 @@ impl CheckTarget for AwsTarget {
         options: &CheckOptions,
     ) -> Result<Box<dyn CheckSession + '_>, CannotCheck> {
         let config = signed_in(options).await?;
-        // The key's ARN names its region: KMS is always asked there, whatever the profile says.
-        let kms_config = aws_sdk_kms::config::Builder::from(&config)
-            .region(aws_sdk_kms::config::Region::new(self.key.region.clone()))
-            .build();
-        let kms = aws_sdk_kms::Client::from_conf(kms_config);
+        let kms = kms_for(&config, &self.key);
         // IAM is global; it signs in us-east-1 when no region is set (aws-cn and aws-us-gov
         // keys name their own partition's region instead).
         let iam_region = config.region().cloned().unwrap_or_else(|| {
@@ -496,69 +174,19 @@ impl CheckTarget for AwsTarget {
             sts,
             key: OnceLock::new(),
             trust: OnceLock::new(),
-            timeout: options.timeout,
         }))
+    }
+
+    async fn key_switch(
+        &self,
+        options: &CheckOptions,
+    ) -> Result<Box<dyn KeySwitch + '_>, CannotCheck> {
+        Ok(Box::new(AwsKeySwitch::connect(self, options).await?))
     }
 }
 
 #[async_trait::async_trait]
 impl CheckSession for AwsSession<'_> {
-    /// The key the recorded ARN (or alias) names, by its id: a drill disables the key itself.
-    async fn switchable_key(&self) -> Result<SwitchableKey, String> {
-        let asked = self.target.key.arn();
-        let host = aws_host("kms", &self.target.key.region);
-        let answer = within(self.timeout, self.kms.describe_key().key_id(&asked).send())
-            .await
-            .ok_or_else(|| crate::net::Unreachable::TimedOut.sentence(&host))?
-            .map_err(|e| match unreachable(&e, &host) {
-                Some(sentence) => sentence,
-                None => format!("could not read {asked}: {}", service_said(&e)),
-            })?;
-        let meta = answer
-            .key_metadata()
-            .ok_or_else(|| format!("KMS described no key for {asked}"))?;
-        let arn = meta.arn().unwrap_or(&asked).to_string();
-        Ok(SwitchableKey {
-            handle: meta.key_id().to_string(),
-            described: format!("the KMS key {arn}"),
-            on: meta.key_state() == Some(&KeyState::Enabled),
-            switch_on_command: format!(
-                "aws kms enable-key --key-id {arn} --region {}",
-                self.target.key.region
-            ),
-        })
-    }
-
-    /// DisableKey or EnableKey, by the key's id (AWS takes the id or the ARN in the key's own
-    /// account and region).
-    async fn set_key_on(&self, handle: &str, on: bool) -> Result<(), String> {
-        let host = aws_host("kms", &self.target.key.region);
-        let outcome = if on {
-            within(self.timeout, self.kms.enable_key().key_id(handle).send())
-                .await
-                .map(|r| {
-                    r.map(|_| ())
-                        .map_err(|e| (unreachable(&e, &host), service_said(&e)))
-                })
-        } else {
-            within(self.timeout, self.kms.disable_key().key_id(handle).send())
-                .await
-                .map(|r| {
-                    r.map(|_| ())
-                        .map_err(|e| (unreachable(&e, &host), service_said(&e)))
-                })
-        };
-        match outcome {
-            None => Err(crate::net::Unreachable::TimedOut.sentence(&host)),
-            Some(Err((Some(sentence), _))) => Err(sentence),
-            Some(Err((None, said))) => Err(format!(
-                "KMS refused to {} the key: {said}",
-                if on { "enable" } else { "disable" }
-            )),
-            Some(Ok(())) => Ok(()),
-        }
-    }
-
     async fn perform(&self, check: CheckId, timeout: Duration) -> Finding {
         let target = self.target;
         let key = || {
@@ -618,75 +246,6 @@ impl CheckSession for AwsSession<'_> {
         };
         outcome.unwrap_or_else(|finding| finding)
     }
-}
-
-/// An endpoint override (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`) must use https,
-/// except to this machine; a value that is not UTF-8 is named rather than ignored.
-/// Whether an endpoint override sends AWS requests to this machine (an emulator).
-fn endpoints_are_loopback() -> bool {
-    std::env::vars()
-        .filter(|(name, _)| name.starts_with("AWS_ENDPOINT_URL"))
-        .any(|(_, value)| {
-            reqwest::Url::parse(value.trim()).is_ok_and(|url| crate::net::is_loopback(&url))
-        })
-}
-
-/// The SDK's own HTTPS client (rustls with aws-lc), with every proxy turned off: loopback
-/// traffic never goes through a proxy, whatever the environment says.
-fn client_without_proxy() -> aws_sdk_kms::config::SharedHttpClient {
-    use aws_smithy_http_client::{Builder, Connector, proxy::ProxyConfig, tls};
-    Builder::new().build_with_connector_fn(|settings, components| {
-        let mut builder = Connector::builder()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::AwsLc,
-            ))
-            .proxy_config(ProxyConfig::disabled());
-        builder.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            builder.set_sleep_impl(components.sleep_impl());
-        }
-        builder.build()
-    })
-}
-
-pub fn refuse_plain_http_endpoints() -> Result<(), CannotCheck> {
-    for (name, value) in std::env::vars_os() {
-        let Some(name) = name.to_str().map(str::to_string) else {
-            continue;
-        };
-        if !name.starts_with("AWS_ENDPOINT_URL") {
-            continue;
-        }
-        let Some(value) = value.to_str() else {
-            return Err(CannotCheck(format!(
-                "{name} is not valid UTF-8; expected https://host[:port] or http://127.0.0.1:port"
-            )));
-        };
-        if value.trim().is_empty() {
-            continue;
-        }
-        match reqwest::Url::parse(value.trim()) {
-            Ok(url) if url.scheme() == "https" => {}
-            Ok(url) if url.scheme() == "http" && crate::net::is_loopback(&url) => {}
-            _ => {
-                return Err(CannotCheck(format!(
-                    "{name} must be an https URL (plain http only to this machine), not `{}`",
-                    crate::secrets::one_line(value, 120)
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn no_credentials(reason: &str, profile: Option<&str>) -> CannotCheck {
-    let sign_in = match profile {
-        Some(name) => format!("`aws sso login --profile {name}` (or `aws configure --profile {name}`)"),
-        None => "`aws sso login --profile NAME` then AWS_PROFILE=NAME, or `aws configure`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
-    };
-    CannotCheck(format!(
-        "Could not check: no usable AWS credentials ({reason}). Sign in first: {sign_in}; --profile picks a named profile."
-    ))
 }
 
 async fn check_identity(

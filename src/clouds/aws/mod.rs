@@ -7,7 +7,11 @@ pub mod as_code;
 pub mod checks;
 pub mod fields;
 pub mod ids;
+pub mod plan;
 pub mod policy;
+pub mod session;
+pub mod switch;
+pub mod target;
 
 use std::sync::{Arc, OnceLock};
 
@@ -128,7 +132,7 @@ impl CloudKit for Aws {
     }
 
     fn check_plan(&self) -> &'static [CheckSpec] {
-        &checks::PLAN
+        &plan::PLAN
     }
 
     fn applier(
@@ -148,15 +152,15 @@ impl CloudKit for Aws {
         whole: bool,
     ) -> Result<Arc<dyn CheckTarget>, Vec<FieldError>> {
         let target = if whole {
-            checks::AwsTarget::from_inputs(inputs, path)?
+            target::AwsTarget::from_inputs(inputs, path)?
         } else {
-            checks::AwsTarget::from_recorded(inputs, path)?
+            target::AwsTarget::from_recorded(inputs, path)?
         };
         Ok(Arc::new(target))
     }
 
     fn check_endpoints(&self) -> Result<(), crate::guide::plan::CannotCheck> {
-        checks::refuse_plain_http_endpoints()
+        session::refuse_plain_http_endpoints()
     }
 
     fn profile_help(&self) -> Option<&'static str> {
@@ -171,9 +175,9 @@ impl CloudKit for Aws {
     fn propagation(&self) -> Option<crate::guide::Propagation> {
         Some(crate::guide::Propagation {
             checks: &[
-                checks::CHECK_ROLE,
-                checks::CHECK_TRUST_POLICY,
-                checks::CHECK_PERMISSIONS,
+                plan::CHECK_ROLE,
+                plan::CHECK_TRUST_POLICY,
+                plan::CHECK_PERMISSIONS,
             ],
             up_to: std::time::Duration::from_secs(120),
             what: "IAM changes",

@@ -15,11 +15,10 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::artifacts::{AZURE_DATA_ACTIONS, custom_role};
-use super::checks::{
-    AzureTarget, GRAPH, GRAPH_SCOPE, MANAGEMENT, VaultPlace, discover, granted_data_actions,
-    key_client,
-};
+use super::checks::granted_data_actions;
 use super::ids::*;
+use super::session::{GRAPH, GRAPH_SCOPE, MANAGEMENT, discover, key_client};
+use super::target::{AzureTarget, VaultPlace};
 use super::{OPENAI_APP_DISPLAY_NAME, OPENAI_APP_ID};
 use crate::checks::rest::{CloudError, Redirect, Rest, encode_segment};
 use crate::guide::apply::{
@@ -91,7 +90,7 @@ impl Applier for AzureApplier {
         log: CallLog,
     ) -> Result<Box<dyn ApplySession + '_>, CannotCheck> {
         let rest = Rest::new(
-            Redirect::from_env(super::checks::API_URL_VAR)?,
+            Redirect::from_env(super::session::API_URL_VAR)?,
             options.timeout,
         )?;
         let credentials = discover(&self.tenant, options.timeout).await?;

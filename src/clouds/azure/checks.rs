@@ -1,380 +1,37 @@
-//! The Azure checks: who the admin is and in which tenant, OpenAI's service principal, the
-//! vault (permission model, soft delete, purge protection), the key, OpenAI's role assignment
-//! (role definitions resolved, wildcards honoured, `notDataActions` subtracted), and an
-//! RSA-OAEP-256 round trip. Also creates OpenAI's service principal, when asked to.
-//! Credentials come from azure_identity (client secret in the environment, Azure CLI / azd,
-//! managed identity) or from `EKM_AZURE_ACCESS_TOKEN`.
+//! The Azure checks, performed one at a time: who the admin is and in which tenant, OpenAI's
+//! service principal, the vault (permission model, soft delete, purge protection), the key,
+//! OpenAI's role assignment (role definitions resolved, wildcards honoured, `notDataActions`
+//! subtracted), and an RSA-OAEP-256 round trip. Also creates OpenAI's service principal, when
+//! asked to. The plan is in `plan.rs`, the sign-in in `session.rs`.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::Duration;
 
-use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
-use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport};
-use azure_security_keyvault_keys::models::{
-    EncryptionAlgorithm, KeyAttributes, KeyClientUpdateKeyPropertiesOptions,
-    KeyOperationParameters, KeyType, UpdateKeyPropertiesParameters,
-};
-use azure_security_keyvault_keys::{KeyClient, KeyClientOptions, ResourceExt as _};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use azure_security_keyvault_keys::ResourceExt as _;
+use azure_security_keyvault_keys::models::{EncryptionAlgorithm, KeyOperationParameters, KeyType};
 use reqwest::Method;
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use crate::checks::rest::{
-    CloudError, CloudWords, FixedElsewhere, Redirect, Refusal, Rest, encode_segment,
-};
+use crate::checks::rest::{CloudError, Redirect, Refusal, Rest, encode_segment};
 use std::sync::OnceLock;
 
-use super::artifacts::{AZURE_DATA_ACTIONS, KeyPlace};
+use super::artifacts::AZURE_DATA_ACTIONS;
 use super::ids::*;
+use super::plan::*;
+use super::session::{
+    API_URL_VAR, AZURE, AzureSession, GRAPH, GRAPH_SCOPE, VaultSession, discover, key_client,
+    token_claims, vault_error,
+};
+use super::switch::AzureKeySwitch;
+use super::target::AzureTarget;
 use super::{OPENAI_APP_DISPLAY_NAME, OPENAI_APP_ID};
 use crate::checks::{
-    ActionOutcome, CannotCheck, CheckOptions, CheckSession, CheckSpec, CheckStatus, CheckTarget,
-    Finding, Need, probe_bytes, within,
+    ActionOutcome, CannotCheck, CheckOptions, CheckSession, CheckStatus, CheckTarget, Finding,
+    probe_bytes, within,
 };
-use crate::guide::plan::SwitchableKey;
+use crate::guide::plan::KeySwitch;
 use crate::guide::{ActionId, CheckId};
-use crate::guide::{FieldError, Inputs, SetupPath};
-
-/// The bearer token used instead of discovering credentials (sent to every Azure host).
-pub const TOKEN_VAR: &str = "EKM_AZURE_ACCESS_TOKEN";
-/// Sends every request for an Azure host (management, Graph, Key Vault) to `<value>/<host><path>`.
-pub const API_URL_VAR: &str = "EKM_AZURE_API_URL";
-
-pub(super) const MANAGEMENT: &str = "https://management.azure.com";
-pub(super) const GRAPH: &str = "https://graph.microsoft.com";
-const MANAGEMENT_SCOPE: &str = "https://management.azure.com/.default";
-pub(super) const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
-/// The asset tag Azure's VMs carry; only there is the instance metadata service asked.
-const AZURE_ASSET_TAG: &str = "7783-7084-3265-9085-8269-3286-77";
-
-/// What the checks need from the recorded inputs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AzureTarget {
-    pub tenant: String,
-    /// The vault and key, once step 3 recorded them; until then their checks wait.
-    pub vault: Option<VaultPlace>,
-}
-
-/// Where the key is: the vault's address and the key's place in Azure.
-#[derive(Debug, Clone, PartialEq)]
-pub struct VaultPlace {
-    pub vault_uri: String,
-    pub place: KeyPlace,
-}
-
-impl AzureTarget {
-    /// Reads the recorded values; every refused field is returned.
-    pub fn from_inputs(inputs: &Inputs, _path: SetupPath) -> Result<AzureTarget, Vec<FieldError>> {
-        Self::read(inputs, true)
-    }
-
-    /// Reads what is recorded so far: the tenant is needed, the vault and key may come later.
-    pub fn from_recorded(
-        inputs: &Inputs,
-        _path: SetupPath,
-    ) -> Result<AzureTarget, Vec<FieldError>> {
-        Self::read(inputs, false)
-    }
-
-    fn read(inputs: &Inputs, whole: bool) -> Result<AzureTarget, Vec<FieldError>> {
-        let tenant = inputs.validated(TENANT_ID);
-        let later = [VAULT_URI, KEY_NAME, SUBSCRIPTION_ID, RESOURCE_GROUP];
-        if !whole && later.iter().any(|f| inputs.effective(*f).trim().is_empty()) {
-            return tenant
-                .map(|tenant| AzureTarget {
-                    tenant,
-                    vault: None,
-                })
-                .map_err(|e| vec![e]);
-        }
-        let vault_uri = inputs.validated(VAULT_URI);
-        let place = super::artifacts::key_place(inputs);
-        let mut errors = Vec::new();
-        errors.extend(tenant.as_ref().err().cloned());
-        errors.extend(vault_uri.as_ref().err().cloned());
-        errors.extend(place.as_ref().err().cloned().unwrap_or_default());
-        match (tenant, vault_uri, place) {
-            (Ok(tenant), Ok(vault_uri), Ok(place)) => Ok(AzureTarget {
-                tenant,
-                vault: Some(VaultPlace { vault_uri, place }),
-            }),
-            _ => Err(crate::artifacts::dedup(errors)),
-        }
-    }
-}
-
-/// A credential that hands out the token from `EKM_AZURE_ACCESS_TOKEN` for every scope.
-struct GivenToken(Secret);
-
-impl std::fmt::Debug for GivenToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("GivenToken(hidden)")
-    }
-}
-
-#[async_trait::async_trait]
-impl TokenCredential for GivenToken {
-    async fn get_token(
-        &self,
-        _scopes: &[&str],
-        _options: Option<TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<AccessToken> {
-        Ok(AccessToken::new(
-            self.0.clone(),
-            azure_core::time::OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1),
-        ))
-    }
-}
-
-/// The admin's credential, and in words where it came from (never the token).
-pub(super) struct Credentials {
-    pub(super) credential: Arc<dyn TokenCredential>,
-    pub(super) source: String,
-    /// A token for Azure Resource Manager, proven to work.
-    pub(super) management: Zeroizing<String>,
-}
-
-/// Finds a credential the way the Azure CLI user expects: a token given in the environment,
-/// a service principal's secret in the environment, the Azure CLI (then azd), and the managed
-/// identity only where one can exist (App Service, or an Azure VM), so that a machine without
-/// credentials says so at once.
-pub(super) async fn discover(tenant: &str, timeout: Duration) -> Result<Credentials, CannotCheck> {
-    let mut candidates: Vec<(Arc<dyn TokenCredential>, String)> = Vec::new();
-    if let Ok(token) = std::env::var(TOKEN_VAR)
-        && !token.trim().is_empty()
-    {
-        candidates.push((
-            Arc::new(GivenToken(Secret::new(token.trim().to_string()))),
-            format!("the token in {TOKEN_VAR}"),
-        ));
-    }
-    if candidates.is_empty() {
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        if let (Some(secret), Some(client), Some(secret_tenant)) = (
-            env("AZURE_CLIENT_SECRET"),
-            env("AZURE_CLIENT_ID"),
-            env("AZURE_TENANT_ID"),
-        ) && let Ok(credential) = azure_identity::ClientSecretCredential::new(
-            &secret_tenant,
-            client.clone(),
-            Secret::new(secret),
-            None,
-        ) {
-            candidates.push((
-                credential,
-                format!("the service principal {client} (AZURE_CLIENT_SECRET)"),
-            ));
-        }
-        if let Ok(cli) = azure_identity::AzureCliCredential::new(Some(
-            azure_identity::AzureCliCredentialOptions {
-                tenant_id: Some(tenant.to_string()),
-                ..Default::default()
-            },
-        )) {
-            candidates.push((cli, "the Azure CLI (az login)".to_string()));
-        }
-        if let Ok(tools) = azure_identity::DeveloperToolsCredential::new(None) {
-            candidates.push((tools, "the Azure developer tools (azd)".to_string()));
-        }
-        if managed_identity_possible()
-            && let Ok(managed) = azure_identity::ManagedIdentityCredential::new(None)
-        {
-            candidates.push((managed, "this machine's managed identity".to_string()));
-        }
-    }
-    let mut tried = Vec::new();
-    for (credential, source) in candidates {
-        match within(timeout, credential.get_token(&[MANAGEMENT_SCOPE], None)).await {
-            Some(Ok(token)) => {
-                return Ok(Credentials {
-                    management: Zeroizing::new(token.token.secret().to_string()),
-                    credential,
-                    source,
-                });
-            }
-            Some(Err(_)) => tried.push(format!("{source} gave no token")),
-            None => tried.push(format!("{source} did not answer in time")),
-        }
-    }
-    if tried.is_empty() {
-        tried.push("no credential source is available".to_string());
-    }
-    Err(CannotCheck(format!(
-        "Could not check: no Azure credentials were found ({}). Sign in first: `az login --tenant {tenant}`, or export AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or put a token from `az account get-access-token` in {TOKEN_VAR}.",
-        tried.join("; ")
-    )))
-}
-
-/// True on App Service / Functions / Arc (they name an endpoint) and on Azure VMs (DMI tag).
-fn managed_identity_possible() -> bool {
-    std::env::var_os("IDENTITY_ENDPOINT").is_some()
-        || std::env::var_os("MSI_ENDPOINT").is_some()
-        || std::fs::read_to_string("/sys/class/dmi/id/chassis_asset_tag")
-            .is_ok_and(|tag| tag.trim() == AZURE_ASSET_TAG)
-}
-
-/// The claims an Azure token says about its holder: tenant and a name. Read, not verified:
-/// only to tell the admin who they are signed in as.
-pub fn token_claims(token: &str) -> Option<(String, String)> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    let claims: Value = serde_json::from_slice(&bytes).ok()?;
-    let tenant = claims["tid"].as_str()?.to_string();
-    let name = [
-        "upn",
-        "unique_name",
-        "email",
-        "app_displayname",
-        "appid",
-        "oid",
-    ]
-    .iter()
-    .find_map(|k| claims[*k].as_str())
-    .unwrap_or("an unnamed identity")
-    .to_string();
-    Some((tenant, name))
-}
-
-/// Sends the Key Vault client's requests through the same override as the REST calls, keeping
-/// the vault's https URL (and so its authentication) as it is.
-#[derive(Debug)]
-struct Forwarding {
-    http: reqwest::Client,
-    redirect: Redirect,
-}
-
-#[async_trait::async_trait]
-impl azure_core::http::HttpClient for Forwarding {
-    async fn execute_request(
-        &self,
-        request: &azure_core::http::Request,
-    ) -> azure_core::Result<azure_core::http::AsyncRawResponse> {
-        let mut forwarded = request.clone();
-        let target = self.redirect.apply(request.url());
-        *forwarded.url_mut() = target;
-        azure_core::http::HttpClient::execute_request(&self.http, &forwarded).await
-    }
-}
-
-pub(super) fn key_client(
-    vault: &VaultPlace,
-    credential: Arc<dyn TokenCredential>,
-    rest: &Rest,
-    timeout: Duration,
-) -> Result<KeyClient, CannotCheck> {
-    let mut client_options = ClientOptions {
-        retry: RetryOptions::exponential(ExponentialRetryOptions {
-            // Spaced to fit in the window, so a failure that repeats is said as itself.
-            initial_delay: azure_core::time::Duration::milliseconds(
-                rest.backoff.min(timeout / 10).as_millis() as i64,
-            ),
-            max_retries: crate::checks::rest::ATTEMPTS - 1,
-            max_total_elapsed: azure_core::time::Duration::milliseconds(
-                (timeout * 8 / 10).as_millis() as i64,
-            ),
-            max_delay: azure_core::time::Duration::seconds(3),
-        }),
-        ..Default::default()
-    };
-    if rest.redirect().is_active() {
-        client_options.transport = Some(Transport::new(Arc::new(Forwarding {
-            http: rest.http().clone(),
-            redirect: rest.redirect().clone(),
-        })));
-    }
-    KeyClient::new(
-        &vault.vault_uri,
-        credential,
-        Some(KeyClientOptions {
-            client_options,
-            ..Default::default()
-        }),
-    )
-    .map_err(|e| CannotCheck(format!("the Key Vault client could not start: {e}")))
-}
-
-/// One run's connection to Azure.
-struct AzureSession<'a> {
-    rest: Rest,
-    management: Zeroizing<String>,
-    graph: Result<Zeroizing<String>, String>,
-    target: &'a AzureTarget,
-    timeout: Duration,
-}
-
-/// The vault side of a run: its key client, and where the key is.
-struct VaultSession<'a> {
-    keys: KeyClient,
-    vault_uri: &'a str,
-    place: &'a KeyPlace,
-}
-
-impl AzureSession<'_> {
-    async fn arm(&self, path: &str) -> Option<Result<Value, CloudError>> {
-        within(
-            self.timeout,
-            self.rest.call(
-                Method::GET,
-                &format!("{MANAGEMENT}{path}"),
-                &self.management,
-                None,
-            ),
-        )
-        .await
-    }
-}
-
-/// The vault's host for the words of a failure to reach it, with where its requests really
-/// go when an override (`EKM_AZURE_API_URL`) sends them elsewhere.
-fn vault_host(vault_uri: &str) -> String {
-    let host = reqwest::Url::parse(vault_uri)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_else(|| "the vault".into());
-    match Redirect::from_env(API_URL_VAR)
-        .ok()
-        .and_then(|r| r.through())
-    {
-        Some(through) => format!("{host} (through {through})"),
-        None => host,
-    }
-}
-
-/// Reads a Key Vault SDK error into the common form.
-fn vault_error(err: &azure_core::Error, vault_uri: &str) -> CloudError {
-    let status = err.http_status().map(u16::from);
-    let body = match err.kind() {
-        azure_core::error::ErrorKind::HttpResponse { raw_response, .. } => raw_response
-            .as_ref()
-            .and_then(|raw| serde_json::from_slice::<Value>(raw.body().as_ref()).ok()),
-        _ => None,
-    };
-    match (status, body) {
-        (Some(status), Some(body)) => CloudError::from_answer(status, &body),
-        (Some(status), None) => CloudError::from_answer(status, &Value::Null),
-        (None, _) => CloudError {
-            status: None,
-            code: String::new(),
-            message: crate::net::could_not_reach(&vault_host(vault_uri), err),
-            reasons: Vec::new(),
-            unreadable: false,
-        },
-    }
-}
-
-const AZURE: CloudWords = CloudWords {
-    name: "Azure",
-    sign_in: "sign in again (`az login`)",
-    fixed_elsewhere: &[FixedElsewhere {
-        reason: "ForbiddenByFirewall",
-        means: "the vault's firewall refused this machine",
-        to_do: "allow it, or check from an allowed network; OpenAI must be allowed too",
-        step: STEP_RESTRICTIONS,
-    }],
-};
 
 /// What an error on a read means: a refusal of the admin is "could not look", not "broken";
 /// a vault firewall that keeps this machine out is fixed where the guide restricts access.
@@ -386,90 +43,6 @@ fn read_failure(err: &CloudError, what: &str, permission: &str) -> Refusal {
         format!("could not look at {what}: your credentials lack {permission}"),
     )
 }
-
-/// The Azure checks, in the order they are shown.
-pub static PLAN: [CheckSpec; 7] = [
-    CheckSpec {
-        id: CHECK_IDENTITY,
-        title: "Who you are",
-        proves: "the credentials work in the recorded tenant",
-        fix_step: STEP_SERVICE_PRINCIPAL,
-        needs_fields: &[],
-        needs_checks: &[],
-        calls: 1,
-    },
-    CheckSpec {
-        id: CHECK_SERVICE_PRINCIPAL,
-        title: "OpenAI's service principal",
-        proves: "OpenAI's application has a service principal in the tenant, enabled",
-        fix_step: STEP_SERVICE_PRINCIPAL,
-        needs_fields: &[],
-        needs_checks: &[],
-        calls: 1,
-    },
-    CheckSpec {
-        id: CHECK_VAULT,
-        title: "Key vault",
-        proves: "the vault exists at the recorded address and uses Azure RBAC",
-        fix_step: STEP_CREATE_KEY,
-        needs_fields: VAULT_FIELDS,
-        needs_checks: &[],
-        calls: 1,
-    },
-    CheckSpec {
-        id: CHECK_KEY,
-        title: "Key",
-        proves: "the key is an enabled RSA key that may encrypt and decrypt",
-        fix_step: STEP_CREATE_KEY,
-        needs_fields: KEY_FIELDS,
-        needs_checks: &[],
-        calls: 2,
-    },
-    CheckSpec {
-        id: CHECK_ROLE_ASSIGNMENT,
-        title: "Role assignment",
-        proves: "OpenAI's service principal holds a role with the three data actions at the key or above",
-        fix_step: STEP_ROLE_ASSIGNMENT,
-        needs_fields: KEY_FIELDS,
-        needs_checks: &[Need::after(
-            CHECK_SERVICE_PRINCIPAL,
-            "OpenAI's service principal",
-        )],
-        calls: 3,
-    },
-    CheckSpec {
-        id: CHECK_ROUND_TRIP,
-        title: "Encrypt and decrypt",
-        proves: "the key encrypts and decrypts for you (not yet for OpenAI)",
-        fix_step: STEP_CREATE_KEY,
-        needs_fields: KEY_FIELDS,
-        needs_checks: &[Need::beside(CHECK_KEY, "the key")],
-        calls: 2,
-    },
-    CheckSpec {
-        id: CHECK_VAULT_HARDENING,
-        title: "Vault protection",
-        proves: "soft delete, purge protection and a closed firewall keep the key safe",
-        fix_step: STEP_RESTRICTIONS,
-        needs_fields: VAULT_FIELDS,
-        needs_checks: &[Need::after(CHECK_VAULT, "the vault")],
-        calls: 1,
-    },
-];
-
-/// The fields that place the vault and the key: their checks wait until all are recorded.
-const VAULT_FIELDS: &[crate::guide::FieldId] =
-    &[VAULT_URI, KEY_NAME, SUBSCRIPTION_ID, RESOURCE_GROUP];
-const KEY_FIELDS: &[crate::guide::FieldId] =
-    &[KEY_NAME, VAULT_URI, SUBSCRIPTION_ID, RESOURCE_GROUP];
-
-pub const CHECK_IDENTITY: CheckId = CheckId::new("identity");
-pub const CHECK_SERVICE_PRINCIPAL: CheckId = CheckId::new("service-principal");
-pub const CHECK_VAULT: CheckId = CheckId::new("vault");
-pub const CHECK_KEY: CheckId = CheckId::new("key");
-pub const CHECK_ROLE_ASSIGNMENT: CheckId = CheckId::new("role-assignment");
-pub const CHECK_ROUND_TRIP: CheckId = CheckId::new("round-trip");
-pub const CHECK_VAULT_HARDENING: CheckId = CheckId::new("vault-hardening");
 
 /// One run's connection, and what earlier checks learned for later ones.
 struct AzureRun<'a> {
@@ -533,6 +106,13 @@ impl CheckTarget for AzureTarget {
         }))
     }
 
+    async fn key_switch(
+        &self,
+        options: &CheckOptions,
+    ) -> Result<Box<dyn KeySwitch + '_>, CannotCheck> {
+        Ok(Box::new(AzureKeySwitch::connect(self, options).await?))
+    }
+
     async fn perform_action(&self, action: ActionId, options: &CheckOptions) -> ActionOutcome {
         if action != super::CREATE_SERVICE_PRINCIPAL {
             return ActionOutcome::CouldNotTry(format!("{action} is not an Azure action"));
@@ -552,104 +132,8 @@ impl CheckTarget for AzureTarget {
     }
 }
 
-/// A key version as Key Vault writes it in a key id: letters and digits, no more than 64.
-fn is_key_version(text: &str) -> bool {
-    !text.is_empty() && text.len() <= 64 && text.chars().all(|c| c.is_ascii_alphanumeric())
-}
-
 #[async_trait::async_trait]
 impl CheckSession for AzureRun<'_> {
-    /// The key's current version: a drill sets its `enabled` attribute.
-    async fn switchable_key(&self) -> Result<SwitchableKey, String> {
-        let vault = self
-            .vault
-            .as_ref()
-            .ok_or_else(|| "the vault and key are not recorded yet".to_string())?;
-        let name = &vault.place.key;
-        let key = within(self.session.timeout, vault.keys.get_key(name, None))
-            .await
-            .ok_or_else(|| {
-                crate::net::Unreachable::TimedOut.sentence(&vault_host(vault.vault_uri))
-            })?
-            .and_then(|r| r.into_model())
-            .map_err(|e| {
-                format!(
-                    "could not read key `{name}`: {}",
-                    vault_error(&e, vault.vault_uri).message
-                )
-            })?;
-        let version = key
-            .resource_id()
-            .ok()
-            .and_then(|r| r.version)
-            .filter(|v| is_key_version(v))
-            .ok_or_else(|| format!("Key Vault gave no version for key `{name}`"))?;
-        let on = key.attributes.as_ref().and_then(|a| a.enabled) != Some(false);
-        Ok(SwitchableKey {
-            described: format!("version {version} of key `{name}` in {}", vault.vault_uri),
-            switch_on_command: format!(
-                "az keyvault key set-attributes --vault-name {} --name {name} --version {version} --enabled true",
-                vault.place.vault
-            ),
-            handle: version,
-            on,
-        })
-    }
-
-    /// Updates the version's `enabled` attribute, as `az keyvault key set-attributes` does.
-    async fn set_key_on(&self, handle: &str, on: bool) -> Result<(), String> {
-        let vault = self
-            .vault
-            .as_ref()
-            .ok_or_else(|| "the vault and key are not recorded".to_string())?;
-        if !is_key_version(handle) {
-            return Err(format!("`{handle}` is not a key version"));
-        }
-        let name = &vault.place.key;
-        let parameters = UpdateKeyPropertiesParameters {
-            key_attributes: Some(KeyAttributes {
-                enabled: Some(on),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let options = KeyClientUpdateKeyPropertiesOptions {
-            key_version: Some(handle.to_string()),
-            ..Default::default()
-        };
-        let update = async {
-            let content = parameters.try_into()?;
-            vault
-                .keys
-                .update_key_properties(name, content, Some(options))
-                .await?
-                .into_model()
-        };
-        let updated = within(self.session.timeout, update)
-            .await
-            .ok_or_else(|| {
-                crate::net::Unreachable::TimedOut.sentence(&vault_host(vault.vault_uri))
-            })?
-            .map_err(|e| {
-                format!(
-                    "Key Vault refused to {} key `{name}`: {}",
-                    if on { "enable" } else { "disable" },
-                    vault_error(&e, vault.vault_uri).message
-                )
-            })?;
-        match updated.attributes.as_ref().and_then(|a| a.enabled) {
-            Some(enabled) if enabled == on => Ok(()),
-            other => Err(format!(
-                "Key Vault answered with the key {}",
-                match other {
-                    Some(true) => "enabled",
-                    Some(false) => "disabled",
-                    None => "in an unknown state",
-                }
-            )),
-        }
-    }
-
     async fn perform(&self, check: CheckId, _timeout: Duration) -> Finding {
         let session = &self.session;
         let vault = || {
@@ -1364,16 +848,5 @@ mod tests {
         assert!(vault.1.contains("access policies"), "{}", vault.1);
         assert_eq!(hardening.0, CheckStatus::Warn);
         assert!(hardening.1.contains("purge protection"), "{}", hardening.1);
-    }
-
-    #[test]
-    fn token_claims_name_tenant_and_holder() {
-        let payload = URL_SAFE_NO_PAD.encode(br#"{"tid":"t-1","upn":"admin@contoso.com"}"#);
-        let token = format!("xx.{payload}.sig");
-        assert_eq!(
-            token_claims(&token),
-            Some(("t-1".to_string(), "admin@contoso.com".to_string()))
-        );
-        assert_eq!(token_claims("opaque"), None);
     }
 }

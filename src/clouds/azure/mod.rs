@@ -8,6 +8,10 @@ pub mod as_code;
 pub mod checks;
 pub mod fields;
 pub mod ids;
+pub mod plan;
+pub mod session;
+pub mod switch;
+pub mod target;
 
 use std::sync::{Arc, OnceLock};
 
@@ -116,7 +120,7 @@ impl CloudKit for Azure {
     }
 
     fn check_plan(&self) -> &'static [CheckSpec] {
-        &checks::PLAN
+        &plan::PLAN
     }
 
     fn applier(
@@ -136,15 +140,15 @@ impl CloudKit for Azure {
         whole: bool,
     ) -> Result<Arc<dyn CheckTarget>, Vec<FieldError>> {
         let target = if whole {
-            checks::AzureTarget::from_inputs(inputs, path)?
+            target::AzureTarget::from_inputs(inputs, path)?
         } else {
-            checks::AzureTarget::from_recorded(inputs, path)?
+            target::AzureTarget::from_recorded(inputs, path)?
         };
         Ok(Arc::new(target))
     }
 
     fn check_endpoints(&self) -> Result<(), crate::guide::plan::CannotCheck> {
-        crate::checks::rest::Redirect::from_env(checks::API_URL_VAR).map(|_| ())
+        crate::checks::rest::Redirect::from_env(session::API_URL_VAR).map(|_| ())
     }
 
     fn secret_env_vars(&self) -> &'static [&'static str] {
@@ -172,7 +176,7 @@ impl CloudKit for Azure {
                     inputs.effective(TENANT_ID)
                 )
             },
-            offered_after: &[checks::CHECK_SERVICE_PRINCIPAL],
+            offered_after: &[plan::CHECK_SERVICE_PRINCIPAL],
         }];
         &ACTIONS
     }
@@ -180,10 +184,7 @@ impl CloudKit for Azure {
     /// What the cloud documents about how long a change takes to reach everyone.
     fn propagation(&self) -> Option<crate::guide::Propagation> {
         Some(crate::guide::Propagation {
-            checks: &[
-                checks::CHECK_SERVICE_PRINCIPAL,
-                checks::CHECK_ROLE_ASSIGNMENT,
-            ],
+            checks: &[plan::CHECK_SERVICE_PRINCIPAL, plan::CHECK_ROLE_ASSIGNMENT],
             up_to: std::time::Duration::from_secs(600),
             what: "Azure role assignments and Entra ID changes",
         })

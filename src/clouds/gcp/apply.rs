@@ -14,8 +14,10 @@ use zeroize::Zeroizing;
 use super::artifacts::{
     GCP_KMS_PERMISSIONS, KeyLocation, attribute_condition, custom_role, principal,
 };
-use super::checks::{GcpTarget, discover, judge_provider, key_display, key_url};
+use super::checks::judge_provider;
 use super::ids::*;
+use super::session::discover;
+use super::target::{GcpTarget, key_display, key_url};
 use crate::checks::CheckStatus;
 use crate::checks::rest::{Redirect, Rest, encode_segment};
 use crate::guide::apply::{
@@ -64,7 +66,7 @@ impl Applier for GcpApplier {
         options: &CheckOptions,
         log: CallLog,
     ) -> Result<Box<dyn ApplySession + '_>, CannotCheck> {
-        let redirect = Redirect::from_env(super::checks::API_URL_VAR)?;
+        let redirect = Redirect::from_env(super::session::API_URL_VAR)?;
         let rest = Rest::new(redirect, options.timeout)?;
         let credentials = discover(options.timeout).await?;
         Ok(Box::new(GcpApply {

@@ -1,263 +1,34 @@
-//! The GCP checks: who the admin is and the pool's project, the workload identity pool and its
-//! OIDC provider, Cloud KMS enabled, the key, OpenAI's grant on the key (custom roles
-//! resolved), an encrypt/decrypt round trip, and rotation. Credentials come from gcp_auth
-//! (service-account file, gcloud application-default login, gcloud, the metadata server on
-//! Google's VMs) or from `EKM_GCP_ACCESS_TOKEN`.
+//! The Google Cloud checks, performed one at a time: who the admin is and the pool's project,
+//! the workload identity pool and its OIDC provider, Cloud KMS enabled, the key, OpenAI's grant
+//! on the key (custom roles resolved), an encrypt/decrypt round trip, and rotation. The plan
+//! is in `plan.rs`, the sign-in in `session.rs`.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use reqwest::Method;
 use serde_json::{Value, json};
-use zeroize::Zeroizing;
 
 use super::condition::{self, Truth};
-use crate::checks::rest::{
-    CloudError, CloudWords, FixedElsewhere, Redirect, Refusal, Rest, encode_segment,
-};
+use crate::checks::rest::{CloudError, Redirect, Refusal, Rest, encode_segment};
 use std::sync::OnceLock;
 
-use super::artifacts::{Federation, GCP_KMS_PERMISSIONS, KeyLocation, principal};
+use super::artifacts::{Federation, GCP_KMS_PERMISSIONS, principal};
 use super::ids::*;
+use super::plan::*;
+use super::session::{API_URL_VAR, GOOGLE, Google, discover};
+use super::switch::GcpKeySwitch;
+use super::target::{GcpTarget, key_display, key_url};
 use super::{OPENAI_SUBJECT_ID, OPENAI_TOKEN_ISSUER};
 use crate::checks::{
-    CannotCheck, CheckOptions, CheckSession, CheckSpec, CheckStatus, CheckTarget, Finding, Need,
-    probe_bytes, within,
+    CannotCheck, CheckOptions, CheckSession, CheckStatus, CheckTarget, Finding, probe_bytes,
 };
 use crate::guide::CheckId;
-use crate::guide::plan::SwitchableKey;
-use crate::guide::{FieldError, Inputs, SetupPath};
+use crate::guide::plan::KeySwitch;
 
-/// The host of Cloud KMS, for the words of a failure to reach it.
-const KMS_HOST: &str = "cloudkms.googleapis.com";
-/// The bearer token used instead of discovering credentials.
-pub const TOKEN_VAR: &str = "EKM_GCP_ACCESS_TOKEN";
-/// Sends every request for a Google host to `<value>/<host><path>`.
-pub const API_URL_VAR: &str = "EKM_GCP_API_URL";
-
-const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 /// The predefined role that holds both permissions.
 const ENCRYPTER_DECRYPTER: &str = "roles/cloudkms.cryptoKeyEncrypterDecrypter";
-
-/// What the checks need from the recorded inputs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GcpTarget {
-    pub federation: Federation,
-    /// The audience OpenAI presents: the org id, or an API project id.
-    pub audience: String,
-    /// The key, once steps 2 and 3 recorded it; until then its checks wait.
-    pub key: Option<KeyLocation>,
-}
-
-impl GcpTarget {
-    /// Reads the recorded values; every refused field is returned.
-    pub fn from_inputs(inputs: &Inputs, path: SetupPath) -> Result<GcpTarget, Vec<FieldError>> {
-        Self::read(inputs, path, true)
-    }
-
-    /// Reads what is recorded so far: the federation of step 1 is needed, the key may come
-    /// later.
-    pub fn from_recorded(inputs: &Inputs, path: SetupPath) -> Result<GcpTarget, Vec<FieldError>> {
-        Self::read(inputs, path, false)
-    }
-
-    fn read(inputs: &Inputs, path: SetupPath, whole: bool) -> Result<GcpTarget, Vec<FieldError>> {
-        use super::artifacts as gcp;
-        let federation = gcp::federation(inputs);
-        let later = [
-            KMS_PROJECT_ID,
-            KMS_KEY_LOCATION,
-            KMS_KEY_RING_NAME,
-            KMS_KEY_NAME,
-        ];
-        let key_recorded = whole
-            || later
-                .iter()
-                .all(|f| !inputs.effective(*f).trim().is_empty());
-        let key = if key_recorded {
-            gcp::key_location(inputs).map(Some)
-        } else {
-            Ok(None)
-        };
-        let audience = gcp::audience(inputs, path);
-        let mut errors = Vec::new();
-        errors.extend(federation.as_ref().err().cloned().unwrap_or_default());
-        errors.extend(key.as_ref().err().cloned().unwrap_or_default());
-        errors.extend(audience.as_ref().err().cloned());
-        match (federation, key, audience) {
-            (Ok(federation), Ok(key), Ok(audience)) => Ok(GcpTarget {
-                federation,
-                audience,
-                key,
-            }),
-            _ => Err(crate::artifacts::dedup(errors)),
-        }
-    }
-
-    pub(super) fn pool_url(&self) -> String {
-        format!(
-            "https://iam.googleapis.com/v1/projects/{}/locations/global/workloadIdentityPools/{}",
-            self.federation.project_number,
-            encode_segment(&self.federation.pool)
-        )
-    }
-
-    pub(super) fn provider_url(&self) -> String {
-        format!(
-            "{}/providers/{}",
-            self.pool_url(),
-            encode_segment(&self.federation.provider)
-        )
-    }
-}
-
-pub(super) fn key_url(key: &KeyLocation) -> String {
-    format!(
-        "https://cloudkms.googleapis.com/v1/projects/{}/locations/{}/keyRings/{}/cryptoKeys/{}",
-        encode_segment(&key.project),
-        encode_segment(&key.location),
-        encode_segment(&key.ring),
-        encode_segment(&key.key)
-    )
-}
-
-pub(super) fn key_display(key: &KeyLocation) -> String {
-    format!(
-        "projects/{}/locations/{}/keyRings/{}/cryptoKeys/{}",
-        key.project, key.location, key.ring, key.key
-    )
-}
-
-/// The admin's credentials, held only for this run.
-pub(super) struct Credentials {
-    pub(super) token: Zeroizing<String>,
-    /// Where they came from, in words (never the token).
-    pub(super) source: String,
-}
-
-/// Finds credentials the way Google's tools do, without waiting on a metadata server that is
-/// not there: the metadata server is asked only on a Google Compute Engine machine.
-pub(super) async fn discover(timeout: Duration) -> Result<Credentials, CannotCheck> {
-    if let Ok(token) = std::env::var(TOKEN_VAR)
-        && !token.trim().is_empty()
-    {
-        return Ok(Credentials {
-            token: Zeroizing::new(token.trim().to_string()),
-            source: format!("the token in {TOKEN_VAR}"),
-        });
-    }
-    let mut tried = Vec::new();
-    let mut found: Option<(Arc<dyn gcp_auth::TokenProvider>, String)> = None;
-    match gcp_auth::CustomServiceAccount::from_env() {
-        Ok(Some(account)) => {
-            let path = std::env::var("GOOGLE_APPLICATION_CREDENTIALS").unwrap_or_default();
-            found = Some((
-                Arc::new(account),
-                format!("the service-account file {path}"),
-            ));
-        }
-        Ok(None) => tried.push("GOOGLE_APPLICATION_CREDENTIALS is not set".to_string()),
-        Err(err) => tried.push(format!("GOOGLE_APPLICATION_CREDENTIALS: {err}")),
-    }
-    if found.is_none() {
-        match within(timeout, gcp_auth::ConfigDefaultCredentials::new()).await {
-            Some(Ok(adc)) => {
-                found = Some((
-                    Arc::new(adc),
-                    "gcloud application-default credentials".to_string(),
-                ))
-            }
-            Some(Err(_)) => tried.push("no application-default credentials".to_string()),
-            None => tried.push("application-default credentials did not answer".to_string()),
-        }
-    }
-    if found.is_none() {
-        match within(timeout, gcp_auth::GCloudAuthorizedUser::new()).await {
-            Some(Ok(user)) => found = Some((Arc::new(user), "the gcloud CLI".to_string())),
-            Some(Err(_)) => tried.push("gcloud is not installed or not signed in".to_string()),
-            None => tried.push("gcloud did not answer".to_string()),
-        }
-    }
-    if found.is_none() && on_google_compute_engine() {
-        match within(
-            timeout.min(Duration::from_secs(3)),
-            gcp_auth::MetadataServiceAccount::new(),
-        )
-        .await
-        {
-            Some(Ok(metadata)) => {
-                found = Some((
-                    Arc::new(metadata),
-                    "this VM's service account (metadata server)".to_string(),
-                ))
-            }
-            _ => tried.push("the metadata server did not give a token".to_string()),
-        }
-    }
-    let Some((provider, source)) = found else {
-        return Err(no_credentials(&tried.join("; ")));
-    };
-    match within(timeout, provider.token(&[SCOPE])).await {
-        Some(Ok(token)) => Ok(Credentials {
-            token: Zeroizing::new(token.as_str().to_string()),
-            source,
-        }),
-        Some(Err(err)) => Err(no_credentials(&format!("{source} gave no token: {err}"))),
-        None => Err(no_credentials(&format!("{source} did not answer in time"))),
-    }
-}
-
-/// Google's own libraries decide the same way: a GCE machine says so in its DMI product name.
-fn on_google_compute_engine() -> bool {
-    std::fs::read_to_string("/sys/class/dmi/id/product_name")
-        .is_ok_and(|name| name.trim_start().starts_with("Google"))
-}
-
-fn no_credentials(reason: &str) -> CannotCheck {
-    CannotCheck(format!(
-        "Could not check: no Google Cloud credentials were found ({reason}). Sign in first: `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, or put a token from `gcloud auth print-access-token` in {TOKEN_VAR}."
-    ))
-}
-
-/// One run's connection to Google.
-struct Google<'a> {
-    rest: Rest,
-    token: Zeroizing<String>,
-    target: &'a GcpTarget,
-    timeout: Duration,
-}
-
-impl Google<'_> {
-    async fn get(&self, url: &str) -> Option<Result<Value, CloudError>> {
-        within(
-            self.timeout,
-            self.rest.call(Method::GET, url, &self.token, None),
-        )
-        .await
-    }
-
-    async fn post(&self, url: &str, body: &Value) -> Option<Result<Value, CloudError>> {
-        within(
-            self.timeout,
-            self.rest.call(Method::POST, url, &self.token, Some(body)),
-        )
-        .await
-    }
-}
-
-const GOOGLE: CloudWords = CloudWords {
-    name: "Google",
-    sign_in: "sign in again",
-    fixed_elsewhere: &[FixedElsewhere {
-        reason: "SERVICE_DISABLED",
-        means: "an API this needs is not enabled",
-        to_do: "enable it, then check again",
-        step: STEP_ENABLE_KMS,
-    }],
-};
 
 /// What an error on a read means for the check: a refusal is "could not look", not "broken";
 /// an API switched off is fixed where Cloud KMS is enabled.
@@ -271,99 +42,6 @@ fn read_failure(err: &CloudError, what: &str, permission: &str) -> Refusal {
         ),
     )
 }
-
-/// The Google Cloud checks, in the order they are shown.
-pub static PLAN: [CheckSpec; 8] = [
-    CheckSpec {
-        id: CHECK_IDENTITY,
-        title: "Who you are",
-        proves: "the credentials work and the pool's project answers",
-        fix_step: STEP_FEDERATED_IDENTITY,
-        needs_fields: &[],
-        needs_checks: &[],
-        calls: 1,
-    },
-    CheckSpec {
-        id: CHECK_POOL,
-        title: "Workload identity pool",
-        proves: "the pool exists and is active",
-        fix_step: STEP_FEDERATED_IDENTITY,
-        needs_fields: &[],
-        needs_checks: &[],
-        calls: 1,
-    },
-    CheckSpec {
-        id: CHECK_PROVIDER,
-        title: "OIDC provider",
-        proves: "the provider trusts Google's issuer for OpenAI's audience, maps the subject, and admits OpenAI alone",
-        fix_step: STEP_FEDERATED_IDENTITY,
-        needs_fields: &[],
-        needs_checks: &[Need::after(CHECK_POOL, "the pool")],
-        calls: 1,
-    },
-    CheckSpec {
-        id: CHECK_KMS_ENABLED,
-        title: "Cloud KMS enabled",
-        proves: "the Cloud KMS API is enabled in the key's project",
-        fix_step: STEP_ENABLE_KMS,
-        needs_fields: KEY_FIELDS,
-        needs_checks: &[],
-        calls: 1,
-    },
-    CheckSpec {
-        id: CHECK_KEY,
-        title: "KMS key",
-        proves: "the key exists, is enabled and for encrypt and decrypt",
-        fix_step: STEP_CREATE_KEY,
-        needs_fields: KEY_FIELDS,
-        needs_checks: &[],
-        calls: 1,
-    },
-    CheckSpec {
-        id: CHECK_GRANT,
-        title: "OpenAI's access to the key",
-        proves: "OpenAI's principal holds a role with cloudkms.cryptoKeyVersions.useToEncrypt and useToDecrypt on the key",
-        fix_step: STEP_GRANT,
-        needs_fields: KEY_FIELDS,
-        needs_checks: &[],
-        calls: 3,
-    },
-    CheckSpec {
-        id: CHECK_ROUND_TRIP,
-        title: "Encrypt and decrypt",
-        proves: "the key encrypts and decrypts for you (not yet for OpenAI)",
-        fix_step: STEP_CREATE_KEY,
-        needs_fields: KEY_FIELDS,
-        needs_checks: &[Need::beside(CHECK_KEY, "the key")],
-        calls: 2,
-    },
-    CheckSpec {
-        id: CHECK_ROTATION,
-        title: "Key rotation",
-        proves: "automatic rotation is set",
-        fix_step: STEP_RESTRICTIONS,
-        needs_fields: KEY_FIELDS,
-        needs_checks: &[Need::after(CHECK_KEY, "the key")],
-        calls: 1,
-    },
-];
-
-/// The fields that name the key: its checks wait until all are recorded.
-const KEY_FIELDS: &[crate::guide::FieldId] = &[
-    KMS_KEY_NAME,
-    KMS_PROJECT_ID,
-    KMS_KEY_LOCATION,
-    KMS_KEY_RING_NAME,
-];
-
-pub const CHECK_IDENTITY: CheckId = CheckId::new("identity");
-pub const CHECK_POOL: CheckId = CheckId::new("pool");
-pub const CHECK_PROVIDER: CheckId = CheckId::new("provider");
-pub const CHECK_KMS_ENABLED: CheckId = CheckId::new("kms-enabled");
-pub const CHECK_KEY: CheckId = CheckId::new("key");
-pub const CHECK_GRANT: CheckId = CheckId::new("grant");
-pub const CHECK_ROUND_TRIP: CheckId = CheckId::new("round-trip");
-pub const CHECK_ROTATION: CheckId = CheckId::new("rotation");
 
 /// One run's connection, and what the key check learned for the rotation check.
 struct GcpSession<'a> {
@@ -393,86 +71,17 @@ impl CheckTarget for GcpTarget {
             rotation: OnceLock::new(),
         }))
     }
-}
 
-/// Where a key version's name says it belongs: under `key`, then `/cryptoKeyVersions/` and
-/// digits. A name read from an answer or a drill record is used only then.
-fn version_of(key: &KeyLocation, name: &str) -> Option<String> {
-    let number = name.strip_prefix(&format!("{}/cryptoKeyVersions/", key_display(key)))?;
-    (!number.is_empty() && number.len() <= 10 && number.chars().all(|c| c.is_ascii_digit()))
-        .then(|| number.to_string())
+    async fn key_switch(
+        &self,
+        options: &CheckOptions,
+    ) -> Result<Box<dyn KeySwitch + '_>, CannotCheck> {
+        Ok(Box::new(GcpKeySwitch::connect(self, options).await?))
+    }
 }
 
 #[async_trait::async_trait]
 impl CheckSession for GcpSession<'_> {
-    /// The key's primary version: a drill disables it (the key itself has no on and off).
-    async fn switchable_key(&self) -> Result<SwitchableKey, String> {
-        let google = &self.google;
-        let key = google
-            .target
-            .key
-            .as_ref()
-            .ok_or_else(|| "the key is not recorded yet (steps 2 and 3)".to_string())?;
-        let found = google
-            .get(&key_url(key))
-            .await
-            .ok_or_else(|| crate::net::Unreachable::TimedOut.sentence(KMS_HOST))?
-            .map_err(|e| format!("could not read {}: {}", key_display(key), e.message))?;
-        let primary = &found["primary"];
-        let name = primary["name"].as_str().unwrap_or_default();
-        let number = version_of(key, name)
-            .ok_or_else(|| format!("{} has no primary version to switch off", key_display(key)))?;
-        Ok(SwitchableKey {
-            handle: name.to_string(),
-            described: format!("version {number} (the primary) of {}", key_display(key)),
-            on: primary["state"].as_str() == Some("ENABLED"),
-            switch_on_command: format!(
-                "gcloud kms keys versions enable {number} --key={} --keyring={} --location={} --project={}",
-                key.key, key.ring, key.location, key.project
-            ),
-        })
-    }
-
-    /// Sets the version's state (`updateMask=state`), as `gcloud kms keys versions
-    /// enable|disable` does.
-    async fn set_key_on(&self, handle: &str, on: bool) -> Result<(), String> {
-        let google = &self.google;
-        let key = google
-            .target
-            .key
-            .as_ref()
-            .ok_or_else(|| "the key is not recorded".to_string())?;
-        let number = version_of(key, handle)
-            .ok_or_else(|| format!("`{handle}` is not a version of {}", key_display(key)))?;
-        let url = format!(
-            "{}/cryptoKeyVersions/{number}?updateMask=state",
-            key_url(key)
-        );
-        let state = if on { "ENABLED" } else { "DISABLED" };
-        let answer = within(
-            google.timeout,
-            google.rest.call(
-                Method::PATCH,
-                &url,
-                &google.token,
-                Some(&json!({"state": state})),
-            ),
-        )
-        .await
-        .ok_or_else(|| crate::net::Unreachable::TimedOut.sentence(KMS_HOST))?;
-        match answer {
-            Ok(version) if version["state"].as_str() == Some(state) => Ok(()),
-            Ok(version) => Err(format!(
-                "Cloud KMS answered with the version {}, not {state}",
-                version["state"].as_str().unwrap_or("in an unknown state")
-            )),
-            Err(err) => Err(format!(
-                "Cloud KMS refused to set version {number} {state}: {}",
-                err.message
-            )),
-        }
-    }
-
     async fn perform(&self, check: CheckId, _timeout: Duration) -> Finding {
         let google = &self.google;
         match check {

@@ -9,6 +9,10 @@ pub mod checks;
 pub mod condition;
 pub mod fields;
 pub mod ids;
+pub mod plan;
+pub mod session;
+pub mod switch;
+pub mod target;
 
 use std::sync::{Arc, OnceLock};
 
@@ -114,7 +118,7 @@ impl CloudKit for Gcp {
     }
 
     fn check_plan(&self) -> &'static [CheckSpec] {
-        &checks::PLAN
+        &plan::PLAN
     }
 
     fn applier(
@@ -134,15 +138,15 @@ impl CloudKit for Gcp {
         whole: bool,
     ) -> Result<Arc<dyn CheckTarget>, Vec<FieldError>> {
         let target = if whole {
-            checks::GcpTarget::from_inputs(inputs, path)?
+            target::GcpTarget::from_inputs(inputs, path)?
         } else {
-            checks::GcpTarget::from_recorded(inputs, path)?
+            target::GcpTarget::from_recorded(inputs, path)?
         };
         Ok(Arc::new(target))
     }
 
     fn check_endpoints(&self) -> Result<(), crate::guide::plan::CannotCheck> {
-        crate::checks::rest::Redirect::from_env(checks::API_URL_VAR).map(|_| ())
+        crate::checks::rest::Redirect::from_env(session::API_URL_VAR).map(|_| ())
     }
 
     fn secret_env_vars(&self) -> &'static [&'static str] {
@@ -152,7 +156,7 @@ impl CloudKit for Gcp {
     /// What the cloud documents about how long a change takes to reach everyone.
     fn propagation(&self) -> Option<crate::guide::Propagation> {
         Some(crate::guide::Propagation {
-            checks: &[checks::CHECK_PROVIDER, checks::CHECK_GRANT],
+            checks: &[plan::CHECK_PROVIDER, plan::CHECK_GRANT],
             up_to: std::time::Duration::from_secs(420),
             what: "Google IAM changes",
         })
