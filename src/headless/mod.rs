@@ -680,74 +680,17 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
                 result.detail
             );
         }
-        println!("\n{}", verdict_sentence(verdict, &results));
+        println!(
+            "\n{}",
+            crate::checks::verdict::words(
+                verdict,
+                &results,
+                crate::checks::verdict::Length::Closing
+            )
+            .text
+        );
     }
     verdict.exit_code()
-}
-
-/// The last line of `check`: what the run proved, and for "not verified" what could not be
-/// checked and what would let it.
-fn verdict_sentence(
-    verdict: crate::checks::Verdict,
-    results: &[crate::checks::CheckResult],
-) -> String {
-    use crate::checks::{CheckStatus, Verdict};
-    match verdict {
-        Verdict::Verified => {
-            "Verified: every check ran and passed; OpenAI should be able to use the key.".into()
-        }
-        Verdict::Failed => {
-            "Failed: fix the failed checks at the step shown, then check again.".into()
-        }
-        Verdict::NotVerified => {
-            let titles = |wanted: &[CheckStatus]| -> Vec<&str> {
-                results
-                    .iter()
-                    .filter(|r| wanted.contains(&r.status))
-                    .map(|r| r.title)
-                    .collect()
-            };
-            if let Some(sentence) = crate::checks::none_could_run(results) {
-                return sentence;
-            }
-            let unchecked = titles(&[CheckStatus::Unverified, CheckStatus::Skip]);
-            let waiting = titles(&[CheckStatus::Waiting]);
-            let passed = results
-                .iter()
-                .any(|r| matches!(r.status, CheckStatus::Pass | CheckStatus::Warn));
-            let mut sentence = if passed {
-                "Not verified: nothing failed, but".to_string()
-            } else {
-                "Not verified: no check passed yet:".to_string()
-            };
-            if !unchecked.is_empty() {
-                sentence.push_str(&format!(
-                    " {} could not be checked ({}); the lines marked ? say what would let them: a permission to add, a sign-in, or the network",
-                    if unchecked.len() == 1 { "one check" } else { "some checks" },
-                    unchecked.join(", ")
-                ));
-            }
-            if !waiting.is_empty() {
-                if !unchecked.is_empty() {
-                    sentence.push_str(", and");
-                }
-                sentence.push_str(&format!(
-                    " {} for values of later steps ({}): give them to check the whole setup",
-                    if waiting.len() == 1 {
-                        "one check waits"
-                    } else {
-                        "some checks wait"
-                    },
-                    waiting.join(", ")
-                ));
-            }
-            if unchecked.is_empty() && waiting.is_empty() {
-                return "Not verified: no check could run.".into();
-            }
-            sentence.push('.');
-            sentence
-        }
-    }
 }
 
 /// The config file's values, overridden by any flag given; the fields a full name names are
