@@ -2,6 +2,7 @@
 //! credentials, and what the kits share to perform single calls (`rest`). Checks return plain
 //! results (no screen types); the TUI and `check` show them.
 
+pub mod report;
 pub mod rest;
 pub mod verdict;
 

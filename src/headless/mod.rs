@@ -537,6 +537,7 @@ pub struct CheckRequest {
 
 /// `ekm-wizard check <cloud> … [--json] [--timeout S] [--profile P] [--create-service-principal]`.
 pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
+    use crate::checks::report::{ActionReport, CheckReport};
     use crate::checks::{ActionOutcome, CheckOptions, CheckResult, CheckStatus, Verdict};
     let cloud = values.cloud();
     let as_json = values.common().json;
@@ -578,10 +579,7 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
             ActionOutcome::CouldNotTry(why) => {
                 let message = crate::secrets::visible(&why);
                 if as_json {
-                    println!(
-                        "{:#}",
-                        json!({"verdict": Verdict::NotVerified.key(), "ok": false, "error": message, "checks": []})
-                    );
+                    println!("{}", CheckReport::could_not_run(message.clone()).to_json());
                 }
                 eprintln!("error: {message}");
                 return Verdict::NotVerified.exit_code();
@@ -592,15 +590,15 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
                     eprintln!("{message}");
                 }
                 let refused = matches!(outcome, ActionOutcome::Refused(_));
-                let report = json!({
-                    "outcome": outcome.key(),
-                    "message": message,
-                });
+                let report = ActionReport {
+                    outcome: outcome.key(),
+                    message,
+                };
                 if refused && as_json {
-                    let mut out =
-                        json!({"verdict": Verdict::Failed.key(), "ok": false, "checks": []});
-                    out[action.json_key] = report.clone();
-                    println!("{out:#}");
+                    println!(
+                        "{}",
+                        CheckReport::refused(action.json_key, report.clone()).to_json()
+                    );
                 }
                 if refused {
                     return EXIT_REFUSED;
@@ -620,15 +618,7 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
         Err(cannot) => {
             let message = crate::secrets::visible(&cannot.0);
             if as_json {
-                println!(
-                    "{:#}",
-                    json!({
-                        "verdict": Verdict::NotVerified.key(),
-                        "ok": false,
-                        "error": message,
-                        "checks": [],
-                    })
-                );
+                println!("{}", CheckReport::could_not_run(message.clone()).to_json());
             }
             eprintln!("error: {message}");
             return Verdict::NotVerified.exit_code();
@@ -644,18 +634,12 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
         })
         .collect();
     if as_json {
-        let mut report = json!({
-            "verdict": verdict.key(),
-            "ok": verdict == Verdict::Verified,
-            "checks": results,
-        });
+        let mut report = CheckReport::of(verdict, results);
         if let Some((key, created)) = created {
-            report[key] = created;
+            report = report.with_action(key, created);
         }
-        if !warnings.is_empty() {
-            report["warnings"] = json!(warnings);
-        }
-        println!("{report:#}");
+        report.warnings = warnings;
+        println!("{}", report.to_json());
     } else {
         let guide = cloud.guide();
         let step_of = |result: &CheckResult| {
