@@ -1796,11 +1796,11 @@ fn go_to_step_to_fix(model: &mut Model) -> Vec<Effect> {
         .results
         .iter()
         .find(|r| r.status == CheckStatus::Fail)
-        .map(|r| (r.step.to_string(), format!("{}: {}", r.title, r.detail)));
+        .map(|r| (r.step, format!("{}: {}", r.title, r.detail)));
     let from_registration = match &model.registration.phase {
         Phase::Failed(err) => crate::explain::explain(err)
             .filter(|found| !found.entry.local && found.entry.cloud == model.cloud)
-            .map(|found| (found.entry.step.clone(), found.entry.title.clone())),
+            .and_then(|found| Some((found.entry.step?, found.entry.title.clone()))),
         _ => None,
     };
     let Some((step_id, why)) = from_checks.or(from_registration) else {
@@ -1810,12 +1810,7 @@ fn go_to_step_to_fix(model: &mut Model) -> Vec<Effect> {
         ));
         return Vec::new();
     };
-    let Some(index) = model
-        .guide()
-        .steps
-        .iter()
-        .position(|s| s.id.key() == step_id)
-    else {
+    let Some(index) = model.guide().steps.iter().position(|s| s.id == step_id) else {
         return Vec::new();
     };
     go_to(model, Screen::Step(index));
