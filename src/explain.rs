@@ -9,31 +9,74 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use regex::{Regex, RegexBuilder};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
-use crate::guide::{Cloud, FieldId, Inputs};
+use crate::guide::{Cloud, FieldId, Inputs, StepId};
 
 /// One known error.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Entry {
     pub id: String,
-    /// The cloud whose file holds the entry (set when the file is read).
-    #[serde(skip_deserializing, default = "crate::clouds::first")]
+    /// The cloud whose file holds the entry.
     pub cloud: Cloud,
     pub title: String,
     pub meaning: String,
     /// What to do, in order.
     pub fixes: Vec<String>,
-    /// The id of the step to revisit in the cloud's guide.
-    pub step: String,
+    /// The step to revisit in the cloud's guide; none for a fault on this machine's side
+    /// (written as an empty string in JSON).
+    #[serde(serialize_with = "step_key")]
+    pub step: Option<StepId>,
     /// Whether the error can come from a change that has not propagated yet.
     pub may_be_propagation: bool,
     #[serde(skip_serializing)]
     pub patterns: Vec<String>,
     /// The fault is on this machine's side (no service answered): no cloud, no step.
-    #[serde(skip_deserializing, default)]
     pub local: bool,
+}
+
+/// An entry's step in JSON: its key, or an empty string when it has none.
+fn step_key<S: Serializer>(step: &Option<StepId>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(step.map(StepId::key).unwrap_or_default())
+}
+
+/// One entry as a `troubleshooting.toml` writes it: its step by key, resolved against the
+/// cloud's guide when the file is read.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryInFile {
+    id: String,
+    title: String,
+    meaning: String,
+    fixes: Vec<String>,
+    step: String,
+    may_be_propagation: bool,
+    patterns: Vec<String>,
+}
+
+impl EntryInFile {
+    /// The entry of `cloud`; a step its guide does not have fails the load.
+    fn into_entry(self, cloud: Cloud) -> Entry {
+        let Some(step) = cloud.step_by_key(&self.step) else {
+            panic!(
+                "the built-in troubleshooting entry {} of {} names step `{}`, not a step of its guide",
+                self.id,
+                cloud.key(),
+                self.step
+            );
+        };
+        Entry {
+            id: self.id,
+            cloud,
+            title: self.title,
+            meaning: self.meaning,
+            fixes: self.fixes,
+            step: Some(step),
+            may_be_propagation: self.may_be_propagation,
+            patterns: self.patterns,
+            local: false,
+        }
+    }
 }
 
 impl Entry {
@@ -48,11 +91,12 @@ impl Entry {
 
     /// The step to revisit: its position (0-based) and title in the cloud's guide.
     pub fn step_position(&self) -> Option<(usize, &'static str)> {
+        let step = self.step?;
         let guide = self.cloud.guide();
         guide
             .steps
             .iter()
-            .position(|s| s.id.key() == self.step)
+            .position(|s| s.id == step)
             .map(|i| (i, guide.steps[i].title.as_str()))
     }
 }
@@ -72,7 +116,7 @@ struct KnowledgeFile {
     #[serde(default)]
     extractors: Vec<Extractor>,
     #[serde(default)]
-    entries: Vec<Entry>,
+    entries: Vec<EntryInFile>,
 }
 
 /// The troubleshooting knowledge, compiled.
@@ -108,8 +152,8 @@ pub fn knowledge() -> &'static Knowledge {
             };
             knowledge
                 .entries
-                .extend(file.entries.into_iter().map(|mut entry| {
-                    entry.cloud = cloud;
+                .extend(file.entries.into_iter().map(|entry| {
+                    let entry = entry.into_entry(cloud);
                     let regexes = entry
                         .patterns
                         .iter()
@@ -175,7 +219,7 @@ fn unreachable_entry() -> &'static Entry {
             "Behind a proxy: set HTTPS_PROXY (and NO_PROXY for hosts that must not use it); a proxy that inspects TLS needs its certificate trusted by this machine.".into(),
             "Then run the same command again.".into(),
         ],
-        step: String::new(),
+        step: None,
         may_be_propagation: false,
         patterns: Vec::new(),
         local: true,
@@ -343,7 +387,7 @@ mod tests {
         for entry in knowledge().entries() {
             assert!(
                 entry.step_position().is_some(),
-                "{} names step {}",
+                "{} names step {:?}",
                 entry.id,
                 entry.step
             );
@@ -371,6 +415,17 @@ mod tests {
             explain("AccessDeniedException: not authorized to perform kms:Decrypt")
                 .is_none_or(|f| !f.entry.local)
         );
+    }
+
+    #[test]
+    fn an_entrys_step_is_written_by_key_and_empty_when_it_has_none() {
+        for entry in knowledge().entries() {
+            let written = serde_json::to_value(entry).unwrap();
+            assert_eq!(written["step"], entry.step.unwrap().key(), "{}", entry.id);
+        }
+        let local = serde_json::to_value(unreachable_entry()).unwrap();
+        assert_eq!(local["step"], "");
+        assert_eq!(local["local"], true);
     }
 
     #[test]

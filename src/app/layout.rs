@@ -644,13 +644,11 @@ fn registration_lines(model: &Model, width: usize, out: &mut Content) {
         out.text(&format!("✗ {err}"), width, 4, theme.error());
         if let Some(found) = crate::explain::explain(err) {
             out.text(
-                &if found.entry.local {
-                    format!("{} (x explains it)", found.entry.title)
-                } else {
-                    format!(
-                        "{} (x explains it; the step: {})",
-                        found.entry.title, found.entry.step
-                    )
+                &match found.entry.step {
+                    None => format!("{} (x explains it)", found.entry.title),
+                    Some(step) => {
+                        format!("{} (x explains it; the step: {step})", found.entry.title)
+                    }
                 },
                 width,
                 4,

@@ -977,67 +977,16 @@ fn checks_finished(model: &mut Model, outcome: Result<(), crate::checks::CannotC
     model.checks.running = false;
     match outcome {
         Ok(()) => {
-            let count = |s: CheckStatus| {
-                model
-                    .checks
-                    .results
-                    .iter()
-                    .filter(|r| r.status == s)
-                    .count()
+            use crate::checks::verdict::{Length, Tone};
+            let verdict = crate::checks::Verdict::of(&model.checks.results);
+            let said =
+                crate::checks::verdict::words(verdict, &model.checks.results, Length::StatusLine);
+            let kind = match said.tone {
+                Tone::Good => StatusKind::Success,
+                Tone::Bad => StatusKind::Error,
+                Tone::Neutral => StatusKind::Info,
             };
-            let (failed, warned, passed, unverified, skipped, waiting) = (
-                count(CheckStatus::Fail),
-                count(CheckStatus::Warn),
-                count(CheckStatus::Pass),
-                count(CheckStatus::Unverified),
-                count(CheckStatus::Skip),
-                count(CheckStatus::Waiting),
-            );
-            let not_run_note = match (skipped, waiting) {
-                (0, 0) => String::new(),
-                (s, 0) => format!(" {s} not run (marked -)."),
-                (0, w) => format!(" {w} wait for later steps (marked …)."),
-                (s, w) => format!(" {s} not run (marked -), {w} wait for later steps (marked …)."),
-            };
-            model.status = Some(match crate::checks::Verdict::of(&model.checks.results) {
-                crate::checks::Verdict::Verified => status(
-                    StatusKind::Success,
-                    format!(
-                        "Verified: all {} checks ran and passed ({warned} to look at).",
-                        passed + warned
-                    ),
-                ),
-                crate::checks::Verdict::Failed => status(
-                    StatusKind::Error,
-                    format!(
-                        "Checks: {failed} failed, {passed} passed: the failed ones name the step to fix."
-                    ),
-                ),
-                crate::checks::Verdict::NotVerified
-                    if unverified == 0 && skipped == 0 && passed + warned > 0 =>
-                {
-                    status(
-                        StatusKind::Success,
-                        format!(
-                            "What is recorded so far checks out: {} passed; {}.",
-                            passed + warned,
-                            if waiting == 1 {
-                                "1 check waits for a later step".to_string()
-                            } else {
-                                format!("{waiting} checks wait for later steps")
-                            }
-                        ),
-                    )
-                }
-                crate::checks::Verdict::NotVerified => status(
-                    StatusKind::Info,
-                    crate::checks::none_could_run(&model.checks.results).unwrap_or_else(|| {
-                        format!(
-                            "Not verified: {passed} passed, {unverified} could not be checked (marked ?).{not_run_note}"
-                        )
-                    }),
-                ),
-            });
+            model.status = Some(status(kind, said.text));
             let failures: Vec<String> = model
                 .checks
                 .results
@@ -1064,11 +1013,11 @@ fn go_to_step_to_fix(model: &mut Model) -> Vec<Effect> {
         .results
         .iter()
         .find(|r| r.status == CheckStatus::Fail)
-        .map(|r| (r.step.to_string(), format!("{}: {}", r.title, r.detail)));
+        .map(|r| (r.step, format!("{}: {}", r.title, r.detail)));
     let from_registration = match &model.registration.phase {
         Phase::Failed(err) => crate::explain::explain(err)
             .filter(|found| !found.entry.local && found.entry.cloud == model.cloud)
-            .map(|found| (found.entry.step.clone(), found.entry.title.clone())),
+            .and_then(|found| Some((found.entry.step?, found.entry.title.clone()))),
         _ => None,
     };
     let Some((step_id, why)) = from_checks.or(from_registration) else {
@@ -1078,12 +1027,7 @@ fn go_to_step_to_fix(model: &mut Model) -> Vec<Effect> {
         ));
         return Vec::new();
     };
-    let Some(index) = model
-        .guide()
-        .steps
-        .iter()
-        .position(|s| s.id.key() == step_id)
-    else {
+    let Some(index) = model.guide().steps.iter().position(|s| s.id == step_id) else {
         return Vec::new();
     };
     go_to(model, Screen::Step(index));

@@ -2,7 +2,9 @@
 //! credentials, and what the kits share to perform single calls (`rest`). Checks return plain
 //! results (no screen types); the TUI and `check` show them.
 
+pub mod report;
 pub mod rest;
+pub mod verdict;
 
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -182,54 +184,6 @@ fn after(prerequisite: &CheckResult, spec: &CheckSpec, what: &str) -> CheckResul
 /// A check whose input is recorded on a later step: it waits for that step.
 fn waiting(cloud: Cloud, spec: &CheckSpec, field: FieldId) -> CheckResult {
     waiting_for(cloud, field).into_result(spec)
-}
-
-/// The verdict of a run in which no check could run at all (every one could not be checked
-/// or was not run, none passed, warned or failed): how many there were and why, in one
-/// sentence. `None` when anything ran, or when checks only wait for later steps.
-pub fn none_could_run(results: &[CheckResult]) -> Option<String> {
-    let ran = results.iter().any(|r| {
-        matches!(
-            r.status,
-            CheckStatus::Pass | CheckStatus::Warn | CheckStatus::Fail
-        )
-    });
-    let unchecked: Vec<&CheckResult> = results
-        .iter()
-        .filter(|r| r.status == CheckStatus::Unverified)
-        .collect();
-    if ran || unchecked.is_empty() {
-        return None;
-    }
-    // The causes first: a check that could not run because another could not is an echo.
-    let mut reasons: Vec<String> = Vec::new();
-    for result in &unchecked {
-        let detail = crate::secrets::visible(&result.detail);
-        let reason = detail.strip_prefix("could not check: ").unwrap_or(&detail);
-        if reason.starts_with("needs ") {
-            continue;
-        }
-        let reason = crate::secrets::one_line(reason, 160);
-        if !reasons.contains(&reason) {
-            reasons.push(reason);
-        }
-    }
-    let more = reasons.len().saturating_sub(2);
-    reasons.truncate(2);
-    let reasons = if reasons.is_empty() {
-        "the lines marked ? say why".to_string()
-    } else {
-        reasons.join("; ")
-    };
-    Some(format!(
-        "Not verified: none of the {} checks could run: {reasons}{}.",
-        results.len(),
-        match more {
-            0 => String::new(),
-            1 => " (and 1 other reason: the lines marked ? say each)".into(),
-            n => format!(" (and {n} other reasons: the lines marked ? say each)"),
-        }
-    ))
 }
 
 /// What a check finds when `field` is not recorded yet: it waits for the step that asks it.

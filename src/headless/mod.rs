@@ -537,6 +537,7 @@ pub struct CheckRequest {
 
 /// `ekm-wizard check <cloud> … [--json] [--timeout S] [--profile P] [--create-service-principal]`.
 pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
+    use crate::checks::report::{ActionReport, CheckReport};
     use crate::checks::{ActionOutcome, CheckOptions, CheckResult, CheckStatus, Verdict};
     let cloud = values.cloud();
     let as_json = values.common().json;
@@ -578,10 +579,7 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
             ActionOutcome::CouldNotTry(why) => {
                 let message = crate::secrets::visible(&why);
                 if as_json {
-                    println!(
-                        "{:#}",
-                        json!({"verdict": Verdict::NotVerified.key(), "ok": false, "error": message, "checks": []})
-                    );
+                    println!("{}", CheckReport::could_not_run(message.clone()).to_json());
                 }
                 eprintln!("error: {message}");
                 return Verdict::NotVerified.exit_code();
@@ -592,15 +590,15 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
                     eprintln!("{message}");
                 }
                 let refused = matches!(outcome, ActionOutcome::Refused(_));
-                let report = json!({
-                    "outcome": outcome.key(),
-                    "message": message,
-                });
+                let report = ActionReport {
+                    outcome: outcome.key(),
+                    message,
+                };
                 if refused && as_json {
-                    let mut out =
-                        json!({"verdict": Verdict::Failed.key(), "ok": false, "checks": []});
-                    out[action.json_key] = report.clone();
-                    println!("{out:#}");
+                    println!(
+                        "{}",
+                        CheckReport::refused(action.json_key, report.clone()).to_json()
+                    );
                 }
                 if refused {
                     return EXIT_REFUSED;
@@ -620,15 +618,7 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
         Err(cannot) => {
             let message = crate::secrets::visible(&cannot.0);
             if as_json {
-                println!(
-                    "{:#}",
-                    json!({
-                        "verdict": Verdict::NotVerified.key(),
-                        "ok": false,
-                        "error": message,
-                        "checks": [],
-                    })
-                );
+                println!("{}", CheckReport::could_not_run(message.clone()).to_json());
             }
             eprintln!("error: {message}");
             return Verdict::NotVerified.exit_code();
@@ -644,18 +634,12 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
         })
         .collect();
     if as_json {
-        let mut report = json!({
-            "verdict": verdict.key(),
-            "ok": verdict == Verdict::Verified,
-            "checks": results,
-        });
+        let mut report = CheckReport::of(verdict, results);
         if let Some((key, created)) = created {
-            report[key] = created;
+            report = report.with_action(key, created);
         }
-        if !warnings.is_empty() {
-            report["warnings"] = json!(warnings);
-        }
-        println!("{report:#}");
+        report.warnings = warnings;
+        println!("{}", report.to_json());
     } else {
         let guide = cloud.guide();
         let step_of = |result: &CheckResult| {
@@ -680,74 +664,17 @@ pub fn check(values: &CloudValues, request: &CheckRequest) -> u8 {
                 result.detail
             );
         }
-        println!("\n{}", verdict_sentence(verdict, &results));
+        println!(
+            "\n{}",
+            crate::checks::verdict::words(
+                verdict,
+                &results,
+                crate::checks::verdict::Length::Closing
+            )
+            .text
+        );
     }
     verdict.exit_code()
-}
-
-/// The last line of `check`: what the run proved, and for "not verified" what could not be
-/// checked and what would let it.
-fn verdict_sentence(
-    verdict: crate::checks::Verdict,
-    results: &[crate::checks::CheckResult],
-) -> String {
-    use crate::checks::{CheckStatus, Verdict};
-    match verdict {
-        Verdict::Verified => {
-            "Verified: every check ran and passed; OpenAI should be able to use the key.".into()
-        }
-        Verdict::Failed => {
-            "Failed: fix the failed checks at the step shown, then check again.".into()
-        }
-        Verdict::NotVerified => {
-            let titles = |wanted: &[CheckStatus]| -> Vec<&str> {
-                results
-                    .iter()
-                    .filter(|r| wanted.contains(&r.status))
-                    .map(|r| r.title)
-                    .collect()
-            };
-            if let Some(sentence) = crate::checks::none_could_run(results) {
-                return sentence;
-            }
-            let unchecked = titles(&[CheckStatus::Unverified, CheckStatus::Skip]);
-            let waiting = titles(&[CheckStatus::Waiting]);
-            let passed = results
-                .iter()
-                .any(|r| matches!(r.status, CheckStatus::Pass | CheckStatus::Warn));
-            let mut sentence = if passed {
-                "Not verified: nothing failed, but".to_string()
-            } else {
-                "Not verified: no check passed yet:".to_string()
-            };
-            if !unchecked.is_empty() {
-                sentence.push_str(&format!(
-                    " {} could not be checked ({}); the lines marked ? say what would let them: a permission to add, a sign-in, or the network",
-                    if unchecked.len() == 1 { "one check" } else { "some checks" },
-                    unchecked.join(", ")
-                ));
-            }
-            if !waiting.is_empty() {
-                if !unchecked.is_empty() {
-                    sentence.push_str(", and");
-                }
-                sentence.push_str(&format!(
-                    " {} for values of later steps ({}): give them to check the whole setup",
-                    if waiting.len() == 1 {
-                        "one check waits"
-                    } else {
-                        "some checks wait"
-                    },
-                    waiting.join(", ")
-                ));
-            }
-            if unchecked.is_empty() && waiting.is_empty() {
-                return "Not verified: no check could run.".into();
-            }
-            sentence.push('.');
-            sentence
-        }
-    }
 }
 
 /// The config file's values, overridden by any flag given; the fields a full name names are

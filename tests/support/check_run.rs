@@ -157,7 +157,8 @@ impl Case {
                 .unwrap_or_else(|| panic!("{name}: nothing explains `{said}`"));
             assert_eq!(explained.entry.cloud, cloud, "{name}: {said}");
             assert_eq!(
-                explained.entry.step, self.step,
+                explained.entry.step.map(|s| s.key()),
+                Some(self.step),
                 "{name}: {} for `{said}`",
                 explained.entry.id
             );
