@@ -353,8 +353,12 @@ fn vault_error(err: &azure_core::Error, vault_uri: &str) -> CloudError {
         _ => None,
     };
     match (status, body) {
-        (Some(status), Some(body)) => CloudError::from_answer(status, &body),
-        (Some(status), None) => CloudError::from_answer(status, &Value::Null),
+        (Some(status), Some(body)) => {
+            CloudError::from_answer(status, &body, &super::rest_shape::DIALECT)
+        }
+        (Some(status), None) => {
+            CloudError::from_answer(status, &Value::Null, &super::rest_shape::DIALECT)
+        }
         (None, _) => CloudError {
             status: None,
             code: String::new(),
@@ -490,7 +494,7 @@ impl CheckTarget for AzureTarget {
         options: &CheckOptions,
     ) -> Result<Box<dyn CheckSession + '_>, CannotCheck> {
         let redirect = Redirect::from_env(API_URL_VAR)?;
-        let rest = Rest::new(redirect, options.timeout)?;
+        let rest = Rest::new(redirect, options.timeout, &super::rest_shape::DIALECT)?;
         let credentials = discover(&self.tenant, options.timeout).await?;
         let graph = match within(
             options.timeout,
@@ -839,7 +843,11 @@ pub async fn create_service_principal(
     target: &AzureTarget,
     timeout: Duration,
 ) -> Result<ServicePrincipalCreation, CannotCheck> {
-    let rest = Rest::new(Redirect::from_env(API_URL_VAR)?, timeout)?;
+    let rest = Rest::new(
+        Redirect::from_env(API_URL_VAR)?,
+        timeout,
+        &super::rest_shape::DIALECT,
+    )?;
     let credentials = discover(&target.tenant, timeout).await?;
     let token = match within(
         timeout,

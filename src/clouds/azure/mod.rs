@@ -8,6 +8,7 @@ pub mod as_code;
 pub mod checks;
 pub mod fields;
 pub mod ids;
+pub mod rest_shape;
 
 use std::sync::{Arc, OnceLock};
 

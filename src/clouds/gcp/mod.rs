@@ -9,6 +9,7 @@ pub mod checks;
 pub mod condition;
 pub mod fields;
 pub mod ids;
+pub mod rest_shape;
 
 use std::sync::{Arc, OnceLock};
 
