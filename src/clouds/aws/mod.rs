@@ -167,6 +167,15 @@ impl CloudKit for Aws {
         &["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
     }
 
+    fn secret_patterns(&self) -> &'static [crate::secrets::SecretPattern] {
+        // Access key ids: long-term (AKIA) and temporary (ASIA).
+        &[crate::secrets::SecretPattern {
+            regex: r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
+            marks: &["akia", "asia"],
+            example: "AKIAIOSFODNN7EXAMPLE",
+        }]
+    }
+
     /// What the cloud documents about how long a change takes to reach everyone.
     fn propagation(&self) -> Option<crate::guide::Propagation> {
         Some(crate::guide::Propagation {

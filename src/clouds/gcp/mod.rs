@@ -150,6 +150,15 @@ impl CloudKit for Gcp {
         &["GOOGLE_OAUTH_ACCESS_TOKEN", "EKM_GCP_ACCESS_TOKEN"]
     }
 
+    fn secret_patterns(&self) -> &'static [crate::secrets::SecretPattern] {
+        // OAuth access tokens.
+        &[crate::secrets::SecretPattern {
+            regex: r"ya29\.[A-Za-z0-9._-]{10,}",
+            marks: &["ya29."],
+            example: "ya29.a0AfH6SMBxyz1234",
+        }]
+    }
+
     /// What the cloud documents about how long a change takes to reach everyone.
     fn propagation(&self) -> Option<crate::guide::Propagation> {
         Some(crate::guide::Propagation {
