@@ -541,18 +541,18 @@ mod tests {
 
     #[test]
     fn an_override_keeps_host_path_and_query() {
-        let redirect = Redirect::parse("EKM_GCP_API_URL", "http://127.0.0.1:9000/").unwrap();
-        let url = Url::parse("https://iam.googleapis.com/v1/projects/1/x?a=b").unwrap();
+        let redirect = Redirect::parse("EKM_MADE_API_URL", "http://127.0.0.1:9000/").unwrap();
+        let url = Url::parse("https://iam.made.example/v1/projects/1/x?a=b").unwrap();
         assert_eq!(
             redirect.apply(&url).as_str(),
-            "http://127.0.0.1:9000/iam.googleapis.com/v1/projects/1/x?a=b"
+            "http://127.0.0.1:9000/iam.made.example/v1/projects/1/x?a=b"
         );
     }
 
     #[test]
     fn an_override_over_plain_http_elsewhere_is_refused() {
-        let err = Redirect::parse("EKM_AZURE_API_URL", "http://example.com").unwrap_err();
-        assert!(err.0.contains("EKM_AZURE_API_URL"), "{err}");
+        let err = Redirect::parse("EKM_OTHER_API_URL", "http://example.com").unwrap_err();
+        assert!(err.0.contains("EKM_OTHER_API_URL"), "{err}");
         assert!(Redirect::parse("X", "https://proxy.example.com").is_ok());
         assert!(Redirect::parse("X", "not a url").is_err());
     }

@@ -163,6 +163,10 @@ impl CloudKit for Aws {
         Some("The AWS profile to use (otherwise AWS_PROFILE or the default chain).")
     }
 
+    fn provider_words(&self) -> &'static [&'static str] {
+        &["amazon"]
+    }
+
     fn secret_env_vars(&self) -> &'static [&'static str] {
         &["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
     }

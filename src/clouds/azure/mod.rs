@@ -148,6 +148,10 @@ impl CloudKit for Azure {
         crate::checks::rest::Redirect::from_env(checks::API_URL_VAR).map(|_| ())
     }
 
+    fn provider_words(&self) -> &'static [&'static str] {
+        &["microsoft", "entra", "az"]
+    }
+
     fn secret_env_vars(&self) -> &'static [&'static str] {
         &["AZURE_CLIENT_SECRET", "EKM_AZURE_ACCESS_TOKEN"]
     }

@@ -146,6 +146,10 @@ impl CloudKit for Gcp {
         crate::checks::rest::Redirect::from_env(checks::API_URL_VAR).map(|_| ())
     }
 
+    fn provider_words(&self) -> &'static [&'static str] {
+        &["google", "gcloud"]
+    }
+
     fn secret_env_vars(&self) -> &'static [&'static str] {
         &["GOOGLE_OAUTH_ACCESS_TOKEN", "EKM_GCP_ACCESS_TOKEN"]
     }
