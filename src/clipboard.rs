@@ -280,7 +280,7 @@ mod tests {
         };
         let mut clipboard = Clipboard::new(env, dir.path().join("exports"));
         let route = clipboard
-            .copy("policy", "aws-iam-policy.json", &mut Vec::new())
+            .copy("policy", "made-policy.json", &mut Vec::new())
             .unwrap();
         let CopyRoute::File(path) = route else {
             panic!()

@@ -14,8 +14,9 @@ fn compile(pattern: &str) -> Regex {
     }
 }
 
-/// Secrets that may ride along in pasted text: OpenAI keys, bearer tokens, JWTs, Google
-/// access tokens, AWS keys, and `secret = value` pairs.
+/// Secrets that may ride along in pasted text and that no one cloud issues: OpenAI keys,
+/// credentials in a URL, bearer tokens, JWTs. The clouds' own (their access tokens, their key
+/// ids) are declared by their kits and handed over at start with `watch_patterns`.
 fn secret_patterns() -> &'static [Regex] {
     static PATTERNS: OnceLock<Vec<Regex>> = OnceLock::new();
     PATTERNS.get_or_init(|| {
@@ -27,14 +28,78 @@ fn secret_patterns() -> &'static [Regex] {
             r"(?i)(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@",
             r"(?i)bearer\s+[A-Za-z0-9._~+/=-]{8,}",
             r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
-            r"ya29\.[A-Za-z0-9._-]{10,}",
-            r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
-            r#"(?i)\b[a-z_-]*(?:secret_access_key|session_token|secretaccesskey|sessiontoken|client_secret|password|api_key|apikey|access_token|refresh_token|id_token|security-token)\b["']?\s*[:=]\s*["']?[^\s"',}]+"#,
         ]
         .iter()
         .map(|p| compile(p))
         .collect()
     })
+}
+
+/// `secret = value` pairs, whoever's the secret: applied after every other pattern.
+fn secret_pairs() -> &'static Regex {
+    static PAIRS: OnceLock<Regex> = OnceLock::new();
+    PAIRS.get_or_init(|| {
+        compile(
+            r#"(?i)\b[a-z_-]*(?:secret_access_key|session_token|secretaccesskey|sessiontoken|client_secret|password|api_key|apikey|access_token|refresh_token|id_token|security-token)\b["']?\s*[:=]\s*["']?[^\s"',}]+"#,
+        )
+    })
+}
+
+/// The shape of a secret one cloud issues (an access token, a key id), declared by its kit.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretPattern {
+    /// The regular expression a secret matches.
+    pub regex: &'static str,
+    /// Lowercase marks, one of which every match holds: a value holding none of any pattern's
+    /// marks is cleared without running the patterns.
+    pub marks: &'static [&'static str],
+    /// A made-up secret of this shape: the registry's tests prove it is redacted and marked.
+    pub example: &'static str,
+}
+
+/// The kits' patterns, compiled as one: at each place the first that matches wins, so that
+/// one cloud's secret inside another's is taken whole, whatever order the kits come in.
+struct CloudPatterns {
+    regex: Option<Regex>,
+    marks: Vec<&'static str>,
+}
+
+static CLOUD_PATTERNS: OnceLock<CloudPatterns> = OnceLock::new();
+
+/// Adds the clouds' secret patterns to those redacted; called once at start, before anything
+/// is shown (a second call changes nothing).
+pub fn watch_patterns(patterns: impl IntoIterator<Item = &'static SecretPattern>) {
+    let patterns: Vec<&SecretPattern> = patterns.into_iter().collect();
+    let _ = CLOUD_PATTERNS.get_or_init(|| {
+        let alternatives: Vec<String> = patterns
+            .iter()
+            .map(|p| format!("(?:{})", p.regex))
+            .collect();
+        CloudPatterns {
+            regex: (!alternatives.is_empty()).then(|| compile(&alternatives.join("|"))),
+            marks: patterns
+                .iter()
+                .flat_map(|p| p.marks.iter().copied())
+                .collect(),
+        }
+    });
+}
+
+/// `text` with the clouds' secrets redacted. Until nothing changes: a redaction may open the
+/// word boundary another secret needs (a key id written right before a token).
+fn redact_cloud_secrets(text: String) -> String {
+    let Some(regex) = CLOUD_PATTERNS.get().and_then(|c| c.regex.as_ref()) else {
+        return text;
+    };
+    let mut out = text;
+    for _ in 0..4 {
+        let next = regex.replace_all(&out, "[redacted]");
+        if matches!(next, std::borrow::Cow::Borrowed(_)) {
+            break;
+        }
+        out = next.into_owned();
+    }
+    out
 }
 
 /// The wizard's own environment variable whose value is a secret wherever it appears. The
@@ -117,7 +182,8 @@ impl Redactor {
         for pattern in secret_patterns() {
             out = pattern.replace_all(&out, "[redacted]").into_owned();
         }
-        out
+        out = redact_cloud_secrets(out);
+        secret_pairs().replace_all(&out, "[redacted]").into_owned()
     }
 
     /// Whether a value typed or pasted somewhere looks like a secret.
@@ -125,12 +191,18 @@ impl Redactor {
         // Every secret pattern holds one of these marks; most values hold none, and are
         // cleared without running the patterns (a long value would make them slow).
         // (ARNs, ids and names hold none of them, so validating a field costs no regex.)
-        const MARKS: [&str; 12] = [
-            "sk-", "bearer", "eyj", "ya29.", "akia", "asia", "secret", "token", "password",
-            "api_key", "apikey", "@",
+        const MARKS: [&str; 9] = [
+            "sk-", "bearer", "eyj", "secret", "token", "password", "api_key", "apikey", "@",
         ];
         let lower = value.to_ascii_lowercase();
-        let marked = MARKS.iter().any(|mark| lower.contains(mark));
+        let cloud_marks = CLOUD_PATTERNS
+            .get()
+            .map(|c| c.marks.as_slice())
+            .unwrap_or_default();
+        let marked = MARKS
+            .iter()
+            .chain(cloud_marks)
+            .any(|mark| lower.contains(mark));
         let known = self.known.iter().any(|k| value.contains(k.as_str()));
         known || (marked && self.redact(value) != value)
     }
@@ -232,15 +304,13 @@ mod tests {
     #[test]
     fn secrets_are_redacted() {
         let text = "Authorization: Bearer abcdefghijklmnop key sk-admin-0123456789abcdefXYZ \
-                    token eyJhbGciOi.eyJzdWIiOiIx.sig ya29.a0AfH6SMBxyz1234 AKIAIOSFODNN7EXAMPLE \
-                    aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+                    token eyJhbGciOi.eyJzdWIiOiIx.sig \
+                    my_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
         let clean = redact(text);
         for secret in [
             "abcdefghijklmnop",
             "sk-admin",
             "eyJhbGciOi",
-            "ya29.",
-            "AKIAIOSFODNN7EXAMPLE",
             "wJalrXUtnFEMI",
         ] {
             assert!(!clean.contains(secret), "{secret} left in {clean}");
@@ -250,8 +320,87 @@ mod tests {
         assert!(!masked.contains("cdef"), "{masked}");
         let url = redact("could not reach https://admin:hunter2@proxy.example.com/v1");
         assert!(!url.contains("hunter2"), "{url}");
-        let plain = "User: arn:aws:sts::111122223333:assumed-role/EnterpriseKeyManagement/OpenAI-EKM-Service";
-        assert_eq!(redact(plain), plain, "ARNs are not secrets");
+        let plain = "User: arn:partition:sts::111122223333:assumed-role/EnterpriseKeyManagement/OpenAI-EKM-Service";
+        assert_eq!(redact(plain), plain, "ids are not secrets");
+    }
+
+    /// The redactor as it was when every pattern, the clouds' included, was one list here.
+    fn redact_as_before(text: &str) -> String {
+        static BEFORE: OnceLock<Vec<Regex>> = OnceLock::new();
+        let patterns = BEFORE.get_or_init(|| {
+            [
+            r"sk-[A-Za-z0-9_-]{16,}",
+            r"sk-[A-Za-z0-9_-]*\*{2,}[A-Za-z0-9_-]*",
+            r"(?i)(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@",
+            r"(?i)bearer\s+[A-Za-z0-9._~+/=-]{8,}",
+            r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
+            r"ya29\.[A-Za-z0-9._-]{10,}",
+            r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
+            r#"(?i)\b[a-z_-]*(?:secret_access_key|session_token|secretaccesskey|sessiontoken|client_secret|password|api_key|apikey|access_token|refresh_token|id_token|security-token)\b["']?\s*[:=]\s*["']?[^\s"',}]+"#,
+        ]
+            .iter()
+            .map(|p| compile(p))
+            .collect()
+        });
+        let mut out = text.to_string();
+        for pattern in patterns {
+            out = pattern.replace_all(&out, "[redacted]").into_owned();
+        }
+        out
+    }
+
+    #[test]
+    fn with_the_kits_patterns_the_redactor_catches_what_it_caught_before() {
+        watch_patterns(crate::clouds::secret_patterns());
+        // Pieces that meet at every edge: secrets inside, before and after one another.
+        const PIECES: [&str; 16] = [
+            "ya29.",
+            "ya29.abcDEF-0123_x",
+            "AKIAIOSFODNN7EXAMPLE",
+            "ASIA0123456789ABCDEF",
+            ".rest",
+            "-",
+            " ",
+            "x",
+            "_",
+            "sk-abcdefghijklmnopqrst",
+            "Bearer abcdefghij",
+            "eyJabcde.eyJfghij.sig",
+            "token=abc",
+            "https://u:p@h/",
+            "[redacted]",
+            "0123456789",
+        ];
+        let redactor = Redactor::default();
+        let mut tried = 0;
+        for a in PIECES {
+            for b in PIECES {
+                for c in PIECES {
+                    let text = format!("{a}{b}{c}");
+                    assert_eq!(redactor.redact(&text), redact_as_before(&text), "{text}");
+                    tried += 1;
+                }
+            }
+        }
+        assert_eq!(tried, PIECES.len().pow(3));
+        for text in [
+            "ya29.AKIAIOSFODNN7EXAMPLE.rest",
+            "AKIAIOSFODNN7EXAMPLEya29.0123456789abc",
+            "AKIAIOSFODNN7EXAMPLEAKIAIOSFODNN7EXAMPLEya29.0123456789abc",
+        ] {
+            assert_eq!(redactor.redact(text), redact_as_before(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_kit_pattern_never_matches_the_redaction_itself() {
+        watch_patterns(crate::clouds::secret_patterns());
+        let redactor = Redactor::default();
+        assert_eq!(redactor.redact("[redacted]"), "[redacted]");
+        assert_eq!(
+            redactor.redact("[redacted][redacted]"),
+            "[redacted][redacted]"
+        );
     }
 
     #[test]

@@ -450,16 +450,28 @@ mod tests {
     use super::*;
     use crate::guide::FieldId;
 
+    /// The first kit in the registry, and the first field of its own (not a shared one).
+    fn kit_and_field() -> (Cloud, FieldId) {
+        let cloud = crate::clouds::first();
+        let shared = [FieldId::ORG_ID, FieldId::NAME, FieldId::PROJECT_NAME];
+        let field = cloud
+            .kit()
+            .fields()
+            .iter()
+            .map(|f| f.id)
+            .find(|id| !shared.contains(id))
+            .unwrap();
+        (cloud, field)
+    }
+
     fn sample() -> Session {
-        let mut inputs = Inputs::new(crate::clouds::aws::cloud());
+        let (cloud, field) = kit_and_field();
+        let mut inputs = Inputs::new(cloud);
         inputs.set(FieldId::ORG_ID, "org-abc");
-        inputs.set(
-            crate::clouds::aws::KMS_ARN,
-            "arn:aws:kms:us-east-1:111122223333:alias/x",
-        );
+        inputs.set(field, "made:up:111122223333:alias/x");
         Session {
             format: SESSION_FORMAT,
-            cloud: crate::clouds::aws::cloud(),
+            cloud,
             path: SetupPath::ChatGpt,
             step: 2,
             reached: 3,
@@ -577,24 +589,26 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_damage_not_silently_dropped() {
-        assert!(
-            parse(r#"{"format":1,"cloud":"aws","path":"api","step":1,"inputs":{"admin_key":"x"}}"#)
-                .is_err()
+        let key = crate::clouds::first().key();
+        let text = format!(
+            r#"{{"format":1,"cloud":"{key}","path":"api","step":1,"inputs":{{"admin_key":"x"}}}}"#
         );
+        assert!(parse(&text).is_err());
     }
 
     #[test]
     fn a_saved_value_that_breaks_a_rule_is_left_out_and_named() {
+        let (cloud, field) = kit_and_field();
         let text = serde_json::json!({
             "format": 1,
-            "cloud": "aws",
+            "cloud": cloud.key(),
             "path": "api",
             "step": 1,
             "inputs": {
                 "org_id": "org-abc",
                 "name": "x".repeat(1024 * 1024),
                 "project_name": "sk-admin-CANARY0123456789abcdef",
-                "role_arn": "arn:aws:iam::111122223333:role/a\u{1b}[2J",
+                field.key(): "made:up::111122223333:role/a\u{1b}[2J",
             },
             "external_key_id": "extkey_../../users/x",
             "project_id": "proj_1",
@@ -602,11 +616,7 @@ mod tests {
         .to_string();
         let session = parse(&text).unwrap();
         assert_eq!(session.inputs.raw(FieldId::ORG_ID), "org-abc");
-        for field in [
-            FieldId::NAME,
-            FieldId::PROJECT_NAME,
-            crate::clouds::aws::ROLE_ARN,
-        ] {
+        for field in [FieldId::NAME, FieldId::PROJECT_NAME, field] {
             assert_eq!(session.inputs.raw(field), "", "{field:?} is not loaded");
         }
         assert_eq!(session.external_key_id, None);

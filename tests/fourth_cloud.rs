@@ -498,3 +498,15 @@ fn a_cloud_that_does_not_answer_is_not_verified() {
     let status = model.status.clone().unwrap();
     assert_ne!(status.kind, StatusKind::Success, "{}", status.text);
 }
+
+#[test]
+fn a_kit_that_makes_nothing_and_offers_no_code_says_to_follow_the_steps() {
+    let mut model = on_tundra();
+    assert!(update(&mut model, Msg::OpenApply).is_empty());
+    let status = model.status.clone().unwrap();
+    assert_eq!(status.kind, StatusKind::Info);
+    assert_eq!(
+        status.text,
+        "The wizard does not make Tundra Vault's resources itself yet: follow the steps."
+    );
+}

@@ -509,10 +509,7 @@ pub static BINDINGS: &[Binding] = &[
         keys: &[plain(KeyCode::F(3))],
         modes: ON_A_STEP,
         action: || Msg::OpenAsCode,
-        help: Some((
-            "a / F3",
-            "the setup as code (Terraform, CloudFormation): copy or write the files",
-        )),
+        help: Some(("a / F3", AS_CODE)),
         footer: &[],
     },
     Binding {
@@ -684,6 +681,8 @@ pub fn help_lines() -> Vec<(&'static str, &'static str)> {
                 crate::clouds::all()
                     .flat_map(|c| c.kit().actions().iter().map(|a| (keys, a.help)))
                     .collect()
+            } else if words == AS_CODE {
+                vec![(keys, as_code_help())]
             } else {
                 vec![(keys, words)]
             }
@@ -695,6 +694,32 @@ pub fn help_lines() -> Vec<(&'static str, &'static str)> {
 const ASKED_ACTION: &str = "\u{1}asked action";
 /// Stands in the table for the help lines of every kit's actions.
 const KIT_ACTIONS: &str = "\u{1}kit actions";
+/// Stands in the table for the help line of the setup as code, which names the formats.
+const AS_CODE: &str = "\u{1}as code";
+
+/// The help line of the setup as code: every kit's formats, each named once, in the order the
+/// kits are offered.
+fn as_code_help() -> &'static str {
+    static LINE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LINE.get_or_init(|| {
+        let mut titles: Vec<&str> = Vec::new();
+        for cloud in crate::clouds::all() {
+            for format in cloud.kit().code_formats() {
+                if !titles.contains(&format.title) {
+                    titles.push(format.title);
+                }
+            }
+        }
+        if titles.is_empty() {
+            "the setup as code: copy or write the files".to_string()
+        } else {
+            format!(
+                "the setup as code ({}): copy or write the files",
+                titles.join(", ")
+            )
+        }
+    })
+}
 
 #[cfg(test)]
 mod tests {
@@ -754,6 +779,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_as_code_help_names_each_kits_formats_once() {
+        let (_, line) = help_lines()
+            .into_iter()
+            .find(|(keys, _)| *keys == "a / F3")
+            .unwrap();
+        for cloud in crate::clouds::all() {
+            for format in cloud.kit().code_formats() {
+                assert_eq!(line.matches(format.title).count(), 1, "{line}");
+            }
+        }
+        assert!(!line.contains('\u{1}'), "{line}");
     }
 
     #[test]

@@ -1215,7 +1215,7 @@ mod tests {
 
     #[test]
     fn identifiers_break_only_after_their_separators() {
-        let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd";
+        let arn = "arn:xyz:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd";
         for piece in break_at_separators(arn, 20) {
             assert!(piece.len() <= 20, "{piece}");
         }
@@ -1231,10 +1231,10 @@ mod tests {
         );
         assert_eq!(break_at_separators("abcdefghij", 4), ["abcd", "efgh", "ij"]);
         assert_eq!(
-            wrap("see arn:aws:iam::111122223333:role/openai-ekm now", 24)[1],
-            "arn:aws:iam::"
+            wrap("see arn:xyz:iam::111122223333:role/openai-ekm now", 24)[1],
+            "arn:xyz:iam::"
         );
-        let command = "gcloud iam workload-identity-pools providers create-oidc projects/123456789012/locations/global/workloadIdentityPools/openai-ekm-pool/providers/openai-ekm-provider \\";
+        let command = "cloudy iam workload-identity-pools providers create-oidc projects/123456789012/locations/global/workloadIdentityPools/openai-ekm-pool/providers/openai-ekm-provider \\";
         let lines = wrap_code(command, 57);
         for line in &lines {
             assert!(line.width() <= 57, "{line}");

@@ -271,7 +271,7 @@ mod tests {
     #[test]
     fn blocks_attributes_and_values_as_terraform_fmt_writes_them() {
         let text = file(&[Item::Block(
-            Block::new("resource", &["aws_iam_role", "ekm"])
+            Block::new("resource", &["made_role", "ekm"])
                 .attribute("name", expr("var.role_name"))
                 .attribute("description", json!("uses ${literal}"))
                 .attribute(
@@ -284,7 +284,7 @@ mod tests {
         )]);
         assert_eq!(
             text,
-            "resource \"aws_iam_role\" \"ekm\" {\n  name               = var.role_name\n  description        = \"uses $${literal}\"\n  assume_role_policy = jsonencode({\n    \"A\"    = [\n      1,\n      \"x\",\n    ]\n    \"Long\" = true\n  })\n}\n"
+            "resource \"made_role\" \"ekm\" {\n  name               = var.role_name\n  description        = \"uses $${literal}\"\n  assume_role_policy = jsonencode({\n    \"A\"    = [\n      1,\n      \"x\",\n    ]\n    \"Long\" = true\n  })\n}\n"
         );
     }
 }

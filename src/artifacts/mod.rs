@@ -236,22 +236,22 @@ mod tests {
     #[test]
     fn a_blocks_values_come_one_by_one_as_a_console_asks_them() {
         let provider = ArtifactBody::Json(json!({
-            "issuer_uri": "https://accounts.google.com",
+            "issuer_uri": "https://accounts.made.example",
             "allowed_audiences": ["org-abc123"],
-            "attribute_mapping": {"google.subject": "assertion.sub"},
+            "attribute_mapping": {"made.subject": "assertion.sub"},
             "attribute_condition": "assertion.sub == \"1\"",
         }));
         let values = values_of(&provider);
         assert!(values.contains(&("allowed_audiences".into(), "org-abc123".into())));
         assert!(values.contains(&(
-            "attribute_mapping.google.subject".into(),
+            "attribute_mapping.made.subject".into(),
             "assertion.sub".into()
         )));
         assert!(values.contains(&(
             "attribute_condition".into(),
             "assertion.sub == \"1\"".into()
         )));
-        assert!(values_of(&ArtifactBody::Text("aws kms create-key".into())).is_empty());
+        assert!(values_of(&ArtifactBody::Text("cloudy kms create-key".into())).is_empty());
         assert!(values_of(&ArtifactBody::Json(json!({"only": "one"}))).is_empty());
     }
 }

@@ -33,7 +33,7 @@ mod tests {
     #[test]
     fn quoting() {
         assert_eq!(quote("alias/openai-ekm"), "alias/openai-ekm");
-        assert_eq!(quote("AWS EKM key"), "'AWS EKM key'");
+        assert_eq!(quote("Our EKM key"), "'Our EKM key'");
         assert_eq!(quote("it's"), r"'it'\''s'");
         assert_eq!(quote(""), "''");
         assert_eq!(quote(r#"{"a":1}"#), r#"'{"a":1}'"#);

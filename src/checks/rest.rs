@@ -1,6 +1,7 @@
-//! The plain-REST side of the GCP and Azure checks: one HTTP client, the override that sends
-//! every cloud host to one local server (`EKM_GCP_API_URL`, `EKM_AZURE_API_URL`), bounded
-//! retries on throttling and network errors, and the clouds' error bodies read into one form.
+//! The plain-REST client the kits share: one HTTP client, the override that sends every cloud
+//! host to one local server (a variable each kit names), bounded retries on throttling and
+//! network errors, and error bodies read into one form. How a request carries its credentials
+//! and how a cloud shapes its errors is the kit's own, handed over as a [`Dialect`].
 
 use std::fmt;
 use std::time::Duration;
@@ -86,15 +87,52 @@ impl Redirect {
     }
 }
 
+/// How one cloud's REST APIs are spoken, supplied by its kit: how a request carries the
+/// credentials, and how that cloud's error answers are read.
+pub trait Dialect: fmt::Debug + Send + Sync {
+    /// `request` carrying `credential` the way the cloud expects it.
+    fn authorize(
+        &self,
+        request: reqwest::RequestBuilder,
+        credential: &str,
+    ) -> reqwest::RequestBuilder;
+
+    /// The code, message and finer reasons of an error answer in the cloud's own shape, or
+    /// `None` when `body` is not in that shape.
+    fn read_error(&self, body: &Value) -> Option<ErrorParts>;
+}
+
+/// What a dialect reads out of an error answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorParts {
+    pub code: String,
+    pub message: String,
+    pub reasons: Vec<String>,
+}
+
+/// An OAuth 2.0 error answer (RFC 6749, section 5.2: `error` a string, `error_description`),
+/// the one error shape set by a standard rather than by a cloud.
+fn oauth_error(body: &Value) -> Option<ErrorParts> {
+    let code = body["error"].as_str()?;
+    Some(ErrorParts {
+        code: code.to_string(),
+        message: body["error_description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        reasons: Vec::new(),
+    })
+}
+
 /// A refusal or failure, read from whatever shape the cloud answered with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloudError {
     /// The HTTP status; `None` when no answer came (network, timeout).
     pub status: Option<u16>,
-    /// The cloud's code: Google's `status` (`PERMISSION_DENIED`), Azure's `code`.
+    /// The cloud's code for the error, as its dialect reads it.
     pub code: String,
     pub message: String,
-    /// Finer reasons: Google's `details[].reason`, Azure's `innererror.code`.
+    /// Finer reasons, as its dialect reads them.
     pub reasons: Vec<String>,
     /// The answer was not the cloud's JSON (an HTML page from a proxy, say).
     pub unreadable: bool,
@@ -137,51 +175,20 @@ impl CloudError {
         }
     }
 
-    /// Reads the error of an answer with `status` and `body`.
-    pub fn from_answer(status: u16, body: &Value) -> CloudError {
-        let error = &body["error"];
-        let mut reasons = Vec::new();
-        let (code, message) = match error {
-            Value::Object(fields) => {
-                let code = fields
-                    .get("status")
-                    .and_then(Value::as_str)
-                    .or_else(|| fields.get("code").and_then(Value::as_str))
-                    .unwrap_or_default()
-                    .to_string();
-                if let Some(details) = fields.get("details").and_then(Value::as_array) {
-                    reasons.extend(
-                        details
-                            .iter()
-                            .filter_map(|d| d["reason"].as_str().map(str::to_string)),
-                    );
-                }
-                let mut inner = fields.get("innererror");
-                while let Some(found) = inner {
-                    if let Some(code) = found["code"].as_str() {
-                        reasons.push(code.to_string());
-                    }
-                    inner = found.get("innererror");
-                }
-                let message = fields
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                (code, message)
-            }
-            Value::String(code) => (
-                code.clone(),
-                body["error_description"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            ),
-            _ => (
-                String::new(),
-                "an answer that is not the cloud's JSON".to_string(),
-            ),
-        };
+    /// Reads the error of an answer with `status` and `body`, in `dialect`'s shape or the
+    /// OAuth one.
+    pub fn from_answer(status: u16, body: &Value, dialect: &dyn Dialect) -> CloudError {
+        let ErrorParts {
+            code,
+            message,
+            reasons,
+        } = dialect
+            .read_error(body)
+            .or_else(|| oauth_error(body))
+            .unwrap_or_else(|| ErrorParts {
+                message: "an answer that is not the cloud's JSON".to_string(),
+                ..ErrorParts::default()
+            });
         CloudError {
             status: Some(status),
             code,
@@ -228,7 +235,7 @@ pub struct Refusal {
 
 /// How a cloud is named and signed in to, for the words of a refusal.
 pub struct CloudWords {
-    /// "Google", "Azure".
+    /// The cloud's name as the admin knows it.
     pub name: &'static str,
     /// What to do after a 401.
     pub sign_in: &'static str,
@@ -339,12 +346,18 @@ pub const ATTEMPTS: u32 = 3;
 pub struct Rest {
     http: reqwest::Client,
     redirect: Redirect,
+    dialect: &'static dyn Dialect,
     /// The wait before the first retry; doubled for each further one.
     pub backoff: Duration,
 }
 
 impl Rest {
-    pub fn new(redirect: Redirect, timeout: Duration) -> Result<Rest, CannotCheck> {
+    /// A client for a cloud spoken in `dialect`.
+    pub fn new(
+        redirect: Redirect,
+        timeout: Duration,
+        dialect: &'static dyn Dialect,
+    ) -> Result<Rest, CannotCheck> {
         let to_loopback = redirect.loopback();
         // A request gives up a little before the check's own window closes, so that what is
         // said is its failure, which names the host and the kind, not a bare "no answer".
@@ -358,6 +371,7 @@ impl Rest {
         Ok(Rest {
             http,
             redirect,
+            dialect,
             backoff: Duration::from_millis(300),
         })
     }
@@ -370,23 +384,28 @@ impl Rest {
         &self.http
     }
 
-    /// Sends one request with a bearer token and reads the JSON answer; retries on 429, 5xx
+    /// Sends one request carrying `credential` and reads the JSON answer; retries on 429, 5xx
     /// and network errors, at most `ATTEMPTS` times, honouring a short `Retry-After`.
     pub async fn call(
         &self,
         method: Method,
         url: &str,
-        bearer: &str,
+        credential: &str,
         body: Option<&Value>,
     ) -> Result<Value, CloudError> {
-        self.send(method, url, bearer, body, ATTEMPTS).await
+        self.send(method, url, credential, body, ATTEMPTS).await
     }
 
     /// Sends a request that creates something exactly once: a create is never repeated
     /// blindly, whatever the answer (a 503 may come after the create was done).
-    pub async fn create(&self, url: &str, bearer: &str, body: &Value) -> Result<Value, CloudError> {
+    pub async fn create(
+        &self,
+        url: &str,
+        credential: &str,
+        body: &Value,
+    ) -> Result<Value, CloudError> {
         // Only a 429 is asked again: the cloud says it did nothing with the request.
-        self.send_as(Method::POST, url, bearer, Some(body), ATTEMPTS, true)
+        self.send_as(Method::POST, url, credential, Some(body), ATTEMPTS, true)
             .await
     }
 
@@ -394,11 +413,11 @@ impl Rest {
         &self,
         method: Method,
         url: &str,
-        bearer: &str,
+        credential: &str,
         body: Option<&Value>,
         attempts: u32,
     ) -> Result<Value, CloudError> {
-        self.send_as(method, url, bearer, body, attempts, false)
+        self.send_as(method, url, credential, body, attempts, false)
             .await
     }
 
@@ -407,7 +426,7 @@ impl Rest {
         &self,
         method: Method,
         url: &str,
-        bearer: &str,
+        credential: &str,
         body: Option<&Value>,
         attempts: u32,
         throttling_only: bool,
@@ -427,10 +446,10 @@ impl Rest {
                 let wait = retry_wait(&last, self.backoff * 2u32.pow(attempt - 1));
                 tokio::time::sleep(wait).await;
             }
+            let request = self.http.request(method.clone(), target.clone());
             let mut request = self
-                .http
-                .request(method.clone(), target.clone())
-                .bearer_auth(bearer)
+                .dialect
+                .authorize(request, credential)
                 .header("accept", "application/json");
             if let Some(body) = body {
                 request = request.json(body);
@@ -456,7 +475,7 @@ impl Rest {
                     if status.is_success() {
                         return Ok(value);
                     }
-                    last = CloudError::from_answer(status.as_u16(), &value);
+                    last = CloudError::from_answer(status.as_u16(), &value, self.dialect);
                     if let Some(seconds) = retry_after {
                         last.reasons.push(format!("retry-after:{seconds}"));
                     }
@@ -522,48 +541,111 @@ mod tests {
 
     #[test]
     fn an_override_keeps_host_path_and_query() {
-        let redirect = Redirect::parse("EKM_GCP_API_URL", "http://127.0.0.1:9000/").unwrap();
-        let url = Url::parse("https://iam.googleapis.com/v1/projects/1/x?a=b").unwrap();
+        let redirect = Redirect::parse("EKM_MADE_API_URL", "http://127.0.0.1:9000/").unwrap();
+        let url = Url::parse("https://iam.made.example/v1/projects/1/x?a=b").unwrap();
         assert_eq!(
             redirect.apply(&url).as_str(),
-            "http://127.0.0.1:9000/iam.googleapis.com/v1/projects/1/x?a=b"
+            "http://127.0.0.1:9000/iam.made.example/v1/projects/1/x?a=b"
         );
     }
 
     #[test]
     fn an_override_over_plain_http_elsewhere_is_refused() {
-        let err = Redirect::parse("EKM_AZURE_API_URL", "http://example.com").unwrap_err();
-        assert!(err.0.contains("EKM_AZURE_API_URL"), "{err}");
+        let err = Redirect::parse("EKM_OTHER_API_URL", "http://example.com").unwrap_err();
+        assert!(err.0.contains("EKM_OTHER_API_URL"), "{err}");
         assert!(Redirect::parse("X", "https://proxy.example.com").is_ok());
         assert!(Redirect::parse("X", "not a url").is_err());
     }
 
+    /// A made-up cloud's dialect: a header of its own, errors as `{"fault": {...}}`.
+    #[derive(Debug)]
+    struct Made;
+
+    impl Dialect for Made {
+        fn authorize(
+            &self,
+            request: reqwest::RequestBuilder,
+            credential: &str,
+        ) -> reqwest::RequestBuilder {
+            request.header("x-made-key", credential)
+        }
+
+        fn read_error(&self, body: &Value) -> Option<ErrorParts> {
+            let fault = body.get("fault")?;
+            Some(ErrorParts {
+                code: fault["kind"].as_str()?.to_string(),
+                message: fault["say"].as_str().unwrap_or_default().to_string(),
+                reasons: vec![fault["why"].as_str()?.to_string()],
+            })
+        }
+    }
+
     #[test]
-    fn google_azure_and_oauth_errors_are_read() {
-        let google = CloudError::from_answer(
+    fn errors_are_read_in_the_kits_dialect_else_oauth_else_unreadable() {
+        let made = CloudError::from_answer(
             403,
-            &json!({"error": {"code": 403, "message": "Cloud KMS API has not been used", "status": "PERMISSION_DENIED",
-                "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SERVICE_DISABLED"}]}}),
+            &json!({"fault": {"kind": "Denied", "say": "no\nway", "why": "NoRole"}}),
+            &Made,
         );
-        assert_eq!(google.code, "PERMISSION_DENIED");
-        assert!(google.has_reason("SERVICE_DISABLED"));
-        let azure = CloudError::from_answer(
-            403,
-            &json!({"error": {"code": "Forbidden", "message": "Caller is not authorized", "innererror": {"code": "ForbiddenByRbac"}}}),
-        );
-        assert!(azure.has_reason("ForbiddenByRbac"));
-        assert_eq!(azure.to_string(), "403 Forbidden: Caller is not authorized");
+        assert_eq!(made.code, "Denied");
+        assert!(made.has_reason("NoRole"));
+        assert_eq!(made.to_string(), "403 Denied: no way");
         let oauth = CloudError::from_answer(
             400,
             &json!({"error": "invalid_target", "error_description": "The target service is invalid"}),
+            &Made,
         );
         assert_eq!(oauth.code, "invalid_target");
-        let empty = CloudError::from_answer(502, &Value::Null);
+        assert_eq!(oauth.message, "The target service is invalid");
+        let bare = CloudError::from_answer(404, &json!({"error": "not_found"}), &Made);
+        assert_eq!(bare.to_string(), "404 not_found: HTTP 404");
+        let empty = CloudError::from_answer(502, &Value::Null, &Made);
         assert_eq!(
             empty.to_string(),
             "502: an answer that is not the cloud's JSON"
         );
         assert!(empty.unreadable);
+    }
+
+    #[tokio::test]
+    async fn a_request_carries_the_credential_as_its_dialect_says() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buf[..n]);
+            }
+            let body = r#"{"fault": {"kind": "Denied", "say": "not you", "why": "NoRole"}}"#;
+            let answer = format!(
+                "HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            socket.write_all(answer.as_bytes()).await.unwrap();
+            String::from_utf8_lossy(&seen).to_ascii_lowercase()
+        });
+        let redirect = Redirect::parse("TEST", &format!("http://127.0.0.1:{port}")).unwrap();
+        let rest = Rest::new(redirect, Duration::from_secs(5), &Made).unwrap();
+        let err = rest
+            .call(
+                Method::GET,
+                "https://made.example/v1/x",
+                "made-credential",
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(err.has_reason("NoRole"), "{err}");
+        let request = server.await.unwrap();
+        assert!(request.contains("x-made-key: made-credential"), "{request}");
+        assert!(!request.contains("authorization"), "{request}");
     }
 
     #[test]

@@ -234,6 +234,7 @@ pub enum Command {
 /// Parses the command line and runs what it asks for.
 pub fn main() -> ExitCode {
     crate::secrets::watch_env_vars(crate::clouds::secret_env_vars());
+    crate::secrets::watch_patterns(crate::clouds::secret_patterns());
     let said = |err: clap::Error| {
         let _ = err.print();
         ExitCode::from(if err.use_stderr() {

@@ -31,6 +31,11 @@ pub fn keys() -> String {
     all().map(Cloud::key).collect::<Vec<_>>().join(", ")
 }
 
+/// The shapes of every cloud's secrets, kit by kit.
+pub fn secret_patterns() -> impl Iterator<Item = &'static crate::secrets::SecretPattern> {
+    KITS.iter().flat_map(|kit| kit.secret_patterns().iter())
+}
+
 /// Every environment variable whose value is a secret of some cloud's tools.
 pub fn secret_env_vars() -> impl Iterator<Item = &'static str> {
     KITS.iter()
@@ -45,6 +50,67 @@ mod tests {
 
     use super::*;
     use crate::guide::{ArtifactId, FieldId};
+
+    #[test]
+    fn the_clouds_secrets_are_redacted_as_before() {
+        crate::secrets::watch_patterns(secret_patterns());
+        let redact = crate::secrets::redact;
+        let text = "Authorization: Bearer abcdefghijklmnop key sk-admin-0123456789abcdefXYZ \
+                    token eyJhbGciOi.eyJzdWIiOiIx.sig ya29.a0AfH6SMBxyz1234 AKIAIOSFODNN7EXAMPLE \
+                    aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        let clean = redact(text);
+        for secret in [
+            "abcdefghijklmnop",
+            "sk-admin",
+            "eyJhbGciOi",
+            "ya29.",
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI",
+        ] {
+            assert!(!clean.contains(secret), "{secret} left in {clean}");
+        }
+        assert!(clean.contains("[redacted]"));
+        let masked = redact("Incorrect API key provided: sk-admin-****cdef. You can find your key");
+        assert!(!masked.contains("cdef"), "{masked}");
+        let url = redact("could not reach https://admin:hunter2@proxy.example.com/v1");
+        assert!(!url.contains("hunter2"), "{url}");
+        let plain = "User: arn:aws:sts::111122223333:assumed-role/EnterpriseKeyManagement/OpenAI-EKM-Service";
+        assert_eq!(redact(plain), plain, "ARNs are not secrets");
+    }
+
+    #[test]
+    fn every_kits_secret_patterns_are_redacted_and_marked() {
+        crate::secrets::watch_patterns(secret_patterns());
+        let redactor = crate::secrets::Redactor::default();
+        let mut seen = 0;
+        for kit in KITS {
+            for pattern in kit.secret_patterns() {
+                let example = pattern.example;
+                let said = format!("the token was {example}, then nothing");
+                assert_eq!(
+                    redactor.redact(&said),
+                    "the token was [redacted], then nothing",
+                    "{}: {}",
+                    kit.key(),
+                    pattern.regex
+                );
+                assert!(
+                    redactor.looks_secret(example),
+                    "{}: {example} is not marked by {:?}",
+                    kit.key(),
+                    pattern.marks
+                );
+                assert!(
+                    pattern.marks.iter().all(|m| *m == m.to_ascii_lowercase()),
+                    "{}: marks are lowercase",
+                    kit.key()
+                );
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, secret_patterns().count());
+        assert!(seen > 0, "the kits declare the shapes of their secrets");
+    }
 
     #[test]
     fn keys_are_unique_and_every_guide_parses() {

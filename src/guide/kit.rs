@@ -196,6 +196,17 @@ pub trait CloudKit: Send + Sync + 'static {
     fn secret_env_vars(&self) -> &'static [&'static str] {
         &[]
     }
+    /// Words besides its key and display name that name this cloud (its maker, its tools, its
+    /// directory): code outside the kit's folder may not use them
+    /// (`tests/one_home_per_cloud.rs`).
+    fn provider_words(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// The shapes of the secrets this cloud issues (its access tokens, its key ids), redacted
+    /// wherever they appear.
+    fn secret_patterns(&self) -> &'static [crate::secrets::SecretPattern] {
+        &[]
+    }
     /// What the kit can do for the admin.
     fn actions(&self) -> &'static [ActionSpec] {
         &[]

@@ -322,7 +322,7 @@ mod tests {
     fn what_cleaning_did_is_said_in_words() {
         assert_eq!(what_cleaning_did(" org-abc ", "org-abc"), None);
         assert_eq!(
-            what_cleaning_did("arn:aws:iam::1:role/ x", "arn:aws:iam::1:role/x").as_deref(),
+            what_cleaning_did("arn:xyz:iam::1:role/ x", "arn:xyz:iam::1:role/x").as_deref(),
             Some("spaces removed")
         );
         assert_eq!(

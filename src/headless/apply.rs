@@ -63,11 +63,21 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
     };
     let applier = match cloud.kit().applier(&inputs) {
         None => {
+            let key = cloud.key();
+            let as_code: Vec<String> = cloud
+                .kit()
+                .code_formats()
+                .iter()
+                .map(|f| format!("{}: render {key} --format {}", f.title, f.key))
+                .collect();
+            let or_as_code = if as_code.is_empty() {
+                String::new()
+            } else {
+                format!(", or use the setup as code ({})", as_code.join("; "))
+            };
             return bad_input(&[format!(
-                "apply does not make {}'s resources yet: follow the steps (ekm-wizard render {}), or use the Terraform module (render {} --format terraform)",
+                "apply does not make {}'s resources yet: follow the steps (ekm-wizard render {key}){or_as_code}",
                 cloud.display_name(),
-                cloud.key(),
-                cloud.key()
             )]);
         }
         Some(Err(errors)) => {

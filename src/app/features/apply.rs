@@ -14,10 +14,25 @@ pub(crate) fn open_apply(model: &mut Model) -> Vec<Effect> {
     let inputs = model.inputs();
     match model.cloud.kit().applier(&inputs) {
         None => {
+            let titles: Vec<&str> = model
+                .cloud
+                .kit()
+                .code_formats()
+                .iter()
+                .map(|f| f.title)
+                .collect();
+            let instead = if titles.is_empty() {
+                "follow the steps".to_string()
+            } else {
+                format!(
+                    "follow the steps, or use the setup as code (a: {})",
+                    titles.join(", ")
+                )
+            };
             model.status = Some(status(
                 StatusKind::Info,
                 format!(
-                    "The wizard does not make {}'s resources itself yet: follow the steps, or use the Terraform module (a).",
+                    "The wizard does not make {}'s resources itself yet: {instead}.",
                     model.cloud.display_name()
                 ),
             ));

@@ -167,8 +167,21 @@ impl CloudKit for Aws {
         Some("The AWS profile to use (otherwise AWS_PROFILE or the default chain).")
     }
 
+    fn provider_words(&self) -> &'static [&'static str] {
+        &["amazon"]
+    }
+
     fn secret_env_vars(&self) -> &'static [&'static str] {
         &["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
+    }
+
+    fn secret_patterns(&self) -> &'static [crate::secrets::SecretPattern] {
+        // Access key ids: long-term (AKIA) and temporary (ASIA).
+        &[crate::secrets::SecretPattern {
+            regex: r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
+            marks: &["akia", "asia"],
+            example: "AKIAIOSFODNN7EXAMPLE",
+        }]
     }
 
     /// What the cloud documents about how long a change takes to reach everyone.

@@ -92,6 +92,7 @@ impl Applier for AzureApplier {
         let rest = Rest::new(
             Redirect::from_env(super::session::API_URL_VAR)?,
             options.timeout,
+            &super::rest_shape::DIALECT,
         )?;
         let credentials = discover(&self.tenant, options.timeout).await?;
         let graph = match credentials.credential.get_token(&[GRAPH_SCOPE], None).await {

@@ -63,7 +63,7 @@ impl CheckTarget for AzureTarget {
         options: &CheckOptions,
     ) -> Result<Box<dyn CheckSession + '_>, CannotCheck> {
         let redirect = Redirect::from_env(API_URL_VAR)?;
-        let rest = Rest::new(redirect, options.timeout)?;
+        let rest = Rest::new(redirect, options.timeout, &super::rest_shape::DIALECT)?;
         let credentials = discover(&self.tenant, options.timeout).await?;
         let graph = match within(
             options.timeout,
@@ -323,7 +323,11 @@ pub async fn create_service_principal(
     target: &AzureTarget,
     timeout: Duration,
 ) -> Result<ServicePrincipalCreation, CannotCheck> {
-    let rest = Rest::new(Redirect::from_env(API_URL_VAR)?, timeout)?;
+    let rest = Rest::new(
+        Redirect::from_env(API_URL_VAR)?,
+        timeout,
+        &super::rest_shape::DIALECT,
+    )?;
     let credentials = discover(&target.tenant, timeout).await?;
     let token = match within(
         timeout,

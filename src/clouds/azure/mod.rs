@@ -9,6 +9,7 @@ pub mod checks;
 pub mod fields;
 pub mod ids;
 pub mod plan;
+pub mod rest_shape;
 pub mod session;
 pub mod switch;
 pub mod target;
@@ -149,6 +150,10 @@ impl CloudKit for Azure {
 
     fn check_endpoints(&self) -> Result<(), crate::guide::plan::CannotCheck> {
         crate::checks::rest::Redirect::from_env(session::API_URL_VAR).map(|_| ())
+    }
+
+    fn provider_words(&self) -> &'static [&'static str] {
+        &["microsoft", "entra", "az"]
     }
 
     fn secret_env_vars(&self) -> &'static [&'static str] {

@@ -281,8 +281,12 @@ pub(super) fn vault_error(err: &azure_core::Error, vault_uri: &str) -> CloudErro
         _ => None,
     };
     match (status, body) {
-        (Some(status), Some(body)) => CloudError::from_answer(status, &body),
-        (Some(status), None) => CloudError::from_answer(status, &Value::Null),
+        (Some(status), Some(body)) => {
+            CloudError::from_answer(status, &body, &super::rest_shape::DIALECT)
+        }
+        (Some(status), None) => {
+            CloudError::from_answer(status, &Value::Null, &super::rest_shape::DIALECT)
+        }
         (None, _) => CloudError {
             status: None,
             code: String::new(),

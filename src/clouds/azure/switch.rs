@@ -29,7 +29,7 @@ impl AzureKeySwitch<'_> {
         options: &CheckOptions,
     ) -> Result<AzureKeySwitch<'a>, CannotCheck> {
         let redirect = Redirect::from_env(API_URL_VAR)?;
-        let rest = Rest::new(redirect, options.timeout)?;
+        let rest = Rest::new(redirect, options.timeout, &super::rest_shape::DIALECT)?;
         let credentials = discover(&target.tenant, options.timeout).await?;
         let vault = match &target.vault {
             Some(vault_place) => Some(VaultSession {

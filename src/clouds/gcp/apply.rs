@@ -67,7 +67,7 @@ impl Applier for GcpApplier {
         log: CallLog,
     ) -> Result<Box<dyn ApplySession + '_>, CannotCheck> {
         let redirect = Redirect::from_env(super::session::API_URL_VAR)?;
-        let rest = Rest::new(redirect, options.timeout)?;
+        let rest = Rest::new(redirect, options.timeout, &super::rest_shape::DIALECT)?;
         let credentials = discover(options.timeout).await?;
         Ok(Box::new(GcpApply {
             applier: self,

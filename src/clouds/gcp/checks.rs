@@ -58,7 +58,7 @@ impl CheckTarget for GcpTarget {
         options: &CheckOptions,
     ) -> Result<Box<dyn CheckSession + '_>, CannotCheck> {
         let redirect = Redirect::from_env(API_URL_VAR)?;
-        let rest = Rest::new(redirect, options.timeout)?;
+        let rest = Rest::new(redirect, options.timeout, &super::rest_shape::DIALECT)?;
         let credentials = discover(options.timeout).await?;
         Ok(Box::new(GcpSession {
             google: Google {

@@ -10,6 +10,7 @@ pub mod condition;
 pub mod fields;
 pub mod ids;
 pub mod plan;
+pub mod rest_shape;
 pub mod session;
 pub mod switch;
 pub mod target;
@@ -149,8 +150,21 @@ impl CloudKit for Gcp {
         crate::checks::rest::Redirect::from_env(session::API_URL_VAR).map(|_| ())
     }
 
+    fn provider_words(&self) -> &'static [&'static str] {
+        &["google", "gcloud"]
+    }
+
     fn secret_env_vars(&self) -> &'static [&'static str] {
         &["GOOGLE_OAUTH_ACCESS_TOKEN", "EKM_GCP_ACCESS_TOKEN"]
+    }
+
+    fn secret_patterns(&self) -> &'static [crate::secrets::SecretPattern] {
+        // OAuth access tokens.
+        &[crate::secrets::SecretPattern {
+            regex: r"ya29\.[A-Za-z0-9._-]{10,}",
+            marks: &["ya29."],
+            example: "ya29.a0AfH6SMBxyz1234",
+        }]
     }
 
     /// What the cloud documents about how long a change takes to reach everyone.

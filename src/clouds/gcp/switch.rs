@@ -24,7 +24,7 @@ impl GcpKeySwitch<'_> {
         options: &CheckOptions,
     ) -> Result<GcpKeySwitch<'a>, CannotCheck> {
         let redirect = Redirect::from_env(API_URL_VAR)?;
-        let rest = Rest::new(redirect, options.timeout)?;
+        let rest = Rest::new(redirect, options.timeout, &super::rest_shape::DIALECT)?;
         let credentials = discover(options.timeout).await?;
         Ok(GcpKeySwitch {
             google: Google {
