@@ -488,7 +488,7 @@ mod tests {
         store.save(&sample()).unwrap();
         let text = std::fs::read_to_string(store.file()).unwrap();
         let saved: Value = serde_json::from_str(&text).unwrap();
-        let steps = &crate::clouds::aws::cloud().guide().steps;
+        let steps = &kit_and_field().0.guide().steps;
         assert_eq!(saved["step_id"], steps[1].id.key());
         assert_eq!(saved["reached_id"], steps[2].id.key());
         assert_eq!(saved["format"], SESSION_FORMAT);
@@ -502,8 +502,8 @@ mod tests {
         assert_eq!(parse(&moved.to_string()).unwrap().step, 4);
         // A format 1 file: numbers only.
         let old = serde_json::json!({
-            "format": 1, "cloud": "aws", "path": "api", "step": 3, "reached": 3,
-            "inputs": {"org_id": "org-abc"}
+            "format": 1, "cloud": kit_and_field().0.key(), "path": "api", "step": 3,
+            "reached": 3, "inputs": {"org_id": "org-abc"}
         });
         let loaded = parse(&old.to_string()).unwrap();
         assert_eq!((loaded.step, loaded.reached), (3, 3));
