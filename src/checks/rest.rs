@@ -136,6 +136,8 @@ pub struct CloudError {
     pub reasons: Vec<String>,
     /// The answer was not the cloud's JSON (an HTML page from a proxy, say).
     pub unreadable: bool,
+    /// Seconds the cloud asked to wait before asking again (`Retry-After`), if it did.
+    pub retry_after: Option<u64>,
 }
 
 impl CloudError {
@@ -161,6 +163,7 @@ impl CloudError {
             message,
             reasons: Vec::new(),
             unreadable: false,
+            retry_after: None,
         }
     }
 
@@ -172,6 +175,7 @@ impl CloudError {
             message,
             reasons: Vec::new(),
             unreadable: true,
+            retry_after: None,
         }
     }
 
@@ -200,6 +204,7 @@ impl CloudError {
             },
             reasons,
             unreadable: !body.is_object(),
+            retry_after: None,
         }
     }
 
@@ -476,9 +481,7 @@ impl Rest {
                         return Ok(value);
                     }
                     last = CloudError::from_answer(status.as_u16(), &value, self.dialect);
-                    if let Some(seconds) = retry_after {
-                        last.reasons.push(format!("retry-after:{seconds}"));
-                    }
+                    last.retry_after = retry_after;
                     if !is_retryable(status)
                         || (throttling_only && status != StatusCode::TOO_MANY_REQUESTS)
                     {
@@ -508,10 +511,7 @@ fn is_retryable(status: StatusCode) -> bool {
 
 /// The wait before the next attempt: the cloud's `Retry-After` when short, else `backoff`.
 fn retry_wait(last: &CloudError, backoff: Duration) -> Duration {
-    last.reasons
-        .iter()
-        .find_map(|r| r.strip_prefix("retry-after:"))
-        .and_then(|s| s.parse::<u64>().ok())
+    last.retry_after
         .map(|s| Duration::from_secs(s.min(3)))
         .unwrap_or(backoff)
 }

@@ -189,7 +189,21 @@ const KEY_FIRST: &str =
     "the key is not made yet: make step 1's key first (on the start screen, m makes every step)";
 
 /// What `write` says when a create found its resource already there.
-const ALREADY_EXISTS: &str = "already exists";
+/// Why a write did not happen.
+#[derive(Debug)]
+enum WriteError {
+    /// IAM answered that the resource is there already (an earlier run's create landed late):
+    /// it is looked at again, never created twice.
+    AlreadyExists,
+    /// Refused, or not answered: in words, with the permission or the host.
+    Refused(String),
+}
+
+impl From<String> for WriteError {
+    fn from(why: String) -> Self {
+        WriteError::Refused(why)
+    }
+}
 
 /// An SDK error in a few words: the service's code and message, or the kind of failure when
 /// no answer came (never the SDK's debug text).
@@ -799,7 +813,7 @@ impl AwsApply<'_> {
         action: &str,
         resource: &str,
         call: impl std::future::Future<Output = Result<T, SdkError<E, R>>>,
-    ) -> Result<T, String>
+    ) -> Result<T, WriteError>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
@@ -819,9 +833,9 @@ impl AwsApply<'_> {
                     started,
                 );
                 if code_of(&err) == "EntityAlreadyExists" {
-                    return Err(ALREADY_EXISTS.to_string());
+                    return Err(WriteError::AlreadyExists);
                 }
-                Err(refused(action, &self.region, &err))
+                Err(WriteError::Refused(refused(action, &self.region, &err)))
             }
         }
     }
@@ -845,7 +859,7 @@ impl AwsApply<'_> {
         }
     }
 
-    async fn make_key(&self) -> Result<String, String> {
+    async fn make_key(&self) -> Result<String, WriteError> {
         let tag = Tag::builder()
             .tag_key("openai-ekm-org")
             .tag_value(&self.applier.org)
@@ -1057,11 +1071,14 @@ impl ApplySession for AwsApply<'_> {
                 .await
                 .map(|_| (*change == Change::Create, key))
             }
-            (other, _) => Err(format!("{other} is not something the AWS apply makes")),
+            (other, _) => Err(WriteError::Refused(format!(
+                "{other} is not something the AWS apply makes"
+            ))),
         };
         let outcome = match outcome {
-            Err(err) if err == ALREADY_EXISTS => self.looked_again(planned.id).await,
-            other => other,
+            Err(WriteError::AlreadyExists) => self.looked_again(planned.id).await,
+            Err(WriteError::Refused(why)) => Err(why),
+            Ok(done) => Ok(done),
         };
         match outcome {
             Ok((true, detail)) => Applied::Made { detail },

@@ -293,6 +293,7 @@ pub(super) fn vault_error(err: &azure_core::Error, vault_uri: &str) -> CloudErro
             message: crate::net::could_not_reach(&vault_host(vault_uri), err),
             reasons: Vec::new(),
             unreadable: false,
+            retry_after: None,
         },
     }
 }

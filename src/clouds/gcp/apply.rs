@@ -19,7 +19,7 @@ use super::ids::*;
 use super::session::discover;
 use super::target::{GcpTarget, key_display, key_url};
 use crate::checks::CheckStatus;
-use crate::checks::rest::{Redirect, Rest, encode_segment};
+use crate::checks::rest::{CloudError, Redirect, Rest, encode_segment};
 use crate::guide::apply::{
     Applied, Applier, ApplySession, CallLog, Change, Planned, follow_unknowns,
 };
@@ -92,6 +92,13 @@ const KMS: &str = "https://cloudkms.googleapis.com/v1";
 impl GcpApply<'_> {
     /// Reads `url`: the resource, `None` when it does not exist, or why it cannot be read.
     async fn read(&self, url: &str, permission: &str) -> Result<Option<Value>, String> {
+        self.read_answer(url)
+            .await
+            .map_err(|err| err.refusal("Google", permission))
+    }
+
+    /// One read, recorded, with Google's error as it came (for decisions by its reason).
+    async fn read_answer(&self, url: &str) -> Result<Option<Value>, CloudError> {
         let started = Instant::now();
         let answer = self.rest.call(Method::GET, url, &self.token, None).await;
         let shown = url.split_once("/v1/").map(|(_, p)| p).unwrap_or(url);
@@ -106,7 +113,7 @@ impl GcpApply<'_> {
             }
             Err(err) => {
                 self.log.record("READ", shown, &err.message, started);
-                Err(err.refusal("Google", permission))
+                Err(err)
             }
         }
     }
@@ -313,14 +320,17 @@ impl GcpApply<'_> {
 
     async fn plan_ring(&self) -> (Planned, bool) {
         let key = self.applier.key();
-        let (change, exists) = match self.read(&self.ring_url(), "cloudkms.keyRings.get").await {
+        let (change, exists) = match self.read_answer(&self.ring_url()).await {
             Ok(None) => (Change::Create, false),
             Ok(Some(_)) => (Change::AsWanted, true),
             // A disabled API reads as a refusal: the ring is made once the API is on.
-            Err(why) if why.contains("SERVICE_DISABLED") || why.contains("has not been used") => {
-                (Change::Create, false)
-            }
-            Err(why) => (Change::Unknown { why }, false),
+            Err(err) if err.has_reason("SERVICE_DISABLED") => (Change::Create, false),
+            Err(err) => (
+                Change::Unknown {
+                    why: err.refusal("Google", "cloudkms.keyRings.get"),
+                },
+                false,
+            ),
         };
         (
             Planned::new(
