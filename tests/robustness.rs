@@ -209,3 +209,33 @@ fn a_secret_typed_into_a_field_is_refused_and_never_saved() {
         assert_eq!(mode(store.dir()), 0o700, "so is its folder");
     }
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_program_quietly_without_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    let state = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args([
+            "explain",
+            "--json",
+            "AccessDeniedException: not authorized to perform kms:Decrypt",
+        ])
+        .env("EKM_WIZARD_STATE_DIR", state.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before anything is written (`… | head -c0`).
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    assert_eq!(
+        output.status.signal(),
+        Some(libc::SIGPIPE),
+        "ended by SIGPIPE, as a Unix tool is: {:?}",
+        output.status
+    );
+}
