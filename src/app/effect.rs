@@ -73,15 +73,16 @@ pub enum Effect {
         action: crate::guide::ActionId,
         target: TargetHandle,
     },
-    /// Read what exists of the cloud's resources ("do it for me", first half).
+    /// Read what exists of the cloud's resources ("do it for me", first half), with the
+    /// applier built once from the recorded values when the view opened.
     PlanApply {
         cloud: crate::guide::Cloud,
-        inputs: crate::guide::Inputs,
+        applier: ApplierHandle,
     },
-    /// Carry out these planned resources (after the admin's yes).
+    /// Carry out these planned resources (after the admin's yes), with the same applier.
     RunApply {
         cloud: crate::guide::Cloud,
-        inputs: crate::guide::Inputs,
+        applier: ApplierHandle,
         plan: Vec<crate::guide::apply::Planned>,
         allow_update: bool,
     },
@@ -110,6 +111,22 @@ pub enum Effect {
 /// handles are equal when they hold the same values.
 #[derive(Clone)]
 pub struct TargetHandle(pub std::sync::Arc<dyn crate::checks::CheckTarget>);
+
+/// A kit's applier, built once from the recorded values and shared by the plan and the run.
+#[derive(Clone)]
+pub struct ApplierHandle(pub std::sync::Arc<dyn crate::guide::apply::Applier>);
+
+impl std::fmt::Debug for ApplierHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApplierHandle")
+    }
+}
+
+impl PartialEq for ApplierHandle {
+    fn eq(&self, other: &ApplierHandle) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
 
 impl std::fmt::Debug for TargetHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -200,6 +200,8 @@ pub enum ApplyPhase {
 pub struct ApplyPane {
     /// The step whose resources are made; `None` for all of them.
     pub step: Option<crate::guide::StepId>,
+    /// The kit's applier, built once when the view opened; `None` only in tests of the view.
+    pub applier: Option<super::effect::ApplierHandle>,
     pub phase: ApplyPhase,
     pub plan: Vec<crate::guide::apply::Planned>,
     pub done: Vec<crate::apply::Done>,

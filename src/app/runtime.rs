@@ -372,21 +372,18 @@ impl Effects {
                 self.drill_task = Some(task);
                 Vec::new()
             }
-            Effect::PlanApply { cloud, inputs } => {
+            Effect::PlanApply { cloud: _, applier } => {
                 let results = self.results.clone();
                 let profile = self.profile.clone();
                 tokio::spawn(async move {
                     let log = crate::guide::apply::CallLog::default();
                     let planned = async {
-                        let applier = match cloud.kit().applier(&inputs) {
-                            Some(Ok(applier)) => applier,
-                            _ => return Err("the recorded values are not enough".to_string()),
-                        };
                         let options = crate::checks::CheckOptions {
                             profile,
                             timeout: CHECK_TIMEOUT,
                         };
                         let session = applier
+                            .0
                             .connect(&options, log.clone())
                             .await
                             .map_err(|e| e.0)?;
@@ -399,7 +396,7 @@ impl Effects {
             }
             Effect::RunApply {
                 cloud,
-                inputs,
+                applier,
                 plan,
                 allow_update,
             } => {
@@ -409,14 +406,12 @@ impl Effects {
                 tokio::spawn(async move {
                     let log = crate::guide::apply::CallLog::default();
                     let outputs = async {
-                        let Some(Ok(applier)) = cloud.kit().applier(&inputs) else {
-                            return Err("the recorded values are not enough".to_string());
-                        };
                         let options = crate::checks::CheckOptions {
                             profile,
                             timeout: CHECK_TIMEOUT,
                         };
                         let session = applier
+                            .0
                             .connect(&options, log.clone())
                             .await
                             .map_err(|e| e.0)?;

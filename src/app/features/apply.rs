@@ -1,7 +1,7 @@
 //! "Do it for me" in the wizard: the plan read for this step (or every step), the admin's
 //! y, the writes under way, and what was made recorded and checked.
 
-use crate::app::effect::Effect;
+use crate::app::effect::{ApplierHandle, Effect};
 use crate::app::model::{ApplyPhase, Model, Screen, StatusKind};
 use crate::app::transitions::{run_checks, save, status};
 use crate::guide::FieldId;
@@ -46,9 +46,11 @@ pub(crate) fn open_apply(model: &mut Model) -> Vec<Effect> {
             ));
             Vec::new()
         }
-        Some(Ok(_)) => {
+        Some(Ok(applier)) => {
+            let applier = ApplierHandle(std::sync::Arc::from(applier));
             model.apply = Some(crate::app::model::ApplyPane {
                 step: model.current_step().map(|(_, step)| step.id),
+                applier: Some(applier.clone()),
                 phase: ApplyPhase::Planning,
                 plan: Vec::new(),
                 done: Vec::new(),
@@ -60,14 +62,13 @@ pub(crate) fn open_apply(model: &mut Model) -> Vec<Effect> {
             model.help_open = false;
             vec![Effect::PlanApply {
                 cloud: model.cloud,
-                inputs,
+                applier,
             }]
         }
     }
 }
 
 pub(crate) fn confirm_apply(model: &mut Model) -> Vec<Effect> {
-    let inputs = model.inputs();
     let cloud = model.cloud;
     let Some(pane) = model.apply.as_mut() else {
         return Vec::new();
@@ -75,10 +76,13 @@ pub(crate) fn confirm_apply(model: &mut Model) -> Vec<Effect> {
     if pane.phase != ApplyPhase::Planned || !crate::apply::readiness(&pane.plan).may_write() {
         return Vec::new();
     }
+    let Some(applier) = pane.applier.clone() else {
+        return Vec::new();
+    };
     pane.phase = ApplyPhase::Applying;
     vec![Effect::RunApply {
         cloud,
-        inputs,
+        applier,
         plan: pane.plan.clone(),
         allow_update: pane.allow_update,
     }]
@@ -201,6 +205,23 @@ mod tests {
     use crate::guide::StepId;
     use crate::guide::apply::{Change, Planned};
 
+    /// An applier the pure update only hands on; nothing here connects it.
+    struct HandedOn;
+
+    #[async_trait::async_trait]
+    impl crate::guide::apply::Applier for HandedOn {
+        async fn connect(
+            &self,
+            _options: &crate::guide::plan::CheckOptions,
+            _log: crate::guide::apply::CallLog,
+        ) -> Result<Box<dyn crate::guide::apply::ApplySession + '_>, crate::guide::plan::CannotCheck>
+        {
+            Err(crate::guide::plan::CannotCheck(
+                "not connected in a pure test".into(),
+            ))
+        }
+    }
+
     fn planning() -> Model {
         let mut model = Model::new(StartOptions {
             width: 80,
@@ -209,6 +230,7 @@ mod tests {
         });
         model.apply = Some(ApplyPane {
             step: None,
+            applier: Some(ApplierHandle(std::sync::Arc::new(HandedOn))),
             phase: ApplyPhase::Planning,
             plan: Vec::new(),
             done: Vec::new(),
@@ -252,10 +274,13 @@ mod tests {
             Ok(vec![resource("key", Change::Create)]),
             Vec::new(),
         );
-        assert!(matches!(
-            confirm_apply(&mut model).as_slice(),
-            [Effect::RunApply { .. }]
-        ));
+        let planned_with = model.apply.as_ref().unwrap().applier.clone();
+        match confirm_apply(&mut model).as_slice() {
+            [Effect::RunApply { applier, .. }] => {
+                assert_eq!(Some(applier), planned_with.as_ref(), "the same applier")
+            }
+            other => panic!("{other:?}"),
+        }
         assert_eq!(model.apply.as_ref().unwrap().phase, ApplyPhase::Applying);
         // Asked twice, written once.
         assert!(confirm_apply(&mut model).is_empty());
