@@ -266,7 +266,15 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
         match (&unchecked, stop.is_some()) {
             (Some(why), _) => println!("Checks: not verified: they could not run ({why})"),
             (None, false) => {
-                println!("Checks: {}", verdict.key());
+                println!(
+                    "{}",
+                    crate::checks::verdict::words(
+                        verdict,
+                        &checks,
+                        crate::checks::verdict::Length::Closing
+                    )
+                    .text
+                );
                 for failed in checks.iter().filter(|r| r.status == CheckStatus::Fail) {
                     println!(
                         "  failed  {}: {}",
