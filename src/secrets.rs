@@ -60,7 +60,10 @@ pub struct SecretPattern {
 /// The kits' patterns, compiled as one: at each place the first that matches wins, so that
 /// one cloud's secret inside another's is taken whole, whatever order the kits come in.
 struct CloudPatterns {
-    regex: Option<Regex>,
+    /// The alternatives, compiled as one regex the first time a text holds a mark (never at
+    /// start: most runs redact nothing cloud-shaped).
+    alternatives: Vec<String>,
+    regex: OnceLock<Option<Regex>>,
     marks: Vec<&'static str>,
 }
 
@@ -76,7 +79,8 @@ pub fn watch_patterns(patterns: impl IntoIterator<Item = &'static SecretPattern>
             .map(|p| format!("(?:{})", p.regex))
             .collect();
         CloudPatterns {
-            regex: (!alternatives.is_empty()).then(|| compile(&alternatives.join("|"))),
+            alternatives,
+            regex: OnceLock::new(),
             marks: patterns
                 .iter()
                 .flat_map(|p| p.marks.iter().copied())
@@ -88,7 +92,13 @@ pub fn watch_patterns(patterns: impl IntoIterator<Item = &'static SecretPattern>
 /// `text` with the clouds' secrets redacted. Until nothing changes: a redaction may open the
 /// word boundary another secret needs (a key id written right before a token).
 fn redact_cloud_secrets(text: String) -> String {
-    let Some(regex) = CLOUD_PATTERNS.get().and_then(|c| c.regex.as_ref()) else {
+    let Some(regex) = CLOUD_PATTERNS.get().and_then(|c| {
+        c.regex
+            .get_or_init(|| {
+                (!c.alternatives.is_empty()).then(|| compile(&c.alternatives.join("|")))
+            })
+            .as_ref()
+    }) else {
         return text;
     };
     let mut out = text;

@@ -874,9 +874,8 @@ fn discard_saved_progress(model: &mut Model) -> Vec<Effect> {
     // Start flags held over the saved progress take effect now.
     if let Some(args) = model.held_flags.take() {
         model.apply_preset(&args);
-        if let Screen::Step(index) = model.screen {
-            model.screen = Screen::Start;
-            go_to(model, Screen::Step(index));
+        if let screen @ Screen::Step(_) = model.screen {
+            go_to(model, screen);
             model.status = Some(status(
                 StatusKind::Info,
                 "Starting over with the values you gave: the saved progress is replaced at the next save.".into(),

@@ -375,11 +375,8 @@ fn left_in_place(done: &[Done]) -> Vec<&Planned> {
 
 fn step_title(cloud: crate::guide::Cloud, step: crate::guide::StepId) -> String {
     cloud
-        .kit()
         .guide()
-        .steps
-        .iter()
-        .find(|s| s.id == step)
+        .step(step)
         .map(|s| s.title.clone())
         .unwrap_or_else(|| step.to_string())
 }
