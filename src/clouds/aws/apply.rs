@@ -708,7 +708,10 @@ impl AwsApply<'_> {
         let title = "the key policy (IAM decides, or the role is granted)".to_string();
         let step = STEP_RESTRICTIONS;
         let Some(key) = self.key().filter(|_| !key_made_here) else {
-            // A key the apply makes gets the account's default policy: IAM decides.
+            // A key the apply makes gets the account's default policy: IAM decides. Nothing
+            // was read, so the title says where the verdict comes from.
+            let title = "the key policy of the key made here (the account's default: IAM decides)"
+                .to_string();
             return Planned::new("key-policy", title, step, Change::AsWanted);
         };
         let change = match self.key_policy(&key).await {
