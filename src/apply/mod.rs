@@ -101,11 +101,13 @@ impl Readiness<'_> {
                 of,
                 blocked,
             } => Some(format!(
-                "Could not read {unknown} of {of}: nothing is known about {}, so nothing will be written{}. Their lines say why; plan again once they can be read.",
+                "Could not read {unknown} of {of}: nothing is known about {}, so nothing will be written{}. {} why; plan again once {} be read.",
                 if *unknown == 1 { "it" } else { "them" },
                 blocked
                     .map(|b| format!(" (and {} cannot be done)", b.title))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                if *unknown == 1 { "Its line says" } else { "Their lines say" },
+                if *unknown == 1 { "it can" } else { "they can" },
             )),
             Readiness::Blocked(blocked) => Some(format!(
                 "Nothing can be written: {} cannot be done (see its line).",
