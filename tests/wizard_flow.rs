@@ -596,9 +596,9 @@ fn focus_keeps_the_focused_block_in_view() {
 fn help_opens_and_closes() {
     let mut model = wizard();
     update(&mut model, Msg::ToggleHelp);
-    assert!(model.help_open);
+    assert!(model.layers.has(ekm_wizard::app::model::LayerKind::Help));
     update(&mut model, Msg::CloseOverlay);
-    assert!(!model.help_open);
+    assert!(!model.layers.has(ekm_wizard::app::model::LayerKind::Help));
 }
 
 const ASSUME_ROLE_ERROR: &str = "User: arn:aws:sts::790389265272:assumed-role/EnterpriseKeyManagement/OpenAI-EKM-Service is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111122223333:role/openai-ekm";
@@ -607,21 +607,21 @@ const ASSUME_ROLE_ERROR: &str = "User: arn:aws:sts::790389265272:assumed-role/En
 fn an_explained_error_leads_to_the_step_to_fix() {
     let mut model = begun();
     update(&mut model, Msg::OpenExplainScreen);
-    assert!(model.explain.is_some());
+    assert!(model.layers.explain().is_some());
     update(
         &mut model,
         Msg::PasteIntoField(format!(
             "{ASSUME_ROLE_ERROR}\r\nAuthorization: Bearer sk-admin-canary0123456789abcdef"
         )),
     );
-    let pasted = model.explain.as_ref().unwrap().text();
+    let pasted = model.layers.explain().unwrap().text();
     assert!(
         !pasted.contains("canary"),
         "secrets never reach the screen: {pasted}"
     );
     let effects = update(&mut model, Msg::GoToExplainedStep);
     assert_eq!(model.screen, Screen::Step(2), "the trust policy step");
-    assert!(model.explain.is_none());
+    assert!(model.layers.explain().is_none());
     assert!(matches!(&effects[..], [Effect::SaveProgress(_)]));
     assert_eq!(model.recent_errors.len(), 1, "kept for the support bundle");
     assert!(model.recent_errors[0].contains("sts:AssumeRole"));
@@ -636,7 +636,7 @@ fn an_error_of_another_cloud_says_so_instead_of_jumping() {
         Msg::PasteIntoField("The given credential is rejected by the attribute condition.".into()),
     );
     update(&mut model, Msg::GoToExplainedStep);
-    assert!(model.explain.is_some());
+    assert!(model.layers.explain().is_some());
     assert!(model.status.unwrap().text.contains("Google Cloud KMS"));
 }
 
@@ -653,10 +653,10 @@ fn typing_in_the_explain_screen_keeps_line_breaks_and_esc_leaves_it() {
         }),
     );
     type_text(&mut model, "second");
-    assert_eq!(model.explain.as_ref().unwrap().text(), "first\nsecond");
+    assert_eq!(model.layers.explain().unwrap().text(), "first\nsecond");
     assert_eq!(model.field_text(aws::KMS_ARN), "", "fields are untouched");
     update(&mut model, Msg::CloseOverlay);
-    assert!(model.explain.is_none());
+    assert!(model.layers.explain().is_none());
     assert_eq!(model.screen, Screen::Step(0));
 }
 
@@ -1193,7 +1193,7 @@ fn the_explain_screen_opens_on_the_last_refusal_and_a_paste_replaces_it() {
         },
     );
     update(&mut model, Msg::OpenExplainScreen);
-    assert_eq!(model.explain.as_ref().unwrap().text(), refusal);
+    assert_eq!(model.layers.explain().unwrap().text(), refusal);
     update(&mut model, Msg::GoToExplainedStep);
     assert_eq!(
         model.screen,
@@ -1202,7 +1202,7 @@ fn the_explain_screen_opens_on_the_last_refusal_and_a_paste_replaces_it() {
     );
     update(&mut model, Msg::OpenExplainScreen);
     update(&mut model, Msg::PasteIntoField("another error".into()));
-    assert_eq!(model.explain.as_ref().unwrap().text(), "another error");
+    assert_eq!(model.layers.explain().unwrap().text(), "another error");
 }
 
 #[test]

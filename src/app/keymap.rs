@@ -4,7 +4,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::model::{Focusable, Model, Question, Screen};
+use super::model::{Focusable, LayerKind, Model, Question, Screen};
 use super::msg::Msg;
 
 /// How keys are read where the admin is.
@@ -30,22 +30,16 @@ pub enum InputMode {
 
 /// The mode keys are read in, from the model.
 pub fn input_mode(model: &Model) -> InputMode {
-    if model.help_open {
-        InputMode::Help
-    } else if model.explain.is_some() {
-        InputMode::Explaining
-    } else if model.as_code.is_some() {
-        InputMode::AsCode
-    } else if model.apply.is_some() {
-        InputMode::Applying
-    } else if model.question.is_some() {
-        InputMode::Confirming
-    } else if model.screen == Screen::ResumeOffer {
-        InputMode::Resuming
-    } else if model.in_text_input() {
-        InputMode::Typing
-    } else {
-        InputMode::Moving
+    // The layer opened last has the keys; below every layer, the screen.
+    match model.layers.top_kind() {
+        Some(LayerKind::Help) => InputMode::Help,
+        Some(LayerKind::Explain) => InputMode::Explaining,
+        Some(LayerKind::AsCode) => InputMode::AsCode,
+        Some(LayerKind::Apply) => InputMode::Applying,
+        Some(LayerKind::Question) => InputMode::Confirming,
+        None if model.screen == Screen::ResumeOffer => InputMode::Resuming,
+        None if model.in_text_input() => InputMode::Typing,
+        None => InputMode::Moving,
     }
 }
 
@@ -81,7 +75,7 @@ pub fn footer_place(model: &Model) -> FooterPlace {
         InputMode::Explaining => return FooterPlace::Explaining,
         InputMode::AsCode => return FooterPlace::AsCode,
         InputMode::Applying
-            if model.apply.as_ref().is_some_and(|a| {
+            if model.layers.apply().is_some_and(|a| {
                 a.phase == super::model::ApplyPhase::Planned
                     && crate::apply::readiness(&a.plan).may_write()
             }) =>
@@ -645,7 +639,7 @@ pub fn message_for_key(model: &Model, key: KeyEvent) -> Option<Msg> {
 /// The keys that work where the admin is, for the footer, in their order.
 pub fn footer_keys(model: &Model) -> Vec<(&'static str, &'static str)> {
     let place = footer_place(model);
-    let asked = match model.question {
+    let asked = match model.layers.question() {
         Some(Question::Action(id)) => model.action_spec(id).map(|a| a.title),
         Some(Question::Discard) => Some("discard the saved progress"),
         Some(Question::Drill) => Some("start the drill"),

@@ -916,7 +916,7 @@ fn check_lines(model: &Model, step_id: crate::guide::StepId, width: usize, out: 
             }
         }
     }
-    match (model.question, model.action) {
+    match (model.layers.question(), model.action) {
         (Some(Question::Action(id)), _) => {
             if let Some(action) = model.action_spec(id) {
                 out.text(action.asking, width, 0, theme.warning());
@@ -999,7 +999,8 @@ pub fn code_view(model: &Model, width: u16) -> CodeView {
     let width = usize::from(width.max(10));
     let files = model.code_files();
     let shown = model
-        .as_code
+        .layers
+        .as_code()
         .map(|pane| pane.file.min(files.len().saturating_sub(1)))
         .unwrap_or(0);
     let mut head = Vec::new();
@@ -1063,7 +1064,7 @@ pub fn apply_view(model: &Model, width: u16) -> Vec<Line<'static>> {
     use crate::guide::apply::{Applied, Change};
     let theme = model.theme;
     let width = usize::from(width.max(10));
-    let Some(pane) = &model.apply else {
+    let Some(pane) = model.layers.apply() else {
         return Vec::new();
     };
     let mut lines = Vec::new();

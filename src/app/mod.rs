@@ -9,6 +9,7 @@ pub mod farewell;
 pub mod features;
 pub mod keymap;
 pub mod layout;
+pub mod mode;
 pub mod model;
 pub mod msg;
 pub mod preset;

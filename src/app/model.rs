@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 use ratatui::style::Style;
 use ratatui_textarea::TextArea;
 
+pub use super::mode::{
+    ApplyPane, ApplyPhase, AsCodePane, ExplainPane, Layer, LayerKind, Layers, Question,
+};
 use super::preset::Preset;
 use super::registration::RegistrationPane;
 use super::theme::Theme;
@@ -101,66 +104,6 @@ pub struct StartOptions {
     pub redactor: crate::secrets::Redactor,
 }
 
-/// The "explain an error" screen: a text area where any error text can be pasted.
-pub struct ExplainPane {
-    pub editor: TextArea<'static>,
-    /// It opened holding the last error: a paste replaces that text instead of adding to it.
-    pub holds_last_error: bool,
-    /// First line of the explanation on screen.
-    pub scroll: u16,
-}
-
-impl ExplainPane {
-    pub fn new() -> Self {
-        let mut editor = TextArea::default();
-        editor.set_placeholder_text("Paste an error here (Ctrl-Shift-V or your terminal's paste)");
-        editor.set_cursor_line_style(Style::default());
-        editor.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
-        ExplainPane {
-            editor,
-            scroll: 0,
-            holds_last_error: false,
-        }
-    }
-
-    /// The pane holding `text` already (the last refusal), ready to explain or to replace.
-    pub fn holding(text: &str) -> Self {
-        let mut pane = ExplainPane::new();
-        pane.editor = TextArea::new(text.lines().map(str::to_string).collect());
-        pane.editor
-            .set_placeholder_text("Paste an error here (Ctrl-Shift-V or your terminal's paste)");
-        pane.editor.set_cursor_line_style(Style::default());
-        pane.editor
-            .set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
-        pane.editor
-            .move_cursor(ratatui_textarea::CursorMove::Bottom);
-        pane.editor.move_cursor(ratatui_textarea::CursorMove::End);
-        pane.holds_last_error = true;
-        pane
-    }
-
-    pub fn text(&self) -> String {
-        self.editor.lines().join("\n")
-    }
-}
-
-impl Default for ExplainPane {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// The "as code" view: the setup as files of one format, one file on show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct AsCodePane {
-    /// Which of the cloud's code formats.
-    pub format: usize,
-    /// Which file of that format.
-    pub file: usize,
-    /// First line of the file on screen.
-    pub scroll: usize,
-}
-
 /// One file of the "as code" view, from the values recorded so far.
 pub struct CodeFile {
     pub format: guide::CodeFormat,
@@ -182,37 +125,6 @@ pub struct ChecksState {
     pub error: Option<String>,
 }
 
-/// Where "do it for me" stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApplyPhase {
-    /// Reading what exists.
-    Planning,
-    /// The plan is shown: waiting for the admin's yes.
-    Planned,
-    /// Writing.
-    Applying,
-    /// Done, refused or stopped: the outcome is shown.
-    Finished,
-}
-
-/// The "do it for me" view: the plan, then what was done, and every call made.
-#[derive(Debug, Clone)]
-pub struct ApplyPane {
-    /// The step whose resources are made; `None` for all of them.
-    pub step: Option<crate::guide::StepId>,
-    /// The kit's applier, built once when the view opened; `None` only in tests of the view.
-    pub applier: Option<super::effect::ApplierHandle>,
-    pub phase: ApplyPhase,
-    pub plan: Vec<crate::guide::apply::Planned>,
-    pub done: Vec<crate::apply::Done>,
-    pub calls: Vec<crate::guide::apply::Call>,
-    /// Resources that differ are changed too (the admin pressed u).
-    pub allow_update: bool,
-    /// Why the run could not start or stopped, or how it ended.
-    pub outcome: Option<String>,
-    pub scroll: usize,
-}
-
 /// Where the revocation drill of the last step stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DrillOffer {
@@ -225,18 +137,6 @@ pub enum DrillOffer {
 /// The smallest terminal the wizard draws in; below it, only a notice (and only quitting).
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
-
-/// The one question waiting for the admin's yes (y) or no (any other key). Only one is ever
-/// asked at a time, so what y and Esc answer is never a matter of priority.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Question {
-    /// Perform the kit's action.
-    Action(ActionId),
-    /// Discard the saved progress (from the resume screen).
-    Discard,
-    /// Start the revocation drill.
-    Drill,
-}
 
 /// Checks run again on their own while a fix may still be spreading through the cloud.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,9 +178,9 @@ pub struct Model {
     pub reached: usize,
     /// Show "is empty" errors too: set when leaving a step was refused.
     pub show_empty_errors: bool,
-    pub help_open: bool,
-    /// The first row of the help shown (it scrolls when the terminal is short).
-    pub help_scroll: u16,
+    /// What is over the screen (help, explain, as code, do it for me, a question), the
+    /// topmost on top: the one mode the keys, the footer and `update` read.
+    pub layers: Layers,
     pub status: Option<Status>,
     pub saving: Saving,
     /// Saved progress offered on the resume screen.
@@ -292,10 +192,6 @@ pub struct Model {
     pub height: u16,
     pub theme: Theme,
     pub quitting: bool,
-    /// The explain screen, while open (over whatever screen was on show).
-    pub explain: Option<ExplainPane>,
-    /// The "as code" view, while open (over whatever screen was on show).
-    pub as_code: Option<AsCodePane>,
     /// The countdown to the next automatic re-check, while one is set.
     pub recheck: Option<Recheck>,
     /// The last countdown's id.
@@ -304,8 +200,6 @@ pub struct Model {
     pub recheck_declined: bool,
     /// The revocation drill (last step, API path, a key registered).
     pub drill: DrillOffer,
-    /// "Do it for me", while its view is open.
-    pub apply: Option<ApplyPane>,
     /// Errors met in this run, newest last, for the support bundle (already redacted).
     pub recent_errors: Vec<String>,
     /// The secrets of this run, captured at start (and any key typed since): every text the
@@ -320,8 +214,6 @@ pub struct Model {
     pub spinner: usize,
     pub checks: ChecksState,
     pub action: ActionOffer,
-    /// The question waiting for the admin's yes, if any.
-    pub question: Option<Question>,
     /// Scrolling took every focusable item off screen: keys are commands, not text.
     pub focus_hidden: bool,
 }
@@ -337,8 +229,7 @@ impl Model {
             scroll: 0,
             reached: 0,
             show_empty_errors: false,
-            help_open: false,
-            help_scroll: 0,
+            layers: Layers::default(),
             status: None,
             saving: match options.saving_disabled {
                 Some(reason) => Saving::Disabled(reason),
@@ -350,13 +241,10 @@ impl Model {
             height: options.height,
             theme: options.theme,
             quitting: false,
-            explain: None,
-            as_code: None,
             recheck: None,
             recheck_serial: 0,
             recheck_declined: false,
             drill: DrillOffer::Idle,
-            apply: None,
             recent_errors: Vec::new(),
             redactor: options.redactor.clone(),
             registration: RegistrationPane {
@@ -369,7 +257,6 @@ impl Model {
             spinner: 0,
             checks: ChecksState::default(),
             action: ActionOffer::Idle,
-            question: None,
             focus_hidden: false,
         };
         let args = options.args;
@@ -645,8 +532,8 @@ impl Model {
             || self.checks.running
             || self.drill == DrillOffer::Running
             || self
-                .apply
-                .as_ref()
+                .layers
+                .apply()
                 .is_some_and(|a| matches!(a.phase, ApplyPhase::Planning | ApplyPhase::Applying))
             || matches!(self.action, ActionOffer::Running(_))
     }

@@ -7,8 +7,8 @@ use super::effect::{Effect, TargetHandle};
 use super::features::{apply, as_code, drill, explain, recheck, registration};
 use super::layout;
 use super::model::{
-    ActionOffer, ApplyPhase, Choice, DrillOffer, ExplainPane, Focusable, Model, Question, Saving,
-    Screen, Status, StatusKind, StepState,
+    ActionOffer, ApplyPhase, Choice, DrillOffer, ExplainPane, Focusable, Layer, LayerKind, Model,
+    Question, Saving, Screen, Status, StatusKind, StepState,
 };
 use super::msg::Msg;
 use super::registration::Phase;
@@ -30,28 +30,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::PasteIntoField(text) => paste(model, &text),
         Msg::ChoosePrevious => choose(model, -1),
         Msg::ChooseNext => choose(model, 1),
-        Msg::ScrollContent(lines) if model.help_open => {
-            let most = layout::help_scroll_limit(model.width, model.height);
-            model.help_scroll =
-                (i64::from(model.help_scroll) + i64::from(lines)).clamp(0, i64::from(most)) as u16;
-            Vec::new()
-        }
         Msg::ScrollContent(lines) => {
-            if let Some(pane) = model.explain.as_mut() {
-                pane.scroll = (i64::from(pane.scroll) + i64::from(lines)).clamp(0, 500) as u16;
-            } else if model.as_code.is_some() {
-                let most = layout::code_scroll_limit(model) as i64;
-                if let Some(pane) = model.as_code.as_mut() {
-                    pane.scroll = (pane.scroll as i64 + i64::from(lines)).clamp(0, most) as usize;
-                }
-            } else if model.apply.is_some() {
-                let most = layout::apply_scroll_limit(model) as i64;
-                if let Some(pane) = model.apply.as_mut() {
-                    pane.scroll = (pane.scroll as i64 + i64::from(lines)).clamp(0, most) as usize;
-                }
-            } else {
-                scroll_by(model, lines);
-            }
+            scroll_top_layer(model, lines);
             Vec::new()
         }
         Msg::CopyFocusedBlock => block_effect(model, false),
@@ -59,7 +39,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::OpenAsCode => as_code::open_as_code(model),
         Msg::ShowCodeFile(step) => {
             let count = model.code_files().len();
-            if let Some(pane) = model.as_code.as_mut()
+            if let Some(pane) = model.layers.as_code_mut()
                 && count > 0
             {
                 pane.file = (pane.file as i64 + i64::from(step)).rem_euclid(count as i64) as usize;
@@ -70,42 +50,16 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::CopyCodeFile => as_code::code_effect(model, false),
         Msg::WriteCodeFiles => as_code::code_effect(model, true),
         Msg::ToggleHelp => {
-            model.help_open = !model.help_open;
-            model.help_scroll = 0;
-            Vec::new()
-        }
-        Msg::CloseOverlay => {
-            if model.help_open {
-                model.help_open = false;
-            } else if model.explain.is_some() {
-                explain::close_explain(model);
-            } else if model.as_code.is_some() {
-                model.as_code = None;
-            } else if model
-                .apply
-                .as_ref()
-                .is_some_and(|a| a.phase != ApplyPhase::Applying)
-            {
-                model.apply = None;
-            } else if model.drill == DrillOffer::Running {
-                model.status = Some(status(
-                    StatusKind::Info,
-                    "Stopping the drill: switching the key on again…".into(),
-                ));
-                return vec![Effect::StopDrill];
-            } else if model.recheck.take().is_some() {
-                model.recheck_declined = true;
-                model.status = Some(status(
-                    StatusKind::Info,
-                    "Stopped checking again on its own; k checks when you are ready.".into(),
-                ));
+            if model.layers.close(LayerKind::Help).is_none() {
+                model.layers.open(Layer::Help { scroll: 0 });
             }
             Vec::new()
         }
+        Msg::CloseOverlay => close_top_layer(model),
         Msg::ResumeSavedProgress => resume(model),
         Msg::StartOver => {
             // Nothing saved is lost without a yes: ask, saying what would go.
-            model.question = Some(Question::Discard);
+            model.layers.ask(Question::Discard);
             model.status = Some(status(
                 StatusKind::Info,
                 format!(
@@ -176,8 +130,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                     None => ExplainPane::new(),
                 };
                 pane.editor.set_placeholder_style(model.theme.dim());
-                model.explain = Some(pane);
-                model.help_open = false;
+                model.layers.open(Layer::Explain(pane));
             }
             Vec::new()
         }
@@ -226,7 +179,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::ReadStep(delta) => read_step(model, delta),
         Msg::CopyValue(number) => copy_value(model, number),
         Msg::OfferAction => offer_action(model),
-        Msg::ConfirmAction => match model.question.take() {
+        Msg::ConfirmAction => match model.layers.take_question() {
             Some(Question::Discard) => discard_saved_progress(model),
             Some(Question::Drill) => drill::start_drill(model),
             Some(Question::Action(id)) => perform_action(model, id),
@@ -296,6 +249,70 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     model.focus = model.focus.min(model.focusables().len().saturating_sub(1));
     model.refresh_editor_styles();
     effects
+}
+
+/// Scrolls whatever is on top: a layer, or the step.
+fn scroll_top_layer(model: &mut Model, lines: i32) {
+    match model.layers.top_kind() {
+        Some(LayerKind::Help) => {
+            let most = layout::help_scroll_limit(model.width, model.height);
+            if let Some(scroll) = model.layers.help_mut() {
+                *scroll = (i64::from(*scroll) + i64::from(lines)).clamp(0, i64::from(most)) as u16;
+            }
+        }
+        Some(LayerKind::Explain) => {
+            if let Some(pane) = model.layers.explain_mut() {
+                pane.scroll = (i64::from(pane.scroll) + i64::from(lines)).clamp(0, 500) as u16;
+            }
+        }
+        Some(LayerKind::AsCode) => {
+            let most = layout::code_scroll_limit(model) as i64;
+            if let Some(pane) = model.layers.as_code_mut() {
+                pane.scroll = (pane.scroll as i64 + i64::from(lines)).clamp(0, most) as usize;
+            }
+        }
+        Some(LayerKind::Apply) => {
+            let most = layout::apply_scroll_limit(model) as i64;
+            if let Some(pane) = model.layers.apply_mut() {
+                pane.scroll = (pane.scroll as i64 + i64::from(lines)).clamp(0, most) as usize;
+            }
+        }
+        Some(LayerKind::Question) | None => scroll_by(model, lines),
+    }
+}
+
+/// Esc: closes the layer on top; with none, stops what runs on its own (the drill, the
+/// countdown to the next check).
+fn close_top_layer(model: &mut Model) -> Vec<Effect> {
+    match model.layers.top_kind() {
+        Some(LayerKind::Explain) => explain::close_explain(model),
+        Some(LayerKind::Apply)
+            if model
+                .layers
+                .apply()
+                .is_some_and(|a| a.phase == ApplyPhase::Applying) => {}
+        Some(kind @ (LayerKind::Help | LayerKind::AsCode | LayerKind::Apply)) => {
+            model.layers.close(kind);
+        }
+        Some(LayerKind::Question) => decline(model),
+        None if model.drill == DrillOffer::Running => {
+            model.status = Some(status(
+                StatusKind::Info,
+                "Stopping the drill: switching the key on again…".into(),
+            ));
+            return vec![Effect::StopDrill];
+        }
+        None => {
+            if model.recheck.take().is_some() {
+                model.recheck_declined = true;
+                model.status = Some(status(
+                    StatusKind::Info,
+                    "Stopped checking again on its own; k checks when you are ready.".into(),
+                ));
+            }
+        }
+    }
+    Vec::new()
 }
 
 fn next_step(model: &mut Model) -> Vec<Effect> {
@@ -434,7 +451,7 @@ fn confirm(model: &mut Model) -> Vec<Effect> {
 
 /// Keeps a field to one line: Enter never reaches it, and a stray newline is folded away.
 fn edit_field(model: &mut Model, input: Input) -> Vec<Effect> {
-    if let Some(pane) = model.explain.as_mut() {
+    if let Some(pane) = model.layers.explain_mut() {
         pane.holds_last_error = false;
         pane.editor.input(input);
         return Vec::new();
@@ -623,7 +640,7 @@ fn hide_secrets(msg: Msg, redactor: &crate::secrets::Redactor) -> Msg {
 }
 
 fn paste(model: &mut Model, text: &str) -> Vec<Effect> {
-    if let Some(pane) = model.explain.as_mut() {
+    if let Some(pane) = model.layers.explain_mut() {
         // What is pasted here may carry tokens: they never reach the screen.
         let clean = model
             .redactor
@@ -887,7 +904,7 @@ fn discard_saved_progress(model: &mut Model) -> Vec<Effect> {
 
 /// Any key but `y` on a question: nothing is done, and that is said.
 fn decline(model: &mut Model) {
-    let said = match model.question.take() {
+    let said = match model.layers.take_question() {
         Some(Question::Discard) => "Kept: the saved progress is as it was.",
         Some(Question::Drill) => "No drill: nothing was changed.",
         Some(Question::Action(id)) => model
@@ -950,7 +967,7 @@ fn offer_action(model: &mut Model) -> Vec<Effect> {
         ));
         return Vec::new();
     }
-    model.question = Some(Question::Action(action.id));
+    model.layers.ask(Question::Action(action.id));
     model.status = Some(status(StatusKind::Info, (action.question)(&model.inputs())));
     Vec::new()
 }

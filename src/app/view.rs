@@ -10,7 +10,9 @@ use ratatui::widgets::{
 
 use super::keymap::footer_keys;
 use super::layout::{self, EDITOR_INDENT};
-use super::model::{AsCodePane, ExplainPane, Model, Saving, Screen, StatusKind, StepState};
+use super::model::{
+    AsCodePane, ExplainPane, Layer, LayerKind, Model, Saving, Screen, StatusKind, StepState,
+};
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, model: &Model) {
@@ -55,15 +57,15 @@ fn draw_everything(frame: &mut Frame, model: &Model) {
     let regions = layout::regions(area, status.len().max(1) as u16);
     draw_header(frame, model, regions.header);
     draw_step_list(frame, model, regions.steps);
-    match (&model.explain, model.as_code) {
-        (Some(pane), _) => draw_explain(frame, model, pane, regions.content),
-        (None, Some(pane)) => draw_as_code(frame, model, pane, regions.content),
-        (None, None) if model.apply.is_some() => draw_apply(frame, model, regions.content),
-        (None, None) => draw_content(frame, model, regions.content),
+    match model.layers.content() {
+        Some(Layer::Explain(pane)) => draw_explain(frame, model, pane, regions.content),
+        Some(Layer::AsCode(pane)) => draw_as_code(frame, model, *pane, regions.content),
+        Some(Layer::Apply(_)) => draw_apply(frame, model, regions.content),
+        _ => draw_content(frame, model, regions.content),
     }
     draw_status(frame, model, &status, regions.status);
     draw_footer(frame, model, regions.footer);
-    if model.help_open {
+    if model.layers.has(LayerKind::Help) {
         draw_help(frame, model, area);
     }
 }
@@ -86,14 +88,11 @@ fn draw_too_small(frame: &mut Frame, model: &Model, area: Rect) {
 
 fn step_of(model: &Model) -> String {
     let steps = model.guide().steps.len();
-    if model.explain.is_some() {
-        return "Explain an error".into();
-    }
-    if model.as_code.is_some() {
-        return "As code".into();
-    }
-    if model.apply.is_some() {
-        return "Do it for me".into();
+    match model.layers.content().map(Layer::kind) {
+        Some(LayerKind::Explain) => return "Explain an error".into(),
+        Some(LayerKind::AsCode) => return "As code".into(),
+        Some(LayerKind::Apply) => return "Do it for me".into(),
+        _ => {}
     }
     match model.screen {
         Screen::ResumeOffer => "Resume?".into(),
@@ -272,8 +271,8 @@ fn draw_apply(frame: &mut Frame, model: &Model, area: Rect) {
     let height = usize::from(area.height);
     let max_scroll = lines.len().saturating_sub(height);
     let scroll = model
-        .apply
-        .as_ref()
+        .layers
+        .apply()
         .map(|p| p.scroll)
         .unwrap_or(0)
         .min(max_scroll);
@@ -324,7 +323,7 @@ fn draw_help(frame: &mut Frame, model: &Model, area: Rect) {
         popup.width,
         popup.height,
     );
-    let scroll = model.help_scroll.min(limit);
+    let scroll = model.layers.help().unwrap_or(0).min(limit);
     let lines: Vec<Line> = rows
         .iter()
         .map(|(keys, does)| {

@@ -2,7 +2,7 @@
 //! y, the writes under way, and what was made recorded and checked.
 
 use crate::app::effect::{ApplierHandle, Effect};
-use crate::app::model::{ApplyPhase, Model, Screen, StatusKind};
+use crate::app::model::{ApplyPhase, Layer, Model, Screen, StatusKind};
 use crate::app::transitions::{run_checks, save, status};
 use crate::guide::FieldId;
 
@@ -48,18 +48,19 @@ pub(crate) fn open_apply(model: &mut Model) -> Vec<Effect> {
         }
         Some(Ok(applier)) => {
             let applier = ApplierHandle(std::sync::Arc::from(applier));
-            model.apply = Some(crate::app::model::ApplyPane {
-                step: model.current_step().map(|(_, step)| step.id),
-                applier: Some(applier.clone()),
-                phase: ApplyPhase::Planning,
-                plan: Vec::new(),
-                done: Vec::new(),
-                calls: Vec::new(),
-                allow_update: false,
-                outcome: None,
-                scroll: 0,
-            });
-            model.help_open = false;
+            model
+                .layers
+                .open(Layer::Apply(crate::app::model::ApplyPane {
+                    step: model.current_step().map(|(_, step)| step.id),
+                    applier: Some(applier.clone()),
+                    phase: ApplyPhase::Planning,
+                    plan: Vec::new(),
+                    done: Vec::new(),
+                    calls: Vec::new(),
+                    allow_update: false,
+                    outcome: None,
+                    scroll: 0,
+                }));
             vec![Effect::PlanApply {
                 cloud: model.cloud,
                 applier,
@@ -70,7 +71,7 @@ pub(crate) fn open_apply(model: &mut Model) -> Vec<Effect> {
 
 pub(crate) fn confirm_apply(model: &mut Model) -> Vec<Effect> {
     let cloud = model.cloud;
-    let Some(pane) = model.apply.as_mut() else {
+    let Some(pane) = model.layers.apply_mut() else {
         return Vec::new();
     };
     if pane.phase != ApplyPhase::Planned || !crate::apply::readiness(&pane.plan).may_write() {
@@ -97,7 +98,7 @@ pub(crate) fn apply_finished(
     let outputs = match outputs {
         Ok(outputs) => outputs,
         Err(why) => {
-            if let Some(pane) = model.apply.as_mut() {
+            if let Some(pane) = model.layers.apply_mut() {
                 pane.calls = calls;
                 pane.phase = ApplyPhase::Finished;
                 pane.outcome = Some(format!("Nothing was written: {why}"));
@@ -112,7 +113,7 @@ pub(crate) fn apply_finished(
         }
         model.load_inputs(&inputs);
     }
-    let Some(pane) = model.apply.as_mut() else {
+    let Some(pane) = model.layers.apply_mut() else {
         return Vec::new();
     };
     pane.calls = calls;
@@ -152,7 +153,7 @@ pub(crate) fn planned(
     planned: Result<Vec<crate::guide::apply::Planned>, String>,
     calls: Vec<crate::guide::apply::Call>,
 ) -> Vec<Effect> {
-    if let Some(pane) = model.apply.as_mut()
+    if let Some(pane) = model.layers.apply_mut()
         && pane.phase == ApplyPhase::Planning
     {
         pane.calls = calls;
@@ -177,7 +178,7 @@ pub(crate) fn planned(
 
 /// `u`: allow (or no longer allow) changing what differs.
 pub(crate) fn toggle_allow_update(model: &mut Model) -> Vec<Effect> {
-    if let Some(pane) = model.apply.as_mut()
+    if let Some(pane) = model.layers.apply_mut()
         && pane.phase == ApplyPhase::Planned
     {
         pane.allow_update = !pane.allow_update;
@@ -191,7 +192,7 @@ pub(crate) fn progress(
     done: crate::apply::Done,
     calls: Vec<crate::guide::apply::Call>,
 ) -> Vec<Effect> {
-    if let Some(pane) = model.apply.as_mut() {
+    if let Some(pane) = model.layers.apply_mut() {
         pane.done.push(done);
         pane.calls = calls;
     }
@@ -228,17 +229,19 @@ mod tests {
             height: 24,
             ..Default::default()
         });
-        model.apply = Some(ApplyPane {
-            step: None,
-            applier: Some(ApplierHandle(std::sync::Arc::new(HandedOn))),
-            phase: ApplyPhase::Planning,
-            plan: Vec::new(),
-            done: Vec::new(),
-            calls: Vec::new(),
-            allow_update: false,
-            outcome: None,
-            scroll: 0,
-        });
+        model
+            .layers
+            .open(crate::app::model::Layer::Apply(ApplyPane {
+                step: None,
+                applier: Some(ApplierHandle(std::sync::Arc::new(HandedOn))),
+                phase: ApplyPhase::Planning,
+                plan: Vec::new(),
+                done: Vec::new(),
+                calls: Vec::new(),
+                allow_update: false,
+                outcome: None,
+                scroll: 0,
+            }));
         model
     }
 
@@ -263,7 +266,7 @@ mod tests {
             Vec::new(),
         );
         assert!(
-            model.apply.as_ref().unwrap().outcome.is_some(),
+            model.layers.apply().unwrap().outcome.is_some(),
             "the headline says why"
         );
         assert!(confirm_apply(&mut model).is_empty(), "nothing written");
@@ -274,14 +277,14 @@ mod tests {
             Ok(vec![resource("key", Change::Create)]),
             Vec::new(),
         );
-        let planned_with = model.apply.as_ref().unwrap().applier.clone();
+        let planned_with = model.layers.apply().unwrap().applier.clone();
         match confirm_apply(&mut model).as_slice() {
             [Effect::RunApply { applier, .. }] => {
                 assert_eq!(Some(applier), planned_with.as_ref(), "the same applier")
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(model.apply.as_ref().unwrap().phase, ApplyPhase::Applying);
+        assert_eq!(model.layers.apply().unwrap().phase, ApplyPhase::Applying);
         // Asked twice, written once.
         assert!(confirm_apply(&mut model).is_empty());
     }
@@ -290,7 +293,7 @@ mod tests {
     fn a_plan_that_could_not_be_read_ends_the_pane_saying_so() {
         let mut model = planning();
         planned(&mut model, Err("no credentials".into()), Vec::new());
-        let pane = model.apply.as_ref().unwrap();
+        let pane = model.layers.apply().unwrap();
         assert_eq!(pane.phase, ApplyPhase::Finished);
         assert!(pane.outcome.as_deref().unwrap().contains("no credentials"));
     }

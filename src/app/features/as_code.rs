@@ -2,7 +2,7 @@
 //! writing the one on show.
 
 use crate::app::effect::Effect;
-use crate::app::model::{AsCodePane, Model, Screen, StatusKind};
+use crate::app::model::{AsCodePane, Layer, Model, Screen, StatusKind};
 use crate::app::transitions::status;
 
 /// Opens the "as code" view, on the first file of the cloud's first code format.
@@ -20,14 +20,13 @@ pub(crate) fn open_as_code(model: &mut Model) -> Vec<Effect> {
         ));
         return Vec::new();
     }
-    model.as_code = Some(AsCodePane::default());
-    model.help_open = false;
+    model.layers.open(Layer::AsCode(AsCodePane::default()));
     Vec::new()
 }
 
 /// Copies the file on show, or writes every file of its format into one folder.
 pub(crate) fn code_effect(model: &mut Model, write_all: bool) -> Vec<Effect> {
-    let Some(pane) = model.as_code else {
+    let Some(&pane) = model.layers.as_code() else {
         return Vec::new();
     };
     let files = model.code_files();

@@ -2,14 +2,14 @@
 //! asked first, then under way with its lines in the status, and its end said.
 
 use crate::app::effect::{Effect, TargetHandle};
-use crate::app::model::{DrillOffer, Model, Question, Screen, StatusKind};
+use crate::app::model::{DrillOffer, LayerKind, Model, Question, Screen, StatusKind};
 use crate::app::transitions::{request_means, status};
 use crate::guide::SetupPath;
 
 /// `d`: the revocation drill needs the registered key and the admin key; it asks first,
 /// saying what it does to production.
 pub(crate) fn offer_drill(model: &mut Model) -> Vec<Effect> {
-    if model.busy() || model.drill != DrillOffer::Idle || model.question.is_some() {
+    if model.busy() || model.drill != DrillOffer::Idle || model.layers.has(LayerKind::Question) {
         return Vec::new();
     }
     let last_step = model.guide().steps.len().saturating_sub(1);
@@ -24,7 +24,7 @@ pub(crate) fn offer_drill(model: &mut Model) -> Vec<Effect> {
         ));
         return Vec::new();
     };
-    model.question = Some(Question::Drill);
+    model.layers.ask(Question::Drill);
     model.status = Some(status(
         StatusKind::Info,
         format!(
@@ -127,10 +127,14 @@ mod tests {
     fn the_drill_is_asked_first_and_only_with_a_registered_key() {
         let mut model = on_last_step(false);
         assert!(offer_drill(&mut model).is_empty());
-        assert_eq!(model.question, None, "nothing to drill without a key");
+        assert_eq!(
+            model.layers.question(),
+            None,
+            "nothing to drill without a key"
+        );
         let mut model = on_last_step(true);
         offer_drill(&mut model);
-        assert_eq!(model.question, Some(Question::Drill));
+        assert_eq!(model.layers.question(), Some(Question::Drill));
         assert_eq!(model.drill, DrillOffer::Idle, "nothing starts before a yes");
         // Asked once: a second d does not ask again over the question.
         model.status = None;

@@ -2,18 +2,18 @@
 //! support bundle) and going to the step that fixes what it found.
 
 use crate::app::effect::Effect;
-use crate::app::model::{Model, Screen, StatusKind};
+use crate::app::model::{Layer, LayerKind, Model, Screen, StatusKind};
 use crate::app::transitions::{go_to, save, status};
 
 /// Closes the explain screen, keeping what was pasted for the support bundle.
 pub(crate) fn close_explain(model: &mut Model) {
-    if let Some(pane) = model.explain.take() {
+    if let Some(Layer::Explain(pane)) = model.layers.close(LayerKind::Explain) {
         model.remember_error(&pane.text());
     }
 }
 
 pub(crate) fn go_to_explained_step(model: &mut Model) -> Vec<Effect> {
-    let Some(pane) = model.explain.as_ref() else {
+    let Some(pane) = model.layers.explain() else {
         return Vec::new();
     };
     let Some(explanation) = crate::explain::explain(&pane.text()) else {
