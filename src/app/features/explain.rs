@@ -2,6 +2,7 @@
 //! support bundle) and going to the step that fixes what it found.
 
 use crate::app::effect::Effect;
+use crate::app::model::ExplainPane;
 use crate::app::model::{Layer, LayerKind, Model, Screen, StatusKind};
 use crate::app::transitions::{go_to, save, status};
 
@@ -53,4 +54,18 @@ pub(crate) fn go_to_explained_step(model: &mut Model) -> Vec<Effect> {
         format!("Step {}: {title}. {}", index + 1, entry.title),
     ));
     save(model)
+}
+
+/// Opens the explain screen, holding the last thing that went wrong, if anything did.
+pub(crate) fn open_explain(model: &mut Model) -> Vec<Effect> {
+    if model.screen != Screen::ResumeOffer {
+        // It opens on the last thing that went wrong, if anything did.
+        let mut pane = match model.recent_errors.last() {
+            Some(last) => ExplainPane::holding(last),
+            None => ExplainPane::new(),
+        };
+        pane.editor.set_placeholder_style(model.theme.dim());
+        model.layers.open(Layer::Explain(pane));
+    }
+    Vec::new()
 }

@@ -3,7 +3,13 @@
 
 pub mod apply;
 pub mod as_code;
+pub mod blocks;
+pub mod checks;
 pub mod drill;
+pub mod editing;
 pub mod explain;
+pub mod navigation;
+pub mod question;
 pub mod recheck;
 pub mod registration;
+pub mod resume;

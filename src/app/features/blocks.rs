@@ -1,0 +1,140 @@
+//! The generated blocks: copying one (or one of its values), writing it to a file, and saying
+//! where it went.
+
+use crate::app::effect::Effect;
+use crate::app::model::{Focusable, Model, Status, StatusKind};
+use crate::app::transitions::status;
+use crate::artifacts;
+use crate::clipboard::CopyRoute;
+
+/// 1–9 on a block: one of its values alone, for a console that asks box by box.
+pub(crate) fn copy_value(model: &mut Model, number: u8) -> Vec<Effect> {
+    let Some(Focusable::Block(artifact)) = model.focused() else {
+        return Vec::new();
+    };
+    let Ok(body) = artifacts::generate(model.cloud, artifact, &model.inputs(), model.path) else {
+        return block_effect(model, false);
+    };
+    let values = artifacts::values_of(&body);
+    let Some((path, value)) = values.get(usize::from(number).wrapping_sub(1)) else {
+        model.status = Some(status(
+            StatusKind::Info,
+            if values.is_empty() {
+                "This block is one value: c copies it.".into()
+            } else {
+                format!(
+                    "This block has {} values: press 1 to {}.",
+                    values.len(),
+                    values.len()
+                )
+            },
+        ));
+        return Vec::new();
+    };
+    let title = &model.guide().artifact_text(artifact).title;
+    vec![Effect::CopyToClipboard {
+        what: format!("{path} of {title}"),
+        text: value.clone(),
+        file_name: format!(
+            "{}-{}-{}.txt",
+            model.cloud.key(),
+            artifact.file_stem(),
+            path.replace(['.', '[', ']'], "-").trim_end_matches('-')
+        ),
+    }]
+}
+
+pub(crate) fn block_effect(model: &mut Model, to_file: bool) -> Vec<Effect> {
+    let Some(Focusable::Block(artifact)) = model.focused() else {
+        model.status = Some(status(
+            StatusKind::Info,
+            "Nothing to copy here: Tab to a generated block first.".into(),
+        ));
+        return Vec::new();
+    };
+    let what = model.guide().artifact_text(artifact).title.clone();
+    match artifacts::generate(model.cloud, artifact, &model.inputs(), model.path) {
+        Ok(body) => {
+            let file_name = format!(
+                "{}-{}.{}",
+                model.cloud.key(),
+                artifact.file_stem(),
+                body.extension()
+            );
+            let text = body.to_text();
+            if to_file {
+                vec![Effect::WriteToFile {
+                    what,
+                    text,
+                    file_name,
+                }]
+            } else {
+                vec![Effect::CopyToClipboard {
+                    what,
+                    text,
+                    file_name,
+                }]
+            }
+        }
+        Err(missing) => {
+            let first = missing.first().map(|e| e.to_string()).unwrap_or_default();
+            model.status = Some(status(
+                StatusKind::Error,
+                format!("{what} is not ready: {first}"),
+            ));
+            Vec::new()
+        }
+    }
+}
+
+pub(crate) fn remember_status_error(model: &mut Model) {
+    if let Some(Status {
+        kind: StatusKind::Error,
+        text,
+    }) = model.status.clone()
+    {
+        model.remember_error(&text);
+    }
+}
+
+/// A copy ended: say where the text went, or why it did not.
+pub(crate) fn copy_finished(
+    model: &mut Model,
+    what: &str,
+    outcome: Result<CopyRoute, String>,
+) -> Vec<Effect> {
+    model.status = Some(match outcome {
+        Ok(route @ CopyRoute::File(_)) => status(StatusKind::Info, format!("Wrote {what} {route}")),
+        // No terminal confirms an OSC 52 copy, and a multiplexer may drop it: say so.
+        Ok(CopyRoute::Terminal { through }) => status(
+            StatusKind::Info,
+            format!(
+                "Sent {what} to your terminal's clipboard (OSC 52{}); it cannot confirm it arrived: if pasting gives nothing, press w to write it to a file.",
+                through
+                    .map(|t| format!(", through {t}, which passes it on only if set up to"))
+                    .unwrap_or_default()
+            ),
+        ),
+        Ok(route) => status(StatusKind::Success, format!("Copied {what} {route}")),
+        Err(err) => status(StatusKind::Error, format!("Could not copy {what}: {err}")),
+    });
+    remember_status_error(model);
+    Vec::new()
+}
+
+/// A file was written, or not: say where, or why.
+pub(crate) fn file_written(
+    model: &mut Model,
+    what: &str,
+    outcome: Result<std::path::PathBuf, String>,
+) -> Vec<Effect> {
+    model.status = Some(match outcome {
+        Ok(path) => status(
+            StatusKind::Success,
+            format!("Wrote {what} to {}", crate::clipboard::shown(&path)),
+        ),
+        Err(err) => status(StatusKind::Error, format!("Could not write {what}: {err}")),
+    });
+    remember_status_error(model);
+    Vec::new()
+}
