@@ -13,7 +13,7 @@ pub enum Layer {
     /// The help screen, scrolled to this row.
     Help { scroll: u16 },
     /// The explain screen.
-    Explain(ExplainPane),
+    Explain(Box<ExplainPane>),
     /// The setup as code.
     AsCode(AsCodePane),
     /// "Do it for me".
@@ -105,14 +105,14 @@ impl Layers {
 
     pub fn explain(&self) -> Option<&ExplainPane> {
         self.0.iter().find_map(|l| match l {
-            Layer::Explain(pane) => Some(pane),
+            Layer::Explain(pane) => Some(pane.as_ref()),
             _ => None,
         })
     }
 
     pub fn explain_mut(&mut self) -> Option<&mut ExplainPane> {
         self.0.iter_mut().find_map(|l| match l {
-            Layer::Explain(pane) => Some(pane),
+            Layer::Explain(pane) => Some(pane.as_mut()),
             _ => None,
         })
     }
@@ -293,7 +293,7 @@ mod tests {
         let mut layers = Layers::default();
         layers.open(Layer::Help { scroll: 3 });
         assert_eq!(layers.help(), Some(3));
-        layers.open(Layer::Explain(ExplainPane::new()));
+        layers.open(Layer::Explain(Box::default()));
         assert_eq!(layers.help(), None);
         layers.open(Layer::Help { scroll: 0 });
         assert_eq!(layers.top_kind(), Some(LayerKind::Help));

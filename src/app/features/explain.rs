@@ -65,7 +65,7 @@ pub(crate) fn open_explain(model: &mut Model) -> Vec<Effect> {
             None => ExplainPane::new(),
         };
         pane.editor.set_placeholder_style(model.theme.dim());
-        model.layers.open(Layer::Explain(pane));
+        model.layers.open(Layer::Explain(Box::new(pane)));
     }
     Vec::new()
 }
