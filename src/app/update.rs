@@ -3,10 +3,9 @@
 
 use super::effect::Effect;
 use super::features::{
-    apply, as_code, blocks, checks, drill, explain, question, recheck, registration, resume,
+    apply, as_code, blocks, checks, drill, explain, help, question, recheck, registration, resume,
 };
-use super::layout;
-use super::model::{ApplyPhase, DrillOffer, Layer, LayerKind, Model, Saving, StatusKind};
+use super::model::{ApplyPhase, DrillOffer, LayerKind, Model, Saving, StatusKind};
 use super::msg::Msg;
 use super::transitions::{keep_focus_in_view, save, status};
 use crate::app::features::blocks::{block_effect, copy_value};
@@ -49,12 +48,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::CopyCodeFile => as_code::code_effect(model, false),
         Msg::WriteCodeFiles => as_code::code_effect(model, true),
-        Msg::ToggleHelp => {
-            if model.layers.close(LayerKind::Help).is_none() {
-                model.layers.open(Layer::Help { scroll: 0 });
-            }
-            Vec::new()
-        }
+        Msg::ToggleHelp => help::toggle(model),
         Msg::CloseOverlay => close_top_layer(model),
         Msg::ResumeSavedProgress => resume(model),
         Msg::StartOver => resume::ask_start_over(model),
@@ -165,29 +159,10 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
 /// Scrolls whatever is on top: a layer, or the step.
 fn scroll_top_layer(model: &mut Model, lines: i32) {
     match model.layers.top_kind() {
-        Some(LayerKind::Help) => {
-            let most = layout::help_scroll_limit(model.width, model.height);
-            if let Some(scroll) = model.layers.help_mut() {
-                *scroll = (i64::from(*scroll) + i64::from(lines)).clamp(0, i64::from(most)) as u16;
-            }
-        }
-        Some(LayerKind::Explain) => {
-            if let Some(pane) = model.layers.explain_mut() {
-                pane.scroll = (i64::from(pane.scroll) + i64::from(lines)).clamp(0, 500) as u16;
-            }
-        }
-        Some(LayerKind::AsCode) => {
-            let most = layout::code_scroll_limit(model) as i64;
-            if let Some(pane) = model.layers.as_code_mut() {
-                pane.scroll = (pane.scroll as i64 + i64::from(lines)).clamp(0, most) as usize;
-            }
-        }
-        Some(LayerKind::Apply) => {
-            let most = layout::apply_scroll_limit(model) as i64;
-            if let Some(pane) = model.layers.apply_mut() {
-                pane.scroll = (pane.scroll as i64 + i64::from(lines)).clamp(0, most) as usize;
-            }
-        }
+        Some(LayerKind::Help) => help::scroll(model, lines),
+        Some(LayerKind::Explain) => explain::scroll(model, lines),
+        Some(LayerKind::AsCode) => as_code::scroll(model, lines),
+        Some(LayerKind::Apply) => apply::scroll(model, lines),
         Some(LayerKind::Question) | None => scroll_by(model, lines),
     }
 }

@@ -5,14 +5,13 @@ use ratatui::layout::{Alignment, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    Block, Borders, Clear, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState, Wrap,
+    Block, Borders, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState, Wrap,
 };
 
+use super::features::{apply, as_code, explain, help};
 use super::keymap::footer_keys;
 use super::layout::{self, EDITOR_INDENT};
-use super::model::{
-    AsCodePane, ExplainPane, Layer, LayerKind, Model, Saving, Screen, StatusKind, StepState,
-};
+use super::model::{Layer, LayerKind, Model, Saving, Screen, StatusKind, StepState};
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, model: &Model) {
@@ -58,15 +57,15 @@ fn draw_everything(frame: &mut Frame, model: &Model) {
     draw_header(frame, model, regions.header);
     draw_step_list(frame, model, regions.steps);
     match model.layers.content() {
-        Some(Layer::Explain(pane)) => draw_explain(frame, model, pane, regions.content),
-        Some(Layer::AsCode(pane)) => draw_as_code(frame, model, *pane, regions.content),
-        Some(Layer::Apply(_)) => draw_apply(frame, model, regions.content),
+        Some(Layer::Explain(pane)) => explain::draw_explain(frame, model, pane, regions.content),
+        Some(Layer::AsCode(pane)) => as_code::draw_as_code(frame, model, *pane, regions.content),
+        Some(Layer::Apply(_)) => apply::draw_apply(frame, model, regions.content),
         _ => draw_content(frame, model, regions.content),
     }
     draw_status(frame, model, &status, regions.status);
     draw_footer(frame, model, regions.footer);
     if model.layers.has(LayerKind::Help) {
-        draw_help(frame, model, area);
+        help::draw_help(frame, model, area);
     }
 }
 
@@ -230,56 +229,6 @@ fn draw_content(frame: &mut Frame, model: &Model, area: Rect) {
     }
 }
 
-fn draw_as_code(frame: &mut Frame, model: &Model, pane: AsCodePane, area: Rect) {
-    let view = layout::code_view(model, area.width);
-    let head_rows = (view.head.len() as u16).min(area.height);
-    frame.render_widget(
-        Paragraph::new(view.head),
-        Rect::new(area.x, area.y, area.width, head_rows),
-    );
-    let body_area = Rect::new(
-        area.x,
-        area.y + head_rows,
-        area.width,
-        area.height - head_rows,
-    );
-    let height = usize::from(body_area.height);
-    let max_scroll = view.body.len().saturating_sub(height);
-    let scroll = pane.scroll.min(max_scroll);
-    let visible: Vec<Line> = view.body.into_iter().skip(scroll).take(height).collect();
-    frame.render_widget(Paragraph::new(visible), body_area);
-    if max_scroll > 0 {
-        let mut state = ScrollbarState::new(max_scroll).position(scroll);
-        frame.render_stateful_widget(
-            Scrollbar::new(ScrollbarOrientation::VerticalRight)
-                .begin_symbol(Some("↑"))
-                .end_symbol(Some("↓"))
-                .style(model.theme.dim()),
-            Rect::new(
-                body_area.x + body_area.width,
-                body_area.y,
-                1,
-                body_area.height,
-            ),
-            &mut state,
-        );
-    }
-}
-
-fn draw_apply(frame: &mut Frame, model: &Model, area: Rect) {
-    let lines = layout::apply_view(model, area.width);
-    let height = usize::from(area.height);
-    let max_scroll = lines.len().saturating_sub(height);
-    let scroll = model
-        .layers
-        .apply()
-        .map(|p| p.scroll)
-        .unwrap_or(0)
-        .min(max_scroll);
-    let visible: Vec<Line> = lines.into_iter().skip(scroll).take(height).collect();
-    frame.render_widget(Paragraph::new(visible), area);
-}
-
 fn draw_status(frame: &mut Frame, model: &Model, lines: &[String], area: Rect) {
     let theme = model.theme;
     let (text, style) = match (&model.status, &model.saving) {
@@ -311,151 +260,4 @@ fn draw_footer(frame: &mut Frame, model: &Model, area: Rect) {
         spans.push(Span::styled(format!(" {does}  "), theme.bar()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.bar()), area);
-}
-
-fn draw_help(frame: &mut Frame, model: &Model, area: Rect) {
-    let theme = model.theme;
-    let (popup, rows) = layout::help_box(area.width, area.height);
-    let limit = layout::help_rows_hidden(popup, rows.len());
-    let popup = Rect::new(
-        area.x + popup.x,
-        area.y + popup.y,
-        popup.width,
-        popup.height,
-    );
-    let scroll = model.layers.help().unwrap_or(0).min(limit);
-    let lines: Vec<Line> = rows
-        .iter()
-        .map(|(keys, does)| {
-            Line::from(vec![
-                Span::styled(format!(" {keys:<17} "), theme.focus()),
-                Span::raw(does.as_str()),
-            ])
-        })
-        .collect();
-    let title = if limit > 0 {
-        " Keys · ↑/↓ scroll · Esc closes "
-    } else {
-        " Keys · Esc closes "
-    };
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).scroll((scroll, 0)).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(title)
-                .border_style(theme.focus()),
-        ),
-        popup,
-    );
-}
-
-/// The explain screen: the pasted text on top, what it means below.
-fn draw_explain(frame: &mut Frame, model: &Model, pane: &ExplainPane, area: Rect) {
-    let theme = model.theme;
-    let width = usize::from(area.width);
-    let editor_height = 6.min(area.height.saturating_sub(4));
-    let intro = Rect::new(area.x, area.y, area.width, 2.min(area.height));
-    frame.render_widget(
-        Paragraph::new(vec![
-            Line::styled("Explain an error", theme.title()),
-            Line::styled(
-                "Paste any error; secrets are masked as they arrive.",
-                theme.dim(),
-            ),
-        ]),
-        intro,
-    );
-    let editor_area = Rect::new(area.x, area.y + 2, area.width, editor_height);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(" Error text ")
-        .border_style(theme.focus());
-    let inner = block.inner(editor_area);
-    frame.render_widget(block, editor_area);
-    frame.render_widget(&pane.editor, inner);
-
-    let result_area = Rect::new(
-        area.x,
-        area.y + 2 + editor_height,
-        area.width,
-        area.height.saturating_sub(2 + editor_height),
-    );
-    let text = pane.text();
-    let mut lines: Vec<Line> = Vec::new();
-    let mut push = |text: &str, style: Style, indent: usize| {
-        for line in layout::wrap(text, width.saturating_sub(indent)) {
-            lines.push(Line::styled(format!("{}{line}", " ".repeat(indent)), style));
-        }
-    };
-    if text.trim().is_empty() {
-        push(
-            "What it means, what to do and the step to revisit appear here.",
-            theme.dim(),
-            0,
-        );
-    } else {
-        match crate::explain::explain(&text) {
-            None => push(
-                "No known EKM error matched this text. Check it is the whole message; otherwise share it with your OpenAI contact (e exports a support bundle).",
-                theme.warning(),
-                0,
-            ),
-            Some(explanation) => {
-                let entry = explanation.entry;
-                push(
-                    &format!("{} · {}", entry.origin(), entry.title),
-                    theme.error(),
-                    0,
-                );
-                push(entry.meaning.trim(), Style::default(), 0);
-                for (number, fix) in entry.fixes.iter().enumerate() {
-                    push(&format!("{}. {fix}", number + 1), Style::default(), 2);
-                }
-                if entry.may_be_propagation {
-                    push(
-                        "May be propagation: if you changed this in the last few minutes, wait and retry first.",
-                        theme.warning(),
-                        0,
-                    );
-                }
-                for comparison in crate::explain::compare(&explanation, &model.inputs()) {
-                    let (line, style) = match &comparison.recorded {
-                        Some(recorded) if comparison.differs() => (
-                            format!(
-                                "{}: the error names {} but you recorded {recorded}",
-                                comparison.part, comparison.found
-                            ),
-                            theme.error(),
-                        ),
-                        Some(_) => (
-                            format!("{}: {} (as recorded)", comparison.part, comparison.found),
-                            theme.success(),
-                        ),
-                        None => (
-                            format!("{}: {}", comparison.part, comparison.found),
-                            theme.dim(),
-                        ),
-                    };
-                    push(&line, style, 0);
-                }
-                if let Some((index, title)) = entry.step_position() {
-                    let hint = if entry.cloud == model.cloud {
-                        format!("Ctrl-G: go to step {}, {title}", index + 1)
-                    } else {
-                        format!(
-                            "Step to revisit: {} step {}, {title}",
-                            entry.cloud.display_name(),
-                            index + 1
-                        )
-                    };
-                    push(&hint, theme.focus(), 0);
-                }
-            }
-        }
-    }
-    let scroll = pane
-        .scroll
-        .min(lines.len().saturating_sub(usize::from(result_area.height)) as u16);
-    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), result_area);
 }

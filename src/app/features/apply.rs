@@ -2,9 +2,15 @@
 //! y, the writes under way, and what was made recorded and checked.
 
 use crate::app::effect::{ApplierHandle, Effect};
+use crate::app::layout::{regions_of, wrap};
 use crate::app::model::{ApplyPhase, Layer, Model, Screen, StatusKind};
 use crate::app::transitions::{run_checks, save, status};
 use crate::guide::FieldId;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
 
 /// `m`: plans "do it for me" for this step (or, on the start screen, every step).
 pub(crate) fn open_apply(model: &mut Model) -> Vec<Effect> {
@@ -197,6 +203,153 @@ pub(crate) fn progress(
         pane.calls = calls;
     }
     Vec::new()
+}
+
+/// Scrolls the plan or what was done, never past its end.
+pub(crate) fn scroll(model: &mut Model, lines: i32) {
+    let most = apply_scroll_limit(model) as i64;
+    if let Some(pane) = model.layers.apply_mut() {
+        pane.scroll = (pane.scroll as i64 + i64::from(lines)).clamp(0, most) as usize;
+    }
+}
+
+/// The "do it for me" view as lines: what it is, the plan (or what was done), what to press,
+/// and the calls made so far.
+pub fn apply_view(model: &Model, width: u16) -> Vec<Line<'static>> {
+    use crate::guide::apply::{Applied, Change};
+    let theme = model.theme;
+    let width = usize::from(width.max(10));
+    let Some(pane) = model.layers.apply() else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    let scope = match pane.step {
+        Some(step) => model
+            .guide()
+            .steps
+            .iter()
+            .find(|s| s.id == step)
+            .map(|s| format!("step {}", s.title))
+            .unwrap_or_else(|| "this step".into()),
+        None => "every step".into(),
+    };
+    lines.push(Line::styled(
+        format!("Do it for me · {scope}"),
+        theme.title(),
+    ));
+    let say = |lines: &mut Vec<Line<'static>>, text: &str, style: Style, indent: usize| {
+        for piece in wrap(text, width.saturating_sub(indent)) {
+            lines.push(Line::styled(
+                format!("{}{piece}", " ".repeat(indent)),
+                style,
+            ));
+        }
+    };
+    match pane.phase {
+        crate::app::model::ApplyPhase::Planning => {
+            say(
+                &mut lines,
+                "Reading what exists with your credentials; nothing is written before you press y.",
+                theme.dim(),
+                0,
+            );
+        }
+        _ => {
+            say(
+                &mut lines,
+                "Nothing is deleted; what exists and differs changes only if you allow updates (u), and then only as its diff shows.",
+                theme.dim(),
+                0,
+            );
+        }
+    }
+    lines.push(Line::default());
+    for planned in &pane.plan {
+        let done = pane.done.iter().find(|d| d.planned.id == planned.id);
+        let (mark, style, word) = match (done.and_then(|d| d.applied.as_ref()), &planned.change) {
+            (Some(Applied::Made { .. }), _) => ("✓", theme.success(), "made"),
+            (Some(Applied::Changed { .. }), _) => ("✓", theme.success(), "changed"),
+            (Some(Applied::Refused { .. }), _) => ("✗", theme.error(), "refused"),
+            (None, Change::Create) if done.is_some() => ("-", theme.dim(), "skipped"),
+            (None, Change::Create) => ("+", Style::default(), "will create"),
+            (None, Change::AsWanted) => ("=", theme.dim(), "as wanted"),
+            (None, Change::Differs { .. }) if done.is_some() => ("-", theme.dim(), "left as it is"),
+            (None, Change::Differs { .. }) => ("~", theme.warning(), "differs"),
+            (None, Change::Cannot { .. }) => ("!", theme.error(), "cannot"),
+            (None, Change::Unknown { .. }) => ("?", theme.warning(), "unknown"),
+        };
+        say(
+            &mut lines,
+            &format!("{mark} {word}: {}", planned.title),
+            style,
+            0,
+        );
+        match (&planned.change, done.and_then(|d| d.applied.as_ref())) {
+            (_, Some(Applied::Refused { why })) => say(&mut lines, why, theme.error(), 4),
+            (Change::Differs { diff }, None) => say(&mut lines, diff, Style::default(), 4),
+            (Change::Cannot { why }, _) => say(&mut lines, why, theme.error(), 4),
+            (Change::Unknown { why }, _) => say(&mut lines, why, theme.warning(), 4),
+            _ => {}
+        }
+    }
+    lines.push(Line::default());
+    match (&pane.outcome, pane.phase) {
+        (Some(outcome), _) => say(&mut lines, outcome, Style::default(), 0),
+        (None, crate::app::model::ApplyPhase::Planned) => say(
+            &mut lines,
+            &format!(
+                "y applies this plan; u allows updates (now {}); Esc goes back.",
+                if pane.allow_update {
+                    "on: what differs is changed too"
+                } else {
+                    "off: what differs is left as it is"
+                }
+            ),
+            theme.focus(),
+            0,
+        ),
+        (None, crate::app::model::ApplyPhase::Applying) => {
+            say(&mut lines, "Applying…", theme.focus(), 0)
+        }
+        _ => {}
+    }
+    if !pane.calls.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::styled("Calls made", theme.title()));
+        for call in &pane.calls {
+            let time = call.at.get(11..19).unwrap_or(&call.at).to_string();
+            let text = format!(
+                "{time} {} {} · {} ({} ms)",
+                call.method, call.resource, call.outcome, call.millis
+            );
+            for piece in wrap(&text, width.saturating_sub(2)) {
+                lines.push(Line::styled(format!("  {piece}"), theme.dim()));
+            }
+        }
+    }
+    lines
+}
+
+/// How far the "do it for me" view can scroll.
+pub fn apply_scroll_limit(model: &Model) -> usize {
+    let area = regions_of(model).content;
+    apply_view(model, area.width)
+        .len()
+        .saturating_sub(usize::from(area.height))
+}
+
+pub(crate) fn draw_apply(frame: &mut Frame, model: &Model, area: Rect) {
+    let lines = apply_view(model, area.width);
+    let height = usize::from(area.height);
+    let max_scroll = lines.len().saturating_sub(height);
+    let scroll = model
+        .layers
+        .apply()
+        .map(|p| p.scroll)
+        .unwrap_or(0)
+        .min(max_scroll);
+    let visible: Vec<Line> = lines.into_iter().skip(scroll).take(height).collect();
+    frame.render_widget(Paragraph::new(visible), area);
 }
 
 #[cfg(test)]

@@ -2,9 +2,22 @@
 //! support bundle) and going to the step that fixes what it found.
 
 use crate::app::effect::Effect;
+use crate::app::layout::{self};
 use crate::app::model::ExplainPane;
 use crate::app::model::{Layer, LayerKind, Model, Screen, StatusKind};
 use crate::app::transitions::{go_to, save, status};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+/// Scrolls the explanation.
+pub(crate) fn scroll(model: &mut Model, lines: i32) {
+    if let Some(pane) = model.layers.explain_mut() {
+        pane.scroll = (i64::from(pane.scroll) + i64::from(lines)).clamp(0, 500) as u16;
+    }
+}
 
 /// Closes the explain screen, keeping what was pasted for the support bundle.
 pub(crate) fn close_explain(model: &mut Model) {
@@ -68,4 +81,114 @@ pub(crate) fn open_explain(model: &mut Model) -> Vec<Effect> {
         model.layers.open(Layer::Explain(Box::new(pane)));
     }
     Vec::new()
+}
+
+/// The explain screen: the pasted text on top, what it means below.
+pub(crate) fn draw_explain(frame: &mut Frame, model: &Model, pane: &ExplainPane, area: Rect) {
+    let theme = model.theme;
+    let width = usize::from(area.width);
+    let editor_height = 6.min(area.height.saturating_sub(4));
+    let intro = Rect::new(area.x, area.y, area.width, 2.min(area.height));
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::styled("Explain an error", theme.title()),
+            Line::styled(
+                "Paste any error; secrets are masked as they arrive.",
+                theme.dim(),
+            ),
+        ]),
+        intro,
+    );
+    let editor_area = Rect::new(area.x, area.y + 2, area.width, editor_height);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Error text ")
+        .border_style(theme.focus());
+    let inner = block.inner(editor_area);
+    frame.render_widget(block, editor_area);
+    frame.render_widget(&pane.editor, inner);
+
+    let result_area = Rect::new(
+        area.x,
+        area.y + 2 + editor_height,
+        area.width,
+        area.height.saturating_sub(2 + editor_height),
+    );
+    let text = pane.text();
+    let mut lines: Vec<Line> = Vec::new();
+    let mut push = |text: &str, style: Style, indent: usize| {
+        for line in layout::wrap(text, width.saturating_sub(indent)) {
+            lines.push(Line::styled(format!("{}{line}", " ".repeat(indent)), style));
+        }
+    };
+    if text.trim().is_empty() {
+        push(
+            "What it means, what to do and the step to revisit appear here.",
+            theme.dim(),
+            0,
+        );
+    } else {
+        match crate::explain::explain(&text) {
+            None => push(
+                "No known EKM error matched this text. Check it is the whole message; otherwise share it with your OpenAI contact (e exports a support bundle).",
+                theme.warning(),
+                0,
+            ),
+            Some(explanation) => {
+                let entry = explanation.entry;
+                push(
+                    &format!("{} · {}", entry.origin(), entry.title),
+                    theme.error(),
+                    0,
+                );
+                push(entry.meaning.trim(), Style::default(), 0);
+                for (number, fix) in entry.fixes.iter().enumerate() {
+                    push(&format!("{}. {fix}", number + 1), Style::default(), 2);
+                }
+                if entry.may_be_propagation {
+                    push(
+                        "May be propagation: if you changed this in the last few minutes, wait and retry first.",
+                        theme.warning(),
+                        0,
+                    );
+                }
+                for comparison in crate::explain::compare(&explanation, &model.inputs()) {
+                    let (line, style) = match &comparison.recorded {
+                        Some(recorded) if comparison.differs() => (
+                            format!(
+                                "{}: the error names {} but you recorded {recorded}",
+                                comparison.part, comparison.found
+                            ),
+                            theme.error(),
+                        ),
+                        Some(_) => (
+                            format!("{}: {} (as recorded)", comparison.part, comparison.found),
+                            theme.success(),
+                        ),
+                        None => (
+                            format!("{}: {}", comparison.part, comparison.found),
+                            theme.dim(),
+                        ),
+                    };
+                    push(&line, style, 0);
+                }
+                if let Some((index, title)) = entry.step_position() {
+                    let hint = if entry.cloud == model.cloud {
+                        format!("Ctrl-G: go to step {}, {title}", index + 1)
+                    } else {
+                        format!(
+                            "Step to revisit: {} step {}, {title}",
+                            entry.cloud.display_name(),
+                            index + 1
+                        )
+                    };
+                    push(&hint, theme.focus(), 0);
+                }
+            }
+        }
+    }
+    let scroll = pane
+        .scroll
+        .min(lines.len().saturating_sub(usize::from(result_area.height)) as u16);
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), result_area);
 }

@@ -8,6 +8,7 @@ pub mod checks;
 pub mod drill;
 pub mod editing;
 pub mod explain;
+pub mod help;
 pub mod navigation;
 pub mod question;
 pub mod recheck;
