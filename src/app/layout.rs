@@ -291,6 +291,73 @@ pub fn hard_wrap(text: &str, width: usize) -> Vec<String> {
     out
 }
 
+/// The geometry of the content: how many lines, and where each focusable item sits. It is
+/// what `update` needs to scroll and keep the focus in view, never the text itself.
+#[derive(Debug, Clone, Default)]
+pub struct Measure {
+    pub lines: usize,
+    pub anchors: Vec<Anchor>,
+}
+
+impl Measure {
+    /// The anchor of an item, if it is on screen.
+    pub fn anchor(&self, item: Focusable) -> Option<&Anchor> {
+        self.anchors.iter().find(|a| a.item == item)
+    }
+}
+
+/// What a measure was taken for: the content changes only with these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MeasureKey {
+    revision: u64,
+    /// The content area's width (its height only decides what is in view).
+    width: u16,
+    /// A focused block lists its values: focus moves change the geometry.
+    focus: usize,
+    focus_hidden: bool,
+}
+
+/// A measure kept with its key.
+#[derive(Debug)]
+pub(crate) struct Measured {
+    key: MeasureKey,
+    measure: std::rc::Rc<Measure>,
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many times the content was laid out to be measured (tests of the cache).
+    pub(crate) static MEASURES_TAKEN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The content's geometry, laid out only when something it depends on changed since the last
+/// measure (a message other than a scroll, the size, the focus).
+pub fn measure(model: &Model) -> std::rc::Rc<Measure> {
+    let key = MeasureKey {
+        revision: model.revision,
+        width: content_area(model).width,
+        focus: model.focus,
+        focus_hidden: model.focus_hidden,
+    };
+    if let Some(kept) = model.measured.borrow().as_ref()
+        && kept.key == key
+    {
+        return kept.measure.clone();
+    }
+    #[cfg(test)]
+    MEASURES_TAKEN.with(|n| n.set(n.get() + 1));
+    let laid_out = content(model, key.width);
+    let measure = std::rc::Rc::new(Measure {
+        lines: laid_out.lines.len(),
+        anchors: laid_out.anchors,
+    });
+    *model.measured.borrow_mut() = Some(Measured {
+        key,
+        measure: measure.clone(),
+    });
+    measure
+}
+
 /// Lays out the current screen's content for a content area `width` columns wide.
 pub fn content(model: &Model, width: u16) -> Content {
     let width = usize::from(width.max(10));

@@ -216,6 +216,11 @@ pub struct Model {
     pub action: ActionOffer,
     /// Scrolling took every focusable item off screen: keys are commands, not text.
     pub focus_hidden: bool,
+    /// Counts the messages that may change what the content holds (every one but a scroll
+    /// or a spinner's turn): the content's measure is kept while it stays the same.
+    pub revision: u64,
+    /// The content's last measure and what it was taken for (see `layout::measure`).
+    pub(crate) measured: std::cell::RefCell<Option<super::layout::Measured>>,
 }
 
 impl Model {
@@ -258,6 +263,8 @@ impl Model {
             checks: ChecksState::default(),
             action: ActionOffer::Idle,
             focus_hidden: false,
+            revision: 0,
+            measured: std::cell::RefCell::new(None),
         };
         let args = options.args;
         let flags_given = args.cloud.is_some() || args.org_id.is_some();

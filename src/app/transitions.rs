@@ -21,6 +21,8 @@ pub(crate) fn save(model: &Model) -> Vec<Effect> {
 
 pub(crate) fn go_to(model: &mut Model, screen: Screen) {
     model.screen = screen;
+    // Another screen is other content, even within one message.
+    model.revision = model.revision.wrapping_add(1);
     model.focus = 0;
     model.focus_hidden = false;
     model.scroll = 0;
@@ -111,10 +113,9 @@ pub(crate) fn focus_item(model: &mut Model, item: Focusable) {
 /// Scrolls so the focused item is on screen (its top first when it is taller than the view).
 pub(crate) fn keep_focus_in_view(model: &mut Model) {
     model.focus_hidden = false;
-    let area = layout::content_area(model);
-    let content = layout::content(model, area.width);
+    let content = layout::measure(model);
     let height = viewport_height(model).max(1);
-    let max = content.lines.len().saturating_sub(height);
+    let max = content.lines.saturating_sub(height);
     if let Some(anchor) = model
         .focused()
         .and_then(|item| content.anchor(item).cloned())

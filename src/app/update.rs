@@ -19,6 +19,10 @@ use crate::app::features::resume::resume;
 /// Applies one message; returns what the runtime should do next.
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     let msg = hide_secrets(msg, &model.redactor);
+    // Scrolling and the spinner's turns change nothing the content holds: its measure stays.
+    if !matches!(msg, Msg::ScrollContent(_) | Msg::SpinnerTick) {
+        model.revision = model.revision.wrapping_add(1);
+    }
     let effects = match msg {
         Msg::NextStep => next_step(model),
         Msg::PreviousStep => previous_step(model),

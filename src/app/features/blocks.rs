@@ -138,3 +138,33 @@ pub(crate) fn file_written(
     remember_status_error(model);
     Vec::new()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::features::testing::on_step;
+
+    #[test]
+    fn copying_needs_a_block_and_a_copy_that_failed_is_remembered() {
+        let mut model = on_step(0);
+        model.focus_hidden = true;
+        assert!(block_effect(&mut model, false).is_empty());
+        assert!(
+            model
+                .status
+                .as_ref()
+                .unwrap()
+                .text
+                .contains("Tab to a generated block"),
+            "it says how to get to one"
+        );
+        copy_finished(&mut model, "the policy", Err("no clipboard".into()));
+        assert_eq!(model.status.as_ref().unwrap().kind, StatusKind::Error);
+        assert!(
+            model
+                .recent_errors
+                .iter()
+                .any(|e| e.contains("no clipboard"))
+        );
+    }
+}

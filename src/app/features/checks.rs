@@ -71,3 +71,37 @@ pub(crate) fn run_ended(
         Vec::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::features::testing::on_step;
+    use crate::guide::plan::CheckStatus;
+    use crate::guide::{CheckId, StepId};
+
+    fn result(status: CheckStatus) -> crate::checks::CheckResult {
+        crate::checks::CheckResult::new(
+            CheckId::new("key-found"),
+            "The key",
+            StepId::new("key"),
+            status,
+            "said",
+        )
+    }
+
+    #[test]
+    fn a_result_replaces_its_earlier_one_and_an_old_run_is_dropped() {
+        let mut model = on_step(0);
+        model.checks.generation = 2;
+        reported(&mut model, 2, result(CheckStatus::Waiting));
+        reported(&mut model, 2, result(CheckStatus::Pass));
+        assert_eq!(model.checks.results.len(), 1);
+        assert_eq!(model.checks.results[0].status, CheckStatus::Pass);
+        reported(&mut model, 1, result(CheckStatus::Fail));
+        assert_eq!(
+            model.checks.results[0].status,
+            CheckStatus::Pass,
+            "an old run's result"
+        );
+    }
+}

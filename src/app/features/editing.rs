@@ -228,3 +228,23 @@ pub(crate) fn choose(model: &mut Model, delta: isize) -> Vec<Effect> {
     model.status = None;
     Vec::new()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choices_wrap_around_both_ways() {
+        assert_eq!(cycle(&[1, 2, 3], 3, 1), 1);
+        assert_eq!(cycle(&[1, 2, 3], 1, -1), 3);
+        assert_eq!(cycle(&[1, 2, 3], 2, 1), 3);
+    }
+
+    #[test]
+    fn a_paste_holding_a_secret_is_refused_before_it_reaches_a_field() {
+        let redactor = crate::secrets::Redactor::default();
+        let admin_key = format!("sk-admin-{}", "a".repeat(40));
+        assert!(refused_paste(&redactor, &admin_key).is_some());
+        assert!(refused_paste(&redactor, "arn:aws:kms:us-east-1:111122223333:key/abc").is_none());
+    }
+}

@@ -100,3 +100,23 @@ pub(crate) fn draw_help(frame: &mut Frame, model: &Model, area: Rect) {
         popup,
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::features::testing::on_step;
+
+    #[test]
+    fn the_help_toggles_and_scrolls_only_as_far_as_its_rows() {
+        let mut model = on_step(0);
+        toggle(&mut model);
+        assert_eq!(model.layers.help(), Some(0));
+        scroll(&mut model, -3);
+        assert_eq!(model.layers.help(), Some(0), "never above its first row");
+        scroll(&mut model, 10_000);
+        let most = help_scroll_limit(model.width, model.height);
+        assert_eq!(model.layers.help(), Some(most), "never past its last row");
+        toggle(&mut model);
+        assert_eq!(model.layers.help(), None);
+    }
+}

@@ -84,7 +84,7 @@ pub(crate) fn read_step(model: &mut Model, delta: i8) -> Vec<Effect> {
     // Reading, not typing: the focus goes to the first block in view, or nowhere (keys are
     // commands, Tab brings it back), so ] and [ keep reading.
     let area = layout::content_area(model);
-    let content = layout::content(model, area.width);
+    let content = layout::measure(model);
     let height = usize::from(area.height);
     match model.focusables().iter().position(|item| {
         !matches!(item, Focusable::Field(_))
@@ -147,9 +147,9 @@ pub(crate) fn confirm(model: &mut Model) -> Vec<Effect> {
 
 pub(crate) fn scroll_by(model: &mut Model, lines: i32) {
     let area = layout::content_area(model);
-    let content = layout::content(model, area.width);
+    let content = layout::measure(model);
     let height = usize::from(area.height).max(1);
-    let max = content.lines.len().saturating_sub(height);
+    let max = content.lines.saturating_sub(height);
     let target = model.scroll as i64 + i64::from(lines);
     model.scroll = (target.max(0) as usize).min(max);
     // The focus never stays off screen: it moves to the first item in view, or, when none
@@ -210,4 +210,55 @@ pub(crate) fn go_to_step_to_fix(model: &mut Model) -> Vec<Effect> {
         format!("Step {}: {title}. To fix: {why}", index + 1),
     ));
     save(model)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::features::testing::on_step;
+    use crate::app::layout::MEASURES_TAKEN;
+
+    #[test]
+    fn scrolling_measures_the_content_once_until_it_changes() {
+        let mut model = on_step(0);
+        model.revision += 1;
+        let before = MEASURES_TAKEN.with(|n| n.get());
+        model.focus_hidden = true;
+        scroll_by(&mut model, 1);
+        scroll_by(&mut model, 1);
+        scroll_by(&mut model, -1);
+        let after_scrolls = MEASURES_TAKEN.with(|n| n.get());
+        assert!(
+            after_scrolls - before <= 2,
+            "three scrolls laid the content out {} times",
+            after_scrolls - before
+        );
+        // Anything but a scroll may change the content: the next scroll measures again.
+        model.revision += 1;
+        scroll_by(&mut model, 1);
+        assert!(MEASURES_TAKEN.with(|n| n.get()) > after_scrolls);
+    }
+
+    #[test]
+    fn going_back_is_always_allowed_and_onward_is_refused_with_the_reason() {
+        let probe = on_step(0);
+        let steps = probe.guide().steps.len();
+        let index = (1..steps)
+            .find(|i| probe.step_problem(*i).is_some())
+            .expect("a step asks for something not yet recorded");
+        let mut model = on_step(index);
+        next_step(&mut model);
+        assert_eq!(
+            model.screen,
+            Screen::Step(index),
+            "an unfinished step is not left forwards"
+        );
+        assert_eq!(
+            model.status.as_ref().map(|s| s.kind),
+            Some(StatusKind::Error),
+            "the refusal is said"
+        );
+        previous_step(&mut model);
+        assert_eq!(model.screen, Screen::Step(index - 1));
+    }
 }

@@ -112,3 +112,23 @@ pub(crate) fn action_finished(
     });
     Vec::new()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::features::testing::on_step;
+
+    #[test]
+    fn yes_without_a_question_does_nothing_and_no_says_nothing_was_done() {
+        let mut model = on_step(0);
+        assert!(answer_yes(&mut model).is_empty());
+        model.layers.ask(Question::Discard);
+        decline(&mut model);
+        assert_eq!(model.layers.question(), None);
+        assert!(model.status.is_some(), "declining is said");
+        assert!(
+            answer_yes(&mut model).is_empty(),
+            "the answered question is gone"
+        );
+    }
+}

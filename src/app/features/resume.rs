@@ -78,3 +78,25 @@ pub(crate) fn ask_start_over(model: &mut Model) -> Vec<Effect> {
     ));
     Vec::new()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::features::testing::on_step;
+
+    #[test]
+    fn starting_over_asks_first_and_resuming_nothing_changes_nothing() {
+        let mut model = on_step(0);
+        model.screen = Screen::ResumeOffer;
+        ask_start_over(&mut model);
+        assert_eq!(model.layers.question(), Some(Question::Discard));
+        let text = model
+            .status
+            .as_ref()
+            .map(|s| s.text.clone())
+            .unwrap_or_default();
+        assert!(text.contains("y discards"), "{text}");
+        assert!(resume(&mut model).is_empty(), "no saved progress to resume");
+        assert_eq!(model.screen, Screen::ResumeOffer);
+    }
+}
