@@ -11,6 +11,7 @@ pub mod keymap;
 pub mod layout;
 pub mod model;
 pub mod msg;
+pub mod perform;
 pub mod preset;
 pub mod registration;
 pub mod runtime;
