@@ -13,6 +13,7 @@ pub mod model;
 pub mod msg;
 pub mod perform;
 pub mod preset;
+pub mod reading;
 pub mod registration;
 pub mod runtime;
 pub mod terminal;
