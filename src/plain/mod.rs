@@ -774,8 +774,9 @@ impl Plain<'_> {
             .explain_text()
             .is_none_or(|t| t.trim().is_empty())
         {
-            let Some(line) = self.ask("Paste the error text on one line, then press Enter:", None)
-            else {
+            let question = "Paste the error text on one line, then press Enter:";
+            let Answer::Line(line) = self.reader.pasted(&self.out, question) else {
+                self.send(Msg::CloseOverlay);
                 return;
             };
             self.send(Msg::PasteIntoField(line));

@@ -37,6 +37,16 @@ impl Printer {
         let _ = out.flush();
     }
 
+    /// Text exactly as given (a generated block), made visible, ending with a line break.
+    pub(crate) fn text(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "{}", crate::secrets::visible(text));
+        if !text.ends_with('\n') {
+            let _ = writeln!(out);
+        }
+        let _ = out.flush();
+    }
+
     /// Text in a tone's colour; unchanged without `--color`. Applied after `visible`, so the
     /// only escape sequences ever written are these.
     pub(crate) fn paint(&self, tone: Tone, text: &str) -> String {
@@ -146,7 +156,7 @@ pub(crate) fn block(out: &Printer, model: &Model, number: usize, of: usize, arti
         ),
     );
     match artifacts::generate(model.cloud, artifact, &model.inputs(), model.path) {
-        Ok(body) => out.line(&body.to_text()),
+        Ok(body) => out.text(&body.to_text()),
         Err(missing) => {
             for err in missing {
                 out.line(&format!(

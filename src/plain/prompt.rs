@@ -65,6 +65,17 @@ impl LineReader {
         }
     }
 
+    /// Reads text pasted whole (an error message, often longer than the terminal is wide) as
+    /// the terminal's own line mode gives it: no editor redraws a line that wraps.
+    pub(crate) fn pasted(&mut self, out: &Printer, question: &str) -> Answer {
+        out.line(&out.question(question));
+        let mut line = String::new();
+        match std::io::stdin().read_line(&mut line) {
+            Ok(0) | Err(_) => Answer::Ended,
+            Ok(_) => Answer::Line(line.trim_end_matches(['\r', '\n']).to_string()),
+        }
+    }
+
     /// Reads the admin key without echo; nothing typed is shown, kept in history or saved.
     pub(crate) fn secret(&mut self, out: &Printer, question: &str) -> Option<Zeroizing<String>> {
         out.line(&out.question(question));
