@@ -324,3 +324,149 @@ fn the_aws_walk_in_plain_lines_from_the_start_to_a_registration() {
     );
     assert_eq!(openai.count("POST", "/v1/organization/external_keys"), 1);
 }
+
+#[test]
+fn the_google_cloud_walk_in_plain_lines_from_the_start_to_a_registration() {
+    use support::google::{KMS_PROJECT, NUMBER, TOKEN, good_google};
+    let google = good_google();
+    let openai = support::fake_openai::FakeOpenAi::start(CANARY);
+    let state = tempfile::tempdir().unwrap();
+    let env = vec![
+        ("EKM_GCP_API_URL", google.base()),
+        ("EKM_GCP_ACCESS_TOKEN", TOKEN.to_string()),
+        ("OPENAI_BASE_URL", openai.base()),
+    ];
+    let mut wizard = Plain::start(state.path(), &["--plain", "--color"], &env);
+    wizard.answer("Cloud whose KMS holds the key", "2");
+    wizard.answer("Path:", "");
+    wizard.answer("OpenAI organization id, start, required", "org-abc123");
+    wizard.answer("Id OpenAI presents, start, optional", "");
+    wizard.wait_for("Step 1 of 7: Trust OpenAI's identity token");
+    wizard.answer("Pool's project number, step 1, required", NUMBER);
+    // Google keeps pool ids starting with gcp- for itself: refused, given back to correct.
+    wizard.answer(
+        "Workload identity pool id, step 1, required",
+        "gcp-openai-ekm",
+    );
+    wizard.wait_for("Refused: ");
+    wizard.wait_for("cursor at its start");
+    wizard.send(&format!("{CTRL_K}openai-ekm\r"));
+    wizard.answer("Provider id, step 1, required", "openai-ekm-provider");
+    wizard.answer("Step 1 of 7. Press Enter", "");
+    wizard.answer("Key's project id, step 2, required", KMS_PROJECT);
+    wizard.answer("Step 2 of 7. Press Enter", "");
+    wizard.answer("Key ring location, step 3, required", "us-east1");
+    wizard.answer("Key ring name, step 3, required", "openai-kms-key-ring");
+    wizard.answer("Key name, step 3, required", "openai-kms-key");
+    wizard.answer("Step 3 of 7. Press Enter", "");
+    wizard.answer("Custom role id, step 4, optional", "");
+    wizard.answer("Step 4 of 7. Press Enter", "");
+    wizard.answer("Step 5 of 7. Press Enter", "check");
+    wizard.wait_for(" checks done)");
+    wizard.answer("Step 5 of 7. Press Enter", "explain");
+    wizard.answer(
+        "Paste the error text on one line",
+        "Permission 'cloudkms.cryptoKeyVersions.useToEncrypt' denied on resource 'projects/adjective-noun-12345/locations/us-east1/keyRings/openai-kms-key-ring/cryptoKeys/openai-kms-key' (or it may not exist).",
+    );
+    wizard.answer("to fix it? Type yes to go, or press Enter to stay", "");
+    wizard.answer("Step 5 of 7. Press Enter", "");
+    wizard.answer("Step 6 of 7. Press Enter", "");
+    wizard.answer("Key name at OpenAI, step 7, optional", "");
+    wizard.answer("Project to create, step 7, optional", "");
+    wizard.answer("Step 7 of 7, the last", "register");
+    wizard.answer("OpenAI admin key (typing is hidden", CANARY);
+    wizard.answer("No key with these settings is registered yet", "yes");
+    wizard.wait_for("Registered key: extkey_");
+    wizard.answer("Step 7 of 7, the last", "quit");
+    assert_eq!(wizard.exit_code(), 0);
+
+    let transcript = wizard.text();
+    let raw = wizard.raw.lock().unwrap().clone();
+    // Asked for, colour is there, and it is all there is besides the editor's erase.
+    assert!(
+        raw.windows(4).any(|w| w == b"\x1b[1m"),
+        "no colour with --color"
+    );
+    assert_no_redraws(&raw, true);
+    assert_no_secret(&transcript, state.path());
+    assert!(
+        !transcript.contains("ya29."),
+        "the Google token reached the terminal"
+    );
+    let mut flags = vec!["gcp"];
+    flags.extend(support::google::FLAGS);
+    // The audience is the organization by default, as the walk left it.
+    flags.truncate(flags.len() - 2);
+    assert_blocks_as_rendered(&strip_colour(&transcript), &flags);
+    assert_eq!(openai.count("POST", "/v1/organization/external_keys"), 1);
+}
+
+#[test]
+fn the_azure_walk_in_plain_lines_from_the_start_to_a_registration() {
+    use support::azure::{KEY_NAME, SUBSCRIPTION, TENANT, good_azure, token_for};
+    let azure = good_azure();
+    let openai = support::fake_openai::FakeOpenAi::start(CANARY);
+    let state = tempfile::tempdir().unwrap();
+    let env = vec![
+        ("EKM_AZURE_API_URL", azure.base()),
+        ("EKM_AZURE_ACCESS_TOKEN", token_for(TENANT)),
+        ("OPENAI_BASE_URL", openai.base()),
+    ];
+    let mut wizard = Plain::start(state.path(), &["--plain"], &env);
+    wizard.answer("Cloud whose KMS holds the key", "azure");
+    wizard.answer("Path:", "");
+    wizard.answer("OpenAI organization id, start, required", "org-abc123");
+    wizard.wait_for("Step 1 of 6: Create a service principal for OpenAI");
+    wizard.answer("Tenant id, step 1, required", TENANT);
+    wizard.answer("Step 1 of 6. Press Enter", "");
+    wizard.answer("Subscription id, step 2, required", SUBSCRIPTION);
+    wizard.answer("Custom role name, step 2, optional", "");
+    wizard.answer("Step 2 of 6. Press Enter", "");
+    wizard.answer("Key Vault name, step 3, required", "contoso-ekm");
+    wizard.answer("Resource group, step 3, required", "rg-ekm");
+    // Another organization's prefix: refused, given back to correct.
+    wizard.answer("Key name, step 3, required", "org-xyz--openai-ekm");
+    wizard.wait_for("Refused: ");
+    wizard.wait_for("cursor at its start");
+    wizard.send(&format!("{CTRL_K}{KEY_NAME}\r"));
+    wizard.answer("Step 3 of 6. Press Enter", "check");
+    wizard.wait_for(" checks done)");
+    wizard.answer("Step 3 of 6. Press Enter", "explain");
+    wizard.answer(
+        "Paste the error text on one line",
+        "Operation returned an invalid status code 'Forbidden' Code: Forbidden Message: The user, group or application 'appid=20a14814-5ab7-4612-a671-1382b412bf93' does not have keys wrapKey permission on key vault 'contoso-ekm'. InnerError: { code: ForbiddenByRbac }",
+    );
+    wizard.answer("Type yes to go, or press Enter to stay", "");
+    wizard.answer("Step 3 of 6. Press Enter", "");
+    wizard.answer("Step 4 of 6. Press Enter", "");
+    wizard.answer("Step 5 of 6. Press Enter", "");
+    wizard.answer("Step 6 of 6, the last", "register");
+    wizard.answer("OpenAI admin key (typing is hidden", CANARY);
+    wizard.answer("No key with these settings is registered yet", "yes");
+    wizard.wait_for("Registered key: extkey_");
+    wizard.answer("Step 6 of 6, the last", "quit");
+    assert_eq!(wizard.exit_code(), 0);
+
+    let transcript = wizard.text();
+    let raw = wizard.raw.lock().unwrap().clone();
+    assert_no_redraws(&raw, false);
+    assert_no_secret(&transcript, state.path());
+    let mut flags = vec!["azure"];
+    flags.extend(support::azure::FLAGS);
+    assert_blocks_as_rendered(&transcript, &flags);
+    assert_eq!(openai.count("POST", "/v1/organization/external_keys"), 1);
+}
+
+/// The transcript without its colour, to compare the words.
+fn strip_colour(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("\x1b[") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let end = after.find('m').map(|i| i + 1).unwrap_or(after.len());
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}

@@ -126,6 +126,7 @@ pub fn start(args: Preset, options: PlainOptions) -> u8 {
         field_index: 0,
         fields_done: false,
         last_status: None,
+        tail_for: None,
         exit: false,
     };
     plain.run();
@@ -159,6 +160,8 @@ struct Plain<'r> {
     fields_done: bool,
     /// The status printed last, so none is printed twice.
     last_status: Option<Status>,
+    /// The screen and the values its blocks were last printed with.
+    tail_for: Option<(Screen, Vec<(FieldId, String)>)>,
     exit: bool,
 }
 
@@ -542,6 +545,7 @@ impl Plain<'_> {
                 Asked::Interrupted => return,
             }
         }
+        self.last_status = None;
         self.send(Msg::NextStep);
         self.show_status();
         if self.model.screen == Screen::Start {
@@ -628,7 +632,19 @@ impl Plain<'_> {
                 }
             }
             self.fields_done = true;
-            print::step_tail(&self.out, &self.model);
+            let values: Vec<(FieldId, String)> = self
+                .model
+                .inputs()
+                .typed()
+                .map(|(field, value)| (field, value.to_string()))
+                .collect();
+            if self.tail_for.as_ref() == Some(&(screen, values.clone())) {
+                self.out
+                    .line("The blocks are as printed above: show N prints one again.");
+            } else {
+                print::step_tail(&self.out, &self.model);
+                self.tail_for = Some((screen, values));
+            }
             if self.model.registers_here() {
                 self.out.line(
                     "Type register to register the key with OpenAI (asked first), check to run the live checks.",
@@ -753,6 +769,8 @@ impl Plain<'_> {
                 self.out
                     .line("This is the last step: copy what you need, register, or type quit to save and leave.");
             } else {
+                // Refused (again, perhaps with the same words): said each time.
+                self.last_status = None;
                 self.show_status();
                 // Refused: the field to fix is asked again.
                 let offset = if before == Screen::Start { 2 } else { 0 };
