@@ -422,8 +422,8 @@ fn the_azure_walk_in_plain_lines_from_the_start_to_a_registration() {
     wizard.answer("Subscription id, step 2, required", SUBSCRIPTION);
     wizard.answer("Custom role name, step 2, optional", "");
     wizard.answer("Step 2 of 6. Press Enter", "");
-    wizard.answer("Key Vault name, step 3, required", "contoso-ekm");
-    wizard.answer("Resource group, step 3, required", "rg-ekm");
+    wizard.answer("Vault URI, step 3, required", "contoso-ekm");
+    wizard.answer("Vault's resource group, step 3, required", "rg-ekm");
     // Another organization's prefix: refused, given back to correct.
     wizard.answer("Key name, step 3, required", "org-xyz--openai-ekm");
     wizard.wait_for("Refused: ");
@@ -440,6 +440,8 @@ fn the_azure_walk_in_plain_lines_from_the_start_to_a_registration() {
     wizard.answer("Step 3 of 6. Press Enter", "");
     wizard.answer("Step 4 of 6. Press Enter", "");
     wizard.answer("Step 5 of 6. Press Enter", "");
+    wizard.answer("Key name at OpenAI, step 6, optional", "");
+    wizard.answer("Project to create, step 6, optional", "");
     wizard.answer("Step 6 of 6, the last", "register");
     wizard.answer("OpenAI admin key (typing is hidden", CANARY);
     wizard.answer("No key with these settings is registered yet", "yes");
