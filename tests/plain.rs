@@ -472,3 +472,112 @@ fn strip_colour(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// The answers of a walk, step by step: (step, the values typed for its fields, in order).
+const GCP_ANSWERS: &[&[&str]] = &[
+    &["123456789012", "openai-ekm", "openai-ekm-provider"],
+    &["adjective-noun-12345"],
+    &["us-east1", "openai-kms-key-ring", "openai-kms-key"],
+];
+
+#[test]
+fn the_plain_and_the_full_screen_wizard_record_the_same_values_and_blocks_for_the_same_answers() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ekm_wizard::app::keymap::message_for_key;
+    use ekm_wizard::app::model::{Screen, StartOptions};
+    use ekm_wizard::app::{Model, Msg, update};
+    use ekm_wizard::guide::FieldId;
+    use ekm_wizard::plain::answers;
+
+    let cloud = ekm_wizard::clouds::gcp::cloud();
+    let fresh = || {
+        Model::new(StartOptions {
+            width: 80,
+            height: 24,
+            ..Default::default()
+        })
+    };
+    let apply = |model: &mut Model, msgs: Vec<Msg>| {
+        for msg in msgs {
+            update(model, msg);
+        }
+    };
+
+    // The full-screen wizard: the keys a person presses.
+    let mut keys = fresh();
+    let press = |model: &mut Model, code: KeyCode| {
+        let msg = message_for_key(model, KeyEvent::new(code, KeyModifiers::NONE));
+        if let Some(msg) = msg {
+            update(model, msg);
+        }
+    };
+    let type_text = |model: &mut Model, text: &str| {
+        for c in text.chars() {
+            let msg = message_for_key(model, KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+            if let Some(msg) = msg {
+                update(model, msg);
+            }
+        }
+    };
+    press(&mut keys, KeyCode::Right); // the second cloud
+    press(&mut keys, KeyCode::Tab);
+    press(&mut keys, KeyCode::Tab);
+    type_text(&mut keys, "org-abc123");
+    press(&mut keys, KeyCode::PageDown);
+    for (step, values) in GCP_ANSWERS.iter().enumerate() {
+        assert_eq!(keys.screen, Screen::Step(step));
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                press(&mut keys, KeyCode::Tab);
+            }
+            type_text(&mut keys, value);
+        }
+        press(&mut keys, KeyCode::PageDown);
+    }
+
+    // The plain wizard: the messages it sends for the same answers, typed as lines.
+    let mut lines = fresh();
+    let msgs = answers::choose_cloud(&lines, cloud);
+    apply(&mut lines, msgs);
+    let msgs = answers::set_field(&lines, FieldId::ORG_ID, "org-abc123");
+    apply(&mut lines, msgs);
+    apply(&mut lines, vec![Msg::NextStep]);
+    for (step, values) in GCP_ANSWERS.iter().enumerate() {
+        assert_eq!(lines.screen, Screen::Step(step));
+        let (_, guide_step) = lines.current_step().unwrap();
+        let fields = guide_step.fields_for(lines.path, &lines.inputs());
+        for (field, value) in fields.iter().zip(values.iter()) {
+            let msgs = answers::set_field(&lines, *field, value);
+            apply(&mut lines, msgs);
+        }
+        apply(&mut lines, vec![Msg::NextStep]);
+    }
+
+    assert_eq!(keys.cloud, cloud);
+    assert_eq!(lines.cloud, cloud);
+    assert_eq!(keys.screen, lines.screen);
+    let recorded = |model: &Model| -> Vec<(FieldId, String)> {
+        model
+            .inputs()
+            .typed()
+            .map(|(field, value)| (field, value.to_string()))
+            .collect()
+    };
+    assert_eq!(recorded(&keys), recorded(&lines));
+    assert!(recorded(&lines).len() >= 8, "{:?}", recorded(&lines));
+    assert_eq!(keys.session(), lines.session());
+    // Every block of every step, generated from each model, is the same text.
+    let mut compared = 0;
+    for step in &cloud.guide().steps {
+        for artifact in step.artifacts_for(lines.path) {
+            let from = |model: &Model| {
+                ekm_wizard::artifacts::generate(cloud, artifact, &model.inputs(), model.path)
+                    .map(|body| body.to_text())
+                    .map_err(|missing| format!("{missing:?}"))
+            };
+            assert_eq!(from(&keys), from(&lines), "{artifact:?}");
+            compared += 1;
+        }
+    }
+    assert!(compared > 5);
+}
