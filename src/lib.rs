@@ -19,6 +19,7 @@ pub mod identities;
 pub mod inputs;
 pub mod net;
 pub mod openai;
+pub mod plain;
 pub mod render;
 pub mod secrets;
 pub mod session;

@@ -20,7 +20,7 @@ pub use crate::exit::{EXIT_BAD_INPUT, EXIT_NOT_VERIFIED, EXIT_OK, EXIT_REFUSED};
     name = "ekm-wizard",
     version,
     about = "Set up OpenAI Enterprise Key Management in your cloud KMS, step by step",
-    after_help = "Without a subcommand, the wizard starts in the terminal."
+    after_help = "Without a subcommand, the wizard starts in the terminal; with --plain (or EKM_WIZARD_PLAIN=1, ACCESSIBLE=1, TERM=dumb), as plain lines for screen readers."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -54,6 +54,14 @@ pub struct StartArgs {
     /// The AWS profile the live checks use (otherwise AWS_PROFILE or the default chain).
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+    /// The wizard as plain lines, for screen readers and plain terminals: each step printed
+    /// once, questions one line each, no redraws, no colour. Also when EKM_WIZARD_PLAIN=1 or
+    /// ACCESSIBLE=1 is set, or TERM=dumb.
+    #[arg(long)]
+    pub plain: bool,
+    /// With --plain: colour the words (never without it).
+    #[arg(long)]
+    pub color: bool,
 }
 
 impl From<StartArgs> for crate::app::Preset {
@@ -397,6 +405,12 @@ pub fn main() -> ExitCode {
                     ExitCode::from(EXIT_REFUSED)
                 }
             }
+        }
+        None if crate::plain::wanted(cli.start.plain) => {
+            let options = crate::plain::PlainOptions {
+                color: cli.start.color,
+            };
+            ExitCode::from(crate::plain::start(cli.start.into(), options))
         }
         None => ExitCode::from(crate::app::runtime::start(cli.start.into())),
     }

@@ -172,7 +172,7 @@ fn admin_key() -> Result<(AdminKey, &'static str), String> {
 }
 
 /// Reads a line without echo, in raw mode, restoring the terminal whatever happens.
-fn prompt_secret(prompt: &str) -> Option<Zeroizing<String>> {
+pub(crate) fn prompt_secret(prompt: &str) -> Option<Zeroizing<String>> {
     use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers, read};
     eprint!("{prompt}");
     let _ = std::io::stderr().flush();

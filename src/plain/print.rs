@@ -1,0 +1,229 @@
+//! What the plain wizard prints: a step once, in reading order (its title, where it stands,
+//! its console page, its text), its fields as questions, its generated blocks whole between a
+//! numbered header line and an end line, check results one line each. Lines only: no cursor
+//! movement, no box drawing, and colour (SGR only) when `--color` asked for it. Every line
+//! passes `secrets::visible`, so nothing printed can act on the terminal.
+
+use std::io::Write as _;
+
+use crate::app::Model;
+use crate::app::model::{Status, StatusKind};
+use crate::artifacts;
+use crate::checks::{CheckResult, CheckStatus};
+use crate::guide::{ArtifactId, FieldId, Inputs};
+
+/// Writes lines to standard output, coloured only when asked.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Printer {
+    pub color: bool,
+}
+
+/// What a piece of text is, for its colour (when colour was asked for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tone {
+    Heading,
+    Good,
+    Bad,
+    Question,
+}
+
+impl Printer {
+    /// Prints one or more lines (each made visible: nothing in them acts on the terminal).
+    pub(crate) fn line(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        for line in text.split('\n') {
+            let _ = writeln!(out, "{}", crate::secrets::visible(line));
+        }
+        let _ = out.flush();
+    }
+
+    /// Text exactly as given (a generated block), made visible, ending with a line break.
+    pub(crate) fn text(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "{}", crate::secrets::visible(text));
+        if !text.ends_with('\n') {
+            let _ = writeln!(out);
+        }
+        let _ = out.flush();
+    }
+
+    /// Text in a tone's colour; unchanged without `--color`. Applied after `visible`, so the
+    /// only escape sequences ever written are these.
+    pub(crate) fn paint(&self, tone: Tone, text: &str) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        let code = match tone {
+            Tone::Heading => "1",
+            Tone::Good => "32",
+            Tone::Bad => "31",
+            Tone::Question => "1",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+
+    /// Prints a line in a tone.
+    pub(crate) fn say(&self, tone: Tone, text: &str) {
+        let shown = crate::secrets::visible(text);
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", self.paint(tone, &shown));
+        let _ = out.flush();
+    }
+
+    /// A question's words, as `LineReader::ask` prints them.
+    pub(crate) fn question(&self, text: &str) -> String {
+        text.to_string()
+    }
+
+    /// The status the model holds, in words: errors say so first.
+    pub(crate) fn status(&self, status: &Status) {
+        match status.kind {
+            StatusKind::Error => self.say(Tone::Bad, &format!("Problem: {}", status.text)),
+            StatusKind::Success => self.say(Tone::Good, &status.text),
+            StatusKind::Info => self.line(&status.text),
+        }
+    }
+}
+
+/// The generated blocks of the step on show, in order, numbered from 1 by their place here.
+pub(crate) fn blocks(model: &Model) -> Vec<ArtifactId> {
+    let Some((_, step)) = model.current_step() else {
+        return Vec::new();
+    };
+    let inputs = model.inputs();
+    step.artifacts_for(model.path)
+        .into_iter()
+        .filter(|a| artifacts::artifact_is_relevant(model.cloud, *a, &inputs))
+        .collect()
+}
+
+/// The start of a step: its title and place, its console page, its text.
+pub(crate) fn step_head(out: &Printer, model: &Model) {
+    let Some((index, step)) = model.current_step() else {
+        return;
+    };
+    let steps = model.guide().steps.len();
+    out.line("");
+    out.say(
+        Tone::Heading,
+        &format!("Step {} of {steps}: {}", index + 1, step.title),
+    );
+    let inputs = model.inputs();
+    if let Some(url) = step.console_url(&inputs) {
+        out.line(&format!("Console: {url}"));
+    }
+    for paragraph in step.paragraphs_for(model.path) {
+        out.line("");
+        out.line(paragraph.trim());
+    }
+    out.line("");
+}
+
+/// The end of a step, once its fields are answered: its notes, advice and blocks, and how to
+/// copy a block.
+pub(crate) fn step_tail(out: &Printer, model: &Model) {
+    let Some((_, step)) = model.current_step() else {
+        return;
+    };
+    let inputs = model.inputs();
+    for note in artifacts::step_notes(model.cloud, step.id, &inputs) {
+        out.line(&format!("Note: {note}"));
+    }
+    for advice in &step.advice {
+        out.line(&format!("Advice: {advice}"));
+    }
+    let blocks = blocks(model);
+    for (index, artifact) in blocks.iter().enumerate() {
+        block(out, model, index + 1, blocks.len(), *artifact);
+    }
+    if !blocks.is_empty() {
+        out.line(
+            "To copy a block: copy N. To write it to a file: write N. To see it again: show N.",
+        );
+    }
+}
+
+/// One generated block, whole and unfolded, between its header line and its end line; or
+/// what it still needs.
+pub(crate) fn block(out: &Printer, model: &Model, number: usize, of: usize, artifact: ArtifactId) {
+    let text = model.guide().artifact_text(artifact);
+    out.line("");
+    out.say(
+        Tone::Heading,
+        &format!(
+            "--- Block {number} of {of}: {} ({}) ---",
+            text.title, text.hint
+        ),
+    );
+    match artifacts::generate(model.cloud, artifact, &model.inputs(), model.path) {
+        Ok(body) => out.text(&body.to_text()),
+        Err(missing) => {
+            for err in missing {
+                out.line(&format!(
+                    "Not ready: it needs {}: {}",
+                    err.label(),
+                    err.problem
+                ));
+            }
+        }
+    }
+    out.say(Tone::Heading, &format!("--- End of block {number} ---"));
+    out.line("");
+}
+
+/// A field as a question: its label, where it is asked, whether it is required, the form
+/// it takes, and what it holds now or what empty gives.
+pub(crate) fn field_question(model: &Model, field: FieldId, label: &str) -> String {
+    let inputs = model.inputs();
+    let place = match model.current_step() {
+        Some((index, _)) => format!("step {}", index + 1),
+        None => "start".to_string(),
+    };
+    let mut empty = Inputs::new(model.cloud);
+    for (other, value) in inputs.typed() {
+        if other != field {
+            empty.set(other, value.to_string());
+        }
+    }
+    let required = match empty.validated(field) {
+        Ok(_) => match empty.default_value(field).filter(|d| !d.is_empty()) {
+            Some(default) => format!("optional, empty uses {default}"),
+            None => "optional".to_string(),
+        },
+        Err(_) => "required".to_string(),
+    };
+    let form = model
+        .cloud
+        .field(field)
+        .map(|spec| spec.expected)
+        .filter(|e| !e.is_empty())
+        .map(|e| format!(", like {e}"))
+        .unwrap_or_default();
+    let now = inputs.raw(field).trim();
+    let kept = if now.is_empty() {
+        String::new()
+    } else {
+        format!(" (now {now}; Enter keeps it)")
+    };
+    format!("{label}, {place}, {required}{form}{kept}:")
+}
+
+/// One check's result as it arrives, with how many of the run are done.
+pub(crate) fn check_result(out: &Printer, result: &CheckResult, done: usize, of: usize) {
+    let (tone, word) = match result.status {
+        CheckStatus::Pass => (Tone::Good, "Passed"),
+        CheckStatus::Fail => (Tone::Bad, "Failed"),
+        CheckStatus::Warn => (Tone::Bad, "Warning"),
+        CheckStatus::Unverified => (Tone::Bad, "Not verified"),
+        CheckStatus::Skip => (Tone::Bad, "Skipped"),
+        CheckStatus::Waiting => (Tone::Question, "Waiting"),
+    };
+    let detail = crate::secrets::one_line(&result.detail, 400);
+    out.say(
+        tone,
+        &format!(
+            "{word}: {}: {detail} ({done} of {of} checks done)",
+            result.title
+        ),
+    );
+}
