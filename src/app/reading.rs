@@ -7,17 +7,17 @@ use super::model::{ApplyPane, DrillOffer, Model, Question};
 impl Model {
     /// The text the explain view holds, while it is open.
     pub(crate) fn explain_text(&self) -> Option<String> {
-        self.explain.as_ref().map(|pane| pane.text())
+        self.layers.explain().map(|pane| pane.text())
     }
 
     /// The "do it for me" view, while it is open.
     pub(crate) fn apply_view(&self) -> Option<&ApplyPane> {
-        self.apply.as_ref()
+        self.layers.apply()
     }
 
     /// The question waiting for the admin's yes, if one is asked.
     pub(crate) fn question_asked(&self) -> Option<Question> {
-        self.question
+        self.layers.question()
     }
 
     /// Whether the revocation drill is under way (the key may be off).
