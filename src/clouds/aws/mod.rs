@@ -218,6 +218,10 @@ impl CloudKit for Aws {
         }
     }
 
+    fn registered_resource(&self, key: &serde_json::Value) -> Option<String> {
+        key["kms_arn"].as_str().map(|arn| format!("KMS key {arn}"))
+    }
+
     fn troubleshooting(&self) -> &'static str {
         include_str!("troubleshooting.toml")
     }
