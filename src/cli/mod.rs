@@ -137,9 +137,9 @@ pub enum Command {
         values: Box<ReadValues>,
         #[command(flatten)]
         api: ApiArgs,
-        /// The key being replaced (extkey_…).
-        #[arg(long, global = true, value_name = "ID", required = true)]
-        from: String,
+        /// The key being replaced (extkey_…); required.
+        #[arg(long, global = true, value_name = "ID")]
+        from: Option<String>,
         /// The name of the new project, for the new key.
         #[arg(long, global = true)]
         project_name: Option<String>,
@@ -350,7 +350,7 @@ pub fn main() -> ExitCode {
         }) => ExitCode::from(crate::headless::keys::replace(
             &values,
             &api,
-            &from,
+            from.as_deref(),
             project_name.as_deref(),
             yes,
         )),

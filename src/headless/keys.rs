@@ -555,10 +555,13 @@ fn capitalized(text: &str) -> String {
 pub fn replace(
     values: &ReadValues,
     api: &ApiArgs,
-    from: &str,
+    from: Option<&str>,
     project_name: Option<&str>,
     yes: bool,
 ) -> u8 {
+    let Some(from) = from else {
+        return bad_input(&["--from: name the key being replaced (extkey_…)".into()]);
+    };
     if let Err(code) = checked_arg(from) {
         return code;
     }

@@ -219,7 +219,7 @@ impl CloudKit for Aws {
     }
 
     fn registered_resource(&self, key: &serde_json::Value) -> Option<String> {
-        key["kms_arn"].as_str().map(|arn| format!("KMS key {arn}"))
+        key["kms_arn"].as_str().map(|arn| format!("key {arn}"))
     }
 
     fn troubleshooting(&self) -> &'static str {

@@ -206,7 +206,7 @@ impl CloudKit for Azure {
     fn registered_resource(&self, key: &serde_json::Value) -> Option<String> {
         let name = key["key_name"].as_str()?;
         let vault = key["vault_uri"].as_str().unwrap_or("?");
-        Some(format!("Key Vault {vault}, key {name}"))
+        Some(format!("vault {vault}, key {name}"))
     }
 
     fn troubleshooting(&self) -> &'static str {

@@ -188,7 +188,7 @@ impl CloudKit for Gcp {
         let part = |name: &str| key[name].as_str().unwrap_or("?");
         key["kms_key_name"].as_str()?;
         Some(format!(
-            "Cloud KMS key projects/{}/locations/{}/keyRings/{}/cryptoKeys/{}",
+            "key projects/{}/locations/{}/keyRings/{}/cryptoKeys/{}",
             part("kms_project_id"),
             part("kms_key_location"),
             part("kms_key_ring_name"),
