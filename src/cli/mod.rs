@@ -311,9 +311,12 @@ pub fn main() -> ExitCode {
     }
     match cli.command {
         Some(Command::Render { values }) => ExitCode::from(match &values.format {
-            Some(format) => {
-                crate::headless::render_as_code(&values.values, format, values.out.as_deref())
-            }
+            Some(format) => crate::headless::render_as_code(
+                &values.values,
+                format,
+                values.out.as_deref(),
+                values.with_openai,
+            ),
             None => crate::headless::render(&values.values),
         }),
         Some(Command::Check { values, timeout }) => ExitCode::from(crate::headless::check(

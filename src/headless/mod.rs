@@ -758,7 +758,12 @@ pub fn render(values: &CloudValues) -> u8 {
 
 /// `render <cloud> --format <format>`: the whole setup as code, from what is given; every value
 /// given is checked first (the same messages as `render`, exit 2, nothing printed on stdout).
-pub fn render_as_code(values: &CloudValues, format: &str, out: Option<&Path>) -> u8 {
+pub fn render_as_code(
+    values: &CloudValues,
+    format: &str,
+    out: Option<&Path>,
+    with_openai: bool,
+) -> u8 {
     let cloud = values.cloud();
     let inputs = match inputs_from(values) {
         Ok(inputs) => inputs,
@@ -782,6 +787,14 @@ pub fn render_as_code(values: &CloudValues, format: &str, out: Option<&Path>) ->
             "--format: `{format}` is not a format of {}",
             cloud.display_name()
         )]);
+    };
+    // OpenAI's side in the code too, where the kit says its provider has a resource.
+    let files = match with_openai {
+        false => files,
+        true => match cloud.kit().as_code_with_openai(format, &inputs) {
+            Ok(files) => files,
+            Err(why) => return bad_input(&[why]),
+        },
     };
     match out {
         // A folder of files, written whole or not at all.
