@@ -404,6 +404,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_guide_says_when_a_revocation_reaches_live_traffic_and_validate() {
+        for cloud in crate::clouds::all() {
+            let said = cloud
+                .guide()
+                .steps
+                .iter()
+                .flat_map(|step| step.advice.iter())
+                .any(|advice| {
+                    advice.contains("is a revocation")
+                        && advice.contains("`ekm-wizard validate` shows it at once")
+                        && advice.contains("live traffic loses access within about an hour")
+                });
+            assert!(said, "{} does not say it", cloud.key());
+        }
+        for words in ["Rotation", "revocation", "within about an hour", "at once"] {
+            assert!(ROTATION_VS_REVOCATION.contains(words), "{words}");
+        }
+    }
+
+    #[test]
     fn saved_progress_of_another_key_or_with_bad_ids_is_not_used() {
         let progress = RetireProgress {
             format: PROGRESS_FORMAT,
