@@ -23,6 +23,47 @@ use super::{api_session, bad_input, explain_failure, refused, validation_json};
 /// changes meaning or goes.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// `keys --json`: every EKM key, and whether the listing was whole.
+#[derive(Debug, Serialize)]
+pub struct KeysReport<'a> {
+    pub schema_version: u32,
+    pub keys: &'a [ExternalKey],
+    /// False when OpenAI still said there was more after the page cap.
+    pub complete: bool,
+    pub left_out: LeftOut,
+}
+
+/// What the listing held that is not shown.
+#[derive(Debug, Serialize)]
+pub struct LeftOut {
+    /// Keys of another purpose (`psp_decryption`).
+    pub other_purpose: usize,
+    /// Entries whose id is not of OpenAI's form.
+    pub unreadable_id: usize,
+}
+
+/// `keys show --json`: the key, and the name of each project that uses it.
+#[derive(Debug, Serialize)]
+pub struct ShowReport<'a> {
+    pub schema_version: u32,
+    pub key: &'a ExternalKey,
+    pub projects: Vec<ProjectName>,
+}
+
+/// A project that uses a key, with its name when it could be read.
+#[derive(Debug, Serialize)]
+pub struct ProjectName {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+/// `keys validate --json`: one result per key.
+#[derive(Debug, Serialize)]
+pub struct ValidateReport {
+    pub schema_version: u32,
+    pub results: Vec<Validated>,
+}
+
 /// What `keys` does besides listing.
 #[derive(Debug, Clone, Subcommand)]
 pub enum KeysAction {
@@ -160,11 +201,14 @@ fn list(api: &ApiArgs, as_json: bool) -> u8 {
         Err(err) => return refused(&err.to_string(), as_json),
     };
     if as_json {
-        print_json(&json!({
-            "schema_version": SCHEMA_VERSION,
-            "keys": listing.keys,
-            "complete": !listing.incomplete,
-            "left_out": {"other_purpose": listing.left_out, "unreadable_id": listing.unreadable},
+        print_json(&json!(KeysReport {
+            schema_version: SCHEMA_VERSION,
+            keys: &listing.keys,
+            complete: !listing.incomplete,
+            left_out: LeftOut {
+                other_purpose: listing.left_out,
+                unreadable_id: listing.unreadable,
+            },
         }));
     } else {
         if listing.keys.is_empty() {
@@ -247,10 +291,16 @@ fn show(id: &str, api: &ApiArgs, as_json: bool) -> u8 {
         names.push((project.clone(), name));
     }
     if as_json {
-        print_json(&json!({
-            "schema_version": SCHEMA_VERSION,
-            "key": key,
-            "projects": names.iter().map(|(id, name)| json!({"id": id, "name": name})).collect::<Vec<_>>(),
+        print_json(&json!(ShowReport {
+            schema_version: SCHEMA_VERSION,
+            key: &key,
+            projects: names
+                .iter()
+                .map(|(id, name)| ProjectName {
+                    id: id.clone(),
+                    name: name.clone(),
+                })
+                .collect(),
         }));
     } else {
         for line in key_lines(&key, &names) {
@@ -260,12 +310,13 @@ fn show(id: &str, api: &ApiArgs, as_json: bool) -> u8 {
     EXIT_OK
 }
 
-/// One key's validation in a `keys validate` run.
+/// One key's validation in a `keys validate` run: `status` (`success`, `failed`,
+/// `not-verified`), `error` and `explanation`, as `validate --json` gives them.
 #[derive(Debug, Serialize)]
-struct Validated {
-    id: String,
+pub struct Validated {
+    pub id: String,
     #[serde(flatten)]
-    result: serde_json::Value,
+    pub result: serde_json::Value,
 }
 
 /// 0 valid; 1 OpenAI answered that it cannot use the key; 3 OpenAI could not be asked (no
@@ -344,7 +395,10 @@ fn validate(ids: &[String], all: bool, api: &ApiArgs, as_json: bool) -> u8 {
         });
     }
     if as_json {
-        print_json(&json!({"schema_version": SCHEMA_VERSION, "results": results}));
+        print_json(&json!(ValidateReport {
+            schema_version: SCHEMA_VERSION,
+            results,
+        }));
     } else {
         for (id, error) in explained {
             if crate::explain::explain(&error).is_some() {
