@@ -628,9 +628,14 @@ fn replace_on_aws_checks_registers_creates_the_project_and_hands_over_to_retire(
     assert_eq!(record["new_key_id"], new_key["id"]);
     assert_eq!(record["checked"], true);
 
-    // Run again: nothing registered twice.
+    // Run again: the checks are not run twice for the same config, nothing registered twice.
     let output = run_with(&args, state.path(), &moto.env());
     assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    assert!(
+        text(&output).0.contains("checks passed in an earlier run"),
+        "{:?}",
+        text(&output)
+    );
     assert_eq!(fake.count("POST", "/v1/organization/external_keys"), 1);
     assert_eq!(fake.count("POST", "/v1/organization/projects"), 1);
 

@@ -657,7 +657,7 @@ pub fn replace(
         println!("  {line}");
     }
     // 2. The new setup, checked as `check` does.
-    if !progress.checked {
+    if !(progress.checked && progress.checked_body.as_ref() == Some(&request.body)) {
         let code = super::check(
             &values.values,
             &super::CheckRequest {
@@ -674,6 +674,7 @@ pub fn replace(
             return code;
         }
         progress.checked = true;
+        progress.checked_body = Some(request.body.clone());
         progress.updated_at = crate::clock::now_unix();
         save(&store, &record, &progress.to_json());
     } else {

@@ -320,8 +320,10 @@ pub struct ReplaceProgress {
     pub old_key_id: String,
     /// The registry's key of the new key's cloud.
     pub cloud: String,
-    /// The cloud checks of the new setup passed.
+    /// The cloud checks of the new setup passed, for this registration body (a changed
+    /// config is checked again).
     pub checked: bool,
+    pub checked_body: Option<serde_json::Value>,
     pub new_key_id: Option<String>,
     pub project_name: Option<String>,
     pub new_project_id: Option<String>,
@@ -337,6 +339,7 @@ impl ReplaceProgress {
             old_key_id: old_key_id.to_string(),
             cloud: cloud.to_string(),
             checked: false,
+            checked_body: None,
             new_key_id: None,
             project_name: None,
             new_project_id: None,
