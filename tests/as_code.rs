@@ -156,6 +156,11 @@ fn deployed_to_moto_its_config_checks_verified_and_an_existing_key_makes_none() 
 /// `render <cloud> --format terraform --out DIR` for org-abc123: every file parses and keeps
 /// `terraform fmt`'s layout; the module's text and its parsed body.
 fn terraform_module(cloud: &str) -> (String, hcl::Body) {
+    terraform_module_with(cloud, &[])
+}
+
+/// [`terraform_module`] with more flags (`--with-openai`).
+fn terraform_module_with(cloud: &str, extra: &[&str]) -> (String, hcl::Body) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("module");
     let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
@@ -168,6 +173,7 @@ fn terraform_module(cloud: &str) -> (String, hcl::Body) {
             "org-abc123",
         ])
         .args(["--out", out.to_str().unwrap()])
+        .args(extra)
         .output()
         .unwrap();
     assert_eq!(
@@ -565,6 +571,21 @@ fn checkov_finds_nothing_and_every_skip_says_why() {
         assert_eq!(status.status.code(), Some(0));
         scanned.push((cloud, checkov("terraform", &out)));
     }
+    let out = dir.path().join("aws-with-openai");
+    let status = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args([
+            "render",
+            "aws",
+            "--format",
+            "terraform",
+            "--with-openai",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(0));
+    scanned.push(("aws with openai", checkov("terraform", &out)));
     let template = dir.path().join("ekm.yaml");
     std::fs::write(&template, render(&["--org-id", "org-abc123"]).stdout).unwrap();
     scanned.push(("aws cloudformation", checkov("cloudformation", &template)));
@@ -595,4 +616,167 @@ fn checkov_finds_nothing_and_every_skip_says_why() {
             );
         }
     }
+}
+
+/// The attribute `name` of the block `kind "a" "b"` of a parsed body, as written.
+fn written(body: &hcl::Body, kind: &str, labels: &[&str], name: &str) -> String {
+    let block = body
+        .blocks()
+        .find(|b| {
+            b.identifier() == kind
+                && b.labels().iter().map(|l| l.as_str()).collect::<Vec<_>>() == labels
+        })
+        .unwrap_or_else(|| panic!("no {kind} {labels:?}"));
+    let expression = block
+        .body()
+        .attributes()
+        .find(|a| a.key() == name)
+        .unwrap_or_else(|| panic!("{kind} {labels:?} has no {name}"))
+        .expr();
+    hcl::format::to_string(expression).unwrap()
+}
+
+#[test]
+fn with_openai_the_module_registers_its_own_key_and_role_and_creates_the_project() {
+    let (text, body) = terraform_module_with("aws", &["--with-openai"]);
+    // The provider, with a version constraint.
+    let versions = body
+        .blocks()
+        .find(|b| b.identifier() == "terraform")
+        .unwrap();
+    let required = versions
+        .body()
+        .blocks()
+        .find(|b| b.identifier() == "required_providers")
+        .unwrap();
+    let openai = required
+        .body()
+        .attributes()
+        .find(|a| a.key() == "openai")
+        .expect("the openai provider is required");
+    let openai = hcl_to_json(openai.expr());
+    assert_eq!(openai["source"], "openai/openai");
+    assert!(
+        openai["version"].as_str().unwrap().starts_with(">= "),
+        "{openai}"
+    );
+    // The registration uses the module's own key, role and ExternalId.
+    let key = ["openai_external_key", "ekm"];
+    assert_eq!(written(&body, "resource", &key, "kms_arn"), "local.key_arn");
+    assert_eq!(
+        written(&body, "resource", &key, "role_arn"),
+        "aws_iam_role.ekm.arn"
+    );
+    assert_eq!(
+        written(&body, "resource", &key, "external_id"),
+        "var.external_id"
+    );
+    assert_eq!(
+        written(&body, "resource", &key, "depends_on")
+            .split_whitespace()
+            .collect::<String>(),
+        "[aws_iam_role_policy_attachment.ekm]"
+    );
+    let registration = body
+        .blocks()
+        .find(|b| b.identifier() == "resource" && b.labels()[0].as_str() == "openai_external_key")
+        .unwrap();
+    let lifecycle = registration
+        .body()
+        .blocks()
+        .find(|b| b.identifier() == "lifecycle")
+        .expect("a lifecycle block");
+    assert_eq!(
+        lifecycle
+            .body()
+            .attributes()
+            .find(|a| a.key() == "create_before_destroy")
+            .map(|a| hcl_to_json(a.expr())),
+        Some(Value::Bool(true))
+    );
+    assert_eq!(
+        written(
+            &body,
+            "resource",
+            &["openai_project", "ekm"],
+            "external_key_id"
+        ),
+        "openai_external_key.ekm.external_key_id"
+    );
+    // Every reference in the module names a resource, local or variable the module declares.
+    let declared = |kind: &str, labels: &[&str]| {
+        body.blocks().any(|b| {
+            b.identifier() == kind
+                && b.labels()
+                    .iter()
+                    .map(|l| l.as_str())
+                    .take(labels.len())
+                    .eq(labels.iter().copied())
+        })
+    };
+    let references =
+        regex::Regex::new(r"\b(var|local|data\.[a-z_]+|aws_[a-z_]+|openai_[a-z_]+)\.([a-z_]+)\b")
+            .unwrap();
+    let locals: Vec<String> = body
+        .blocks()
+        .filter(|b| b.identifier() == "locals")
+        .flat_map(|b| {
+            b.body()
+                .attributes()
+                .map(|a| a.key().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut seen = 0;
+    for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        for found in references.captures_iter(line) {
+            let (kind, name) = (&found[1], &found[2]);
+            let known = match kind {
+                "var" => declared("variable", &[name]),
+                "local" => locals.iter().any(|l| l == name),
+                data if data.starts_with("data.") => {
+                    declared("data", &[&data["data.".len()..], name])
+                }
+                resource => declared("resource", &[resource, name]),
+            };
+            assert!(
+                known,
+                "`{kind}.{name}` names nothing the module declares: {line}"
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen > 10, "the scan saw {seen} references");
+    // The module without the flag has none of OpenAI's side.
+    let (plain, _) = terraform_module("aws");
+    assert!(!plain.contains("openai_external_key") && !plain.contains("openai/openai"));
+}
+
+#[test]
+fn with_openai_is_refused_where_the_provider_has_no_resource() {
+    for cloud in ["gcp", "azure"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+            .args([
+                "render",
+                cloud,
+                "--format",
+                "terraform",
+                "--org-id",
+                "org-abc123",
+                "--with-openai",
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{cloud}: {stderr}");
+        assert!(output.stdout.is_empty(), "{cloud}: nothing printed");
+        assert!(stderr.contains("has no resource"), "{stderr}");
+        assert!(
+            stderr.contains(&format!("ekm-wizard register {cloud} --config")),
+            "{stderr}"
+        );
+    }
+    let output = render(&["--org-id", "org-abc123", "--with-openai"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
 }

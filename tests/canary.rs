@@ -162,6 +162,18 @@ fn no_command_prints_or_writes_a_secret_or_an_escape() {
             run(&args, home.path(), &env),
         ));
     }
+    for keys in [
+        vec!["keys"],
+        vec!["keys", "--json"],
+        vec!["keys", "show", "extkey_abc123"],
+        vec!["keys", "validate", "--all"],
+        vec!["keys", "delete", "extkey_abc123", "--yes"],
+        vec!["keys", "retire", "extkey_abc123", "--yes"],
+    ] {
+        let mut args = keys.clone();
+        args.extend(["--api-base", &base, "--timeout", "5"]);
+        runs.push((keys.join(" "), run(&args, home.path(), &[])));
+    }
     let bundle = home.path().join("bundle.md");
     runs.push((
         "export".into(),

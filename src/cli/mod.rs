@@ -123,6 +123,38 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The organization's EKM keys at OpenAI (every page; never a key of another purpose):
+    /// each with its cloud, resource, creation time and the projects and workspace that use
+    /// it. `show`, `validate`, `delete` and `retire` act on one key or more. --json gives one
+    /// object (schema_version 1).
+    Keys {
+        #[command(subcommand)]
+        action: Option<crate::headless::keys::KeysAction>,
+        #[command(flatten)]
+        api: ApiArgs,
+        /// Print one JSON object instead of text for people.
+        #[arg(long, global = true)]
+        json: bool,
+    },
+    /// Replace a registered key by a new one: the old key read, the new setup checked as
+    /// `check` does, the new key registered and its project created as `register` does; then
+    /// what you move by hand, and `ekm-wizard keys retire extkey_OLD` to finish. Its progress
+    /// is saved: the same command resumes.
+    Replace {
+        #[command(subcommand)]
+        values: Box<ReadValues>,
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The key being replaced (extkey_…); required.
+        #[arg(long, global = true, value_name = "ID")]
+        from: Option<String>,
+        /// The name of the new project, for the new key.
+        #[arg(long, global = true)]
+        project_name: Option<String>,
+        /// Register without asking (needed when standard input is not a terminal).
+        #[arg(long, global = true)]
+        yes: bool,
+    },
     /// Explain an EKM error: what it means, what to do, and the step to revisit.
     Explain {
         /// The error text; read from standard input when absent.
@@ -287,9 +319,12 @@ pub fn main() -> ExitCode {
     }
     match cli.command {
         Some(Command::Render { values }) => ExitCode::from(match &values.format {
-            Some(format) => {
-                crate::headless::render_as_code(&values.values, format, values.out.as_deref())
-            }
+            Some(format) => crate::headless::render_as_code(
+                &values.values,
+                format,
+                values.out.as_deref(),
+                values.with_openai,
+            ),
             None => crate::headless::render(&values.values),
         }),
         Some(Command::Check { values, timeout }) => ExitCode::from(crate::headless::check(
@@ -314,6 +349,22 @@ pub fn main() -> ExitCode {
         Some(Command::Validate { id, api, json }) => {
             ExitCode::from(crate::headless::validate(&id, &api, json))
         }
+        Some(Command::Keys { action, api, json }) => {
+            ExitCode::from(crate::headless::keys::keys(action.as_ref(), &api, json))
+        }
+        Some(Command::Replace {
+            values,
+            api,
+            from,
+            project_name,
+            yes,
+        }) => ExitCode::from(crate::headless::keys::replace(
+            &values,
+            &api,
+            from.as_deref(),
+            project_name.as_deref(),
+            yes,
+        )),
         Some(Command::Explain { text, json }) => {
             ExitCode::from(crate::headless::explain(text.as_deref(), json))
         }

@@ -21,6 +21,11 @@ pub fn by_key(key: &str) -> Option<Cloud> {
     all().find(|cloud| cloud.key() == key)
 }
 
+/// The cloud whose keys OpenAI's Management API gives this `type`.
+pub fn by_openai_type(key_type: &str) -> Option<Cloud> {
+    all().find(|cloud| !key_type.is_empty() && cloud.kit().openai_key_type() == key_type)
+}
+
 /// The cloud chosen when none was: the first.
 pub fn first() -> Cloud {
     Cloud::of(KITS[0])

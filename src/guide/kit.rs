@@ -225,9 +225,33 @@ pub trait CloudKit: Send + Sync + 'static {
     fn as_code(&self, _format: &str, _inputs: &Inputs) -> Option<Vec<(String, String)>> {
         None
     }
+    /// The setup as code in `format` with OpenAI's own registration in it (`render --format F
+    /// --with-openai`), where OpenAI's provider can register a key on this cloud; otherwise
+    /// why not, in words for the admin.
+    fn as_code_with_openai(
+        &self,
+        _format: &str,
+        _inputs: &Inputs,
+    ) -> Result<Vec<(String, String)>, String> {
+        Err(format!(
+            "--with-openai: OpenAI's Terraform provider has no resource that registers a key held in {}; the module's output `ekm_wizard_config` is the config for `ekm-wizard register {} --config FILE`, which registers it",
+            self.display_name(),
+            self.key()
+        ))
+    }
     /// Troubleshooting entries of this cloud, as TOML (`[[entries]]`).
     fn troubleshooting(&self) -> &'static str {
         ""
+    }
+    /// The `type` OpenAI's Management API gives a key held in this cloud.
+    fn openai_key_type(&self) -> &'static str {
+        self.key()
+    }
+    /// The KMS resource a key object from OpenAI's listing names, in words (its key, ring or
+    /// vault), or `None` when the object names none. The text came from outside: the caller
+    /// makes it safe to show.
+    fn registered_resource(&self, _key: &serde_json::Value) -> Option<String> {
+        None
     }
 }
 

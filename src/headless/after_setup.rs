@@ -192,6 +192,13 @@ pub fn summary(report: &DoctorReport) -> String {
         ));
     }
     out.push_str(&format!("  openai: {}\n", openai_line(&report.openai)));
+    if matches!(report.openai, OpenAiSide::Answered { .. }) {
+        // Why OpenAI's validation is the first to see a revocation.
+        out.push_str(&format!(
+            "  note: {}\n",
+            crate::openai::lifecycle::ROTATION_VS_REVOCATION
+        ));
+    }
     out
 }
 
@@ -523,7 +530,7 @@ pub fn drill(values: &CloudValues, request: &DrillRequest) -> u8 {
                 return true;
             }
             eprint!(
-                "This switches off {}. Every request OpenAI makes with {key_id} fails until it is switched on again (production traffic under this key stops for the drill, usually a minute or two). Type yes to go on: ",
+                "This switches off {}. Every request OpenAI makes to your KMS with {key_id} fails until it is switched on again (usually a minute or two): validate shows it at once, while live traffic runs on OpenAI's cached data keys for up to an hour, so traffic that needs a new data key fails meanwhile. Type yes to go on: ",
                 key.described
             );
             let mut answer = String::new();
@@ -552,6 +559,7 @@ pub fn drill(values: &CloudValues, request: &DrillRequest) -> u8 {
         );
     } else if let Some(message) = &done.message {
         println!("{message}");
+        println!("{}", crate::openai::lifecycle::ROTATION_VS_REVOCATION);
     }
     done.end
         .map(drill::DrillEnd::exit_code)

@@ -117,6 +117,8 @@ pub struct RenderValues {
     pub format: Option<String>,
     /// `--out DIR`: where the files of the setup as code go (otherwise standard output).
     pub out: Option<std::path::PathBuf>,
+    /// `--with-openai`: the setup as code registers the key with OpenAI too, where the kit can.
+    pub with_openai: bool,
 }
 
 impl FromArgMatches for RenderValues {
@@ -134,10 +136,17 @@ impl FromArgMatches for RenderValues {
             .ok()
             .flatten()
             .cloned();
+        let with_openai = sub
+            .try_get_one::<bool>("with_openai")
+            .ok()
+            .flatten()
+            .copied()
+            .unwrap_or(false);
         Ok(RenderValues {
             values,
             format,
             out,
+            with_openai,
         })
     }
 
@@ -170,6 +179,13 @@ impl Subcommand for RenderValues {
                         .help("With --format: write the files into this folder instead of printing them.")
                         .value_parser(clap::value_parser!(std::path::PathBuf))
                         .action(ArgAction::Set),
+                )
+                .arg(
+                    Arg::new("with_openai")
+                        .long("with-openai")
+                        .help("With --format: register the key with OpenAI in the code too (OpenAI's Terraform provider), where it has a resource for this cloud.")
+                        .requires("format")
+                        .action(ArgAction::SetTrue),
                 );
             }
             command.subcommand(sub)

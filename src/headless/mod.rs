@@ -5,6 +5,7 @@
 pub mod after_setup;
 pub mod apply;
 pub mod args;
+pub mod keys;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
@@ -264,13 +265,25 @@ fn validation_json(validation: &Result<(), ApiError>) -> serde_json::Value {
     }
 }
 
-/// `ekm-wizard register <cloud> … --project-name NAME [--yes] [--json]`.
-pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>, yes: bool) -> u8 {
+/// What registering takes, read from the command line: the inputs, the request body, the
+/// project's name (checked) and the warnings about valid values.
+pub(crate) struct RegistrationRequest {
+    pub inputs: crate::guide::Inputs,
+    pub body: serde_json::Value,
+    pub project_name: String,
+    pub warnings: Vec<String>,
+}
+
+/// Reads and checks what `register` (and `replace`) send; exit 2 with every problem.
+pub(crate) fn registration_request(
+    values: &CloudValues,
+    project_name: Option<&str>,
+) -> Result<RegistrationRequest, u8> {
     let cloud = values.cloud();
     let as_json = values.common().json;
     let inputs = match inputs_from(values) {
         Ok(inputs) => inputs,
-        Err(problems) => return bad_input(&problems),
+        Err(problems) => return Err(bad_input(&problems)),
     };
     let warnings = warn_of(cloud, &inputs, as_json);
     let body = match artifacts::generate(
@@ -281,7 +294,7 @@ pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>,
     ) {
         Ok(ArtifactBody::Json(body)) => body,
         Ok(ArtifactBody::Text(_)) => {
-            return bad_input(&["no registration body for this cloud".into()]);
+            return Err(bad_input(&["no registration body for this cloud".into()]));
         }
         Err(missing) => {
             let mut problems: Vec<String> = inputs
@@ -291,7 +304,7 @@ pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>,
                 .into_iter()
                 .collect();
             problems.extend(missing.iter().map(|e| e.on_command_line()));
-            return bad_input(&problems);
+            return Err(bad_input(&problems));
         }
     };
     let from_config = inputs.raw(FieldId::PROJECT_NAME).to_string();
@@ -299,16 +312,42 @@ pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>,
         project_name.or((!from_config.trim().is_empty()).then_some(from_config.as_str()));
     let project_name = match project_name {
         Some(name) if crate::secrets::looks_secret(name) => {
-            return bad_input(&[format!("--project-name {}", crate::secrets::SECRET_REFUSED)]);
+            return Err(bad_input(&[format!(
+                "--project-name {}",
+                crate::secrets::SECRET_REFUSED
+            )]));
         }
         Some(name) => match crate::guide::validate::display_name(FieldId::PROJECT_NAME, name) {
             Ok(name) => name,
-            Err(err) => return bad_input(&[err.on_command_line()]),
+            Err(err) => return Err(bad_input(&[err.on_command_line()])),
         },
-        None => return bad_input(&[
-            "project_name: missing; pass --project-name NAME for the project that will use the key"
-                .into(),
-        ]),
+        None => {
+            return Err(bad_input(&[
+                "project_name: missing; pass --project-name NAME for the project that will use the key"
+                    .into(),
+            ]));
+        }
+    };
+    Ok(RegistrationRequest {
+        inputs,
+        body,
+        project_name,
+        warnings,
+    })
+}
+
+/// `ekm-wizard register <cloud> … --project-name NAME [--yes] [--json]`.
+pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>, yes: bool) -> u8 {
+    let cloud = values.cloud();
+    let as_json = values.common().json;
+    let RegistrationRequest {
+        inputs,
+        body,
+        project_name,
+        warnings,
+    } = match registration_request(values, project_name) {
+        Ok(request) => request,
+        Err(code) => return code,
     };
     if !yes && !std::io::stdin().is_terminal() {
         return bad_input(&["standard input is not a terminal, so registering needs --yes".into()]);
@@ -719,7 +758,12 @@ pub fn render(values: &CloudValues) -> u8 {
 
 /// `render <cloud> --format <format>`: the whole setup as code, from what is given; every value
 /// given is checked first (the same messages as `render`, exit 2, nothing printed on stdout).
-pub fn render_as_code(values: &CloudValues, format: &str, out: Option<&Path>) -> u8 {
+pub fn render_as_code(
+    values: &CloudValues,
+    format: &str,
+    out: Option<&Path>,
+    with_openai: bool,
+) -> u8 {
     let cloud = values.cloud();
     let inputs = match inputs_from(values) {
         Ok(inputs) => inputs,
@@ -743,6 +787,14 @@ pub fn render_as_code(values: &CloudValues, format: &str, out: Option<&Path>) ->
             "--format: `{format}` is not a format of {}",
             cloud.display_name()
         )]);
+    };
+    // OpenAI's side in the code too, where the kit says its provider has a resource.
+    let files = match with_openai {
+        false => files,
+        true => match cloud.kit().as_code_with_openai(format, &inputs) {
+            Ok(files) => files,
+            Err(why) => return bad_input(&[why]),
+        },
     };
     match out {
         // A folder of files, written whole or not at all.

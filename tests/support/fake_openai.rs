@@ -49,6 +49,16 @@ pub struct State {
     pub validate_by: Option<Judge>,
     /// The organization's audit-log events (`{"id", "type", "effective_at", …}`).
     pub audit_logs: Vec<Value>,
+    /// Take the next delete of a key in, then close the connection without deleting or
+    /// answering (a run stopped on its last step).
+    pub drop_next_delete: bool,
+    /// Answer the key listing with every key whatever its `purpose` query (a server that
+    /// ignores the filter), so that the client's own filter is what is tested.
+    pub ignore_purpose_filter: bool,
+    /// Answer every page of the key listing with one new key and `has_more: true`, for ever.
+    pub endless_listing: bool,
+    /// Pages of the endless listing served so far.
+    pub endless_served: usize,
 }
 
 pub struct FakeOpenAi {
@@ -192,6 +202,31 @@ fn page(items: &[Value], query: &str, page_size: usize) -> Value {
     })
 }
 
+/// OpenAI's 404 body.
+fn not_found() -> (u16, Value) {
+    (
+        404,
+        json!({"error": {"message": "not found", "type": "invalid_request_error", "param": null, "code": null}}),
+    )
+}
+
+/// A key as OpenAI shows it: `api_project_ids` holds the projects made with the key besides
+/// those it was stored with.
+fn key_as_listed(state: &State, key: &Value) -> Value {
+    let mut key = key.clone();
+    let mut ids: Vec<Value> = key["api_project_ids"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for project in &state.projects {
+        if project["external_key_id"] == key["id"] && !ids.contains(&project["id"]) {
+            ids.push(project["id"].clone());
+        }
+    }
+    key["api_project_ids"] = json!(ids);
+    key
+}
+
 fn route(
     state: &mut State,
     method: &str,
@@ -202,7 +237,84 @@ fn route(
     let body: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     match (method, path) {
         ("GET", "/v1/organization/external_keys") => {
-            Some((200, page(&state.keys, query, state.page_size)))
+            if state.endless_listing {
+                state.endless_served += 1;
+                let id = format!("extkey_endless{}", state.endless_served);
+                return Some((
+                    200,
+                    json!({"object": "list", "data": [{"id": id, "object": "organization.external_key", "created_at": 1_760_000_000, "api_project_ids": [], "name": "again", "type": "made-up", "purpose": "ekm"}], "first_id": id, "last_id": id, "has_more": true}),
+                ));
+            }
+            // `purpose` narrows the listing; a key created without one is an EKM key.
+            let purpose = query_value(query, "purpose");
+            let keys: Vec<Value> = state
+                .keys
+                .iter()
+                .filter(|k| {
+                    state.ignore_purpose_filter
+                        || purpose
+                            .as_deref()
+                            .is_none_or(|p| k["purpose"].as_str().unwrap_or("ekm") == p)
+                })
+                .map(|k| key_as_listed(state, k))
+                .collect();
+            Some((200, page(&keys, query, state.page_size)))
+        }
+        ("GET", p) if p.starts_with("/v1/organization/external_keys/") => {
+            let id = p.trim_start_matches("/v1/organization/external_keys/");
+            match state.keys.iter().find(|k| k["id"] == id) {
+                Some(key) => Some((200, key_as_listed(state, key))),
+                None => Some(not_found()),
+            }
+        }
+        ("DELETE", p) if p.starts_with("/v1/organization/external_keys/") => {
+            let id = p.trim_start_matches("/v1/organization/external_keys/");
+            let Some(at) = state.keys.iter().position(|k| k["id"] == id) else {
+                return Some(not_found());
+            };
+            if state.drop_next_delete {
+                state.drop_next_delete = false;
+                return None;
+            }
+            let key = key_as_listed(state, &state.keys[at]);
+            // Refused while an active project or a workspace uses the key.
+            let active: Vec<String> = state
+                .projects
+                .iter()
+                .filter(|p| p["external_key_id"] == id && p["status"] == "active")
+                .filter_map(|p| p["id"].as_str().map(str::to_string))
+                .collect();
+            let workspace = key["workspace_id"].as_str().is_some_and(|w| !w.is_empty());
+            if !active.is_empty() || workspace {
+                return Some((
+                    400,
+                    json!({"error": {"message": format!("External key {id} is in use by a project or workspace and cannot be deleted."), "type": "invalid_request_error", "param": null, "code": null}}),
+                ));
+            }
+            state.keys.remove(at);
+            let mut deleted = key;
+            deleted["object"] = json!("organization.external_key.deleted");
+            Some((200, deleted))
+        }
+        ("GET", p) if p.starts_with("/v1/organization/projects/") => {
+            let id = p.trim_start_matches("/v1/organization/projects/");
+            match state.projects.iter().find(|p| p["id"] == id) {
+                Some(project) => Some((200, project.clone())),
+                None => Some(not_found()),
+            }
+        }
+        ("POST", p) if p.starts_with("/v1/organization/projects/") && p.ends_with("/archive") => {
+            let id = p
+                .trim_start_matches("/v1/organization/projects/")
+                .trim_end_matches("/archive");
+            match state.projects.iter_mut().find(|p| p["id"] == id) {
+                Some(project) => {
+                    project["status"] = json!("archived");
+                    project["archived_at"] = json!(1_760_000_900);
+                    Some((200, project.clone()))
+                }
+                None => Some(not_found()),
+            }
         }
         ("GET", "/v1/organization/audit_logs") => {
             // `event_types[]=` repeated narrows the listing to those types.
@@ -226,7 +338,15 @@ fn route(
             Some((200, page(&events, query, state.page_size)))
         }
         ("GET", "/v1/organization/projects") => {
-            Some((200, page(&state.projects, query, state.page_size)))
+            // Archived projects only with `include_archived=true`.
+            let all = query_value(query, "include_archived").as_deref() == Some("true");
+            let projects: Vec<Value> = state
+                .projects
+                .iter()
+                .filter(|p| all || p["status"].as_str().unwrap_or("active") != "archived")
+                .cloned()
+                .collect();
+            Some((200, page(&projects, query, state.page_size)))
         }
         ("POST", "/v1/organization/external_keys") => {
             let mut key = json!({

@@ -169,6 +169,23 @@ pub fn cloudformation_yaml(inputs: &Inputs) -> String {
 /// attachment) and `outputs.tf` (with `ekm_wizard_config`, the JSON `check aws --config`
 /// reads).
 pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
+    module_files(inputs, false)
+}
+
+/// The version of OpenAI's provider the module asks for: `openai_external_key` is not in its
+/// 1.1.0 release, so the first release after it is the floor, below the next major.
+pub const OPENAI_PROVIDER_VERSION: &str = ">= 1.2.0, < 2.0.0";
+
+/// The Terraform module with OpenAI's side too (`render aws --format terraform
+/// --with-openai`): OpenAI's provider registers the module's key and role
+/// (`openai_external_key`, made before the one it replaces) and creates the project that uses
+/// it (`openai_project.external_key_id`). The provider reads the admin key from
+/// OPENAI_ADMIN_KEY; the module never holds it.
+pub fn terraform_with_openai(inputs: &Inputs) -> Vec<(String, String)> {
+    module_files(inputs, true)
+}
+
+fn module_files(inputs: &Inputs, with_openai: bool) -> Vec<(String, String)> {
     use crate::artifacts::hcl::{
         Block, Item, config_output, expr, file, jsonencode, module, org_id_variable, template,
         variable, versions,
@@ -185,8 +202,12 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
         .ok()
         .and_then(|arn| arn.rsplit('/').next().map(str::to_string))
         .unwrap_or_else(|| "openai-ekm".to_string());
-    let versions = versions(&[("aws", "hashicorp/aws", ">= 5.0")]);
-    let variables = file(&[
+    let mut providers = vec![("aws", "hashicorp/aws", ">= 5.0")];
+    if with_openai {
+        providers.push(("openai", "openai/openai", OPENAI_PROVIDER_VERSION));
+    }
+    let versions = versions(&providers);
+    let mut variables = vec![
         org_id_variable(recorded(FieldId::ORG_ID).map(Value::String)),
         variable(
             "external_id",
@@ -235,8 +256,33 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
             Some(json!(true)),
             None,
         ),
-    ]);
-    let main = file(&[
+    ];
+    if with_openai {
+        variables.push(variable(
+            "openai_key_name",
+            "string",
+            "The key's name at OpenAI.",
+            Some(json!(
+                recorded(FieldId::NAME).unwrap_or_else(|| "AWS EKM key".to_string())
+            )),
+            Some((
+                "length(var.openai_key_name) > 0",
+                "The key needs a name at OpenAI.",
+            )),
+        ));
+        variables.push(variable(
+            "openai_project_name",
+            "string",
+            "The name of the OpenAI project that uses the key.",
+            recorded(FieldId::PROJECT_NAME).map(Value::String),
+            Some((
+                "length(var.openai_project_name) > 0",
+                "The project needs a name.",
+            )),
+        ));
+    }
+    let variables = file(&variables);
+    let mut main = vec![
         Item::Block(Block::new("data", &["aws_partition", "current"])),
         Item::Block(Block::new("data", &["aws_caller_identity", "current"])),
         Item::Block(
@@ -281,7 +327,38 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
                 .attribute("role", expr("aws_iam_role.ekm.name"))
                 .attribute("policy_arn", expr("aws_iam_policy.ekm.arn")),
         ),
-    ]);
+    ];
+    if with_openai {
+        main.push(Item::Block(
+            Block::new("resource", &["openai_external_key", "ekm"])
+                .comment(
+                    "OpenAI registers the key once the role may use it. A registration is never",
+                )
+                .comment(
+                    "changed: a new one is made before the old goes, and the old can be deleted",
+                )
+                .comment(
+                    "only once no project uses it (archive them first: ekm-wizard keys retire).",
+                )
+                .attribute("name", expr("var.openai_key_name"))
+                .attribute("kms_arn", expr("local.key_arn"))
+                .attribute("role_arn", expr("aws_iam_role.ekm.arn"))
+                .attribute("external_id", expr("var.external_id"))
+                .blank()
+                .block(Block::new("lifecycle", &[]).attribute("create_before_destroy", json!(true)))
+                .blank()
+                .attribute("depends_on", expr("[aws_iam_role_policy_attachment.ekm]")),
+        ));
+        main.push(Item::Block(
+            Block::new("resource", &["openai_project", "ekm"])
+                .attribute("name", expr("var.openai_project_name"))
+                .attribute(
+                    "external_key_id",
+                    expr("openai_external_key.ekm.external_key_id"),
+                ),
+        ));
+    }
+    let main = file(&main);
     let config = json!({
         "type": "aws",
         "org_id": expr("var.org_id"),
@@ -290,7 +367,7 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
         "role_arn": expr("aws_iam_role.ekm.arn"),
         "policy_name": expr("var.policy_name"),
     });
-    let outputs = file(&[
+    let mut outputs = vec![
         Item::Block(
             Block::new("output", &["role_arn"])
                 .attribute("description", json!("The role OpenAI assumes."))
@@ -302,6 +379,25 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
                 .attribute("value", expr("local.key_arn")),
         ),
         config_output("aws", &config),
-    ]);
+    ];
+    if with_openai {
+        outputs.push(Item::Block(
+            Block::new("output", &["external_key_id"])
+                .attribute(
+                    "description",
+                    json!("The key's registration at OpenAI (extkey_...)."),
+                )
+                .attribute("value", expr("openai_external_key.ekm.external_key_id")),
+        ));
+        outputs.push(Item::Block(
+            Block::new("output", &["openai_project_id"])
+                .attribute(
+                    "description",
+                    json!("The OpenAI project that uses the key."),
+                )
+                .attribute("value", expr("openai_project.ekm.project_id")),
+        ));
+    }
+    let outputs = file(&outputs);
     module(versions, variables, main, outputs)
 }

@@ -218,6 +218,23 @@ impl CloudKit for Aws {
         }
     }
 
+    fn as_code_with_openai(
+        &self,
+        format: &str,
+        inputs: &Inputs,
+    ) -> Result<Vec<(String, String)>, String> {
+        match format {
+            "terraform" => Ok(as_code::terraform_with_openai(inputs)),
+            other => Err(format!(
+                "--with-openai: only the Terraform module can register the key with OpenAI (OpenAI's Terraform provider); `{other}` has no OpenAI resource: register its output with `ekm-wizard register aws --config FILE`"
+            )),
+        }
+    }
+
+    fn registered_resource(&self, key: &serde_json::Value) -> Option<String> {
+        key["kms_arn"].as_str().map(|arn| format!("key {arn}"))
+    }
+
     fn troubleshooting(&self) -> &'static str {
         include_str!("troubleshooting.toml")
     }

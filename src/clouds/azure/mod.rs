@@ -203,6 +203,12 @@ impl CloudKit for Azure {
         (format == "terraform").then(|| as_code::terraform(inputs))
     }
 
+    fn registered_resource(&self, key: &serde_json::Value) -> Option<String> {
+        let name = key["key_name"].as_str()?;
+        let vault = key["vault_uri"].as_str().unwrap_or("?");
+        Some(format!("vault {vault}, key {name}"))
+    }
+
     fn troubleshooting(&self) -> &'static str {
         include_str!("troubleshooting.toml")
     }

@@ -184,6 +184,18 @@ impl CloudKit for Gcp {
         (format == "terraform").then(|| as_code::terraform(inputs))
     }
 
+    fn registered_resource(&self, key: &serde_json::Value) -> Option<String> {
+        let part = |name: &str| key[name].as_str().unwrap_or("?");
+        key["kms_key_name"].as_str()?;
+        Some(format!(
+            "key projects/{}/locations/{}/keyRings/{}/cryptoKeys/{}",
+            part("kms_project_id"),
+            part("kms_key_location"),
+            part("kms_key_ring_name"),
+            part("kms_key_name")
+        ))
+    }
+
     fn troubleshooting(&self) -> &'static str {
         include_str!("troubleshooting.toml")
     }
