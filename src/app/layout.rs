@@ -949,7 +949,7 @@ fn check_lines(model: &Model, step_id: crate::guide::StepId, width: usize, out: 
             CheckStatus::Pass => theme.success(),
             CheckStatus::Fail => theme.error(),
             CheckStatus::Warn | CheckStatus::Unverified => theme.warning(),
-            CheckStatus::Skip | CheckStatus::Waiting => theme.dim(),
+            CheckStatus::Skip | CheckStatus::Waiting | CheckStatus::DoesNotApply => theme.dim(),
         };
         out.text(
             &format!(

@@ -15,7 +15,7 @@ pub use crate::guide::plan::{
     ActionOutcome, CannotCheck, CheckOptions, CheckResult, CheckSession, CheckSpec, CheckStatus,
     CheckTarget, Finding, Need, Verdict,
 };
-use crate::guide::{Cloud, FieldId, Inputs, SetupPath};
+use crate::guide::{CheckId, Cloud, FieldId, Inputs, SetupPath};
 
 /// What the checks need, read from what is recorded so far: a value not yet recorded leaves
 /// the checks that need it waiting for its step; a value recorded wrong is refused, with every
@@ -50,33 +50,47 @@ pub async fn run(
     report: &(dyn Fn(&CheckResult) + Sync),
 ) -> Result<Vec<CheckResult>, CannotCheck> {
     let session = target.connect(options).await?;
-    Ok(run_plan(
+    let plan = Plan {
         cloud,
         inputs,
-        cloud.kit().check_plan(),
-        session.as_ref(),
-        options,
-        report,
-    )
-    .await)
+        checks: cloud.kit().check_plan(),
+        leaves_out: &|check| target.leaves_out(check),
+    };
+    Ok(run_plan(&plan, session.as_ref(), options, report).await)
 }
 
-/// Runs `plan` on a connected session (see `run`).
+/// A plan to run: the kit's checks, what they read, and which of them this setup leaves out.
+pub struct Plan<'a> {
+    pub cloud: Cloud,
+    pub inputs: &'a Inputs,
+    pub checks: &'a [CheckSpec],
+    /// Why a check does not apply here, if it does not (`CheckTarget::leaves_out`).
+    pub leaves_out: &'a (dyn Fn(CheckId) -> Option<String> + Sync),
+}
+
+/// Runs a plan on a connected session (see `run`).
 pub async fn run_plan(
-    cloud: Cloud,
-    inputs: &Inputs,
-    plan: &[CheckSpec],
+    plan: &Plan<'_>,
     session: &dyn CheckSession,
     options: &CheckOptions,
     report: &(dyn Fn(&CheckResult) + Sync),
 ) -> Vec<CheckResult> {
+    let Plan {
+        cloud,
+        inputs,
+        checks: plan,
+        leaves_out,
+    } = *plan;
     let channels: Vec<Channel> = plan
         .iter()
         .map(|_| watch::channel(None::<CheckResult>))
         .collect();
     let channels = &channels;
     let each = plan.iter().enumerate().map(|(index, spec)| async move {
-        let result = decide(cloud, inputs, plan, channels, spec, session, options).await;
+        let result = match leaves_out(spec.id) {
+            Some(why) => CheckResult::of(spec, CheckStatus::DoesNotApply, why),
+            None => decide(cloud, inputs, plan, channels, spec, session, options).await,
+        };
         report(&result);
         channels[index].0.send_replace(Some(result.clone()));
         result
@@ -173,6 +187,12 @@ fn after(prerequisite: &CheckResult, spec: &CheckSpec, what: &str) -> CheckResul
         CheckStatus::Skip | CheckStatus::Waiting => {
             CheckResult::of(spec, prerequisite.status, prerequisite.detail.clone())
         }
+        // What builds on a check this setup leaves out is left out with it.
+        CheckStatus::DoesNotApply => CheckResult::of(
+            spec,
+            CheckStatus::DoesNotApply,
+            format!("needs {what}, which does not apply here"),
+        ),
         _ => CheckResult::of(
             spec,
             CheckStatus::Unverified,
@@ -238,6 +258,8 @@ mod tests {
     const B: CheckId = CheckId::new("b");
     const C: CheckId = CheckId::new("c");
     const D: CheckId = CheckId::new("d");
+    /// A check the plan's setup leaves out.
+    const LEFT_OUT: CheckId = CheckId::new("left-out");
     const STEP: StepId = StepId::new("step");
 
     fn spec(id: CheckId, needs: &'static [Need]) -> CheckSpec {
@@ -294,12 +316,18 @@ mod tests {
     fn run_with(session: &Session) -> Vec<CheckResult> {
         static AFTER_A: [Need; 1] = [Need::after(A, "a")];
         static BESIDE_A: [Need; 1] = [Need::beside(A, "a")];
-        let plan = [
-            spec(A, &[]),
-            spec(B, &[]),
-            spec(C, &AFTER_A),
-            spec(D, &BESIDE_A),
-        ];
+        run_plan_with(
+            session,
+            &[
+                spec(A, &[]),
+                spec(B, &[]),
+                spec(C, &AFTER_A),
+                spec(D, &BESIDE_A),
+            ],
+        )
+    }
+
+    fn run_plan_with(session: &Session, plan: &[CheckSpec]) -> Vec<CheckResult> {
         let options = CheckOptions {
             timeout: Duration::from_millis(300),
             profile: None,
@@ -309,16 +337,47 @@ mod tests {
             .build()
             .unwrap();
         let reported = Mutex::new(0);
-        let results = runtime.block_on(run_plan(
-            crate::clouds::first(),
-            &Inputs::new(crate::clouds::first()),
-            &plan,
-            session,
-            &options,
-            &|_| *reported.lock().unwrap() += 1,
-        ));
+        let inputs = Inputs::new(crate::clouds::first());
+        let run = Plan {
+            cloud: crate::clouds::first(),
+            inputs: &inputs,
+            checks: plan,
+            leaves_out: &|check| (check == LEFT_OUT).then(|| "not in this setup".to_string()),
+        };
+        let results = runtime.block_on(run_plan(&run, session, &options, &|_| {
+            *reported.lock().unwrap() += 1
+        }));
         assert_eq!(*reported.lock().unwrap(), plan.len(), "each reported once");
         results
+    }
+
+    #[test]
+    fn a_check_the_setup_leaves_out_does_not_apply_nor_what_needs_it_and_weighs_nothing() {
+        static AFTER_LEFT_OUT: [Need; 1] = [Need::after(LEFT_OUT, "the left-out check")];
+        let session = Session {
+            started: Mutex::new(Vec::new()),
+            a_fails: false,
+            slow: false,
+        };
+        let results = run_plan_with(
+            &session,
+            &[spec(D, &[]), spec(LEFT_OUT, &[]), spec(C, &AFTER_LEFT_OUT)],
+        );
+        assert_eq!(results[0].status, CheckStatus::Pass);
+        assert_eq!(results[1].status, CheckStatus::DoesNotApply);
+        assert_eq!(results[1].detail, "not in this setup");
+        assert_eq!(results[2].status, CheckStatus::DoesNotApply);
+        assert!(
+            !session.started.lock().unwrap().contains(&LEFT_OUT),
+            "a check that does not apply is never performed"
+        );
+        assert_eq!(Verdict::of(&results), Verdict::Verified);
+        let only_left_out = [results[1].clone()];
+        assert_eq!(
+            Verdict::of(&only_left_out),
+            Verdict::NotVerified,
+            "a run of nothing that applies proves nothing"
+        );
     }
 
     #[test]

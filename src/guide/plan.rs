@@ -26,6 +26,10 @@ pub enum CheckStatus {
     Skip,
     /// Not run yet: it needs a value recorded on a later step.
     Waiting,
+    /// Not part of this setup: what was recorded (or the path taken) leaves it out. It proves
+    /// nothing and is owed nothing, so it leaves the verdict as the other checks make it.
+    #[serde(rename = "does-not-apply")]
+    DoesNotApply,
 }
 
 impl CheckStatus {
@@ -37,6 +41,7 @@ impl CheckStatus {
             CheckStatus::Unverified => "?",
             CheckStatus::Skip => "-",
             CheckStatus::Waiting => "…",
+            CheckStatus::DoesNotApply => "○",
         }
     }
 
@@ -62,6 +67,11 @@ impl Verdict {
     /// The verdict of a run: failed if anything failed; verified only if every check ran and
     /// passed (or warned); otherwise not verified. An empty run proves nothing.
     pub fn of(results: &[CheckResult]) -> Verdict {
+        // A check that does not apply weighs nothing, either way.
+        let results: Vec<&CheckResult> = results
+            .iter()
+            .filter(|r| r.status != CheckStatus::DoesNotApply)
+            .collect();
         if results.iter().any(|r| r.status == CheckStatus::Fail) {
             Verdict::Failed
         } else if results.is_empty()
@@ -311,6 +321,12 @@ pub trait CheckTarget: Send + Sync + fmt::Debug {
         &self,
         options: &CheckOptions,
     ) -> Result<Box<dyn CheckSession + '_>, CannotCheck>;
+
+    /// Why what was recorded (or the path taken) leaves this check out of the setup, if it
+    /// does: the runner reports it as not applying instead of performing it.
+    fn leaves_out(&self, _check: CheckId) -> Option<String> {
+        None
+    }
 
     /// Performs one of the kit's actions.
     async fn perform_action(&self, action: ActionId, _options: &CheckOptions) -> ActionOutcome {

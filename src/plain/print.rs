@@ -217,6 +217,7 @@ pub(crate) fn check_result(out: &Printer, result: &CheckResult, done: usize, of:
         CheckStatus::Unverified => (Tone::Bad, "Not verified"),
         CheckStatus::Skip => (Tone::Bad, "Skipped"),
         CheckStatus::Waiting => (Tone::Question, "Waiting"),
+        CheckStatus::DoesNotApply => (Tone::Question, "Does not apply"),
     };
     let detail = crate::secrets::one_line(&result.detail, 400);
     out.say(
