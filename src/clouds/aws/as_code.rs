@@ -170,8 +170,8 @@ pub fn cloudformation_yaml(inputs: &Inputs) -> String {
 /// reads).
 pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
     use crate::artifacts::hcl::{
-        Block, Item, config_output, expr, file, jsonencode, module, org_id_variable, template,
-        variable, versions,
+        Block, Item, config_output, expr, file, jsonencode, key_name_variable, module,
+        org_id_variable, template, variable, versions,
     };
     let recorded = |field: FieldId| inputs.validated(field).ok();
     let existing = inputs
@@ -188,6 +188,7 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
     let versions = versions(&[("aws", "hashicorp/aws", ">= 5.0")]);
     let variables = file(&[
         org_id_variable(recorded(FieldId::ORG_ID).map(Value::String)),
+        key_name_variable(recorded(FieldId::NAME).map(Value::String)),
         variable(
             "external_id",
             "string",

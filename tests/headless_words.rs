@@ -1,0 +1,236 @@
+//! What the headless commands say and take, as a first-time user meets them: the flags each
+//! subcommand offers (and only those), refusals that name the flag to use, the manual pages,
+//! and the Terraform's `ekm_wizard_config` output read whole by `register --config`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::{Map, Value};
+
+use ekm_wizard::guide::{ArtifactId, FieldId, Inputs, SetupPath};
+
+fn run(args: &[&str]) -> Output {
+    run_in(args, None)
+}
+
+/// The binary with a state folder of its own (nothing of the user's read or written), and no
+/// admin key or API base from the environment.
+fn run_in(args: &[&str], state: Option<&Path>) -> Output {
+    let own = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_ekm-wizard"))
+        .args(args)
+        .env("EKM_WIZARD_STATE_DIR", state.unwrap_or(own.path()))
+        .env_remove("OPENAI_ADMIN_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const ROLE: &str = "arn:aws:iam::111122223333:role/openai-ekm";
+
+/// Every value of each cloud, as flags and values, the key's name at OpenAI among them.
+fn every_value(cloud: &str) -> Vec<(&'static str, &'static str)> {
+    let mut values = vec![("org-id", "org-abc123"), ("name", "Prod EKM key")];
+    values.extend(match cloud {
+        "aws" => vec![
+            ("kms-arn", KEY),
+            ("role-arn", ROLE),
+            ("external-id", "proj_abc123"),
+            ("policy-name", "openai-ekm-use"),
+        ],
+        "gcp" => vec![
+            ("workload-identity-project-number", "123456789012"),
+            ("workload-identity-pool-id", "openai-ekm"),
+            ("workload-identity-provider-id", "openai-ekm-oidc"),
+            ("audience", "proj_abc123"),
+            ("kms-project-id", "adjective-noun-12345"),
+            ("kms-key-location", "us-east1"),
+            ("kms-key-ring-name", "ring"),
+            ("kms-key-name", "key"),
+            ("role-id", "openaiEkmUse"),
+        ],
+        "azure" => vec![
+            ("tenant-id", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+            ("subscription-id", "0b1f6471-1bf0-4dda-aec3-cb9272f09590"),
+            ("resource-group", "rg-ekm"),
+            ("vault-uri", "https://contoso-ekm.vault.azure.net/"),
+            ("key-name", "org-abc123--openai-ekm"),
+            ("role-name", "OpenAI EKM key user"),
+        ],
+        other => panic!("no values for {other}"),
+    });
+    values
+}
+
+fn as_args(values: &[(&str, &str)]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|(flag, value)| [format!("--{flag}"), value.to_string()])
+        .collect()
+}
+
+/// The attribute `name` of the block `kind "label"` in a parsed body.
+fn block_attribute<'a>(
+    body: &'a hcl::Body,
+    kind: &str,
+    label: &str,
+    name: &str,
+) -> Option<&'a hcl::Expression> {
+    body.blocks()
+        .find(|b| b.identifier() == kind && b.labels().first().map(|l| l.as_str()) == Some(label))
+        .and_then(|b| b.body().attributes().find(|a| a.key() == name))
+        .map(|a| a.expr())
+}
+
+/// The config the module's `ekm_wizard_config` output holds once applied: each `var.x` is the
+/// variable's default (the value given), and each resource's attribute is the value the
+/// resource was made from (the value given to the flag of the same name).
+fn applied_config(cloud: &str, dir: &Path, given: &[(&str, &str)]) -> Map<String, Value> {
+    let read = |name: &str| hcl::parse(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap();
+    let (variables, outputs) = (read("variables.tf"), read("outputs.tf"));
+    let value = block_attribute(&outputs, "output", "ekm_wizard_config", "value")
+        .expect("outputs.tf has ekm_wizard_config with a value");
+    let hcl::Expression::FuncCall(call) = value else {
+        panic!("the config is not jsonencode(…): {value:?}");
+    };
+    assert_eq!(call.name.to_string(), "jsonencode");
+    let hcl::Expression::Object(object) = &call.args[0] else {
+        panic!("jsonencode of no object");
+    };
+    let mut config = Map::new();
+    for (key, expression) in object.iter() {
+        let key = match key {
+            hcl::ObjectKey::Identifier(id) => id.to_string(),
+            hcl::ObjectKey::Expression(hcl::Expression::String(s)) => s.clone(),
+            other => panic!("key {other:?}"),
+        };
+        let value = match expression {
+            hcl::Expression::String(text) => text.clone(),
+            reference => {
+                let written = hcl::format::to_string(reference).unwrap();
+                match written.strip_prefix("var.") {
+                    Some(variable) => {
+                        match block_attribute(&variables, "variable", variable, "default") {
+                            Some(hcl::Expression::String(default)) => default.clone(),
+                            other => {
+                                panic!("{cloud}: variable {variable} has no default: {other:?}")
+                            }
+                        }
+                    }
+                    None => given
+                        .iter()
+                        .find(|(flag, _)| flag.replace('-', "_") == key)
+                        .map(|(_, value)| value.to_string())
+                        .unwrap_or_else(|| panic!("{cloud}: {key} = {written} was not given")),
+                }
+            }
+        };
+        config.insert(key, Value::String(value));
+    }
+    config
+}
+
+/// The registration body `register` sends, from inputs.
+fn registration_body(inputs: &Inputs) -> Value {
+    match ekm_wizard::artifacts::generate(
+        inputs.cloud,
+        ArtifactId::REGISTRATION_BODY,
+        inputs,
+        SetupPath::Api,
+    ) {
+        Ok(ekm_wizard::artifacts::ArtifactBody::Json(body)) => body,
+        other => panic!("no registration body: {other:?}"),
+    }
+}
+
+#[test]
+fn the_terraform_config_output_is_read_whole_by_register() {
+    for cloud in ekm_wizard::clouds::all() {
+        if !cloud
+            .kit()
+            .code_formats()
+            .iter()
+            .any(|f| f.key == "terraform")
+        {
+            continue;
+        }
+        let given = every_value(cloud.key());
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("module");
+        let mut args = vec!["render", cloud.key(), "--format", "terraform"];
+        let flags = as_args(&given);
+        args.extend(flags.iter().map(String::as_str));
+        args.extend(["--out", out.to_str().unwrap()]);
+        let output = run(&args);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let config = applied_config(cloud.key(), &out, &given);
+        assert_eq!(
+            config.get("name").and_then(Value::as_str),
+            Some("Prod EKM key"),
+            "{}: the output carries the key's name",
+            cloud.key()
+        );
+        // Saved as `terraform output -raw ekm_wizard_config` writes it, and read by the code
+        // `register --config` reads a config with: no unknown key, nothing missing.
+        let file = dir.path().join("ekm.json");
+        std::fs::write(&file, Value::Object(config.clone()).to_string()).unwrap();
+        let inputs = ekm_wizard::inputs::from_config_and_flags(cloud, Some(&file), Vec::new())
+            .unwrap_or_else(|problems| panic!("{}: {problems:?}", cloud.key()));
+        let mut from_flags = Inputs::new(cloud);
+        for (flag, value) in &given {
+            let field = cloud.field_by_key(&flag.replace('-', "_")).unwrap();
+            from_flags.set(field, *value);
+        }
+        assert_eq!(
+            registration_body(&inputs),
+            registration_body(&from_flags),
+            "{}: the config registers the same key as the flags",
+            cloud.key()
+        );
+        // Without `name` the body would differ: the test sees what the field carries.
+        let mut nameless = inputs.clone();
+        nameless.set(FieldId::NAME, "");
+        assert_ne!(
+            registration_body(&nameless),
+            registration_body(&from_flags),
+            "{}: the name matters to the body",
+            cloud.key()
+        );
+    }
+}
+
+#[test]
+fn terraform_object_keys_are_bare_as_terraform_users_write_them() {
+    let output = run(&[
+        "render",
+        "aws",
+        "--format",
+        "terraform",
+        "--org-id",
+        "org-abc123",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("source  = \"hashicorp/aws\""),
+        "a provider's source bare: {text}"
+    );
+    assert!(
+        text.contains("Version   = \"2012-10-17\""),
+        "a policy's keys bare"
+    );
+    // A key that is no identifier stays quoted (a condition key).
+    assert!(text.contains("\"sts:ExternalId\""), "{text}");
+    assert!(!text.contains("\"source\""), "no quoted identifier key");
+    assert!(!text.contains("\"Version\""), "no quoted identifier key");
+}
