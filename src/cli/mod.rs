@@ -107,7 +107,8 @@ pub enum Command {
     },
     /// Ask OpenAI to use a registered key now: success, or the cloud's error explained.
     Validate {
-        /// The external key id (extkey_…).
+        /// The external key id (extkey_…) that `register` printed.
+        #[arg(value_name = "EXTKEY_ID")]
         id: String,
         #[command(flatten)]
         api: ApiArgs,
@@ -402,7 +403,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Names every argument (`--project-name`, `--kms-arn`, `<ID>`) whose value is shaped like a
+/// Names every argument (`--project-name`, `--kms-arn`, `<EXTKEY_ID>`) whose value is shaped like a
 /// secret, in the command and the subcommand chosen, never the value. The text given to
 /// `explain` is exempt (an error message to explain, redacted there), and so is an API base
 /// with `user:pass@`, which its own check refuses with its own words before any connection.
@@ -423,7 +424,13 @@ fn secret_shaped_values(command: &clap::Command, matches: &ArgMatches, out: &mut
         }
         let name = match arg.get_long() {
             Some(long) => format!("--{long}"),
-            None => format!("<{}>", id.to_ascii_uppercase()),
+            None => format!(
+                "<{}>",
+                arg.get_value_names()
+                    .and_then(|names| names.first())
+                    .map(|name| name.to_string())
+                    .unwrap_or_else(|| id.to_ascii_uppercase())
+            ),
         };
         if !out.contains(&name) {
             out.push(name);

@@ -349,7 +349,10 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         _ => 0,
     };
     match number.parse::<u64>() {
-        Ok(n) if n > 0 && seconds > 0 => Ok(std::time::Duration::from_secs(n * seconds)),
+        Ok(0) if seconds > 0 => Err(format!(
+            "`{text}` is no time; it must be more than 0 (15m, 90s, 1h)"
+        )),
+        Ok(n) if seconds > 0 => Ok(std::time::Duration::from_secs(n * seconds)),
         _ => Err(format!(
             "`{text}` is not a duration; expected a whole number with s, m or h (15m, 90s, 1h)"
         )),

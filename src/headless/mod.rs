@@ -41,13 +41,19 @@ pub fn explain(text: Option<&str>, as_json: bool) -> u8 {
             buffer
         }
     };
+    if text.trim().is_empty() {
+        return bad_input(&[
+            "nothing to explain: give the error's text as the argument, or on standard input"
+                .into(),
+        ]);
+    }
     let explanation = explain::explain(&text);
     let mut stdout = std::io::stdout().lock();
     let written = match (&explanation, as_json) {
         (Some(found), true) => {
             let mut entry = json!(found.entry);
             if found.entry.local {
-                // No cloud and no step: the fault is on this machine's side.
+                // No cloud and no step: this machine's side, or OpenAI's admin key.
                 entry["cloud"] = serde_json::Value::Null;
             }
             writeln!(
@@ -305,10 +311,12 @@ pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>,
             Ok(name) => name,
             Err(err) => return bad_input(&[err.on_command_line()]),
         },
-        None => return bad_input(&[
-            "project_name: missing; pass --project-name NAME for the project that will use the key"
-                .into(),
-        ]),
+        None => {
+            return bad_input(&[format!(
+                "{} (--project-name): missing; pass --project-name NAME for the project that will use the key",
+                cloud.label(FieldId::PROJECT_NAME)
+            )]);
+        }
     };
     if !yes && !std::io::stdin().is_terminal() {
         return bad_input(&["standard input is not a terminal, so registering needs --yes".into()]);
@@ -465,9 +473,14 @@ fn remember_run(
     }
 }
 
+/// Says each problem once (two fields refused for one fault give one line), exit 2.
 fn bad_input(problems: &[String]) -> u8 {
+    let mut said: Vec<&String> = Vec::new();
     for problem in problems {
-        eprintln!("error: {problem}");
+        if !said.contains(&problem) {
+            eprintln!("error: {problem}");
+            said.push(problem);
+        }
     }
     EXIT_BAD_INPUT
 }
@@ -499,7 +512,7 @@ fn refused(error: &str, as_json: bool) -> u8 {
 pub fn validate(id: &str, api: &ApiArgs, as_json: bool) -> u8 {
     if register::checked_id(id, "extkey_").is_err() {
         return bad_input(&[format!(
-            "id: `{}` is not an external key id; expected extkey_ then letters and digits",
+            "the external key id (EXTKEY_ID) `{}` is not one; expected extkey_ then letters and digits, as `register` printed it",
             crate::secrets::outside_id(id, 80)
         )]);
     }
