@@ -3,8 +3,10 @@
 //! 3 not verified.
 
 pub use crate::headless::args::{
-    self, AfterSetupArgs, ApiArgs, CheckValues, CloudValues, CommonArgs, ReadValues, RenderValues,
+    self, AfterSetupArgs, ApiArgs, ApplyValues, CheckValues, CloudValues, CommonArgs, ReadValues,
+    RenderValues,
 };
+use crate::headless::args::{BEHAVIOUR, INPUTS, OUTPUT, order};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -84,7 +86,7 @@ pub enum Command {
         #[command(subcommand)]
         values: Box<CheckValues>,
         /// Seconds each check may take.
-        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
+        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10, help_heading = BEHAVIOUR, display_order = order::TIMEOUT)]
         timeout: u64,
     },
     /// Register the key with OpenAI's Management API (API path), create the EKM project and
@@ -99,10 +101,10 @@ pub enum Command {
         #[command(flatten)]
         api: ApiArgs,
         /// The name of the project to create with the key.
-        #[arg(long, global = true)]
+        #[arg(long, global = true, help_heading = INPUTS, display_order = order::PROJECT_NAME)]
         project_name: Option<String>,
         /// Register without asking (needed when standard input is not a terminal).
-        #[arg(long, global = true)]
+        #[arg(long, global = true, help_heading = BEHAVIOUR, display_order = order::YES)]
         yes: bool,
     },
     /// Ask OpenAI to use a registered key now: success, or the cloud's error explained.
@@ -113,7 +115,7 @@ pub enum Command {
         #[command(flatten)]
         api: ApiArgs,
         /// Print the result as JSON.
-        #[arg(long)]
+        #[arg(long, help_heading = OUTPUT, display_order = order::JSON)]
         json: bool,
     },
     /// Explain an EKM error: what it means, what to do, and the step to revisit.
@@ -121,7 +123,7 @@ pub enum Command {
         /// The error text; read from standard input when absent.
         text: Option<String>,
         /// Print {"matched", "entry", "extracted"} as JSON.
-        #[arg(long)]
+        #[arg(long, help_heading = OUTPUT, display_order = order::JSON)]
         json: bool,
     },
     /// Print shell completions, made from this command line's own definition:
@@ -143,7 +145,7 @@ pub enum Command {
         #[command(flatten)]
         after: AfterSetupArgs,
         /// Seconds each call may take.
-        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
+        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10, help_heading = BEHAVIOUR, display_order = order::TIMEOUT)]
         timeout: u64,
     },
     /// Doctor again and again: one line on start and whenever the health changes (with --json,
@@ -156,13 +158,13 @@ pub enum Command {
         #[command(flatten)]
         after: AfterSetupArgs,
         /// How long between runs (15m, 90s, 1h).
-        #[arg(long, global = true, value_name = "DURATION", default_value = "15m", value_parser = args::parse_duration)]
+        #[arg(long, global = true, value_name = "DURATION", default_value = "15m", value_parser = args::parse_duration, help_heading = BEHAVIOUR, display_order = order::EVERY)]
         every: std::time::Duration,
         /// End at the first healthy run.
-        #[arg(long, global = true)]
+        #[arg(long, global = true, help_heading = BEHAVIOUR, display_order = order::UNTIL_HEALTHY)]
         until_healthy: bool,
         /// When to stop (20m, 1h); without it, watch runs until stopped.
-        #[arg(long, global = true, value_name = "DURATION", value_parser = args::parse_duration)]
+        #[arg(long, global = true, value_name = "DURATION", value_parser = args::parse_duration, help_heading = BEHAVIOUR, display_order = order::TIMEOUT)]
         timeout: Option<std::time::Duration>,
     },
     /// A revocation drill: proves you can cut OpenAI off and bring it back. OpenAI validates
@@ -171,22 +173,23 @@ pub enum Command {
     /// watched until it passes. Every request OpenAI makes with the key fails while it is off.
     /// The wizard never leaves the key off: Ctrl-C switches it on, and a drill stopped by a
     /// crash is finished by the next start. Exit 0 proved, 1 not proved, 3 could not ask.
+    #[command(mut_arg("key_id", |arg| arg.help("The registered key to drill (extkey_…): required; a drill never guesses which key to switch off.")))]
     Drill {
         #[command(subcommand)]
         values: Box<ReadValues>,
         #[command(flatten)]
         after: AfterSetupArgs,
         /// Show the plan (the key, its state, OpenAI's validation now) and change nothing.
-        #[arg(long, global = true)]
+        #[arg(long, global = true, help_heading = BEHAVIOUR, display_order = order::PLAN)]
         dry_run: bool,
         /// Switch the key off without asking (the flag is the confirmation).
-        #[arg(long, global = true)]
+        #[arg(long, global = true, help_heading = BEHAVIOUR, display_order = order::YES)]
         yes: bool,
         /// How long to wait for OpenAI to see each change (10m, 90s).
-        #[arg(long, global = true, value_name = "DURATION", default_value = "10m", value_parser = args::parse_duration)]
+        #[arg(long, global = true, value_name = "DURATION", default_value = "10m", value_parser = args::parse_duration, help_heading = BEHAVIOUR, display_order = order::WAIT)]
         wait: std::time::Duration,
         /// Seconds each call may take.
-        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 20)]
+        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 20, help_heading = BEHAVIOUR, display_order = order::TIMEOUT)]
         timeout: u64,
     },
     /// Do it for me: read what exists and show the plan (per resource: will create, as
@@ -197,19 +200,19 @@ pub enum Command {
     /// input, 3 not verified.
     Apply {
         #[command(subcommand)]
-        values: Box<ReadValues>,
+        values: Box<ApplyValues>,
         /// Apply without asking (the flag is the confirmation).
-        #[arg(long, global = true)]
+        #[arg(long, global = true, help_heading = BEHAVIOUR, display_order = order::YES)]
         yes: bool,
         /// Change existing resources that differ (by adding what the guide needs).
-        #[arg(long, global = true)]
+        #[arg(long, global = true, help_heading = BEHAVIOUR, display_order = order::ALLOW_UPDATE)]
         allow_update: bool,
         /// Only read and print the plan (text or --json); write nothing. Exit 0 when every
         /// resource could be read, 1 when one cannot be made, 3 when one could not be read.
-        #[arg(long, global = true, visible_alias = "dry-run", conflicts_with = "yes")]
+        #[arg(long, global = true, visible_alias = "dry-run", conflicts_with = "yes", help_heading = BEHAVIOUR, display_order = order::PLAN)]
         plan: bool,
         /// Seconds each call may take.
-        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 20)]
+        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 20, help_heading = BEHAVIOUR, display_order = order::TIMEOUT)]
         timeout: u64,
     },
     /// Write a support bundle (Markdown) of the saved progress: inputs, generated blocks,
@@ -399,7 +402,21 @@ pub fn main() -> ExitCode {
                 }
             }
         }
-        None => ExitCode::from(crate::app::runtime::start(cli.start.into())),
+        None => {
+            // On the ChatGPT path OpenAI presents the org id: another id would go unused.
+            if cli.start.path == Some(SetupPath::ChatGpt)
+                && let Some(id) = cli.start.external_id.as_deref().map(str::trim)
+                && !id.is_empty()
+                && Some(id) != cli.start.org_id.as_deref().map(str::trim)
+            {
+                eprintln!(
+                    "error: --external-id: `{}` is not used on the ChatGPT path, which presents the org id (--org-id); leave --external-id out, or use --path api for an API project id",
+                    crate::secrets::outside_id(id, 80)
+                );
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+            ExitCode::from(crate::app::runtime::start(cli.start.into()))
+        }
     }
 }
 
@@ -449,7 +466,7 @@ fn holds_credentials(url: &str) -> bool {
 }
 
 fn doctor_request(
-    values: &ReadValues,
+    values: &args::LiveValues<impl args::Live>,
     after: &AfterSetupArgs,
     timeout: u64,
 ) -> crate::headless::after_setup::DoctorRequest {

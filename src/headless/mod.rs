@@ -698,10 +698,33 @@ pub fn inputs_from(values: &CloudValues) -> Result<crate::guide::Inputs, Vec<Str
         values.common().config.as_deref(),
         values.flags(),
     )?;
+    if values.common().path == SetupPath::ChatGpt {
+        presented_is_the_org_id(&inputs)?;
+    }
     for note in crate::inputs::settle(&mut inputs) {
         eprintln!("{note}");
     }
     Ok(inputs)
+}
+
+/// On the ChatGPT path OpenAI presents the organization id: another presented id given (by
+/// flag or config) would be silently unused, so it is refused, naming its flag.
+fn presented_is_the_org_id(inputs: &crate::guide::Inputs) -> Result<(), Vec<String>> {
+    let cloud = inputs.cloud;
+    let Some(field) = cloud.presented_id_field() else {
+        return Ok(());
+    };
+    let given = inputs.raw(field).trim();
+    if given.is_empty() || given == inputs.raw(FieldId::ORG_ID).trim() {
+        return Ok(());
+    }
+    Err(vec![format!(
+        "{} (--{}): `{}` is not used on the ChatGPT path, which presents the org id (--org-id); leave --{} out, or use --path api for an API project id",
+        cloud.label(field),
+        field.key().replace('_', "-"),
+        crate::secrets::outside_id(given, 80),
+        field.key().replace('_', "-"),
+    )])
 }
 
 /// `ekm-wizard render <cloud>`: prints the generated artifacts, or every problem with the
