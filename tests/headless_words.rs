@@ -234,3 +234,242 @@ fn terraform_object_keys_are_bare_as_terraform_users_write_them() {
     assert!(!text.contains("\"source\""), "no quoted identifier key");
     assert!(!text.contains("\"Version\""), "no quoted identifier key");
 }
+
+/// The long flags a help text offers.
+fn offered(help: &str) -> Vec<String> {
+    help.split_whitespace()
+        .filter(|w| w.starts_with("--"))
+        .map(|w| w.trim_end_matches([',', '.', ')']).to_string())
+        .collect()
+}
+
+#[test]
+fn check_offers_no_flag_it_does_not_use_and_groups_the_rest() {
+    let help = stdout(&run(&["check", "aws", "--help"]));
+    let flags = offered(&help);
+    for unused in ["--path", "--policy-name", "--name"] {
+        assert!(!flags.iter().any(|f| f == unused), "{unused} in:\n{help}");
+    }
+    let refused = run(&["check", "aws", "--path", "chatgpt"]);
+    assert_eq!(refused.status.code(), Some(2), "not offered, not taken");
+    // Inputs, then output, then behaviour, each flag under its heading.
+    let at = |text: &str| {
+        help.find(text)
+            .unwrap_or_else(|| panic!("{text} in:\n{help}"))
+    };
+    assert!(at("Inputs:") < at("--org-id") && at("--org-id") < at("--role-arn"));
+    assert!(at("--role-arn") < at("Output:") && at("Output:") < at("--json"));
+    assert!(at("--json") < at("Behaviour:") && at("Behaviour:") < at("--profile"));
+    assert!(at("--profile") < at("--timeout"));
+    // What render and apply use, they still offer.
+    let render = offered(&stdout(&run(&["render", "aws", "--help"])));
+    for flag in ["--path", "--policy-name", "--name", "--format", "--out"] {
+        assert!(render.iter().any(|f| f == flag), "render offers {flag}");
+    }
+    let apply = offered(&stdout(&run(&["apply", "aws", "--help"])));
+    assert!(
+        apply.iter().any(|f| f == "--policy-name"),
+        "apply names the policy"
+    );
+    assert!(!apply.iter().any(|f| f == "--path"));
+    let register = offered(&stdout(&run(&["register", "gcp", "--help"])));
+    assert!(register.iter().any(|f| f == "--name"));
+    assert!(!register.iter().any(|f| f == "--path" || f == "--role-id"));
+}
+
+#[test]
+fn render_points_json_to_its_flag_and_refuses_a_folder_without_a_format() {
+    let json = run(&[
+        "render",
+        "aws",
+        "--format",
+        "json",
+        "--org-id",
+        "org-abc123",
+    ]);
+    assert_eq!(json.status.code(), Some(2));
+    assert!(stderr(&json).contains("--json"), "{}", stderr(&json));
+    assert!(stdout(&json).is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("module");
+    let folder = run(&[
+        "render",
+        "aws",
+        "--org-id",
+        "org-abc123",
+        "--kms-arn",
+        KEY,
+        "--role-arn",
+        ROLE,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(folder.status.code(), Some(2), "{}", stdout(&folder));
+    assert!(
+        stderr(&folder).contains("--out needs --format"),
+        "{}",
+        stderr(&folder)
+    );
+    assert!(stdout(&folder).is_empty() && !out.exists());
+}
+
+#[test]
+fn the_chatgpt_path_refuses_another_presented_id() {
+    for (cloud, flag) in [("aws", "--external-id"), ("gcp", "--audience")] {
+        let output = run(&[
+            "render",
+            cloud,
+            "--org-id",
+            "org-abc123",
+            "--path",
+            "chatgpt",
+            flag,
+            "proj_abc123",
+        ]);
+        assert_eq!(output.status.code(), Some(2), "{cloud}");
+        let said = stderr(&output);
+        assert!(
+            said.contains(flag) && said.contains("presents the org id"),
+            "{said}"
+        );
+        assert!(stdout(&output).is_empty());
+    }
+    let wizard = run(&[
+        "--cloud",
+        "aws",
+        "--org-id",
+        "org-abc123",
+        "--path",
+        "chatgpt",
+        "--external-id",
+        "proj_abc123",
+    ]);
+    assert_eq!(wizard.status.code(), Some(2));
+    assert!(stderr(&wizard).contains("presents the org id"));
+}
+
+#[test]
+fn drill_says_its_key_is_required_and_every_problem_at_once() {
+    let help = stdout(&run(&["drill", "aws", "--help"]));
+    let line = help
+        .lines()
+        .skip_while(|l| !l.contains("--key-id"))
+        .take(2)
+        .collect::<String>();
+    assert!(line.contains("required"), "{line}");
+    assert!(!line.contains("otherwise"), "{line}");
+    let output = run(&["drill", "aws", "--org-id", "bad"]);
+    assert_eq!(output.status.code(), Some(2));
+    let said = stderr(&output);
+    for problem in [
+        "--key-id",
+        "--org-id",
+        "--kms-arn",
+        "--yes",
+        "OPENAI_ADMIN_KEY",
+    ] {
+        assert!(said.contains(problem), "{problem} not said:\n{said}");
+    }
+}
+
+#[test]
+fn refusals_name_what_users_know() {
+    let register = run(&[
+        "register",
+        "aws",
+        "--org-id",
+        "org-abc123",
+        "--kms-arn",
+        KEY,
+        "--role-arn",
+        ROLE,
+    ]);
+    assert_eq!(register.status.code(), Some(2));
+    let said = stderr(&register);
+    assert!(said.contains("(--project-name): missing"), "{said}");
+    assert!(!said.contains("project_name:"), "{said}");
+    let validate = run(&["validate", "abc"]);
+    assert_eq!(validate.status.code(), Some(2));
+    let said = stderr(&validate);
+    assert!(
+        said.contains("external key id") && said.contains("extkey_"),
+        "{said}"
+    );
+    assert!(!said.starts_with("error: id:"), "{said}");
+    // One fault, one line, however many fields it refuses.
+    let apply = stderr(&run(&["apply", "aws"]));
+    assert_eq!(apply.matches("--org-id").count(), 1, "{apply}");
+    let every = run(&["watch", "aws", "--every", "0"]);
+    assert_eq!(every.status.code(), Some(2));
+    assert!(
+        stderr(&every).contains("must be more than 0"),
+        "{}",
+        stderr(&every)
+    );
+}
+
+#[test]
+fn explain_of_nothing_is_bad_input_and_an_openai_401_is_known() {
+    for nothing in ["", "   \n\t"] {
+        let output = run(&["explain", nothing]);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(stderr(&output).contains("nothing to explain"));
+    }
+    // OpenAI's own 401 body, and register's sentence for it: the same entry, whose first fix
+    // is register's words.
+    let body = r#"{"error": {"message": "Incorrect API key provided: sk-admin-****cdef.", "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}"#;
+    let register_said = format!(
+        "OpenAI did not accept the admin key (401): {}. Incorrect API key provided.",
+        ekm_wizard::openai::client::ADMIN_KEY_FIX
+    );
+    for text in [body, register_said.as_str()] {
+        let output = run(&["explain", "--json", text]);
+        assert_eq!(output.status.code(), Some(0), "{text}");
+        let found: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(
+            found["entry"]["id"], "openai-admin-key-refused",
+            "{found:#}"
+        );
+        assert!(found["entry"]["cloud"].is_null(), "no cloud is at fault");
+        assert!(
+            found["entry"]["fixes"][0]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains(ekm_wizard::openai::client::ADMIN_KEY_FIX),
+            "{found:#}"
+        );
+    }
+    let people = stdout(&run(&["explain", body]));
+    assert!(people.starts_with("OpenAI · "), "{people}");
+}
+
+#[test]
+fn a_watch_line_is_cut_for_a_terminal_only() {
+    use ekm_wizard::after_setup::doctor::{DoctorReport, Health, OpenAiSide};
+    let long = format!(
+        "could not sign in: {}end",
+        "a detail worth keeping ".repeat(20)
+    );
+    let report = DoctorReport {
+        schema_version: 1,
+        cloud: "aws",
+        health: Health::NotVerified,
+        started_at: "2026-01-01T00:00:00Z".into(),
+        finished_at: "2026-01-01T00:00:05Z".into(),
+        cloud_verdict: "not-verified",
+        checks: Vec::new(),
+        cloud_error: Some(long.clone()),
+        openai: OpenAiSide::NotAsked {
+            why: "no key".into(),
+        },
+    };
+    let logged = ekm_wizard::headless::after_setup::watch_line(&report, true);
+    assert!(logged.ends_with(&long) && !logged.contains('…'), "{logged}");
+    assert_eq!(logged.lines().count(), 1, "still one line");
+    let shown = ekm_wizard::headless::after_setup::watch_line(&report, false);
+    assert!(
+        shown.ends_with('…') && shown.len() < logged.len(),
+        "{shown}"
+    );
+}
