@@ -473,3 +473,62 @@ fn a_watch_line_is_cut_for_a_terminal_only() {
         "{shown}"
     );
 }
+
+/// A flag as roff writes it (`\-\-kms\-arn`).
+fn in_roff(text: &str) -> String {
+    text.replace('-', "\\-")
+}
+
+#[test]
+fn every_subcommand_has_its_manual_page_with_every_flag_and_exit_code() {
+    use clap::CommandFactory;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("man");
+    let written = run(&["man", "--out", out.to_str().unwrap()]);
+    assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
+    let main = std::fs::read_to_string(out.join("ekm-wizard.1")).unwrap();
+    let mut command = ekm_wizard::cli::Cli::command();
+    command.build();
+    let subcommands: Vec<&clap::Command> = command.get_subcommands().collect();
+    assert!(subcommands.len() >= 12, "the whole command line");
+    for sub in subcommands {
+        let name = sub.get_name();
+        let cited = in_roff(&format!("ekm-wizard-{name}(1)"));
+        assert!(main.contains(&cited), "the main page cites {cited}");
+        let page = std::fs::read_to_string(out.join(format!("ekm-wizard-{name}.1")))
+            .unwrap_or_else(|e| panic!("no page for {name}: {e}"));
+        // The same page on standard output, one at a time.
+        assert_eq!(stdout(&run(&["man", name])), page, "{name}");
+        assert!(page.contains(&format!(".TH ekm-wizard-{name} 1")), "{name}");
+        // Every flag of the subcommand, and of each cloud's subcommand under it.
+        let mut commands = vec![sub];
+        commands.extend(sub.get_subcommands().filter(|c| c.get_name() != "help"));
+        for command in commands {
+            for arg in command.get_arguments().filter(|a| !a.is_hide_set()) {
+                if let Some(long) = arg.get_long() {
+                    let flag = in_roff(&format!("--{long}"));
+                    assert!(
+                        page.contains(&flag),
+                        "ekm-wizard-{name}(1) lacks {flag} of {}",
+                        command.get_name()
+                    );
+                }
+            }
+        }
+        assert!(page.contains(".SH \"EXIT STATUS\""), "{name}");
+        for (code, _) in ekm_wizard::exit::MEANINGS {
+            assert!(page.contains(&format!("\\fB{code}\\fR")), "{name}: exit {code}");
+        }
+        assert!(page.contains(".SH ENVIRONMENT"), "{name}");
+    }
+    // The commands that ask OpenAI name its variables; the main page names them all.
+    for name in ["register", "doctor", "drill"] {
+        let page = std::fs::read_to_string(out.join(format!("ekm-wizard-{name}.1"))).unwrap();
+        assert!(page.contains("OPENAI_ADMIN_KEY") && page.contains("OPENAI_BASE_URL"), "{name}");
+    }
+    for variable in ["OPENAI_ADMIN_KEY", "EKM_WIZARD_STATE_DIR", "EKM_WIZARD_CLIPBOARD"] {
+        assert!(main.contains(variable), "the main page names {variable}");
+    }
+    let unknown = run(&["man", "nonsense"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}

@@ -2,6 +2,8 @@
 //! `headless`). Exit codes (`exit`): 0 done or verified, 1 failed or refused, 2 bad input,
 //! 3 not verified.
 
+pub mod man;
+
 pub use crate::headless::args::{
     self, AfterSetupArgs, ApiArgs, ApplyValues, CheckValues, CloudValues, CommonArgs, ReadValues,
     RenderValues,
@@ -132,9 +134,17 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), made from this command line's own definition:
-    /// `ekm-wizard man > ekm-wizard.1`.
-    Man,
+    /// Print a manual page (roff), made from this command line's own definition:
+    /// `ekm-wizard man > ekm-wizard.1`, `ekm-wizard man check > ekm-wizard-check.1`, or every
+    /// page at once with `ekm-wizard man --out DIR`.
+    Man {
+        /// The subcommand whose page to print (ekm-wizard-COMMAND(1)); without it, the main page.
+        #[arg(value_name = "COMMAND", conflicts_with = "out")]
+        command: Option<String>,
+        /// Write every page (ekm-wizard.1 and one per subcommand) into this folder.
+        #[arg(long, value_name = "DIR", help_heading = OUTPUT, display_order = order::OUT)]
+        out: Option<PathBuf>,
+    },
     /// The health of a finished setup: the cloud checks and, when OPENAI_ADMIN_KEY is set,
     /// OpenAI's side (the registered key found, validated now, the projects using it). A
     /// summary, or with --json one object (schema_version 1) for cron, CI and monitoring. Exit
@@ -392,16 +402,7 @@ pub fn main() -> ExitCode {
             }
             ExitCode::from(print_bytes(&text, "the completions"))
         }
-        Some(Command::Man) => {
-            let mut text = Vec::new();
-            match clap_mangen::Man::new(Cli::command()).render(&mut text) {
-                Ok(()) => ExitCode::from(print_bytes(&text, "the manual page")),
-                Err(err) => {
-                    eprintln!("error: cannot make the manual page: {err}");
-                    ExitCode::from(EXIT_REFUSED)
-                }
-            }
-        }
+        Some(Command::Man { command, out }) => ExitCode::from(manual(command.as_deref(), out)),
         None => {
             // On the ChatGPT path OpenAI presents the org id: another id would go unused.
             if cli.start.path == Some(SetupPath::ChatGpt)
@@ -416,6 +417,53 @@ pub fn main() -> ExitCode {
                 return ExitCode::from(EXIT_BAD_INPUT);
             }
             ExitCode::from(crate::app::runtime::start(cli.start.into()))
+        }
+    }
+}
+
+/// `ekm-wizard man [COMMAND] [--out DIR]`: one page on standard output, or every page written.
+fn manual(command: Option<&str>, out: Option<PathBuf>) -> u8 {
+    if let Some(dir) = out {
+        let pages = match man::pages() {
+            Ok(pages) => pages,
+            Err(err) => {
+                eprintln!("error: cannot make the manual pages: {err}");
+                return EXIT_REFUSED;
+            }
+        };
+        if let Err(err) = std::fs::create_dir_all(&dir) {
+            eprintln!("error: --out: cannot create {}: {err}", dir.display());
+            return EXIT_BAD_INPUT;
+        }
+        for (name, text) in pages {
+            let path = dir.join(name);
+            if let Err(err) = std::fs::write(&path, text) {
+                eprintln!("error: cannot write {}: {err}", path.display());
+                return EXIT_REFUSED;
+            }
+            println!("Wrote {}", path.display());
+        }
+        return EXIT_OK;
+    }
+    let page = match command {
+        None => man::main_page(),
+        Some(name) => match man::page(name) {
+            Some(page) => page,
+            None => {
+                eprintln!(
+                    "error: `{}` is not a subcommand; expected one of {}",
+                    crate::secrets::outside_id(name, 40),
+                    man::subcommands().join(", ")
+                );
+                return EXIT_BAD_INPUT;
+            }
+        },
+    };
+    match page {
+        Ok(text) => print_bytes(text.as_bytes(), "the manual page"),
+        Err(err) => {
+            eprintln!("error: cannot make the manual page: {err}");
+            EXIT_REFUSED
         }
     }
 }
