@@ -517,16 +517,26 @@ fn every_subcommand_has_its_manual_page_with_every_flag_and_exit_code() {
         }
         assert!(page.contains(".SH \"EXIT STATUS\""), "{name}");
         for (code, _) in ekm_wizard::exit::MEANINGS {
-            assert!(page.contains(&format!("\\fB{code}\\fR")), "{name}: exit {code}");
+            assert!(
+                page.contains(&format!("\\fB{code}\\fR")),
+                "{name}: exit {code}"
+            );
         }
         assert!(page.contains(".SH ENVIRONMENT"), "{name}");
     }
     // The commands that ask OpenAI name its variables; the main page names them all.
     for name in ["register", "doctor", "drill"] {
         let page = std::fs::read_to_string(out.join(format!("ekm-wizard-{name}.1"))).unwrap();
-        assert!(page.contains("OPENAI_ADMIN_KEY") && page.contains("OPENAI_BASE_URL"), "{name}");
+        assert!(
+            page.contains("OPENAI_ADMIN_KEY") && page.contains("OPENAI_BASE_URL"),
+            "{name}"
+        );
     }
-    for variable in ["OPENAI_ADMIN_KEY", "EKM_WIZARD_STATE_DIR", "EKM_WIZARD_CLIPBOARD"] {
+    for variable in [
+        "OPENAI_ADMIN_KEY",
+        "EKM_WIZARD_STATE_DIR",
+        "EKM_WIZARD_CLIPBOARD",
+    ] {
         assert!(main.contains(variable), "the main page names {variable}");
     }
     let unknown = run(&["man", "nonsense"]);
