@@ -180,7 +180,8 @@ pub enum Command {
     /// A revocation drill: proves you can cut OpenAI off and bring it back. OpenAI validates
     /// the key; after your confirmation the key (or its current version, where the cloud
     /// switches versions) is disabled; OpenAI's validation is watched until it fails; the key is switched on again; validation is
-    /// watched until it passes. Every request OpenAI makes with the key fails while it is off.
+    /// watched until it passes. While it is off, what OpenAI cannot serve from its data-key
+    /// cache (kept up to an hour) fails.
     /// The wizard never leaves the key off: Ctrl-C switches it on, and a drill stopped by a
     /// crash is finished by the next start. Exit 0 proved, 1 not proved, 3 could not ask.
     #[command(mut_arg("key_id", |arg| arg.help("The registered key to drill (extkey_…): required; a drill never guesses which key to switch off.")))]

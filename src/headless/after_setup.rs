@@ -548,7 +548,7 @@ pub fn drill(values: &CloudValues, request: &DrillRequest) -> u8 {
                 return true;
             }
             eprint!(
-                "This switches off {}. Every request OpenAI makes with {key_id} fails until it is switched on again (production traffic under this key stops for the drill, usually a minute or two). Type yes to go on: ",
+                "This switches off {}. OpenAI's validation of {key_id} fails at once, and any request OpenAI cannot serve from its data-key cache (kept up to an hour) fails until the key is on again; a drill usually takes a minute or two. Type yes to go on: ",
                 key.described
             );
             let mut answer = String::new();
