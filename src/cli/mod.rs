@@ -234,14 +234,14 @@ pub enum Command {
     /// external keys (when OPENAI_ADMIN_KEY may read them), a README and a SHA-256 manifest.
     Export {
         /// Where to write it; `-` for standard output. Default: ./ekm-wizard-support.md
-        #[arg(long, value_name = "FILE", conflicts_with = "evidence")]
+        #[arg(long, value_name = "FILE", conflicts_with = "evidence", help_heading = OUTPUT, display_order = order::OUT)]
         output: Option<PathBuf>,
         /// Write the evidence folder here (a new or empty folder).
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", help_heading = OUTPUT, display_order = order::OUT + 1)]
         evidence: Option<PathBuf>,
         /// The Management API base for the audit log (default: OPENAI_BASE_URL, else
         /// https://api.openai.com/v1).
-        #[arg(long, value_name = "URL", requires = "evidence")]
+        #[arg(long, value_name = "URL", requires = "evidence", help_heading = BEHAVIOUR, display_order = order::API_BASE)]
         api_base: Option<String>,
     },
 }
