@@ -31,8 +31,12 @@ pub struct Entry {
     pub may_be_propagation: bool,
     #[serde(skip_serializing)]
     pub patterns: Vec<String>,
-    /// The fault is on this machine's side (no service answered): no cloud, no step.
+    /// No cloud's setting is at fault and no step fixes it: the fault is on this machine's
+    /// side (no service answered), or with OpenAI's admin key (`openai`).
     pub local: bool,
+    /// The entry is OpenAI's (its admin key), not a cloud's.
+    #[serde(skip_serializing)]
+    pub openai: bool,
 }
 
 /// An entry's step in JSON: its key, or an empty string when it has none.
@@ -75,6 +79,7 @@ impl EntryInFile {
             may_be_propagation: self.may_be_propagation,
             patterns: self.patterns,
             local: false,
+            openai: false,
         }
     }
 }
@@ -82,7 +87,9 @@ impl EntryInFile {
 impl Entry {
     /// Whose entry it is, for its heading: the cloud's name, or "This machine".
     pub fn origin(&self) -> &'static str {
-        if self.local {
+        if self.openai {
+            "OpenAI"
+        } else if self.local {
             "This machine"
         } else {
             self.cloud.display_name()
@@ -223,6 +230,48 @@ fn unreachable_entry() -> &'static Entry {
         may_be_propagation: false,
         patterns: Vec::new(),
         local: true,
+        openai: false,
+    })
+}
+
+/// What OpenAI's Management API says when it does not accept the admin key (its 401 body,
+/// `register`'s sentence for it), folded as `normalize` folds a text.
+const ADMIN_KEY_REFUSED: [&str; 4] = [
+    r"OpenAI did not accept the admin key",
+    r"Incorrect API key provided",
+    r#""code": ?"invalid_api_key""#,
+    r"You didn't provide an API key",
+];
+
+/// OpenAI's entry for an admin key it did not accept (401): the same words `register` says,
+/// no cloud and no step.
+fn admin_key_entry() -> &'static (Entry, Vec<Regex>) {
+    static ENTRY: OnceLock<(Entry, Vec<Regex>)> = OnceLock::new();
+    ENTRY.get_or_init(|| {
+        let entry = Entry {
+            id: "openai-admin-key-refused".into(),
+            cloud: crate::clouds::first(),
+            title: "OpenAI did not accept the admin key (401)".into(),
+            meaning: "OpenAI's Management API refused the key the request was signed with: it \
+                is not an admin key, belongs to another organization, was revoked, or was cut \
+                short when pasted. Nothing about the cloud key or its setup is at fault."
+                .into(),
+            fixes: vec![
+                format!("{}{}.", crate::openai::client::ADMIN_KEY_FIX[..1].to_uppercase(), &crate::openai::client::ADMIN_KEY_FIX[1..]),
+                "Make a new admin key in the OpenAI platform's organization settings (Admin keys) if you are unsure, and set it as OPENAI_ADMIN_KEY (or type it at the masked prompt).".into(),
+                "Then run the same command again.".into(),
+            ],
+            step: None,
+            may_be_propagation: false,
+            patterns: ADMIN_KEY_REFUSED.iter().map(|p| p.to_string()).collect(),
+            local: true,
+            openai: true,
+        };
+        let regexes = ADMIN_KEY_REFUSED
+            .iter()
+            .map(|p| compile(p, &entry.id))
+            .collect();
+        (entry, regexes)
     })
 }
 
@@ -272,6 +321,13 @@ pub fn explain(text: &str) -> Option<Explanation> {
         .iter()
         .find(|(_, regexes)| regexes.iter().any(|r| r.is_match(&folded)))
     else {
+        let (entry, regexes) = admin_key_entry();
+        if regexes.iter().any(|r| r.is_match(&folded)) {
+            return Some(Explanation {
+                entry,
+                extracted: BTreeMap::new(),
+            });
+        }
         return unreachable_in(&folded);
     };
     let mut extracted = BTreeMap::new();

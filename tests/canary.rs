@@ -402,7 +402,7 @@ fn a_secret_given_as_any_flag_is_refused_naming_it_before_any_request() {
             ["validate", canary, "--api-base", base.as_str()]
                 .map(String::from)
                 .to_vec(),
-            "<ID>",
+            "<EXTKEY_ID>",
         ),
         (
             [

@@ -385,15 +385,8 @@ fn replay_aws(path: SetupPath) {
     check
         .args(["check", "aws", "--org-id", ORG, "--kms-arn", &key_arn])
         .args(["--role-arn", "arn:aws:iam::123456789012:role/openai-ekm"])
-        .args([
-            "--path",
-            if path == SetupPath::Api {
-                "api"
-            } else {
-                "chatgpt"
-            },
-        ])
         .arg("--json");
+    // On the ChatGPT path OpenAI presents the org id: the ExternalId's default, so no flag.
     if path == SetupPath::Api {
         check.args(["--external-id", ORG]);
     }

@@ -160,9 +160,32 @@ pub fn org_id_variable(recorded: Option<Value>) -> Item {
     )
 }
 
+/// The variable of the key's name at OpenAI (what registering calls it), with the recorded
+/// name, or the kit's default, as its default.
+pub fn key_name_variable(recorded: Option<Value>) -> Item {
+    variable(
+        KEY_NAME_VARIABLE,
+        "string",
+        "The key's name at OpenAI, as registering gives it.",
+        recorded,
+        Some((
+            "length(trimspace(var.openai_key_name)) >= 1 && length(var.openai_key_name) <= 100",
+            "The key's name at OpenAI is 1 to 100 characters.",
+        )),
+    )
+}
+
+/// The variable `key_name_variable` declares.
+pub const KEY_NAME_VARIABLE: &str = "openai_key_name";
+
 /// The `ekm_wizard_config` output: `config` as the JSON `ekm-wizard check <cloud> --config`
-/// reads.
+/// and `register <cloud> --config` read, with the key's name at OpenAI added (`name`, from the
+/// variable `key_name_variable` declares) so registering finds every value it needs.
 pub fn config_output(cloud: &str, config: &Value) -> Item {
+    let mut config = config.clone();
+    if let Value::Object(map) = &mut config {
+        map.insert("name".into(), expr(&format!("var.{KEY_NAME_VARIABLE}")));
+    }
     Item::Block(
         Block::new("output", &["ekm_wizard_config"])
             .attribute(
@@ -171,7 +194,7 @@ pub fn config_output(cloud: &str, config: &Value) -> Item {
                     "terraform output -raw ekm_wizard_config > ekm.json; ekm-wizard check {cloud} --config ekm.json"
                 )),
             )
-            .attribute("value", jsonencode(config)),
+            .attribute("value", jsonencode(&config)),
     )
 }
 
@@ -225,6 +248,23 @@ fn string(text: &str) -> String {
         .replace("%{", "%%{")
 }
 
+/// An object's key: bare when it is an identifier (`source`, `Version`), as `terraform fmt`
+/// leaves what Terraform users write; quoted otherwise (`"kms:ViaService"`), and when bare it
+/// would read as a word of the language (`for`, `null`).
+fn key(text: &str) -> String {
+    let mut chars = text.chars();
+    let identifier = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let word = matches!(text, "for" | "in" | "if" | "null" | "true" | "false");
+    if identifier && !word {
+        text.to_string()
+    } else {
+        string(text)
+    }
+}
+
 /// A value as HCL, its continuation lines indented from `indent`.
 pub fn value_text(value: &Value, indent: usize) -> String {
     match value {
@@ -246,7 +286,7 @@ pub fn value_text(value: &Value, indent: usize) -> String {
         Value::Object(map) if map.is_empty() => "{}".into(),
         Value::Object(map) => {
             let inner = " ".repeat(indent + 2);
-            let keys: Vec<String> = map.keys().map(|k| string(k)).collect();
+            let keys: Vec<String> = map.keys().map(|k| key(k)).collect();
             let width = keys.iter().map(String::len).max().unwrap_or(0);
             let mut out = String::from("{\n");
             for (key, value) in keys.iter().zip(map.values()) {
@@ -284,7 +324,19 @@ mod tests {
         )]);
         assert_eq!(
             text,
-            "resource \"made_role\" \"ekm\" {\n  name               = var.role_name\n  description        = \"uses $${literal}\"\n  assume_role_policy = jsonencode({\n    \"A\"    = [\n      1,\n      \"x\",\n    ]\n    \"Long\" = true\n  })\n}\n"
+            "resource \"made_role\" \"ekm\" {\n  name               = var.role_name\n  description        = \"uses $${literal}\"\n  assume_role_policy = jsonencode({\n    A    = [\n      1,\n      \"x\",\n    ]\n    Long = true\n  })\n}\n"
+        );
+    }
+
+    #[test]
+    fn object_keys_are_bare_only_where_terraform_reads_them_as_the_same_text() {
+        let text = value_text(
+            &json!({"source": 1, "kms:ViaService": 2, "for": 3, "null": 4, "9lives": 5, "a-b_c": 6}),
+            0,
+        );
+        assert_eq!(
+            text,
+            "{\n  source           = 1\n  \"kms:ViaService\" = 2\n  \"for\"            = 3\n  \"null\"           = 4\n  \"9lives\"         = 5\n  a-b_c            = 6\n}"
         );
     }
 }

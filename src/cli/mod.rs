@@ -2,9 +2,13 @@
 //! `headless`). Exit codes (`exit`): 0 done or verified, 1 failed or refused, 2 bad input,
 //! 3 not verified.
 
+pub mod man;
+
 pub use crate::headless::args::{
-    self, AfterSetupArgs, ApiArgs, CheckValues, CloudValues, CommonArgs, ReadValues, RenderValues,
+    self, AfterSetupArgs, ApiArgs, ApplyValues, CheckValues, CloudValues, CommonArgs, ReadValues,
+    RenderValues,
 };
+use crate::headless::args::{BEHAVIOUR, INPUTS, OUTPUT, order};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -92,7 +96,7 @@ pub enum Command {
         #[command(subcommand)]
         values: Box<CheckValues>,
         /// Seconds each check may take.
-        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
+        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10, help_heading = BEHAVIOUR, display_order = order::TIMEOUT)]
         timeout: u64,
     },
     /// Register the key with OpenAI's Management API (API path), create the EKM project and
@@ -107,20 +111,21 @@ pub enum Command {
         #[command(flatten)]
         api: ApiArgs,
         /// The name of the project to create with the key.
-        #[arg(long, global = true)]
+        #[arg(long, global = true, help_heading = INPUTS, display_order = order::PROJECT_NAME)]
         project_name: Option<String>,
         /// Register without asking (needed when standard input is not a terminal).
-        #[arg(long, global = true)]
+        #[arg(long, global = true, help_heading = BEHAVIOUR, display_order = order::YES)]
         yes: bool,
     },
     /// Ask OpenAI to use a registered key now: success, or the cloud's error explained.
     Validate {
-        /// The external key id (extkey_…).
+        /// The external key id (extkey_…) that `register` printed.
+        #[arg(value_name = "EXTKEY_ID")]
         id: String,
         #[command(flatten)]
         api: ApiArgs,
         /// Print the result as JSON.
-        #[arg(long)]
+        #[arg(long, help_heading = OUTPUT, display_order = order::JSON)]
         json: bool,
     },
     /// The organization's EKM keys at OpenAI (every page; never a key of another purpose):
@@ -160,7 +165,7 @@ pub enum Command {
         /// The error text; read from standard input when absent.
         text: Option<String>,
         /// Print {"matched", "entry", "extracted"} as JSON.
-        #[arg(long)]
+        #[arg(long, help_heading = OUTPUT, display_order = order::JSON)]
         json: bool,
     },
     /// Print shell completions, made from this command line's own definition:
@@ -169,9 +174,17 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), made from this command line's own definition:
-    /// `ekm-wizard man > ekm-wizard.1`.
-    Man,
+    /// Print a manual page (roff), made from this command line's own definition:
+    /// `ekm-wizard man > ekm-wizard.1`, `ekm-wizard man check > ekm-wizard-check.1`, or every
+    /// page at once with `ekm-wizard man --out DIR`.
+    Man {
+        /// The subcommand whose page to print (ekm-wizard-COMMAND(1)); without it, the main page.
+        #[arg(value_name = "COMMAND", conflicts_with = "out")]
+        command: Option<String>,
+        /// Write every page (ekm-wizard.1 and one per subcommand) into this folder.
+        #[arg(long, value_name = "DIR", help_heading = OUTPUT, display_order = order::OUT)]
+        out: Option<PathBuf>,
+    },
     /// The health of a finished setup: the cloud checks and, when OPENAI_ADMIN_KEY is set,
     /// OpenAI's side (the registered key found, validated now, the projects using it). A
     /// summary, or with --json one object (schema_version 1) for cron, CI and monitoring. Exit
@@ -182,7 +195,7 @@ pub enum Command {
         #[command(flatten)]
         after: AfterSetupArgs,
         /// Seconds each call may take.
-        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
+        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10, help_heading = BEHAVIOUR, display_order = order::TIMEOUT)]
         timeout: u64,
     },
     /// Doctor again and again: one line on start and whenever the health changes (with --json,
@@ -195,37 +208,39 @@ pub enum Command {
         #[command(flatten)]
         after: AfterSetupArgs,
         /// How long between runs (15m, 90s, 1h).
-        #[arg(long, global = true, value_name = "DURATION", default_value = "15m", value_parser = args::parse_duration)]
+        #[arg(long, global = true, value_name = "DURATION", default_value = "15m", value_parser = args::parse_duration, help_heading = BEHAVIOUR, display_order = order::EVERY)]
         every: std::time::Duration,
         /// End at the first healthy run.
-        #[arg(long, global = true)]
+        #[arg(long, global = true, help_heading = BEHAVIOUR, display_order = order::UNTIL_HEALTHY)]
         until_healthy: bool,
         /// When to stop (20m, 1h); without it, watch runs until stopped.
-        #[arg(long, global = true, value_name = "DURATION", value_parser = args::parse_duration)]
+        #[arg(long, global = true, value_name = "DURATION", value_parser = args::parse_duration, help_heading = BEHAVIOUR, display_order = order::TIMEOUT)]
         timeout: Option<std::time::Duration>,
     },
     /// A revocation drill: proves you can cut OpenAI off and bring it back. OpenAI validates
     /// the key; after your confirmation the key (or its current version, where the cloud
     /// switches versions) is disabled; OpenAI's validation is watched until it fails; the key is switched on again; validation is
-    /// watched until it passes. Every request OpenAI makes with the key fails while it is off.
+    /// watched until it passes. While it is off, what OpenAI cannot serve from its data-key
+    /// cache (kept up to an hour) fails.
     /// The wizard never leaves the key off: Ctrl-C switches it on, and a drill stopped by a
     /// crash is finished by the next start. Exit 0 proved, 1 not proved, 3 could not ask.
+    #[command(mut_arg("key_id", |arg| arg.help("The registered key to drill (extkey_…): required; a drill never guesses which key to switch off.")))]
     Drill {
         #[command(subcommand)]
         values: Box<ReadValues>,
         #[command(flatten)]
         after: AfterSetupArgs,
         /// Show the plan (the key, its state, OpenAI's validation now) and change nothing.
-        #[arg(long, global = true)]
+        #[arg(long, global = true, help_heading = BEHAVIOUR, display_order = order::PLAN)]
         dry_run: bool,
         /// Switch the key off without asking (the flag is the confirmation).
-        #[arg(long, global = true)]
+        #[arg(long, global = true, help_heading = BEHAVIOUR, display_order = order::YES)]
         yes: bool,
         /// How long to wait for OpenAI to see each change (10m, 90s).
-        #[arg(long, global = true, value_name = "DURATION", default_value = "10m", value_parser = args::parse_duration)]
+        #[arg(long, global = true, value_name = "DURATION", default_value = "10m", value_parser = args::parse_duration, help_heading = BEHAVIOUR, display_order = order::WAIT)]
         wait: std::time::Duration,
         /// Seconds each call may take.
-        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 20)]
+        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 20, help_heading = BEHAVIOUR, display_order = order::TIMEOUT)]
         timeout: u64,
     },
     /// Do it for me: read what exists and show the plan (per resource: will create, as
@@ -236,19 +251,19 @@ pub enum Command {
     /// input, 3 not verified.
     Apply {
         #[command(subcommand)]
-        values: Box<ReadValues>,
+        values: Box<ApplyValues>,
         /// Apply without asking (the flag is the confirmation).
-        #[arg(long, global = true)]
+        #[arg(long, global = true, help_heading = BEHAVIOUR, display_order = order::YES)]
         yes: bool,
         /// Change existing resources that differ (by adding what the guide needs).
-        #[arg(long, global = true)]
+        #[arg(long, global = true, help_heading = BEHAVIOUR, display_order = order::ALLOW_UPDATE)]
         allow_update: bool,
         /// Only read and print the plan (text or --json); write nothing. Exit 0 when every
         /// resource could be read, 1 when one cannot be made, 3 when one could not be read.
-        #[arg(long, global = true, visible_alias = "dry-run", conflicts_with = "yes")]
+        #[arg(long, global = true, visible_alias = "dry-run", conflicts_with = "yes", help_heading = BEHAVIOUR, display_order = order::PLAN)]
         plan: bool,
         /// Seconds each call may take.
-        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 20)]
+        #[arg(long, global = true, value_name = "SECONDS", default_value_t = 20, help_heading = BEHAVIOUR, display_order = order::TIMEOUT)]
         timeout: u64,
     },
     /// Write a support bundle (Markdown) of the saved progress: inputs, generated blocks,
@@ -259,14 +274,14 @@ pub enum Command {
     /// external keys (when OPENAI_ADMIN_KEY may read them), a README and a SHA-256 manifest.
     Export {
         /// Where to write it; `-` for standard output. Default: ./ekm-wizard-support.md
-        #[arg(long, value_name = "FILE", conflicts_with = "evidence")]
+        #[arg(long, value_name = "FILE", conflicts_with = "evidence", help_heading = OUTPUT, display_order = order::OUT)]
         output: Option<PathBuf>,
         /// Write the evidence folder here (a new or empty folder).
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", help_heading = OUTPUT, display_order = order::OUT + 1)]
         evidence: Option<PathBuf>,
         /// The Management API base for the audit log (default: OPENAI_BASE_URL, else
         /// https://api.openai.com/v1).
-        #[arg(long, value_name = "URL", requires = "evidence")]
+        #[arg(long, value_name = "URL", requires = "evidence", help_heading = BEHAVIOUR, display_order = order::API_BASE)]
         api_base: Option<String>,
     },
 }
@@ -447,27 +462,79 @@ pub fn main() -> ExitCode {
             }
             ExitCode::from(print_bytes(&text, "the completions"))
         }
-        Some(Command::Man) => {
-            let mut text = Vec::new();
-            match clap_mangen::Man::new(Cli::command()).render(&mut text) {
-                Ok(()) => ExitCode::from(print_bytes(&text, "the manual page")),
-                Err(err) => {
-                    eprintln!("error: cannot make the manual page: {err}");
-                    ExitCode::from(EXIT_REFUSED)
-                }
+        Some(Command::Man { command, out }) => ExitCode::from(manual(command.as_deref(), out)),
+        None => {
+            // On the ChatGPT path OpenAI presents the org id: another id would go unused.
+            if cli.start.path == Some(SetupPath::ChatGpt)
+                && let Some(id) = cli.start.external_id.as_deref().map(str::trim)
+                && !id.is_empty()
+                && Some(id) != cli.start.org_id.as_deref().map(str::trim)
+            {
+                eprintln!(
+                    "error: --external-id: `{}` is not used on the ChatGPT path, which presents the org id (--org-id); leave --external-id out, or use --path api for an API project id",
+                    crate::secrets::outside_id(id, 80)
+                );
+                return ExitCode::from(EXIT_BAD_INPUT);
             }
+            if crate::plain::wanted(cli.start.plain) {
+                let options = crate::plain::PlainOptions {
+                    color: cli.start.color,
+                };
+                return ExitCode::from(crate::plain::start(cli.start.into(), options));
+            }
+            ExitCode::from(crate::app::runtime::start(cli.start.into()))
         }
-        None if crate::plain::wanted(cli.start.plain) => {
-            let options = crate::plain::PlainOptions {
-                color: cli.start.color,
-            };
-            ExitCode::from(crate::plain::start(cli.start.into(), options))
-        }
-        None => ExitCode::from(crate::app::runtime::start(cli.start.into())),
     }
 }
 
-/// Names every argument (`--project-name`, `--kms-arn`, `<ID>`) whose value is shaped like a
+/// `ekm-wizard man [COMMAND] [--out DIR]`: one page on standard output, or every page written.
+fn manual(command: Option<&str>, out: Option<PathBuf>) -> u8 {
+    if let Some(dir) = out {
+        let pages = match man::pages() {
+            Ok(pages) => pages,
+            Err(err) => {
+                eprintln!("error: cannot make the manual pages: {err}");
+                return EXIT_REFUSED;
+            }
+        };
+        if let Err(err) = std::fs::create_dir_all(&dir) {
+            eprintln!("error: --out: cannot create {}: {err}", dir.display());
+            return EXIT_BAD_INPUT;
+        }
+        for (name, text) in pages {
+            let path = dir.join(name);
+            if let Err(err) = std::fs::write(&path, text) {
+                eprintln!("error: cannot write {}: {err}", path.display());
+                return EXIT_REFUSED;
+            }
+            println!("Wrote {}", path.display());
+        }
+        return EXIT_OK;
+    }
+    let page = match command {
+        None => man::main_page(),
+        Some(name) => match man::page(name) {
+            Some(page) => page,
+            None => {
+                eprintln!(
+                    "error: `{}` is not a subcommand; expected one of {}",
+                    crate::secrets::outside_id(name, 40),
+                    man::subcommands().join(", ")
+                );
+                return EXIT_BAD_INPUT;
+            }
+        },
+    };
+    match page {
+        Ok(text) => print_bytes(text.as_bytes(), "the manual page"),
+        Err(err) => {
+            eprintln!("error: cannot make the manual page: {err}");
+            EXIT_REFUSED
+        }
+    }
+}
+
+/// Names every argument (`--project-name`, `--kms-arn`, `<EXTKEY_ID>`) whose value is shaped like a
 /// secret, in the command and the subcommand chosen, never the value. The text given to
 /// `explain` is exempt (an error message to explain, redacted there), and so is an API base
 /// with `user:pass@`, which its own check refuses with its own words before any connection.
@@ -488,7 +555,13 @@ fn secret_shaped_values(command: &clap::Command, matches: &ArgMatches, out: &mut
         }
         let name = match arg.get_long() {
             Some(long) => format!("--{long}"),
-            None => format!("<{}>", id.to_ascii_uppercase()),
+            None => format!(
+                "<{}>",
+                arg.get_value_names()
+                    .and_then(|names| names.first())
+                    .map(|name| name.to_string())
+                    .unwrap_or_else(|| id.to_ascii_uppercase())
+            ),
         };
         if !out.contains(&name) {
             out.push(name);
@@ -507,7 +580,7 @@ fn holds_credentials(url: &str) -> bool {
 }
 
 fn doctor_request(
-    values: &ReadValues,
+    values: &args::LiveValues<impl args::Live>,
     after: &AfterSetupArgs,
     timeout: u64,
 ) -> crate::headless::after_setup::DoctorRequest {

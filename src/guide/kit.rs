@@ -187,6 +187,12 @@ pub trait CloudKit: Send + Sync + 'static {
     fn check_endpoints(&self) -> Result<(), super::plan::CannotCheck> {
         Ok(())
     }
+    /// The fields that only name what the setup makes (an IAM policy, a custom role) in the
+    /// generated commands and in apply: the checks, a drill and registering never read them,
+    /// so `check`, `doctor`, `watch`, `drill` and `register` do not offer their flags.
+    fn naming_fields(&self) -> &'static [crate::guide::FieldId] {
+        &[]
+    }
     /// The help of `--profile` when the cloud's credentials come in named profiles; `None`
     /// when it has none (then `check <cloud>` takes no `--profile`).
     fn profile_help(&self) -> Option<&'static str> {

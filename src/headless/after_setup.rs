@@ -42,50 +42,60 @@ struct Doctor {
 impl Doctor {
     /// Reads the flags; bad input is said on stderr and its exit code returned.
     fn prepare(values: &CloudValues, request: &DoctorRequest) -> Result<Doctor, u8> {
+        Self::read(values, request).map_err(|problems| bad_input(&problems))
+    }
+
+    /// Reads the flags, or says every problem with them (not only the first).
+    fn read(values: &CloudValues, request: &DoctorRequest) -> Result<Doctor, Vec<String>> {
         let cloud = values.cloud();
-        let inputs = inputs_from(values).map_err(|problems| bad_input(&problems))?;
-        let target = crate::checks::target_from_recorded(cloud, &inputs, values.common().path)
-            .map_err(|errors| {
-                bad_input(
-                    &errors
-                        .iter()
-                        .map(|e| e.on_command_line())
-                        .collect::<Vec<_>>(),
-                )
-            })?;
-        cloud
-            .kit()
-            .check_endpoints()
-            .map_err(|err| bad_input(&[err.0]))?;
+        let mut problems = Vec::new();
+        let read = inputs_from(values).and_then(|inputs| {
+            crate::checks::target_from_recorded(cloud, &inputs, values.common().path)
+                .map(|target| (inputs, target))
+                .map_err(|errors| errors.iter().map(|e| e.on_command_line()).collect())
+        });
+        if let Err(said) = &read {
+            problems.extend(said.iter().cloned());
+        }
+        if let Err(err) = cloud.kit().check_endpoints() {
+            problems.push(err.0);
+        }
         if let Some(id) = &request.key_id
             && crate::openai::register::checked_id(id, "extkey_").is_err()
         {
-            return Err(bad_input(&[format!(
+            problems.push(format!(
                 "--key-id: `{}` is not an external key id; expected extkey_ then letters and digits",
                 crate::secrets::one_line(id, 80)
-            )]));
+            ));
         }
         let timeout = Duration::from_secs(request.timeout.max(1));
         // The admin key comes from the environment only: a doctor runs unattended.
         let client = match AdminKey::from_env() {
-            Some(key) => {
-                let base = ApiBase::resolve(request.api_base.as_deref())
-                    .map_err(|err| bad_input(&[err]))?;
-                Some(Client::new(base, key, timeout).map_err(|err| bad_input(&[err.to_string()]))?)
-            }
+            Some(key) => match ApiBase::resolve(request.api_base.as_deref())
+                .and_then(|base| Client::new(base, key, timeout).map_err(|e| e.to_string()))
+            {
+                Ok(client) => Some(client),
+                Err(err) => {
+                    problems.push(err);
+                    None
+                }
+            },
             None => None,
         };
-        Ok(Doctor {
-            cloud,
-            inputs,
-            target,
-            options: CheckOptions {
-                profile: request.profile.clone(),
-                timeout,
-            },
-            client,
-            key_id: request.key_id.clone(),
-        })
+        match read {
+            Ok((inputs, target)) if problems.is_empty() => Ok(Doctor {
+                cloud,
+                inputs,
+                target,
+                options: CheckOptions {
+                    profile: request.profile.clone(),
+                    timeout,
+                },
+                client,
+                key_id: request.key_id.clone(),
+            }),
+            _ => Err(problems),
+        }
     }
 
     async fn examine(&self) -> DoctorReport {
@@ -243,24 +253,21 @@ pub struct WatchRequest {
     pub timeout: Option<Duration>,
 }
 
-/// One line of `watch`: when, the health, and the first thing wrong.
-fn watch_line(report: &DoctorReport) -> String {
+/// One line of `watch`: when, the health, and the first thing wrong. For a terminal its
+/// details are cut to fit (`…`); `whole` keeps them whole, for a log file or a pipe.
+pub fn watch_line(report: &DoctorReport, whole: bool) -> String {
+    let cut = |text: &str, max: usize| {
+        crate::secrets::one_line(text, if whole { usize::MAX } else { max })
+    };
     let first = report
         .problems()
         .first()
-        .map(|p| {
-            format!(
-                ": {} {}: {}",
-                p.status.mark(),
-                p.title,
-                crate::secrets::one_line(&p.detail, 160)
-            )
-        })
+        .map(|p| format!(": {} {}: {}", p.status.mark(), p.title, cut(&p.detail, 160)))
         .or_else(|| {
             report
                 .cloud_error
                 .as_ref()
-                .map(|e| format!(": {}", crate::secrets::one_line(e, 120)))
+                .map(|e| format!(": {}", cut(e, 120)))
         })
         .or_else(|| match &report.openai {
             OpenAiSide::Answered { valid: true, .. } | OpenAiSide::NotAsked { .. } => None,
@@ -279,6 +286,7 @@ pub fn watch(values: &CloudValues, request: &WatchRequest) -> u8 {
     let Some(runtime) = runtime() else {
         return EXIT_REFUSED;
     };
+    let to_terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let started = Instant::now();
     let deadline = request.timeout.map(|t| started + t);
     let mut last: Option<Health> = None;
@@ -289,7 +297,7 @@ pub fn watch(values: &CloudValues, request: &WatchRequest) -> u8 {
             if request.doctor.json {
                 println!("{}", serde_json::to_string(&report).unwrap_or_default());
             } else {
-                println!("{}", watch_line(&report));
+                println!("{}", watch_line(&report, !to_terminal));
             }
             last = Some(report.health);
         }
@@ -460,21 +468,38 @@ async fn dry_run(
 /// `ekm-wizard drill <cloud> --key-id extkey_… [--dry-run] [--yes]`.
 pub fn drill(values: &CloudValues, request: &DrillRequest) -> u8 {
     use std::io::IsTerminal;
-    let Some(key_id) = request.doctor.key_id.clone() else {
-        return bad_input(&[
-            "--key-id: missing; name the registered key to drill (extkey_…)".into(),
-        ]);
-    };
-    let doctor = match Doctor::prepare(values, &request.doctor) {
-        Ok(doctor) => doctor,
-        Err(code) => return code,
-    };
-    if !request.yes && !request.dry_run && !std::io::stdin().is_terminal() {
-        return bad_input(&[
-            "standard input is not a terminal, so a drill needs --yes (or --dry-run to see the plan)".into(),
-        ]);
+    // Every problem with what was given is said at once, not one per run.
+    let mut problems = Vec::new();
+    if request.doctor.key_id.is_none() {
+        problems.push("--key-id: missing; name the registered key to drill (extkey_…)".into());
     }
-    let mut doctor = doctor;
+    let doctor = Doctor::read(values, &request.doctor);
+    if let Err(said) = &doctor {
+        problems.extend(said.iter().cloned());
+    }
+    if !request.yes && !request.dry_run && !std::io::stdin().is_terminal() {
+        problems.push(
+            "standard input is not a terminal, so a drill needs --yes (or --dry-run to see the plan)".into(),
+        );
+    }
+    // Without the admin key in the environment (and no terminal to type it in), no drill can
+    // ask OpenAI: said beside the rest, as is an API base that cannot be used.
+    if AdminKey::from_env().is_none() && !std::io::stdin().is_terminal() {
+        problems.push(format!(
+            "a drill asks OpenAI to validate the key: no admin key: set {} (standard input is not a terminal to type it in)",
+            crate::openai::client::ADMIN_KEY_ENV
+        ));
+    }
+    if let Err(err) = ApiBase::resolve(request.doctor.api_base.as_deref())
+        && !problems.contains(&err)
+    {
+        problems.push(err);
+    }
+    let (Ok(mut doctor), Some(key_id), true) =
+        (doctor, request.doctor.key_id.clone(), problems.is_empty())
+    else {
+        return bad_input(&problems);
+    };
     let client = match doctor.client.take() {
         Some(client) => client,
         None => match super::admin_key() {
@@ -530,7 +555,7 @@ pub fn drill(values: &CloudValues, request: &DrillRequest) -> u8 {
                 return true;
             }
             eprint!(
-                "This switches off {}. Every request OpenAI makes to your KMS with {key_id} fails until it is switched on again (usually a minute or two): validate shows it at once, while live traffic runs on OpenAI's cached data keys for up to an hour, so traffic that needs a new data key fails meanwhile. Type yes to go on: ",
+                "This switches off {}. OpenAI's validation of {key_id} fails at once, and any request OpenAI cannot serve from its data-key cache (kept up to an hour) fails until the key is on again; a drill usually takes a minute or two. Type yes to go on: ",
                 key.described
             );
             let mut answer = String::new();

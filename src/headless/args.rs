@@ -13,32 +13,146 @@ use crate::guide::{Cloud, FieldId, SetupPath};
 pub struct ApiArgs {
     /// The API base (default: OPENAI_BASE_URL, else https://api.openai.com/v1); https only,
     /// except to this machine.
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", help_heading = BEHAVIOUR, display_order = order::API_BASE)]
     pub api_base: Option<String>,
     /// Seconds to wait for each answer.
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30)]
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30, help_heading = BEHAVIOUR, display_order = order::TIMEOUT)]
     pub timeout: u64,
 }
 
-/// What every cloud's headless commands share.
-#[derive(Debug, Args, Clone, Default)]
+/// The help headings of a subcommand's flags, in this order: what it reads, what it prints,
+/// how it behaves.
+pub const INPUTS: &str = "Inputs";
+pub const OUTPUT: &str = "Output";
+pub const BEHAVIOUR: &str = "Behaviour";
+
+/// Where each flag stands under its heading (`display_order`): inputs from 1, output from
+/// 100, behaviour from 200, so every subcommand lists its flags in one stated order.
+pub mod order {
+    pub const CONFIG: usize = 1;
+    pub const ORG_ID: usize = 2;
+    pub const NAME: usize = 3;
+    pub const PATH: usize = 4;
+    pub const KEY_ID: usize = 5;
+    pub const PROJECT_NAME: usize = 6;
+    /// The cloud's own fields, in its kit's order, from here.
+    pub const FIELDS: usize = 10;
+    pub const JSON: usize = 100;
+    pub const FORMAT: usize = 101;
+    pub const OUT: usize = 102;
+    // 103: --with-openai, beside --out.
+    pub const PROFILE: usize = 200;
+    pub const API_BASE: usize = 201;
+    /// The kit's actions, from here.
+    pub const ACTIONS: usize = 210;
+    pub const PLAN: usize = 220;
+    pub const YES: usize = 221;
+    pub const ALLOW_UPDATE: usize = 222;
+    pub const EVERY: usize = 230;
+    pub const UNTIL_HEALTHY: usize = 231;
+    pub const WAIT: usize = 232;
+    pub const TIMEOUT: usize = 240;
+}
+
+/// What every cloud's headless commands share: `--config`, `--org-id` and `--json` always;
+/// `--name` and `--path` where the subcommand uses them (absent, `name` is `None` and `path`
+/// the API path).
+#[derive(Debug, Clone, Default)]
 pub struct CommonArgs {
-    /// A JSON file with the registration body's fields plus org_id (and the cloud's extra
-    /// fields); flags override it.
-    #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Your OpenAI organization id (org-…).
-    #[arg(long)]
     pub org_id: Option<String>,
-    /// The key's name at OpenAI.
-    #[arg(long)]
     pub name: Option<String>,
-    /// Which path's blocks to print as text (JSON always has all).
-    #[arg(long, value_enum, default_value_t = SetupPath::Api)]
     pub path: SetupPath,
-    /// Print one JSON object instead of text for people.
-    #[arg(long)]
     pub json: bool,
+}
+
+/// Which of the flags that not every subcommand uses a cloud's subcommand offers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Offers {
+    /// `--name`: the key's name at OpenAI (render, register).
+    pub name: bool,
+    /// `--path`: which path's blocks to print (render).
+    pub path: bool,
+    /// The kit's naming fields (render, apply).
+    pub naming: bool,
+}
+
+impl CommonArgs {
+    fn args(offers: Offers) -> Vec<Arg> {
+        let mut args = vec![
+            Arg::new("config")
+                .long("config")
+                .value_name("FILE")
+                .help("A JSON file with the registration body's fields plus org_id (and the cloud's extra fields); flags override it")
+                .value_parser(clap::value_parser!(PathBuf))
+                .help_heading(INPUTS)
+                .display_order(order::CONFIG),
+            Arg::new("org_id")
+                .long("org-id")
+                .value_name("ORG_ID")
+                .help("Your OpenAI organization id (org-…)")
+                .help_heading(INPUTS)
+                .display_order(order::ORG_ID),
+        ];
+        if offers.name {
+            args.push(
+                Arg::new("name")
+                    .long("name")
+                    .value_name("NAME")
+                    .help("The key's name at OpenAI")
+                    .help_heading(INPUTS)
+                    .display_order(order::NAME),
+            );
+        }
+        if offers.path {
+            args.push(
+                Arg::new("path")
+                    .long("path")
+                    .value_name("PATH")
+                    .help("Which path's blocks to print as text (JSON always has all)")
+                    .value_parser(clap::value_parser!(SetupPath))
+                    .default_value("api")
+                    .help_heading(INPUTS)
+                    .display_order(order::PATH),
+            );
+        }
+        args.push(
+            Arg::new("json")
+                .long("json")
+                .help("Print one JSON object instead of text for people")
+                .action(ArgAction::SetTrue)
+                .help_heading(OUTPUT)
+                .display_order(order::JSON),
+        );
+        args
+    }
+
+    /// The shared values from a cloud's matches; a flag the subcommand does not offer reads
+    /// as not given.
+    fn read(matches: &ArgMatches) -> CommonArgs {
+        let text = |id: &str| matches.try_get_one::<String>(id).ok().flatten().cloned();
+        CommonArgs {
+            config: matches
+                .try_get_one::<PathBuf>("config")
+                .ok()
+                .flatten()
+                .cloned(),
+            org_id: text("org_id"),
+            name: text("name"),
+            path: matches
+                .try_get_one::<SetupPath>("path")
+                .ok()
+                .flatten()
+                .copied()
+                .unwrap_or_default(),
+            json: matches
+                .try_get_one::<bool>("json")
+                .ok()
+                .flatten()
+                .copied()
+                .unwrap_or(false),
+        }
+    }
 }
 
 /// The recorded values of one cloud, as flags named after its fields: `<cloud>` is a
@@ -71,21 +185,31 @@ impl CloudValues {
     }
 }
 
-/// The subcommand of one cloud: the shared flags, then one flag per field of its kit.
-fn cloud_command(cloud: Cloud) -> clap::Command {
-    let command = CommonArgs::augment_args(clap::Command::new(cloud.key()))
+/// The subcommand of one cloud: the shared flags it offers, then one flag per field of its
+/// kit (its naming fields only where `offers` says), each under its heading in a stated order.
+fn cloud_command(cloud: Cloud, offers: Offers) -> clap::Command {
+    let command = clap::Command::new(cloud.key())
         .about(format!("{}.", cloud.display_name()))
-        .long_about(None);
-    cloud.kit().fields().iter().fold(command, |command, spec| {
-        command.arg(
-            Arg::new(spec.id.key())
-                .long(spec.id.key().replace('_', "-"))
-                .value_name(spec.id.key().to_ascii_uppercase())
-                .help(spec.flag_help)
-                .action(ArgAction::Set)
-                .value_parser(clap::value_parser!(String)),
-        )
-    })
+        .args(CommonArgs::args(offers));
+    let naming = cloud.kit().naming_fields();
+    cloud
+        .kit()
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, spec)| offers.naming || !naming.contains(&spec.id))
+        .fold(command, |command, (at, spec)| {
+            command.arg(
+                Arg::new(spec.id.key())
+                    .long(spec.id.key().replace('_', "-"))
+                    .value_name(spec.id.key().to_ascii_uppercase())
+                    .help(spec.flag_help)
+                    .action(ArgAction::Set)
+                    .value_parser(clap::value_parser!(String))
+                    .help_heading(INPUTS)
+                    .display_order(order::FIELDS + at),
+            )
+        })
 }
 
 /// The cloud a subcommand names, and its matches.
@@ -124,13 +248,15 @@ pub struct RenderValues {
 impl FromArgMatches for RenderValues {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
         let values = CloudValues::from_arg_matches(matches)?;
-        let (_, sub) = chosen(matches)?;
-        let format = sub
-            .try_get_one::<String>("format")
-            .ok()
-            .flatten()
-            .filter(|f| f.as_str() != "blocks")
-            .cloned();
+        let (cloud, sub) = chosen(matches)?;
+        let asked = sub.try_get_one::<String>("format").ok().flatten();
+        if asked.is_some_and(|f| f == "json") {
+            return Err(clap::Error::raw(
+                ErrorKind::InvalidValue,
+                "--format json: the blocks as one JSON object are `--json`; --format writes the setup as code (see --help)\n",
+            ));
+        }
+        let format = asked.filter(|f| f.as_str() != "blocks").cloned();
         let out = sub
             .try_get_one::<std::path::PathBuf>("out")
             .ok()
@@ -142,6 +268,16 @@ impl FromArgMatches for RenderValues {
             .flatten()
             .copied()
             .unwrap_or(false);
+        if out.is_some() && format.is_none() {
+            let formats: Vec<&str> = cloud.kit().code_formats().iter().map(|f| f.key).collect();
+            return Err(clap::Error::raw(
+                ErrorKind::MissingRequiredArgument,
+                format!(
+                    "--out needs --format ({}): it writes the files of the setup as code; the blocks are printed, never written to a folder\n",
+                    formats.join(" or ")
+                ),
+            ));
+        }
         Ok(RenderValues {
             values,
             format,
@@ -159,18 +295,23 @@ impl FromArgMatches for RenderValues {
 impl Subcommand for RenderValues {
     fn augment_subcommands(command: clap::Command) -> clap::Command {
         crate::clouds::all().fold(command, |command, cloud| {
-            let mut sub = cloud_command(cloud);
+            let mut sub = cloud_command(cloud, Offers { name: true, path: true, naming: true });
             let formats = cloud.kit().code_formats();
             if !formats.is_empty() {
-                let mut possible = vec!["blocks"];
-                possible.extend(formats.iter().map(|format| format.key));
+                use clap::builder::PossibleValue;
+                let mut possible = vec![PossibleValue::new("blocks")];
+                possible.extend(formats.iter().map(|format| PossibleValue::new(format.key)));
+                // Taken only to point to --json.
+                possible.push(PossibleValue::new("json").hide(true));
                 sub = sub.arg(
                     Arg::new("format")
                         .long("format")
                         .value_name("FORMAT")
-                        .help("What to print: the blocks (default), or the whole setup as code.")
+                        .help("What to print: the blocks (default), or the whole setup as code (for JSON, --json).")
                         .value_parser(clap::builder::PossibleValuesParser::new(possible))
-                        .action(ArgAction::Set),
+                        .action(ArgAction::Set)
+                        .help_heading(OUTPUT)
+                        .display_order(order::FORMAT),
                 )
                 .arg(
                     Arg::new("out")
@@ -178,14 +319,18 @@ impl Subcommand for RenderValues {
                         .value_name("DIR")
                         .help("With --format: write the files into this folder instead of printing them.")
                         .value_parser(clap::value_parser!(std::path::PathBuf))
-                        .action(ArgAction::Set),
+                        .action(ArgAction::Set)
+                        .help_heading(OUTPUT)
+                        .display_order(order::OUT),
                 )
                 .arg(
                     Arg::new("with_openai")
                         .long("with-openai")
                         .help("With --format: register the key with OpenAI in the code too (OpenAI's Terraform provider), where it has a resource for this cloud.")
                         .requires("format")
-                        .action(ArgAction::SetTrue),
+                        .action(ArgAction::SetTrue)
+                        .help_heading(OUTPUT)
+                        .display_order(order::OUT + 1),
                 );
             }
             command.subcommand(sub)
@@ -201,22 +346,56 @@ impl Subcommand for RenderValues {
     }
 }
 
+/// What a subcommand that reads (or makes) the live setup offers beyond the cloud's values.
+pub trait Live {
+    /// The flags of the kit's actions (`--create-service-principal`): check.
+    const ACTIONS: bool;
+    /// The kit's naming fields: apply makes what they name.
+    const NAMING: bool;
+}
+
+/// `check`: the checks, after the kit's actions asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Checking;
+/// `doctor`, `watch` and `drill`: they read (or switch) what exists, nothing more.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading;
+/// `apply`: it makes what is missing, named as the naming fields say.
+#[derive(Debug, Clone, Copy)]
+pub struct Applying;
+
+impl Live for Checking {
+    const ACTIONS: bool = true;
+    const NAMING: bool = false;
+}
+impl Live for Reading {
+    const ACTIONS: bool = false;
+    const NAMING: bool = false;
+}
+impl Live for Applying {
+    const ACTIONS: bool = false;
+    const NAMING: bool = true;
+}
+
 /// A cloud's values, and what reading the live setup takes: the credentials profile where the
-/// cloud has them and, when `ACTIONS`, the flags of the kit's actions.
+/// cloud has them and, for `check`, the flags of the kit's actions.
 #[derive(Debug, Clone)]
-pub struct LiveValues<const ACTIONS: bool> {
+pub struct LiveValues<K: Live> {
     pub values: CloudValues,
     pub profile: Option<String>,
     /// The actions asked for by their flags (`--create-service-principal`).
     pub actions: Vec<crate::guide::ActionId>,
+    kind: std::marker::PhantomData<K>,
 }
 
 /// `check <cloud>`: the kit's actions can be asked for first.
-pub type CheckValues = LiveValues<true>;
-/// `doctor`, `watch` and `drill <cloud>`: they read (or switch) what exists, nothing more.
-pub type ReadValues = LiveValues<false>;
+pub type CheckValues = LiveValues<Checking>;
+/// `doctor`, `watch` and `drill <cloud>`.
+pub type ReadValues = LiveValues<Reading>;
+/// `apply <cloud>`.
+pub type ApplyValues = LiveValues<Applying>;
 
-impl<const ACTIONS: bool> FromArgMatches for LiveValues<ACTIONS> {
+impl<K: Live> FromArgMatches for LiveValues<K> {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
         let values = CloudValues::from_arg_matches(matches)?;
         let (cloud, sub) = chosen(matches)?;
@@ -228,13 +407,14 @@ impl<const ACTIONS: bool> FromArgMatches for LiveValues<ACTIONS> {
             .kit()
             .actions()
             .iter()
-            .filter(|a| ACTIONS && sub.get_flag(a.flag))
+            .filter(|a| K::ACTIONS && sub.get_flag(a.flag))
             .map(|a| a.id)
             .collect();
         Ok(LiveValues {
             values,
             profile,
             actions,
+            kind: std::marker::PhantomData,
         })
     }
 
@@ -244,12 +424,12 @@ impl<const ACTIONS: bool> FromArgMatches for LiveValues<ACTIONS> {
     }
 }
 
-impl<const ACTIONS: bool> Subcommand for LiveValues<ACTIONS> {
+impl<K: Live> Subcommand for LiveValues<K> {
     fn augment_subcommands(command: clap::Command) -> clap::Command {
         crate::clouds::all().fold(command, |command, cloud| {
-            let mut sub = cloud_command(cloud)
-                // The key's name matters to registering, not to checking.
-                .mut_arg("name", |a| a.hide(true));
+            // The key's name matters to registering, the path to render's blocks.
+            let offers = Offers { name: false, path: false, naming: K::NAMING };
+            let mut sub = cloud_command(cloud, offers);
             if let Some(help) = cloud.kit().profile_help() {
                 sub = sub.arg(
                     Arg::new("profile")
@@ -257,10 +437,12 @@ impl<const ACTIONS: bool> Subcommand for LiveValues<ACTIONS> {
                         .value_name("NAME")
                         .help(help)
                         .action(ArgAction::Set)
-                        .value_parser(clap::value_parser!(String)),
+                        .value_parser(clap::value_parser!(String))
+                        .help_heading(BEHAVIOUR)
+                        .display_order(order::PROFILE),
                 );
             }
-            for action in cloud.kit().actions().iter().filter(|_| ACTIONS) {
+            for (at, action) in cloud.kit().actions().iter().filter(|_| K::ACTIONS).enumerate() {
                 sub = sub.arg(
                     Arg::new(action.flag)
                         .long(action.flag)
@@ -268,7 +450,9 @@ impl<const ACTIONS: bool> Subcommand for LiveValues<ACTIONS> {
                             "{}, when it is missing, before checking (giving the flag is the confirmation).",
                             capitalized(action.title)
                         ))
-                        .action(ArgAction::SetTrue),
+                        .action(ArgAction::SetTrue)
+                        .help_heading(BEHAVIOUR)
+                        .display_order(order::ACTIONS + at),
                 );
             }
             command.subcommand(sub)
@@ -311,12 +495,15 @@ impl FromArgMatches for CloudValues {
         };
         Ok(CloudValues {
             cloud,
-            common: CommonArgs::from_arg_matches(values)?,
+            common: CommonArgs::read(values),
             fields: cloud
                 .kit()
                 .fields()
                 .iter()
-                .map(|spec| (spec.id, values.get_one::<String>(spec.id.key()).cloned()))
+                .map(|spec| {
+                    let given = values.try_get_one::<String>(spec.id.key());
+                    (spec.id, given.ok().flatten().cloned())
+                })
                 .collect(),
         })
     }
@@ -329,8 +516,15 @@ impl FromArgMatches for CloudValues {
 
 impl Subcommand for CloudValues {
     fn augment_subcommands(command: clap::Command) -> clap::Command {
+        // `register <cloud>`: the key's name, no path (registering is the API path), nothing
+        // the naming fields name.
+        let offers = Offers {
+            name: true,
+            path: false,
+            naming: false,
+        };
         crate::clouds::all().fold(command, |command, cloud| {
-            command.subcommand(cloud_command(cloud))
+            command.subcommand(cloud_command(cloud, offers))
         })
     }
 
@@ -365,7 +559,10 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         _ => 0,
     };
     match number.parse::<u64>() {
-        Ok(n) if n > 0 && seconds > 0 => Ok(std::time::Duration::from_secs(n * seconds)),
+        Ok(0) if seconds > 0 => Err(format!(
+            "`{text}` is no time; it must be more than 0 (15m, 90s, 1h)"
+        )),
+        Ok(n) if seconds > 0 => Ok(std::time::Duration::from_secs(n * seconds)),
         _ => Err(format!(
             "`{text}` is not a duration; expected a whole number with s, m or h (15m, 90s, 1h)"
         )),
@@ -376,10 +573,10 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 #[derive(Debug, Args, Clone, Default)]
 pub struct AfterSetupArgs {
     /// The registered key (extkey_…); otherwise the key registered with the recorded values.
-    #[arg(long, global = true, value_name = "ID")]
+    #[arg(long, global = true, value_name = "ID", help_heading = INPUTS, display_order = order::KEY_ID)]
     pub key_id: Option<String>,
     /// The Management API base (default: OPENAI_BASE_URL, else https://api.openai.com/v1);
     /// https only, except to this machine. OpenAI is asked only when OPENAI_ADMIN_KEY is set.
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", help_heading = BEHAVIOUR, display_order = order::API_BASE)]
     pub api_base: Option<String>,
 }

@@ -42,13 +42,19 @@ pub fn explain(text: Option<&str>, as_json: bool) -> u8 {
             buffer
         }
     };
+    if text.trim().is_empty() {
+        return bad_input(&[
+            "nothing to explain: give the error's text as the argument, or on standard input"
+                .into(),
+        ]);
+    }
     let explanation = explain::explain(&text);
     let mut stdout = std::io::stdout().lock();
     let written = match (&explanation, as_json) {
         (Some(found), true) => {
             let mut entry = json!(found.entry);
             if found.entry.local {
-                // No cloud and no step: the fault is on this machine's side.
+                // No cloud and no step: this machine's side, or OpenAI's admin key.
                 entry["cloud"] = serde_json::Value::Null;
             }
             writeln!(
@@ -322,10 +328,10 @@ pub(crate) fn registration_request(
             Err(err) => return Err(bad_input(&[err.on_command_line()])),
         },
         None => {
-            return Err(bad_input(&[
-                "project_name: missing; pass --project-name NAME for the project that will use the key"
-                    .into(),
-            ]));
+            return Err(bad_input(&[format!(
+                "{} (--project-name): missing; pass --project-name NAME for the project that will use the key",
+                cloud.label(FieldId::PROJECT_NAME)
+            )]));
         }
     };
     Ok(RegistrationRequest {
@@ -504,9 +510,14 @@ fn remember_run(
     }
 }
 
+/// Says each problem once (two fields refused for one fault give one line), exit 2.
 fn bad_input(problems: &[String]) -> u8 {
+    let mut said: Vec<&String> = Vec::new();
     for problem in problems {
-        eprintln!("error: {problem}");
+        if !said.contains(&problem) {
+            eprintln!("error: {problem}");
+            said.push(problem);
+        }
     }
     EXIT_BAD_INPUT
 }
@@ -538,7 +549,7 @@ fn refused(error: &str, as_json: bool) -> u8 {
 pub fn validate(id: &str, api: &ApiArgs, as_json: bool) -> u8 {
     if register::checked_id(id, "extkey_").is_err() {
         return bad_input(&[format!(
-            "id: `{}` is not an external key id; expected extkey_ then letters and digits",
+            "the external key id (EXTKEY_ID) `{}` is not one; expected extkey_ then letters and digits, as `register` printed it",
             crate::secrets::outside_id(id, 80)
         )]);
     }
@@ -724,10 +735,33 @@ pub fn inputs_from(values: &CloudValues) -> Result<crate::guide::Inputs, Vec<Str
         values.common().config.as_deref(),
         values.flags(),
     )?;
+    if values.common().path == SetupPath::ChatGpt {
+        presented_is_the_org_id(&inputs)?;
+    }
     for note in crate::inputs::settle(&mut inputs) {
         eprintln!("{note}");
     }
     Ok(inputs)
+}
+
+/// On the ChatGPT path OpenAI presents the organization id: another presented id given (by
+/// flag or config) would be silently unused, so it is refused, naming its flag.
+fn presented_is_the_org_id(inputs: &crate::guide::Inputs) -> Result<(), Vec<String>> {
+    let cloud = inputs.cloud;
+    let Some(field) = cloud.presented_id_field() else {
+        return Ok(());
+    };
+    let given = inputs.raw(field).trim();
+    if given.is_empty() || given == inputs.raw(FieldId::ORG_ID).trim() {
+        return Ok(());
+    }
+    Err(vec![format!(
+        "{} (--{}): `{}` is not used on the ChatGPT path, which presents the org id (--org-id); leave --{} out, or use --path api for an API project id",
+        cloud.label(field),
+        field.key().replace('_', "-"),
+        crate::secrets::outside_id(given, 80),
+        field.key().replace('_', "-"),
+    )])
 }
 
 /// `ekm-wizard render <cloud>`: prints the generated artifacts, or every problem with the

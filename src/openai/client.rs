@@ -128,6 +128,11 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
     crate::net::is_loopback(url)
 }
 
+/// What to do when OpenAI does not accept the admin key (401): said by `register` and by
+/// `explain`'s entry for the same answer.
+pub const ADMIN_KEY_FIX: &str =
+    "use an admin key (sk-admin-…) of this organization that has not been revoked";
+
 /// What went wrong with a request, in words an admin can act on.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
@@ -184,7 +189,7 @@ impl fmt::Display for ApiError {
         match self {
             ApiError::Unauthorized(m) => write!(
                 f,
-                "OpenAI did not accept the admin key (401): use an admin key (sk-admin-…) of this organization that has not been revoked. {m}"
+                "OpenAI did not accept the admin key (401): {ADMIN_KEY_FIX}. {m}"
             ),
             ApiError::Forbidden(m) => write!(
                 f,

@@ -187,8 +187,8 @@ pub fn terraform_with_openai(inputs: &Inputs) -> Vec<(String, String)> {
 
 fn module_files(inputs: &Inputs, with_openai: bool) -> Vec<(String, String)> {
     use crate::artifacts::hcl::{
-        Block, Item, config_output, expr, file, jsonencode, module, org_id_variable, template,
-        variable, versions,
+        Block, Item, config_output, expr, file, jsonencode, key_name_variable, module,
+        org_id_variable, template, variable, versions,
     };
     let recorded = |field: FieldId| inputs.validated(field).ok();
     let existing = inputs
@@ -209,6 +209,7 @@ fn module_files(inputs: &Inputs, with_openai: bool) -> Vec<(String, String)> {
     let versions = versions(&providers);
     let mut variables = vec![
         org_id_variable(recorded(FieldId::ORG_ID).map(Value::String)),
+        key_name_variable(recorded(FieldId::NAME).map(Value::String)),
         variable(
             "external_id",
             "string",

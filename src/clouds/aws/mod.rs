@@ -163,6 +163,10 @@ impl CloudKit for Aws {
         session::refuse_plain_http_endpoints()
     }
 
+    fn naming_fields(&self) -> &'static [crate::guide::FieldId] {
+        &[ids::POLICY_NAME]
+    }
+
     fn profile_help(&self) -> Option<&'static str> {
         Some("The AWS profile to use (otherwise AWS_PROFILE or the default chain).")
     }

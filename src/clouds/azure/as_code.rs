@@ -8,7 +8,8 @@ use super::OPENAI_APP_ID;
 use super::artifacts::{KeyPlace, custom_role};
 use super::ids::*;
 use crate::artifacts::hcl::{
-    Block, Item, config_output, expr, file, module, org_id_variable, template, variable, versions,
+    Block, Item, config_output, expr, file, key_name_variable, module, org_id_variable, template,
+    variable, versions,
 };
 use crate::guide::{FieldId, Inputs};
 
@@ -27,6 +28,7 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
     ]);
     let variables = file(&[
         org_id_variable(recorded(FieldId::ORG_ID)),
+        key_name_variable(recorded(FieldId::NAME)),
         variable(
             "tenant_id",
             "string",

@@ -152,6 +152,10 @@ impl CloudKit for Azure {
         crate::checks::rest::Redirect::from_env(session::API_URL_VAR).map(|_| ())
     }
 
+    fn naming_fields(&self) -> &'static [crate::guide::FieldId] {
+        &[ids::ROLE_NAME]
+    }
+
     fn provider_words(&self) -> &'static [&'static str] {
         &["microsoft", "entra", "az"]
     }

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use super::artifacts::{Federation, custom_role, principal, provider_settings};
 use super::ids::*;
 use crate::artifacts::hcl::{
-    Block, Item, config_output, expr, file, module, org_id_variable, template, variable, versions,
+    Block, Item, config_output, expr, file, key_name_variable, module, org_id_variable, template,
+    variable, versions,
 };
 use crate::guide::{FieldId, Inputs};
 
@@ -17,6 +18,7 @@ pub fn terraform(inputs: &Inputs) -> Vec<(String, String)> {
     let versions = versions(&[("google", "hashicorp/google", ">= 5.0")]);
     let variables = file(&[
         org_id_variable(recorded(FieldId::ORG_ID)),
+        key_name_variable(recorded(FieldId::NAME)),
         variable(
             "audience",
             "string",

@@ -150,6 +150,10 @@ impl CloudKit for Gcp {
         crate::checks::rest::Redirect::from_env(session::API_URL_VAR).map(|_| ())
     }
 
+    fn naming_fields(&self) -> &'static [crate::guide::FieldId] {
+        &[ids::ROLE_ID]
+    }
+
     fn provider_words(&self) -> &'static [&'static str] {
         &["google", "gcloud"]
     }
