@@ -1,318 +1,22 @@
-//! A made-up fourth cloud, "Tundra Vault", written only here: two steps, one field of its own,
-//! two checks against a local stand-in. It is driven through the wizard's update and the one
-//! check runner end to end, which proves that a cloud is a kit and nothing else: no generic
-//! code knows it exists.
+//! A made-up fourth cloud, "Tundra Vault" (tests/support/tundra.rs), driven through the
+//! wizard's update and the one check runner end to end, and, added to the registry by the
+//! `tundra` example, through the real command line: the start screen, `render`, `check`,
+//! saving, resuming and `explain`. A cloud is a kit and nothing else: no generic code knows
+//! it exists.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use ekm_wizard::app::model::{Focusable, Model, Screen, StartOptions, StatusKind};
 use ekm_wizard::app::{Effect, Msg, Preset, update};
-use ekm_wizard::checks::{
-    CannotCheck, CheckOptions, CheckResult, CheckSession, CheckSpec, CheckStatus, CheckTarget,
-    Finding, Need, Verdict,
-};
-use ekm_wizard::guide::kit::RenderEntry;
-use ekm_wizard::guide::{
-    ArtifactBody, ArtifactId, CheckId, Cloud, CloudKit, FieldError, FieldId, FieldSpec, Guide,
-    GuideNames, Handover, Inputs, Missing, SetupPath, StepId, parse_guide,
-};
+use ekm_wizard::checks::{CheckOptions, CheckResult, CheckStatus, Verdict};
+use ekm_wizard::guide::{ArtifactId, SetupPath};
 use ratatui_textarea::{Input, Key};
-use serde_json::json;
+use std::net::TcpListener;
 
-const KEY_URL: FieldId = FieldId::new("key_url");
-const MAKE_KEY: StepId = StepId::new("make-key");
-const AFTER: StepId = StepId::new("after");
-const MAKE_KEY_COMMAND: ArtifactId = ArtifactId::new("make_key_command");
-const KEY_FOUND: CheckId = CheckId::new("key-found");
-const KEY_USABLE: CheckId = CheckId::new("key-usable");
-
-const GUIDE: &str = r#"
-cloud = "tundra"
-title = "Tundra Vault"
-
-[[steps]]
-id = "make-key"
-title = "Make a key in Tundra Vault"
-short = "Key"
-
-[[steps.paragraphs]]
-text = "Make a key that may encrypt and decrypt, then record its address."
-
-[[steps.fields]]
-id = "key_url"
-
-[[steps.artifacts]]
-id = "make_key_command"
-
-[[steps]]
-id = "after"
-title = "Register the key"
-short = "Register"
-
-[[steps.fields]]
-id = "name"
-
-[[steps.artifacts]]
-id = "registration_body"
-only = "api"
-
-[[steps.artifacts]]
-id = "enterprise_details"
-only = "chatgpt"
-
-[fields.key_url]
-label = "Key address"
-hint = "The key's address, as Tundra Vault shows it."
-
-[fields.name]
-label = "Key name at OpenAI"
-hint = "Any name."
-
-[artifacts.make_key_command]
-title = "Make the key"
-hint = "Run it where Tundra's tool is signed in."
-
-[artifacts.registration_body]
-title = "Registration body"
-hint = "What OpenAI is sent."
-
-[artifacts.enterprise_details]
-title = "Details for your OpenAI contact"
-hint = "Send them."
-"#;
-
-static FIELDS: [FieldSpec; 1] = [FieldSpec {
-    id: KEY_URL,
-    expected: "http://127.0.0.1:<port>/keys/<name>",
-    flag_help: "The key's address.",
-    keeps_spaces: false,
-    clean: None,
-    default: None,
-    default_follows: None,
-    validate: |raw, _| {
-        let value = raw.trim();
-        if value.starts_with("http://127.0.0.1:") && value.contains("/keys/") {
-            Ok(value.to_string())
-        } else {
-            Err(FieldError::new(
-                KEY_URL,
-                format!("`{value}` is not a key address"),
-            ))
-        }
-    },
-    relevant: None,
-    implies: None,
-}];
-
-static PLAN: [CheckSpec; 2] = [
-    CheckSpec {
-        id: KEY_FOUND,
-        title: "Key exists",
-        proves: "the key is at the recorded address",
-        fix_step: MAKE_KEY,
-        needs_fields: &[KEY_URL],
-        needs_checks: &[],
-        calls: 1,
-    },
-    CheckSpec {
-        id: KEY_USABLE,
-        title: "Key may encrypt and decrypt",
-        proves: "the key is enabled for both",
-        fix_step: MAKE_KEY,
-        needs_fields: &[KEY_URL],
-        needs_checks: &[Need::after(KEY_FOUND, "the key")],
-        calls: 1,
-    },
-];
-
-struct Tundra;
-
-static TUNDRA: Tundra = Tundra;
-
-fn tundra() -> Cloud {
-    Cloud::of(&TUNDRA)
-}
-
-impl CloudKit for Tundra {
-    fn key(&self) -> &'static str {
-        "tundra"
-    }
-
-    fn display_name(&self) -> &'static str {
-        "Tundra Vault"
-    }
-
-    fn guide(&self) -> &'static Guide {
-        static PARSED: OnceLock<Guide> = OnceLock::new();
-        PARSED.get_or_init(|| {
-            parse_guide(
-                GUIDE,
-                &GuideNames {
-                    cloud: "tundra",
-                    fields: &[KEY_URL],
-                    artifacts: &[MAKE_KEY_COMMAND],
-                    steps: &[MAKE_KEY, AFTER],
-                },
-            )
-        })
-    }
-
-    fn fields(&self) -> &'static [FieldSpec] {
-        &FIELDS
-    }
-
-    fn default_key_name(&self) -> &'static str {
-        "Tundra EKM key"
-    }
-
-    fn steps(&self) -> &'static [StepId] {
-        &[MAKE_KEY, AFTER]
-    }
-
-    fn artifacts(&self) -> &'static [ArtifactId] {
-        &[MAKE_KEY_COMMAND]
-    }
-
-    fn generate(
-        &self,
-        _artifact: ArtifactId,
-        _inputs: &Inputs,
-        _path: SetupPath,
-    ) -> Result<ArtifactBody, Missing> {
-        Ok(ArtifactBody::Text(
-            "tundra keys make --usage encrypt,decrypt".into(),
-        ))
-    }
-
-    fn handover(&self, inputs: &Inputs, _path: SetupPath) -> Result<Handover, Missing> {
-        let url = inputs.validated(KEY_URL).map_err(|e| vec![e])?;
-        let name = inputs.validated(FieldId::NAME).map_err(|e| vec![e])?;
-        Ok(Handover {
-            details: json!({ "key_url": url }),
-            body: json!({ "type": "tundra", "name": name, "key_url": url }),
-        })
-    }
-
-    fn render_layout(&self) -> (&'static [RenderEntry], &'static [RenderEntry]) {
-        (&[], &[("make_key", MAKE_KEY_COMMAND)])
-    }
-
-    fn check_plan(&self) -> &'static [CheckSpec] {
-        &PLAN
-    }
-
-    fn check_target(
-        &self,
-        inputs: &Inputs,
-        _path: SetupPath,
-        _whole: bool,
-    ) -> Result<Arc<dyn CheckTarget>, Vec<FieldError>> {
-        let url = inputs.validated(KEY_URL).map_err(|e| vec![e])?;
-        Ok(Arc::new(TundraTarget { url }))
-    }
-}
-
-#[derive(Debug)]
-struct TundraTarget {
-    url: String,
-}
-
-struct TundraSession<'a> {
-    target: &'a TundraTarget,
-    http: reqwest::Client,
-    /// What the key check read, for the usage check.
-    key: OnceLock<serde_json::Value>,
-}
-
-#[async_trait::async_trait]
-impl CheckTarget for TundraTarget {
-    async fn connect(
-        &self,
-        _options: &CheckOptions,
-    ) -> Result<Box<dyn CheckSession + '_>, CannotCheck> {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .map_err(|e| CannotCheck(e.to_string()))?;
-        Ok(Box::new(TundraSession {
-            target: self,
-            http,
-            key: OnceLock::new(),
-        }))
-    }
-}
-
-#[async_trait::async_trait]
-impl CheckSession for TundraSession<'_> {
-    async fn perform(&self, check: CheckId, _timeout: Duration) -> Finding {
-        match check {
-            KEY_FOUND => match self.http.get(&self.target.url).send().await {
-                Ok(answer) if answer.status() == 404 => {
-                    Finding::fail("no key at that address: make it, or fix the address")
-                }
-                Ok(answer) if answer.status().is_success() => match answer.json().await {
-                    Ok(key) => {
-                        let _ = self.key.set(key);
-                        Finding::pass("the key is there")
-                    }
-                    Err(_) => Finding::unverified("could not check: an answer that is not JSON"),
-                },
-                Ok(answer) => Finding::unverified(format!(
-                    "could not check: Tundra answered HTTP {}",
-                    answer.status().as_u16()
-                )),
-                Err(_) => Finding::unverified("could not check: Tundra did not answer"),
-            },
-            KEY_USABLE => {
-                let Some(key) = self.key.get() else {
-                    return Finding::unverified("could not check: the key was not read");
-                };
-                if key["enabled"] == json!(true) {
-                    Finding::pass("enabled for encrypt and decrypt")
-                } else {
-                    Finding::fail("the key is disabled: enable it")
-                }
-            }
-            other => Finding::unverified(format!("{other} is not a Tundra check")),
-        }
-    }
-}
-
-/// A stand-in for Tundra Vault on loopback: `/keys/on` is an enabled key, `/keys/off` a
-/// disabled one, anything else is not found. Returns its base address.
-fn stand_in() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            let mut header = String::new();
-            while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
-                header.clear();
-            }
-            let path = request_line.split(' ').nth(1).unwrap_or("/").to_string();
-            let (status, body) = match path.as_str() {
-                "/keys/on" => ("200 OK", r#"{"enabled":true}"#),
-                "/keys/off" => ("200 OK", r#"{"enabled":false}"#),
-                _ => ("404 Not Found", r#"{"error":"no such key"}"#),
-            };
-            let mut stream = stream;
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    base
-}
+#[path = "support/tundra.rs"]
+mod tundra;
+use tundra::*;
 
 fn type_text(model: &mut Model, text: &str) {
     for c in text.chars() {
@@ -509,4 +213,157 @@ fn a_kit_that_makes_nothing_and_offers_no_code_says_to_follow_the_steps() {
         status.text,
         "The wizard does not make Tundra Vault's resources itself yet: follow the steps."
     );
+}
+
+#[path = "support/screen.rs"]
+mod screen;
+
+/// The `tundra` example: the real command line with Tundra added to its registry. `cargo test`
+/// builds it with the tests (examples are built with them).
+fn tundra_program() -> std::path::PathBuf {
+    let deps = std::env::current_exe().unwrap();
+    let program = deps
+        .parent()
+        .and_then(|d| d.parent())
+        .map(|d| {
+            d.join("examples")
+                .join(format!("tundra{}", std::env::consts::EXE_SUFFIX))
+        })
+        .unwrap();
+    assert!(
+        program.exists(),
+        "{} is missing: `cargo test` builds it (or `cargo build --example tundra`)",
+        program.display()
+    );
+    program
+}
+
+fn run_tundra(args: &[&str], state_dir: &std::path::Path) -> (i32, String, String) {
+    let out = std::process::Command::new(tundra_program())
+        .args(args)
+        .env("EKM_WIZARD_STATE_DIR", state_dir)
+        .env_remove("OPENAI_ADMIN_KEY")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_headless_commands_render_check_and_explain_an_added_cloud() {
+    let state = tempfile::tempdir().unwrap();
+    let base = stand_in();
+    let on = format!("{base}/keys/on");
+    let (code, out, err) = run_tundra(
+        &[
+            "render",
+            "tundra",
+            "--org-id",
+            "org-abc123",
+            "--key-url",
+            &on,
+            "--name",
+            "Tundra key",
+        ],
+        state.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("tundra keys make --usage encrypt,decrypt"),
+        "{out}"
+    );
+
+    let (code, out, err) = run_tundra(
+        &[
+            "check",
+            "tundra",
+            "--org-id",
+            "org-abc123",
+            "--key-url",
+            &on,
+            "--json",
+        ],
+        state.path(),
+    );
+    assert_eq!(code, 0, "verified: {out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["verdict"], "verified", "{report}");
+
+    let off = format!("{base}/keys/off");
+    let (code, out, _) = run_tundra(
+        &[
+            "check",
+            "tundra",
+            "--org-id",
+            "org-abc123",
+            "--key-url",
+            &off,
+            "--json",
+        ],
+        state.path(),
+    );
+    assert_eq!(code, 1, "a disabled key fails: {out}");
+    assert!(out.contains("key-usable"), "{out}");
+
+    let (code, out, err) = run_tundra(
+        &["explain", &format!("tundra: key {off} is frozen")],
+        state.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("The Tundra key is frozen"), "{out}");
+    assert!(
+        out.contains("Make a key in Tundra Vault"),
+        "the step to revisit: {out}"
+    );
+}
+
+#[test]
+fn the_wizard_offers_saves_and_resumes_an_added_cloud() {
+    let state = tempfile::tempdir().unwrap();
+    let program = tundra_program();
+    // The start screen offers it after the built-in clouds.
+    let mut start = screen::Screen::start(&program, state.path(), &["--fresh"]);
+    start.wait_for("to change.");
+    for _ in 0..3 {
+        start.press("\x1b[C");
+    }
+    start.wait_for("◀ Tundra Vault ▶");
+    start.press("\x11");
+    assert_eq!(start.exit_code(), 0);
+
+    // Its first step, a value typed, saved on quitting.
+    let mut wizard = screen::Screen::start(
+        &program,
+        state.path(),
+        &["--fresh", "--cloud", "tundra", "--org-id", "org-abc123"],
+    );
+    wizard.wait_for("Make a key in Tundra Vault");
+    wizard.press("http://127.0.0.1:9/keys/on");
+    wizard.press("\x11");
+    assert_eq!(wizard.exit_code(), 0);
+
+    // Resumed from what was saved, the value still there.
+    let mut again = screen::Screen::start(&program, state.path(), &[]);
+    again.wait_for("Tundra Vault");
+    again.press("\r");
+    again.wait_for("Make a key in Tundra Vault");
+    again.wait_for("127.0.0.1:9/keys/on");
+    again.press("\x11");
+    assert_eq!(again.exit_code(), 0);
+}
+
+#[test]
+fn a_check_the_chatgpt_path_leaves_out_does_not_apply_and_the_run_is_verified() {
+    let base = stand_in();
+    let mut model = on_tundra();
+    model.path = SetupPath::ChatGpt;
+    record_key(&mut model, &format!("{base}/keys/on"));
+    let results = check(&mut model);
+    let usable = results.iter().find(|r| r.id == KEY_USABLE).unwrap();
+    assert_eq!(usable.status, CheckStatus::DoesNotApply, "{usable:?}");
+    assert!(usable.detail.contains("ChatGPT path"), "{usable:?}");
+    assert_eq!(Verdict::of(&results), Verdict::Verified);
 }

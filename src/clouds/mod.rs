@@ -1,6 +1,7 @@
 //! The registry of clouds: every kit the wizard knows, in the order the start screen lists
 //! them. Each cloud is one folder beside this file; adding a cloud is a new folder and one
-//! line in `KITS`. Nothing else in the wizard names a cloud.
+//! line in `KITS`. Nothing else in the wizard names a cloud. A program built on the library
+//! may also `add` a kit before it starts (the made-up fourth cloud of the tests is added so).
 
 pub mod aws;
 pub mod azure;
@@ -11,9 +12,31 @@ use crate::guide::{Cloud, CloudKit};
 /// Every kit, in the order they are offered.
 pub static KITS: [&'static dyn CloudKit; 3] = [&aws::KIT, &gcp::KIT, &azure::KIT];
 
+/// Kits added by the program at start, after the built-in ones.
+static ADDED: std::sync::RwLock<Vec<&'static dyn CloudKit>> = std::sync::RwLock::new(Vec::new());
+
+/// Adds a kit to the registry, after the built-in ones: call it first thing, before anything
+/// reads the registry. A kit whose key is taken already is refused.
+pub fn add(kit: &'static dyn CloudKit) -> Result<(), String> {
+    if by_key(kit.key()).is_some() {
+        return Err(format!("a cloud named `{}` is known already", kit.key()));
+    }
+    ADDED
+        .write()
+        .map_err(|_| "the registry is unusable".to_string())?
+        .push(kit);
+    Ok(())
+}
+
+/// Every kit: the built-in ones, then any added.
+pub fn kits() -> Vec<&'static dyn CloudKit> {
+    let added = ADDED.read().map(|added| added.clone()).unwrap_or_default();
+    KITS.iter().copied().chain(added).collect()
+}
+
 /// Every cloud, in the order they are offered.
 pub fn all() -> impl Iterator<Item = Cloud> {
-    KITS.iter().map(|kit| Cloud::of(*kit))
+    kits().into_iter().map(Cloud::of)
 }
 
 /// The cloud named `key` (`aws`), if there is one.
@@ -38,12 +61,15 @@ pub fn keys() -> String {
 
 /// The shapes of every cloud's secrets, kit by kit.
 pub fn secret_patterns() -> impl Iterator<Item = &'static crate::secrets::SecretPattern> {
-    KITS.iter().flat_map(|kit| kit.secret_patterns().iter())
+    kits()
+        .into_iter()
+        .flat_map(|kit| kit.secret_patterns().iter())
 }
 
 /// Every environment variable whose value is a secret of some cloud's tools.
 pub fn secret_env_vars() -> impl Iterator<Item = &'static str> {
-    KITS.iter()
+    kits()
+        .into_iter()
         .flat_map(|kit| kit.secret_env_vars().iter().copied())
 }
 

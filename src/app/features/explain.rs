@@ -38,6 +38,17 @@ pub(crate) fn go_to_explained_step(model: &mut Model) -> Vec<Effect> {
         return Vec::new();
     };
     let entry = explanation.entry;
+    if entry.openai {
+        model.status = Some(status(
+            StatusKind::Info,
+            format!(
+                "{}: no step of the cloud's guide fixes that. {}",
+                entry.title,
+                entry.fixes.first().cloned().unwrap_or_default()
+            ),
+        ));
+        return Vec::new();
+    }
     if entry.local {
         model.status = Some(status(
             StatusKind::Info,
@@ -191,4 +202,29 @@ pub(crate) fn draw_explain(frame: &mut Frame, model: &Model, pane: &ExplainPane,
         .scroll
         .min(lines.len().saturating_sub(usize::from(result_area.height)) as u16);
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), result_area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::features::testing::on_step;
+
+    #[test]
+    fn an_admin_key_refusal_sends_to_no_step_and_says_it_is_openais() {
+        let mut model = on_step(0);
+        model.remember_error(
+            r#"401 {"error":{"message":"Incorrect API key provided: sk-admin-****abcd.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}"#,
+        );
+        open_explain(&mut model);
+        assert!(model.layers.explain().is_some());
+        go_to_explained_step(&mut model);
+        assert_eq!(
+            model.screen,
+            Screen::Step(0),
+            "no step of the guide fixes an admin key"
+        );
+        let said = model.status.as_ref().unwrap().text.clone();
+        assert!(said.contains("admin key"), "{said}");
+        assert!(!said.contains("could not be reached"), "{said}");
+    }
 }
