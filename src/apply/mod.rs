@@ -4,6 +4,8 @@
 //! made stays, a second run continues from there), and a run with nothing to do writes
 //! nothing. Services only: the caller shows the plan and asks.
 
+pub mod report;
+
 use serde::Serialize;
 
 use crate::guide::apply::{Applied, ApplySession, Change, Planned};

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::args::CloudValues;
 use super::{bad_input, inputs_from, remember_run, runtime};
+use crate::apply::report;
 use crate::apply::{self, Done, Readiness};
 use crate::checks::{CheckOptions, CheckResult, CheckStatus, Verdict};
 use crate::exit::EXIT_REFUSED;
@@ -162,8 +163,11 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
             eprintln!("error: {message}");
             if json_out {
                 println!(
-                    "{:#}",
-                    json!({"verdict": Verdict::NotVerified.key(), "error": message})
+                    "{}",
+                    report::to_json(&report::CouldNotStart {
+                        verdict: Verdict::NotVerified,
+                        error: &message,
+                    })
                 );
             }
             return Verdict::NotVerified.exit_code();
@@ -223,16 +227,16 @@ pub fn apply(values: &CloudValues, request: &ApplyRequest) -> u8 {
     }
     if json_out {
         println!(
-            "{:#}",
-            json!({
-                "verdict": verdict.key(),
-                "plan": plan,
-                "done": done,
-                "stopped": stop,
-                "recorded": recorded,
-                "checks": checks,
-                "checks_error": unchecked,
-                "calls": calls,
+            "{}",
+            report::to_json(&report::ApplyReport {
+                verdict,
+                plan: &plan,
+                done: &done,
+                stopped: stop.as_deref(),
+                recorded: recorded.clone(),
+                checks: &checks,
+                checks_error: unchecked.as_deref(),
+                calls: &calls,
             })
         );
     } else {
@@ -319,27 +323,10 @@ enum Run {
 /// and the exit code of what it found.
 fn planned_only(plan: &[Planned], calls: &[crate::guide::apply::Call], json_out: bool) -> u8 {
     let ready = apply::readiness(plan);
-    let count = |f: fn(&Change) -> bool| plan.iter().filter(|p| f(&p.change)).count();
     if json_out {
         println!(
-            "{:#}",
-            json!({
-                "verdict": match ready.exit_code() {
-                    0 => "planned",
-                    1 => Verdict::Failed.key(),
-                    _ => Verdict::NotVerified.key(),
-                },
-                "headline": ready.headline(),
-                "counts": {
-                    "create": count(|c| *c == Change::Create),
-                    "as_wanted": count(|c| *c == Change::AsWanted),
-                    "differs": count(|c| matches!(c, Change::Differs { .. })),
-                    "cannot": count(|c| matches!(c, Change::Cannot { .. })),
-                    "unknown": count(Change::is_unknown),
-                },
-                "plan": plan,
-                "calls": calls,
-            })
+            "{}",
+            report::to_json(&report::PlanReport::of(plan, calls, &ready))
         );
     } else {
         match ready.headline() {
