@@ -235,13 +235,16 @@ pub(crate) fn validated(
         ),
         Err((validity, words)) => {
             model.remember_error(&words);
-            let head = match validity {
-                Validity::NotAsked => format!("Could not ask OpenAI about {id}"),
-                _ => format!("{id} is invalid"),
-            };
             status(
                 StatusKind::Error,
-                format!("{head}: {}", crate::secrets::one_line(&words, 300)),
+                match validity {
+                    Validity::NotAsked => format!(
+                        "Could not ask OpenAI about {id} (why is under the key); nothing is known of the key."
+                    ),
+                    _ => format!(
+                        "{id} is invalid: OpenAI could not use it (why is under the key; x explains it)."
+                    ),
+                },
             )
         }
     });
@@ -280,14 +283,10 @@ pub(crate) fn delete_selected(model: &mut Model) -> Vec<Effect> {
 /// The key in one phrase: id, name, cloud and resource, made safe to print.
 fn key_words(key: &ExternalKey) -> String {
     format!(
-        "{} \"{}\" ({}{})",
+        "{} \"{}\" ({})",
         key.id,
         crate::secrets::outside_id(&key.name, 80),
         key.cloud_words(),
-        key.resource
-            .as_deref()
-            .map(|r| format!(": {}", crate::secrets::outside_id(r, 200)))
-            .unwrap_or_default()
     )
 }
 
@@ -405,21 +404,21 @@ pub fn keys_view(model: &Model, width: u16) -> (Vec<Line<'static>>, std::ops::Ra
             for (index, key) in keys.iter().enumerate() {
                 let start = lines.len();
                 let here = index == pane.selected;
-                let mark = if here { "▸ " } else { "  " };
                 let mut head = format!(
-                    "{mark}{} \"{}\"",
+                    "{} \"{}\"",
                     key.id,
                     crate::secrets::outside_id(&key.name, 80)
                 );
                 if model.external_key_id.as_deref() == Some(key.id.as_str()) {
                     head.push_str(" · registered by this wizard");
                 }
-                say(
-                    &mut lines,
-                    &head,
-                    if here { theme.focus() } else { theme.title() },
-                    0,
-                );
+                for (row, piece) in wrap(&head, width.saturating_sub(2)).into_iter().enumerate() {
+                    let mark = if here && row == 0 { "▸ " } else { "  " };
+                    lines.push(Line::styled(
+                        format!("{mark}{piece}"),
+                        if here { theme.focus() } else { theme.title() },
+                    ));
+                }
                 say(
                     &mut lines,
                     &format!(
@@ -502,7 +501,7 @@ pub fn keys_view(model: &Model, width: u16) -> (Vec<Line<'static>>, std::ops::Ra
 }
 
 /// What uses a key, in words.
-fn users(key: &ExternalKey) -> String {
+pub(crate) fn users(key: &ExternalKey) -> String {
     let mut users: Vec<String> = key
         .api_project_ids
         .iter()
