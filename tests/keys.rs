@@ -684,3 +684,185 @@ fn replace_on_aws_checks_registers_creates_the_project_and_hands_over_to_retire(
         "{err}"
     );
 }
+
+#[test]
+fn delete_and_retire_give_a_typed_versioned_result_with_json() {
+    let fake = organization();
+    let state = tempfile::tempdir().unwrap();
+    let base = fake.base();
+    // A used key: refused before any request, the report naming why.
+    let output = run(
+        &[
+            "keys",
+            "delete",
+            "extkey_a3",
+            "--yes",
+            "--json",
+            "--api-base",
+            &base,
+        ],
+        state.path(),
+    );
+    let report = json_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{report:#}");
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["id"], "extkey_a3");
+    assert_eq!(report["outcome"], "refused");
+    assert_eq!(report["deleted"], false);
+    assert_eq!(report["key"]["api_project_ids"][0], "proj_live");
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("ekm-wizard keys retire extkey_a3"),
+        "{report:#}"
+    );
+    assert!(fake.seen().iter().all(|s| s.method != "DELETE"));
+
+    // A key nothing uses: deleted, and only the JSON on standard output.
+    let output = run(
+        &[
+            "keys",
+            "delete",
+            "extkey_a1",
+            "--yes",
+            "--json",
+            "--api-base",
+            &base,
+        ],
+        state.path(),
+    );
+    let report = json_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{report:#}");
+    assert_eq!(report["outcome"], "deleted");
+    assert_eq!(report["deleted"], true);
+    assert_eq!(report["key"]["id"], "extkey_a1");
+    assert_eq!(report["error"], Value::Null);
+
+    // Gone now: not found.
+    let output = run(
+        &[
+            "keys",
+            "delete",
+            "extkey_a1",
+            "--yes",
+            "--json",
+            "--api-base",
+            &base,
+        ],
+        state.path(),
+    );
+    let report = json_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{report:#}");
+    assert_eq!(report["outcome"], "not-found");
+
+    // Retire: the project archived, the key deleted, said as one report.
+    let args = [
+        "keys",
+        "retire",
+        "extkey_a3",
+        "--yes",
+        "--json",
+        "--api-base",
+        &base,
+    ];
+    let output = run(&args, state.path());
+    let report = json_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{report:#}");
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["outcome"], "retired");
+    assert_eq!(report["archived_projects"], json!(["proj_live"]));
+    assert_eq!(report["deleted"], true);
+    let output = run(&args, state.path());
+    let report = json_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{report:#}");
+    assert_eq!(report["outcome"], "already-retired");
+    // A psp key is never retired: refused, nothing archived.
+    let output = run(
+        &[
+            "keys",
+            "retire",
+            "extkey_psp",
+            "--yes",
+            "--json",
+            "--api-base",
+            &base,
+        ],
+        state.path(),
+    );
+    let report = json_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{report:#}");
+    assert!(
+        matches!(report["outcome"].as_str(), Some("refused" | "not-found")),
+        "{report:#}"
+    );
+    assert_eq!(report["deleted"], false);
+}
+
+#[test]
+fn validate_and_keys_validate_read_an_answer_by_one_rule() {
+    let fake = organization();
+    let state = tempfile::tempdir().unwrap();
+    let base = fake.base();
+    let both = |env: &[(&str, String)]| {
+        let single = run_with(
+            &["validate", "extkey_a1", "--api-base", &base, "--json"],
+            state.path(),
+            env,
+        );
+        let many = run_with(
+            &[
+                "keys",
+                "validate",
+                "extkey_a1",
+                "--api-base",
+                &base,
+                "--json",
+            ],
+            state.path(),
+            env,
+        );
+        let single_status = json_of(&single)["status"].clone();
+        let many_status = json_of(&many)["results"][0]["status"].clone();
+        (
+            single.status.code(),
+            many.status.code(),
+            single_status,
+            many_status,
+        )
+    };
+    // Our own request refused (the admin key not accepted): the key was never asked, 3.
+    let wrong = [(
+        "OPENAI_ADMIN_KEY",
+        "sk-admin-not-this-one-0123456789".to_string(),
+    )];
+    let (single, many, single_status, many_status) = both(&wrong);
+    assert_eq!((single, many), (Some(3), Some(3)));
+    assert_eq!(single_status, "not-verified");
+    assert_eq!(many_status, "not-verified");
+    // 403 for our scope: also 3.
+    for _ in 0..2 {
+        fake.state.lock().unwrap().validate_answers.push_back((
+            403,
+            json!({"error": {"message": "Missing scopes: api.external_keys.read", "type": "invalid_request_error", "param": null, "code": null}}),
+        ));
+    }
+    let (single, many, ..) = both(&[]);
+    assert_eq!((single, many), (Some(3), Some(3)));
+    // The cloud's refusal relayed by OpenAI: the key is invalid, 1.
+    let refusal = json!({"error": {"message": "User: arn:aws:sts::111122223333:assumed-role/EnterpriseKeyManagement/OpenAI-EKM-Service is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:111122223333:key/extkey_a1", "type": "invalid_request_error", "param": null, "code": null}});
+    for _ in 0..2 {
+        fake.state
+            .lock()
+            .unwrap()
+            .validate_answers
+            .push_back((400, refusal.clone()));
+    }
+    let (single, many, single_status, many_status) = both(&[]);
+    assert_eq!((single, many), (Some(1), Some(1)));
+    assert_eq!(single_status, "failed");
+    assert_eq!(many_status, "failed");
+    // Valid: 0 for both.
+    let (single, many, ..) = both(&[]);
+    assert_eq!((single, many), (Some(0), Some(0)));
+}

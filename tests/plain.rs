@@ -581,3 +581,76 @@ fn the_plain_and_the_full_screen_wizard_record_the_same_values_and_blocks_for_th
     }
     assert!(compared > 5);
 }
+
+#[test]
+fn keys_in_plain_lines_lists_the_ekm_keys_and_validate_n_explains_a_refusal() {
+    use serde_json::{Value, json};
+    let openai = support::fake_openai::FakeOpenAi::start(CANARY);
+    {
+        let mut state = openai.state.lock().unwrap();
+        let key = |id: &str, name: &str, purpose: &str, projects: &[&str]| {
+            json!({
+                "id": id, "object": "organization.external_key", "created_at": 1_760_000_000,
+                "api_project_ids": projects, "purpose": purpose, "type": "unknown-kms",
+                "name": name,
+            })
+        };
+        state.keys.push(key("extkey_one", "first", "ekm", &[]));
+        state
+            .keys
+            .push(key("extkey_psp", "safety-only", "psp_decryption", &[]));
+        state.keys.push(key(
+            "extkey_two",
+            "evil\u{1b}]52;c;ZXZpbA==\u{7}",
+            "ekm",
+            &["proj_live"],
+        ));
+        state.page_size = 1;
+        state.validate_by = Some(std::sync::Arc::new(|key: &Value| {
+            if key["id"] == "extkey_two" {
+                (
+                    400,
+                    json!({"error": {"message": "User: arn:aws:sts::111122223333:assumed-role/EnterpriseKeyManagement/OpenAI-EKM-Service is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", "type": "invalid_request_error", "param": null, "code": null}}),
+                )
+            } else {
+                (200, json!({"status": "success"}))
+            }
+        }));
+    }
+    let state = tempfile::tempdir().unwrap();
+    let env = [
+        ("OPENAI_BASE_URL", openai.base()),
+        ("OPENAI_ADMIN_KEY", CANARY.to_string()),
+    ];
+    let mut wizard = Plain::start(state.path(), &["--plain", "--fresh"], &env);
+    wizard.answer("Cloud whose KMS holds the key", "keys");
+    wizard.wait_for("1. extkey_one \"first\"");
+    wizard.wait_for("used by nothing");
+    wizard.wait_for("2. extkey_two \"evil\\x1b]52;");
+    wizard.wait_for("used by project proj_live");
+    wizard.answer("Cloud whose KMS holds the key", "validate 2");
+    wizard.wait_for("extkey_two: invalid: ");
+    wizard.wait_for("kms:Decrypt");
+    wizard.answer("Cloud whose KMS holds the key", "validate 1");
+    wizard.wait_for("extkey_one: valid: OpenAI can use the key now.");
+    wizard.answer("Cloud whose KMS holds the key", "validate 7");
+    wizard.wait_for("There are keys 1 to 2");
+    wizard.answer("Cloud whose KMS holds the key", "quit");
+    assert_eq!(wizard.exit_code(), 0);
+
+    let transcript = wizard.text();
+    assert!(!transcript.contains("extkey_psp"), "{}", tail(&transcript));
+    assert!(
+        !transcript.contains("\u{1b}]52"),
+        "an escape reached the terminal"
+    );
+    assert_no_secret(&transcript, state.path());
+    assert_eq!(
+        openai.count("POST", "/v1/organization/external_keys/extkey_two/validate"),
+        1
+    );
+    assert_eq!(
+        openai.count("POST", "/v1/organization/external_keys/extkey_one/validate"),
+        1
+    );
+}

@@ -61,6 +61,27 @@ pub enum Effect {
         key: KeyRef,
         key_id: String,
     },
+    /// Read every page of the organization's EKM keys.
+    ListKeys {
+        generation: u64,
+        base: ApiBase,
+        key: KeyRef,
+    },
+    /// Validate one key of the keys view.
+    ValidateListedKey {
+        generation: u64,
+        base: ApiBase,
+        key: KeyRef,
+        key_id: String,
+    },
+    /// Delete one key of the keys view (confirmed): read again first, and refused without a
+    /// request when a project or a workspace uses it now.
+    DeleteListedKey {
+        generation: u64,
+        base: ApiBase,
+        key: KeyRef,
+        key_id: String,
+    },
     /// Run the cloud's live checks; each result comes back as soon as it is known.
     RunChecks {
         generation: u64,

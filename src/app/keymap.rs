@@ -20,6 +20,8 @@ pub enum InputMode {
     AsCode,
     /// The "do it for me" view: y applies, u allows updates, Esc goes back.
     Applying,
+    /// The keys at OpenAI: the cursor, validate, delete, read again.
+    Keys,
     /// The offer to resume saved progress.
     Resuming,
     /// A text field has focus: printable keys are text.
@@ -36,6 +38,7 @@ pub fn input_mode(model: &Model) -> InputMode {
         Some(LayerKind::Explain) => InputMode::Explaining,
         Some(LayerKind::AsCode) => InputMode::AsCode,
         Some(LayerKind::Apply) => InputMode::Applying,
+        Some(LayerKind::Keys) => InputMode::Keys,
         Some(LayerKind::Question) => InputMode::Confirming,
         None if model.screen == Screen::ResumeOffer => InputMode::Resuming,
         None if model.in_text_input() => InputMode::Typing,
@@ -54,6 +57,8 @@ pub enum FooterPlace {
     Applying,
     /// The "do it for me" view while it reads or writes, or after.
     ApplyDone,
+    /// The keys at OpenAI.
+    Keys,
     Resuming,
     /// A generated block has focus.
     Block,
@@ -83,6 +88,7 @@ pub fn footer_place(model: &Model) -> FooterPlace {
             return FooterPlace::Applying;
         }
         InputMode::Applying => return FooterPlace::ApplyDone,
+        InputMode::Keys => return FooterPlace::Keys,
         InputMode::Resuming => return FooterPlace::Resuming,
         InputMode::Typing | InputMode::Moving => {}
     }
@@ -143,6 +149,7 @@ const ALL: &[InputMode] = &[
     M::Explaining,
     M::AsCode,
     M::Applying,
+    M::Keys,
     M::Resuming,
     M::Typing,
     M::Moving,
@@ -245,6 +252,35 @@ pub static BINDINGS: &[Binding] = &[
             (F::ApplyDone, 1, "Esc", "back"),
         ],
     },
+    // The keys at OpenAI: the cursor moves with ↑/↓ (the scroll rows), v, d, r; Esc goes back.
+    Binding {
+        keys: &[plain(KeyCode::Esc), letter('l'), plain(KeyCode::F(5))],
+        modes: &[M::Keys],
+        action: || Msg::CloseOverlay,
+        help: None,
+        footer: &[(F::Keys, 6, "Esc", "back")],
+    },
+    Binding {
+        keys: &[letter('v')],
+        modes: &[M::Keys],
+        action: || Msg::ValidateSelectedKey,
+        help: None,
+        footer: &[(F::Keys, 2, "v", "validate")],
+    },
+    Binding {
+        keys: &[letter('d'), plain(KeyCode::Delete)],
+        modes: &[M::Keys],
+        action: || Msg::DeleteSelectedKey,
+        help: None,
+        footer: &[(F::Keys, 3, "d", "delete")],
+    },
+    Binding {
+        keys: &[letter('r')],
+        modes: &[M::Keys],
+        action: || Msg::ReadKeysAgain,
+        help: None,
+        footer: &[(F::Keys, 4, "r", "reread")],
+    },
     // The "as code" view: files, scrolling, copy and write; the rest does nothing.
     Binding {
         keys: &[plain(KeyCode::Esc), letter('a'), plain(KeyCode::F(3))],
@@ -283,7 +319,7 @@ pub static BINDINGS: &[Binding] = &[
     },
     Binding {
         keys: &[plain(KeyCode::PageDown)],
-        modes: &[M::Explaining, M::Help, M::AsCode, M::Applying],
+        modes: &[M::Explaining, M::Help, M::AsCode, M::Applying, M::Keys],
         action: || Msg::ScrollContent(5),
         help: None,
         footer: &[
@@ -296,7 +332,7 @@ pub static BINDINGS: &[Binding] = &[
     },
     Binding {
         keys: &[plain(KeyCode::PageUp)],
-        modes: &[M::Explaining, M::Help, M::AsCode, M::Applying],
+        modes: &[M::Explaining, M::Help, M::AsCode, M::Applying, M::Keys],
         action: || Msg::ScrollContent(-5),
         help: None,
         footer: &[],
@@ -436,8 +472,29 @@ pub static BINDINGS: &[Binding] = &[
     },
     Binding {
         keys: &[letter('x')],
-        modes: MOVING,
+        modes: &[M::Moving, M::Keys],
         action: || Msg::OpenExplainScreen,
+        help: None,
+        footer: &[(F::Keys, 5, "x", "explain")],
+    },
+    Binding {
+        keys: &[plain(KeyCode::F(5))],
+        modes: ON_A_STEP,
+        action: || Msg::OpenKeys,
+        help: Some((
+            "l / F5",
+            "the organization's EKM keys at OpenAI: list, validate, delete one nothing uses (asks first)",
+        )),
+        footer: &[
+            (F::Choice, 5, "F5", "keys"),
+            (F::Start, 5, "F5", "keys"),
+            (F::Run, 5, "F5", "keys"),
+        ],
+    },
+    Binding {
+        keys: &[letter('l')],
+        modes: MOVING,
+        action: || Msg::OpenKeys,
         help: None,
         footer: &[],
     },
@@ -515,14 +572,28 @@ pub static BINDINGS: &[Binding] = &[
     },
     Binding {
         keys: &[plain(KeyCode::Up)],
-        modes: &[M::Typing, M::Moving, M::Help, M::AsCode, M::Applying],
+        modes: &[
+            M::Typing,
+            M::Moving,
+            M::Help,
+            M::AsCode,
+            M::Applying,
+            M::Keys,
+        ],
         action: || Msg::ScrollContent(-1),
         help: Some(("↑/↓", "scroll the step")),
-        footer: &[(F::Step, 4, "↑/↓", "scroll")],
+        footer: &[(F::Step, 4, "↑/↓", "scroll"), (F::Keys, 1, "↑/↓", "key")],
     },
     Binding {
         keys: &[plain(KeyCode::Down)],
-        modes: &[M::Typing, M::Moving, M::Help, M::AsCode, M::Applying],
+        modes: &[
+            M::Typing,
+            M::Moving,
+            M::Help,
+            M::AsCode,
+            M::Applying,
+            M::Keys,
+        ],
         action: || Msg::ScrollContent(1),
         help: None,
         footer: &[],
@@ -547,6 +618,7 @@ pub static BINDINGS: &[Binding] = &[
             M::Explaining,
             M::AsCode,
             M::Applying,
+            M::Keys,
             M::Resuming,
             M::Typing,
             M::Moving,
@@ -561,10 +633,11 @@ pub static BINDINGS: &[Binding] = &[
     },
     Binding {
         keys: &[plain(KeyCode::Char('?'))],
-        modes: &[M::Resuming, M::Moving, M::AsCode, M::Applying],
+        modes: &[M::Resuming, M::Moving, M::AsCode, M::Applying, M::Keys],
         action: || Msg::ToggleHelp,
         help: None,
         footer: &[
+            (F::Keys, 7, "?", "help"),
             (F::Applying, 5, "?", "help"),
             (F::ApplyDone, 3, "?", "help"),
             (F::AsCode, 6, "?", "help"),
@@ -592,6 +665,7 @@ pub static BINDINGS: &[Binding] = &[
             (F::AsCode, 9, "^Q", "quit"),
             (F::Applying, 9, "^Q", "quit"),
             (F::ApplyDone, 9, "^Q", "quit"),
+            (F::Keys, 9, "^Q", "quit"),
             (F::Block, 9, "^Q", "quit"),
             (F::Run, 9, "^Q", "quit"),
             (F::Choice, 9, "^Q", "quit"),
@@ -631,6 +705,7 @@ pub fn message_for_key(model: &Model, key: KeyEvent) -> Option<Msg> {
         InputMode::Help
         | InputMode::AsCode
         | InputMode::Applying
+        | InputMode::Keys
         | InputMode::Resuming
         | InputMode::Moving => None,
     }
@@ -643,6 +718,7 @@ pub fn footer_keys(model: &Model) -> Vec<(&'static str, &'static str)> {
         Some(Question::Action(id)) => model.action_spec(id).map(|a| a.title),
         Some(Question::Discard) => Some("discard the saved progress"),
         Some(Question::Drill) => Some("start the drill"),
+        Some(Question::DeleteKey) => Some("delete the key"),
         None => None,
     };
     let mut shown: Vec<(u8, &'static str, &'static str)> = BINDINGS
@@ -728,6 +804,7 @@ mod tests {
             F::AsCode,
             F::Applying,
             F::ApplyDone,
+            F::Keys,
             F::Resuming,
             F::Block,
             F::Run,
@@ -793,7 +870,7 @@ mod tests {
     fn the_help_lists_every_command_letter() {
         let help = help_lines();
         for keys in [
-            "c", "w", "k", "s", "f", "e", "a / F3", "m / F4", "x / F2", "? / F1",
+            "c", "w", "k", "s", "f", "e", "a / F3", "m / F4", "x / F2", "? / F1", "l / F5",
         ] {
             assert!(
                 help.iter().any(|(k, _)| *k == keys),

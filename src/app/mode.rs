@@ -18,6 +18,8 @@ pub enum Layer {
     AsCode(AsCodePane),
     /// "Do it for me".
     Apply(ApplyPane),
+    /// The organization's EKM keys at OpenAI.
+    Keys(Box<KeysPane>),
     /// A question waiting for the admin's yes.
     Question(Question),
 }
@@ -29,6 +31,7 @@ pub enum LayerKind {
     Explain,
     AsCode,
     Apply,
+    Keys,
     Question,
 }
 
@@ -39,13 +42,17 @@ impl Layer {
             Layer::Explain(_) => LayerKind::Explain,
             Layer::AsCode(_) => LayerKind::AsCode,
             Layer::Apply(_) => LayerKind::Apply,
+            Layer::Keys(_) => LayerKind::Keys,
             Layer::Question(_) => LayerKind::Question,
         }
     }
 
     /// Whether the layer takes the content area (help and questions leave it as it is).
     pub fn takes_content(&self) -> bool {
-        matches!(self, Layer::Explain(_) | Layer::AsCode(_) | Layer::Apply(_))
+        matches!(
+            self,
+            Layer::Explain(_) | Layer::AsCode(_) | Layer::Apply(_) | Layer::Keys(_)
+        )
     }
 }
 
@@ -141,6 +148,20 @@ impl Layers {
     pub fn apply_mut(&mut self) -> Option<&mut ApplyPane> {
         self.0.iter_mut().find_map(|l| match l {
             Layer::Apply(pane) => Some(pane),
+            _ => None,
+        })
+    }
+
+    pub fn keys(&self) -> Option<&KeysPane> {
+        self.0.iter().find_map(|l| match l {
+            Layer::Keys(pane) => Some(pane.as_ref()),
+            _ => None,
+        })
+    }
+
+    pub fn keys_mut(&mut self) -> Option<&mut KeysPane> {
+        self.0.iter_mut().find_map(|l| match l {
+            Layer::Keys(pane) => Some(pane.as_mut()),
             _ => None,
         })
     }
@@ -258,6 +279,45 @@ pub struct ApplyPane {
     pub scroll: usize,
 }
 
+/// What the keys view knows of OpenAI's listing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeysListing {
+    /// Being read.
+    Reading,
+    /// Read (every page, or `incomplete`).
+    Read {
+        keys: Vec<crate::openai::keys::ExternalKey>,
+        incomplete: bool,
+    },
+    /// Could not be read, and why.
+    Failed(String),
+}
+
+/// What validating one key of the list came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyValidation {
+    /// Asked of OpenAI; no answer yet.
+    Asking,
+    /// Answered (or not asked), read by `openai::validity`; the error's words when not valid.
+    Answered(crate::openai::validity::Validity, Option<String>),
+}
+
+/// The organization's EKM keys (the transitions and the view are in `features::keys`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeysPane {
+    pub listing: KeysListing,
+    /// The key the cursor is on, in the listing's order.
+    pub selected: usize,
+    /// Tags requests of this view so an answer for a closed or reread view is dropped.
+    pub generation: u64,
+    /// Each key's last validation in this view.
+    pub validations: Vec<(String, KeyValidation)>,
+    /// The key whose delete is asked or under way.
+    pub deleting: Option<String>,
+    /// What the last delete (or refusal to delete) came to, in words.
+    pub note: Option<(bool, String)>,
+}
+
 /// The one question waiting for the admin's yes (y) or no (any other key). Only one is ever
 /// asked at a time, so what y and Esc answer is never a matter of priority.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,6 +328,8 @@ pub enum Question {
     Discard,
     /// Start the revocation drill.
     Drill,
+    /// Delete the registration of the key chosen in the keys view (nothing uses it).
+    DeleteKey,
 }
 
 #[cfg(test)]

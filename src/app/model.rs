@@ -8,7 +8,8 @@ use ratatui::style::Style;
 use ratatui_textarea::TextArea;
 
 pub use super::mode::{
-    ApplyPane, ApplyPhase, AsCodePane, ExplainPane, Layer, LayerKind, Layers, Question,
+    ApplyPane, ApplyPhase, AsCodePane, ExplainPane, KeyValidation, KeysListing, KeysPane, Layer,
+    LayerKind, Layers, Question,
 };
 use super::preset::Preset;
 use super::registration::RegistrationPane;
@@ -543,6 +544,7 @@ impl Model {
                 .apply()
                 .is_some_and(|a| matches!(a.phase, ApplyPhase::Planning | ApplyPhase::Applying))
             || matches!(self.action, ActionOffer::Running(_))
+            || self.layers.keys().is_some_and(KeysPane::busy)
     }
 
     /// The field with focus, if a text field has it.

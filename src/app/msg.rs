@@ -144,6 +144,33 @@ pub enum Msg {
     DrillFinished(Box<crate::after_setup::drill::DrillRecord>),
     /// A second of an automatic re-check's countdown passed.
     RecheckTick { id: u64 },
+    /// Open the view of the organization's EKM keys at OpenAI.
+    OpenKeys,
+    /// Read the list of keys again.
+    ReadKeysAgain,
+    /// Move the keys view's cursor by this many keys (negative: up).
+    SelectKey(i32),
+    /// Ask OpenAI to validate the key under the cursor.
+    ValidateSelectedKey,
+    /// Offer to delete the key under the cursor (asks first; refused while it is in use).
+    DeleteSelectedKey,
+    /// The list of keys was read (or could not be).
+    KeysListed {
+        generation: u64,
+        outcome: Result<crate::openai::keys::Listing, String>,
+    },
+    /// One key of the list was validated: its validity and, when not valid, the words.
+    KeyValidated {
+        generation: u64,
+        id: String,
+        outcome: Result<(), (crate::openai::validity::Validity, String)>,
+    },
+    /// A delete from the keys view ended.
+    KeyDeleted {
+        generation: u64,
+        id: String,
+        outcome: Result<(), String>,
+    },
     /// Save progress and leave.
     Quit,
 }

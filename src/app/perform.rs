@@ -135,10 +135,80 @@ fn spawn_api_effect(effect: Effect, results: mpsc::UnboundedSender<Msg>) {
                     outcome,
                 }
             }
+            Effect::ListKeys {
+                generation,
+                base,
+                key,
+            } => {
+                let outcome = match client(base, key) {
+                    Ok(client) => crate::openai::keys::list_ekm(&client)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(err) => Err(err),
+                };
+                Msg::KeysListed {
+                    generation,
+                    outcome,
+                }
+            }
+            Effect::ValidateListedKey {
+                generation,
+                base,
+                key,
+                key_id,
+            } => {
+                use crate::openai::validity::Validity;
+                let outcome = match client(base, key) {
+                    Ok(client) => {
+                        let validation = register::validate(&client, &key_id).await;
+                        let validity = Validity::of(&validation);
+                        validation.map_err(|e| (validity, e.to_string()))
+                    }
+                    Err(err) => Err((Validity::NotAsked, err)),
+                };
+                Msg::KeyValidated {
+                    generation,
+                    id: key_id,
+                    outcome,
+                }
+            }
+            Effect::DeleteListedKey {
+                generation,
+                base,
+                key,
+                key_id,
+            } => {
+                let outcome = match client(base, key) {
+                    Ok(client) => delete_listed_key(&client, &key_id).await,
+                    Err(err) => Err(err),
+                };
+                Msg::KeyDeleted {
+                    generation,
+                    id: key_id,
+                    outcome,
+                }
+            }
             _ => return,
         };
         let _ = results.send(msg);
     });
+}
+
+/// Deletes a key of the keys view: read again first, so a key a project took up since the
+/// list was read is refused here (naming it) without a delete being sent.
+async fn delete_listed_key(client: &Client, key_id: &str) -> Result<(), String> {
+    use crate::openai::keys;
+    match keys::retrieve(client, key_id).await {
+        Ok(None) => Err(crate::openai::lifecycle::no_such_key(key_id)),
+        Ok(Some(key)) => match keys::Refusal::of(&key) {
+            Some(refusal) => Err(refusal.words(key_id)),
+            None => keys::delete(client, &key)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+        },
+        Err(err) => Err(err.to_string()),
+    }
 }
 
 impl Effects {
@@ -194,7 +264,10 @@ impl Effects {
             }
             api @ (Effect::PlanRegistration { .. }
             | Effect::Register { .. }
-            | Effect::Validate { .. }) => {
+            | Effect::Validate { .. }
+            | Effect::ListKeys { .. }
+            | Effect::ValidateListedKey { .. }
+            | Effect::DeleteListedKey { .. }) => {
                 spawn_api_effect(api, self.results.clone());
                 Vec::new()
             }

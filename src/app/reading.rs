@@ -2,7 +2,7 @@
 //! plain line-by-line wizard): what an overlay holds, asked here rather than by field names,
 //! so that how the model keeps its overlays can change in one place.
 
-use super::model::{ApplyPane, DrillOffer, Model, Question};
+use super::model::{ApplyPane, DrillOffer, KeysPane, Model, Question};
 
 impl Model {
     /// The text the explain view holds, while it is open.
@@ -13,6 +13,11 @@ impl Model {
     /// The "do it for me" view, while it is open.
     pub(crate) fn apply_view(&self) -> Option<&ApplyPane> {
         self.layers.apply()
+    }
+
+    /// The view of the keys at OpenAI, while it is open.
+    pub(crate) fn keys_view(&self) -> Option<&KeysPane> {
+        self.layers.keys()
     }
 
     /// The question waiting for the admin's yes, if one is asked.

@@ -3,7 +3,8 @@
 
 use super::effect::Effect;
 use super::features::{
-    apply, as_code, blocks, checks, drill, explain, help, question, recheck, registration, resume,
+    apply, as_code, blocks, checks, drill, explain, help, keys, question, recheck, registration,
+    resume,
 };
 use super::model::{ApplyPhase, DrillOffer, LayerKind, Model, Saving, StatusKind};
 use super::msg::Msg;
@@ -148,6 +149,37 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             model.spinner = model.spinner.wrapping_add(1);
             Vec::new()
         }
+        Msg::OpenKeys => keys::open_keys(model),
+        Msg::ReadKeysAgain => keys::read_again(model),
+        Msg::SelectKey(delta) => {
+            keys::select(model, delta);
+            Vec::new()
+        }
+        Msg::ValidateSelectedKey => keys::validate_selected(model),
+        Msg::DeleteSelectedKey => keys::delete_selected(model),
+        Msg::KeysListed {
+            generation,
+            outcome,
+        } => {
+            keys::listed(model, generation, outcome);
+            Vec::new()
+        }
+        Msg::KeyValidated {
+            generation,
+            id,
+            outcome,
+        } => {
+            keys::validated(model, generation, id, outcome);
+            Vec::new()
+        }
+        Msg::KeyDeleted {
+            generation,
+            id,
+            outcome,
+        } => {
+            keys::deleted(model, generation, id, outcome);
+            Vec::new()
+        }
         Msg::Quit => {
             model.quitting = true;
             let mut effects = save(model);
@@ -167,6 +199,7 @@ fn scroll_top_layer(model: &mut Model, lines: i32) {
         Some(LayerKind::Explain) => explain::scroll(model, lines),
         Some(LayerKind::AsCode) => as_code::scroll(model, lines),
         Some(LayerKind::Apply) => apply::scroll(model, lines),
+        Some(LayerKind::Keys) => keys::select(model, lines.clamp(-1000, 1000)),
         Some(LayerKind::Question) | None => scroll_by(model, lines),
     }
 }
@@ -181,7 +214,7 @@ fn close_top_layer(model: &mut Model) -> Vec<Effect> {
                 .layers
                 .apply()
                 .is_some_and(|a| a.phase == ApplyPhase::Applying) => {}
-        Some(kind @ (LayerKind::Help | LayerKind::AsCode | LayerKind::Apply)) => {
+        Some(kind @ (LayerKind::Help | LayerKind::AsCode | LayerKind::Apply | LayerKind::Keys)) => {
             model.layers.close(kind);
         }
         Some(LayerKind::Question) => decline(model),
@@ -261,6 +294,39 @@ fn hide_secrets(msg: Msg, redactor: &crate::secrets::Redactor) -> Msg {
                 ActionOutcome::CouldNotTry(why) => ActionOutcome::CouldNotTry(hide(why)),
             })
         }
+        Msg::KeysListed {
+            generation,
+            outcome,
+        } => Msg::KeysListed {
+            generation,
+            outcome: outcome
+                .map(|mut listing| {
+                    for key in &mut listing.keys {
+                        key.name = hide(std::mem::take(&mut key.name));
+                        key.resource = key.resource.take().map(hide);
+                    }
+                    listing
+                })
+                .map_err(hide),
+        },
+        Msg::KeyValidated {
+            generation,
+            id,
+            outcome,
+        } => Msg::KeyValidated {
+            generation,
+            id,
+            outcome: outcome.map_err(|(validity, words)| (validity, hide(words))),
+        },
+        Msg::KeyDeleted {
+            generation,
+            id,
+            outcome,
+        } => Msg::KeyDeleted {
+            generation,
+            id,
+            outcome: outcome.map_err(hide),
+        },
         other => other,
     }
 }

@@ -8,7 +8,7 @@ use ratatui::widgets::{
     Block, Borders, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState, Wrap,
 };
 
-use super::features::{apply, as_code, explain, help};
+use super::features::{apply, as_code, explain, help, keys};
 use super::keymap::footer_keys;
 use super::layout::{self, EDITOR_INDENT};
 use super::model::{Layer, LayerKind, Model, Saving, Screen, StatusKind, StepState};
@@ -60,6 +60,7 @@ fn draw_everything(frame: &mut Frame, model: &Model) {
         Some(Layer::Explain(pane)) => explain::draw_explain(frame, model, pane, regions.content),
         Some(Layer::AsCode(pane)) => as_code::draw_as_code(frame, model, *pane, regions.content),
         Some(Layer::Apply(_)) => apply::draw_apply(frame, model, regions.content),
+        Some(Layer::Keys(_)) => keys::draw_keys(frame, model, regions.content),
         _ => draw_content(frame, model, regions.content),
     }
     draw_status(frame, model, &status, regions.status);
@@ -91,6 +92,7 @@ fn step_of(model: &Model) -> String {
         Some(LayerKind::Explain) => return "Explain an error".into(),
         Some(LayerKind::AsCode) => return "As code".into(),
         Some(LayerKind::Apply) => return "Do it for me".into(),
+        Some(LayerKind::Keys) => return "Keys at OpenAI".into(),
         _ => {}
     }
     match model.screen {

@@ -13,6 +13,7 @@ use crate::openai::keys::{self, ExternalKey, Listing, Refusal};
 use crate::openai::lifecycle::{
     self, ReplaceProgress, RetirePlan, RetireProgress, retire_record_name,
 };
+use crate::openai::validity::Validity;
 use crate::openai::{ApiError, Client, register};
 use crate::session::SessionStore;
 
@@ -64,6 +65,56 @@ pub struct ValidateReport {
     pub results: Vec<Validated>,
 }
 
+/// `keys delete --json`: what came of one delete.
+#[derive(Debug, Serialize)]
+pub struct DeleteReport<'a> {
+    pub schema_version: u32,
+    pub id: &'a str,
+    /// `deleted`, `refused` (before any request: the key is in use or not an EKM key),
+    /// `not-found`, `declined` (the admin said no), `failed` (OpenAI refused the request) or
+    /// `not-verified` (no answer).
+    pub outcome: &'static str,
+    /// Whether the registration is gone now.
+    pub deleted: bool,
+    /// The key as read before the delete, when it was.
+    pub key: Option<&'a ExternalKey>,
+    /// Why it was not deleted, in words.
+    pub error: Option<String>,
+    /// The troubleshooting entry that matches the error, if one does.
+    pub explanation: Option<String>,
+}
+
+/// `keys retire --json`: what a retirement run came to.
+#[derive(Debug, Serialize)]
+pub struct RetireReport<'a> {
+    pub schema_version: u32,
+    pub id: &'a str,
+    /// `retired`, `already-retired`, `refused` (before any change), `not-found`, `declined`,
+    /// `stopped` (a step failed; the same command resumes) or `not-verified` (no answer).
+    pub outcome: &'static str,
+    /// The projects archived, by this run or an earlier one of the same retirement.
+    pub archived_projects: Vec<String>,
+    /// Whether the registration is deleted now.
+    pub deleted: bool,
+    pub error: Option<String>,
+    pub explanation: Option<String>,
+}
+
+/// A line for people: on standard output, or on standard error when standard output carries
+/// the JSON report.
+fn say(as_json: bool, line: &str) {
+    if as_json {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
+}
+
+/// The troubleshooting entry an error text matches.
+fn explanation_of(error: &str) -> Option<String> {
+    crate::explain::explain(error).map(|found| found.entry.id.clone())
+}
+
 /// What `keys` does besides listing.
 #[derive(Debug, Clone, Subcommand)]
 pub enum KeysAction {
@@ -109,8 +160,8 @@ pub fn keys(action: Option<&KeysAction>, api: &ApiArgs, as_json: bool) -> u8 {
         None => list(api, as_json),
         Some(KeysAction::Show { id }) => show(id, api, as_json),
         Some(KeysAction::Validate { ids, all }) => validate(ids, *all, api, as_json),
-        Some(KeysAction::Delete { id, yes }) => delete(id, *yes, api),
-        Some(KeysAction::Retire { id, yes }) => retire(id, *yes, api),
+        Some(KeysAction::Delete { id, yes }) => delete(id, *yes, api, as_json),
+        Some(KeysAction::Retire { id, yes }) => retire(id, *yes, api, as_json),
     }
 }
 
@@ -319,16 +370,6 @@ pub struct Validated {
     pub result: serde_json::Value,
 }
 
-/// 0 valid; 1 OpenAI answered that it cannot use the key; 3 OpenAI could not be asked (no
-/// answer, or an answer about the admin key rather than the external key).
-fn validation_code(validation: &Result<(), ApiError>) -> u8 {
-    match validation {
-        Ok(()) => EXIT_OK,
-        Err(ApiError::Refused { .. }) => EXIT_REFUSED,
-        Err(_) => EXIT_NOT_VERIFIED,
-    }
-}
-
 /// `ekm-wizard keys validate [ID…|--all] [--json]`.
 fn validate(ids: &[String], all: bool, api: &ApiArgs, as_json: bool) -> u8 {
     if ids.is_empty() && !all {
@@ -366,7 +407,8 @@ fn validate(ids: &[String], all: bool, api: &ApiArgs, as_json: bool) -> u8 {
     let mut explained = Vec::new();
     for id in &ids {
         let validation = runtime.block_on(register::validate(&client, id));
-        let this = validation_code(&validation);
+        let validity = Validity::of(&validation);
+        let this = validity.exit_code();
         code = match (code, this) {
             (EXIT_REFUSED, _) | (_, EXIT_REFUSED) => EXIT_REFUSED,
             (EXIT_NOT_VERIFIED, _) | (_, EXIT_NOT_VERIFIED) => EXIT_NOT_VERIFIED,
@@ -424,8 +466,8 @@ fn ask_word_yes(question: &str) -> bool {
     answer.trim().eq_ignore_ascii_case("yes")
 }
 
-/// `ekm-wizard keys delete ID [--yes]`.
-fn delete(id: &str, yes: bool, api: &ApiArgs) -> u8 {
+/// `ekm-wizard keys delete ID [--yes] [--json]`.
+fn delete(id: &str, yes: bool, api: &ApiArgs, as_json: bool) -> u8 {
     if let Err(code) = checked_arg(id) {
         return code;
     }
@@ -433,13 +475,43 @@ fn delete(id: &str, yes: bool, api: &ApiArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let key = match read_key(&client, &runtime, id, false) {
-        Ok(key) => key,
-        Err(code) => return code,
+    let report = |outcome: &'static str, key: Option<&ExternalKey>, error: Option<String>| {
+        if as_json {
+            print_json(&json!(DeleteReport {
+                schema_version: SCHEMA_VERSION,
+                id,
+                outcome,
+                deleted: outcome == "deleted",
+                key,
+                explanation: error.as_deref().and_then(explanation_of),
+                error,
+            }));
+        }
+    };
+    let key = match runtime.block_on(keys::retrieve(&client, id)) {
+        Ok(Some(key)) => key,
+        Ok(None) => {
+            let said = lifecycle::no_such_key(id);
+            eprintln!("error: {said}");
+            report("not-found", None, Some(said));
+            return EXIT_REFUSED;
+        }
+        Err(err) => {
+            let code = refused(&err.to_string(), false);
+            let outcome = if code == EXIT_NOT_VERIFIED {
+                "not-verified"
+            } else {
+                "failed"
+            };
+            report(outcome, None, Some(err.to_string()));
+            return code;
+        }
     };
     if let Some(refusal) = Refusal::of(&key) {
-        eprintln!("error: {}", refusal.words(id));
+        let said = refusal.words(id);
+        eprintln!("error: {said}");
         eprintln!("Nothing was deleted.");
+        report("refused", Some(&key), Some(said));
         return EXIT_REFUSED;
     }
     let what = format!(
@@ -461,15 +533,26 @@ fn delete(id: &str, yes: bool, api: &ApiArgs) -> u8 {
             "Delete the registration of {what}? OpenAI forgets the key; the key itself stays in your KMS."
         )) {
             eprintln!("Nothing was deleted.");
+            report("declined", Some(&key), Some("not confirmed".into()));
             return EXIT_REFUSED;
         }
     }
     match runtime.block_on(keys::delete(&client, &key)) {
         Ok(_) => {
-            println!("Deleted the registration of {what}.");
+            say(as_json, &format!("Deleted the registration of {what}."));
+            report("deleted", Some(&key), None);
             EXIT_OK
         }
-        Err(err) => refused(&err.to_string(), false),
+        Err(err) => {
+            let code = refused(&err.to_string(), false);
+            let outcome = if code == EXIT_NOT_VERIFIED {
+                "not-verified"
+            } else {
+                "failed"
+            };
+            report(outcome, Some(&key), Some(err.to_string()));
+            code
+        }
     }
 }
 
@@ -504,8 +587,8 @@ fn step_failed(err: &ApiError, resume: &str) -> u8 {
     }
 }
 
-/// `ekm-wizard keys retire ID [--yes]`.
-fn retire(id: &str, yes: bool, api: &ApiArgs) -> u8 {
+/// `ekm-wizard keys retire ID [--yes] [--json]`.
+fn retire(id: &str, yes: bool, api: &ApiArgs, as_json: bool) -> u8 {
     if let Err(code) = checked_arg(id) {
         return code;
     }
@@ -526,6 +609,30 @@ fn retire(id: &str, yes: bool, api: &ApiArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    let report = |outcome: &'static str,
+                  progress: Option<&RetireProgress>,
+                  deleted: bool,
+                  error: Option<String>| {
+        if as_json {
+            print_json(&json!(RetireReport {
+                schema_version: SCHEMA_VERSION,
+                id,
+                outcome,
+                archived_projects: progress
+                    .map(|p| {
+                        p.projects
+                            .iter()
+                            .filter(|p| p.archived)
+                            .map(|p| p.id.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                deleted,
+                explanation: error.as_deref().and_then(explanation_of),
+                error,
+            }));
+        }
+    };
     if saved.is_some() {
         eprintln!(
             "Resuming the retirement of {id} kept in {}.",
@@ -534,33 +641,52 @@ fn retire(id: &str, yes: bool, api: &ApiArgs) -> u8 {
     }
     let plan = match runtime.block_on(lifecycle::plan_retire(&client, id, saved)) {
         Ok(plan) => plan,
-        Err(err) => return refused(&err.to_string(), false),
+        Err(err) => {
+            let code = refused(&err.to_string(), false);
+            let outcome = if code == EXIT_NOT_VERIFIED {
+                "not-verified"
+            } else {
+                "stopped"
+            };
+            report(outcome, None, false, Some(err.to_string()));
+            return code;
+        }
     };
     let (key, mut progress) = match &plan {
         RetirePlan::AlreadyRetired { key_id } => {
-            println!("{key_id} is already retired: its registration is deleted.");
+            say(
+                as_json,
+                &format!("{key_id} is already retired: its registration is deleted."),
+            );
+            report("already-retired", None, true, None);
             return EXIT_OK;
         }
         RetirePlan::NoSuchKey { key_id } => {
-            eprintln!("error: {}", lifecycle::no_such_key(key_id));
+            let said = lifecycle::no_such_key(key_id);
+            eprintln!("error: {said}");
+            report("not-found", None, false, Some(said));
             return EXIT_REFUSED;
         }
         RetirePlan::Refused { why, .. } => {
             eprintln!("error: {why}");
             eprintln!("Nothing was archived or deleted.");
+            report("refused", None, false, Some(why.clone()));
             return EXIT_REFUSED;
         }
         RetirePlan::Steps { key, progress } => (key.as_ref().clone(), progress.clone()),
     };
     for project in progress.projects.iter().filter(|p| p.archived) {
-        println!(
-            "Project {} is already archived.",
-            lifecycle::RetireStep::Archive {
-                id: project.id.clone(),
-                name: project.name.clone()
-            }
-            .words(id)
-            .trim_start_matches("archive project ")
+        say(
+            as_json,
+            &format!(
+                "Project {} is already archived.",
+                lifecycle::RetireStep::Archive {
+                    id: project.id.clone(),
+                    name: project.name.clone()
+                }
+                .words(id)
+                .trim_start_matches("archive project ")
+            ),
         );
     }
     let steps = plan.steps();
@@ -568,6 +694,12 @@ fn retire(id: &str, yes: bool, api: &ApiArgs) -> u8 {
         let question = plan.question().unwrap_or_default();
         if !ask_word_yes(&question) {
             eprintln!("Nothing was archived or deleted.");
+            report(
+                "declined",
+                Some(&progress),
+                false,
+                Some("not confirmed".into()),
+            );
             return EXIT_REFUSED;
         }
     }
@@ -583,15 +715,31 @@ fn retire(id: &str, yes: bool, api: &ApiArgs) -> u8 {
         ));
         save(&store, &record, &progress.to_json());
         if let Err(err) = done {
-            return step_failed(&err, &format!("ekm-wizard keys retire {id}"));
+            let code = step_failed(&err, &format!("ekm-wizard keys retire {id}"));
+            let outcome = if code == EXIT_NOT_VERIFIED {
+                "not-verified"
+            } else {
+                "stopped"
+            };
+            report(
+                outcome,
+                Some(&progress),
+                progress.deleted,
+                Some(err.to_string()),
+            );
+            return code;
         }
-        println!("Done: {}.", step.words(id));
+        say(as_json, &format!("Done: {}.", step.words(id)));
     }
     let archived = progress.projects.len();
-    println!(
-        "Retired {id}: {archived} project{} archived, and its registration deleted.",
-        if archived == 1 { "" } else { "s" }
+    say(
+        as_json,
+        &format!(
+            "Retired {id}: {archived} project{} archived, and its registration deleted.",
+            if archived == 1 { "" } else { "s" }
+        ),
     );
+    report("retired", Some(&progress), true, None);
     EXIT_OK
 }
 

@@ -21,6 +21,7 @@ use crate::exit::{EXIT_BAD_INPUT, EXIT_NOT_VERIFIED, EXIT_OK, EXIT_REFUSED};
 use crate::explain::{self, describe};
 use crate::guide::{ArtifactId, FieldId, SetupPath};
 use crate::openai::client::ADMIN_KEY_ENV;
+use crate::openai::validity::Validity;
 use crate::openai::{AdminKey, ApiBase, ApiError, Client, register};
 use crate::render;
 use crate::session::{Loaded, SessionStore};
@@ -254,20 +255,21 @@ fn explain_failure(error: &str) -> String {
 }
 
 fn validation_json(validation: &Result<(), ApiError>) -> serde_json::Value {
+    let status = Validity::of(validation).json_status();
     match validation {
-        Ok(()) => json!({"status": "success"}),
-        Err(err @ ApiError::Network(_)) => json!({
-            "status": "not-verified",
-            "error": err.to_string(),
-            "explanation": explain::explain(&err.to_string()).map(|found| found.entry.id.clone()),
-        }),
-        Err(err) => {
+        Ok(()) => json!({"status": status}),
+        Err(err @ ApiError::Refused { .. }) => {
             let entry = err
                 .message()
                 .and_then(explain::explain)
                 .map(|found| found.entry.id.clone());
-            json!({"status": "failed", "error": err.to_string(), "explanation": entry})
+            json!({"status": status, "error": err.to_string(), "explanation": entry})
         }
+        Err(err) => json!({
+            "status": status,
+            "error": err.to_string(),
+            "explanation": explain::explain(&err.to_string()).map(|found| found.entry.id.clone()),
+        }),
     }
 }
 
@@ -482,12 +484,9 @@ pub fn register(values: &CloudValues, api: &ApiArgs, project_name: Option<&str>,
 }
 
 /// 0 when OpenAI validated the key, 3 when it could not be asked (no answer), else 1.
+/// The exit code of a validation, by the one rule of `Validity` (shared with `keys validate`).
 fn validation_exit(validation: &Result<(), ApiError>) -> u8 {
-    match validation {
-        Ok(()) => EXIT_OK,
-        Err(ApiError::Network(_)) => EXIT_NOT_VERIFIED,
-        Err(_) => EXIT_REFUSED,
-    }
+    Validity::of(validation).exit_code()
 }
 
 /// Keeps what a headless run found for `export` (best effort: a run is not failed for it).

@@ -6,5 +6,6 @@ pub mod client;
 pub mod keys;
 pub mod lifecycle;
 pub mod register;
+pub mod validity;
 
 pub use client::{AdminKey, ApiBase, ApiError, Client};

@@ -20,6 +20,10 @@ pub enum Command {
     Register,
     DoIt,
     Drill,
+    /// List the organization's EKM keys at OpenAI.
+    Keys,
+    /// Validate key N of that list.
+    Validate(usize),
     /// Answer this step's questions again.
     Fields,
     Quit,
@@ -54,6 +58,11 @@ pub const HELP: &[(&str, &str)] = &[
         "drill",
         "on the last step, once registered: the revocation drill (asks first)",
     ),
+    (
+        "keys",
+        "the organization's EKM keys at OpenAI, numbered (read with your admin key)",
+    ),
+    ("validate N", "ask OpenAI to validate key N of that list"),
     ("quit", "save your progress and leave (Ctrl-D too)"),
     ("help", "this list"),
 ];
@@ -76,6 +85,8 @@ pub fn parse(line: &str) -> Option<Command> {
         ["register"] => Command::Register,
         ["do", "it"] => Command::DoIt,
         ["drill"] => Command::Drill,
+        ["keys"] => Command::Keys,
+        ["validate", n] => Command::Validate(number(Some(n))?),
         ["fields"] => Command::Fields,
         ["quit"] | ["exit"] => Command::Quit,
         ["explain"] => Command::Explain(None),
@@ -112,6 +123,8 @@ mod tests {
             parse("explain AccessDenied on kms:Decrypt"),
             Some(Command::Explain(Some("AccessDenied on kms:Decrypt".into())))
         );
+        assert_eq!(parse("keys"), Some(Command::Keys));
+        assert_eq!(parse("validate 2"), Some(Command::Validate(2)));
         assert_eq!(parse("copy two"), None);
         assert_eq!(parse("org-abc123"), None);
         assert_eq!(parse("=next"), None);

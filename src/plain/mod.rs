@@ -7,6 +7,7 @@
 
 pub mod answers;
 pub mod commands;
+mod keys;
 mod print;
 mod prompt;
 
@@ -737,6 +738,8 @@ impl Plain<'_> {
             Command::Register => self.register(),
             Command::DoIt => self.do_it(),
             Command::Drill => self.drill(),
+            Command::Keys => self.keys(),
+            Command::Validate(number) => self.validate_key(number),
             Command::Fields => {
                 self.field_index = 0;
                 self.fields_done = false;

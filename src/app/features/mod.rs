@@ -9,6 +9,7 @@ pub mod drill;
 pub mod editing;
 pub mod explain;
 pub mod help;
+pub mod keys;
 pub mod navigation;
 pub mod question;
 pub mod recheck;

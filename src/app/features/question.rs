@@ -12,6 +12,7 @@ pub(crate) fn decline(model: &mut Model) {
     let said = match model.layers.take_question() {
         Some(Question::Discard) => "Kept: the saved progress is as it was.",
         Some(Question::Drill) => "No drill: nothing was changed.",
+        Some(Question::DeleteKey) => super::keys::delete_declined(model),
         Some(Question::Action(id)) => model
             .action_spec(id)
             .map(|a| a.declined)
@@ -88,6 +89,7 @@ pub(crate) fn answer_yes(model: &mut Model) -> Vec<Effect> {
     match model.layers.take_question() {
         Some(Question::Discard) => discard_saved_progress(model),
         Some(Question::Drill) => drill::start_drill(model),
+        Some(Question::DeleteKey) => super::keys::delete_confirmed(model),
         Some(Question::Action(id)) => perform_action(model, id),
         None => Vec::new(),
     }
