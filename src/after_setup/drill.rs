@@ -13,7 +13,7 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{CheckOptions, CheckTarget};
-use crate::guide::plan::{KeySwitch, SwitchableKey};
+use crate::guide::plan::{KeySwitch, SwitchError, SwitchableKey};
 use crate::guide::{Cloud, Inputs};
 use crate::openai::{ApiError, Client};
 use crate::session::SessionStore;
@@ -425,7 +425,7 @@ impl Drill<'_> {
                     self.note(record, "switch on", format!("{} is on", key.described));
                     return Ok(());
                 }
-                Err(err) => last = err,
+                Err(err) => last = err.to_string(),
             }
         }
         record.state = DrillState::LeftOff;
@@ -541,11 +541,10 @@ pub async fn run_on_target(
 
 /// How a drill ends when the key could not be read or switched: when the cloud could not be
 /// reached, nothing was refused and nothing proved (could not ask, exit 3).
-fn ended_by(err: &str) -> DrillEnd {
-    if crate::net::is_unreachable(err) {
-        DrillEnd::CouldNotAsk
-    } else {
-        DrillEnd::CouldNotSwitch
+fn ended_by(err: &SwitchError) -> DrillEnd {
+    match err {
+        SwitchError::Unreachable(_) => DrillEnd::CouldNotAsk,
+        SwitchError::NotSwitchable | SwitchError::Failed(_) => DrillEnd::CouldNotSwitch,
     }
 }
 
@@ -612,7 +611,7 @@ mod tests {
 
     #[async_trait::async_trait]
     impl KeySwitch for Switch {
-        async fn switchable_key(&self) -> Result<SwitchableKey, String> {
+        async fn switchable_key(&self) -> Result<SwitchableKey, SwitchError> {
             Ok(SwitchableKey {
                 handle: "k1".into(),
                 described: "key k1".into(),
@@ -620,10 +619,10 @@ mod tests {
                 switch_on_command: "switch-on k1".into(),
             })
         }
-        async fn set_key_on(&self, _handle: &str, on: bool) -> Result<(), String> {
+        async fn set_key_on(&self, _handle: &str, on: bool) -> Result<(), SwitchError> {
             if on && self.refuse_on.load(Ordering::SeqCst) > 0 {
                 self.refuse_on.fetch_sub(1, Ordering::SeqCst);
-                return Err("throttled".into());
+                return Err(SwitchError::Failed("throttled".into()));
             }
             self.on.store(on, Ordering::SeqCst);
             Ok(())

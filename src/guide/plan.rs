@@ -372,10 +372,36 @@ pub trait CheckSession: Send + Sync {
 #[async_trait::async_trait]
 pub trait KeySwitch: Send + Sync {
     /// Reads the key a drill would switch: which, and whether it is on.
-    async fn switchable_key(&self) -> Result<SwitchableKey, String>;
+    async fn switchable_key(&self) -> Result<SwitchableKey, SwitchError>;
 
     /// Switches the key (by the handle `switchable_key` gave) on or off.
-    async fn set_key_on(&self, handle: &str, on: bool) -> Result<(), String>;
+    async fn set_key_on(&self, handle: &str, on: bool) -> Result<(), SwitchError>;
+}
+
+/// Why a key switch did not read or switch the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SwitchError {
+    /// This cloud's kit has no key switch: the wizard cannot switch its key.
+    NotSwitchable,
+    /// No answer came from the host named (the network's sentence, `net::Unreachable`).
+    Unreachable(String),
+    /// The cloud refused, did not answer, or answered something unreadable: said in words.
+    Failed(String),
+}
+
+impl fmt::Display for SwitchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SwitchError::NotSwitchable => f.write_str(CANNOT_SWITCH),
+            SwitchError::Unreachable(why) | SwitchError::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<String> for SwitchError {
+    fn from(why: String) -> Self {
+        SwitchError::Failed(why)
+    }
 }
 
 /// The key switch of a cloud whose key the wizard cannot switch: it says so.
@@ -383,11 +409,11 @@ struct NoKeySwitch;
 
 #[async_trait::async_trait]
 impl KeySwitch for NoKeySwitch {
-    async fn switchable_key(&self) -> Result<SwitchableKey, String> {
-        Err(CANNOT_SWITCH.into())
+    async fn switchable_key(&self) -> Result<SwitchableKey, SwitchError> {
+        Err(SwitchError::NotSwitchable)
     }
 
-    async fn set_key_on(&self, _handle: &str, _on: bool) -> Result<(), String> {
-        Err(CANNOT_SWITCH.into())
+    async fn set_key_on(&self, _handle: &str, _on: bool) -> Result<(), SwitchError> {
+        Err(SwitchError::NotSwitchable)
     }
 }

@@ -8,7 +8,7 @@ use aws_sdk_kms::types::KeyState;
 use super::session::{aws_host, kms_for, service_said, signed_in, unreachable};
 use super::target::AwsTarget;
 use crate::checks::{CannotCheck, CheckOptions, within};
-use crate::guide::plan::{KeySwitch, SwitchableKey};
+use crate::guide::plan::{KeySwitch, SwitchError, SwitchableKey};
 
 /// The KMS client of one drill, for the recorded key.
 pub(super) struct AwsKeySwitch<'a> {
@@ -36,15 +36,19 @@ impl AwsKeySwitch<'_> {
 #[async_trait::async_trait]
 impl KeySwitch for AwsKeySwitch<'_> {
     /// The key the recorded ARN (or alias) names, by its id: a drill disables the key itself.
-    async fn switchable_key(&self) -> Result<SwitchableKey, String> {
+    async fn switchable_key(&self) -> Result<SwitchableKey, SwitchError> {
         let asked = self.target.key.arn();
         let host = aws_host("kms", &self.target.key.region);
         let answer = within(self.timeout, self.kms.describe_key().key_id(&asked).send())
             .await
-            .ok_or_else(|| crate::net::Unreachable::TimedOut.sentence(&host))?
+            .ok_or_else(|| {
+                SwitchError::Unreachable(crate::net::Unreachable::TimedOut.sentence(&host))
+            })?
             .map_err(|e| match unreachable(&e, &host) {
-                Some(sentence) => sentence,
-                None => format!("could not read {asked}: {}", service_said(&e)),
+                Some(sentence) => SwitchError::Unreachable(sentence),
+                None => {
+                    SwitchError::Failed(format!("could not read {asked}: {}", service_said(&e)))
+                }
             })?;
         let meta = answer
             .key_metadata()
@@ -63,7 +67,7 @@ impl KeySwitch for AwsKeySwitch<'_> {
 
     /// DisableKey or EnableKey, by the key's id (AWS takes the id or the ARN in the key's own
     /// account and region).
-    async fn set_key_on(&self, handle: &str, on: bool) -> Result<(), String> {
+    async fn set_key_on(&self, handle: &str, on: bool) -> Result<(), SwitchError> {
         let host = aws_host("kms", &self.target.key.region);
         let outcome = if on {
             within(self.timeout, self.kms.enable_key().key_id(handle).send())
@@ -81,12 +85,14 @@ impl KeySwitch for AwsKeySwitch<'_> {
                 })
         };
         match outcome {
-            None => Err(crate::net::Unreachable::TimedOut.sentence(&host)),
-            Some(Err((Some(sentence), _))) => Err(sentence),
-            Some(Err((None, said))) => Err(format!(
+            None => Err(SwitchError::Unreachable(
+                crate::net::Unreachable::TimedOut.sentence(&host),
+            )),
+            Some(Err((Some(sentence), _))) => Err(SwitchError::Unreachable(sentence)),
+            Some(Err((None, said))) => Err(SwitchError::Failed(format!(
                 "KMS refused to {} the key: {said}",
                 if on { "enable" } else { "disable" }
-            )),
+            ))),
             Some(Ok(())) => Ok(()),
         }
     }

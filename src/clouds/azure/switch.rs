@@ -13,7 +13,7 @@ use super::session::{API_URL_VAR, VaultSession, discover, key_client, vault_erro
 use super::target::AzureTarget;
 use crate::checks::rest::{Redirect, Rest};
 use crate::checks::{CannotCheck, CheckOptions, within};
-use crate::guide::plan::{KeySwitch, SwitchableKey};
+use crate::guide::plan::{KeySwitch, SwitchError, SwitchableKey};
 
 /// One drill's Key Vault client, once the vault and key are recorded.
 pub(super) struct AzureKeySwitch<'a> {
@@ -54,7 +54,7 @@ fn is_key_version(text: &str) -> bool {
 #[async_trait::async_trait]
 impl KeySwitch for AzureKeySwitch<'_> {
     /// The key's current version: a drill sets its `enabled` attribute.
-    async fn switchable_key(&self) -> Result<SwitchableKey, String> {
+    async fn switchable_key(&self) -> Result<SwitchableKey, SwitchError> {
         let vault = self
             .vault
             .as_ref()
@@ -63,14 +63,20 @@ impl KeySwitch for AzureKeySwitch<'_> {
         let key = within(self.timeout, vault.keys.get_key(name, None))
             .await
             .ok_or_else(|| {
-                crate::net::Unreachable::TimedOut.sentence(&vault_host(vault.vault_uri))
+                SwitchError::Unreachable(
+                    crate::net::Unreachable::TimedOut.sentence(&vault_host(vault.vault_uri)),
+                )
             })?
             .and_then(|r| r.into_model())
             .map_err(|e| {
-                format!(
-                    "could not read key `{name}`: {}",
-                    vault_error(&e, vault.vault_uri).message
-                )
+                let said = vault_error(&e, vault.vault_uri);
+                match said.status {
+                    None => SwitchError::Unreachable(said.message),
+                    Some(_) => SwitchError::Failed(format!(
+                        "could not read key `{name}`: {}",
+                        said.message
+                    )),
+                }
             })?;
         let version = key
             .resource_id()
@@ -91,13 +97,13 @@ impl KeySwitch for AzureKeySwitch<'_> {
     }
 
     /// Updates the version's `enabled` attribute, as `az keyvault key set-attributes` does.
-    async fn set_key_on(&self, handle: &str, on: bool) -> Result<(), String> {
+    async fn set_key_on(&self, handle: &str, on: bool) -> Result<(), SwitchError> {
         let vault = self
             .vault
             .as_ref()
             .ok_or_else(|| "the vault and key are not recorded".to_string())?;
         if !is_key_version(handle) {
-            return Err(format!("`{handle}` is not a key version"));
+            return Err(format!("`{handle}` is not a key version").into());
         }
         let name = &vault.place.key;
         let parameters = UpdateKeyPropertiesParameters {
@@ -122,25 +128,31 @@ impl KeySwitch for AzureKeySwitch<'_> {
         let updated = within(self.timeout, update)
             .await
             .ok_or_else(|| {
-                crate::net::Unreachable::TimedOut.sentence(&vault_host(vault.vault_uri))
+                SwitchError::Unreachable(
+                    crate::net::Unreachable::TimedOut.sentence(&vault_host(vault.vault_uri)),
+                )
             })?
             .map_err(|e| {
-                format!(
-                    "Key Vault refused to {} key `{name}`: {}",
-                    if on { "enable" } else { "disable" },
-                    vault_error(&e, vault.vault_uri).message
-                )
+                let said = vault_error(&e, vault.vault_uri);
+                match said.status {
+                    None => SwitchError::Unreachable(said.message),
+                    Some(_) => SwitchError::Failed(format!(
+                        "Key Vault refused to {} key `{name}`: {}",
+                        if on { "enable" } else { "disable" },
+                        said.message
+                    )),
+                }
             })?;
         match updated.attributes.as_ref().and_then(|a| a.enabled) {
             Some(enabled) if enabled == on => Ok(()),
-            other => Err(format!(
+            other => Err(SwitchError::Failed(format!(
                 "Key Vault answered with the key {}",
                 match other {
                     Some(true) => "enabled",
                     Some(false) => "disabled",
                     None => "in an unknown state",
                 }
-            )),
+            ))),
         }
     }
 }

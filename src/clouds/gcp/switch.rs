@@ -10,7 +10,7 @@ use super::session::{API_URL_VAR, Google, KMS_HOST, discover};
 use super::target::{GcpTarget, key_display, key_url};
 use crate::checks::rest::{Redirect, Rest};
 use crate::checks::{CannotCheck, CheckOptions, within};
-use crate::guide::plan::{KeySwitch, SwitchableKey};
+use crate::guide::plan::{KeySwitch, SwitchError, SwitchableKey};
 
 /// One drill's connection to Google.
 pub(super) struct GcpKeySwitch<'a> {
@@ -48,7 +48,7 @@ fn version_of(key: &KeyLocation, name: &str) -> Option<String> {
 #[async_trait::async_trait]
 impl KeySwitch for GcpKeySwitch<'_> {
     /// The key's primary version: a drill disables it (the key itself has no on and off).
-    async fn switchable_key(&self) -> Result<SwitchableKey, String> {
+    async fn switchable_key(&self) -> Result<SwitchableKey, SwitchError> {
         let google = &self.google;
         let key = google
             .target
@@ -58,8 +58,17 @@ impl KeySwitch for GcpKeySwitch<'_> {
         let found = google
             .get(&key_url(key))
             .await
-            .ok_or_else(|| crate::net::Unreachable::TimedOut.sentence(KMS_HOST))?
-            .map_err(|e| format!("could not read {}: {}", key_display(key), e.message))?;
+            .ok_or_else(|| {
+                SwitchError::Unreachable(crate::net::Unreachable::TimedOut.sentence(KMS_HOST))
+            })?
+            .map_err(|e| match e.status {
+                None => SwitchError::Unreachable(e.message),
+                Some(_) => SwitchError::Failed(format!(
+                    "could not read {}: {}",
+                    key_display(key),
+                    e.message
+                )),
+            })?;
         let primary = &found["primary"];
         let name = primary["name"].as_str().unwrap_or_default();
         let number = version_of(key, name)
@@ -77,7 +86,7 @@ impl KeySwitch for GcpKeySwitch<'_> {
 
     /// Sets the version's state (`updateMask=state`), as `gcloud kms keys versions
     /// enable|disable` does.
-    async fn set_key_on(&self, handle: &str, on: bool) -> Result<(), String> {
+    async fn set_key_on(&self, handle: &str, on: bool) -> Result<(), SwitchError> {
         let google = &self.google;
         let key = google
             .target
@@ -101,17 +110,20 @@ impl KeySwitch for GcpKeySwitch<'_> {
             ),
         )
         .await
-        .ok_or_else(|| crate::net::Unreachable::TimedOut.sentence(KMS_HOST))?;
+        .ok_or_else(|| {
+            SwitchError::Unreachable(crate::net::Unreachable::TimedOut.sentence(KMS_HOST))
+        })?;
         match answer {
             Ok(version) if version["state"].as_str() == Some(state) => Ok(()),
-            Ok(version) => Err(format!(
+            Ok(version) => Err(SwitchError::Failed(format!(
                 "Cloud KMS answered with the version {}, not {state}",
                 version["state"].as_str().unwrap_or("in an unknown state")
-            )),
-            Err(err) => Err(format!(
+            ))),
+            Err(err) if err.status.is_none() => Err(SwitchError::Unreachable(err.message)),
+            Err(err) => Err(SwitchError::Failed(format!(
                 "Cloud KMS refused to set version {number} {state}: {}",
                 err.message
-            )),
+            ))),
         }
     }
 }
