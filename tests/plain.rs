@@ -94,6 +94,15 @@ impl Plain {
                 self.mark += at + needle.len();
                 return;
             }
+            // Prose breaks between words at the terminal's width (and each piece is coloured
+            // on its own): read it as a person does, line breaks as spaces, colours unseen.
+            if let Some(end) = text
+                .get(self.mark..)
+                .and_then(|rest| find_read(rest, needle))
+            {
+                self.mark += end;
+                return;
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
         panic!(
@@ -130,6 +139,30 @@ impl Plain {
         let _ = self.child.kill();
         panic!("the wizard did not exit; it ends:\n{}", tail(&self.text()));
     }
+}
+
+/// Where `needle` ends in `text` read as words: colour codes dropped, a line break read as the
+/// space it stands for. The end is an index into `text`.
+fn find_read(text: &str, needle: &str) -> Option<usize> {
+    let mut read = String::new();
+    let mut ends = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if c == '\x1b' && chars.peek().map(|(_, n)| *n) == Some('[') {
+            for (_, n) in chars.by_ref() {
+                if n.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+            continue;
+        }
+        let c = if c == '\n' { ' ' } else { c };
+        read.push(c);
+        ends.extend(std::iter::repeat_n(at + c.len_utf8(), c.len_utf8()));
+    }
+    let needle = needle.replace('\n', " ");
+    let found = read.find(&needle)?;
+    ends.get(found + needle.len() - 1).copied()
 }
 
 fn tail(text: &str) -> String {

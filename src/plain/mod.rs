@@ -121,6 +121,10 @@ pub fn start(args: Preset, options: PlainOptions) -> u8 {
         runtime: &runtime,
         out: Printer {
             color: options.color,
+            width: std::io::IsTerminal::is_terminal(&std::io::stdout())
+                .then(|| crossterm::terminal::size().ok())
+                .flatten()
+                .map(|(columns, _)| usize::from(columns)),
         },
         reader,
         shown: None,

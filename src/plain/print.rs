@@ -16,6 +16,9 @@ use crate::guide::{ArtifactId, FieldId, Inputs};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Printer {
     pub color: bool,
+    /// The terminal's width when standard output is one: prose breaks between words there,
+    /// never inside one. Piped to a file, lines stay whole. Blocks are never broken.
+    pub width: Option<usize>,
 }
 
 /// What a piece of text is, for its colour (when colour was asked for).
@@ -32,9 +35,40 @@ impl Printer {
     pub(crate) fn line(&self, text: &str) {
         let mut out = std::io::stdout().lock();
         for line in text.split('\n') {
-            let _ = writeln!(out, "{}", crate::secrets::visible(line));
+            for piece in self.wrapped(&crate::secrets::visible(line)) {
+                let _ = writeln!(out, "{piece}");
+            }
         }
         let _ = out.flush();
+    }
+
+    /// A line of prose as the terminal shows it: broken between words at its width (a word
+    /// longer than the width, a link say, stays whole), or whole when there is no terminal.
+    fn wrapped(&self, line: &str) -> Vec<String> {
+        match self.width {
+            Some(width) if width >= 20 && unicode_width::UnicodeWidthStr::width(line) > width => {
+                let mut out: Vec<String> = Vec::new();
+                let mut current = String::new();
+                for word in line.split(' ') {
+                    let fits = unicode_width::UnicodeWidthStr::width(current.as_str())
+                        + 1
+                        + unicode_width::UnicodeWidthStr::width(word)
+                        <= width;
+                    if current.is_empty() {
+                        current = word.to_string();
+                    } else if fits {
+                        current.push(' ');
+                        current.push_str(word);
+                    } else {
+                        out.push(std::mem::take(&mut current));
+                        current = word.to_string();
+                    }
+                }
+                out.push(current);
+                out
+            }
+            _ => vec![line.to_string()],
+        }
     }
 
     /// Text exactly as given (a generated block), made visible, ending with a line break.
@@ -62,11 +96,22 @@ impl Printer {
         format!("\x1b[{code}m{text}\x1b[0m")
     }
 
+    /// A marker line (a block's header or end) in a tone, never broken: finding it whole is
+    /// how a reader, a screen reader's search or a script finds the block.
+    pub(crate) fn marker(&self, tone: Tone, text: &str) {
+        let shown = crate::secrets::visible(text);
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", self.paint(tone, &shown));
+        let _ = out.flush();
+    }
+
     /// Prints a line in a tone.
     pub(crate) fn say(&self, tone: Tone, text: &str) {
         let shown = crate::secrets::visible(text);
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{}", self.paint(tone, &shown));
+        for piece in self.wrapped(&shown) {
+            let _ = writeln!(out, "{}", self.paint(tone, &piece));
+        }
         let _ = out.flush();
     }
 
@@ -148,7 +193,7 @@ pub(crate) fn step_tail(out: &Printer, model: &Model) {
 pub(crate) fn block(out: &Printer, model: &Model, number: usize, of: usize, artifact: ArtifactId) {
     let text = model.guide().artifact_text(artifact);
     out.line("");
-    out.say(
+    out.marker(
         Tone::Heading,
         &format!(
             "--- Block {number} of {of}: {} ({}) ---",
@@ -167,7 +212,7 @@ pub(crate) fn block(out: &Printer, model: &Model, number: usize, of: usize, arti
             }
         }
     }
-    out.say(Tone::Heading, &format!("--- End of block {number} ---"));
+    out.marker(Tone::Heading, &format!("--- End of block {number} ---"));
     out.line("");
 }
 
@@ -227,4 +272,32 @@ pub(crate) fn check_result(out: &Printer, result: &CheckResult, done: usize, of:
             result.title
         ),
     );
+}
+
+#[cfg(test)]
+mod wrapping_tests {
+    use super::*;
+
+    #[test]
+    fn prose_breaks_between_words_at_the_terminal_and_stays_whole_in_a_pipe() {
+        let text = "OpenAI wraps your data keys with a key that stays in your account, always.";
+        let terminal = Printer {
+            color: false,
+            width: Some(30),
+        };
+        let lines = terminal.wrapped(text);
+        assert!(lines.len() > 1);
+        assert!(lines.iter().all(|l| l.chars().count() <= 30), "{lines:?}");
+        assert_eq!(lines.join(" "), text, "no word is cut or lost");
+        let link = format!("see https://example.com/{}", "a".repeat(60));
+        assert!(
+            terminal.wrapped(&link).iter().any(|l| l.len() > 30),
+            "a long word stays whole"
+        );
+        let pipe = Printer {
+            color: false,
+            width: None,
+        };
+        assert_eq!(pipe.wrapped(text), vec![text.to_string()]);
+    }
 }
