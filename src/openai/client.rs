@@ -77,7 +77,11 @@ impl ApiBase {
                 "api base holds a user name or password; the admin key is the only credential, so give https://host/v1 without them".into(),
             );
         }
-        let trimmed = url.as_str().trim_end_matches('/');
+        // Said back only redacted and on one line: a query may hold what should not be shown.
+        let trimmed = crate::secrets::one_line(
+            &crate::secrets::redact(url.as_str().trim_end_matches('/')),
+            200,
+        );
         match url.scheme() {
             "https" => {}
             "http" if is_loopback(&url) => {}
