@@ -5,7 +5,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::model::{Focusable, LayerKind, Model, Question, Screen};
-use super::msg::Msg;
+use super::msg::{Msg, TextEdit};
 
 /// How keys are read where the admin is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +104,8 @@ enum Mods {
     NoCtrl,
     /// Control.
     Ctrl,
+    /// Alt (Meta), without Control.
+    Alt,
 }
 
 /// A key of a binding.
@@ -113,11 +115,13 @@ struct Key(KeyCode, Mods);
 impl Key {
     fn matches(self, event: &KeyEvent) -> bool {
         let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = event.modifiers.contains(KeyModifiers::ALT);
         self.0 == event.code
             && match self.1 {
                 Mods::Any => true,
-                Mods::NoCtrl => !ctrl,
+                Mods::NoCtrl => !ctrl && !alt,
                 Mods::Ctrl => ctrl,
+                Mods::Alt => alt && !ctrl,
             }
     }
 }
@@ -161,6 +165,17 @@ const fn letter(c: char) -> Key {
 const fn ctrl(c: char) -> Key {
     Key(KeyCode::Char(c), Mods::Ctrl)
 }
+
+const fn alt(code: KeyCode) -> Key {
+    Key(code, Mods::Alt)
+}
+
+const fn ctrl_key(code: KeyCode) -> Key {
+    Key(code, Mods::Ctrl)
+}
+
+/// Where text is typed: a field, or the explain screen's pasted text.
+const TEXT: &[InputMode] = &[M::Typing, M::Explaining];
 
 /// Every key binding of the wizard, in the order the help lists them; where two rows take the
 /// same key in the same mode, the first wins (no row before the last takes Control-C or -Q).
@@ -225,7 +240,10 @@ pub static BINDINGS: &[Binding] = &[
         keys: &[letter('y')],
         modes: &[M::Applying],
         action: || Msg::ConfirmApply,
-        help: None,
+        help: Some((
+            "y / u",
+            "in \"do it for me\": y carries the plan out; u lets it also change what differs",
+        )),
         footer: &[(F::Applying, 1, "y", "apply")],
     },
     Binding {
@@ -284,7 +302,7 @@ pub static BINDINGS: &[Binding] = &[
     Binding {
         keys: &[plain(KeyCode::PageDown)],
         modes: &[M::Explaining, M::Help, M::AsCode, M::Applying],
-        action: || Msg::ScrollContent(5),
+        action: || Msg::ScrollPage(1),
         help: None,
         footer: &[
             (F::Explaining, 3, "PgDn/PgUp", "scroll"),
@@ -297,11 +315,40 @@ pub static BINDINGS: &[Binding] = &[
     Binding {
         keys: &[plain(KeyCode::PageUp)],
         modes: &[M::Explaining, M::Help, M::AsCode, M::Applying],
-        action: || Msg::ScrollContent(-5),
+        action: || Msg::ScrollPage(-1),
         help: None,
         footer: &[],
     },
-    // Steps and the start screen.
+    // Steps and the start screen. Reading ahead first: no field takes Alt or Control with
+    // these keys, so they work wherever the focus is (a plain PgDn row would take Ctrl-PgDn).
+    Binding {
+        keys: &[
+            alt(KeyCode::Char(']')),
+            ctrl_key(KeyCode::PageDown),
+            plain(KeyCode::F(8)),
+        ],
+        modes: ON_A_STEP,
+        action: || Msg::ReadStep(1),
+        help: Some((
+            "Alt-] / Alt-[",
+            "read the next / previous step from anywhere, whatever is recorded (also Ctrl-PgDn / Ctrl-PgUp or F8 / F7; outside a field ] / [ too)",
+        )),
+        footer: &[
+            (F::Step, 3, "Alt-]/[", "read ahead"),
+            (F::Start, 5, "Alt-]", "read ahead"),
+        ],
+    },
+    Binding {
+        keys: &[
+            alt(KeyCode::Char('[')),
+            ctrl_key(KeyCode::PageUp),
+            plain(KeyCode::F(7)),
+        ],
+        modes: ON_A_STEP,
+        action: || Msg::ReadStep(-1),
+        help: None,
+        footer: &[],
+    },
     Binding {
         keys: &[plain(KeyCode::PageDown)],
         modes: ON_A_STEP,
@@ -311,7 +358,7 @@ pub static BINDINGS: &[Binding] = &[
             (F::Block, 4, "PgDn/PgUp", "step"),
             (F::Choice, 3, "PgDn", "begin"),
             (F::Start, 3, "PgDn", "begin"),
-            (F::Step, 2, "PgDn", "next step"),
+            (F::Step, 2, "PgDn/PgUp", "step"),
         ],
     },
     Binding {
@@ -319,7 +366,7 @@ pub static BINDINGS: &[Binding] = &[
         modes: ON_A_STEP,
         action: || Msg::PreviousStep,
         help: None,
-        footer: &[(F::Run, 3, "PgUp", "back"), (F::Step, 3, "PgUp", "back")],
+        footer: &[(F::Run, 3, "PgUp", "back")],
     },
     Binding {
         keys: &[
@@ -346,16 +393,59 @@ pub static BINDINGS: &[Binding] = &[
         keys: &[letter(']')],
         modes: MOVING,
         action: || Msg::ReadStep(1),
-        help: Some((
-            "] / [",
-            "read the next / previous step, whatever is recorded (PgDn still checks)",
-        )),
+        help: None,
         footer: &[],
     },
     Binding {
         keys: &[letter('[')],
         modes: MOVING,
         action: || Msg::ReadStep(-1),
+        help: None,
+        footer: &[],
+    },
+    // Editing text: one meaning per key, in every field and in the explain screen's text.
+    Binding {
+        keys: &[ctrl('u')],
+        modes: TEXT,
+        action: || Msg::EditText(TextEdit::Clear),
+        help: Some(("Ctrl-U", "in a field: clear it (the admin key too)")),
+        footer: &[],
+    },
+    Binding {
+        keys: &[ctrl('w'), alt(KeyCode::Backspace)],
+        modes: TEXT,
+        action: || Msg::EditText(TextEdit::DeleteWord),
+        help: Some((
+            "Ctrl-W / Alt-Bksp",
+            "in a field: delete the word before the cursor",
+        )),
+        footer: &[],
+    },
+    Binding {
+        keys: &[plain(KeyCode::Home), ctrl('a')],
+        modes: TEXT,
+        action: || Msg::EditText(TextEdit::ToStart),
+        help: Some(("Home / Ctrl-A", "in a field: to its start")),
+        footer: &[],
+    },
+    Binding {
+        keys: &[plain(KeyCode::End), ctrl('e')],
+        modes: TEXT,
+        action: || Msg::EditText(TextEdit::ToEnd),
+        help: Some(("End / Ctrl-E", "in a field: to its end")),
+        footer: &[],
+    },
+    Binding {
+        keys: &[ctrl('z')],
+        modes: TEXT,
+        action: || Msg::EditText(TextEdit::Undo),
+        help: Some(("Ctrl-Z / Ctrl-R", "in a field: undo / redo")),
+        footer: &[],
+    },
+    Binding {
+        keys: &[ctrl('r')],
+        modes: TEXT,
+        action: || Msg::EditText(TextEdit::Redo),
         help: None,
         footer: &[],
     },
@@ -645,8 +735,15 @@ pub fn footer_keys(model: &Model) -> Vec<(&'static str, &'static str)> {
         Some(Question::Drill) => Some("start the drill"),
         None => None,
     };
+    // Ctrl-G is offered only when the text explained names a step of this cloud to go to.
+    let goes_to_step = model.layers.explain().is_some_and(|pane| {
+        crate::explain::explain(&pane.text()).is_some_and(|found| {
+            found.entry.cloud == model.cloud && found.entry.step_position().is_some()
+        })
+    });
     let mut shown: Vec<(u8, &'static str, &'static str)> = BINDINGS
         .iter()
+        .filter(|b| goes_to_step || !matches!((b.action)(), Msg::GoToExplainedStep))
         .flat_map(|b| b.footer.iter())
         .filter(|(at, ..)| *at == place)
         .map(|(_, order, keys, word)| {

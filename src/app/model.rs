@@ -202,6 +202,9 @@ pub struct Model {
     pub drill: DrillOffer,
     /// Errors met in this run, newest last, for the support bundle (already redacted).
     pub recent_errors: Vec<String>,
+    /// The last status messages, oldest first, whole: the help lists them, so a message cut
+    /// short on the status line or replaced can still be read.
+    pub status_history: Vec<String>,
     /// The secrets of this run, captured at start (and any key typed since): every text the
     /// wizard keeps or shows from outside passes it.
     pub redactor: crate::secrets::Redactor,
@@ -251,6 +254,7 @@ impl Model {
             recheck_declined: false,
             drill: DrillOffer::Idle,
             recent_errors: Vec::new(),
+            status_history: Vec::new(),
             redactor: options.redactor.clone(),
             registration: RegistrationPane {
                 key_from_env: options.key_from_env,

@@ -12,6 +12,7 @@ use super::features::{apply, as_code, explain, help};
 use super::keymap::footer_keys;
 use super::layout::{self, EDITOR_INDENT};
 use super::model::{Layer, LayerKind, Model, Saving, Screen, StatusKind, StepState};
+use unicode_width::UnicodeWidthStr;
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, model: &Model) {
@@ -213,6 +214,15 @@ fn draw_content(frame: &mut Frame, model: &Model, area: Rect) {
             area.width.saturating_sub(EDITOR_INDENT),
             1,
         );
+        let value = editor.lines().first().map(String::as_str).unwrap_or("");
+        let focused = !model.focus_hidden && model.focused_field() == Some(field);
+        if !focused && value.width() > usize::from(rect.width) {
+            // Away from the focus a long value shows its start, as it was typed, and `…`
+            // where the rest is hidden: never an ARN without its `arn:`.
+            let shown = layout::shorten_chars(value, usize::from(rect.width));
+            frame.render_widget(Paragraph::new(shown), rect);
+            continue;
+        }
         frame.render_widget(editor, rect);
     }
     if max_scroll > 0 {
