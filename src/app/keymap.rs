@@ -515,6 +515,33 @@ pub static BINDINGS: &[Binding] = &[
         footer: &[(F::Block, 2, "w", "to file")],
     },
     Binding {
+        keys: &[letter('v')],
+        modes: MOVING,
+        action: || Msg::ShowExactText,
+        help: Some((
+            "v",
+            "the focused block's exact text, full width, unframed and unfolded, for copying with the mouse; Esc comes back",
+        )),
+        footer: &[],
+    },
+    Binding {
+        keys: &[alt(KeyCode::Char('l'))],
+        modes: ON_A_STEP,
+        action: || Msg::CopyConsoleLink,
+        help: Some((
+            "Alt-L / l",
+            "copy the step's console link, whole (l only outside a field)",
+        )),
+        footer: &[],
+    },
+    Binding {
+        keys: &[letter('l')],
+        modes: MOVING,
+        action: || Msg::CopyConsoleLink,
+        help: None,
+        footer: &[],
+    },
+    Binding {
         keys: &[plain(KeyCode::F(2))],
         modes: ON_A_STEP,
         action: || Msg::OpenExplainScreen,

@@ -132,7 +132,22 @@ pub struct Anchor {
 pub struct Content {
     pub lines: Vec<Line<'static>>,
     pub anchors: Vec<Anchor>,
+    /// Links on screen: the line, the column the link's text starts at, its text there, and
+    /// where it leads (one link may run over several lines).
+    pub links: Vec<LinkPiece>,
 }
+
+/// A piece of a link as laid out: on `line`, from `column`, showing `text`, leading to `url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkPiece {
+    pub line: usize,
+    pub column: usize,
+    pub text: String,
+    pub url: String,
+}
+
+/// What heads a step's console link: the key that copies it works in a field too.
+pub const CONSOLE_LABEL: &str = "Console (Alt-L copies): ";
 
 impl Content {
     fn push(&mut self, line: Line<'static>) {
@@ -820,7 +835,18 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
     ));
     let inputs = model.inputs();
     if let Some(url) = step.console_url(&inputs) {
-        for piece in break_at_separators(&format!("Console: {url}"), width.max(1)) {
+        let mut column = CONSOLE_LABEL.width();
+        for piece in break_at_separators(&format!("{CONSOLE_LABEL}{url}"), width.max(1)) {
+            let text: String = piece.chars().skip(column).collect();
+            if !text.is_empty() {
+                out.links.push(LinkPiece {
+                    line: out.lines.len(),
+                    column,
+                    text,
+                    url: url.clone(),
+                });
+            }
+            column = 0;
             out.push(Line::styled(piece, theme.dim()));
         }
     }
@@ -865,8 +891,8 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
         };
         let keys = match (focused, values.len()) {
             (false, _) => String::new(),
-            (true, 0) => " c copy · w file ".to_string(),
-            (true, n) => format!(" c copy · 1–{n} one value · w file "),
+            (true, 0) => " c copy · w file · v plain ".to_string(),
+            (true, n) => format!(" c copy · 1–{n} one value · w file · v plain "),
         };
         // The focused block is marked by more than a style: `▸` where others have `┌`.
         let corner = if focused { "▸" } else { "┌" };

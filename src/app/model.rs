@@ -657,7 +657,18 @@ fn new_editor(cloud: Cloud, field: FieldId, text: &str) -> TextArea<'static> {
     editor
 }
 
+/// A field's example as its editor shows it while empty: marked `e.g.`, so it never reads as a
+/// value typed or a default taken (the hint says what an empty field uses).
 fn placeholder(cloud: Cloud, field: FieldId) -> String {
+    let example = example(cloud, field);
+    if example.is_empty() || example.starts_with("e.g.") {
+        example
+    } else {
+        format!("e.g. {example}")
+    }
+}
+
+fn example(cloud: Cloud, field: FieldId) -> String {
     if field == FieldId::ORG_ID {
         return guide::start_text().org_id.placeholder.clone();
     }

@@ -39,6 +39,10 @@ pub enum Msg {
     ScrollPage(i32),
     /// Copy the focused generated block.
     CopyFocusedBlock,
+    /// Copy the console link of the step on show.
+    CopyConsoleLink,
+    /// Show the focused block's exact text, full width, for copying with the mouse.
+    ShowExactText,
     /// Write the focused generated block to a file and show where.
     WriteFocusedBlockToFile,
     /// Open the "as code" view of the chosen cloud.

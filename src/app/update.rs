@@ -49,6 +49,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::CopyFocusedBlock => block_effect(model, false),
+        Msg::CopyConsoleLink => blocks::copy_console_link(model),
+        Msg::ShowExactText => blocks::show_exact_text(model),
         Msg::WriteFocusedBlockToFile => block_effect(model, true),
         Msg::OpenAsCode => as_code::open_as_code(model),
         Msg::ShowCodeFile(step) => {

@@ -271,3 +271,45 @@ fn draw_footer(frame: &mut Frame, model: &Model, area: Rect) {
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.bar()), area);
 }
+
+/// A link on screen, to be written as a terminal hyperlink over the frame just drawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hyperlink {
+    pub x: u16,
+    pub y: u16,
+    /// The text the frame shows there (the same characters are written again, as a link).
+    pub text: String,
+    pub url: String,
+}
+
+/// The links of the step on screen, where the frame drew them: none while a layer covers the
+/// content or the help is open, where the theme has no hyperlinks, or for a link holding
+/// anything but printable ASCII (it could act on the terminal).
+pub fn hyperlinks(model: &Model) -> Vec<Hyperlink> {
+    let area = Rect::new(0, 0, model.width, model.height);
+    if !model.theme.hyperlinks()
+        || !layout::fits(area.width, area.height)
+        || model.layers.content().is_some()
+        || model.layers.has(LayerKind::Help)
+        || !matches!(model.screen, Screen::Step(_))
+    {
+        return Vec::new();
+    }
+    let status = layout::status_lines(model);
+    let content_area = layout::regions(area, status.len().max(1) as u16).content;
+    let content = layout::content(model, content_area.width);
+    let height = usize::from(content_area.height);
+    let scroll = model.scroll.min(content.lines.len().saturating_sub(height));
+    content
+        .links
+        .into_iter()
+        .filter(|piece| piece.line >= scroll && piece.line < scroll + height)
+        .filter(|piece| piece.url.chars().all(|c| c.is_ascii_graphic()))
+        .map(|piece| Hyperlink {
+            x: content_area.x + piece.column as u16,
+            y: content_area.y + (piece.line - scroll) as u16,
+            text: piece.text,
+            url: piece.url,
+        })
+        .collect()
+}
