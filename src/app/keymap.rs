@@ -612,7 +612,7 @@ pub static BINDINGS: &[Binding] = &[
         action: || Msg::OfferDrill,
         help: Some((
             "d",
-            "revocation drill (last step): cut OpenAI off and back, timed; asks first",
+            "revocation drill (API path, last step, a key registered): cut OpenAI off and back, timed; asks first",
         )),
         footer: &[],
     },

@@ -863,16 +863,6 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
         out.text(&format!("Note: {note}"), width, 0, theme.warning());
         out.blank();
     }
-    if !step.advice.is_empty() {
-        for advice in &step.advice {
-            let lines = wrap(advice, width.saturating_sub(2));
-            for (i, line) in lines.into_iter().enumerate() {
-                let bullet = if i == 0 { "• " } else { "  " };
-                out.push(Line::raw(format!("{bullet}{line}")));
-            }
-        }
-        out.blank();
-    }
     for artifact in step
         .artifacts_for(model.path)
         .into_iter()
@@ -977,6 +967,17 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
             lines: start..out.lines.len(),
             editor_line: None,
         });
+        out.blank();
+    }
+    // The advice after the blocks: a step opens with what it asks to copy in view.
+    if !step.advice.is_empty() {
+        for advice in &step.advice {
+            let lines = wrap(advice, width.saturating_sub(2));
+            for (i, line) in lines.into_iter().enumerate() {
+                let bullet = if i == 0 { "• " } else { "  " };
+                out.push(Line::raw(format!("{bullet}{line}")));
+            }
+        }
         out.blank();
     }
     check_lines(model, step.id, width, out);

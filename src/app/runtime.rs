@@ -87,6 +87,15 @@ pub fn start(args: Preset) -> u8 {
         height,
         theme,
     });
+    let mut model = model;
+    if let Some(problem) = crate::clipboard::env_problem()
+        && model.status.is_none()
+    {
+        model.status = Some(super::model::Status {
+            kind: super::model::StatusKind::Error,
+            text: problem,
+        });
+    }
     let files_dir = store
         .as_ref()
         .map(|s| s.dir().join("exports"))
