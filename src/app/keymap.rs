@@ -330,20 +330,17 @@ pub static BINDINGS: &[Binding] = &[
         modes: ON_A_STEP,
         action: || Msg::ReadStep(1),
         help: Some((
-            "Alt-] / Alt-[",
-            "read the next / previous step from anywhere, whatever is recorded (also Ctrl-PgDn / Ctrl-PgUp or F8 / F7; outside a field ] / [ too)",
+            "Alt-] / Ctrl-PgDn",
+            "read the next step from anywhere, a field too, whatever is recorded (also F8; outside a field ]); Ctrl-PgUp, F7 or [ the previous",
         )),
         footer: &[
-            (F::Step, 3, "Alt-]/[", "read ahead"),
+            (F::Step, 3, "Alt-]", "read ahead"),
             (F::Start, 5, "Alt-]", "read ahead"),
         ],
     },
+    // Not Alt-[: terminals send it as ESC [, which begins every escape sequence.
     Binding {
-        keys: &[
-            alt(KeyCode::Char('[')),
-            ctrl_key(KeyCode::PageUp),
-            plain(KeyCode::F(7)),
-        ],
+        keys: &[ctrl_key(KeyCode::PageUp), plain(KeyCode::F(7))],
         modes: ON_A_STEP,
         action: || Msg::ReadStep(-1),
         help: None,

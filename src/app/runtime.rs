@@ -272,8 +272,11 @@ async fn show_exact_text(
             None => break true,
         }
     };
+    // Back on a blank alternate screen. `Terminal::clear` would ask the terminal where its
+    // cursor is, an answer the event reader would take: instead one blank frame makes what
+    // ratatui keeps match the blank screen, and the next frame is drawn whole.
     crossterm::queue!(terminal.backend_mut(), EnterAlternateScreen)?;
-    terminal.clear()?;
+    terminal.draw(|frame| frame.render_widget(ratatui::widgets::Clear, frame.area()))?;
     Ok(quit)
 }
 

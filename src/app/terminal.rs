@@ -72,18 +72,26 @@ impl Write for Output {
     }
 }
 
-/// `bytes` with each `ESC[38;5;Nm` and `ESC[48;5;Nm` of N below 16 written as the basic SGR
-/// (`3N`/`9N`, `4N`/`10N`); everything else as it was.
+/// `bytes` with every SGR sequence's 256-colour index of the first 16 (`38;5;N`, `48;5;N`,
+/// alone or among other parameters) written as the basic SGR (`3N`/`9N`, `4N`/`10N`);
+/// everything else as it was.
 pub fn basic_sgr(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if let Some((code, used)) = indexed_colour(&bytes[i..])
-            && let Some(basic) = basic_code(code.0, code.1)
-        {
-            out.extend_from_slice(format!("\x1b[{basic}m").as_bytes());
-            i += used;
-            continue;
+        if bytes[i..].starts_with(b"\x1b[") {
+            let params = bytes[i + 2..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit() || **b == b';')
+                .count();
+            if bytes.get(i + 2 + params) == Some(&b'm') {
+                let text = std::str::from_utf8(&bytes[i + 2..i + 2 + params]).unwrap_or("");
+                out.extend_from_slice(b"\x1b[");
+                out.extend_from_slice(basic_params(text).as_bytes());
+                out.push(b'm');
+                i += 2 + params + 1;
+                continue;
+            }
         }
         out.push(bytes[i]);
         i += 1;
@@ -91,23 +99,31 @@ pub fn basic_sgr(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// At the start of `bytes`, `ESC[38;5;Nm` or `ESC[48;5;Nm`: whether it is the background,
-/// the index, and its length.
-fn indexed_colour(bytes: &[u8]) -> Option<((bool, u8), usize)> {
-    let background = match bytes.get(..7)? {
-        b"\x1b[38;5;" => false,
-        b"\x1b[48;5;" => true,
-        _ => return None,
-    };
-    let digits = bytes[7..].iter().take_while(|b| b.is_ascii_digit()).count();
-    if digits == 0 || digits > 3 || bytes.get(7 + digits) != Some(&b'm') {
-        return None;
+/// The parameters of one SGR sequence with each indexed colour below 16 made basic.
+fn basic_params(params: &str) -> String {
+    let parts: Vec<&str> = params.split(';').collect();
+    let mut out: Vec<String> = Vec::with_capacity(parts.len());
+    let mut at = 0;
+    while at < parts.len() {
+        let indexed = match (parts[at], parts.get(at + 1), parts.get(at + 2)) {
+            (layer @ ("38" | "48"), Some(&"5"), Some(index)) => index
+                .parse::<u8>()
+                .ok()
+                .and_then(|index| basic_code(layer == "48", index)),
+            _ => None,
+        };
+        match indexed {
+            Some(code) => {
+                out.push(code.to_string());
+                at += 3;
+            }
+            None => {
+                out.push(parts[at].to_string());
+                at += 1;
+            }
+        }
     }
-    let index: u16 = std::str::from_utf8(&bytes[7..7 + digits])
-        .ok()?
-        .parse()
-        .ok()?;
-    Some(((background, u8::try_from(index).ok()?), 7 + digits + 1))
+    out.join(";")
 }
 
 fn basic_code(background: bool, index: u8) -> Option<u8> {
@@ -129,6 +145,11 @@ mod tests {
         assert_eq!(
             basic_sgr(written),
             b"a\x1b[32mb\x1b[44m\x1b[91mc\x1b[38;5;123md\x1b[39m".to_vec()
+        );
+        // Crossterm writes both colours in one sequence.
+        assert_eq!(
+            basic_sgr(b"\x1b[38;5;7;48;5;4mx\x1b[1;38;5;2;49m\x1b[2J"),
+            b"\x1b[37;44mx\x1b[1;32;49m\x1b[2J".to_vec()
         );
         assert_eq!(basic_sgr(b"\x1b[38;5;m"), b"\x1b[38;5;m".to_vec());
     }
