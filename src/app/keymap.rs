@@ -235,24 +235,6 @@ pub static BINDINGS: &[Binding] = &[
         help: None,
         footer: &[(F::Explaining, 2, "^G", "go to the step")],
     },
-    // The "do it for me" view: y applies the plan, u allows changing what differs.
-    Binding {
-        keys: &[letter('y')],
-        modes: &[M::Applying],
-        action: || Msg::ConfirmApply,
-        help: Some((
-            "y / u",
-            "in \"do it for me\": y carries the plan out; u lets it also change what differs",
-        )),
-        footer: &[(F::Applying, 1, "y", "apply")],
-    },
-    Binding {
-        keys: &[letter('u')],
-        modes: &[M::Applying],
-        action: || Msg::ToggleAllowUpdate,
-        help: None,
-        footer: &[(F::Applying, 2, "u", "allow updates")],
-    },
     Binding {
         keys: &[plain(KeyCode::Esc)],
         modes: &[M::Applying],
@@ -602,6 +584,24 @@ pub static BINDINGS: &[Binding] = &[
         action: || Msg::OpenApply,
         help: None,
         footer: &[],
+    },
+    // The "do it for me" view: y applies the plan, u allows changing what differs.
+    Binding {
+        keys: &[letter('y')],
+        modes: &[M::Applying],
+        action: || Msg::ConfirmApply,
+        help: Some((
+            "y / u",
+            "in \"do it for me\": y carries the plan out; u lets it also change what differs",
+        )),
+        footer: &[(F::Applying, 1, "y", "apply")],
+    },
+    Binding {
+        keys: &[letter('u')],
+        modes: &[M::Applying],
+        action: || Msg::ToggleAllowUpdate,
+        help: None,
+        footer: &[(F::Applying, 2, "u", "allow updates")],
     },
     Binding {
         keys: &[letter('d')],

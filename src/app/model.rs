@@ -75,6 +75,20 @@ pub enum StatusKind {
 pub struct Status {
     pub kind: StatusKind,
     pub text: String,
+    /// Which saying this is: the same words said again are a new status (a message about
+    /// the view on show stays when the view changes only if it was said for the new one).
+    pub said: u64,
+}
+
+impl Status {
+    pub fn new(kind: StatusKind, text: String) -> Self {
+        static SAID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Status {
+            kind,
+            text,
+            said: SAID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        }
+    }
 }
 
 /// Whether progress can be saved.
@@ -287,10 +301,7 @@ impl Model {
                 model.ensure_editors(model.cloud);
                 model.load_inputs(&session.inputs);
                 if let Some(left_out) = session.inputs.left_out_sentence() {
-                    model.status = Some(Status {
-                        kind: StatusKind::Error,
-                        text: left_out,
-                    });
+                    model.status = Some(Status::new(StatusKind::Error, left_out));
                 }
                 model.path = session.path;
                 model.external_key_id = session.external_key_id;
@@ -317,10 +328,10 @@ impl Model {
                 let kept = moved_to
                     .map(|p| format!(" It was kept as {}.", p.display()))
                     .unwrap_or_default();
-                model.status = Some(Status {
-                    kind: StatusKind::Error,
-                    text: format!("Starting fresh: {reason}.{kept}"),
-                });
+                model.status = Some(Status::new(
+                    StatusKind::Error,
+                    format!("Starting fresh: {reason}.{kept}"),
+                ));
             }
             _ => {}
         }
@@ -351,10 +362,7 @@ impl Model {
             match self.start_problem() {
                 None => self.screen = Screen::Step(0),
                 Some(problem) => {
-                    self.status = Some(Status {
-                        kind: StatusKind::Error,
-                        text: problem,
-                    });
+                    self.status = Some(Status::new(StatusKind::Error, problem));
                     self.show_empty_errors = true;
                 }
             }

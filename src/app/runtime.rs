@@ -91,10 +91,10 @@ pub fn start(args: Preset) -> u8 {
     if let Some(problem) = crate::clipboard::env_problem()
         && model.status.is_none()
     {
-        model.status = Some(super::model::Status {
-            kind: super::model::StatusKind::Error,
-            text: problem,
-        });
+        model.status = Some(super::model::Status::new(
+            super::model::StatusKind::Error,
+            problem,
+        ));
     }
     let files_dir = store
         .as_ref()

@@ -131,6 +131,7 @@ pub(crate) fn remember_status_error(model: &mut Model) {
     if let Some(Status {
         kind: StatusKind::Error,
         text,
+        ..
     }) = model.status.clone()
     {
         model.remember_error(&text);
