@@ -334,7 +334,7 @@ pub static BINDINGS: &[Binding] = &[
         action: || Msg::NextStep,
         help: Some(("PgDn / PgUp", "next / previous step (back always works)")),
         footer: &[
-            (F::Block, 4, "PgDn/PgUp", "step"),
+            (F::Block, 5, "PgDn/PgUp", "step"),
             (F::Choice, 3, "PgDn", "begin"),
             (F::Start, 3, "PgDn", "begin"),
             (F::Step, 2, "PgDn/PgUp", "step"),
@@ -437,7 +437,7 @@ pub static BINDINGS: &[Binding] = &[
             "move between fields and generated blocks",
         )),
         footer: &[
-            (F::Block, 3, "Tab", "next"),
+            (F::Block, 4, "Tab", "next"),
             (F::Run, 2, "Tab", "next"),
             (F::Choice, 2, "Tab", "next"),
             (F::Start, 1, "Tab", "next"),
@@ -501,7 +501,7 @@ pub static BINDINGS: &[Binding] = &[
             "v",
             "the focused block's exact text, full width, unframed and unfolded, for copying with the mouse; Esc comes back",
         )),
-        footer: &[],
+        footer: &[(F::Block, 3, "v", "plain")],
     },
     Binding {
         keys: &[alt(KeyCode::Char('l'))],
@@ -682,7 +682,7 @@ pub static BINDINGS: &[Binding] = &[
             (F::Applying, 5, "?", "help"),
             (F::ApplyDone, 3, "?", "help"),
             (F::AsCode, 6, "?", "help"),
-            (F::Block, 5, "?", "help"),
+            (F::Block, 6, "?", "help"),
             (F::Run, 4, "?", "help"),
             (F::Choice, 4, "?", "help"),
         ],

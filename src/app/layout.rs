@@ -881,8 +881,8 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
         };
         let keys = match (focused, values.len()) {
             (false, _) => String::new(),
-            (true, 0) => " c copy · w file · v plain ".to_string(),
-            (true, n) => format!(" c copy · 1–{n} one value · w file · v plain "),
+            (true, 0) => " c copy · w file ".to_string(),
+            (true, n) => format!(" c copy · 1–{n} one value · w file "),
         };
         // The focused block is marked by more than a style: `▸` where others have `┌`.
         let corner = if focused { "▸" } else { "┌" };

@@ -26,7 +26,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     ) {
         model.revision = model.revision.wrapping_add(1);
     }
-    let view_before = (model.screen, model.layers.top_kind());
+    let view_before = view_on_show(model);
     let status_before = model.status.clone();
     let resized = matches!(msg, Msg::TerminalResized { .. });
     let effects = match msg {
@@ -174,6 +174,18 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     effects
 }
 
+/// What the admin looks at, for telling when it changed: the screen, the view over it, and a
+/// question asked. Not the help: it is opened to read what the status says.
+type View = (super::model::Screen, Option<LayerKind>, bool);
+
+fn view_on_show(model: &Model) -> View {
+    (
+        model.screen,
+        model.layers.content().map(super::model::Layer::kind),
+        model.layers.question().is_some(),
+    )
+}
+
 /// The most status messages the help lists.
 const STATUS_HISTORY_KEPT: usize = 8;
 
@@ -181,12 +193,11 @@ const STATUS_HISTORY_KEPT: usize = 8;
 /// say anything new, it goes. Every new message is kept, whole, for the help.
 fn keep_status_current(
     model: &mut Model,
-    view_before: (super::model::Screen, Option<LayerKind>),
+    view_before: View,
     status_before: Option<super::model::Status>,
     resized: bool,
 ) {
-    let view_now = (model.screen, model.layers.top_kind());
-    if view_now != view_before && !resized && model.status == status_before {
+    if view_on_show(model) != view_before && !resized && model.status == status_before {
         model.status = None;
     }
     if model.status != status_before
