@@ -292,6 +292,6 @@ mod tests {
         let redactor = crate::secrets::Redactor::default();
         let admin_key = format!("sk-admin-{}", "a".repeat(40));
         assert!(refused_paste(&redactor, &admin_key).is_some());
-        assert!(refused_paste(&redactor, "arn:aws:kms:us-east-1:111122223333:key/abc").is_none());
+        assert!(refused_paste(&redactor, "arn:xyz:kms:us-east-1:111122223333:key/abc").is_none());
     }
 }
