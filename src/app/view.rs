@@ -224,6 +224,12 @@ fn draw_content(frame: &mut Frame, model: &Model, area: Rect) {
             continue;
         }
         frame.render_widget(editor, rect);
+        if editor.scroll_offset().1 > 0 && rect.width > 1 {
+            // Scrolled while typing: `…` where the value's start is out of sight.
+            frame.buffer_mut()[(rect.x, rect.y)]
+                .set_symbol("…")
+                .set_style(model.theme.dim());
+        }
     }
     if max_scroll > 0 {
         let mut state = ScrollbarState::new(max_scroll).position(scroll);
