@@ -2,7 +2,7 @@
 //! `tests/terminal.rs` runs it in a pseudo-terminal to prove a panic gives the terminal back.
 
 fn main() {
-    let mut terminal = match ekm_wizard::app::terminal::enter() {
+    let mut terminal = match ekm_wizard::app::terminal::enter(false) {
         Ok(terminal) => terminal,
         Err(err) => {
             eprintln!("cannot take over the terminal: {err}");

@@ -65,6 +65,22 @@ pub enum ForcedRoute {
     File,
 }
 
+/// What `EKM_WIZARD_CLIPBOARD` may say.
+pub const CLIPBOARD_CHOICES: &str = "system, osc52 or file";
+
+/// Why `EKM_WIZARD_CLIPBOARD` is not taken, when it is set to something it cannot mean.
+pub fn env_problem() -> Option<String> {
+    let value = std::env::var_os(CLIPBOARD_ENV)?;
+    let value = value.to_string_lossy();
+    if value.is_empty() || matches!(value.as_ref(), "system" | "osc52" | "file") {
+        return None;
+    }
+    Some(format!(
+        "{CLIPBOARD_ENV}={} is not a way of copying: it takes {CLIPBOARD_CHOICES}. It is ignored; copying tries the usual ways.",
+        crate::secrets::visible(&crate::secrets::redact(&value))
+    ))
+}
+
 impl ClipboardEnv {
     pub fn from_env() -> Self {
         let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());

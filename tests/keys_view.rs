@@ -179,7 +179,7 @@ fn the_keys_view_lists_validates_and_refuses_to_delete_a_used_key() {
     );
     wizard.wait_for("F5 keys");
     // From the start screen.
-    wizard.press("l");
+    wizard.press("\x1b[15~");
     wizard.wait_for("extkey_used");
     let screen = wizard.contents();
     assert!(screen.contains("Keys at OpenAI"), "{screen}");
@@ -257,7 +257,7 @@ fn without_an_admin_key_the_view_says_how_to_give_one_and_asks_nothing() {
         200,
     );
     wizard.wait_for("F5 keys");
-    wizard.press("l");
+    wizard.press("\x1b[15~");
     wizard.wait_for("start the wizard with OPENAI_ADMIN_KEY set");
     assert!(fake.seen().is_empty(), "{:?}", fake.seen().len());
     wizard.press(CTRL_Q);

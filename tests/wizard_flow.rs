@@ -1167,12 +1167,12 @@ fn a_key_typed_into_the_wizard_is_never_shown_even_when_a_server_echoes_it() {
 fn each_cloud_shows_its_own_examples() {
     let mut model = wizard();
     let placeholder = |model: &Model| model.editors[&FieldId::NAME].placeholder_text().to_string();
-    assert_eq!(placeholder(&model), "AWS EKM key");
+    assert_eq!(placeholder(&model), "e.g. AWS EKM key");
     update(&mut model, Msg::ChooseNext);
     assert_eq!(model.cloud, gcp::cloud());
-    assert_eq!(placeholder(&model), "GCP EKM key");
+    assert_eq!(placeholder(&model), "e.g. GCP EKM key");
     update(&mut model, Msg::ChooseNext);
-    assert_eq!(placeholder(&model), "Azure EKM key");
+    assert_eq!(placeholder(&model), "e.g. Azure EKM key");
 }
 
 #[test]

@@ -14,6 +14,13 @@ pub enum KeyRef {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// Show a block's exact text on the terminal's own screen, unframed and unfolded (the
+    /// terminal wraps it, so a mouse selection copies each line whole), until a key goes back.
+    /// The full-screen runtime does this itself: it owns the terminal.
+    ShowExactText {
+        title: String,
+        text: String,
+    },
     /// Put a block on a clipboard (system, terminal, or a file as the last resort).
     CopyToClipboard {
         what: String,

@@ -5,7 +5,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::model::{Focusable, LayerKind, Model, Question, Screen};
-use super::msg::Msg;
+use super::msg::{Msg, TextEdit};
 
 /// How keys are read where the admin is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +110,8 @@ enum Mods {
     NoCtrl,
     /// Control.
     Ctrl,
+    /// Alt (Meta), without Control.
+    Alt,
 }
 
 /// A key of a binding.
@@ -119,11 +121,13 @@ struct Key(KeyCode, Mods);
 impl Key {
     fn matches(self, event: &KeyEvent) -> bool {
         let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = event.modifiers.contains(KeyModifiers::ALT);
         self.0 == event.code
             && match self.1 {
                 Mods::Any => true,
-                Mods::NoCtrl => !ctrl,
+                Mods::NoCtrl => !ctrl && !alt,
                 Mods::Ctrl => ctrl,
+                Mods::Alt => alt && !ctrl,
             }
     }
 }
@@ -168,6 +172,17 @@ const fn letter(c: char) -> Key {
 const fn ctrl(c: char) -> Key {
     Key(KeyCode::Char(c), Mods::Ctrl)
 }
+
+const fn alt(code: KeyCode) -> Key {
+    Key(code, Mods::Alt)
+}
+
+const fn ctrl_key(code: KeyCode) -> Key {
+    Key(code, Mods::Ctrl)
+}
+
+/// Where text is typed: a field, or the explain screen's pasted text.
+const TEXT: &[InputMode] = &[M::Typing, M::Explaining];
 
 /// Every key binding of the wizard, in the order the help lists them; where two rows take the
 /// same key in the same mode, the first wins (no row before the last takes Control-C or -Q).
@@ -226,21 +241,6 @@ pub static BINDINGS: &[Binding] = &[
         action: || Msg::GoToExplainedStep,
         help: None,
         footer: &[(F::Explaining, 2, "^G", "go to the step")],
-    },
-    // The "do it for me" view: y applies the plan, u allows changing what differs.
-    Binding {
-        keys: &[letter('y')],
-        modes: &[M::Applying],
-        action: || Msg::ConfirmApply,
-        help: None,
-        footer: &[(F::Applying, 1, "y", "apply")],
-    },
-    Binding {
-        keys: &[letter('u')],
-        modes: &[M::Applying],
-        action: || Msg::ToggleAllowUpdate,
-        help: None,
-        footer: &[(F::Applying, 2, "u", "allow updates")],
     },
     Binding {
         keys: &[plain(KeyCode::Esc)],
@@ -320,7 +320,7 @@ pub static BINDINGS: &[Binding] = &[
     Binding {
         keys: &[plain(KeyCode::PageDown)],
         modes: &[M::Explaining, M::Help, M::AsCode, M::Applying, M::Keys],
-        action: || Msg::ScrollContent(5),
+        action: || Msg::ScrollPage(1),
         help: None,
         footer: &[
             (F::Explaining, 3, "PgDn/PgUp", "scroll"),
@@ -333,21 +333,47 @@ pub static BINDINGS: &[Binding] = &[
     Binding {
         keys: &[plain(KeyCode::PageUp)],
         modes: &[M::Explaining, M::Help, M::AsCode, M::Applying, M::Keys],
-        action: || Msg::ScrollContent(-5),
+        action: || Msg::ScrollPage(-1),
         help: None,
         footer: &[],
     },
-    // Steps and the start screen.
+    // Steps and the start screen. Reading ahead first: no field takes Alt or Control with
+    // these keys, so they work wherever the focus is (a plain PgDn row would take Ctrl-PgDn).
+    Binding {
+        keys: &[
+            alt(KeyCode::Char(']')),
+            ctrl_key(KeyCode::PageDown),
+            plain(KeyCode::F(8)),
+        ],
+        modes: ON_A_STEP,
+        action: || Msg::ReadStep(1),
+        help: Some((
+            "Alt-] / Ctrl-PgDn",
+            "read the next step from anywhere, a field too, whatever is recorded (also F8; outside a field ]); Ctrl-PgUp, F7 or [ the previous",
+        )),
+        footer: &[
+            (F::Step, 3, "Alt-]", "read ahead"),
+            (F::Start, 5, "Alt-]", "read ahead"),
+        ],
+    },
+    // Not Alt-[: terminals send it as ESC [, which begins every escape sequence.
+    Binding {
+        keys: &[ctrl_key(KeyCode::PageUp), plain(KeyCode::F(7))],
+        modes: ON_A_STEP,
+        action: || Msg::ReadStep(-1),
+        help: None,
+        footer: &[],
+    },
     Binding {
         keys: &[plain(KeyCode::PageDown)],
         modes: ON_A_STEP,
         action: || Msg::NextStep,
         help: Some(("PgDn / PgUp", "next / previous step (back always works)")),
         footer: &[
-            (F::Block, 4, "PgDn/PgUp", "step"),
+            (F::Block, 5, "PgDn/PgUp", "step"),
             (F::Choice, 3, "PgDn", "begin"),
             (F::Start, 3, "PgDn", "begin"),
-            (F::Step, 2, "PgDn", "next step"),
+            (F::Step, 2, "PgDn/PgUp", "step"),
         ],
     },
     Binding {
@@ -355,7 +381,7 @@ pub static BINDINGS: &[Binding] = &[
         modes: ON_A_STEP,
         action: || Msg::PreviousStep,
         help: None,
-        footer: &[(F::Run, 3, "PgUp", "back"), (F::Step, 3, "PgUp", "back")],
+        footer: &[(F::Run, 3, "PgUp", "back")],
     },
     Binding {
         keys: &[
@@ -382,16 +408,59 @@ pub static BINDINGS: &[Binding] = &[
         keys: &[letter(']')],
         modes: MOVING,
         action: || Msg::ReadStep(1),
-        help: Some((
-            "] / [",
-            "read the next / previous step, whatever is recorded (PgDn still checks)",
-        )),
+        help: None,
         footer: &[],
     },
     Binding {
         keys: &[letter('[')],
         modes: MOVING,
         action: || Msg::ReadStep(-1),
+        help: None,
+        footer: &[],
+    },
+    // Editing text: one meaning per key, in every field and in the explain screen's text.
+    Binding {
+        keys: &[ctrl('u')],
+        modes: TEXT,
+        action: || Msg::EditText(TextEdit::Clear),
+        help: Some(("Ctrl-U", "in a field: clear it (the admin key too)")),
+        footer: &[],
+    },
+    Binding {
+        keys: &[ctrl('w'), alt(KeyCode::Backspace)],
+        modes: TEXT,
+        action: || Msg::EditText(TextEdit::DeleteWord),
+        help: Some((
+            "Ctrl-W / Alt-Bksp",
+            "in a field: delete the word before the cursor",
+        )),
+        footer: &[],
+    },
+    Binding {
+        keys: &[plain(KeyCode::Home), ctrl('a')],
+        modes: TEXT,
+        action: || Msg::EditText(TextEdit::ToStart),
+        help: Some(("Home / Ctrl-A", "in a field: to its start")),
+        footer: &[],
+    },
+    Binding {
+        keys: &[plain(KeyCode::End), ctrl('e')],
+        modes: TEXT,
+        action: || Msg::EditText(TextEdit::ToEnd),
+        help: Some(("End / Ctrl-E", "in a field: to its end")),
+        footer: &[],
+    },
+    Binding {
+        keys: &[ctrl('z')],
+        modes: TEXT,
+        action: || Msg::EditText(TextEdit::Undo),
+        help: Some(("Ctrl-Z / Ctrl-R", "in a field: undo / redo")),
+        footer: &[],
+    },
+    Binding {
+        keys: &[ctrl('r')],
+        modes: TEXT,
+        action: || Msg::EditText(TextEdit::Redo),
         help: None,
         footer: &[],
     },
@@ -404,7 +473,7 @@ pub static BINDINGS: &[Binding] = &[
             "move between fields and generated blocks",
         )),
         footer: &[
-            (F::Block, 3, "Tab", "next"),
+            (F::Block, 4, "Tab", "next"),
             (F::Run, 2, "Tab", "next"),
             (F::Choice, 2, "Tab", "next"),
             (F::Start, 1, "Tab", "next"),
@@ -461,6 +530,33 @@ pub static BINDINGS: &[Binding] = &[
         footer: &[(F::Block, 2, "w", "to file")],
     },
     Binding {
+        keys: &[letter('v')],
+        modes: MOVING,
+        action: || Msg::ShowExactText,
+        help: Some((
+            "v",
+            "the focused block's exact text, full width, unframed and unfolded, for copying with the mouse; Esc comes back",
+        )),
+        footer: &[(F::Block, 3, "v", "plain")],
+    },
+    Binding {
+        keys: &[alt(KeyCode::Char('l'))],
+        modes: ON_A_STEP,
+        action: || Msg::CopyConsoleLink,
+        help: Some((
+            "Alt-L / l",
+            "copy the step's console link, whole (l only outside a field)",
+        )),
+        footer: &[],
+    },
+    Binding {
+        keys: &[letter('l')],
+        modes: MOVING,
+        action: || Msg::CopyConsoleLink,
+        help: None,
+        footer: &[],
+    },
+    Binding {
         keys: &[plain(KeyCode::F(2))],
         modes: ON_A_STEP,
         action: || Msg::OpenExplainScreen,
@@ -482,21 +578,14 @@ pub static BINDINGS: &[Binding] = &[
         modes: ON_A_STEP,
         action: || Msg::OpenKeys,
         help: Some((
-            "l / F5",
+            "F5",
             "the organization's EKM keys at OpenAI: list, validate, delete one nothing uses (asks first)",
         )),
         footer: &[
             (F::Choice, 5, "F5", "keys"),
-            (F::Start, 5, "F5", "keys"),
+            (F::Start, 6, "F5", "keys"),
             (F::Run, 5, "F5", "keys"),
         ],
-    },
-    Binding {
-        keys: &[letter('l')],
-        modes: MOVING,
-        action: || Msg::OpenKeys,
-        help: None,
-        footer: &[],
     },
     Binding {
         keys: &[letter('k')],
@@ -546,13 +635,31 @@ pub static BINDINGS: &[Binding] = &[
         help: None,
         footer: &[],
     },
+    // The "do it for me" view: y applies the plan, u allows changing what differs.
+    Binding {
+        keys: &[letter('y')],
+        modes: &[M::Applying],
+        action: || Msg::ConfirmApply,
+        help: Some((
+            "y / u",
+            "in \"do it for me\": y carries the plan out; u lets it also change what differs",
+        )),
+        footer: &[(F::Applying, 1, "y", "apply")],
+    },
+    Binding {
+        keys: &[letter('u')],
+        modes: &[M::Applying],
+        action: || Msg::ToggleAllowUpdate,
+        help: None,
+        footer: &[(F::Applying, 2, "u", "allow updates")],
+    },
     Binding {
         keys: &[letter('d')],
         modes: MOVING,
         action: || Msg::OfferDrill,
         help: Some((
             "d",
-            "revocation drill (last step): cut OpenAI off and back, timed; asks first",
+            "revocation drill (API path, last step, a key registered): cut OpenAI off and back, timed; asks first",
         )),
         footer: &[],
     },
@@ -641,7 +748,7 @@ pub static BINDINGS: &[Binding] = &[
             (F::Applying, 5, "?", "help"),
             (F::ApplyDone, 3, "?", "help"),
             (F::AsCode, 6, "?", "help"),
-            (F::Block, 5, "?", "help"),
+            (F::Block, 6, "?", "help"),
             (F::Run, 4, "?", "help"),
             (F::Choice, 4, "?", "help"),
         ],
@@ -721,8 +828,15 @@ pub fn footer_keys(model: &Model) -> Vec<(&'static str, &'static str)> {
         Some(Question::DeleteKey) => Some("delete the key"),
         None => None,
     };
+    // Ctrl-G is offered only when the text explained names a step of this cloud to go to.
+    let goes_to_step = model.layers.explain().is_some_and(|pane| {
+        crate::explain::explain(&pane.text()).is_some_and(|found| {
+            found.entry.cloud == model.cloud && found.entry.step_position().is_some()
+        })
+    });
     let mut shown: Vec<(u8, &'static str, &'static str)> = BINDINGS
         .iter()
+        .filter(|b| goes_to_step || !matches!((b.action)(), Msg::GoToExplainedStep))
         .flat_map(|b| b.footer.iter())
         .filter(|(at, ..)| *at == place)
         .map(|(_, order, keys, word)| {
@@ -870,7 +984,7 @@ mod tests {
     fn the_help_lists_every_command_letter() {
         let help = help_lines();
         for keys in [
-            "c", "w", "k", "s", "f", "e", "a / F3", "m / F4", "x / F2", "? / F1", "l / F5",
+            "c", "w", "k", "s", "f", "e", "a / F3", "m / F4", "x / F2", "? / F1", "F5",
         ] {
             assert!(
                 help.iter().any(|(k, _)| *k == keys),

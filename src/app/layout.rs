@@ -64,12 +64,15 @@ pub fn status_lines(model: &Model) -> Vec<String> {
     let width = usize::from(model.width.max(3)) - 2;
     match status_text(model) {
         Some(text) => {
-            let mut lines: Vec<String> = wrap(&text, width)
-                .into_iter()
-                .map(|line| format!(" {line}"))
-                .collect();
-            lines.truncate(usize::from(STATUS_MAX_LINES));
-            lines
+            let mut lines: Vec<String> = wrap(&text, width);
+            let most = usize::from(STATUS_MAX_LINES);
+            if lines.len() > most {
+                // Cut at a word and marked; the help lists the message whole.
+                let rest = lines[most - 1..].join(" ");
+                lines.truncate(most - 1);
+                lines.push(shorten(&rest, width));
+            }
+            lines.into_iter().map(|line| format!(" {line}")).collect()
         }
         None => Vec::new(),
     }
@@ -129,7 +132,22 @@ pub struct Anchor {
 pub struct Content {
     pub lines: Vec<Line<'static>>,
     pub anchors: Vec<Anchor>,
+    /// Links on screen: the line, the column the link's text starts at, its text there, and
+    /// where it leads (one link may run over several lines).
+    pub links: Vec<LinkPiece>,
 }
+
+/// A piece of a link as laid out: on `line`, from `column`, showing `text`, leading to `url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkPiece {
+    pub line: usize,
+    pub column: usize,
+    pub text: String,
+    pub url: String,
+}
+
+/// What heads a step's console link: the key that copies it works in a field too.
+pub const CONSOLE_LABEL: &str = "Console (Alt-L copies): ";
 
 impl Content {
     fn push(&mut self, line: Line<'static>) {
@@ -271,6 +289,42 @@ pub fn wrap_code(line: &str, width: usize) -> Vec<String> {
     }
     out.push(current);
     out
+}
+
+/// The start of `text` in at most `width` columns, `…` marking the end cut off (an
+/// identifier, where words do not matter: a value is shown as it was typed).
+pub fn shorten_chars(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// `text` in at most `width` columns: whole when it fits, else cut after the last whole word
+/// that fits and ended with `…` (a single word too long is cut where it must be).
+pub fn shorten(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let head = shorten_chars(text, width);
+    let head = head.trim_end_matches('…');
+    match head.rfind(' ') {
+        Some(at) if head[..at].trim_end().width() >= width / 3 => {
+            format!("{}…", head[..at].trim_end())
+        }
+        _ => format!("{head}…"),
+    }
 }
 
 pub fn hard_wrap(text: &str, width: usize) -> Vec<String> {
@@ -781,7 +835,18 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
     ));
     let inputs = model.inputs();
     if let Some(url) = step.console_url(&inputs) {
-        for piece in break_at_separators(&format!("Console: {url}"), width.max(1)) {
+        let mut column = CONSOLE_LABEL.width();
+        for piece in break_at_separators(&format!("{CONSOLE_LABEL}{url}"), width.max(1)) {
+            let text: String = piece.chars().skip(column).collect();
+            if !text.is_empty() {
+                out.links.push(LinkPiece {
+                    line: out.lines.len(),
+                    column,
+                    text,
+                    url: url.clone(),
+                });
+            }
+            column = 0;
             out.push(Line::styled(piece, theme.dim()));
         }
     }
@@ -796,16 +861,6 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
     }
     for note in artifacts::step_notes(model.cloud, step.id, &inputs) {
         out.text(&format!("Note: {note}"), width, 0, theme.warning());
-        out.blank();
-    }
-    if !step.advice.is_empty() {
-        for advice in &step.advice {
-            let lines = wrap(advice, width.saturating_sub(2));
-            for (i, line) in lines.into_iter().enumerate() {
-                let bullet = if i == 0 { "• " } else { "  " };
-                out.push(Line::raw(format!("{bullet}{line}")));
-            }
-        }
         out.blank();
     }
     for artifact in step
@@ -829,7 +884,10 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
             (true, 0) => " c copy · w file ".to_string(),
             (true, n) => format!(" c copy · 1–{n} one value · w file "),
         };
-        let title = format!("┌ {} ", text.title);
+        // The focused block is marked by more than a style: `▸` where others have `┌`.
+        let corner = if focused { "▸" } else { "┌" };
+        let room = width.saturating_sub(keys.width() + 3).max(8);
+        let title = format!("{corner} {} ", shorten(&text.title, room));
         let fill = width.saturating_sub(title.width() + keys.width());
         out.push(Line::from(vec![
             Span::styled(title, border.patch(theme.title())),
@@ -884,21 +942,42 @@ fn step_content(model: &Model, width: usize, out: &mut Content) {
                 }
             }
         }
-        let foot = format!("└ {} ", text.hint);
-        let foot = hard_wrap(&foot, width)
-            .into_iter()
-            .next()
-            .unwrap_or_default();
-        let fill = width.saturating_sub(foot.width());
-        out.push(Line::from(vec![
-            Span::styled(foot, border),
-            Span::styled("─".repeat(fill), border),
-        ]));
+        // The hint, shortened at a word when the block is not focused; whole (wrapped under
+        // the corner) when it is, so it can always be read.
+        let hint = if focused {
+            wrap(&text.hint, width.saturating_sub(3).max(1))
+        } else {
+            vec![shorten(&text.hint, width.saturating_sub(3).max(1))]
+        };
+        let last = hint.len().saturating_sub(1);
+        for (i, piece) in hint.into_iter().enumerate() {
+            let foot = format!("{} {piece} ", if i == 0 { "└" } else { " " });
+            let fill = if i == last {
+                width.saturating_sub(foot.width())
+            } else {
+                0
+            };
+            out.push(Line::from(vec![
+                Span::styled(foot, border),
+                Span::styled("─".repeat(fill), border),
+            ]));
+        }
         out.anchors.push(Anchor {
             item,
             lines: start..out.lines.len(),
             editor_line: None,
         });
+        out.blank();
+    }
+    // The advice after the blocks: a step opens with what it asks to copy in view.
+    if !step.advice.is_empty() {
+        for advice in &step.advice {
+            let lines = wrap(advice, width.saturating_sub(2));
+            for (i, line) in lines.into_iter().enumerate() {
+                let bullet = if i == 0 { "• " } else { "  " };
+                out.push(Line::raw(format!("{bullet}{line}")));
+            }
+        }
         out.blank();
     }
     check_lines(model, step.id, width, out);

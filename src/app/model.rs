@@ -76,6 +76,20 @@ pub enum StatusKind {
 pub struct Status {
     pub kind: StatusKind,
     pub text: String,
+    /// Which saying this is: the same words said again are a new status (a message about
+    /// the view on show stays when the view changes only if it was said for the new one).
+    pub said: u64,
+}
+
+impl Status {
+    pub fn new(kind: StatusKind, text: String) -> Self {
+        static SAID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Status {
+            kind,
+            text,
+            said: SAID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        }
+    }
 }
 
 /// Whether progress can be saved.
@@ -203,6 +217,9 @@ pub struct Model {
     pub drill: DrillOffer,
     /// Errors met in this run, newest last, for the support bundle (already redacted).
     pub recent_errors: Vec<String>,
+    /// The last status messages, oldest first, whole: the help lists them, so a message cut
+    /// short on the status line or replaced can still be read.
+    pub status_history: Vec<String>,
     /// The secrets of this run, captured at start (and any key typed since): every text the
     /// wizard keeps or shows from outside passes it.
     pub redactor: crate::secrets::Redactor,
@@ -252,6 +269,7 @@ impl Model {
             recheck_declined: false,
             drill: DrillOffer::Idle,
             recent_errors: Vec::new(),
+            status_history: Vec::new(),
             redactor: options.redactor.clone(),
             registration: RegistrationPane {
                 key_from_env: options.key_from_env,
@@ -284,10 +302,7 @@ impl Model {
                 model.ensure_editors(model.cloud);
                 model.load_inputs(&session.inputs);
                 if let Some(left_out) = session.inputs.left_out_sentence() {
-                    model.status = Some(Status {
-                        kind: StatusKind::Error,
-                        text: left_out,
-                    });
+                    model.status = Some(Status::new(StatusKind::Error, left_out));
                 }
                 model.path = session.path;
                 model.external_key_id = session.external_key_id;
@@ -314,10 +329,10 @@ impl Model {
                 let kept = moved_to
                     .map(|p| format!(" It was kept as {}.", p.display()))
                     .unwrap_or_default();
-                model.status = Some(Status {
-                    kind: StatusKind::Error,
-                    text: format!("Starting fresh: {reason}.{kept}"),
-                });
+                model.status = Some(Status::new(
+                    StatusKind::Error,
+                    format!("Starting fresh: {reason}.{kept}"),
+                ));
             }
             _ => {}
         }
@@ -348,10 +363,7 @@ impl Model {
             match self.start_problem() {
                 None => self.screen = Screen::Step(0),
                 Some(problem) => {
-                    self.status = Some(Status {
-                        kind: StatusKind::Error,
-                        text: problem,
-                    });
+                    self.status = Some(Status::new(StatusKind::Error, problem));
                     self.show_empty_errors = true;
                 }
             }
@@ -655,7 +667,18 @@ fn new_editor(cloud: Cloud, field: FieldId, text: &str) -> TextArea<'static> {
     editor
 }
 
+/// A field's example as its editor shows it while empty: marked `e.g.`, so it never reads as a
+/// value typed or a default taken (the hint says what an empty field uses).
 fn placeholder(cloud: Cloud, field: FieldId) -> String {
+    let example = example(cloud, field);
+    if example.is_empty() || example.starts_with("e.g.") {
+        example
+    } else {
+        format!("e.g. {example}")
+    }
+}
+
+fn example(cloud: Cloud, field: FieldId) -> String {
     if field == FieldId::ORG_ID {
         return guide::start_text().org_id.placeholder.clone();
     }

@@ -25,6 +25,8 @@ pub enum Msg {
     Confirm,
     /// A keystroke for the focused text field (or the explain screen's text).
     EditField(Input),
+    /// An editing command for the focused text (the same in every field).
+    EditText(TextEdit),
     /// Text pasted by the terminal (bracketed paste) into the focused field.
     PasteIntoField(String),
     /// Change the focused choice (cloud, path) to the previous option.
@@ -33,8 +35,14 @@ pub enum Msg {
     ChooseNext,
     /// Scroll the step's content by this many lines (negative: up).
     ScrollContent(i32),
+    /// Scroll what is on top by this many pages (negative: up).
+    ScrollPage(i32),
     /// Copy the focused generated block.
     CopyFocusedBlock,
+    /// Copy the console link of the step on show.
+    CopyConsoleLink,
+    /// Show the focused block's exact text, full width, for copying with the mouse.
+    ShowExactText,
     /// Write the focused generated block to a file and show where.
     WriteFocusedBlockToFile,
     /// Open the "as code" view of the chosen cloud.
@@ -183,4 +191,19 @@ pub struct Registered {
     pub project_id: Option<String>,
     pub project_reused: bool,
     pub validation: Result<(), String>,
+}
+
+/// What an editing key does to the text being typed: one meaning per key, wherever it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEdit {
+    /// Empty the field.
+    Clear,
+    /// Delete the word before the cursor.
+    DeleteWord,
+    /// The cursor to the start.
+    ToStart,
+    /// The cursor to the end.
+    ToEnd,
+    Undo,
+    Redo,
 }

@@ -216,6 +216,9 @@ impl Effects {
     pub(crate) fn perform(&mut self, effect: Effect) -> Option<Vec<Msg>> {
         Some(match effect {
             Effect::Exit => return None,
+            // Only the full-screen runtime asks for it, and it shows the text before effects
+            // reach here; a front end without a screen of its own prints blocks whole anyway.
+            Effect::ShowExactText { .. } => Vec::new(),
             Effect::RunChecks {
                 generation,
                 cloud,

@@ -62,7 +62,8 @@ pub fn start(args: Preset) -> u8 {
             return EXIT_REFUSED;
         }
     };
-    let mut terminal = match terminal::enter() {
+    let theme = Theme::from_env();
+    let mut terminal = match terminal::enter(theme.color && theme.basic_colors) {
         Ok(terminal) => terminal,
         Err(err) => {
             terminal::leave();
@@ -84,8 +85,17 @@ pub fn start(args: Preset) -> u8 {
         saving_disabled,
         width,
         height,
-        theme: Theme::from_env(),
+        theme,
     });
+    let mut model = model;
+    if let Some(problem) = crate::clipboard::env_problem()
+        && model.status.is_none()
+    {
+        model.status = Some(super::model::Status::new(
+            super::model::StatusKind::Error,
+            problem,
+        ));
+    }
     let files_dir = store
         .as_ref()
         .map(|s| s.dir().join("exports"))
@@ -114,7 +124,7 @@ enum Incoming {
 }
 
 async fn run(
-    terminal: &mut ratatui::DefaultTerminal,
+    terminal: &mut terminal::Tui,
     mut model: Model,
     store: Option<SessionStore>,
     files_dir: PathBuf,
@@ -139,6 +149,7 @@ async fn run(
     let mut batch: VecDeque<Incoming> = VecDeque::new();
     loop {
         terminal.draw(|frame| view::draw(frame, &model))?;
+        write_hyperlinks(terminal, &model)?;
         let first = tokio::select! {
             event = events.recv() => match event {
                 Some(Ok(event)) => Incoming::Terminal(event),
@@ -174,6 +185,18 @@ async fn run(
             };
             let Some(msg) = msg else { continue };
             for effect in update(&mut model, msg) {
+                if let super::effect::Effect::ShowExactText { title, text } = &effect {
+                    if show_exact_text(terminal, &mut events, title, text, model.theme.ascii)
+                        .await?
+                    {
+                        batch.push_back(Incoming::Message(Msg::Quit));
+                    }
+                    // The window may have changed while the text was on show.
+                    if let Ok((width, height)) = crossterm::terminal::size() {
+                        batch.push_back(Incoming::Message(Msg::TerminalResized { width, height }));
+                    }
+                    continue;
+                }
                 match effects.perform(effect) {
                     Some(results) => batch.extend(results.into_iter().map(Incoming::Message)),
                     None => {
@@ -187,6 +210,101 @@ async fn run(
             }
         }
     }
+}
+
+/// Shows `text` exactly on the terminal's own screen: the alternate screen is left, the text
+/// printed as it is (no frame, no folding: the terminal wraps a long line itself, so a mouse
+/// selection copies it whole) and kept in the scrollback; Esc, Enter or q comes back to the
+/// wizard, redrawn. Whether the admin asked to quit instead (Ctrl-C, Ctrl-Q).
+async fn show_exact_text(
+    terminal: &mut terminal::Tui,
+    events: &mut mpsc::UnboundedReceiver<io::Result<Event>>,
+    title: &str,
+    text: &str,
+    ascii: bool,
+) -> io::Result<bool> {
+    use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
+    use crossterm::style::Print;
+    use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
+    use std::io::Write;
+    let rule = if ascii { "--" } else { "──" };
+    let fit = |line: &str| {
+        let line = crate::secrets::visible(line);
+        if ascii {
+            line.chars()
+                .map(|c| if c.is_ascii() { c } else { '?' })
+                .collect()
+        } else {
+            line
+        }
+    };
+    let out = terminal.backend_mut();
+    crossterm::queue!(
+        out,
+        LeaveAlternateScreen,
+        Print(format!(
+            "\r\n{rule} {}: the exact text, for copying with the mouse {rule}\r\n\r\n",
+            fit(title)
+        ))
+    )?;
+    for line in text.lines() {
+        crossterm::queue!(out, Print(fit(line)), Print("\r\n"))?;
+    }
+    crossterm::queue!(
+        out,
+        Print(format!(
+            "\r\n{rule} Esc, Enter or q goes back to the wizard {rule}\r\n"
+        ))
+    )?;
+    out.flush()?;
+    let quit = loop {
+        match events.recv().await {
+            Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
+                let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+                match key.code {
+                    KeyCode::Char('c' | 'q') if ctrl => break true,
+                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => break false,
+                    _ => {}
+                }
+            }
+            Some(Ok(_)) => {}
+            Some(Err(err)) => return Err(err),
+            None => break true,
+        }
+    };
+    // Back on a blank alternate screen. `Terminal::clear` would ask the terminal where its
+    // cursor is, an answer the event reader would take: instead one blank frame makes what
+    // ratatui keeps match the blank screen, and the next frame is drawn whole.
+    crossterm::queue!(terminal.backend_mut(), EnterAlternateScreen)?;
+    terminal.draw(|frame| frame.render_widget(ratatui::widgets::Clear, frame.area()))?;
+    Ok(quit)
+}
+
+/// Writes the links of the frame just drawn again, over themselves, as OSC 8 hyperlinks: the
+/// same characters in the same cells and style, so the frame ratatui keeps stays true; only
+/// the terminal learns where they lead (and a click or a copy takes the whole link, however
+/// it is broken over lines).
+fn write_hyperlinks(terminal: &mut terminal::Tui, model: &Model) -> io::Result<()> {
+    use crossterm::cursor::MoveTo;
+    use crossterm::style::{Print, PrintStyledContent, StyledContent};
+    use ratatui::backend::IntoCrossterm;
+    use std::io::Write;
+    let links = view::hyperlinks(model);
+    if links.is_empty() {
+        return Ok(());
+    }
+    let style = model.theme.dim().into_crossterm();
+    let out = terminal.backend_mut();
+    for link in links {
+        crossterm::queue!(
+            out,
+            MoveTo(link.x, link.y),
+            Print(format!("\x1b]8;id=ekm-console;{}\x1b\\", link.url)),
+            PrintStyledContent(StyledContent::new(style, link.text)),
+            Print("\x1b]8;;\x1b\\"),
+        )?;
+    }
+    out.flush()
 }
 
 /// Reads terminal events on a thread of its own, blocked in the kernel until input arrives,

@@ -57,6 +57,13 @@ impl Theme {
         }
     }
 
+    /// Whether links are written as terminal hyperlinks (OSC 8): not where the terminal shows
+    /// only ASCII or the basic colours (`TERM=dumb`, `vt100`, `linux`), which would print
+    /// the sequence or drop the text.
+    pub fn hyperlinks(&self) -> bool {
+        !self.ascii && !self.basic_colors
+    }
+
     fn fg(&self, color: Color) -> Style {
         if !self.color {
             return Style::default();
@@ -138,7 +145,7 @@ impl Theme {
 }
 
 /// The ASCII stand-in for a character an ASCII-only terminal cannot show, keeping its width
-/// of one cell: frames become `+ - |`, marks `v x > .`, arrows `< > ^ v`.
+/// of one cell: frames become `+ - |`, marks `* x > .`, arrows `< > ^ v`.
 pub fn ascii_for(symbol: &str) -> Option<&'static str> {
     if symbol.is_ascii() {
         return None;
@@ -150,7 +157,8 @@ pub fn ascii_for(symbol: &str) -> Option<&'static str> {
             "+"
         }
         "█" | "▓" | "▒" | "░" => "#",
-        "✓" => "v",
+        // Not `v`: that is the scrollbar's down arrow.
+        "✓" => "*",
         "✗" => "x",
         "○" => "o",
         "▸" | "›" | "▶" | "→" | "»" => ">",

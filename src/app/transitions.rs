@@ -8,7 +8,7 @@ use super::model::{Focusable, Model, Screen, Status, StatusKind};
 use crate::openai::ApiBase;
 
 pub(crate) fn status(kind: StatusKind, text: String) -> Status {
-    Status { kind, text }
+    Status::new(kind, text)
 }
 
 /// Saves progress, except on the resume offer, where nothing new exists to overwrite it with.

@@ -10,7 +10,7 @@ use super::model::{ApplyPhase, DrillOffer, LayerKind, Model, Saving, StatusKind}
 use super::msg::Msg;
 use super::transitions::{keep_focus_in_view, save, status};
 use crate::app::features::blocks::{block_effect, copy_value};
-use crate::app::features::editing::{choose, edit_field, paste};
+use crate::app::features::editing::{choose, edit_field, edit_text, paste};
 use crate::app::features::navigation::{
     confirm, go_to_step_to_fix, move_focus, next_step, previous_step, read_step, scroll_by,
 };
@@ -21,9 +21,15 @@ use crate::app::features::resume::resume;
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     let msg = hide_secrets(msg, &model.redactor);
     // Scrolling and the spinner's turns change nothing the content holds: its measure stays.
-    if !matches!(msg, Msg::ScrollContent(_) | Msg::SpinnerTick) {
+    if !matches!(
+        msg,
+        Msg::ScrollContent(_) | Msg::ScrollPage(_) | Msg::SpinnerTick
+    ) {
         model.revision = model.revision.wrapping_add(1);
     }
+    let view_before = view_on_show(model);
+    let status_before = model.status.clone();
+    let resized = matches!(msg, Msg::TerminalResized { .. });
     let effects = match msg {
         Msg::NextStep => next_step(model),
         Msg::PreviousStep => previous_step(model),
@@ -31,6 +37,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::FocusPrevious => move_focus(model, -1),
         Msg::Confirm => confirm(model),
         Msg::EditField(input) => edit_field(model, input),
+        Msg::EditText(edit) => edit_text(model, edit),
         Msg::PasteIntoField(text) => paste(model, &text),
         Msg::ChoosePrevious => choose(model, -1),
         Msg::ChooseNext => choose(model, 1),
@@ -38,7 +45,13 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             scroll_top_layer(model, lines);
             Vec::new()
         }
+        Msg::ScrollPage(pages) => {
+            scroll_top_layer(model, pages.saturating_mul(page_height(model)));
+            Vec::new()
+        }
         Msg::CopyFocusedBlock => block_effect(model, false),
+        Msg::CopyConsoleLink => blocks::copy_console_link(model),
+        Msg::ShowExactText => blocks::show_exact_text(model),
         Msg::WriteFocusedBlockToFile => block_effect(model, true),
         Msg::OpenAsCode => as_code::open_as_code(model),
         Msg::ShowCodeFile(step) => {
@@ -189,7 +202,57 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     };
     model.focus = model.focus.min(model.focusables().len().saturating_sub(1));
     model.refresh_editor_styles();
+    keep_status_current(model, view_before, status_before, resized);
     effects
+}
+
+/// What the admin looks at, for telling when it changed: the screen, the view over it, and a
+/// question asked. Not the help: it is opened to read what the status says.
+type View = (super::model::Screen, Option<LayerKind>, bool);
+
+fn view_on_show(model: &Model) -> View {
+    (
+        model.screen,
+        model.layers.content().map(super::model::Layer::kind),
+        model.layers.question().is_some(),
+    )
+}
+
+/// The most status messages the help lists.
+const STATUS_HISTORY_KEPT: usize = 8;
+
+/// A status is about the view it was said in: when the view changes and the message did not
+/// say anything new, it goes. Every new message is kept, whole, for the help.
+fn keep_status_current(
+    model: &mut Model,
+    view_before: View,
+    status_before: Option<super::model::Status>,
+    resized: bool,
+) {
+    if view_on_show(model) != view_before && !resized && model.status == status_before {
+        model.status = None;
+    }
+    if model.status != status_before
+        && let Some(text) = crate::app::layout::status_text(model)
+        && model.status_history.last() != Some(&text)
+    {
+        model.status_history.push(text);
+        if model.status_history.len() > STATUS_HISTORY_KEPT {
+            model.status_history.remove(0);
+        }
+    }
+}
+
+/// The rows one page of what is on top shows, less one kept in view across the turn.
+fn page_height(model: &Model) -> i32 {
+    let rows = match model.layers.top_kind() {
+        Some(LayerKind::Help) => help::help_box(model.width, model.height, &model.status_history)
+            .0
+            .height
+            .saturating_sub(2),
+        _ => crate::app::layout::content_area(model).height,
+    };
+    i32::from(rows.saturating_sub(1).max(1))
 }
 
 /// Scrolls whatever is on top: a layer, or the step.

@@ -12,6 +12,7 @@ use super::features::{apply, as_code, explain, help, keys};
 use super::keymap::footer_keys;
 use super::layout::{self, EDITOR_INDENT};
 use super::model::{Layer, LayerKind, Model, Saving, Screen, StatusKind, StepState};
+use unicode_width::UnicodeWidthStr;
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, model: &Model) {
@@ -215,7 +216,22 @@ fn draw_content(frame: &mut Frame, model: &Model, area: Rect) {
             area.width.saturating_sub(EDITOR_INDENT),
             1,
         );
+        let value = editor.lines().first().map(String::as_str).unwrap_or("");
+        let focused = !model.focus_hidden && model.focused_field() == Some(field);
+        if !focused && value.width() > usize::from(rect.width) {
+            // Away from the focus a long value shows its start, as it was typed, and `…`
+            // where the rest is hidden: never an ARN without its `arn:`.
+            let shown = layout::shorten_chars(value, usize::from(rect.width));
+            frame.render_widget(Paragraph::new(shown), rect);
+            continue;
+        }
         frame.render_widget(editor, rect);
+        if editor.scroll_offset().1 > 0 && rect.width > 1 {
+            // Scrolled while typing: `…` where the value's start is out of sight.
+            frame.buffer_mut()[(rect.x, rect.y)]
+                .set_symbol("…")
+                .set_style(model.theme.dim());
+        }
     }
     if max_scroll > 0 {
         let mut state = ScrollbarState::new(max_scroll).position(scroll);
@@ -257,9 +273,91 @@ fn draw_status(frame: &mut Frame, model: &Model, lines: &[String], area: Rect) {
 fn draw_footer(frame: &mut Frame, model: &Model, area: Rect) {
     let theme = model.theme;
     let mut spans = vec![Span::styled(" ", theme.bar())];
-    for (key, does) in footer_keys(model) {
+    for (key, does) in footer_that_fits(footer_keys(model), usize::from(area.width)) {
         spans.push(Span::styled(key, theme.key()));
         spans.push(Span::styled(format!(" {does}  "), theme.bar()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.bar()), area);
+}
+
+/// The footer's keys that fit in `width` columns: the first ones and the last (quitting) are
+/// kept, and the ones just before the last go first, so no key is ever cut in half. The help
+/// lists them all.
+fn footer_that_fits(
+    mut keys: Vec<(&'static str, &'static str)>,
+    width: usize,
+) -> Vec<(&'static str, &'static str)> {
+    let used = |keys: &[(&str, &str)]| -> usize {
+        1 + keys
+            .iter()
+            .map(|(key, does)| key.chars().count() + does.chars().count() + 3)
+            .sum::<usize>()
+            - 2
+    };
+    while keys.len() > 2 && used(&keys) > width {
+        keys.remove(keys.len() - 2);
+    }
+    keys
+}
+
+/// A link on screen, to be written as a terminal hyperlink over the frame just drawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hyperlink {
+    pub x: u16,
+    pub y: u16,
+    /// The text the frame shows there (the same characters are written again, as a link).
+    pub text: String,
+    pub url: String,
+}
+
+/// The links of the step on screen, where the frame drew them: none while a layer covers the
+/// content or the help is open, where the theme has no hyperlinks, or for a link holding
+/// anything but printable ASCII (it could act on the terminal).
+pub fn hyperlinks(model: &Model) -> Vec<Hyperlink> {
+    let area = Rect::new(0, 0, model.width, model.height);
+    if !model.theme.hyperlinks()
+        || !layout::fits(area.width, area.height)
+        || model.layers.content().is_some()
+        || model.layers.has(LayerKind::Help)
+        || !matches!(model.screen, Screen::Step(_))
+    {
+        return Vec::new();
+    }
+    let status = layout::status_lines(model);
+    let content_area = layout::regions(area, status.len().max(1) as u16).content;
+    let content = layout::content(model, content_area.width);
+    let height = usize::from(content_area.height);
+    let scroll = model.scroll.min(content.lines.len().saturating_sub(height));
+    content
+        .links
+        .into_iter()
+        .filter(|piece| piece.line >= scroll && piece.line < scroll + height)
+        .filter(|piece| piece.url.chars().all(|c| c.is_ascii_graphic()))
+        .map(|piece| Hyperlink {
+            x: content_area.x + piece.column as u16,
+            y: content_area.y + (piece.line - scroll) as u16,
+            text: piece.text,
+            url: piece.url,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_footer_too_long_drops_whole_keys_before_the_last_and_keeps_quitting() {
+        let keys = vec![
+            ("Tab", "next"),
+            ("F1", "help"),
+            ("Alt-]", "read ahead"),
+            ("^Q", "quit"),
+        ];
+        assert_eq!(footer_that_fits(keys.clone(), 80), keys);
+        let fitted = footer_that_fits(keys, 24);
+        assert_eq!(fitted.last(), Some(&("^Q", "quit")));
+        assert_eq!(fitted.first(), Some(&("Tab", "next")));
+        assert!(fitted.len() < 4);
+    }
 }

@@ -44,6 +44,46 @@ pub(crate) fn copy_value(model: &mut Model, number: u8) -> Vec<Effect> {
     }]
 }
 
+/// v on a block: its exact text, unframed and unfolded, on the terminal's own screen.
+pub(crate) fn show_exact_text(model: &mut Model) -> Vec<Effect> {
+    let Some(Focusable::Block(artifact)) = model.focused() else {
+        model.status = Some(status(
+            StatusKind::Info,
+            "v shows a generated block's exact text: Tab to a block first.".into(),
+        ));
+        return Vec::new();
+    };
+    let title = model.guide().artifact_text(artifact).title.clone();
+    match artifacts::generate(model.cloud, artifact, &model.inputs(), model.path) {
+        Ok(body) => vec![Effect::ShowExactText {
+            title,
+            text: body.to_text(),
+        }],
+        Err(_) => block_effect(model, false),
+    }
+}
+
+/// Alt-L (or l): the step's console link, whole, however the screen wraps it.
+pub(crate) fn copy_console_link(model: &mut Model) -> Vec<Effect> {
+    let inputs = model.inputs();
+    let Some(url) = model
+        .current_step()
+        .and_then(|(_, step)| step.console_url(&inputs))
+    else {
+        model.status = Some(status(
+            StatusKind::Info,
+            "No console link here: the steps that have one show it under their title.".into(),
+        ));
+        return Vec::new();
+    };
+    let step = model.current_step().map(|(i, _)| i + 1).unwrap_or(0);
+    vec![Effect::CopyToClipboard {
+        what: format!("the console link of step {step}"),
+        text: url,
+        file_name: format!("{}-step-{step}-console-link.txt", model.cloud.key()),
+    }]
+}
+
 pub(crate) fn block_effect(model: &mut Model, to_file: bool) -> Vec<Effect> {
     let Some(Focusable::Block(artifact)) = model.focused() else {
         model.status = Some(status(
@@ -91,6 +131,7 @@ pub(crate) fn remember_status_error(model: &mut Model) {
     if let Some(Status {
         kind: StatusKind::Error,
         text,
+        ..
     }) = model.status.clone()
     {
         model.remember_error(&text);

@@ -20,7 +20,11 @@ pub(crate) fn offer_drill(model: &mut Model) -> Vec<Effect> {
     else {
         model.status = Some(status(
             StatusKind::Info,
-            "The drill runs on the last step once a key is registered there (or headless: ekm-wizard drill <cloud> --key-id …).".into(),
+            if model.path == SetupPath::ChatGpt {
+                "No drill on the ChatGPT path: OpenAI registers the key there, so the wizard holds no key id to drill with. Switching the key off in your cloud is the revocation; your OpenAI contact can confirm it.".into()
+            } else {
+                "The drill runs on the last step once a key is registered there (or headless: ekm-wizard drill <cloud> --key-id …).".into()
+            },
         ));
         return Vec::new();
     };

@@ -6,6 +6,7 @@ use ratatui_textarea::{Input, Key};
 use crate::app::effect::Effect;
 use crate::app::layout;
 use crate::app::model::{Choice, ExplainPane, Focusable, Model, StatusKind};
+use crate::app::msg::TextEdit;
 use crate::app::transitions::status;
 use crate::guide::{Cloud, FieldId, SetupPath};
 
@@ -19,7 +20,6 @@ pub(crate) fn edit_field(model: &mut Model, input: Input) -> Vec<Effect> {
     if model.focused() == Some(Focusable::AdminKey) {
         let secret = &mut model.registration.typed_key;
         match input.key {
-            Key::Char('u') if input.ctrl => secret.clear(),
             Key::Char(c) if !input.ctrl && !input.alt => secret.push(c),
             Key::Backspace => secret.pop(),
             _ => {}
@@ -72,6 +72,53 @@ pub(crate) fn edit_field(model: &mut Model, input: Input) -> Vec<Effect> {
         return Vec::new();
     }
     say_cleaning(model, field, false);
+    Vec::new()
+}
+
+/// An editing key: the same meaning in every field and in the explain screen's text. The
+/// admin key, never shown, only clears (Ctrl-U, or Ctrl-W: it is one word) and keeps no undo.
+pub(crate) fn edit_text(model: &mut Model, edit: TextEdit) -> Vec<Effect> {
+    use ratatui_textarea::CursorMove;
+    if model.layers.explain().is_none() && model.focused() == Some(Focusable::AdminKey) {
+        if matches!(edit, TextEdit::Clear | TextEdit::DeleteWord) {
+            model.registration.typed_key.clear();
+        }
+        return Vec::new();
+    }
+    let apply = |editor: &mut ratatui_textarea::TextArea<'static>| match edit {
+        TextEdit::Clear => {
+            editor.select_all();
+            editor.cut();
+        }
+        TextEdit::DeleteWord => {
+            editor.delete_word();
+        }
+        TextEdit::ToStart => {
+            editor.move_cursor(CursorMove::Head);
+            editor.scroll((0, -30_000));
+        }
+        TextEdit::ToEnd => editor.move_cursor(CursorMove::End),
+        TextEdit::Undo => {
+            editor.undo();
+        }
+        TextEdit::Redo => {
+            editor.redo();
+        }
+    };
+    if let Some(pane) = model.layers.explain_mut() {
+        pane.holds_last_error = false;
+        apply(&mut pane.editor);
+        return Vec::new();
+    }
+    let Some(field) = model.focused_field() else {
+        return Vec::new();
+    };
+    if let Some(editor) = model.editors.get_mut(&field) {
+        apply(editor);
+    }
+    if edit != TextEdit::ToStart && edit != TextEdit::ToEnd {
+        say_cleaning(model, field, false);
+    }
     Vec::new()
 }
 

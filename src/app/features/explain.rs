@@ -141,7 +141,7 @@ pub(crate) fn draw_explain(frame: &mut Frame, model: &Model, pane: &ExplainPane,
     } else {
         match crate::explain::explain(&text) {
             None => push(
-                "No known EKM error matched this text. Check it is the whole message; otherwise share it with your OpenAI contact (e exports a support bundle).",
+                "No known EKM error matched this text. Check it is the whole message; otherwise share it with your OpenAI contact (Esc, then e exports a support bundle).",
                 theme.warning(),
                 0,
             ),

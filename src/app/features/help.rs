@@ -19,15 +19,16 @@ pub(crate) fn toggle(model: &mut Model) -> Vec<Effect> {
 
 /// Scrolls the help by `lines`, never past its last row.
 pub(crate) fn scroll(model: &mut Model, lines: i32) {
-    let most = help_scroll_limit(model.width, model.height);
+    let most = help_scroll_limit(model.width, model.height, &model.status_history);
     if let Some(scroll) = model.layers.help_mut() {
         *scroll = (i64::from(*scroll) + i64::from(lines)).clamp(0, i64::from(most)) as u16;
     }
 }
 
 /// The help box for a screen of `width` × `height`: where it sits, and its rows (each key's
-/// words wrapped under its description column, so nothing is cut).
-pub fn help_box(width: u16, height: u16) -> (Rect, Vec<(String, String)>) {
+/// words wrapped under its description column, so nothing is cut), then the last status
+/// messages whole, newest first.
+pub fn help_box(width: u16, height: u16, history: &[String]) -> (Rect, Vec<(String, String)>) {
     const KEY_COLUMN: usize = 18;
     let box_width = 72.min(width.saturating_sub(4));
     let words_width = usize::from(box_width.saturating_sub(2))
@@ -44,6 +45,19 @@ pub fn help_box(width: u16, height: u16) -> (Rect, Vec<(String, String)>) {
             rows.push((keys, piece));
         }
     }
+    if !history.is_empty() {
+        rows.push((String::new(), String::new()));
+        rows.push((
+            "Messages".to_string(),
+            "the last ones, newest first".to_string(),
+        ));
+        for message in history.iter().rev() {
+            for (i, piece) in wrap(message, words_width).into_iter().enumerate() {
+                let mark = if i == 0 { "·" } else { "" };
+                rows.push((mark.to_string(), piece));
+            }
+        }
+    }
     let box_height = (rows.len() as u16 + 3).min(height.saturating_sub(2)).max(3);
     let area = Rect::new(
         width.saturating_sub(box_width) / 2,
@@ -54,8 +68,8 @@ pub fn help_box(width: u16, height: u16) -> (Rect, Vec<(String, String)>) {
     (area, rows)
 }
 
-pub fn help_scroll_limit(width: u16, height: u16) -> u16 {
-    let (area, rows) = help_box(width, height);
+pub fn help_scroll_limit(width: u16, height: u16, history: &[String]) -> u16 {
+    let (area, rows) = help_box(width, height, history);
     help_rows_hidden(area, rows.len())
 }
 
@@ -66,7 +80,7 @@ pub fn help_rows_hidden(area: Rect, rows: usize) -> u16 {
 
 pub(crate) fn draw_help(frame: &mut Frame, model: &Model, area: Rect) {
     let theme = model.theme;
-    let (popup, rows) = help_box(area.width, area.height);
+    let (popup, rows) = help_box(area.width, area.height, &model.status_history);
     let limit = help_rows_hidden(popup, rows.len());
     let popup = Rect::new(
         area.x + popup.x,
@@ -85,7 +99,7 @@ pub(crate) fn draw_help(frame: &mut Frame, model: &Model, area: Rect) {
         })
         .collect();
     let title = if limit > 0 {
-        " Keys · ↑/↓ scroll · Esc closes "
+        " Keys · ↑/↓ PgDn scroll · Esc closes "
     } else {
         " Keys · Esc closes "
     };
@@ -114,7 +128,7 @@ mod tests {
         scroll(&mut model, -3);
         assert_eq!(model.layers.help(), Some(0), "never above its first row");
         scroll(&mut model, 10_000);
-        let most = help_scroll_limit(model.width, model.height);
+        let most = help_scroll_limit(model.width, model.height, &model.status_history);
         assert_eq!(model.layers.help(), Some(most), "never past its last row");
         toggle(&mut model);
         assert_eq!(model.layers.help(), None);

@@ -85,7 +85,7 @@ pub static FIELDS: [FieldSpec; 9] = [
     },
     FieldSpec {
         id: KMS_KEY_RING_NAME,
-        expected: "1 to 63 letters, digits, _ or -, e.g. openai-ekm",
+        expected: "1 to 63 letters, digits, _ or -, e.g. openai-kms-key-ring",
         flag_help: "The key ring's name.",
         keeps_spaces: false,
         clean: Some(|v| id_in(v, "keyRings")),
@@ -97,7 +97,7 @@ pub static FIELDS: [FieldSpec; 9] = [
     },
     FieldSpec {
         id: KMS_KEY_NAME,
-        expected: "1 to 63 letters, digits, _ or -, e.g. openai-ekm",
+        expected: "1 to 63 letters, digits, _ or -, e.g. openai-kms-key",
         flag_help: "The key's name.",
         keeps_spaces: false,
         clean: Some(|v| id_in(v, "cryptoKeys")),
