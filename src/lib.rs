@@ -22,3 +22,4 @@ pub mod openai;
 pub mod render;
 pub mod secrets;
 pub mod session;
+pub mod stop;
