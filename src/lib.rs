@@ -23,3 +23,4 @@ pub mod plain;
 pub mod render;
 pub mod secrets;
 pub mod session;
+pub mod stop;

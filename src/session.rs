@@ -90,17 +90,21 @@ impl SessionStore {
         SessionStore { dir: dir.into() }
     }
 
-    /// `$EKM_WIZARD_STATE_DIR`, else the platform's state directory (the config directory
-    /// where the platform has none), in a folder named `ekm-wizard`.
+    /// `$EKM_WIZARD_STATE_DIR`, else the platform's state directory (where the platform has
+    /// none: on Windows the local, not roaming, application data, so saved progress stays on
+    /// this machine; elsewhere the config directory), in a folder named `ekm-wizard`.
     pub fn default_location() -> Option<Self> {
         if let Some(dir) = std::env::var_os(STATE_DIR_ENV).filter(|d| !d.is_empty()) {
             return Some(Self::in_dir(dir));
         }
         let dirs = directories::ProjectDirs::from("", "", "ekm-wizard")?;
-        let dir = dirs
-            .state_dir()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| dirs.config_dir().to_path_buf());
+        let dir = dirs.state_dir().map(Path::to_path_buf).unwrap_or_else(|| {
+            if cfg!(windows) {
+                dirs.data_local_dir().to_path_buf()
+            } else {
+                dirs.config_dir().to_path_buf()
+            }
+        });
         Some(Self::in_dir(dir))
     }
 

@@ -7,7 +7,6 @@ use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 
 use crossterm::event::Event;
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use std::time::Duration;
@@ -131,9 +130,7 @@ async fn run(
     profile: Option<String>,
 ) -> io::Result<String> {
     let mut events = spawn_terminal_reader();
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut hangup = signal(SignalKind::hangup())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut stop = crate::stop::StopSignals::listen()?;
     let (results_sender, mut results) = mpsc::unbounded_channel();
     let mut effects = Effects {
         store,
@@ -158,9 +155,7 @@ async fn run(
             },
             Some(msg) = results.recv() => Incoming::Message(msg),
             _ = tokio::time::sleep(SPINNER_FRAME), if model.busy() => Incoming::Message(Msg::SpinnerTick),
-            _ = terminate.recv() => Incoming::Message(Msg::Quit),
-            _ = hangup.recv() => Incoming::Message(Msg::Quit),
-            _ = interrupt.recv() => Incoming::Message(Msg::Quit),
+            _ = stop.recv() => Incoming::Message(Msg::Quit),
         };
         batch.push_back(first);
         // Take the whole backlog before drawing again.

@@ -19,10 +19,19 @@ use crate::guide::{Cloud, SetupPath};
 
 pub use crate::exit::{EXIT_BAD_INPUT, EXIT_NOT_VERIFIED, EXIT_OK, EXIT_REFUSED};
 
+/// What `--version` says: the package version and the commit it was built from (build.rs;
+/// "unknown" for a build outside a git checkout without `EKM_WIZARD_COMMIT`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("EKM_WIZARD_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ekm-wizard",
-    version,
+    version = VERSION,
     about = "Set up OpenAI Enterprise Key Management in your cloud KMS, step by step",
     after_help = "Without a subcommand, the wizard starts in the terminal; with --plain (or EKM_WIZARD_PLAIN=1, ACCESSIBLE=1, TERM=dumb), as plain lines for screen readers."
 )]

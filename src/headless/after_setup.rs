@@ -335,18 +335,11 @@ pub struct DrillRequest {
 
 /// Completes when the process is asked to stop (Ctrl-C, SIGTERM, SIGHUP).
 async fn stop_asked() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut terminate), Ok(mut hangup)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-    ) else {
-        let _ = tokio::signal::ctrl_c().await;
-        return;
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate.recv() => {}
-        _ = hangup.recv() => {}
+    match crate::stop::StopSignals::listen() {
+        Ok(mut stop) => stop.recv().await,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
