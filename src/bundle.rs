@@ -140,13 +140,18 @@ pub fn support_bundle(
         let _ = writeln!(out, "No live check was run in this session.\n");
     }
     for check in checks {
+        let step = guide
+            .steps
+            .iter()
+            .position(|s| s.id == check.step)
+            .map(|i| format!("step {}: {}", i + 1, guide.steps[i].title))
+            .unwrap_or_else(|| "no step of this guide".into());
         let _ = writeln!(
             out,
-            "- {} **{}** ({:?}, step `{}`): {}",
+            "- {} **{}** ({}; {step}): {}",
             check.status.mark(),
             check.title,
-            check.status,
-            check.step,
+            check.status.words(),
             check.detail
         );
         if check.status == crate::checks::CheckStatus::Fail

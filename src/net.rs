@@ -156,11 +156,7 @@ const KINDS: [(Unreachable, &str, &str); 7] = [
         "connection closed",
         "the connection was cut before an answer: a proxy, firewall or unstable network",
     ),
-    (
-        Unreachable::Other,
-        "network failed",
-        "check this machine's network, proxy and firewall",
-    ),
+    (Unreachable::Other, "network failed", LOCAL_NETWORK_ADVICE),
 ];
 
 /// Words in an error's text that name its kind, in the order they are tried (the most
@@ -343,6 +339,9 @@ pub fn reach_failure_in(text: &str) -> Option<(String, Unreachable)> {
     }
     None
 }
+
+/// What to check when this machine reached nothing: said the same everywhere.
+pub const LOCAL_NETWORK_ADVICE: &str = "check this machine's network, proxy, DNS and firewall";
 
 /// Whether a text says a host could not be reached (the wizard's own sentence).
 pub fn is_unreachable(text: &str) -> bool {

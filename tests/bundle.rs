@@ -72,7 +72,7 @@ fn the_bundle_has_versions_inputs_blocks_and_explained_errors() {
         "No known EKM error matched it.",
         "- external key: `extkey_abc`",
         "- project: `proj_def`",
-        "**Trust policy** (Fail, step `role`)",
+        "**Trust policy** (failed; step 3: Create the role OpenAI assumes)",
         "The trust policy expects another ExternalId, or none",
     ] {
         assert!(

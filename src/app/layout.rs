@@ -598,12 +598,18 @@ fn field_lines(
     let raw = inputs.raw(field);
     match inputs.validated(field) {
         Err(err) if !raw.trim().is_empty() || model.show_empty_errors => {
-            out.text(
-                &format!("✗ {}; expected {}", err.problem, err.expected),
-                width,
-                4,
-                theme.error(),
-            );
+            // A problem that is only a predicate ("is empty") gets its field as subject.
+            let said = if err.problem.starts_with("is ") {
+                format!(
+                    "✗ {} {}; expected {}",
+                    err.label(),
+                    err.problem,
+                    err.expected
+                )
+            } else {
+                format!("✗ {}; expected {}", err.problem, err.expected)
+            };
+            out.text(&said, width, 4, theme.error());
         }
         Ok(cleaned) if !raw.trim().is_empty() && cleaned != raw.trim() => {
             let why = crate::guide::validate::cleaning_note(raw, &cleaned)
@@ -765,11 +771,13 @@ fn registration_lines(model: &Model, width: usize, out: &mut Content) {
         out.text(&format!("✗ {err}"), width, 4, theme.error());
         if let Some(found) = crate::explain::explain(err) {
             out.text(
-                &match found.entry.step {
+                &match found.entry.step_position() {
                     None => format!("{} (x explains it)", found.entry.title),
-                    Some(step) => {
-                        format!("{} (x explains it; the step: {step})", found.entry.title)
-                    }
+                    Some((index, title)) => format!(
+                        "{} (x explains it; step {}: {title})",
+                        found.entry.title,
+                        index + 1
+                    ),
                 },
                 width,
                 4,
@@ -1005,11 +1013,18 @@ fn check_lines(model: &Model, step_id: crate::guide::StepId, width: usize, out: 
         theme.title(),
     ));
     let checks = &model.checks;
-    let shown: Vec<_> = checks
+    // In the plan's order (who you are first), whatever order they arrived in.
+    let plan = model.cloud.kit().check_plan();
+    let mut shown: Vec<_> = checks
         .results
         .iter()
         .filter(|r| last || r.step == step_id)
         .collect();
+    shown.sort_by_key(|r| {
+        plan.iter()
+            .position(|spec| spec.id == r.id)
+            .unwrap_or(usize::MAX)
+    });
     if let Some(err) = &checks.error {
         out.text(&format!("✗ {err}"), width, 0, theme.error());
     } else if shown.is_empty() && !checks.running {

@@ -45,6 +45,19 @@ impl CheckStatus {
         }
     }
 
+    /// The status in a word or two, as a person says it.
+    pub fn words(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "passed",
+            CheckStatus::Fail => "failed",
+            CheckStatus::Warn => "passed, with something to look at",
+            CheckStatus::Unverified => "could not be checked",
+            CheckStatus::Skip => "not run",
+            CheckStatus::Waiting => "waits for a later step",
+            CheckStatus::DoesNotApply => "does not apply here",
+        }
+    }
+
     /// Whether a check that needs this one may run.
     pub fn lets_others_run(self) -> bool {
         matches!(self, CheckStatus::Pass | CheckStatus::Warn)

@@ -188,10 +188,26 @@ pub fn non_empty(field: FieldId, raw: &str) -> Result<&str, FieldError> {
     if let Some(c) = value.chars().find(|c| c.is_control()) {
         return Err(FieldError::new(
             field,
-            format!("contains the control character {:?}", c),
+            format!("contains {}", control_character(c)),
         ));
     }
     Ok(value)
+}
+
+/// A control character in words: what a person pressed or pasted, then its code point.
+pub fn control_character(c: char) -> String {
+    let name = match c {
+        '\u{1b}' => "an escape character (Esc, ",
+        '\t' => "a tab (",
+        '\n' | '\r' => "a line break (",
+        '\u{7f}' | '\u{8}' => "a backspace (",
+        '\u{0}' => "a null character (",
+        _ => "a control character (",
+    };
+    format!(
+        "{name}U+{:04X}); type or paste the value alone",
+        u32::from(c)
+    )
 }
 
 pub fn first_bad_char(value: &str, allowed: impl Fn(char) -> bool) -> Option<char> {
@@ -367,5 +383,21 @@ mod tests {
         assert_eq!(display_name(name, "  EKM key ").unwrap(), "EKM key");
         assert!(display_name(name, "   ").is_err());
         assert!(display_name(name, &"x".repeat(101)).is_err());
+    }
+}
+
+#[cfg(test)]
+mod control_character_tests {
+    use super::*;
+
+    #[test]
+    fn a_pasted_escape_is_named_as_a_person_knows_it() {
+        let err = non_empty(FieldId::ORG_ID, "org-abc\u{1b}[2J").unwrap_err();
+        assert_eq!(
+            err.problem,
+            "contains an escape character (Esc, U+001B); type or paste the value alone"
+        );
+        assert!(!err.problem.contains("\\u{"), "{}", err.problem);
+        assert!(control_character('\t').starts_with("a tab"));
     }
 }

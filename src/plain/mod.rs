@@ -941,7 +941,7 @@ impl Plain<'_> {
         let key = self.model.external_key_id.clone().unwrap_or_default();
         let yes = self.reader.yes(
             &self.out,
-            &format!("Revocation drill on {key}: your key is switched off, so every request OpenAI makes with it fails until it is switched on again (a minute or two; Ctrl-C switches it on at once). Start it?"),
+            &format!("Revocation drill on {key}: your key is switched off for a minute or two. OpenAI's validation fails at once; live requests OpenAI cannot serve from its data-key cache (kept up to an hour) fail until it is on again. Ctrl-C switches it on at once. Start it?"),
         );
         self.send(if yes {
             Msg::ConfirmAction

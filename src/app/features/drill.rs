@@ -32,7 +32,7 @@ pub(crate) fn offer_drill(model: &mut Model) -> Vec<Effect> {
     model.status = Some(status(
         StatusKind::Info,
         format!(
-            "Revocation drill on {key_id}: your key is switched off, so every request OpenAI makes with it fails until it is switched on again (a minute or two; Esc switches it on at once). y starts, any other key cancels."
+            "Revocation drill on {key_id}: the key goes off for a minute or two; validation fails at once, live traffic once OpenAI's cached data keys (up to an hour) run out. Esc switches it on. y starts, any other key cancels."
         ),
     ));
     Vec::new()

@@ -52,7 +52,10 @@ pub(crate) fn go_to_explained_step(model: &mut Model) -> Vec<Effect> {
     if entry.local {
         model.status = Some(status(
             StatusKind::Info,
-            "A host could not be reached: no step fixes that; check this machine's network, proxy, DNS and firewall, then try again.".into(),
+            format!(
+                "A host could not be reached: no step fixes that; {}, then try again.",
+                crate::net::LOCAL_NETWORK_ADVICE
+            ),
         ));
         return Vec::new();
     }
