@@ -1,12 +1,7 @@
 //! A newcomer's second pass (issue #26), one test per thing that tripped them: the real binary
 //! in an 80×24 pseudo-terminal, driven with the keys a person presses.
 
-use std::io::{Read, Write};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 
 const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const TAB: &str = "\t";
@@ -22,138 +17,42 @@ const F2: &str = "\x1bOQ";
 const F3: &str = "\x1bOR";
 const CTRL_Q: &str = "\x11";
 
-struct Wizard {
-    child: Box<dyn Child + Send + Sync>,
-    _master: Box<dyn MasterPty + Send>,
-    writer: Box<dyn Write + Send>,
-    parser: Arc<Mutex<vt100::Parser>>,
-    raw: Arc<Mutex<Vec<u8>>>,
-    drained: Arc<std::sync::atomic::AtomicBool>,
+#[path = "support/screen.rs"]
+mod screen;
+
+use screen::Screen as Wizard;
+
+/// How these tests start the wizard and leave it.
+trait Newcomer {
+    fn newcomer(state_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Wizard;
+    /// Ctrl-Q, then the screen the wizard left (its exit code must be 0).
+    fn quit(&mut self) -> String;
+    /// Waits for words that may wrap across rows of the content (right of the step list) or
+    /// of the status line.
+    fn wait_for_reading(&self, text: &str);
 }
 
-impl Wizard {
-    fn start(state_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Wizard {
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows: 24,
-                cols: 80,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_ekm-wizard"));
-        command.args(args);
-        command.env("EKM_WIZARD_STATE_DIR", state_dir);
-        command.env("EKM_WIZARD_CLIPBOARD", "file");
-        command.env("TERM", "xterm-256color");
-        command.env("LANG", "C.UTF-8");
-        command.env_remove("LC_ALL");
-        command.env_remove("OPENAI_ADMIN_KEY");
-        command.env_remove("OPENAI_BASE_URL");
-        command.env_remove("TMUX");
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let child = pair.slave.spawn_command(command).unwrap();
-        drop(pair.slave);
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let sink = Arc::clone(&parser);
-        let raw = Arc::new(Mutex::new(Vec::new()));
-        let raw_sink = Arc::clone(&raw);
-        let drained = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let done = Arc::clone(&drained);
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                raw_sink.lock().unwrap().extend_from_slice(&buffer[..n]);
-                sink.lock().unwrap().process(&buffer[..n]);
-            }
-            done.store(true, std::sync::atomic::Ordering::SeqCst);
-        });
-        let writer = pair.master.take_writer().unwrap();
-        Wizard {
-            child,
-            _master: pair.master,
-            writer,
-            parser,
-            raw,
-            drained,
-        }
+impl Newcomer for Wizard {
+    fn newcomer(state_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Wizard {
+        Wizard::start_with(
+            Path::new(env!("CARGO_BIN_EXE_ekm-wizard")),
+            state_dir,
+            args,
+            env,
+        )
     }
 
-    fn contents(&self) -> String {
-        self.parser.lock().unwrap().screen().contents()
-    }
-
-    fn raw(&self) -> String {
-        String::from_utf8_lossy(&self.raw.lock().unwrap()).into_owned()
-    }
-
-    /// The screen's rows, as drawn.
-    fn rows(&self) -> Vec<String> {
-        self.parser.lock().unwrap().screen().rows(0, 80).collect()
-    }
-
-    fn wait_until(&self, what: &str, done: impl Fn(&str) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if done(&self.contents()) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!(
-            "{what} never happened; the screen shows:\n{}",
-            self.contents()
-        );
-    }
-
-    fn wait_for(&self, text: &str) {
-        self.wait_until(&format!("`{text}`"), |screen| screen.contains(text));
-    }
-
-    /// Waits for words that may wrap across rows (of the content, right of the step list, or
-    /// of the status line).
-    fn wait_for_words(&self, text: &str) {
+    fn wait_for_reading(&self, text: &str) {
         let wanted = words(text);
         self.wait_until(&format!("`{text}`"), |screen| {
             words(&content_of(screen)).contains(&wanted)
         });
     }
 
-    fn send(&mut self, keys: &str) {
-        self.writer.write_all(keys.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-    }
-
-    /// Sends keys and lets the wizard take them in before the next ones.
-    fn press(&mut self, keys: &str) {
-        self.send(keys);
-        std::thread::sleep(Duration::from_millis(120));
-    }
-
     fn quit(&mut self) -> String {
         self.send(CTRL_Q);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                let drain = Instant::now() + Duration::from_secs(5);
-                while !self.drained.load(std::sync::atomic::Ordering::SeqCst)
-                    && Instant::now() < drain
-                {
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-                assert_eq!(status.exit_code(), 0);
-                return self.contents();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        panic!("the wizard did not exit:\n{}", self.contents());
+        assert_eq!(self.exit_code(), 0);
+        self.contents()
     }
 }
 
@@ -190,7 +89,7 @@ fn value_under(screen: &str, label: &str) -> String {
 }
 
 fn aws(state: &Path) -> Wizard {
-    let wizard = Wizard::start(state, &["--cloud", "aws", "--org-id", "org-abc123"], &[]);
+    let wizard = Wizard::newcomer(state, &["--cloud", "aws", "--org-id", "org-abc123"], &[]);
     wizard.wait_for("1. Create a symmetric KMS key");
     wizard
 }
@@ -239,11 +138,11 @@ fn item_2_editing_keys_mean_one_thing_in_every_field_and_the_help_lists_them() {
     });
     wizard.press(F1);
     wizard.wait_for("Keys ·");
-    wizard.wait_for_words("Ctrl-U in a field: clear it");
-    wizard.wait_for_words("Ctrl-W / Alt-Bksp in a field: delete the word");
-    wizard.wait_for_words("Home / Ctrl-A in a field: to its start");
-    wizard.wait_for_words("End / Ctrl-E in a field: to its end");
-    wizard.wait_for_words("Ctrl-Z / Ctrl-R in a field: undo / redo");
+    wizard.wait_for_reading("Ctrl-U in a field: clear it");
+    wizard.wait_for_reading("Ctrl-W / Alt-Bksp in a field: delete the word");
+    wizard.wait_for_reading("Home / Ctrl-A in a field: to its start");
+    wizard.wait_for_reading("End / Ctrl-E in a field: to its end");
+    wizard.wait_for_reading("Ctrl-Z / Ctrl-R in a field: undo / redo");
     wizard.press(ESC);
     wizard.quit();
 }
@@ -278,7 +177,7 @@ fn item_4_the_explain_screen_offers_only_keys_that_work_there() {
     wizard.press(F2);
     wizard.wait_for("Explain an error");
     wizard.press("some words no entry knows");
-    wizard.wait_for_words("Esc, then e exports a support bundle");
+    wizard.wait_for_reading("Esc, then e exports a support bundle");
     let footer = wizard.rows().last().cloned().unwrap();
     assert!(footer.contains("Esc back"), "{footer}");
     assert!(
@@ -310,7 +209,7 @@ fn item_5_console_links_are_hyperlinks_and_alt_l_copies_the_whole_link() {
     );
     // In a field: Alt-L copies (an `l` would be typed).
     wizard.press("\x1bl");
-    wizard.wait_for_words("console link of step 1");
+    wizard.wait_for_reading("console link of step 1");
     let written = std::fs::read_to_string(
         state
             .path()
@@ -323,7 +222,7 @@ fn item_5_console_links_are_hyperlinks_and_alt_l_copies_the_whole_link() {
 
     // No hyperlinks where the terminal would print them.
     let state = tempfile::tempdir().unwrap();
-    let mut linux = Wizard::start(
+    let mut linux = Wizard::newcomer(
         state.path(),
         &["--cloud", "aws", "--org-id", "org-abc123"],
         &[("TERM", "linux")],
@@ -368,7 +267,7 @@ fn item_7_cut_text_ends_at_a_word_with_an_ellipsis_and_the_help_keeps_it_whole()
         .join("a-folder-with-a-rather-long-name".repeat(3))
         .join("and-another-one-below-it-that-is-long-too".repeat(3));
     std::fs::create_dir_all(&deep).unwrap();
-    let mut wizard = Wizard::start(&deep, &["--cloud", "aws", "--org-id", "org-abc123"], &[]);
+    let mut wizard = Wizard::newcomer(&deep, &["--cloud", "aws", "--org-id", "org-abc123"], &[]);
     wizard.wait_for("1. Create a symmetric KMS key");
     wizard.press(KEY);
     // Step 4's last block has a hint longer than the screen is wide.
@@ -403,7 +302,7 @@ fn item_7_cut_text_ends_at_a_word_with_an_ellipsis_and_the_help_keeps_it_whole()
     );
     // The status: a long message cut at a word, whole in the help.
     wizard.press("w");
-    wizard.wait_for_words("Wrote");
+    wizard.wait_for_reading("Wrote");
     let status: Vec<String> = wizard.rows()[20..23].to_vec();
     let last = status
         .iter()
@@ -431,7 +330,7 @@ fn item_7_cut_text_ends_at_a_word_with_an_ellipsis_and_the_help_keeps_it_whole()
 #[test]
 fn item_8_the_quit_summary_says_where_the_setup_stands_and_how_to_go_on() {
     let state = tempfile::tempdir().unwrap();
-    let mut wizard = Wizard::start(
+    let mut wizard = Wizard::newcomer(
         state.path(),
         &[
             "--cloud",
@@ -468,7 +367,7 @@ fn item_8_the_quit_summary_says_where_the_setup_stands_and_how_to_go_on() {
 
     // ASCII where the terminal shows only that.
     let state = tempfile::tempdir().unwrap();
-    let mut ascii = Wizard::start(
+    let mut ascii = Wizard::newcomer(
         state.path(),
         &["--cloud", "aws", "--org-id", "org-abc123"],
         &[("TERM", "vt100"), ("LANG", "C")],
@@ -482,7 +381,7 @@ fn item_8_the_quit_summary_says_where_the_setup_stands_and_how_to_go_on() {
 #[test]
 fn item_9_ascii_marks_differ_placeholders_look_like_examples_and_the_console_gets_basic_sgr() {
     let state = tempfile::tempdir().unwrap();
-    let mut wizard = Wizard::start(
+    let mut wizard = Wizard::newcomer(
         state.path(),
         &["--cloud", "aws", "--org-id", "org-abc123"],
         &[("TERM", "vt100"), ("LANG", "C")],
@@ -506,7 +405,7 @@ fn item_9_ascii_marks_differ_placeholders_look_like_examples_and_the_console_get
     wizard.quit();
 
     let state = tempfile::tempdir().unwrap();
-    let mut linux = Wizard::start(
+    let mut linux = Wizard::newcomer(
         state.path(),
         &["--cloud", "aws", "--org-id", "org-abc123"],
         &[("TERM", "linux")],
@@ -522,13 +421,13 @@ fn item_9_ascii_marks_differ_placeholders_look_like_examples_and_the_console_get
 #[test]
 fn item_10_keys_that_did_nothing_now_do_or_are_said() {
     let state = tempfile::tempdir().unwrap();
-    let mut wizard = Wizard::start(
+    let mut wizard = Wizard::newcomer(
         state.path(),
         &["--cloud", "aws", "--org-id", "org-abc123"],
         &[("EKM_WIZARD_CLIPBOARD", "bogus")],
     );
     wizard.wait_for("1. Create a symmetric KMS key");
-    wizard.wait_for_words(
+    wizard.wait_for_reading(
         "EKM_WIZARD_CLIPBOARD=bogus is not a way of copying: it takes system, osc52 or file",
     );
     // The help lists the plan's y and u; PgDn turns a page.
@@ -548,7 +447,7 @@ fn item_10_keys_that_did_nothing_now_do_or_are_said() {
         }
         wizard.press(PAGE_DOWN);
     }
-    wizard.wait_for_words("y / u in \"do it for me\": y carries the plan out");
+    wizard.wait_for_reading("y / u in \"do it for me\": y carries the plan out");
     for _ in 0..4 {
         wizard.press(PAGE_UP);
     }
@@ -557,7 +456,7 @@ fn item_10_keys_that_did_nothing_now_do_or_are_said() {
     wizard.press(ESC);
     // A message about one view goes when another opens.
     wizard.press("5");
-    wizard.wait_for_words("This block is one value: c copies it.");
+    wizard.wait_for_reading("This block is one value: c copies it.");
     wizard.press(F3);
     wizard.wait_for("As code");
     let words = wizard
@@ -577,7 +476,7 @@ fn item_10_keys_that_did_nothing_now_do_or_are_said() {
 
     // The ChatGPT path: no API project as audience, no drill promised.
     let state = tempfile::tempdir().unwrap();
-    let mut chatgpt = Wizard::start(
+    let mut chatgpt = Wizard::newcomer(
         state.path(),
         &[
             "--cloud",
@@ -590,13 +489,13 @@ fn item_10_keys_that_did_nothing_now_do_or_are_said() {
         &[],
     );
     chatgpt.wait_for("1. Trust OpenAI's identity token");
-    chatgpt.wait_for_words("your organization id as audience");
+    chatgpt.wait_for_reading("your organization id as audience");
     assert!(!chatgpt.contents().contains("API project id"));
     for _ in 0..3 {
         chatgpt.press(TAB);
     }
     chatgpt.press("d");
-    chatgpt.wait_for_words("No drill on the ChatGPT path");
+    chatgpt.wait_for_reading("No drill on the ChatGPT path");
     // Step 3's examples are marked as examples and agree with what an error gives.
     chatgpt.press(ALT_NEXT);
     chatgpt.press(ALT_NEXT);
@@ -604,6 +503,6 @@ fn item_10_keys_that_did_nothing_now_do_or_are_said() {
     chatgpt.wait_for("e.g. openai-kms-key-ring");
     chatgpt.press(TAB);
     chatgpt.press("bad ring!");
-    chatgpt.wait_for_words("e.g. openai-kms-key-ring");
+    chatgpt.wait_for_reading("e.g. openai-kms-key-ring");
     chatgpt.quit();
 }

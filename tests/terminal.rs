@@ -2,12 +2,11 @@
 //! terminal's mode checked after every way of leaving.
 
 use ekm_wizard::clouds::gcp;
-use std::io::{Read, Write};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use portable_pty::PtySize;
 
 mod support;
 
@@ -19,144 +18,17 @@ const PAGE_UP: &str = "\x1b[5~";
 const CTRL_Q: &str = "\x11";
 const CTRL_C: &str = "\x03";
 
-struct Wizard {
-    child: Box<dyn Child + Send + Sync>,
-    master: Box<dyn MasterPty + Send>,
-    writer: Box<dyn Write + Send>,
-    parser: Arc<Mutex<vt100::Parser>>,
-    /// Everything the program wrote to the terminal.
-    raw: Arc<Mutex<Vec<u8>>>,
-    /// Set when the reader has seen the end of the program's output.
-    drained: Arc<std::sync::atomic::AtomicBool>,
+use support::screen::Screen as Wizard;
+
+/// What only these tests ask of the terminal: its modes, signals, whether it was restored.
+trait TerminalState {
+    fn local_modes(&self) -> libc::tcflag_t;
+    fn in_raw_mode(&self) -> bool;
+    fn signal(&self, signal: libc::c_int);
+    fn assert_restored(&self);
 }
 
-impl Wizard {
-    fn start(state_dir: &Path, args: &[&str]) -> Wizard {
-        Self::start_program(Path::new(env!("CARGO_BIN_EXE_ekm-wizard")), state_dir, args)
-    }
-
-    fn start_program(program: &Path, state_dir: &Path, args: &[&str]) -> Wizard {
-        Self::start_with(program, state_dir, args, &[])
-    }
-
-    fn start_with(program: &Path, state_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Wizard {
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows: 24,
-                cols: 80,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut command = CommandBuilder::new(program);
-        command.args(args);
-        command.env("EKM_WIZARD_STATE_DIR", state_dir);
-        command.env("EKM_WIZARD_CLIPBOARD", "file");
-        command.env("TERM", "xterm-256color");
-        command.env_remove("OPENAI_ADMIN_KEY");
-        command.env_remove("OPENAI_BASE_URL");
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let child = pair.slave.spawn_command(command).unwrap();
-        drop(pair.slave);
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let sink = Arc::clone(&parser);
-        let raw = Arc::new(Mutex::new(Vec::new()));
-        let raw_sink = Arc::clone(&raw);
-        let drained = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let done = Arc::clone(&drained);
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                raw_sink.lock().unwrap().extend_from_slice(&buffer[..n]);
-                sink.lock().unwrap().process(&buffer[..n]);
-            }
-            done.store(true, std::sync::atomic::Ordering::SeqCst);
-        });
-        let writer = pair.master.take_writer().unwrap();
-        Wizard {
-            child,
-            master: pair.master,
-            writer,
-            parser,
-            raw,
-            drained,
-        }
-    }
-
-    fn contents(&self) -> String {
-        self.parser.lock().unwrap().screen().contents()
-    }
-
-    fn wait_for(&self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if self.contents().contains(text) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!(
-            "`{text}` never appeared; the screen shows:\n{}",
-            self.contents()
-        );
-    }
-
-    /// Waits for words that may wrap across rows (the status line wraps).
-    fn wait_for_words(&self, text: &str) {
-        let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-        let wanted = words(text);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if words(&self.contents()).contains(&wanted) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!(
-            "`{text}` never appeared; the screen shows:\n{}",
-            self.contents()
-        );
-    }
-
-    fn send(&mut self, keys: &str) {
-        self.writer.write_all(keys.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-    }
-
-    /// Sends keys and lets the wizard take them in before the next ones.
-    fn press(&mut self, keys: &str) {
-        self.send(keys);
-        std::thread::sleep(Duration::from_millis(80));
-    }
-
-    fn exit_code(&mut self) -> u32 {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                // Let the reader take in the last bytes (the restoring sequences) first.
-                let drain_deadline = Instant::now() + Duration::from_secs(5);
-                while !self.drained.load(std::sync::atomic::Ordering::SeqCst)
-                    && Instant::now() < drain_deadline
-                {
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-                return status.exit_code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        panic!(
-            "the wizard did not exit; the screen shows:\n{}",
-            self.contents()
-        );
-    }
-
+impl TerminalState for Wizard {
     fn local_modes(&self) -> libc::tcflag_t {
         let fd = self.master.as_raw_fd().expect("a unix pty");
         let mut termios = unsafe { std::mem::zeroed::<libc::termios>() };
@@ -194,7 +66,7 @@ impl Wizard {
 #[test]
 fn walking_the_aws_path_to_the_trust_policy_then_quitting() {
     let state = tempfile::tempdir().unwrap();
-    let mut wizard = Wizard::start(state.path(), &[]);
+    let mut wizard = Wizard::wizard(state.path(), &[]);
     wizard.wait_for("Set up OpenAI Enterprise Key Management");
     assert!(wizard.in_raw_mode());
     wizard.press(TAB);
@@ -236,14 +108,14 @@ fn walking_the_aws_path_to_the_trust_policy_then_quitting() {
 #[test]
 fn flags_start_at_step_one_and_saved_progress_is_offered_next_time() {
     let state = tempfile::tempdir().unwrap();
-    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    let mut wizard = Wizard::wizard(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
     wizard.wait_for("1. Create a symmetric KMS key");
     wizard.press(KEY);
     wizard.send(CTRL_C);
     assert_eq!(wizard.exit_code(), 0);
     wizard.assert_restored();
 
-    let mut again = Wizard::start(state.path(), &[]);
+    let mut again = Wizard::wizard(state.path(), &[]);
     again.wait_for("Saved progress found");
     again.press("\r");
     again.wait_for("1. Create a symmetric KMS key");
@@ -251,7 +123,7 @@ fn flags_start_at_step_one_and_saved_progress_is_offered_next_time() {
     again.send(CTRL_Q);
     assert_eq!(again.exit_code(), 0);
 
-    let mut fresh = Wizard::start(state.path(), &["--fresh"]);
+    let mut fresh = Wizard::wizard(state.path(), &["--fresh"]);
     fresh.wait_for("Set up OpenAI Enterprise Key Management");
     fresh.send(CTRL_Q);
     assert_eq!(fresh.exit_code(), 0);
@@ -259,7 +131,7 @@ fn flags_start_at_step_one_and_saved_progress_is_offered_next_time() {
 
 fn restored_after_signal(signal: libc::c_int) {
     let state = tempfile::tempdir().unwrap();
-    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    let mut wizard = Wizard::wizard(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
     wizard.wait_for("1. Create a symmetric KMS key");
     assert!(wizard.in_raw_mode());
     wizard.signal(signal);
@@ -281,7 +153,7 @@ fn sighup_restores_the_terminal() {
 fn a_corrupt_session_file_is_set_aside_and_the_wizard_starts_fresh() {
     let state = tempfile::tempdir().unwrap();
     std::fs::write(state.path().join("session.json"), "{ not json").unwrap();
-    let mut wizard = Wizard::start(state.path(), &[]);
+    let mut wizard = Wizard::wizard(state.path(), &[]);
     wizard.wait_for("Starting fresh");
     wizard.send(CTRL_Q);
     assert_eq!(wizard.exit_code(), 0);
@@ -296,7 +168,7 @@ fn a_corrupt_session_file_is_set_aside_and_the_wizard_starts_fresh() {
 #[test]
 fn a_small_terminal_gets_a_message_and_a_resize_redraws() {
     let state = tempfile::tempdir().unwrap();
-    let wizard = Wizard::start(state.path(), &[]);
+    let wizard = Wizard::wizard(state.path(), &[]);
     wizard.wait_for("Set up OpenAI");
     // The reader takes the new size first, so that the redraw the resize causes is read at it.
     wizard.parser.lock().unwrap().screen_mut().set_size(20, 60);
@@ -345,7 +217,7 @@ fn a_panic_restores_the_terminal() {
         assert!(built.success());
     }
     let state = tempfile::tempdir().unwrap();
-    let mut crashing = Wizard::start_program(&examples, state.path(), &[]);
+    let mut crashing = Wizard::start(&examples, state.path(), &[]);
     crashing.wait_for("about to fail");
     assert!(crashing.in_raw_mode());
     assert_eq!(crashing.exit_code(), 101);
@@ -358,7 +230,7 @@ const RIGHT: &str = "\x1b[C";
 #[test]
 fn walking_the_gcp_path_to_the_federated_principal() {
     let state = tempfile::tempdir().unwrap();
-    let mut wizard = Wizard::start(state.path(), &[]);
+    let mut wizard = Wizard::wizard(state.path(), &[]);
     wizard.wait_for("Set up OpenAI Enterprise Key Management");
     wizard.press(RIGHT);
     wizard.wait_for("Google Cloud KMS");
@@ -401,7 +273,7 @@ fn walking_the_gcp_path_to_the_federated_principal() {
 #[test]
 fn walking_the_azure_path_catches_a_wrong_key_name_prefix_as_it_is_typed() {
     let state = tempfile::tempdir().unwrap();
-    let mut wizard = Wizard::start(
+    let mut wizard = Wizard::wizard(
         state.path(),
         &["--cloud", "azure", "--org-id", "org-abc123"],
     );
@@ -470,7 +342,7 @@ fn registering_from_the_last_step_with_a_typed_key_that_never_shows() {
     wizard.send(CTRL_Q);
     assert_eq!(wizard.exit_code(), 0);
     wizard.assert_restored();
-    let everything = String::from_utf8_lossy(&wizard.raw.lock().unwrap()).into_owned();
+    let everything = wizard.raw();
     assert!(
         !everything.contains("CANARY"),
         "the key reached the terminal"
@@ -520,7 +392,7 @@ fn a_state_directory_that_cannot_be_written_lets_the_wizard_run_on_and_say_so() 
     let blocker = state.path().join("not-a-directory");
     std::fs::write(&blocker, "a file where the state directory should be").unwrap();
     let unwritable = blocker.join("ekm-wizard");
-    let mut wizard = Wizard::start(&unwritable, &[]);
+    let mut wizard = Wizard::wizard(&unwritable, &[]);
     wizard.wait_for("Set up OpenAI Enterprise Key Management");
     wizard.press(TAB);
     wizard.press(TAB);
@@ -607,7 +479,7 @@ fn azure_checks_find_the_missing_service_principal_and_the_wizard_creates_it_whe
     wizard.send(CTRL_Q);
     assert_eq!(wizard.exit_code(), 0);
     wizard.assert_restored();
-    let everything = String::from_utf8_lossy(&wizard.raw.lock().unwrap()).into_owned();
+    let everything = wizard.raw();
     assert!(
         !everything.contains("CANARY"),
         "the token reached the screen"
@@ -635,7 +507,7 @@ fn a_full_disk_is_said_on_screen_and_the_saved_progress_is_kept() {
         .unwrap();
     let before = std::fs::read(state.path().join("session.json")).unwrap();
     // No file may grow past 0 bytes: every save fails part-way, as on a full disk.
-    let mut wizard = Wizard::start_program(
+    let mut wizard = Wizard::start(
         Path::new("/bin/sh"),
         state.path(),
         &[
@@ -664,7 +536,7 @@ fn a_full_disk_is_said_on_screen_and_the_saved_progress_is_kept() {
 #[test]
 fn a_storm_of_resizes_down_to_20_by_5_neither_panics_nor_hangs() {
     let state = tempfile::tempdir().unwrap();
-    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    let mut wizard = Wizard::wizard(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
     wizard.wait_for("1. Create a symmetric KMS key");
     let sizes = [
         (5u16, 20u16),
@@ -743,7 +615,7 @@ fn a_copy_through_tmux_is_called_unconfirmed_and_names_w_and_a_written_path_is_w
 #[test]
 fn starting_over_asks_before_the_saved_progress_is_lost() {
     let state = tempfile::tempdir().unwrap();
-    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    let mut wizard = Wizard::wizard(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
     wizard.wait_for("1. Create a symmetric KMS key");
     wizard.press(KEY);
     wizard.send(CTRL_Q);
@@ -752,7 +624,7 @@ fn starting_over_asks_before_the_saved_progress_is_lost() {
     assert!(saved().contains("1234abcd"));
 
     // n, then any other key: kept. Quitting changes nothing.
-    let mut again = Wizard::start(state.path(), &[]);
+    let mut again = Wizard::wizard(state.path(), &[]);
     again.wait_for("Saved progress found");
     again.press("n");
     again.wait_for_words("discard the saved progress (AWS KMS, step 1 of 5, 2 values recorded)");
@@ -765,7 +637,7 @@ fn starting_over_asks_before_the_saved_progress_is_lost() {
     assert!(saved().contains("1234abcd"), "kept:\n{}", saved());
 
     // n, then y: discarded at the next save.
-    let mut third = Wizard::start(state.path(), &[]);
+    let mut third = Wizard::wizard(state.path(), &[]);
     third.wait_for("Saved progress found");
     third.press("n");
     third.wait_for("y discard the saved progress");
@@ -783,7 +655,7 @@ fn starting_over_asks_before_the_saved_progress_is_lost() {
 #[test]
 fn the_help_fits_80_by_24_and_scrolls() {
     let state = tempfile::tempdir().unwrap();
-    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    let mut wizard = Wizard::wizard(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
     wizard.wait_for("1. Create a symmetric KMS key");
     wizard.press(TAB); // off the text field, so ? is a command
     wizard.press("?");
@@ -868,7 +740,7 @@ fn a_monochrome_ascii_terminal_gets_neither_colour_nor_other_characters() {
     wizard.press("\x1b");
     wizard.send(CTRL_Q);
     assert_eq!(wizard.exit_code(), 0);
-    let raw = wizard.raw.lock().unwrap().clone();
+    let raw = wizard.raw_bytes();
     assert_eq!(colours_used(&raw), Vec::<u32>::new(), "no colour at all");
 }
 
@@ -884,7 +756,7 @@ fn the_linux_console_gets_the_basic_colours_only() {
     wizard.wait_for("1. Create a symmetric KMS key");
     wizard.send(CTRL_Q);
     assert_eq!(wizard.exit_code(), 0);
-    let raw = wizard.raw.lock().unwrap().clone();
+    let raw = wizard.raw_bytes();
     let used = colours_used(&raw);
     assert!(!used.is_empty(), "colour is used");
     assert!(
@@ -896,7 +768,7 @@ fn the_linux_console_gets_the_basic_colours_only() {
 #[test]
 fn a_field_is_never_blank_while_it_holds_text_after_a_long_backspace() {
     let state = tempfile::tempdir().unwrap();
-    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    let mut wizard = Wizard::wizard(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
     wizard.wait_for("1. Create a symmetric KMS key");
     wizard.press(&format!(
         "{KEY}-and-much-more-text-typed-past-the-edge-of-the-field"
@@ -913,7 +785,7 @@ fn a_field_is_never_blank_while_it_holds_text_after_a_long_backspace() {
 #[test]
 fn a_newcomer_on_gcp_reads_ahead_copies_one_value_and_never_types_out_of_sight() {
     let state = tempfile::tempdir().unwrap();
-    let mut wizard = Wizard::start(state.path(), &["--cloud", "gcp", "--org-id", "org-abc123"]);
+    let mut wizard = Wizard::wizard(state.path(), &["--cloud", "gcp", "--org-id", "org-abc123"]);
     wizard.wait_for("1. Trust OpenAI's identity token");
     // The console page of the step, and this cloud's own examples.
     wizard.wait_for("Console (Alt-L copies): https://console.cloud.google.com/iam-admin/");
@@ -999,7 +871,7 @@ fn the_as_code_view_writes_the_same_module_as_render_and_copies_one_file() {
     const F3: &str = "\x1bOR";
     const SHIFT_TAB: &str = "\x1b[Z";
     let state = tempfile::tempdir().unwrap();
-    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    let mut wizard = Wizard::wizard(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
     wizard.wait_for("1. Create a symmetric KMS key");
     // F3 works even with a text field focused (a is a letter there).
     wizard.press(F3);
@@ -1123,7 +995,7 @@ fn the_drill_on_the_last_step_proves_the_cut_off_and_quitting_midway_switches_th
         "quitting switched the key on first"
     );
     assert!(!in_progress.exists());
-    let everything = String::from_utf8_lossy(&wizard.raw.lock().unwrap()).into_owned();
+    let everything = wizard.raw();
     assert!(!everything.contains("CANARY"));
 }
 
@@ -1206,7 +1078,7 @@ impl Wizard {
 #[test]
 fn keys_pressed_under_the_too_small_notice_change_nothing() {
     let state = tempfile::tempdir().unwrap();
-    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    let mut wizard = Wizard::wizard(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
     wizard.wait_for("1. Create a symmetric KMS key");
     wizard.resize_to(20, 60);
     wizard.wait_for("at least 80×24");
@@ -1229,7 +1101,7 @@ fn keys_pressed_under_the_too_small_notice_change_nothing() {
 #[test]
 fn flags_for_another_cloud_over_saved_progress_ask_first_and_keep_it() {
     let state = tempfile::tempdir().unwrap();
-    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    let mut wizard = Wizard::wizard(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
     wizard.wait_for("1. Create a symmetric KMS key");
     wizard.press(KEY);
     wizard.press(PAGE_DOWN);
@@ -1238,7 +1110,7 @@ fn flags_for_another_cloud_over_saved_progress_ask_first_and_keep_it() {
     assert_eq!(wizard.exit_code(), 0);
     let before = std::fs::read_to_string(state.path().join("session.json")).unwrap();
 
-    let mut other = Wizard::start(
+    let mut other = Wizard::wizard(
         state.path(),
         &["--cloud", "azure", "--org-id", "org-abc123"],
     );
@@ -1253,7 +1125,7 @@ fn flags_for_another_cloud_over_saved_progress_ask_first_and_keep_it() {
         "quitting at the question keeps the progress as it was"
     );
 
-    let mut again = Wizard::start(
+    let mut again = Wizard::wizard(
         state.path(),
         &["--cloud", "azure", "--org-id", "org-abc123"],
     );
@@ -1267,7 +1139,7 @@ fn flags_for_another_cloud_over_saved_progress_ask_first_and_keep_it() {
     assert!(kept.contains("\"aws\"") && kept.contains(KEY), "{kept}");
 
     // The same cloud and values: straight on, the step reached kept.
-    let mut same = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    let mut same = Wizard::wizard(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
     same.wait_for("Step 2 of 5");
     same.send(CTRL_Q);
     assert_eq!(same.exit_code(), 0);
@@ -1276,7 +1148,7 @@ fn flags_for_another_cloud_over_saved_progress_ask_first_and_keep_it() {
 #[test]
 fn end_on_the_last_step_never_lets_a_letter_into_the_admin_key() {
     let state = tempfile::tempdir().unwrap();
-    let mut wizard = Wizard::start(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
+    let mut wizard = Wizard::wizard(state.path(), &["--cloud", "aws", "--org-id", "org-abc123"]);
     wizard.wait_for("1. Create a symmetric KMS key");
     wizard.press(KEY);
     wizard.press(PAGE_DOWN);

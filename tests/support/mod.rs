@@ -8,3 +8,4 @@ pub mod google;
 pub mod google_world;
 pub mod moto;
 pub mod replay;
+pub mod screen;
