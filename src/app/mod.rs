@@ -17,6 +17,7 @@ pub mod preset;
 pub mod reading;
 pub mod registration;
 pub mod runtime;
+pub mod startup;
 pub mod terminal;
 pub mod theme;
 pub mod transitions;

@@ -27,14 +27,10 @@ use crate::session::SessionStore;
 
 /// Starts the wizard in this terminal and returns the exit code.
 pub fn start(args: Preset) -> u8 {
-    // A base OpenAI would not be reached at safely is refused before the screen is taken, as
-    // the headless commands refuse it.
-    let api_base = match crate::openai::ApiBase::resolve(args.api_base.as_deref()) {
+    // A base OpenAI would not be reached at safely is refused before the screen is taken.
+    let api_base = match super::startup::api_base(&args) {
         Ok(base) => Some(Ok(base)),
-        Err(err) => {
-            eprintln!("error: {}", crate::secrets::redact(&err));
-            return EXIT_BAD_INPUT;
-        }
+        Err(code) => return code,
     };
     if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
         eprintln!(
@@ -42,24 +38,15 @@ pub fn start(args: Preset) -> u8 {
         );
         return EXIT_BAD_INPUT;
     }
-    let store = SessionStore::default_location();
-    let fresh = args.fresh;
-    let loaded = match (&store, fresh) {
-        (Some(store), false) => Some(store.load()),
-        _ => None,
-    };
-    let saving_disabled = store
-        .is_none()
-        .then(|| "no home or state directory was found".to_string());
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let super::startup::Saved {
+        store,
+        loaded,
+        saving_disabled,
+        files_dir,
+    } = super::startup::Saved::find(&args);
+    let runtime = match super::startup::effects_thread() {
         Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: cannot start: {err}");
-            return EXIT_REFUSED;
-        }
+        Err(code) => return code,
     };
     let theme = Theme::from_env();
     let mut terminal = match terminal::enter(theme.color && theme.basic_colors) {
@@ -95,11 +82,6 @@ pub fn start(args: Preset) -> u8 {
             problem,
         ));
     }
-    let files_dir = store
-        .as_ref()
-        .map(|s| s.dir().join("exports"))
-        // Never a shared temporary folder: without a state folder, blocks go where you are.
-        .unwrap_or_else(|| PathBuf::from("ekm-wizard-blocks"));
     let result = runtime.block_on(run(&mut terminal, model, store, files_dir, profile));
     terminal::leave();
     match result {

@@ -11,7 +11,6 @@ mod keys;
 mod print;
 mod prompt;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
@@ -22,9 +21,8 @@ use crate::app::registration::Phase;
 use crate::app::theme::Theme;
 use crate::app::{Model, Msg, Preset, update};
 use crate::clipboard::{Clipboard, ClipboardEnv};
-use crate::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED};
+use crate::exit::{EXIT_OK, EXIT_REFUSED};
 use crate::guide::{FieldId, SetupPath};
-use crate::session::SessionStore;
 use commands::Command;
 use print::{Printer, Tone};
 use prompt::{Answer, LineReader};
@@ -50,30 +48,19 @@ pub fn wanted(flag: bool) -> bool {
 
 /// Starts the plain wizard on standard input and output; returns the exit code.
 pub fn start(args: Preset, options: PlainOptions) -> u8 {
-    let api_base = match crate::openai::ApiBase::resolve(args.api_base.as_deref()) {
+    let api_base = match crate::app::startup::api_base(&args) {
         Ok(base) => Some(Ok(base)),
-        Err(err) => {
-            eprintln!("error: {}", crate::secrets::redact(&err));
-            return EXIT_BAD_INPUT;
-        }
+        Err(code) => return code,
     };
-    let store = SessionStore::default_location();
-    let loaded = match (&store, args.fresh) {
-        (Some(store), false) => Some(store.load()),
-        _ => None,
-    };
-    let saving_disabled = store
-        .is_none()
-        .then(|| "no home or state directory was found".to_string());
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let crate::app::startup::Saved {
+        store,
+        loaded,
+        saving_disabled,
+        files_dir,
+    } = crate::app::startup::Saved::find(&args);
+    let runtime = match crate::app::startup::effects_thread() {
         Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: cannot start: {err}");
-            return EXIT_REFUSED;
-        }
+        Err(code) => return code,
     };
     let reader = match LineReader::new() {
         Ok(reader) => reader,
@@ -97,10 +84,6 @@ pub fn start(args: Preset, options: PlainOptions) -> u8 {
         height: 40,
         theme: Theme::from_env(),
     });
-    let files_dir = store
-        .as_ref()
-        .map(|s| s.dir().join("exports"))
-        .unwrap_or_else(|| PathBuf::from("ekm-wizard-blocks"));
     let (sender, results) = mpsc::unbounded_channel();
     let effects = Effects {
         store,
