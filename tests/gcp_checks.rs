@@ -738,7 +738,7 @@ fn export_after_a_headless_check_carries_its_results() {
     );
     assert!(bundle.contains("cloud: Google Cloud KMS"), "{bundle}");
     assert!(
-        bundle.contains("**Workload identity pool** (Pass"),
+        bundle.contains("**Workload identity pool** (passed; step "),
         "the check results are in it:\n{bundle}"
     );
     assert!(!bundle.contains("No live check was run"), "{bundle}");
