@@ -78,7 +78,7 @@ pub(crate) fn copy_console_link(model: &mut Model) -> Vec<Effect> {
     };
     let step = model.current_step().map(|(i, _)| i + 1).unwrap_or(0);
     vec![Effect::CopyToClipboard {
-        what: format!("the console link of step {step}"),
+        what: format!("{CONSOLE_LINK} of step {step}"),
         text: url,
         file_name: format!("{}-step-{step}-console-link.txt", model.cloud.key()),
     }]
@@ -138,6 +138,9 @@ pub(crate) fn remember_status_error(model: &mut Model) {
     }
 }
 
+/// What a copied console link is called.
+const CONSOLE_LINK: &str = "the console link";
+
 /// A copy ended: say where the text went, or why it did not.
 pub(crate) fn copy_finished(
     model: &mut Model,
@@ -150,10 +153,16 @@ pub(crate) fn copy_finished(
         Ok(CopyRoute::Terminal { through }) => status(
             StatusKind::Info,
             format!(
-                "Sent {what} to your terminal's clipboard (OSC 52{}); it cannot confirm it arrived: if pasting gives nothing, press w to write it to a file.",
+                "Sent {what} to your terminal's clipboard (OSC 52{}); it cannot confirm it arrived: if pasting gives nothing, {}.",
                 through
                     .map(|t| format!(", through {t}, which passes it on only if set up to"))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                // w writes the focused block, not a link.
+                if what.starts_with(CONSOLE_LINK) {
+                    "select the link on the step with the mouse, or start the wizard with EKM_WIZARD_CLIPBOARD=file"
+                } else {
+                    "press w to write it to a file"
+                }
             ),
         ),
         Ok(route) => status(StatusKind::Success, format!("Copied {what} {route}")),
@@ -184,6 +193,23 @@ pub(crate) fn file_written(
 mod tests {
     use super::*;
     use crate::app::features::testing::on_step;
+
+    #[test]
+    fn an_unconfirmed_copy_of_a_link_does_not_send_to_w() {
+        let mut model = on_step(0);
+        let through = CopyRoute::Terminal {
+            through: Some("tmux"),
+        };
+        copy_finished(
+            &mut model,
+            "the console link of step 1",
+            Ok(through.clone()),
+        );
+        let said = model.status.as_ref().unwrap().text.clone();
+        assert!(!said.contains("press w"), "{said}");
+        copy_finished(&mut model, "Key policy", Ok(through));
+        assert!(model.status.as_ref().unwrap().text.contains("press w"));
+    }
 
     #[test]
     fn copying_needs_a_block_and_a_copy_that_failed_is_remembered() {
