@@ -287,12 +287,12 @@ fn footer_that_fits(
     mut keys: Vec<(&'static str, &'static str)>,
     width: usize,
 ) -> Vec<(&'static str, &'static str)> {
+    // A space, then each key as drawn: `key does  ` (the last two spaces may fall off).
     let used = |keys: &[(&str, &str)]| -> usize {
-        1 + keys
-            .iter()
+        keys.iter()
             .map(|(key, does)| key.chars().count() + does.chars().count() + 3)
             .sum::<usize>()
-            - 2
+            .saturating_sub(1)
     };
     while keys.len() > 2 && used(&keys) > width {
         keys.remove(keys.len() - 2);

@@ -437,14 +437,9 @@ impl Plain<'_> {
     fn start_screen(&mut self) {
         if self.field_index == 0 {
             let clouds: Vec<_> = crate::clouds::all().collect();
-            let list: Vec<String> = clouds
-                .iter()
-                .enumerate()
-                .map(|(i, c)| format!("{} {}", i + 1, c.display_name()))
-                .collect();
             let question = format!(
                 "Cloud whose KMS holds the key: {} (now {}; Enter keeps it):",
-                list.join(", "),
+                numbered(&clouds, |c| c.display_name()),
                 self.model.cloud.display_name()
             );
             let Some(line) = self.ask(&question, None) else {
@@ -455,16 +450,7 @@ impl Plain<'_> {
             }
             let typed = commands::value(&line).to_ascii_lowercase();
             if !typed.is_empty() {
-                let chosen = typed
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|n| clouds.get(n.wrapping_sub(1)).copied())
-                    .or_else(|| {
-                        clouds.iter().copied().find(|c| {
-                            c.key() == typed || c.display_name().to_ascii_lowercase() == typed
-                        })
-                    });
-                match chosen {
+                match picked(&typed, &clouds, |c| [c.key(), c.display_name()]) {
                     Some(cloud) => {
                         let msgs = answers::choose_cloud(&self.model, cloud);
                         self.send_all(msgs);
@@ -479,14 +465,9 @@ impl Plain<'_> {
             self.field_index = 1;
         }
         if self.field_index == 1 {
-            let list: Vec<String> = SetupPath::ALL
-                .iter()
-                .enumerate()
-                .map(|(i, p)| format!("{} {}", i + 1, p.display_name()))
-                .collect();
             let question = format!(
                 "Path: {} (now {}; Enter keeps it):",
-                list.join(", "),
+                numbered(&SetupPath::ALL, SetupPath::display_name),
                 self.model.path.display_name()
             );
             let Some(line) = self.ask(&question, None) else {
@@ -497,17 +478,9 @@ impl Plain<'_> {
             }
             let typed = commands::value(&line).to_ascii_lowercase();
             if !typed.is_empty() {
-                let chosen = typed
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|n| SetupPath::ALL.get(n.wrapping_sub(1)).copied())
-                    .or_else(|| {
-                        SetupPath::ALL
-                            .iter()
-                            .copied()
-                            .find(|p| p.display_name().to_ascii_lowercase() == typed)
-                    });
-                match chosen {
+                match picked(&typed, &SetupPath::ALL, |p| {
+                    [p.display_name(), p.display_name()]
+                }) {
                     Some(path) => {
                         let msgs = answers::choose_path(&self.model, path);
                         self.send_all(msgs);
@@ -980,4 +953,33 @@ fn print_done(out: &Printer, done: &crate::apply::Done) {
                 .unwrap_or_default()
         )),
     }
+}
+
+/// Options numbered for a question: `1 First, 2 Second`.
+fn numbered<T: Copy>(options: &[T], name: impl Fn(T) -> &'static str) -> String {
+    options
+        .iter()
+        .enumerate()
+        .map(|(i, option)| format!("{} {}", i + 1, name(*option)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The option typed (already lowercase): by its number, or by one of its names in any case.
+fn picked<T: Copy, const N: usize>(
+    typed: &str,
+    options: &[T],
+    names: impl Fn(T) -> [&'static str; N],
+) -> Option<T> {
+    typed
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| options.get(n.wrapping_sub(1)).copied())
+        .or_else(|| {
+            options.iter().copied().find(|option| {
+                names(*option)
+                    .iter()
+                    .any(|name| name.to_ascii_lowercase() == typed)
+            })
+        })
 }
